@@ -1,0 +1,46 @@
+"""The system of record: one aggregate per module, all exported here for Alembic and callers."""
+
+from approvals.models.audit import AuditEntry
+from approvals.models.cases import (
+    Case,
+    CaseKind,
+    CaseStatus,
+    Definition,
+    Objection,
+    ObjectionStatus,
+    Source,
+    Task,
+    TaskStatus,
+    Verdict,
+)
+from approvals.models.households import (
+    Household,
+    IncomeRecord,
+    Measure,
+    Member,
+    MonitoringStatus,
+)
+from approvals.models.people import Cadre, Pairing
+from approvals.models.places import Place
+
+__all__ = [
+    "AuditEntry",
+    "Cadre",
+    "Case",
+    "CaseKind",
+    "CaseStatus",
+    "Definition",
+    "Household",
+    "IncomeRecord",
+    "Measure",
+    "Member",
+    "MonitoringStatus",
+    "Objection",
+    "ObjectionStatus",
+    "Pairing",
+    "Place",
+    "Source",
+    "Task",
+    "TaskStatus",
+    "Verdict",
+]

@@ -1,0 +1,163 @@
+"""A case (one identification or risk elimination), its stage tasks and objections.
+
+A task is one visit of a stage. Its decision is stored on it: one task, one decision,
+guarded by `UPDATE ... WHERE status = 'open'` in approvals/decisions.py. A return to an
+earlier stage supersedes the tasks from that stage on; they stay as history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from approvals.db import Base
+from approvals.definitions import Definition as DefinitionBody
+from approvals.definitions import Stage
+from approvals.models.households import Household
+from approvals.models.places import Place
+
+
+class CaseKind(StrEnum):
+    IDENTIFICATION = "identification"  # 识别纳入
+    RISK_ELIMINATION = "risk_elimination"  # 风险消除
+
+
+class Source(StrEnum):
+    WECHAT = "wechat"  # 农户自主申报
+    CADRE_VISIT = "cadre_visit"  # 干部走访排查
+    SCREENING = "screening"  # 部门筛查预警
+    VILLAGE_LIST = "village_list"  # 村提出名单 (risk elimination)
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    ENROLLED = "enrolled"  # 纳入监测
+    REJECTED = "rejected"  # 不予纳入 / 不予消除
+    ELIMINATED = "eliminated"  # 风险消除
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    DECIDED = "decided"
+    SUPERSEDED = "superseded"  # a later return reopened an earlier stage
+
+
+class Verdict(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    RETURNED = "returned"
+
+
+class ObjectionStatus(StrEnum):
+    OPEN = "open"
+    SUBSTANTIATED = "substantiated"
+    DISMISSED = "dismissed"
+
+
+class Definition(Base):
+    """One version of a procedure's definition; cases keep the one they started with."""
+
+    __tablename__ = "definitions"
+    __table_args__ = (UniqueConstraint("kind", "digest"), UniqueConstraint("kind", "version"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[CaseKind] = mapped_column(String(32))
+    version: Mapped[int]
+    digest: Mapped[str] = mapped_column(String(64))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime]
+
+    def parsed(self) -> DefinitionBody:
+        return DefinitionBody.model_validate(self.body)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_status_stage", "status", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[CaseKind] = mapped_column(String(32))
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("places.id"), index=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"))
+    source: Mapped[Source] = mapped_column(String(16))
+    category: Mapped[str | None] = mapped_column(String(16))
+    risk_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    income_12m: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    attachments: Mapped[list[str]] = mapped_column(JSON, default=list)
+    filed_by: Mapped[str] = mapped_column(String(64))  # who opened it, for the audit and the farmer
+    fast_tracked: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[CaseStatus] = mapped_column(String(16), default=CaseStatus.OPEN)
+    stage: Mapped[Stage | None] = mapped_column(String(32))
+    opened_at: Mapped[dt.datetime]
+    due_at: Mapped[dt.datetime]  # the total clock
+    closed_at: Mapped[dt.datetime | None]
+    outcome_reason: Mapped[str | None] = mapped_column(Text)
+    # Set by a decision in its own transaction, cleared by the flow that advanced the case:
+    # a case with it set has a next step still to run (the worker and `reconcile` drive it).
+    pending_since: Mapped[dt.datetime | None] = mapped_column(index=True)
+
+    household: Mapped[Household] = relationship()
+    village: Mapped[Place] = relationship()
+    definition: Mapped[Definition] = relationship()
+    tasks: Mapped[list[Task]] = relationship(
+        back_populates="case", order_by="Task.id", viewonly=True)
+    objections: Mapped[list[Objection]] = relationship(order_by="Objection.id", viewonly=True)
+
+    @property
+    def number(self) -> str:
+        return f"{self.opened_at.year}{self.id:06d}"
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("case_id", "stage", "round"),
+        Index("ix_tasks_status_due", "status", "due_at"),
+        Index("ix_tasks_place_status", "place_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    stage: Mapped[Stage] = mapped_column(String(32))
+    round: Mapped[int] = mapped_column(default=1)
+    status: Mapped[TaskStatus] = mapped_column(String(16), default=TaskStatus.OPEN)
+    role: Mapped[str] = mapped_column(String(32))
+    place_id: Mapped[int] = mapped_column(ForeignKey("places.id"))  # whose jurisdiction
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("cadres.id"))  # paired cadre first
+    opened_at: Mapped[dt.datetime]
+    due_at: Mapped[dt.datetime]
+    decided_at: Mapped[dt.datetime | None]
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("cadres.id"))
+    decided_by_name: Mapped[str | None] = mapped_column(String(64))
+    verdict: Mapped[Verdict | None] = mapped_column(String(16))
+    return_to: Mapped[Stage | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    case: Mapped[Case] = relationship(back_populates="tasks")
+    place: Mapped[Place] = relationship()
+
+
+class Objection(Base):
+    """An objection (异议) raised during the public notice; an open one blocks the case."""
+
+    __tablename__ = "objections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+    raised_by: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("cadres.id"))
+    raised_at: Mapped[dt.datetime]
+    status: Mapped[ObjectionStatus] = mapped_column(String(16), default=ObjectionStatus.OPEN)
+    handling: Mapped[str | None] = mapped_column(Text)
+    handled_by: Mapped[int | None] = mapped_column(ForeignKey("cadres.id"))
+    handled_at: Mapped[dt.datetime | None]

@@ -1,0 +1,90 @@
+"""A household: its members, monitoring status, assistance measures and income records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from approvals.db import Base
+from approvals.identity import normalize_id_number
+from approvals.models.places import Place
+
+
+class MonitoringStatus(StrEnum):
+    NONE = "none"  # not a monitoring target
+    MONITORED = "monitored"  # 监测对象
+    ELIMINATED = "eliminated"  # 风险消除
+
+
+class Household(Base):
+    __tablename__ = "households"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("places.id"), index=True)
+    group_name: Mapped[str | None] = mapped_column(String(32))  # 村民小组
+    monitoring: Mapped[MonitoringStatus] = mapped_column(String(16), default=MonitoringStatus.NONE)
+    category: Mapped[str | None] = mapped_column(String(16))
+    monitored_since: Mapped[dt.date | None]
+    eliminated_on: Mapped[dt.date | None]
+
+    village: Mapped[Place] = relationship()
+    members: Mapped[list[Member]] = relationship(
+        back_populates="household", order_by="Member.id", cascade="all, delete-orphan")
+    measures: Mapped[list[Measure]] = relationship(order_by="Measure.id")
+
+    @property
+    def head(self) -> Member:
+        return next(m for m in self.members if m.is_head)
+
+    @property
+    def anyone_able_to_work(self) -> bool:
+        return any(m.able_to_work for m in self.members)
+
+
+class Member(Base):
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    name: Mapped[str] = mapped_column(String(32))
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    relation: Mapped[str] = mapped_column(String(16))  # 与户主关系
+    is_head: Mapped[bool] = mapped_column(default=False)
+    able_to_work: Mapped[bool] = mapped_column(default=True)
+    openid: Mapped[str | None] = mapped_column(String(64), unique=True)  # WeChat identity
+
+    household: Mapped[Household] = relationship(back_populates="members")
+
+    @validates("id_number")
+    def _valid_id(self, _key: str, value: str) -> str:
+        return normalize_id_number(value)
+
+
+class Measure(Base):
+    """An assistance measure (帮扶措施): planned, then carried out."""
+
+    __tablename__ = "measures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    planned_on: Mapped[dt.date]
+    done_on: Mapped[dt.date | None]
+
+
+class IncomeRecord(Base):
+    """Per-capita net income as a revisit measured it (家庭人均纯收入, 元/人·年)."""
+
+    __tablename__ = "income_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    recorded_on: Mapped[dt.date]
+    per_capita_net: Mapped[Decimal] = mapped_column(Numeric(12, 2))

@@ -1,0 +1,41 @@
+"""Cadres, their role and jurisdiction, and their pairings (结对帮扶) with households."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from approvals.db import Base
+from approvals.models.places import Place
+
+
+class Cadre(Base):
+    __tablename__ = "cadres"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    unit: Mapped[str | None] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32), index=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("places.id"), index=True)
+    openid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    place: Mapped[Place] = relationship()
+
+
+class Pairing(Base):
+    """帮扶责任不脱钩: a pairing lasts until the household's risk is eliminated."""
+
+    __tablename__ = "pairings"
+    __table_args__ = (UniqueConstraint("household_id", "cadre_id", "started_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"), index=True)
+    started_on: Mapped[dt.date]
+    ended_on: Mapped[dt.date | None]
+
+    cadre: Mapped[Cadre] = relationship()

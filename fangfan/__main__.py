@@ -1,0 +1,3 @@
+from fangfan.cli import main
+
+main()

@@ -1,0 +1,17 @@
+"""The Flask app factory: one blueprint per package, services passed in, nothing at import."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from approvals.web import bp as approvals_bp
+from fangfan.services import Services
+
+
+def create_app(services: Services) -> Flask:
+    app = Flask(__name__)
+    app.config.update(JSON_AS_ASCII=False)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["fangfan"] = services
+    app.register_blueprint(approvals_bp)
+    return app

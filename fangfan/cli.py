@@ -1,0 +1,164 @@
+"""The `fangfan` command. Each command parses, calls one service, prints, and exits."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import click
+
+from approvals import audit
+from approvals.db import session_scope
+from approvals.definitions import Stage
+from approvals.errors import Refused
+from approvals.queries import list_cases, show_case
+from fangfan import config as config_module
+from fangfan.settings import Settings
+
+
+def _services():
+    from fangfan.services import build
+
+    try:
+        return build()
+    except config_module.ConfigError as err:
+        raise click.ClickException(str(err)) from None
+
+
+@click.group()
+def main() -> None:
+    """fangfan 防返贫监测识别与帮扶."""
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration (creates the SQLite file under var/ if needed)."""
+    from fangfan.database import upgrade
+
+    services = _services()
+    upgrade(services.engine)
+    click.echo("数据库已是最新结构。")
+
+
+@main.command()
+def demo() -> None:
+    """Load the demo county (idempotent)."""
+    from fangfan import demo as demo_module
+
+    loaded = demo_module.load(_services())
+    click.echo("演示数据已载入。" if loaded else "演示数据已存在，未重复载入。")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+def serve(host: str) -> None:
+    """The web app (development server; production runs it under gunicorn)."""
+    from fangfan.app import create_app
+
+    services = _services()
+    create_app(services).run(host=host, port=services.settings.port, threaded=True)
+
+
+@main.command()
+def worker() -> None:
+    """The scheduler: advances pending cases, reconciles on a schedule."""
+    from fangfan.worker import build_scheduler
+
+    _services()
+    build_scheduler().start()
+
+
+@main.command()
+def reconcile() -> None:
+    """Find every case whose next step is due or missing, and drive it."""
+    from workflows.advance import reconcile as reconcile_flow
+
+    _services()
+    click.echo(json.dumps(reconcile_flow(), ensure_ascii=False))
+
+
+@main.group()
+def case() -> None:
+    """Cases."""
+
+
+@case.command("list")
+@click.option("--stage", type=click.Choice([s.value for s in Stage]))
+@click.option("--overdue", is_flag=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--limit", default=200, show_default=True)
+def case_list(stage: str | None, overdue: bool, as_json: bool, limit: int) -> None:
+    services = _services()
+    with session_scope() as s:
+        rows = list_cases(s, services.clock.now(), stage=Stage(stage) if stage else None,
+                          overdue=overdue, limit=limit)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    for r in rows:
+        late = " 超期" if r["overdue"] else ""
+        click.echo(f"{r['number']}  {r['village']}  {r['head']}  {r['status']}  "
+                   f"{r['stage'] or '-'}{late}")
+
+
+@case.command("show")
+@click.argument("case_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+def case_show(case_id: int, as_json: bool) -> None:
+    services = _services()
+    try:
+        with session_scope() as s:
+            data = show_case(s, case_id, services.clock.now())
+    except Refused as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(json.dumps(data, ensure_ascii=False, indent=None if as_json else 1))
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The audit log."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Check the whole hash chain; exit 1 at any changed or deleted row."""
+    _services()
+    with session_scope() as s:
+        count, breaks = audit.verify(s)
+    for b in breaks:
+        click.echo(f"审计链断裂：{b.problem}", err=True)
+    if breaks:
+        sys.exit(1)
+    click.echo(f"审计日志完整：共 {count} 条记录，哈希链校验通过。")
+
+
+@main.group("config")
+def config_group() -> None:
+    """config.yaml."""
+
+
+@config_group.command("check")
+def config_check() -> None:
+    settings = Settings.from_env()
+    try:
+        config_module.load(settings.config_path)
+    except config_module.ConfigError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"{settings.config_path}: 配置有效。")
+
+
+@main.command("run")
+def run() -> None:
+    """Everything for a laptop: Prefect server, worker, web app (what `make run` starts)."""
+    from fangfan.devrun import run_all
+
+    run_all(Settings.from_env())

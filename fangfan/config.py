@@ -1,0 +1,101 @@
+"""config.yaml as one typed, validated model. A bad file fails with one line naming the key."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from approvals.calendar import WorkCalendar
+from approvals.definitions import Definition, Level, ProcedureDef, RoleDef
+from approvals.elimination import EliminationRules, IncomeLine
+from approvals.models import CaseKind
+
+
+class ConfigError(Exception):
+    """One line for the operator: which key, what is wrong."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CalendarConf(Strict):
+    extra_holidays: list[dt.date] = []
+    extra_workdays: list[dt.date] = []
+
+
+class EliminationConf(Strict):
+    min_months_monitored: int = Field(6, ge=0)
+    min_measures_done: int = Field(1, ge=0)
+    stable_income_records: int = Field(2, ge=1)
+
+
+class TownshipConf(Strict):
+    name: str
+    villages: list[str] = Field(min_length=1)
+
+
+class PlacesConf(Strict):
+    name: str
+    townships: list[TownshipConf] = Field(min_length=1)
+
+
+class Config(Strict):
+    levels: dict[Level, str]
+    roles: dict[str, RoleDef]
+    categories: dict[str, str]
+    risk_types: dict[str, str]
+    fast_track_risks: list[str] = []
+    measure_types: list[str] = Field(min_length=1)
+    region: str
+    income_lines: list[IncomeLine] = Field(min_length=1)
+    calendar: CalendarConf = CalendarConf()
+    procedures: dict[CaseKind, ProcedureDef]
+    elimination: EliminationConf = EliminationConf()
+    places: PlacesConf
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Config:
+        for kind, proc in self.procedures.items():
+            for stage, spec in proc.stages.items():
+                if spec.role not in self.roles:
+                    raise ValueError(
+                        f"procedures.{kind}.stages.{stage}.role: unknown role {spec.role!r}")
+        unknown = set(self.fast_track_risks) - set(self.risk_types)
+        if unknown:
+            raise ValueError(f"fast_track_risks: unknown risk types {sorted(unknown)}")
+        missing = [k.value for k in CaseKind if k not in self.procedures]
+        if missing:
+            raise ValueError(f"procedures: missing {', '.join(missing)}")
+        return self
+
+    def definition(self, kind: CaseKind) -> Definition:
+        return Definition(kind=kind, procedure=self.procedures[kind], roles=self.roles,
+                          categories=self.categories, measure_types=self.measure_types)
+
+    def work_calendar(self) -> WorkCalendar:
+        return WorkCalendar.of(self.calendar.extra_holidays, self.calendar.extra_workdays)
+
+    def elimination_rules(self) -> EliminationRules:
+        return EliminationRules(**self.elimination.model_dump(), region=self.region,
+                                income_lines=tuple(self.income_lines))
+
+
+def load(path: Path) -> Config:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: 找不到配置文件") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" 第{mark.line + 1}行" if mark else ""
+        raise ConfigError(f"{path}{where}: YAML 格式错误") from None
+    try:
+        return Config.model_validate(raw or {})
+    except ValidationError as err:
+        first = err.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "(top)"
+        raise ConfigError(f"{path}: {key}: {first['msg']}") from None

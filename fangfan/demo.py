@@ -1,0 +1,272 @@
+"""`fangfan demo`: the demo county, its cadres and households, and cases at every stage.
+
+Idempotent: a database that already has the county is left as it is. The cases are driven
+through the same services and procedures as real ones, on a clock that starts weeks ago,
+so their histories, deadlines and overdue tasks are real.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from stdnum.cn import ric
+
+from approvals import cases, decisions, elimination, objections
+from approvals.calendar import FixedClock, local_date
+from approvals.db import session_scope
+from approvals.definitions import Level, Stage
+from approvals.models import (
+    Cadre,
+    Case,
+    CaseKind,
+    Household,
+    IncomeRecord,
+    Measure,
+    Member,
+    MonitoringStatus,
+    Pairing,
+    Place,
+    Source,
+    Task,
+    TaskStatus,
+    Verdict,
+)
+from fangfan.services import Services
+from workflows import runtime
+from workflows.advance import advance_case
+
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
+GIVEN = ["建国", "桂兰", "春花", "国强", "秀英", "志明", "玉梅", "德福", "海燕", "永红", "金山",
+         "凤英", "宝林", "丽娟", "长春", "淑珍", "占军", "红梅", "福来", "秋菊"]
+FORMS: dict[Stage, dict] = {
+    Stage.HOME_VERIFICATION: {"visitors": ["村干部", "帮扶联系人"], "visited_on": "2026-11-01",
+                              "risk_confirmed": True, "income_estimate": "5200",
+                              "findings": "家中主要劳动力患病住院，医疗支出较大，情况属实。"},
+    Stage.VILLAGE_REVIEW: {"meeting_on": "2026-11-03", "attendance": 23, "votes_for": 21,
+                           "votes_against": 1, "minutes": "村民代表会议评议通过。"},
+    Stage.TOWNSHIP_AUDIT: {"opinion": "材料齐全，同意上报。"},
+}
+
+
+def id_number(seq: int, birth: dt.date, male: bool) -> str:
+    body = f"522631{birth:%Y%m%d}{seq % 100:02d}{(seq % 5) * 2 + (1 if male else 0)}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+@dataclass
+class Demo:
+    services: Services
+    clock: FixedClock
+
+    def at(self, days_ago: float) -> dt.datetime:
+        self.clock.current = self.real_now - dt.timedelta(days=days_ago)
+        return self.clock.current
+
+    @property
+    def real_now(self) -> dt.datetime:
+        return self.services.clock.now()
+
+    def apply(self, household_id: int, days_ago: float, **kw) -> int:
+        config = self.services.config
+        with session_scope() as s:
+            hh = s.get_one(Household, household_id)
+            case = cases.open_identification(
+                s, hh, definition=config.definition(CaseKind.IDENTIFICATION),
+                calendar=self.services.calendar, now=self.at(days_ago),
+                filed_by=kw.pop("filed_by", "farmer:wechat"),
+                source=kw.pop("source", Source.WECHAT),
+                fast_track_risks=frozenset(config.fast_track_risks), **kw)
+            case_id = case.id
+        self.advance(case_id)
+        return case_id
+
+    def advance(self, case_id: int) -> None:
+        with session_scope() as s:
+            kind = s.get_one(Case, case_id).kind
+        advance_case(case_id, kind)
+
+    def decide(self, case_id: int, days_ago: float, verdict: Verdict = Verdict.APPROVED,
+               **kw) -> None:
+        with session_scope() as s:
+            task = s.scalar(select(Task).where(Task.case_id == case_id,
+                                               Task.status == TaskStatus.OPEN))
+            actor = self.actor_for(s, task)
+            data = kw.pop("data", None)
+            if data is None and verdict == Verdict.APPROVED:
+                data = FORMS.get(task.stage) or self.county_form(s, case_id)
+            decisions.decide(s, task.id, actor, verdict, now=self.at(days_ago), data=data, **kw)
+        self.advance(case_id)
+
+    def through(self, case_id: int, stages: int, start_days_ago: float, step: float = 1.5) -> None:
+        """Approve the next `stages` stages, one every `step` days from `start_days_ago`."""
+        days = start_days_ago
+        for _ in range(stages):
+            with session_scope() as s:
+                stage = s.get_one(Case, case_id).stage
+            if stage == Stage.PUBLIC_NOTICE:
+                days -= 6  # the notice runs its period, then the worker passes it
+                self.at(days)
+                self.advance(case_id)
+            else:
+                self.decide(case_id, days)
+            days -= step
+
+    def actor_for(self, s: Session, task: Task) -> Cadre:
+        return s.scalars(select(Cadre).where(Cadre.role == task.role,
+                                             Cadre.place_id == task.place_id)).first()
+
+    def county_form(self, s: Session, case_id: int) -> dict:
+        case = s.get_one(Case, case_id)
+        if case.kind == CaseKind.RISK_ELIMINATION:
+            return {"comparison": "与民政、医保、人社数据比对无异常，收入稳定超过监测线。"}
+        helper = s.scalars(select(Cadre).where(Cadre.role == "helper",
+                                               Cadre.place_id == case.village_id)).first()
+        return {"comparison": "与医保、民政数据比对一致。", "category": case.category or "marginal",
+                "paired_cadre_id": helper.id,
+                "measures": [{"kind": "健康", "description": "落实医疗救助和大病保险报销",
+                              "planned_on": local_date(self.clock.current).isoformat()}]}
+
+
+def load(services: Services) -> bool:
+    """Load the demo; False when it was already there."""
+    config = services.config
+    with session_scope() as s:
+        if s.scalar(select(Place.id).where(Place.name == config.places.name,
+                                           Place.level == Level.COUNTY)):
+            return False
+        households = _roster(s, services)
+    demo = Demo(services, FixedClock(services.clock.now()))
+    previous = runtime.current()
+    runtime.install(runtime.Runtime(demo.clock, services.calendar))
+    try:
+        _cases(demo, households)
+    finally:
+        runtime.install(previous)
+    return True
+
+
+def _roster(s: Session, services: Services) -> list[int]:
+    config = services.config
+    county = Place(name=config.places.name, level=Level.COUNTY)
+    s.add(county)
+    s.flush()
+    county.path = f"/{county.id}/"
+    s.add_all([Cadre(name="赵审定", role="county_approver", place=county, phone="13900000001",
+                     unit="县乡村振兴局"),
+               Cadre(name="钱督导", role="supervisor", place=county, phone="13900000002",
+                     unit="县乡村振兴局")])
+    households, seq = [], 0
+    for ti, t in enumerate(config.places.townships):
+        township = Place(name=t.name, level=Level.TOWNSHIP, parent=county)
+        s.add(township)
+        s.flush()
+        township.path = f"{county.path}{township.id}/"
+        s.add(Cadre(name=f"{SURNAMES[ti]}审核", role="township_auditor", place=township,
+                    phone=f"1390000010{ti}", unit=f"{t.name}人民政府"))
+        for vi, name in enumerate(t.villages):
+            village = Place(name=name, level=Level.VILLAGE, parent=township)
+            s.add(village)
+            s.flush()
+            village.path = f"{township.path}{village.id}/"
+            k = ti * 10 + vi
+            s.add_all([
+                Cadre(name=f"{SURNAMES[k + 3]}书记", role="village_cadre", place=village,
+                      phone=f"1390000{k:02d}11", unit=f"{name}村委会"),
+                Cadre(name=f"{SURNAMES[k + 5]}帮扶", role="helper", place=village,
+                      phone=f"1390000{k:02d}12", unit="县农业农村局"),
+                Cadre(name=f"{SURNAMES[k + 7]}联络", role="helper", place=village,
+                      phone=f"1390000{k:02d}13", unit="县教育局")])
+            for h in range(11):
+                seq += 1
+                hh = Household(village=village, group_name=f"{h % 4 + 1}组")
+                size = 2 + seq % 3
+                for m in range(size):
+                    head = m == 0
+                    birth = dt.date(1958 + (seq * 7 + m * 13) % 45, 1 + seq % 12,
+                                    1 + (seq + m) % 28)
+                    hh.members.append(Member(
+                        name=SURNAMES[(seq + (0 if m < 2 else 1)) % 20] + GIVEN[(seq + m * 3) % 20],
+                        id_number=id_number(seq * 7 + m, birth, male=head),
+                        phone=f"138{seq:04d}{m:04d}" if head else None,
+                        relation="户主" if head else ("配偶" if m == 1 else "子女"),
+                        is_head=head, able_to_work=not (seq % 9 == 0)))
+                s.add(hh)
+                s.flush()
+                households.append(hh.id)
+    return households
+
+
+def _cases(demo: Demo, hh: list[int]) -> None:
+    ill = {"risk_types": ["illness"], "category": "sudden", "income_12m": Decimal("18000"),
+           "answers": {"description": "家人住院，医疗费用支出大。"}}
+    # at 入户核实: fresh ones, and two overdue
+    for i, days in enumerate([0.2, 0.5, 1, 12, 9]):
+        demo.apply(hh[i], days, **ill)
+    # further along: each approved stage by stage up to the one it waits in
+    stages_passed = [1, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5, 1, 2]
+    for i, stages in zip(range(5, 23), stages_passed, strict=True):
+        case = demo.apply(hh[i], 14, **ill)
+        demo.through(case, stages, 13)
+    # an objection during 公示, still open
+    case = demo.apply(hh[23], 6, **ill)
+    demo.through(case, 2, 5, step=1)
+    with session_scope() as s:
+        actor = s.scalars(select(Cadre).where(Cadre.role == "village_cadre")
+                          .where(Cadre.place_id == s.get_one(Case, case).village_id)).first()
+        objections.raise_objection(s, case, actor, raised_by="本组村民",
+                                   content="反映该户有一辆新购货车，收入情况需再核实。",
+                                   now=demo.at(1))
+    # returned by the township to 入户核实
+    case = demo.apply(hh[24], 12, **ill)
+    demo.through(case, 3, 11)
+    demo.decide(case, 1, Verdict.RETURNED, return_to=Stage.HOME_VERIFICATION,
+                reason="入户核实未附医疗费用票据，请补充后重新核实。")
+    # rejected by the county
+    case = demo.apply(hh[25], 20, risk_types=["employment"], category="marginal",
+                      income_12m=Decimal("96000"), answers={"description": "打工收入不稳定。"})
+    demo.through(case, 4, 19)
+    demo.decide(case, 2, Verdict.REJECTED,
+                reason="经比对，家庭人均纯收入明显高于监测范围，且无大额刚性支出。")
+    # enrolled households, one of them long enough ago to be eliminated
+    enrolled = []
+    for i in (30, 31, 32):
+        case = demo.apply(hh[i], 260, **ill)
+        demo.through(case, 5, 259)
+        enrolled.append(i)
+    # fast track: a fire, assistance first
+    demo.apply(hh[29], 1, risk_types=["disaster"], category="sudden", income_12m=Decimal("12000"),
+               answers={"description": "房屋失火，家中财物损毁。"}, source=Source.CADRE_VISIT,
+               filed_by="cadre:demo",
+               assistance=[{"kind": "综合保障", "description": "临时救助 3000 元"}])
+    _eliminate(demo, [hh[i] for i in enrolled])
+
+
+def _eliminate(demo: Demo, households: list[int]) -> None:
+    """One household eliminated, one on its way; both with the evidence the rules ask for."""
+    config = demo.services.config
+    for hh_id in households[:2]:
+        with session_scope() as s:
+            today = local_date(demo.at(20))
+            s.execute(Measure.__table__.update().where(Measure.household_id == hh_id)
+                      .values(done_on=today - dt.timedelta(days=150)))
+            for months_ago, income in ((5, "9800"), (2, "10400")):
+                s.add(IncomeRecord(household_id=hh_id, per_capita_net=Decimal(income),
+                                   recorded_on=today - dt.timedelta(days=30 * months_ago)))
+    for hh_id, stages in zip(households[:2], (5, 2), strict=True):
+        with session_scope() as s:
+            household = s.get_one(Household, hh_id)
+            actor = s.scalars(select(Cadre).where(Cadre.role == "village_cadre",
+                                                  Cadre.place_id == household.village_id)).one()
+            case = elimination.propose(
+                s, household, actor, rules=config.elimination_rules(),
+                definition=config.definition(CaseKind.RISK_ELIMINATION),
+                calendar=demo.services.calendar, now=demo.at(20)).id
+        demo.advance(case)
+        demo.through(case, stages, 19, step=2)
+    with session_scope() as s:
+        assert s.get_one(Household, households[0]).monitoring == MonitoringStatus.ELIMINATED
+        assert s.scalar(select(Pairing.id).where(Pairing.household_id == households[0]))

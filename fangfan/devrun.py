@@ -1,0 +1,68 @@
+"""`make run`: migrate, load the demo, start a local Prefect server, the worker and the web app.
+
+Every child gets the same PREFECT_API_URL (ephemeral Prefect in several processes locks its
+SQLite). Ctrl-C stops them all.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+from fangfan.settings import ROOT, Settings
+
+PREFECT_PORT = 4200
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"进程意外退出：{' '.join(proc.args)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"等待 {url} 超时")
+
+
+def run_all(settings: Settings) -> None:
+    env = dict(os.environ)
+    env.setdefault("PREFECT_HOME", str(ROOT / "var" / "prefect"))
+    env["PREFECT_API_URL"] = f"http://127.0.0.1:{PREFECT_PORT}/api"
+    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    env.setdefault("PREFECT_UI_ENABLED", "true")
+    fangfan = [sys.executable, "-m", "fangfan"]
+    for step in (["db", "upgrade"], ["demo"]):
+        subprocess.run(fangfan + step, env=env, check=True)
+    children: list[subprocess.Popen] = []
+    try:
+        prefect = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start",
+                                    "--host", "127.0.0.1", "--port", str(PREFECT_PORT)], env=env)
+        children.append(prefect)
+        _wait_healthy(f"http://127.0.0.1:{PREFECT_PORT}/api/health", prefect, 120)
+        children.append(subprocess.Popen([*fangfan, "worker"], env=env))
+        web = subprocess.Popen([*fangfan, "serve"], env=env)
+        children.append(web)
+        _wait_healthy(f"http://127.0.0.1:{settings.port}/healthz", web, 60)
+        print(f"\nfangfan 已启动：\n  网页（案件总览）：http://127.0.0.1:{settings.port}/\n"
+              f"  Prefect 界面：    http://127.0.0.1:{PREFECT_PORT}/\n按 Ctrl-C 全部停止。\n",
+              flush=True)
+        while all(c.poll() is None for c in children):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for c in children:
+            if c.poll() is None:
+                c.send_signal(signal.SIGINT)
+        for c in children:
+            try:
+                c.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                c.kill()

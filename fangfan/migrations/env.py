@@ -1,0 +1,16 @@
+"""Alembic environment: the engine comes from fangfan.database, never from Flask or an ini."""
+
+from alembic import context
+
+from approvals import models  # noqa: F401  (registers every table on Base.metadata)
+from approvals.db import Base
+
+engine = context.config.attributes["engine"]
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()

@@ -1,0 +1,35 @@
+"""`fangfan worker`: the scheduler that drives flows. Jobs are named, with stable ids.
+
+- advance: every few seconds, when some case is marked pending, one `advance-pending` run;
+- reconcile: every few minutes, marks what is due or lost (notice periods over, a process
+  killed between a commit and its flow) and drives it.
+Both are safe to run twice and in several workers at once: each case pass locks its row.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from workflows.advance import advance_pending, pending_cases, reconcile
+
+log = logging.getLogger(__name__)
+
+
+def advance_if_pending() -> None:
+    if pending_cases(1):
+        log.info("advanced: %s", advance_pending())
+
+
+def run_reconcile() -> None:
+    log.info("reconciled: %s", reconcile())
+
+
+def build_scheduler(advance_seconds: float = 2, reconcile_minutes: float = 5) -> BlockingScheduler:
+    scheduler = BlockingScheduler(job_defaults={"coalesce": True, "max_instances": 1})
+    scheduler.add_job(advance_if_pending, "interval", seconds=advance_seconds, id="advance",
+                      replace_existing=True)
+    scheduler.add_job(run_reconcile, "interval", minutes=reconcile_minutes, id="reconcile",
+                      replace_existing=True)
+    return scheduler

@@ -1,0 +1,40 @@
+"""识别纳入: the identification procedure, top to bottom.
+
+申请 → 入户核实 → 村民主评议 → 公示 → 乡镇审核 → 县级比对审定 → 纳入监测
+
+Each pass runs from the top against the case record: stages already approved pass
+through, the first one without a verdict is opened (or is still waiting for its cadre),
+and the pass ends. A decision marks the case, and the worker runs the next pass.
+"""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from approvals.definitions import Stage
+from approvals.models import Verdict
+from workflows.steps import Outcome, advancing
+
+
+@flow(name="identification", log_prints=False)
+def identification(case_id: int) -> Outcome:
+    with advancing(case_id) as run:
+        if run.closed:
+            return Outcome.CLOSED
+        for stage in (
+            Stage.HOME_VERIFICATION,  # 入户核实: two people visit, findings recorded
+            Stage.VILLAGE_REVIEW,  # 村民主评议: the meeting's vote
+            Stage.PUBLIC_NOTICE,  # 公示: ends by itself; a substantiated objection returns
+            Stage.TOWNSHIP_AUDIT,  # 乡镇审核
+            Stage.COUNTY_APPROVAL,  # 县级比对审定: comparison with department data
+        ):
+            match run.stage(stage):
+                case Verdict.APPROVED:
+                    continue
+                case Verdict.RETURNED:
+                    return run.send_back()
+                case Verdict.REJECTED:
+                    return run.reject()
+                case None:
+                    return run.wait()
+        return run.enroll()  # 纳入监测: category, paired cadre, planned measures
