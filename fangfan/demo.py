@@ -138,7 +138,7 @@ def load(services: Services) -> bool:
         if s.scalar(select(Place.id).where(Place.name == config.places.name,
                                            Place.level == Level.COUNTY)):
             return False
-        households = _roster(s, services)
+        households = roster(s, services)
     demo = Demo(services, FixedClock(services.clock.now()))
     previous = runtime.current()
     runtime.install(runtime.Runtime(demo.clock, services.calendar))
@@ -149,7 +149,7 @@ def load(services: Services) -> bool:
     return True
 
 
-def _roster(s: Session, services: Services) -> list[int]:
+def roster(s: Session, services: Services) -> list[int]:
     config = services.config
     county = Place(name=config.places.name, level=Level.COUNTY)
     s.add(county)

@@ -1,0 +1,45 @@
+"""The hash-chained audit log finds a changed, a deleted and an inserted row."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+
+from approvals import audit
+from approvals.db import session_scope
+from approvals.models import AuditEntry
+
+
+def _decided_case(world) -> None:
+    case_id = world.apply(world.household())
+    world.approve_through(case_id, until=None)
+
+
+def test_an_untouched_chain_verifies(world):
+    _decided_case(world)
+    with session_scope() as s:
+        count, breaks = audit.verify(s, batch=7)
+    assert count > 10
+    assert breaks == []
+
+
+def test_a_changed_row_is_found(world):
+    _decided_case(world)
+    with session_scope() as s:
+        seq = s.scalar(select(AuditEntry.seq).where(AuditEntry.action == "decide.approved")
+                       .order_by(AuditEntry.seq).limit(1))
+        s.execute(update(AuditEntry).where(AuditEntry.seq == seq)
+                  .values(actor="cadre:999"))
+    with session_scope() as s:
+        _, breaks = audit.verify(s)
+    assert [b.seq for b in breaks] == [seq]
+    assert "被修改" in breaks[0].problem
+
+
+def test_a_deleted_row_is_found(world):
+    _decided_case(world)
+    with session_scope() as s:
+        s.execute(delete(AuditEntry).where(AuditEntry.seq == 3))
+    with session_scope() as s:
+        _, breaks = audit.verify(s)
+    assert breaks and breaks[0].seq == 4
+    assert any("缺失" in b.problem for b in breaks)

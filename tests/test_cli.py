@@ -1,0 +1,66 @@
+"""The `fangfan` command as an operator uses it: config check, demo, case list/show, audit."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from approvals.db import session_scope
+from approvals.models import AuditEntry
+from fangfan.settings import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def fangfan(*args: str, database_url: str, config: Path | None = None
+            ) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, FANGFAN_DATABASE_URL=database_url,
+               FANGFAN_CONFIG=str(config or ROOT / "config.yaml"))
+    return subprocess.run([sys.executable, "-m", "fangfan", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_a_bad_config_exits_non_zero_with_one_line_naming_the_key(tmp_path, database_url):
+    text = (ROOT / "config.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "config.yaml"
+    bad.write_text(text.replace("total: {days: 15, unit: calendar}",
+                                "total: {days: -3, unit: calendar}"), encoding="utf-8")
+    result = fangfan("config", "check", database_url=database_url, config=bad)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "procedures.identification.total.days" in lines[0]
+    good = fangfan("config", "check", database_url=database_url)
+    assert good.returncode == 0 and "配置有效" in good.stdout
+
+
+def test_demo_list_show_and_audit(services, database_url):
+    first = fangfan("demo", database_url=database_url)
+    assert first.returncode == 0, first.stderr
+    again = fangfan("demo", database_url=database_url)
+    assert "未重复载入" in again.stdout
+    listed = json.loads(fangfan("case", "list", "--json", database_url=database_url).stdout)
+    statuses = {c["status"] for c in listed}
+    assert {"open", "enrolled", "rejected", "eliminated"} <= statuses
+    assert {c["stage"] for c in listed if c["status"] == "open"} >= {
+        "home_verification", "village_review", "public_notice", "township_audit",
+        "county_approval"}
+    overdue = json.loads(fangfan("case", "list", "--overdue", "--json",
+                                 database_url=database_url).stdout)
+    assert overdue and all(c["overdue"] for c in overdue)
+    shown = json.loads(fangfan("case", "show", str(listed[0]["id"]), "--json",
+                               database_url=database_url).stdout)
+    assert shown["tasks"] and "********" in shown["household"]["members"][0]["id_number"]
+    ok = fangfan("audit", "verify", database_url=database_url)
+    assert ok.returncode == 0 and "校验通过" in ok.stdout
+    with session_scope() as s:
+        s.execute(update(AuditEntry).where(AuditEntry.seq == 5).values(action="tampered"))
+    broken = fangfan("audit", "verify", database_url=database_url)
+    assert broken.returncode == 1
+    assert "第5条记录内容被修改" in broken.stderr
