@@ -31,7 +31,8 @@ def main() -> None:
     """fangfan 防返贫监测识别与帮扶."""
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for noisy in ("alembic", "apscheduler", "httpx", "werkzeug"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @main.group()

@@ -31,7 +31,14 @@ def _wait_healthy(url: str, proc: subprocess.Popen, seconds: float) -> None:
     raise SystemExit(f"等待 {url} 超时")
 
 
+def _stop(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_all(settings: Settings) -> None:
+    # Explicit handlers: a shell that starts us in the background may have SIGINT ignored.
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     env = dict(os.environ)
     env.setdefault("PREFECT_HOME", str(ROOT / "var" / "prefect"))
     env["PREFECT_API_URL"] = f"http://127.0.0.1:{PREFECT_PORT}/api"
@@ -60,7 +67,7 @@ def run_all(settings: Settings) -> None:
     finally:
         for c in children:
             if c.poll() is None:
-                c.send_signal(signal.SIGINT)
+                c.terminate()
         for c in children:
             try:
                 c.wait(timeout=15)

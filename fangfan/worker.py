@@ -8,6 +8,7 @@ Both are safe to run twice and in several workers at once: each case pass locks 
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -31,5 +32,5 @@ def build_scheduler(advance_seconds: float = 2, reconcile_minutes: float = 5) ->
     scheduler.add_job(advance_if_pending, "interval", seconds=advance_seconds, id="advance",
                       replace_existing=True)
     scheduler.add_job(run_reconcile, "interval", minutes=reconcile_minutes, id="reconcile",
-                      replace_existing=True)
+                      replace_existing=True, next_run_time=dt.datetime.now(dt.UTC))
     return scheduler
