@@ -1,0 +1,361 @@
+"""Engine benchmark: decisions through the real domain service, side by side with SpiffWorkflow.
+
+    python bench/engine.py                      # SQLite (WAL, synchronous=NORMAL) and PostgreSQL
+    python bench/engine.py --sizes 1000 --db sqlite --cases 2000 --no-peer   # a quick look
+
+For each size N it seeds N other open cases, then drives --cases cases through every stage:
+each decision is `approvals.decisions.decide` (actor loaded, role and jurisdiction checked,
+once-only guarded UPDATE, case marked for advancement, audit row appended) in its own
+committed transaction. A second process runs the advancement (the procedure passes the
+worker's `advance-pending` flow runs, called per case without Prefect's per-batch overhead)
+at the same time, so the figures include the write contention of both. The 公示 stage passes
+by time, not by a decision: the benchmark moves its end to now and lets the advancer pass it.
+
+Printed per size: decisions/s and p50/p99 of the unpaced rounds, the drain time of a burst
+(first decision of a round until every case of it is advanced), advancement lag p50/p95
+(decision committed → next task opened) while decisions arrive at a steady --rate per second,
+peak memory, a bare insert-and-commit of one decision row (the floor), and the peer's rate
+from ../shared/peers/spiffworkflow/bench.py in the same run, with the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import multiprocessing as mp
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, text, update
+from stdnum.cn import ric
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from approvals import decisions  # noqa: E402
+from approvals.calendar import SystemClock  # noqa: E402
+from approvals.cases import current_definition  # noqa: E402
+from approvals.db import bind, session_scope  # noqa: E402
+from approvals.definitions import Level, Stage  # noqa: E402
+from approvals.models import (  # noqa: E402
+    Cadre,
+    Case,
+    CaseKind,
+    Household,
+    Member,
+    Place,
+    Task,
+    TaskStatus,
+    Verdict,
+)
+from fangfan import config as config_module  # noqa: E402
+from fangfan.database import make_engine, upgrade  # noqa: E402
+from fangfan.demo import FORMS  # noqa: E402
+from workflows import runtime  # noqa: E402
+from workflows.advance import advance_case, pending_cases  # noqa: E402
+
+PEER = ROOT.parent / "shared" / "peers" / "spiffworkflow" / "bench.py"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+VILLAGES, TOWNSHIPS = 100, 10
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p / 100))] if values else 0.0
+
+
+def setup(url: str):
+    engine = make_engine(url)
+    if url.startswith("postgresql"):
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    upgrade(engine)
+    bind(engine)
+    config = config_module.load(ROOT / "config.yaml")
+    runtime.install(runtime.Runtime(SystemClock(), config.work_calendar()))
+    return engine, config
+
+
+def seed(engine, config, n_cases: int) -> None:
+    """Places, cadres, and n_cases households each with an open 入户核实 task (bulk inserts)."""
+    now = dt.datetime.now(dt.UTC)
+    with session_scope() as s:
+        county = Place(name="基准县", level=Level.COUNTY, path="")
+        s.add(county)
+        s.flush()
+        county.path = f"/{county.id}/"
+        s.add(Cadre(name="县审定", role="county_approver", place=county))
+        for t in range(TOWNSHIPS):
+            township = Place(name=f"镇{t}", level=Level.TOWNSHIP, parent=county)
+            s.add(township)
+            s.flush()
+            township.path = f"{county.path}{township.id}/"
+            s.add(Cadre(name=f"镇审核{t}", role="township_auditor", place=township))
+            for v in range(VILLAGES // TOWNSHIPS):
+                village = Place(name=f"村{t}-{v}", level=Level.VILLAGE, parent=township)
+                s.add(village)
+                s.flush()
+                village.path = f"{township.path}{village.id}/"
+                s.add(Cadre(name=f"村干部{t}-{v}", role="village_cadre", place=village))
+        definition = current_definition(s, config.definition(CaseKind.IDENTIFICATION), now)
+        villages = s.scalars(select(Place.id).where(Place.level == Level.VILLAGE)
+                             .order_by(Place.id)).all()
+        definition_id = definition.id
+    due = now + dt.timedelta(days=30)
+    batch = 20_000
+    for start in range(0, n_cases, batch):
+        ids = range(start + 1, min(n_cases, start + batch) + 1)
+        with engine.begin() as conn:
+            conn.execute(insert(Household), [
+                {"id": i, "village_id": villages[i % len(villages)], "monitoring": "none"}
+                for i in ids])
+            conn.execute(insert(Member), [{
+                "household_id": i, "name": f"户主{i}", "relation": "户主", "is_head": True,
+                "able_to_work": True, "id_number": _id_number(i)} for i in ids])
+            conn.execute(insert(Case), [{
+                "id": i, "kind": "identification", "household_id": i,
+                "village_id": villages[i % len(villages)], "definition_id": definition_id,
+                "source": "wechat", "category": "sudden", "risk_types": ["illness"],
+                "answers": {}, "attachments": [], "filed_by": "bench", "fast_tracked": False,
+                "status": "open", "stage": "home_verification", "opened_at": now,
+                "due_at": due} for i in ids])
+            conn.execute(insert(Task), [{
+                "case_id": i, "stage": "home_verification", "round": 1, "status": "open",
+                "role": "village_cadre", "place_id": villages[i % len(villages)],
+                "opened_at": now, "due_at": due, "data": {}} for i in ids])
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            for table in ("households", "members", "cases", "tasks"):
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                  f"(SELECT max(id) FROM {table}))"))
+            conn.execute(text("ANALYZE"))
+    else:
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+
+
+def _id_number(i: int) -> str:
+    region, month, day = 110000 + i // 100_000, 1 + (i // 10_000) % 12, 1 + (i // 1000) % 28
+    body = f"{region:06d}1980{month:02d}{day:02d}{i % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def advancer(url: str, stop, counter) -> None:
+    """The worker's part: pass every pending case, over and over, until told to stop."""
+    engine, _ = setup_existing(url)
+    while not stop.is_set():
+        batch = pending_cases(5000)
+        if not batch:
+            time.sleep(0.05)
+            continue
+        for case_id, kind in batch:
+            advance_case(case_id, kind)
+        with counter.get_lock():
+            counter.value += len(batch)
+    engine.dispose()
+
+
+def setup_existing(url: str):
+    engine = make_engine(url)
+    bind(engine)
+    config = config_module.load(ROOT / "config.yaml")
+    runtime.install(runtime.Runtime(SystemClock(), config.work_calendar()))
+    return engine, config
+
+
+def actors() -> dict[tuple[str, int], int]:
+    with session_scope() as s:
+        return {(c.role, c.place_id): c.id for c in s.scalars(select(Cadre))}
+
+
+def open_tasks(case_ids: list[int], stage: Stage) -> dict[int, tuple[int, str, int]]:
+    with session_scope() as s:
+        rows = s.execute(select(Task.case_id, Task.id, Task.role, Task.place_id).where(
+            Task.stage == stage, Task.status == TaskStatus.OPEN)).all()
+    wanted = set(case_ids)
+    return {r.case_id: (r.id, r.role, r.place_id) for r in rows if r.case_id in wanted}
+
+
+def county_form(cadre_id: int) -> dict:
+    return {"comparison": "与部门数据比对一致", "category": "sudden", "paired_cadre_id": cadre_id,
+            "measures": [{"kind": "健康", "planned_on": "2026-12-01"}]}
+
+
+def drive_round(case_ids: list[int], stage: Stage, who: dict, rate: float | None,
+                rnd: random.Random) -> tuple[list[float], float]:
+    tasks = open_tasks(case_ids, stage)
+    assert len(tasks) == len(case_ids), f"{stage}: {len(tasks)} of {len(case_ids)} open"
+    order = list(case_ids)
+    rnd.shuffle(order)
+    form = FORMS.get(stage)
+    latencies = []
+    start = time.perf_counter()
+    for n, case_id in enumerate(order):
+        if rate:
+            wait = start + n / rate - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+        task_id, role, place_id = tasks[case_id]
+        t0 = time.perf_counter()
+        with session_scope() as s:
+            actor = s.get_one(Cadre, who[(role, place_id)])
+            actor.place  # noqa: B018  (the signed-in cadre and their jurisdiction)
+            data = form if form is not None else county_form(actor.id)
+            decisions.decide(s, task_id, actor, Verdict.APPROVED, now=dt.datetime.now(dt.UTC),
+                             data=data)
+        latencies.append(time.perf_counter() - t0)
+    return latencies, time.perf_counter() - start
+
+
+def wait_drained(timeout: float = 300) -> float:
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        with session_scope() as s:
+            if not s.scalar(select(func.count()).select_from(Case)
+                            .where(Case.pending_since.is_not(None))):
+                return time.perf_counter() - t0
+        time.sleep(0.05)
+    raise TimeoutError("advancement did not drain")
+
+
+def lags(case_ids: list[int], stage: Stage) -> list[float]:
+    """Decision committed (decided_at of `stage`) → next task opened, from the record itself."""
+    with session_scope() as s:
+        decided = dict(s.execute(select(Task.case_id, Task.decided_at).where(
+            Task.stage == stage, Task.status == TaskStatus.DECIDED)).all())
+        nxt = list(Stage)[list(Stage).index(stage) + 1]
+        opened = dict(s.execute(select(Task.case_id, Task.opened_at).where(Task.stage == nxt))
+                      .all())
+    return [(opened[c] - decided[c]).total_seconds() for c in case_ids if c in opened]
+
+
+def floor(engine, n: int = 3000) -> dict:
+    """A bare SQLAlchemy insert of one decision row and a commit: the cost of durability."""
+    table = Table("bench_floor", MetaData(), Column("id", Integer, primary_key=True),
+                  Column("case_id", Integer), Column("verdict", String(16)),
+                  Column("reason", String(200)))
+    table.drop(engine, checkfirst=True)
+    table.create(engine)
+    lat = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        with engine.begin() as conn:
+            conn.execute(insert(table).values(case_id=i, verdict="approved", reason="同意"))
+        lat.append(time.perf_counter() - t0)
+    table.drop(engine)
+    return {"per_s": round(n / sum(lat)), "p50_ms": round(pct(lat, 50) * 1e3, 3),
+            "p99_ms": round(pct(lat, 99) * 1e3, 3)}
+
+
+def run_one(url: str, size: int, n_bench: int, rate: float) -> dict:
+    engine, config = setup(url)
+    t0 = time.perf_counter()
+    seed(engine, config, size + n_bench)
+    seeded = time.perf_counter() - t0
+    rnd = random.Random(7)
+    bench_ids = rnd.sample(range(1, size + n_bench + 1), n_bench)
+    # only the bench cases move: the others stay open at 入户核实 as the background load
+    who = actors()
+    ctx = mp.get_context("spawn")
+    stop, counter = ctx.Event(), ctx.Value("l", 0)
+    proc = ctx.Process(target=advancer, args=(url, stop, counter))
+    proc.start()
+    unpaced: list[float] = []
+    unpaced_wall = 0.0
+    drains = []
+    lag_values: list[float] = []
+    try:
+        for stage, paced in ((Stage.HOME_VERIFICATION, False), (Stage.VILLAGE_REVIEW, True),
+                             (Stage.TOWNSHIP_AUDIT, False), (Stage.COUNTY_APPROVAL, False)):
+            if stage == Stage.TOWNSHIP_AUDIT:  # 公示 ends by time: move its end to now
+                with engine.begin() as conn:
+                    conn.execute(update(Task).where(Task.stage == Stage.PUBLIC_NOTICE,
+                                                    Task.status == TaskStatus.OPEN)
+                                 .values(due_at=dt.datetime.now(dt.UTC)))
+                    conn.execute(update(Case).where(Case.stage == Stage.PUBLIC_NOTICE)
+                                 .values(pending_since=dt.datetime.now(dt.UTC)))
+                wait_drained()
+            lat, wall = drive_round(bench_ids, stage, who, rate if paced else None, rnd)
+            drain = wait_drained()
+            if paced:
+                lag_values = lags(bench_ids, stage)
+            else:
+                unpaced += lat
+                unpaced_wall += wall
+                drains.append(wall + drain)
+            print(f"  [{size}] {stage}: {len(lat)} decisions in {wall:.1f}s"
+                  f"{' (paced)' if paced else ''}, drained {drain:.1f}s after", flush=True)
+    finally:
+        stop.set()
+        proc.join(30)
+    with session_scope() as s:
+        enrolled = s.scalar(select(func.count()).select_from(Case).where(Case.status == "enrolled"))
+    assert enrolled == n_bench, f"only {enrolled} of {n_bench} enrolled"
+    result = {
+        "db": engine.dialect.name, "open_cases": size, "bench_cases": n_bench,
+        "seed_s": round(seeded, 1), "decisions": len(unpaced),
+        "decisions_per_s": round(len(unpaced) / unpaced_wall),
+        "p50_ms": round(pct(unpaced, 50) * 1e3, 2), "p99_ms": round(pct(unpaced, 99) * 1e3, 2),
+        "burst_drain_s_max": round(max(drains), 1),
+        "lag_at_rate": rate, "lag_p50_s": round(pct(lag_values, 50), 3),
+        "lag_p95_s": round(pct(lag_values, 95), 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "floor": floor(engine),
+    }
+    engine.dispose()
+    return result
+
+
+def peer(n_bench: int, sizes: list[int]) -> dict[int, dict]:
+    out = Path(tempfile.mkdtemp()) / "peer.jsonl"
+    cmd = [sys.executable, str(PEER), "persisted", "--cases", str(n_bench), "--sqlite-mode",
+           "wal", "--out", str(out), "--preload", *map(str, sizes)]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    runs = json.loads(out.read_text().splitlines()[-1])["persisted"]
+    return {r["preloaded_open_cases"]: r["decide"] for r in runs.values()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
+    ap.add_argument("--million", action="store_true", help="add 1,000,000 open cases (PostgreSQL)")
+    ap.add_argument("--cases", type=int, default=10_000)
+    ap.add_argument("--rate", type=float, default=200, help="decisions/s in the paced round")
+    ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    ap.add_argument("--no-peer", action="store_true")
+    args = ap.parse_args()
+    dbs = {"sqlite": f"sqlite:///{tempfile.mkdtemp()}/bench.db", "postgresql": PG_URL}
+    chosen = list(dbs) if args.db == "both" else [args.db]
+    peer_rates = {} if args.no_peer else peer(args.cases, args.sizes)
+    print("peer (SpiffWorkflow 3.2, SQLite WAL synchronous=NORMAL):",
+          {k: v.get("per_s") for k, v in peer_rates.items()}, flush=True)
+    results = []
+    for name in chosen:
+        sizes = args.sizes + ([1_000_000] if args.million and name == "postgresql" else [])
+        for size in sizes:
+            r = run_one(dbs[name], size, args.cases, args.rate)
+            mine = peer_rates.get(size, {})
+            if mine.get("per_s"):
+                r["peer_decisions_per_s"] = mine["per_s"]
+                r["ratio_to_peer"] = round(r["decisions_per_s"] / mine["per_s"], 2)
+            results.append(r)
+            print(json.dumps(r, ensure_ascii=False), flush=True)
+    print("\n| db | open cases | decisions/s | p50 ms | p99 ms | peer/s | ratio | burst drain s |"
+          " lag p50 s | lag p95 s | peak MB | floor/s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['db']} | {r['open_cases']:,} | {r['decisions_per_s']} | {r['p50_ms']} | "
+              f"{r['p99_ms']} | {r.get('peer_decisions_per_s', '-')} | "
+              f"{r.get('ratio_to_peer', '-')} | {r['burst_drain_s_max']} | {r['lag_p50_s']} | "
+              f"{r['lag_p95_s']} | {r['peak_rss_mb']} | {r['floor']['per_s']} |")
+
+
+if __name__ == "__main__":
+    main()
