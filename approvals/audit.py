@@ -12,13 +12,17 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from approvals.models import AuditEntry
 
 GENESIS = "0" * 64
 _PG_LOCK = 7_301_2024  # the advisory lock id that serializes appends on PostgreSQL
+LOG = AuditEntry.__table__
+_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+_LAST = select(LOG.c.seq, LOG.c.hash).order_by(LOG.c.seq.desc()).limit(1)
+_INSERT = insert(LOG)
 
 
 def _digest(seq: int, prev: str, at: dt.datetime, actor: str, action: str,
@@ -32,17 +36,16 @@ def _digest(seq: int, prev: str, at: dt.datetime, actor: str, action: str,
 def append(s: Session, *, actor: str, action: str, now: dt.datetime,
            case_id: int | None = None, payload: dict[str, Any] | None = None) -> None:
     """Add one row at the end of the chain (flushes; the caller's transaction commits it)."""
-    if s.get_bind().dialect.name == "postgresql":
-        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
-    last = s.execute(
-        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-    ).first()
+    conn = s.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK, {"k": _PG_LOCK})
+    last = conn.execute(_LAST).first()
     seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
     payload = payload or {}
-    s.add(AuditEntry(
-        seq=seq, at=now, actor=actor, action=action, case_id=case_id, payload=payload,
-        prev_hash=prev, hash=_digest(seq, prev, now, actor, action, case_id, payload)))
-    s.flush()
+    conn.execute(_INSERT, {
+        "seq": seq, "at": now, "actor": actor, "action": action, "case_id": case_id,
+        "payload": payload, "prev_hash": prev,
+        "hash": _digest(seq, prev, now, actor, action, case_id, payload)})
 
 
 @dataclass(frozen=True)

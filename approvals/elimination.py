@@ -20,7 +20,8 @@ from approvals.cases import open_elimination
 from approvals.definitions import Definition as DefinitionBody
 from approvals.definitions import Level
 from approvals.errors import Refused
-from approvals.models import Cadre, Case, Household, IncomeRecord, Measure, MonitoringStatus
+from approvals.models import Case, Household, IncomeRecord, Measure, MonitoringStatus
+from approvals.permissions import Actor
 
 
 class IncomeLine(BaseModel):
@@ -77,10 +78,10 @@ def unmet_criteria(s: Session, household: Household, rules: EliminationRules,
     return problems
 
 
-def propose(s: Session, household: Household, actor: Cadre, *, rules: EliminationRules,
+def propose(s: Session, household: Household, actor: Actor, *, rules: EliminationRules,
             definition: DefinitionBody, calendar: WorkCalendar, now: dt.datetime) -> Case:
     """村提出名单: open a risk-elimination case, or refuse with every unmet criterion."""
-    if not actor.place.contains(household.village):
+    if not actor.covers(household.village.path):
         raise Refused("这户不在您的管辖范围内，不能提出风险消除。")
     problems = unmet_criteria(s, household, rules, local_date(now))
     if problems:
@@ -89,12 +90,12 @@ def propose(s: Session, household: Household, actor: Cadre, *, rules: Eliminatio
                             filed_by=f"cadre:{actor.id}")
 
 
-def revert(s: Session, household: Household, actor: Cadre, *, reason: str,
+def revert(s: Session, household: Household, actor: Actor, *, reason: str,
            now: dt.datetime) -> Household:
     """风险消除回退: an eliminated household goes back to monitoring; its history stays."""
     if household.monitoring != MonitoringStatus.ELIMINATED:
         raise Refused("只有已风险消除的户才能回退。")
-    if actor.place.level != Level.COUNTY or not actor.place.contains(household.village):
+    if actor.level != Level.COUNTY or not actor.covers(household.village.path):
         raise Refused("风险消除回退须由本县（区）审定人员办理。")
     if not reason.strip():
         raise Refused("回退必须写明理由。")

@@ -12,11 +12,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from approvals import audit
-from approvals.decisions import decide
+from approvals.decisions import decide, load_ref
 from approvals.definitions import Stage
 from approvals.errors import AlreadyDecided, NotFound, Refused
-from approvals.models import Cadre, Case, Objection, ObjectionStatus, Task, TaskStatus, Verdict
-from approvals.permissions import ensure_may_act
+from approvals.models import Case, Objection, ObjectionStatus, Task, TaskStatus, Verdict
+from approvals.permissions import Actor, ensure_may_act
 
 
 def _notice_task(s: Session, case_id: int) -> Task:
@@ -27,10 +27,10 @@ def _notice_task(s: Session, case_id: int) -> Task:
     return task
 
 
-def raise_objection(s: Session, case_id: int, actor: Cadre, *, raised_by: str, content: str,
+def raise_objection(s: Session, case_id: int, actor: Actor, *, raised_by: str, content: str,
                     now: dt.datetime) -> Objection:
     task = _notice_task(s, case_id)
-    ensure_may_act(actor, task, "村干部")
+    ensure_may_act(actor, load_ref(s, task.id), "村干部")
     if not content.strip() or not raised_by.strip():
         raise Refused("请填写异议人和异议内容。")
     objection = Objection(case_id=case_id, task_id=task.id, raised_by=raised_by.strip(),
@@ -42,13 +42,12 @@ def raise_objection(s: Session, case_id: int, actor: Cadre, *, raised_by: str, c
     return objection
 
 
-def handle_objection(s: Session, objection_id: int, actor: Cadre, *, substantiated: bool,
+def handle_objection(s: Session, objection_id: int, actor: Actor, *, substantiated: bool,
                      handling: str, now: dt.datetime) -> Objection:
     objection = s.get(Objection, objection_id)
     if objection is None:
         raise NotFound("没有找到这条异议。")
-    task = s.get(Task, objection.task_id)
-    assert task is not None
+    task = load_ref(s, objection.task_id)
     ensure_may_act(actor, task, "村干部")
     if not handling.strip():
         raise Refused("请写明异议的调查核实情况。")

@@ -1,17 +1,60 @@
-"""Who may act on which task: role × jurisdiction, and the paired cadre for home visits."""
+"""Who acts, and on what: the signed-in cadre as a value, role × jurisdiction checks.
+
+An `Actor` is what an edge resolves once per request (sign-in, bot, CLI): a cadre's id,
+name, role and jurisdiction. Services take it instead of an ORM object, so deciding never
+loads the cadre's graph.
+"""
 
 from __future__ import annotations
 
-from approvals.definitions import Stage
-from approvals.errors import NotAllowed
-from approvals.models import Cadre, Task
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from approvals.definitions import Level, Stage
+from approvals.errors import NotAllowed, NotFound
+from approvals.models import Cadre, Place
+
+_LOAD = (select(Cadre.id, Cadre.name, Cadre.role, Cadre.active, Place.path, Place.level)
+         .join(Place, Place.id == Cadre.place_id).where(Cadre.id == bindparam("cadre_id")))
 
 
-def ensure_may_act(actor: Cadre, task: Task, role_label: str) -> None:
+@dataclass(frozen=True)
+class Actor:
+    id: int
+    name: str
+    role: str
+    active: bool
+    place_path: str  # the jurisdiction: "/county/township/village/" or a prefix of it
+    level: Level
+
+    @classmethod
+    def load(cls, s: Session, cadre_id: int) -> Actor:
+        row = s.connection().execute(_LOAD, {"cadre_id": cadre_id}).one_or_none()
+        if row is None:
+            raise NotFound("没有找到这位工作人员。")
+        return cls(*row)
+
+    def covers(self, place_path: str) -> bool:
+        return place_path.startswith(self.place_path)
+
+
+class Seat(Protocol):
+    """What a task asks of whoever acts on it."""
+
+    stage: Stage
+    role: str
+    place_path: str
+    assignee_id: int | None
+
+
+def ensure_may_act(actor: Actor, seat: Seat, role_label: str) -> None:
     if not actor.active:
         raise NotAllowed("您的账号已停用，无法办理。")
-    paired_visit = task.stage == Stage.HOME_VERIFICATION and task.assignee_id == actor.id
-    if actor.role != task.role and not paired_visit:
+    paired_visit = seat.stage == Stage.HOME_VERIFICATION and seat.assignee_id == actor.id
+    if actor.role != seat.role and not paired_visit:
         raise NotAllowed(f"这项任务需由{role_label}办理，您无权操作。")
-    if not actor.place.contains(task.place):
+    if not actor.covers(seat.place_path):
         raise NotAllowed("这户不在您的管辖范围内，您无权操作。")

@@ -54,6 +54,7 @@ from approvals.models import (  # noqa: E402
     TaskStatus,
     Verdict,
 )
+from approvals.permissions import Actor  # noqa: E402
 from fangfan import config as config_module  # noqa: E402
 from fangfan.database import make_engine, upgrade  # noqa: E402
 from fangfan.demo import FORMS  # noqa: E402
@@ -204,8 +205,7 @@ def drive_round(case_ids: list[int], stage: Stage, who: dict, rate: float | None
         task_id, role, place_id = tasks[case_id]
         t0 = time.perf_counter()
         with session_scope() as s:
-            actor = s.get_one(Cadre, who[(role, place_id)])
-            actor.place  # noqa: B018  (the signed-in cadre and their jurisdiction)
+            actor = Actor.load(s, who[(role, place_id)])  # the signed-in cadre
             data = form if form is not None else county_form(actor.id)
             decisions.decide(s, task_id, actor, Verdict.APPROVED, now=dt.datetime.now(dt.UTC),
                              data=data)

@@ -35,6 +35,7 @@ from approvals.models import (
     TaskStatus,
     Verdict,
 )
+from approvals.permissions import Actor
 from fangfan.services import Services
 from workflows import runtime
 from workflows.advance import advance_case
@@ -115,9 +116,9 @@ class Demo:
                 self.decide(case_id, days)
             days -= step
 
-    def actor_for(self, s: Session, task: Task) -> Cadre:
-        return s.scalars(select(Cadre).where(Cadre.role == task.role,
-                                             Cadre.place_id == task.place_id)).first()
+    def actor_for(self, s: Session, task: Task) -> Actor:
+        return Actor.load(s, s.scalars(select(Cadre.id).where(
+            Cadre.role == task.role, Cadre.place_id == task.place_id)).first())
 
     def county_form(self, s: Session, case_id: int) -> dict:
         case = s.get_one(Case, case_id)
@@ -215,8 +216,9 @@ def _cases(demo: Demo, hh: list[int]) -> None:
     case = demo.apply(hh[23], 6, **ill)
     demo.through(case, 2, 5, step=1)
     with session_scope() as s:
-        actor = s.scalars(select(Cadre).where(Cadre.role == "village_cadre")
-                          .where(Cadre.place_id == s.get_one(Case, case).village_id)).first()
+        actor = Actor.load(s, s.scalars(select(Cadre.id).where(
+            Cadre.role == "village_cadre", Cadre.place_id == s.get_one(Case, case).village_id)
+        ).first())
         objections.raise_objection(s, case, actor, raised_by="本组村民",
                                    content="反映该户有一辆新购货车，收入情况需再核实。",
                                    now=demo.at(1))
@@ -259,8 +261,8 @@ def _eliminate(demo: Demo, households: list[int]) -> None:
     for hh_id, stages in zip(households[:2], (5, 2), strict=True):
         with session_scope() as s:
             household = s.get_one(Household, hh_id)
-            actor = s.scalars(select(Cadre).where(Cadre.role == "village_cadre",
-                                                  Cadre.place_id == household.village_id)).one()
+            actor = Actor.load(s, s.scalars(select(Cadre.id).where(
+                Cadre.role == "village_cadre", Cadre.place_id == household.village_id)).one())
             case = elimination.propose(
                 s, household, actor, rules=config.elimination_rules(),
                 definition=config.definition(CaseKind.RISK_ELIMINATION),

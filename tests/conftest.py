@@ -29,6 +29,7 @@ from approvals.models import (
     TaskStatus,
     Verdict,
 )
+from approvals.permissions import Actor
 from fangfan import config as config_module
 from fangfan.config import Config
 from fangfan.database import make_engine, upgrade
@@ -97,15 +98,12 @@ class World:
     def config(self) -> Config:
         return self.services.config
 
-    def cadre(self, role: str, place: str | None = None) -> Cadre:
+    def cadre(self, role: str, place: str | None = None) -> Actor:
         with session_scope() as s:
-            q = select(Cadre).join(Place).where(Cadre.role == role)
+            q = select(Cadre.id).join(Place).where(Cadre.role == role)
             if place:
                 q = q.where(Place.name == place)
-            cadre = s.scalars(q.order_by(Cadre.id)).first()
-            assert cadre is not None
-            cadre.place  # noqa: B018  (load it before the session closes)
-            return cadre
+            return Actor.load(s, s.scalars(q.order_by(Cadre.id)).first())
 
     def household(self, village: str = "东沟村", index: int = 0) -> int:
         with session_scope() as s:
@@ -143,26 +141,22 @@ class World:
                 "paired_cadre_id": helper.id,
                 "measures": [{"kind": "健康", "planned_on": "2026-11-30"}]}
 
-    def decides(self, case_id: int, actor: Cadre, verdict: Verdict = Verdict.APPROVED,
-                advance: bool = True, **kw: Any) -> Task:
+    def decides(self, case_id: int, actor: Actor, verdict: Verdict = Verdict.APPROVED,
+                advance: bool = True, **kw: Any) -> decisions.Decided:
         task = self.open_task(case_id)
         if verdict == Verdict.APPROVED and "data" not in kw:
             kw["data"] = self.form(case_id, task.stage)
         with session_scope() as s:
             decided = decisions.decide(s, task.id, actor, verdict, now=self.clock.now(), **kw)
-            s.refresh(decided)
         if advance:
             self.advance(case_id)
         return decided
 
-    def approver(self, case_id: int) -> Cadre:
+    def approver(self, case_id: int) -> Actor:
         task = self.open_task(case_id)
         with session_scope() as s:
-            cadre = s.scalars(select(Cadre).where(Cadre.role == task.role,
-                                                  Cadre.place_id == task.place_id)).first()
-            assert cadre is not None
-            cadre.place  # noqa: B018
-            return cadre
+            return Actor.load(s, s.scalars(select(Cadre.id).where(
+                Cadre.role == task.role, Cadre.place_id == task.place_id)).first())
 
     def approve_through(self, case_id: int, until: Stage | None) -> None:
         """Approve stage after stage until `until` is open; the notice runs out its period."""

@@ -13,13 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from approvals import audit
 from approvals.calendar import local_date
 from approvals.db import session_scope
-from approvals.definitions import Definition, Stage
+from approvals.definitions import Definition, Level, Stage
 from approvals.models import (
     Case,
     CaseStatus,
@@ -29,13 +29,18 @@ from approvals.models import (
     Objection,
     ObjectionStatus,
     Pairing,
+    Place,
     Task,
     TaskStatus,
     Verdict,
 )
+from approvals.models import Definition as DefinitionRow
+from approvals.models.cases import parsed_definition
 from workflows import runtime
 
 SYSTEM = "系统"
+TASKS = Task.__table__
+LEVELS = [Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE]  # the order of ids in a place's path
 
 
 class Outcome(StrEnum):
@@ -48,10 +53,14 @@ class Outcome(StrEnum):
 
 
 class CaseRun:
-    def __init__(self, s: Session, case: Case, now: dt.datetime) -> None:
-        self.s, self.case, self.now = s, case, now
-        self.definition: Definition = case.definition.parsed()
+    def __init__(self, s: Session, case: Case, definition: Definition, village_path: str,
+                 now: dt.datetime) -> None:
+        self.s, self.case, self.definition, self.now = s, case, definition, now
+        self.village_path = village_path
         self._last: Task | None = None
+        # every task of the case, oldest first: a pass reads them once
+        self.tasks: list[Task] = list(s.scalars(
+            select(Task).where(Task.case_id == case.id).order_by(Task.id)))
 
     @property
     def closed(self) -> bool:
@@ -63,9 +72,8 @@ class CaseRun:
 
     def stage(self, stage: Stage) -> Verdict | None:
         """The verdict of this stage's live task, opening the task first if there is none."""
-        task = self.s.scalar(select(Task).where(
-            Task.case_id == self.case.id, Task.stage == stage,
-            Task.status != TaskStatus.SUPERSEDED).order_by(Task.round.desc()).limit(1))
+        live = [t for t in self.tasks if t.stage == stage and t.status != TaskStatus.SUPERSEDED]
+        task = live[-1] if live else None
         if task is None:
             self._open(stage)
             return None
@@ -74,21 +82,21 @@ class CaseRun:
             return self._end_notice_if_due(task)
         return task.verdict
 
-    def _open(self, stage: Stage) -> Task:
+    def _open(self, stage: Stage) -> None:
         spec = self.definition.stage(stage)
-        level = self.definition.level_of(stage)
-        rounds = self.s.scalar(select(func.max(Task.round)).where(
-            Task.case_id == self.case.id, Task.stage == stage)) or 0
-        task = Task(case_id=self.case.id, stage=stage, round=rounds + 1, role=spec.role,
-                    place_id=self.case.village.ancestor(level).id, opened_at=self.now,
-                    due_at=runtime.current().calendar.due(self.now, spec.deadline),
-                    assignee_id=self._paired_cadre() if stage == Stage.HOME_VERIFICATION else None)
-        self.s.add(task)
+        rounds = max((t.round for t in self.tasks if t.stage == stage), default=0)
+        # the place whose cadres hold this stage: the village, or its township or county
+        place_id = int(self.village_path.strip("/").split("/")[LEVELS.index(
+            self.definition.level_of(stage))])
+        task_id = self.s.execute(insert(TASKS).returning(TASKS.c.id).values(
+            case_id=self.case.id, stage=stage, round=rounds + 1, status=TaskStatus.OPEN,
+            role=spec.role, place_id=place_id, opened_at=self.now, data={},
+            due_at=runtime.current().calendar.due(self.now, spec.deadline),
+            assignee_id=self._paired_cadre() if stage == Stage.HOME_VERIFICATION else None,
+        )).scalar_one()
         self.case.stage = stage
-        self.s.flush()
         audit.append(self.s, actor=SYSTEM, action="task.open", now=self.now, case_id=self.case.id,
-                     payload={"task": task.id, "stage": stage, "round": task.round})
-        return task
+                     payload={"task": task_id, "stage": stage, "round": rounds + 1})
 
     def _paired_cadre(self) -> int | None:
         return self.s.scalar(select(Pairing.cadre_id).where(
@@ -178,8 +186,12 @@ def advancing(case_id: int) -> Iterator[CaseRun]:
     """One pass over one case, in one transaction, with the case row locked."""
     now = runtime.current().clock.now()
     with session_scope() as s:
-        case = s.scalars(select(Case).where(Case.id == case_id).with_for_update()).one()
-        run = CaseRun(s, case, now)
+        case, digest, village_path = s.execute(
+            select(Case, DefinitionRow.digest, Place.path)
+            .join(DefinitionRow, DefinitionRow.id == Case.definition_id)
+            .join(Place, Place.id == Case.village_id)
+            .where(Case.id == case_id).with_for_update(of=Case)).one()
+        run = CaseRun(s, case, parsed_definition(s, digest), village_path, now)
         yield run
         if case.pending_since is not None:
             case.pending_since = None

@@ -12,8 +12,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from approvals.db import Base
 from approvals.definitions import Definition as DefinitionBody
@@ -73,7 +73,25 @@ class Definition(Base):
     created_at: Mapped[dt.datetime]
 
     def parsed(self) -> DefinitionBody:
-        return DefinitionBody.model_validate(self.body)
+        return _parse(self.digest, self.body)
+
+
+_PARSED: dict[str, DefinitionBody] = {}
+
+
+def _parse(digest: str, body: dict[str, Any]) -> DefinitionBody:
+    """Definitions never change once stored, so each is parsed once per process."""
+    if digest not in _PARSED:
+        _PARSED[digest] = DefinitionBody.model_validate(body)
+    return _PARSED[digest]
+
+
+def parsed_definition(s: Session, digest: str) -> DefinitionBody:
+    """The parsed definition with this digest, reading its row only the first time."""
+    if digest not in _PARSED:
+        body = s.scalars(select(Definition.body).where(Definition.digest == digest)).first()
+        _parse(digest, body)
+    return _PARSED[digest]
 
 
 class Case(Base):

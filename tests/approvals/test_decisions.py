@@ -89,7 +89,7 @@ def test_a_double_tap_decides_once_and_says_who_decided(world):
     cadre = world.cadre("village_cadre", "东沟村")
     task = world.decides(case_id, cadre, advance=False)
     with session_scope() as s, pytest.raises(AlreadyDecided, match=cadre.name):
-        decisions.decide(s, task.id, cadre, Verdict.APPROVED, now=world.clock.now(),
+        decisions.decide(s, task.task_id, cadre, Verdict.APPROVED, now=world.clock.now(),
                          data=world.form(case_id, Stage.HOME_VERIFICATION))
 
 

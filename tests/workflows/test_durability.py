@@ -25,7 +25,7 @@ KILL_AFTER_COMMIT = """
 import datetime as dt, os, signal, sys
 from approvals import decisions
 from approvals.db import session_scope
-from approvals.models import Cadre
+from approvals.permissions import Actor
 from approvals.definitions import Stage
 from fangfan.demo import FORMS
 from fangfan.services import build
@@ -33,7 +33,7 @@ from fangfan.services import build
 build()
 task_id, actor_id, now = int(sys.argv[1]), int(sys.argv[2]), dt.datetime.fromisoformat(sys.argv[3])
 with session_scope() as s:
-    decisions.decide(s, task_id, s.get_one(Cadre, actor_id), "approved", now=now,
+    decisions.decide(s, task_id, Actor.load(s, actor_id), "approved", now=now,
                      data=FORMS[Stage.HOME_VERIFICATION])
 os.kill(os.getpid(), signal.SIGKILL)  # dies after the commit, before any flow runs
 """
