@@ -23,6 +23,7 @@ LOG = AuditEntry.__table__
 _LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 _LAST = select(LOG.c.seq, LOG.c.hash).order_by(LOG.c.seq.desc()).limit(1)
 _INSERT = insert(LOG)
+_HEAD = "audit_head"  # in session.info: (transaction, seq, hash) of our last append
 
 
 def _digest(seq: int, prev: str, at: dt.datetime, actor: str, action: str,
@@ -37,15 +38,26 @@ def append(s: Session, *, actor: str, action: str, now: dt.datetime,
            case_id: int | None = None, payload: dict[str, Any] | None = None) -> None:
     """Add one row at the end of the chain (flushes; the caller's transaction commits it)."""
     conn = s.connection()
-    if conn.dialect.name == "postgresql":
-        conn.execute(_LOCK, {"k": _PG_LOCK})
-    last = conn.execute(_LAST).first()
-    seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    transaction = s.get_transaction()
+    head = s.info.get(_HEAD)
+    if head and head[0] is transaction:  # we appended already and hold the lock since
+        seq, prev = head[1] + 1, head[2]
+    else:
+        if conn.dialect.name == "postgresql":
+            conn.execute(_LOCK, {"k": _PG_LOCK})
+        last = conn.execute(_LAST).first()
+        seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
     payload = payload or {}
+    digest = _digest(seq, prev, now, actor, action, case_id, payload)
     conn.execute(_INSERT, {
         "seq": seq, "at": now, "actor": actor, "action": action, "case_id": case_id,
-        "payload": payload, "prev_hash": prev,
-        "hash": _digest(seq, prev, now, actor, action, case_id, payload)})
+        "payload": payload, "prev_hash": prev, "hash": digest})
+    s.info[_HEAD] = (transaction, seq, digest)
+
+
+def forget_head(s: Session) -> None:
+    """After a rollback to a savepoint, the chain's head must be read again."""
+    s.info.pop(_HEAD, None)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ wiring binds the engine once (`bind(engine)`). The edge owns the transaction: se
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import ClassVar
@@ -68,24 +70,42 @@ def session_scope() -> Iterator[Session]:
         session.close()
 
 
+LOCK_WAIT_S = 30.0
+
+
 def configure_sqlite(engine: Engine) -> None:
-    """WAL, a busy timeout, and write transactions that take the lock at BEGIN.
+    """WAL, and write transactions that take the lock at BEGIN, waiting for it finely.
 
     BEGIN IMMEDIATE keeps a read-then-write transaction (check a task, then decide it) from
-    failing with SQLITE_BUSY when another process wrote in between. This is the pysqlite
-    recipe from SQLAlchemy's SQLite dialect docs.
+    failing with SQLITE_BUSY when another process wrote in between (the pysqlite recipe from
+    SQLAlchemy's SQLite dialect docs). SQLite's own busy handler sleeps 1, 2, 5, 10 ms... per
+    attempt, while our transactions hold the lock for well under a millisecond, so we wait
+    for the lock ourselves in steps of 0.1 ms. In WAL mode only writers wait: readers never
+    block, so BEGIN is the one place a lock is waited for.
     """
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn, _record) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout=5000")  # the first connection may need to set WAL
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=0")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _begin(conn) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        cursor = conn.connection.dbapi_connection.cursor()
+        deadline = time.monotonic() + LOCK_WAIT_S
+        pause = 0.0001
+        while True:
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or time.monotonic() > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 1.5, 0.002)

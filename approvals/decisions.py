@@ -22,7 +22,16 @@ from approvals import audit, forms
 from approvals.calendar import LOCAL
 from approvals.definitions import Stage
 from approvals.errors import AlreadyDecided, NotFound, Refused
-from approvals.models import Case, CaseStatus, Definition, Place, Task, TaskStatus, Verdict
+from approvals.models import (
+    Case,
+    CaseKind,
+    CaseStatus,
+    Definition,
+    Place,
+    Task,
+    TaskStatus,
+    Verdict,
+)
 from approvals.models.cases import parsed_definition
 from approvals.permissions import Actor, ensure_may_act
 
@@ -45,6 +54,7 @@ class TaskRef(NamedTuple):
     place_path: str
     case_status: CaseStatus
     case_stage: Stage | None
+    case_kind: CaseKind
     definition_digest: str
 
 
@@ -52,6 +62,7 @@ class TaskRef(NamedTuple):
 class Decided:
     task_id: int
     case_id: int
+    case_kind: CaseKind
     stage: Stage
     verdict: Verdict
 
@@ -60,7 +71,7 @@ class Decided:
 _LOAD_REF = (
     select(Task.id, Task.case_id, Task.stage, Task.status, Task.role, Task.assignee_id,
            Task.verdict, Task.decided_at, Task.decided_by_name, Place.path, Case.status,
-           Case.stage, Definition.digest)
+           Case.stage, Case.kind, Definition.digest)
     .join(Case, Case.id == Task.case_id).join(Place, Place.id == Task.place_id)
     .join(Definition, Definition.id == Case.definition_id)
     .where(Task.id == bindparam("task_id")))
@@ -118,7 +129,7 @@ def decide(s: Session, task_id: int, actor: Actor, verdict: Verdict, *, now: dt.
     audit.append(s, actor=f"cadre:{actor.id}", action=f"decide.{verdict}", now=now,
                  case_id=task.case_id, payload={"task": task.id, "stage": task.stage,
                                                 "reason": reason, "return_to": return_to})
-    return Decided(task.id, task.case_id, task.stage, verdict)
+    return Decided(task.id, task.case_id, CaseKind(task.case_kind), task.stage, verdict)
 
 
 def _check_return(s: Session, task: TaskRef, return_to: Stage | None, reason: str,

@@ -15,7 +15,9 @@ from collections.abc import Callable
 
 from prefect import flow, task
 from sqlalchemy import and_, exists, select, update
+from sqlalchemy.orm import Session
 
+from approvals import audit
 from approvals.db import session_scope
 from approvals.definitions import Stage
 from approvals.models import (
@@ -30,7 +32,7 @@ from approvals.models import (
 from workflows import runtime
 from workflows.identification import identification
 from workflows.risk_elimination import risk_elimination
-from workflows.steps import Outcome
+from workflows.steps import Outcome, ambient_session
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,24 @@ CHUNK = 200
 def advance_case(case_id: int, kind: CaseKind) -> Outcome:
     """One pass of the case's procedure, without the cost of a flow run of its own."""
     return PROCEDURES[kind](case_id)
+
+
+def advance_in(s: Session, case_id: int, kind: CaseKind) -> Outcome | None:
+    """Run the case's next pass inside the caller's transaction, right after its decision.
+
+    The edge calls this so the next cadre's task opens at once. The pass runs in a savepoint:
+    if it fails, the decision still commits with its case marked, and the worker retries.
+    """
+    token = ambient_session.set(s)
+    try:
+        with s.begin_nested():
+            return advance_case(case_id, kind)
+    except Exception:
+        audit.forget_head(s)
+        log.exception("inline advancement of case %s failed; the worker will retry", case_id)
+        return None
+    finally:
+        ambient_session.reset(token)
 
 
 def pending_cases(limit: int) -> list[tuple[int, CaseKind]]:

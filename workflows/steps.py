@@ -4,6 +4,9 @@
 `run.stage(S)` for every stage in order, and ends with wait / send_back / reject / finish.
 Every step is idempotent: what is done is found done, what is missing is done now. So a
 flow may re-run for any case at any time, after a crash or twice at once, and converge.
+
+A pass runs after every decision, so it reads the case and its tasks once, with prebuilt
+Core statements, and writes the case back in one UPDATE at the end.
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from approvals import audit
@@ -39,8 +44,22 @@ from approvals.models.cases import parsed_definition
 from workflows import runtime
 
 SYSTEM = "系统"
-TASKS = Task.__table__
 LEVELS = [Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE]  # the order of ids in a place's path
+CASES, TASKS = Case.__table__, Task.__table__
+
+_CASE = (select(CASES.c.id, CASES.c.status, CASES.c.household_id, CASES.c.pending_since,
+                DefinitionRow.digest, Place.path)
+         .join(DefinitionRow, DefinitionRow.id == CASES.c.definition_id)
+         .join(Place, Place.id == CASES.c.village_id)
+         .where(CASES.c.id == bindparam("case_id")).with_for_update(of=CASES))
+_TASKS = (select(TASKS.c.id, TASKS.c.stage, TASKS.c.round, TASKS.c.status, TASKS.c.verdict,
+                 TASKS.c.return_to, TASKS.c.reason, TASKS.c.data, TASKS.c.due_at)
+          .where(TASKS.c.case_id == bindparam("case_id")).order_by(TASKS.c.id))
+_OPEN_TASK = insert(TASKS).returning(TASKS.c.id)
+_SET_CASE = update(CASES).where(CASES.c.id == bindparam("case_id"))  # SET from the parameters
+_PAIRED = (select(Pairing.cadre_id).where(Pairing.household_id == bindparam("household_id"),
+                                          Pairing.ended_on.is_(None))
+           .order_by(Pairing.id.desc()).limit(1))
 
 
 class Outcome(StrEnum):
@@ -53,14 +72,13 @@ class Outcome(StrEnum):
 
 
 class CaseRun:
-    def __init__(self, s: Session, case: Case, definition: Definition, village_path: str,
+    def __init__(self, s: Session, case: Row[Any], definition: Definition,
                  now: dt.datetime) -> None:
         self.s, self.case, self.definition, self.now = s, case, definition, now
-        self.village_path = village_path
-        self._last: Task | None = None
-        # every task of the case, oldest first: a pass reads them once
-        self.tasks: list[Task] = list(s.scalars(
-            select(Task).where(Task.case_id == case.id).order_by(Task.id)))
+        self.conn = s.connection()
+        self.tasks = self.conn.execute(_TASKS, {"case_id": case.id}).all()
+        self.changes: dict[str, Any] = {}  # written to the case row when the pass ends
+        self._last: Row[Any] | None = None
 
     @property
     def closed(self) -> bool:
@@ -73,37 +91,35 @@ class CaseRun:
     def stage(self, stage: Stage) -> Verdict | None:
         """The verdict of this stage's live task, opening the task first if there is none."""
         live = [t for t in self.tasks if t.stage == stage and t.status != TaskStatus.SUPERSEDED]
-        task = live[-1] if live else None
-        if task is None:
+        if not live:
             self._open(stage)
             return None
-        self._last = task
+        task = self._last = live[-1]
         if task.status == TaskStatus.OPEN and stage == Stage.PUBLIC_NOTICE:
             return self._end_notice_if_due(task)
-        return task.verdict
+        return Verdict(task.verdict) if task.verdict else None
 
     def _open(self, stage: Stage) -> None:
         spec = self.definition.stage(stage)
         rounds = max((t.round for t in self.tasks if t.stage == stage), default=0)
         # the place whose cadres hold this stage: the village, or its township or county
-        place_id = int(self.village_path.strip("/").split("/")[LEVELS.index(
-            self.definition.level_of(stage))])
-        task_id = self.s.execute(insert(TASKS).returning(TASKS.c.id).values(
-            case_id=self.case.id, stage=stage, round=rounds + 1, status=TaskStatus.OPEN,
-            role=spec.role, place_id=place_id, opened_at=self.now, data={},
-            due_at=runtime.current().calendar.due(self.now, spec.deadline),
-            assignee_id=self._paired_cadre() if stage == Stage.HOME_VERIFICATION else None,
-        )).scalar_one()
-        self.case.stage = stage
+        path = self.case.path.strip("/").split("/")
+        place_id = int(path[LEVELS.index(self.definition.level_of(stage))])
+        task_id = self.conn.execute(_OPEN_TASK, {
+            "case_id": self.case.id, "stage": stage, "round": rounds + 1,
+            "status": TaskStatus.OPEN, "role": spec.role, "place_id": place_id,
+            "opened_at": self.now, "data": {},
+            "due_at": runtime.current().calendar.due(self.now, spec.deadline),
+            "assignee_id": self._paired_cadre() if stage == Stage.HOME_VERIFICATION else None,
+        }).scalar_one()
+        self.changes["stage"] = stage
         audit.append(self.s, actor=SYSTEM, action="task.open", now=self.now, case_id=self.case.id,
                      payload={"task": task_id, "stage": stage, "round": rounds + 1})
 
     def _paired_cadre(self) -> int | None:
-        return self.s.scalar(select(Pairing.cadre_id).where(
-            Pairing.household_id == self.case.household_id, Pairing.ended_on.is_(None))
-            .order_by(Pairing.id.desc()).limit(1))
+        return self.conn.execute(_PAIRED, {"household_id": self.case.household_id}).scalar()
 
-    def _end_notice_if_due(self, task: Task) -> Verdict | None:
+    def _end_notice_if_due(self, task: Row[Any]) -> Verdict | None:
         """The notice passes by itself once its period is over with no objection open."""
         if self.now < task.due_at:
             return None
@@ -133,7 +149,7 @@ class CaseRun:
         self.s.execute(update(Task).where(
             Task.case_id == self.case.id, Task.stage.in_(again),
             Task.status != TaskStatus.SUPERSEDED).values(status=TaskStatus.SUPERSEDED))
-        self._open(returned.return_to)
+        self._open(Stage(returned.return_to))
         return Outcome.RETURNED
 
     def reject(self) -> Outcome:
@@ -143,7 +159,8 @@ class CaseRun:
 
     def enroll(self) -> Outcome:
         """纳入监测: category, the paired cadre and the planned measures from the county's form."""
-        form = self._last.data if self._last else {}
+        assert self._last is not None
+        form = self._last.data
         household = self.s.get_one(Household, self.case.household_id)
         today = local_date(self.now)
         household.monitoring = MonitoringStatus.MONITORED
@@ -160,7 +177,7 @@ class CaseRun:
             self.s.add(Measure(household_id=household.id, case_id=self.case.id, kind=m["kind"],
                                description=m.get("description", ""),
                                planned_on=dt.date.fromisoformat(m["planned_on"])))
-        self.case.category = form["category"]
+        self.changes["category"] = form["category"]
         self._close(CaseStatus.ENROLLED, None)
         return Outcome.ENROLLED
 
@@ -172,26 +189,36 @@ class CaseRun:
         return Outcome.ELIMINATED
 
     def _close(self, status: CaseStatus, reason: str | None) -> None:
-        self.case.status = status
-        self.case.stage = None
-        self.case.closed_at = self.now
-        self.case.outcome_reason = reason
-        self.s.flush()
+        self.changes.update(status=status, stage=None, closed_at=self.now, outcome_reason=reason)
         audit.append(self.s, actor=SYSTEM, action=f"case.{status}", now=self.now,
                      case_id=self.case.id, payload={"reason": reason})
+
+
+# Set by `workflows.advance.advance_in`: the pass then joins the caller's transaction (the
+# decision's) instead of opening its own.
+ambient_session: ContextVar[Session | None] = ContextVar("ambient_session", default=None)
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    s = ambient_session.get()
+    if s is not None:
+        yield s
+    else:
+        with session_scope() as s:
+            yield s
 
 
 @contextmanager
 def advancing(case_id: int) -> Iterator[CaseRun]:
     """One pass over one case, in one transaction, with the case row locked."""
     now = runtime.current().clock.now()
-    with session_scope() as s:
-        case, digest, village_path = s.execute(
-            select(Case, DefinitionRow.digest, Place.path)
-            .join(DefinitionRow, DefinitionRow.id == Case.definition_id)
-            .join(Place, Place.id == Case.village_id)
-            .where(Case.id == case_id).with_for_update(of=Case)).one()
-        run = CaseRun(s, case, parsed_definition(s, digest), village_path, now)
+    with _session() as s:
+        case = s.connection().execute(_CASE, {"case_id": case_id}).one()
+        run = CaseRun(s, case, parsed_definition(s, case.digest), now)
         yield run
         if case.pending_since is not None:
-            case.pending_since = None
+            run.changes["pending_since"] = None
+        if run.changes:
+            s.flush()
+            run.conn.execute(_SET_CASE, {"case_id": case_id, **run.changes})
