@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import insert, select, text
@@ -23,7 +23,6 @@ LOG = AuditEntry.__table__
 _LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 _LAST = select(LOG.c.seq, LOG.c.hash).order_by(LOG.c.seq.desc()).limit(1)
 _INSERT = insert(LOG)
-_HEAD = "audit_head"  # in session.info: (transaction, seq, hash) of our last append
 
 
 def _digest(seq: int, prev: str, at: dt.datetime, actor: str, action: str,
@@ -34,30 +33,38 @@ def _digest(seq: int, prev: str, at: dt.datetime, actor: str, action: str,
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Entry:
+    actor: str
+    action: str
+    case_id: int | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
 def append(s: Session, *, actor: str, action: str, now: dt.datetime,
            case_id: int | None = None, payload: dict[str, Any] | None = None) -> None:
-    """Add one row at the end of the chain (flushes; the caller's transaction commits it)."""
+    """Add one row at the end of the chain; the caller's transaction commits it."""
+    append_many(s, [Entry(actor, action, case_id, payload or {})], now)
+
+
+def append_many(s: Session, entries: list[Entry], now: dt.datetime) -> None:
+    """Add rows at the end of the chain, in order, with one read of its head and one insert."""
+    if not entries:
+        return
     conn = s.connection()
-    transaction = s.get_transaction()
-    head = s.info.get(_HEAD)
-    if head and head[0] is transaction:  # we appended already and hold the lock since
-        seq, prev = head[1] + 1, head[2]
-    else:
-        if conn.dialect.name == "postgresql":
-            conn.execute(_LOCK, {"k": _PG_LOCK})
-        last = conn.execute(_LAST).first()
-        seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
-    payload = payload or {}
-    digest = _digest(seq, prev, now, actor, action, case_id, payload)
-    conn.execute(_INSERT, {
-        "seq": seq, "at": now, "actor": actor, "action": action, "case_id": case_id,
-        "payload": payload, "prev_hash": prev, "hash": digest})
-    s.info[_HEAD] = (transaction, seq, digest)
-
-
-def forget_head(s: Session) -> None:
-    """After a rollback to a savepoint, the chain's head must be read again."""
-    s.info.pop(_HEAD, None)
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK, {"k": _PG_LOCK})
+    last = conn.execute(_LAST).first()
+    seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
+    rows = []
+    for e in entries:
+        seq += 1
+        digest = _digest(seq, prev, now, e.actor, e.action, e.case_id, e.payload)
+        rows.append({"seq": seq, "at": now, "actor": e.actor, "action": e.action,
+                     "case_id": e.case_id, "payload": e.payload, "prev_hash": prev,
+                     "hash": digest})
+        prev = digest
+    conn.execute(_INSERT, rows)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ def _notice_task(s: Session, case_id: int) -> Task:
 
 def raise_objection(s: Session, case_id: int, actor: Actor, *, raised_by: str, content: str,
                     now: dt.datetime) -> Objection:
+    # lock the case as a pass does, so a notice cannot end while its objection is recorded
+    s.execute(select(Case.id).where(Case.id == case_id).with_for_update())
     task = _notice_task(s, case_id)
     ensure_may_act(actor, load_ref(s, task.id), "村干部")
     if not content.strip() or not raised_by.strip():

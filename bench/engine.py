@@ -11,7 +11,7 @@ worker's `advance-pending` flow runs, called per case without Prefect's per-batc
 at the same time, so the figures include the write contention of both. The 公示 stage passes
 by time, not by a decision: the benchmark moves its end to now and lets the advancer pass it.
 
-Printed per size: decisions/s and p50/p99 of the unpaced rounds, the drain time of a burst
+
 (first decision of a round until every case of it is advanced), advancement lag p50/p95
 (decision committed → next task opened) while decisions arrive at a steady --rate per second,
 peak memory, a bare insert-and-commit of one decision row (the floor), and the peer's rate
@@ -59,7 +59,7 @@ from fangfan import config as config_module  # noqa: E402
 from fangfan.database import make_engine, upgrade  # noqa: E402
 from fangfan.demo import FORMS  # noqa: E402
 from workflows import runtime  # noqa: E402
-from workflows.advance import advance_case, advance_in, pending_cases  # noqa: E402
+from workflows.advance import CHUNK, advance_chunk, pending_cases  # noqa: E402
 
 PEER = ROOT.parent / "shared" / "peers" / "spiffworkflow" / "bench.py"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -147,18 +147,16 @@ def _id_number(i: int) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
-def advancer(url: str, stop, counter) -> None:
-    """The worker's part: pass every pending case, over and over, until told to stop."""
+def advancer(url: str, stop) -> None:
+    """The worker's part: what each `advance-pending` flow run does, over and over."""
     engine, _ = setup_existing(url)
     while not stop.is_set():
-        batch = pending_cases(5000)
-        if not batch:
+        pending = pending_cases(5000)
+        if not pending:
             time.sleep(0.05)
             continue
-        for case_id, kind in batch:
-            advance_case(case_id, kind)
-        with counter.get_lock():
-            counter.value += len(batch)
+        for start in range(0, len(pending), CHUNK):
+            advance_chunk.fn(pending[start:start + CHUNK])
     engine.dispose()
 
 
@@ -189,7 +187,7 @@ def county_form(cadre_id: int) -> dict:
 
 
 def drive_round(case_ids: list[int], stage: Stage, who: dict, rate: float | None,
-                rnd: random.Random, inline: bool) -> tuple[list[float], float]:
+                rnd: random.Random) -> tuple[list[float], float]:
     tasks = open_tasks(case_ids, stage)
     assert len(tasks) == len(case_ids), f"{stage}: {len(tasks)} of {len(case_ids)} open"
     order = list(case_ids)
@@ -207,10 +205,8 @@ def drive_round(case_ids: list[int], stage: Stage, who: dict, rate: float | None
         with session_scope() as s:
             actor = Actor.load(s, who[(role, place_id)])  # the signed-in cadre
             data = form if form is not None else county_form(actor.id)
-            decided = decisions.decide(s, task_id, actor, Verdict.APPROVED,
-                                       now=dt.datetime.now(dt.UTC), data=data)
-            if inline:  # what the phone page's POST does: the next task opens at once
-                assert advance_in(s, decided.case_id, decided.case_kind) is not None
+            decisions.decide(s, task_id, actor, Verdict.APPROVED, now=dt.datetime.now(dt.UTC),
+                             data=data)
         latencies.append(time.perf_counter() - t0)
     return latencies, time.perf_counter() - start
 
@@ -256,68 +252,60 @@ def floor(engine, n: int = 3000) -> dict:
 
 
 def pass_notices(engine) -> None:
-    """公示 ends by time: move the end of every open notice to now and let the passes run."""
+    """公示 ends by time: move the end of every open notice to now; the advancer passes them."""
     now = dt.datetime.now(dt.UTC)
     with engine.begin() as conn:
         conn.execute(update(Task).where(Task.stage == Stage.PUBLIC_NOTICE,
                                         Task.status == TaskStatus.OPEN).values(due_at=now))
         conn.execute(update(Case).where(Case.stage == Stage.PUBLIC_NOTICE)
                      .values(pending_since=now))
-    for case_id, kind in pending_cases(10_000_000):
-        advance_case(case_id, kind)
+    wait_drained()
 
 
 def run_one(url: str, size: int, n_bench: int, rate: float) -> dict:
     engine, config = setup(url)
     t0 = time.perf_counter()
-    seed(engine, config, size + 2 * n_bench)
+    seed(engine, config, size + n_bench)
     seeded = time.perf_counter() - t0
     rnd = random.Random(7)
-    # two groups of cases move; the others stay open at 入户核实 as the background load
-    picked = rnd.sample(range(1, size + 2 * n_bench + 1), 2 * n_bench)
-    inline_ids, worker_ids = picked[:n_bench], picked[n_bench:]
+    # only the bench cases move; the others stay open at 入户核实 as the background load
+    bench_ids = rnd.sample(range(1, size + n_bench + 1), n_bench)
     who = actors()
-
-    # 1. Decisions as the phone pages make them: decide, then the pass, in one transaction.
-    lat: list[float] = []
-    wall = 0.0
-    for stage in (Stage.HOME_VERIFICATION, Stage.VILLAGE_REVIEW, Stage.TOWNSHIP_AUDIT,
-                  Stage.COUNTY_APPROVAL):
-        if stage == Stage.TOWNSHIP_AUDIT:
-            pass_notices(engine)
-        round_lat, round_wall = drive_round(inline_ids, stage, who, None, rnd, inline=True)
-        lat += round_lat
-        wall += round_wall
-        print(f"  [{size}] inline {stage}: {len(round_lat)} in {round_wall:.1f}s", flush=True)
-    with session_scope() as s:
-        enrolled = s.scalar(select(func.count()).select_from(Case).where(Case.status == "enrolled"))
-    assert enrolled == n_bench, f"only {enrolled} of {n_bench} enrolled"
-
-    # 2. Decisions that only mark their case, advanced by a worker process: lag and drain.
     ctx = mp.get_context("spawn")
-    stop, counter = ctx.Event(), ctx.Value("l", 0)
-    proc = ctx.Process(target=advancer, args=(url, stop, counter))
+    stop = ctx.Event()
+    proc = ctx.Process(target=advancer, args=(url, stop))
     proc.start()
+    lat: list[float] = []
+    wall, drains, lag_values = 0.0, [], []
     try:
-        paced, _ = drive_round(worker_ids, Stage.HOME_VERIFICATION, who, rate, rnd,
-                                        inline=False)
-        wait_drained()
-        lag_values = lags(worker_ids, Stage.HOME_VERIFICATION)
-        burst, burst_wall = drive_round(worker_ids, Stage.VILLAGE_REVIEW, who, None, rnd,
-                                        inline=False)
-        drain = burst_wall + wait_drained()
+        for stage, paced in ((Stage.HOME_VERIFICATION, False), (Stage.VILLAGE_REVIEW, True),
+                             (Stage.TOWNSHIP_AUDIT, False), (Stage.COUNTY_APPROVAL, False)):
+            if stage == Stage.TOWNSHIP_AUDIT:
+                pass_notices(engine)
+            round_lat, round_wall = drive_round(bench_ids, stage, who, rate if paced else None,
+                                                rnd)
+            drain = wait_drained()
+            if paced:
+                lag_values = lags(bench_ids, stage)
+            else:
+                lat += round_lat
+                wall += round_wall
+                drains.append(round_wall + drain)
+            print(f"  [{size}] {stage}: {len(round_lat)} decisions in {round_wall:.1f}s"
+                  f"{f' (paced at {rate:g}/s)' if paced else ''}, advanced {drain:.1f}s after",
+                  flush=True)
     finally:
         stop.set()
         proc.join(30)
-    print(f"  [{size}] worker: {len(paced)} paced at {rate}/s, then a burst of {len(burst)} "
-          f"drained in {drain:.1f}s", flush=True)
+    with session_scope() as s:
+        enrolled = s.scalar(select(func.count()).select_from(Case).where(Case.status == "enrolled"))
+    assert enrolled == n_bench, f"only {enrolled} of {n_bench} enrolled"
     result = {
         "db": engine.dialect.name, "open_cases": size, "bench_cases": n_bench,
         "seed_s": round(seeded, 1), "decisions": len(lat),
         "decisions_per_s": round(len(lat) / wall),
         "p50_ms": round(pct(lat, 50) * 1e3, 2), "p99_ms": round(pct(lat, 99) * 1e3, 2),
-        "mark_only_per_s": round(len(burst) / sum(burst)),
-        "burst_drain_s": round(drain, 1),
+        "burst_drain_s": round(max(drains), 1),
         "lag_at_rate": rate, "lag_p50_s": round(pct(lag_values, 50), 3),
         "lag_p95_s": round(pct(lag_values, 95), 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

@@ -3,21 +3,20 @@
 A flow run costs about a second here (sync) and a task run a few milliseconds, so a flow run
 per decision would cap the system at a few decisions per second. Instead each decision marks
 its case (`pending_since`) in its own transaction, and `advance_pending` runs the procedure
-of every marked case, chunk by chunk, each chunk one Prefect task and each case its own
-transaction. The procedure code is the same as the per-case flows' (their `.fn`).
+of every marked case, chunk by chunk, each chunk one Prefect task and one transaction
+(workflows.steps.Batch). The procedure code is the same as the per-case flows' (their `.fn`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from functools import partial
 
 from prefect import flow, task
 from sqlalchemy import and_, exists, select, update
-from sqlalchemy.orm import Session
 
-from approvals import audit
 from approvals.db import session_scope
 from approvals.definitions import Stage
 from approvals.models import (
@@ -32,7 +31,7 @@ from approvals.models import (
 from workflows import runtime
 from workflows.identification import identification
 from workflows.risk_elimination import risk_elimination
-from workflows.steps import Outcome, ambient_session
+from workflows.steps import Outcome, batch
 
 log = logging.getLogger(__name__)
 
@@ -40,30 +39,12 @@ PROCEDURES: dict[CaseKind, Callable[[int], Outcome]] = {
     CaseKind.IDENTIFICATION: identification.fn,
     CaseKind.RISK_ELIMINATION: risk_elimination.fn,
 }
-CHUNK = 200
+CHUNK = 50  # cases per transaction: short enough not to hold up decisions
 
 
 def advance_case(case_id: int, kind: CaseKind) -> Outcome:
     """One pass of the case's procedure, without the cost of a flow run of its own."""
     return PROCEDURES[kind](case_id)
-
-
-def advance_in(s: Session, case_id: int, kind: CaseKind) -> Outcome | None:
-    """Run the case's next pass inside the caller's transaction, right after its decision.
-
-    The edge calls this so the next cadre's task opens at once. The pass runs in a savepoint:
-    if it fails, the decision still commits with its case marked, and the worker retries.
-    """
-    token = ambient_session.set(s)
-    try:
-        with s.begin_nested():
-            return advance_case(case_id, kind)
-    except Exception:
-        audit.forget_head(s)
-        log.exception("inline advancement of case %s failed; the worker will retry", case_id)
-        return None
-    finally:
-        ambient_session.reset(token)
 
 
 def pending_cases(limit: int) -> list[tuple[int, CaseKind]]:
@@ -75,11 +56,22 @@ def pending_cases(limit: int) -> list[tuple[int, CaseKind]]:
 
 @task(name="advance-chunk")
 def advance_chunk(cases: list[tuple[int, CaseKind]]) -> dict[str, int]:
+    """One transaction for the chunk; if its writes fail, the cases go one by one."""
+    try:
+        with batch([case_id for case_id, _ in cases]):
+            return _each(cases, PROCEDURES)
+    except Exception:
+        log.exception("advancing a chunk of %d cases failed; retrying one by one", len(cases))
+        return _each(cases, {kind: partial(advance_case, kind=kind) for kind in PROCEDURES})
+
+
+def _each(cases: list[tuple[int, CaseKind]],
+          procedures: Mapping[CaseKind, Callable[[int], Outcome]]) -> dict[str, int]:
     outcomes: Counter[str] = Counter()
     for case_id, kind in cases:
         try:
-            outcomes[advance_case(case_id, kind)] += 1
-        except Exception:  # one broken case must not stop the others; it stays pending
+            outcomes[procedures[kind](case_id)] += 1
+        except Exception:  # one broken case must not stop the others; it stays marked
             log.exception("advancing case %s failed", case_id)
             outcomes["failed"] += 1
     return dict(outcomes)

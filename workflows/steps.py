@@ -1,24 +1,29 @@
 """The steps a procedure is made of, each reading and writing the case record.
 
-`advancing(case_id)` opens one transaction with the case row locked; the procedure asks
-`run.stage(S)` for every stage in order, and ends with wait / send_back / reject / finish.
-Every step is idempotent: what is done is found done, what is missing is done now. So a
-flow may re-run for any case at any time, after a crash or twice at once, and converge.
+A procedure runs a pass over a case inside `advancing(case_id)`: it asks `run.stage(S)` for
+every stage in order and ends with wait / send_back / reject / enroll / eliminate. Every
+step is idempotent: what is done is found done, what is missing is done now, so a flow may
+re-run for any case at any time, after a crash or twice at once, and converge.
 
-A pass runs after every decision, so it reads the case and its tasks once, with prebuilt
-Core statements, and writes the case back in one UPDATE at the end.
+Passes run in batches (`Batch`): one transaction locks the batch's cases, reads them and
+all their tasks in two queries, runs each case's procedure against those rows, and writes
+what the passes decided in a handful of statements. A pass only buffers its writes, so a
+case whose procedure fails writes nothing and stays marked for the next run; the others go
+on. A single case is a batch of one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Executable, Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from approvals import audit
@@ -47,19 +52,29 @@ SYSTEM = "系统"
 LEVELS = [Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE]  # the order of ids in a place's path
 CASES, TASKS = Case.__table__, Task.__table__
 
-_CASE = (select(CASES.c.id, CASES.c.status, CASES.c.household_id, CASES.c.pending_since,
-                DefinitionRow.digest, Place.path)
-         .join(DefinitionRow, DefinitionRow.id == CASES.c.definition_id)
-         .join(Place, Place.id == CASES.c.village_id)
-         .where(CASES.c.id == bindparam("case_id")).with_for_update(of=CASES))
-_TASKS = (select(TASKS.c.id, TASKS.c.stage, TASKS.c.round, TASKS.c.status, TASKS.c.verdict,
-                 TASKS.c.return_to, TASKS.c.reason, TASKS.c.data, TASKS.c.due_at)
-          .where(TASKS.c.case_id == bindparam("case_id")).order_by(TASKS.c.id))
-_OPEN_TASK = insert(TASKS).returning(TASKS.c.id)
-_SET_CASE = update(CASES).where(CASES.c.id == bindparam("case_id"))  # SET from the parameters
-_PAIRED = (select(Pairing.cadre_id).where(Pairing.household_id == bindparam("household_id"),
-                                          Pairing.ended_on.is_(None))
-           .order_by(Pairing.id.desc()).limit(1))
+_CASES = (select(CASES.c.id, CASES.c.status, CASES.c.household_id, CASES.c.pending_since,
+                 DefinitionRow.digest, Place.path)
+          .join(DefinitionRow, DefinitionRow.id == CASES.c.definition_id)
+          .join(Place, Place.id == CASES.c.village_id)
+          .where(CASES.c.id.in_(bindparam("ids", expanding=True)))
+          .order_by(CASES.c.id).with_for_update(of=CASES))
+_TASKS = (select(TASKS.c.id, TASKS.c.case_id, TASKS.c.stage, TASKS.c.round, TASKS.c.status,
+                 TASKS.c.verdict, TASKS.c.return_to, TASKS.c.reason, TASKS.c.data,
+                 TASKS.c.due_at)
+          .where(TASKS.c.case_id.in_(bindparam("ids", expanding=True))).order_by(TASKS.c.id))
+_PAIRED = (select(Pairing.household_id, Pairing.cadre_id)
+           .where(Pairing.household_id.in_(bindparam("ids", expanding=True)),
+                  Pairing.ended_on.is_(None)).order_by(Pairing.id))
+_OPEN_TASKS = insert(TASKS).returning(TASKS.c.id, sort_by_parameter_order=True)
+# UPDATEs take their SET columns from each row's parameters
+_SET_CASE = update(CASES).where(CASES.c.id == bindparam("case_id"))
+_SET_HOUSEHOLD = update(Household.__table__).where(
+    Household.__table__.c.id == bindparam("household_id"))
+_END_PAIRING = update(Pairing.__table__).where(
+    Pairing.__table__.c.household_id == bindparam("paired_household"),
+    Pairing.__table__.c.ended_on.is_(None))
+_NEW_PAIRING = insert(Pairing.__table__)
+_NEW_MEASURE = insert(Measure.__table__)
 
 
 class Outcome(StrEnum):
@@ -71,13 +86,31 @@ class Outcome(StrEnum):
     CLOSED = "closed"  # nothing left to do
 
 
+@dataclass
+class Writes:
+    """What passes decided, written when the batch ends."""
+
+    first: list[Callable[[Session], None]] = field(default_factory=list)  # rare, row by row
+    tasks: list[dict[str, Any]] = field(default_factory=list)  # inserted, ids returned
+    audit: list[tuple[audit.Entry, dict[str, Any] | None]] = field(default_factory=list)
+    rows: list[tuple[Executable, dict[str, Any]]] = field(default_factory=list)  # executemany
+
+    def extend(self, other: Writes) -> None:
+        self.first += other.first
+        self.tasks += other.tasks
+        self.audit += other.audit
+        self.rows += other.rows
+
+
 class CaseRun:
-    def __init__(self, s: Session, case: Row[Any], definition: Definition,
-                 now: dt.datetime) -> None:
-        self.s, self.case, self.definition, self.now = s, case, definition, now
-        self.conn = s.connection()
-        self.tasks = self.conn.execute(_TASKS, {"case_id": case.id}).all()
-        self.changes: dict[str, Any] = {}  # written to the case row when the pass ends
+    """One pass over one case, against the rows its batch read."""
+
+    def __init__(self, s: Session, case: Row[Any], tasks: list[Row[Any]], paired: int | None,
+                 definition: Definition, now: dt.datetime) -> None:
+        self.s, self.case, self.tasks, self.paired = s, case, tasks, paired
+        self.definition, self.now = definition, now
+        self.writes = Writes()
+        self.changes: dict[str, Any] = {}  # for the case row
         self._last: Row[Any] | None = None
 
     @property
@@ -104,35 +137,33 @@ class CaseRun:
         rounds = max((t.round for t in self.tasks if t.stage == stage), default=0)
         # the place whose cadres hold this stage: the village, or its township or county
         path = self.case.path.strip("/").split("/")
-        place_id = int(path[LEVELS.index(self.definition.level_of(stage))])
-        task_id = self.conn.execute(_OPEN_TASK, {
-            "case_id": self.case.id, "stage": stage, "round": rounds + 1,
-            "status": TaskStatus.OPEN, "role": spec.role, "place_id": place_id,
-            "opened_at": self.now, "data": {},
-            "due_at": runtime.current().calendar.due(self.now, spec.deadline),
-            "assignee_id": self._paired_cadre() if stage == Stage.HOME_VERIFICATION else None,
-        }).scalar_one()
+        task = {"case_id": self.case.id, "stage": stage, "round": rounds + 1,
+                "status": TaskStatus.OPEN, "role": spec.role, "opened_at": self.now,
+                "place_id": int(path[LEVELS.index(self.definition.level_of(stage))]),
+                "due_at": runtime.current().calendar.due(self.now, spec.deadline), "data": {},
+                "assignee_id": self.paired if stage == Stage.HOME_VERIFICATION else None}
+        self.writes.tasks.append(task)
         self.changes["stage"] = stage
-        audit.append(self.s, actor=SYSTEM, action="task.open", now=self.now, case_id=self.case.id,
-                     payload={"task": task_id, "stage": stage, "round": rounds + 1})
+        self._record("task.open", {"stage": stage, "round": rounds + 1}, task)
 
-    def _paired_cadre(self) -> int | None:
-        return self.conn.execute(_PAIRED, {"household_id": self.case.household_id}).scalar()
+    def _record(self, action: str, payload: dict[str, Any],
+                task: dict[str, Any] | None = None) -> None:
+        self.writes.audit.append((audit.Entry(SYSTEM, action, self.case.id, payload), task))
 
     def _end_notice_if_due(self, task: Row[Any]) -> Verdict | None:
-        """The notice passes by itself once its period is over with no objection open."""
-        if self.now < task.due_at:
+        """The notice passes by itself once its period is over with no objection open.
+
+        Objections are few, so this reads them here rather than for the whole batch; the case
+        row is locked, and recording an objection locks it too, so none slips in between."""
+        if self.now < task.due_at or self.s.scalar(select(Objection.id).where(
+                Objection.task_id == task.id, Objection.status == ObjectionStatus.OPEN)):
             return None
-        open_objection = self.s.scalar(select(Objection.id).where(
-            Objection.task_id == task.id, Objection.status == ObjectionStatus.OPEN))
-        if open_objection:
-            return None
-        self.s.execute(update(Task).where(Task.id == task.id, Task.status == TaskStatus.OPEN)
-                       .values(status=TaskStatus.DECIDED, verdict=Verdict.APPROVED,
-                               decided_at=self.now, decided_by_name=SYSTEM,
-                               reason="公示期满，无异议"))
-        audit.append(self.s, actor=SYSTEM, action="decide.approved", now=self.now,
-                     case_id=self.case.id, payload={"task": task.id, "stage": Stage.PUBLIC_NOTICE})
+        now = self.now
+        self.writes.first.append(lambda s: s.execute(
+            update(Task).where(Task.id == task.id, Task.status == TaskStatus.OPEN)
+            .values(status=TaskStatus.DECIDED, verdict=Verdict.APPROVED, decided_at=now,
+                    decided_by_name=SYSTEM, reason="公示期满，无异议")))
+        self._record("decide.approved", {"task": task.id, "stage": Stage.PUBLIC_NOTICE})
         return Verdict.APPROVED
 
     # -- how a pass ends ---------------------------------------------------------------
@@ -146,9 +177,10 @@ class CaseRun:
         assert returned is not None and returned.return_to is not None
         order = list(Stage)
         again = order[order.index(returned.return_to):order.index(returned.stage) + 1]
-        self.s.execute(update(Task).where(
-            Task.case_id == self.case.id, Task.stage.in_(again),
-            Task.status != TaskStatus.SUPERSEDED).values(status=TaskStatus.SUPERSEDED))
+        case_id = self.case.id
+        self.writes.first.append(lambda s: s.execute(update(Task).where(
+            Task.case_id == case_id, Task.stage.in_(again),
+            Task.status != TaskStatus.SUPERSEDED).values(status=TaskStatus.SUPERSEDED)))
         self._open(Stage(returned.return_to))
         return Outcome.RETURNED
 
@@ -160,65 +192,109 @@ class CaseRun:
     def enroll(self) -> Outcome:
         """纳入监测: category, the paired cadre and the planned measures from the county's form."""
         assert self._last is not None
-        form = self._last.data
-        household = self.s.get_one(Household, self.case.household_id)
-        today = local_date(self.now)
-        household.monitoring = MonitoringStatus.MONITORED
-        household.category = form["category"]
-        household.monitored_since = today
-        household.eliminated_on = None
-        cadre = form["paired_cadre_id"]
-        if self._paired_cadre() != cadre:
-            self.s.execute(update(Pairing).where(
-                Pairing.household_id == household.id, Pairing.ended_on.is_(None)
-            ).values(ended_on=today))
-            self.s.add(Pairing(household_id=household.id, cadre_id=cadre, started_on=today))
-        for m in form["measures"]:
-            self.s.add(Measure(household_id=household.id, case_id=self.case.id, kind=m["kind"],
-                               description=m.get("description", ""),
-                               planned_on=dt.date.fromisoformat(m["planned_on"])))
+        form, case, today = self._last.data, self.case, local_date(self.now)
+        paired = self.paired
+
+        hh, rows = case.household_id, self.writes.rows
+        rows.append((_SET_HOUSEHOLD, {
+            "household_id": hh, "monitoring": MonitoringStatus.MONITORED,
+            "category": form["category"], "monitored_since": today, "eliminated_on": None}))
+        if paired != form["paired_cadre_id"]:  # one pairing at a time (帮扶责任不脱钩)
+            rows.append((_END_PAIRING, {"paired_household": hh, "ended_on": today}))
+            rows.append((_NEW_PAIRING, {"household_id": hh, "cadre_id": form["paired_cadre_id"],
+                                        "started_on": today, "ended_on": None}))
+        rows += [(_NEW_MEASURE, {"household_id": hh, "case_id": case.id, "kind": m["kind"],
+                                 "description": m.get("description", ""), "done_on": None,
+                                 "planned_on": dt.date.fromisoformat(m["planned_on"])})
+                 for m in form["measures"]]
         self.changes["category"] = form["category"]
         self._close(CaseStatus.ENROLLED, None)
         return Outcome.ENROLLED
 
     def eliminate(self) -> Outcome:
-        household = self.s.get_one(Household, self.case.household_id)
-        household.monitoring = MonitoringStatus.ELIMINATED
-        household.eliminated_on = local_date(self.now)
+        self.writes.rows.append((_SET_HOUSEHOLD, {
+            "household_id": self.case.household_id, "monitoring": MonitoringStatus.ELIMINATED,
+            "eliminated_on": local_date(self.now)}))
         self._close(CaseStatus.ELIMINATED, None)
         return Outcome.ELIMINATED
 
     def _close(self, status: CaseStatus, reason: str | None) -> None:
         self.changes.update(status=status, stage=None, closed_at=self.now, outcome_reason=reason)
-        audit.append(self.s, actor=SYSTEM, action=f"case.{status}", now=self.now,
-                     case_id=self.case.id, payload={"reason": reason})
+        self._record(f"case.{status}", {"reason": reason})
+
+    def finish(self) -> None:
+        """The pass is over: its writes join the batch's, with the case row's changes."""
+        if self.case.pending_since is not None:
+            self.changes["pending_since"] = None
+        if self.changes:
+            self.writes.rows.append((_SET_CASE, {"case_id": self.case.id, **self.changes}))
 
 
-# Set by `workflows.advance.advance_in`: the pass then joins the caller's transaction (the
-# decision's) instead of opening its own.
-ambient_session: ContextVar[Session | None] = ContextVar("ambient_session", default=None)
+class Batch:
+    """Cases advanced together in one transaction (see the module's docstring)."""
+
+    def __init__(self, s: Session, case_ids: list[int], now: dt.datetime) -> None:
+        self.s, self.now = s, now
+        conn = s.connection()
+        self.cases = {r.id: r for r in conn.execute(_CASES, {"ids": case_ids})}
+        self.tasks: dict[int, list[Row[Any]]] = defaultdict(list)
+        for t in conn.execute(_TASKS, {"ids": case_ids}):
+            self.tasks[t.case_id].append(t)
+        households = [c.household_id for c in self.cases.values()]
+        self.paired = {p.household_id: p.cadre_id
+                       for p in conn.execute(_PAIRED, {"ids": households})}
+        self.writes = Writes()
+
+    def run_for(self, case_id: int) -> CaseRun:
+        case = self.cases[case_id]
+        return CaseRun(self.s, case, self.tasks[case_id], self.paired.get(case.household_id),
+                       parsed_definition(self.s, case.digest), self.now)
+
+    def flush(self) -> None:
+        s, w = self.s, self.writes
+        for write in w.first:
+            write(s)
+        conn = s.connection()
+        if w.tasks:
+            ids = conn.execute(_OPEN_TASKS, w.tasks).scalars().all()
+            for task, task_id in zip(w.tasks, ids, strict=True):
+                task["id"] = task_id
+        entries = [audit.Entry(e.actor, e.action, e.case_id,
+                               {**e.payload, "task": task["id"]} if task else e.payload)
+                   for e, task in w.audit]
+        audit.append_many(s, entries, self.now)
+        groups: dict[tuple[Executable, frozenset[str]], list[dict[str, Any]]] = {}
+        for statement, row in w.rows:  # one executemany per statement and set of columns
+            groups.setdefault((statement, frozenset(row)), []).append(row)
+        for (statement, _), rows in groups.items():
+            conn.execute(statement, rows)
+
+
+_batch: ContextVar[Batch | None] = ContextVar("batch", default=None)
 
 
 @contextmanager
-def _session() -> Iterator[Session]:
-    s = ambient_session.get()
-    if s is not None:
-        yield s
-    else:
-        with session_scope() as s:
-            yield s
+def batch(case_ids: list[int]) -> Iterator[Batch]:
+    """Open a batch: inside it, `advancing(id)` uses the batch's rows and buffers."""
+    with session_scope() as s:
+        current = Batch(s, case_ids, runtime.current().clock.now())
+        token = _batch.set(current)
+        try:
+            yield current
+        finally:
+            _batch.reset(token)
+        current.flush()
 
 
 @contextmanager
 def advancing(case_id: int) -> Iterator[CaseRun]:
-    """One pass over one case, in one transaction, with the case row locked."""
-    now = runtime.current().clock.now()
-    with _session() as s:
-        case = s.connection().execute(_CASE, {"case_id": case_id}).one()
-        run = CaseRun(s, case, parsed_definition(s, case.digest), now)
-        yield run
-        if case.pending_since is not None:
-            run.changes["pending_since"] = None
-        if run.changes:
-            s.flush()
-            run.conn.execute(_SET_CASE, {"case_id": case_id, **run.changes})
+    """One pass over one case: within the current batch, or as a batch of its own."""
+    current = _batch.get()
+    if current is None:
+        with batch([case_id]) as current, advancing(case_id) as run:
+            yield run
+        return
+    run = current.run_for(case_id)
+    yield run
+    run.finish()
+    current.writes.extend(run.writes)
