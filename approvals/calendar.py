@@ -59,12 +59,20 @@ class WorkCalendar:
     extra_holidays: frozenset[dt.date] = frozenset()
     extra_workdays: frozenset[dt.date] = frozenset()
     _warned: set[int] = field(default_factory=set, repr=False)
+    # answers remembered: chinese-calendar takes ~20 µs a day, and deadlines ask often
+    _known: dict[dt.date, bool] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, holidays: Iterable[dt.date] = (), workdays: Iterable[dt.date] = ()) -> WorkCalendar:
         return cls(frozenset(holidays), frozenset(workdays))
 
     def is_workday(self, day: dt.date) -> bool:
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = self._is_workday(day)
+        return known
+
+    def _is_workday(self, day: dt.date) -> bool:
         if day in self.extra_workdays:
             return True
         if day in self.extra_holidays:

@@ -108,4 +108,4 @@ def configure_sqlite(engine: Engine) -> None:
                 if "locked" not in str(err) or time.monotonic() > deadline:
                     raise
                 time.sleep(pause)
-                pause = min(pause * 1.5, 0.002)
+                pause = min(pause * 1.5, 0.0005)
