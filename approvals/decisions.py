@@ -118,14 +118,15 @@ def decide(s: Session, task_id: int, actor: Actor, verdict: Verdict, *, now: dt.
             _check_return(s, task, return_to, reason, definition.stage(return_to).label
                           if return_to else "")
     conn = s.connection()
+    # the case row first: passes lock cases before tasks too, so the two never deadlock
+    conn.execute(_MARK, {"case_id": task.case_id, "pending_since": now})
     changed = conn.execute(_DECIDE, {
         "task_id": task.id, "status": TaskStatus.DECIDED, "verdict": verdict,
         "reason": reason or None, "return_to": return_to if verdict == Verdict.RETURNED else None,
         "data": data or {}, "decided_at": now, "decided_by": actor.id,
         "decided_by_name": actor.name}).rowcount
     if changed != 1:
-        raise already_decided(load_ref(s, task_id))
-    conn.execute(_MARK, {"case_id": task.case_id, "pending_since": now})
+        raise already_decided(load_ref(s, task_id))  # the mark rolls back with the refusal
     audit.append(s, actor=f"cadre:{actor.id}", action=f"decide.{verdict}", now=now,
                  case_id=task.case_id, payload={"task": task.id, "stage": task.stage,
                                                 "reason": reason, "return_to": return_to})
