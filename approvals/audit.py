@@ -1,7 +1,11 @@
-"""The hash-chained audit log: append under a lock, verify from the first row.
+"""The hash-chained audit log: appended by every change, sealed in order, verified from row 1.
 
-Every row's hash covers its own content and the previous row's hash, and `seq` runs
-without gaps, so a changed, inserted or deleted row breaks the chain at that point.
+Appending is a plain INSERT, so a decision never waits for the chain. Sealing gives the
+unsealed rows, in id order, their `seq` (contiguous) and their hash, which covers the row's
+content and the previous row's hash; the worker seals with every batch of passes and on its
+schedule, under one lock. So a changed, inserted or deleted sealed row breaks the chain at
+that point. The price is a window of a few seconds in which a new row is not yet sealed:
+`verify` counts those rows apart.
 """
 
 from __future__ import annotations
@@ -12,17 +16,22 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from approvals.models import AuditEntry
 
 GENESIS = "0" * 64
-_PG_LOCK = 7_301_2024  # the advisory lock id that serializes appends on PostgreSQL
+_PG_LOCK = 7_301_2024  # the advisory lock id that serializes sealing on PostgreSQL
 LOG = AuditEntry.__table__
 _LOCK = text("SELECT pg_advisory_xact_lock(:k)")
-_LAST = select(LOG.c.seq, LOG.c.hash).order_by(LOG.c.seq.desc()).limit(1)
+_LAST = (select(LOG.c.seq, LOG.c.hash).where(LOG.c.seq.is_not(None))
+         .order_by(LOG.c.seq.desc()).limit(1))
+_UNSEALED = (select(LOG.c.id, LOG.c.at, LOG.c.actor, LOG.c.action, LOG.c.case_id,
+                    LOG.c.payload).where(LOG.c.seq.is_(None)).order_by(LOG.c.id)
+             .limit(bindparam("limit")))
 _INSERT = insert(LOG)
+_SEAL = update(LOG).where(LOG.c.id == bindparam("row_id"), LOG.c.seq.is_(None))
 
 
 def _digest(seq: int, prev: str, at: dt.datetime, actor: str, action: str,
@@ -43,28 +52,40 @@ class Entry:
 
 def append(s: Session, *, actor: str, action: str, now: dt.datetime,
            case_id: int | None = None, payload: dict[str, Any] | None = None) -> None:
-    """Add one row at the end of the chain; the caller's transaction commits it."""
+    """Add one row; the caller's transaction commits it, the worker seals it."""
     append_many(s, [Entry(actor, action, case_id, payload or {})], now)
 
 
 def append_many(s: Session, entries: list[Entry], now: dt.datetime) -> None:
-    """Add rows at the end of the chain, in order, with one read of its head and one insert."""
-    if not entries:
-        return
+    if entries:
+        s.connection().execute(_INSERT, [
+            {"at": now, "actor": e.actor, "action": e.action, "case_id": e.case_id,
+             "payload": e.payload, "seq": None, "prev_hash": None, "hash": None}
+            for e in entries])
+
+
+def seal(s: Session, limit: int = 50_000) -> int:
+    """Chain the unsealed rows, oldest first; return how many were sealed."""
     conn = s.connection()
     if conn.dialect.name == "postgresql":
         conn.execute(_LOCK, {"k": _PG_LOCK})
+    rows = conn.execute(_UNSEALED, {"limit": limit}).all()
+    if not rows:
+        return 0
     last = conn.execute(_LAST).first()
     seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
-    rows = []
-    for e in entries:
+    sealed = []
+    for r in rows:
         seq += 1
-        digest = _digest(seq, prev, now, e.actor, e.action, e.case_id, e.payload)
-        rows.append({"seq": seq, "at": now, "actor": e.actor, "action": e.action,
-                     "case_id": e.case_id, "payload": e.payload, "prev_hash": prev,
-                     "hash": digest})
+        digest = _digest(seq, prev, r.at, r.actor, r.action, r.case_id, r.payload)
+        sealed.append({"row_id": r.id, "seq": seq, "prev_hash": prev, "hash": digest})
         prev = digest
-    conn.execute(_INSERT, rows)
+    conn.execute(_SEAL, sealed)
+    return len(sealed)
+
+
+def unsealed(s: Session) -> int:
+    return s.scalar(select(func.count()).select_from(LOG).where(LOG.c.seq.is_(None))) or 0
 
 
 @dataclass(frozen=True)

@@ -135,11 +135,13 @@ def audit_verify() -> None:
     _services()
     with session_scope() as s:
         count, breaks = audit.verify(s)
+        waiting = audit.unsealed(s)
     for b in breaks:
         click.echo(f"审计链断裂：{b.problem}", err=True)
     if breaks:
         sys.exit(1)
-    click.echo(f"审计日志完整：共 {count} 条记录，哈希链校验通过。")
+    note = f"另有 {waiting} 条新记录等待后台封存。" if waiting else ""
+    click.echo(f"审计日志完整：共 {count} 条记录，哈希链校验通过。{note}")
 
 
 @main.group("config")

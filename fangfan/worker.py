@@ -1,6 +1,7 @@
 """`fangfan worker`: the scheduler that drives flows. Jobs are named, with stable ids.
 
-- advance: every few seconds, when some case is marked pending, one `advance-pending` run;
+- advance: every few seconds, when some case is marked pending, one `advance-pending` run,
+  then the audit rows still unsealed are chained;
 - reconcile: every few minutes, marks what is due or lost (notice periods over, a process
   killed between a commit and its flow) and drives it.
 Both are safe to run twice and in several workers at once: each case pass locks its row.
@@ -13,6 +14,8 @@ import logging
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from approvals import audit
+from approvals.db import session_scope
 from workflows.advance import advance_pending, pending_cases, reconcile
 
 log = logging.getLogger(__name__)
@@ -21,6 +24,8 @@ log = logging.getLogger(__name__)
 def advance_if_pending() -> None:
     if pending_cases(1):
         log.info("advanced: %s", advance_pending())
+    with session_scope() as s:  # rows appended without a pass after them (objections, 回退)
+        audit.seal(s)
 
 
 def run_reconcile() -> None:

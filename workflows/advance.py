@@ -17,6 +17,7 @@ from functools import partial
 from prefect import flow, task
 from sqlalchemy import and_, exists, select, update
 
+from approvals import audit
 from approvals.db import session_scope
 from approvals.definitions import Stage
 from approvals.models import (
@@ -109,4 +110,6 @@ def mark_stalled() -> int:
 def reconcile() -> dict[str, int]:
     marked = mark_stalled()
     result = advance_pending.fn(limit=1_000_000) if marked or pending_cases(1) else {}
+    with session_scope() as s:
+        audit.seal(s)
     return {"marked": marked, **result}

@@ -263,6 +263,7 @@ class Batch:
                                {**e.payload, "task": task["id"]} if task else e.payload)
                    for e, task in w.audit]
         audit.append_many(s, entries, self.now)
+        audit.seal(s)  # the batch holds the lock anyway: chain what decisions appended
         groups: dict[tuple[Executable, frozenset[str]], list[dict[str, Any]]] = {}
         for statement, row in w.rows:  # one executemany per statement and set of columns
             groups.setdefault((statement, frozenset(row)), []).append(row)

@@ -1,4 +1,4 @@
-"""The append-only audit log. Each row carries the hash of the row before it (see audit.py)."""
+"""The append-only audit log. A sealed row carries the hash of the row before it (audit.py)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(unique=True)  # contiguous: a gap is a deleted row
+    seq: Mapped[int | None] = mapped_column(unique=True)  # set when sealed; a gap is a deletion
     at: Mapped[dt.datetime]
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(48))
     case_id: Mapped[int | None] = mapped_column(index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))

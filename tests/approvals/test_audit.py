@@ -43,3 +43,17 @@ def test_a_deleted_row_is_found(world):
         _, breaks = audit.verify(s)
     assert breaks and breaks[0].seq == 4
     assert any("缺失" in b.problem for b in breaks)
+
+
+def test_a_decision_is_appended_at_once_and_sealed_by_the_next_pass(world):
+    case_id = world.apply(world.household())
+    world.decides(case_id, world.approver(case_id), advance=False)
+    with session_scope() as s:
+        assert audit.unsealed(s) == 1  # the decision's row, appended without waiting
+        sealed, breaks = audit.verify(s)
+    world.advance(case_id)
+    with session_scope() as s:
+        assert audit.unsealed(s) == 0
+        count, breaks = audit.verify(s)
+    assert breaks == []
+    assert count == sealed + 2  # the decision and the opening of the next task
