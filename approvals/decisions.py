@@ -2,8 +2,9 @@
 
 One decision per task: the write is `UPDATE tasks ... WHERE id = :id AND status = 'open'`,
 so of two decisions at the same moment exactly one changes a row; the other is told, in
-Chinese, who decided first. The same transaction marks the case for advancement and
-appends the audit row; the workflow (workflows/) opens the next stage from that record.
+Chinese, who decided first. The same write marks the task as awaiting its procedure's pass,
+and the transaction appends the audit row; the workflow (workflows/) opens the next stage
+from that record.
 
 This is the hottest path of the system (every tap of every cadre), so it reads one joined
 row and writes with Core statements, never loading the ORM graph.
@@ -75,11 +76,10 @@ _LOAD_REF = (
     .join(Case, Case.id == Task.case_id).join(Place, Place.id == Task.place_id)
     .join(Definition, Definition.id == Case.definition_id)
     .where(Task.id == bindparam("task_id")))
-_TASKS, _CASES = Task.__table__, Case.__table__
+_TASKS = Task.__table__
 # the SET columns come from the parameters of each execution
 _DECIDE = update(_TASKS).where(_TASKS.c.id == bindparam("task_id"),
                                _TASKS.c.status == TaskStatus.OPEN)
-_MARK = update(_CASES).where(_CASES.c.id == bindparam("case_id"))
 
 
 def load_ref(s: Session, task_id: int) -> TaskRef:
@@ -118,15 +118,13 @@ def decide(s: Session, task_id: int, actor: Actor, verdict: Verdict, *, now: dt.
             _check_return(s, task, return_to, reason, definition.stage(return_to).label
                           if return_to else "")
     conn = s.connection()
-    # the case row first: passes lock cases before tasks too, so the two never deadlock
-    conn.execute(_MARK, {"case_id": task.case_id, "pending_since": now})
     changed = conn.execute(_DECIDE, {
         "task_id": task.id, "status": TaskStatus.DECIDED, "verdict": verdict,
         "reason": reason or None, "return_to": return_to if verdict == Verdict.RETURNED else None,
         "data": data or {}, "decided_at": now, "decided_by": actor.id,
-        "decided_by_name": actor.name}).rowcount
+        "decided_by_name": actor.name, "awaits_pass": True}).rowcount
     if changed != 1:
-        raise already_decided(load_ref(s, task_id))  # the mark rolls back with the refusal
+        raise already_decided(load_ref(s, task_id))
     audit.append(s, actor=f"cadre:{actor.id}", action=f"decide.{verdict}", now=now,
                  case_id=task.case_id, payload={"task": task.id, "stage": task.stage,
                                                 "reason": reason, "return_to": return_to})

@@ -212,10 +212,8 @@ def drive_round(case_ids: list[int], stage: Stage, who: dict, rate: float | None
 def wait_drained(timeout: float = 300) -> float:
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < timeout:
-        with session_scope() as s:
-            if not s.scalar(select(func.count()).select_from(Case)
-                            .where(Case.pending_since.is_not(None))):
-                return time.perf_counter() - t0
+        if not pending_cases(1):
+            return time.perf_counter() - t0
         time.sleep(0.05)
     raise TimeoutError("advancement did not drain")
 

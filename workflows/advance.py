@@ -2,7 +2,7 @@
 
 A flow run costs about a second here (sync) and a task run a few milliseconds, so a flow run
 per decision would cap the system at a few decisions per second. Instead each decision marks
-its case (`pending_since`) in its own transaction, and `advance_pending` runs the procedure
+its task (`awaits_pass`) in its own transaction, and `advance_pending` runs the procedure
 of every marked case, chunk by chunk, each chunk one Prefect task and one transaction
 (workflows.steps.Batch). The procedure code is the same as the per-case flows' (their `.fn`).
 """
@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from functools import partial
 
 from prefect import flow, task
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, select, union, update
 
 from approvals import audit
 from approvals.db import session_scope
@@ -49,10 +49,13 @@ def advance_case(case_id: int, kind: CaseKind) -> Outcome:
 
 
 def pending_cases(limit: int) -> list[tuple[int, CaseKind]]:
+    """Cases with a decision awaiting its pass, or marked for a reason of their own."""
+    decided = (select(Case.id, Case.kind).join(Task, Task.case_id == Case.id)
+               .where(Task.awaits_pass))
+    marked = select(Case.id, Case.kind).where(Case.pending_since.is_not(None))
     with session_scope() as s:
-        rows = s.execute(select(Case.id, Case.kind).where(Case.pending_since.is_not(None))
-                         .order_by(Case.pending_since).limit(limit)).all()
-    return [(r.id, CaseKind(r.kind)) for r in rows]
+        rows = s.execute(union(decided, marked).limit(limit)).all()
+    return sorted((r.id, CaseKind(r.kind)) for r in rows)
 
 
 @task(name="advance-chunk")
@@ -98,7 +101,8 @@ def mark_stalled() -> int:
         Task.case_id == Case.id, Task.stage == Stage.PUBLIC_NOTICE,
         Task.status == TaskStatus.OPEN, Task.due_at <= now,
         ~exists().where(Objection.task_id == Task.id, Objection.status == ObjectionStatus.OPEN))
-    no_open_task = ~exists().where(Task.case_id == Case.id, Task.status == TaskStatus.OPEN)
+    no_open_task = ~exists().where(Task.case_id == Case.id, (Task.status == TaskStatus.OPEN)
+                                   | Task.awaits_pass)
     with session_scope() as s:
         return s.execute(update(Case).where(
             and_(Case.status == CaseStatus.OPEN, Case.pending_since.is_(None)),

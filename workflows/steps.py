@@ -60,7 +60,7 @@ _CASES = (select(CASES.c.id, CASES.c.status, CASES.c.household_id, CASES.c.pendi
           .order_by(CASES.c.id).with_for_update(of=CASES))
 _TASKS = (select(TASKS.c.id, TASKS.c.case_id, TASKS.c.stage, TASKS.c.round, TASKS.c.status,
                  TASKS.c.verdict, TASKS.c.return_to, TASKS.c.reason, TASKS.c.data,
-                 TASKS.c.due_at)
+                 TASKS.c.due_at, TASKS.c.awaits_pass)
           .where(TASKS.c.case_id.in_(bindparam("ids", expanding=True))).order_by(TASKS.c.id))
 _PAIRED = (select(Pairing.household_id, Pairing.cadre_id)
            .where(Pairing.household_id.in_(bindparam("ids", expanding=True)),
@@ -68,6 +68,7 @@ _PAIRED = (select(Pairing.household_id, Pairing.cadre_id)
 _OPEN_TASKS = insert(TASKS).returning(TASKS.c.id, sort_by_parameter_order=True)
 # UPDATEs take their SET columns from each row's parameters
 _SET_CASE = update(CASES).where(CASES.c.id == bindparam("case_id"))
+_PASSED = update(TASKS).where(TASKS.c.id == bindparam("task_id"))
 _SET_HOUSEHOLD = update(Household.__table__).where(
     Household.__table__.c.id == bindparam("household_id"))
 _END_PAIRING = update(Pairing.__table__).where(
@@ -226,6 +227,8 @@ class CaseRun:
         """The pass is over: its writes join the batch's, with the case row's changes."""
         if self.case.pending_since is not None:
             self.changes["pending_since"] = None
+        self.writes.rows += [(_PASSED, {"task_id": t.id, "awaits_pass": False})
+                             for t in self.tasks if t.awaits_pass]
         if self.changes:
             self.writes.rows.append((_SET_CASE, {"case_id": self.case.id, **self.changes}))
 

@@ -12,7 +12,17 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, select
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+    text,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from approvals.db import Base
@@ -117,8 +127,8 @@ class Case(Base):
     due_at: Mapped[dt.datetime]  # the total clock
     closed_at: Mapped[dt.datetime | None]
     outcome_reason: Mapped[str | None] = mapped_column(Text)
-    # Set by a decision in its own transaction, cleared by the flow that advanced the case:
-    # a case with it set has a next step still to run (the worker and `reconcile` drive it).
+    # Set when the case needs a pass for a reason of its own (opened, an objection dismissed,
+    # found stalled), cleared by the pass; decisions mark their task instead (awaits_pass).
     pending_since: Mapped[dt.datetime | None] = mapped_column(index=True)
 
     household: Mapped[Household] = relationship()
@@ -139,6 +149,8 @@ class Task(Base):
         UniqueConstraint("case_id", "stage", "round"),
         Index("ix_tasks_status_due", "status", "due_at"),
         Index("ix_tasks_place_status", "place_id", "status"),
+        Index("ix_tasks_awaits_pass", "case_id", sqlite_where=text("awaits_pass"),
+              postgresql_where=text("awaits_pass")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -158,6 +170,9 @@ class Task(Base):
     return_to: Mapped[Stage | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Set by the decision, cleared by the procedure's pass that acted on it: a decided task
+    # still awaiting its pass is work for the worker and `reconcile`.
+    awaits_pass: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
     case: Mapped[Case] = relationship(back_populates="tasks")
     place: Mapped[Place] = relationship()

@@ -15,7 +15,7 @@ from approvals.db import session_scope
 from approvals.definitions import Stage
 from approvals.models import AuditEntry, Case, Task, TaskStatus
 from fangfan.settings import ROOT
-from workflows.advance import advance_pending, reconcile
+from workflows.advance import advance_pending, pending_cases, reconcile
 from workflows.identification import identification
 from workflows.steps import Outcome
 
@@ -63,9 +63,7 @@ def test_one_flow_run_advances_a_batch_of_pending_cases(world):
     result = advance_pending()
     assert result == {Outcome.WAITING: 6}
     assert {world.stage(c) for c in case_ids} == {Stage.VILLAGE_REVIEW}
-    with session_scope() as s:
-        assert s.scalar(select(func.count()).select_from(Case)
-                        .where(Case.pending_since.is_not(None))) == 0
+    assert pending_cases(10) == []
 
 
 def test_a_kill_between_commit_and_flow_is_healed_by_reconcile(world, database_url):
@@ -93,7 +91,7 @@ def test_reconcile_finds_a_case_whose_mark_was_lost(world):
     case_id = world.apply(world.household())
     world.decides(case_id, world.approver(case_id), advance=False)
     with session_scope() as s:  # as if the mark had never been written
-        s.execute(update(Case).where(Case.id == case_id).values(pending_since=None))
+        s.execute(update(Task).where(Task.case_id == case_id).values(awaits_pass=False))
     assert reconcile()["marked"] == 1
     assert world.stage(case_id) == Stage.VILLAGE_REVIEW
     assert reconcile() == {"marked": 0}
