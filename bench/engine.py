@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, text, update
@@ -185,27 +186,36 @@ def county_form(cadre_id: int) -> dict:
 
 
 def drive_round(case_ids: list[int], stage: Stage, who: dict, rate: float | None,
-                rnd: random.Random) -> tuple[list[float], float]:
+                rnd: random.Random, clients: int = 1) -> tuple[list[float], float]:
+    """Decide every case's open task at `stage`; `clients` threads act as web processes."""
     tasks = open_tasks(case_ids, stage)
     assert len(tasks) == len(case_ids), f"{stage}: {len(tasks)} of {len(case_ids)} open"
     order = list(case_ids)
     rnd.shuffle(order)
     form = FORMS.get(stage)
-    latencies = []
     start = time.perf_counter()
-    for n, case_id in enumerate(order):
-        if rate:
-            wait = start + n / rate - time.perf_counter()
-            if wait > 0:
-                time.sleep(wait)
-        task_id, role, place_id = tasks[case_id]
-        t0 = time.perf_counter()
-        with session_scope() as s:
-            actor = Actor.load(s, who[(role, place_id)])  # the signed-in cadre
-            data = form if form is not None else county_form(actor.id)
-            decisions.decide(s, task_id, actor, Verdict.APPROVED, now=dt.datetime.now(dt.UTC),
-                             data=data)
-        latencies.append(time.perf_counter() - t0)
+
+    def client(share: list[int], pace: float | None) -> list[float]:
+        latencies = []
+        for n, case_id in enumerate(share):
+            if pace:
+                wait = start + n / pace - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+            task_id, role, place_id = tasks[case_id]
+            t0 = time.perf_counter()
+            with session_scope() as s:
+                actor = Actor.load(s, who[(role, place_id)])  # the signed-in cadre
+                data = form if form is not None else county_form(actor.id)
+                decisions.decide(s, task_id, actor, Verdict.APPROVED,
+                                 now=dt.datetime.now(dt.UTC), data=data)
+            latencies.append(time.perf_counter() - t0)
+        return latencies
+
+    shares = [order[i::clients] for i in range(clients)]
+    with ThreadPoolExecutor(clients) as pool:
+        results = pool.map(client, shares, [rate / clients if rate else None] * clients)
+        latencies = [x for part in results for x in part]
     return latencies, time.perf_counter() - start
 
 
@@ -258,7 +268,7 @@ def pass_notices(engine) -> None:
     wait_drained()
 
 
-def run_one(url: str, size: int, n_bench: int, rate: float) -> dict:
+def run_one(url: str, size: int, n_bench: int, rate: float, clients: int) -> dict:
     engine, config = setup(url)
     t0 = time.perf_counter()
     seed(engine, config, size + n_bench)
@@ -279,7 +289,7 @@ def run_one(url: str, size: int, n_bench: int, rate: float) -> dict:
             if stage == Stage.TOWNSHIP_AUDIT:
                 pass_notices(engine)
             round_lat, round_wall = drive_round(bench_ids, stage, who, rate if paced else None,
-                                                rnd)
+                                                rnd, clients)
             drain = wait_drained()
             if paced:
                 lag_values = lags(bench_ids, stage)
@@ -297,7 +307,8 @@ def run_one(url: str, size: int, n_bench: int, rate: float) -> dict:
         enrolled = s.scalar(select(func.count()).select_from(Case).where(Case.status == "enrolled"))
     assert enrolled == n_bench, f"only {enrolled} of {n_bench} enrolled"
     result = {
-        "db": engine.dialect.name, "open_cases": size, "bench_cases": n_bench,
+        "db": engine.dialect.name, "clients": clients, "open_cases": size,
+        "bench_cases": n_bench,
         "seed_s": round(seeded, 1), "decisions": len(lat),
         "decisions_per_s": round(len(lat) / wall),
         "p50_ms": round(pct(lat, 50) * 1e3, 2), "p99_ms": round(pct(lat, 99) * 1e3, 2),
@@ -329,6 +340,8 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=200, help="decisions/s in the paced round")
     ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     ap.add_argument("--no-peer", action="store_true")
+    ap.add_argument("--clients", type=int, nargs="+", default=[1, 4],
+                    help="concurrent deciders (web processes); SQLite runs with 1 only")
     args = ap.parse_args()
     dbs = {"sqlite": lambda: f"sqlite:///{tempfile.mkdtemp()}/bench.db",
            "postgresql": lambda: PG_URL}
@@ -339,19 +352,21 @@ def main() -> None:
     results = []
     for name in chosen:
         sizes = args.sizes + ([1_000_000] if args.million and name == "postgresql" else [])
-        for size in sizes:
-            r = run_one(dbs[name](), size, args.cases, args.rate)  # a fresh database each
+        clients = [1] if name == "sqlite" else args.clients  # SQLite has one writer
+        for size, n_clients in ((s, c) for s in sizes for c in clients):
+            r = run_one(dbs[name](), size, args.cases, args.rate, n_clients)  # a fresh database
             mine = peer_rates.get(size, {}) if name == "sqlite" else {}  # the peer runs on SQLite
             if mine.get("per_s"):
                 r["peer_decisions_per_s"] = mine["per_s"]
                 r["ratio_to_peer"] = round(r["decisions_per_s"] / mine["per_s"], 2)
             results.append(r)
             print(json.dumps(r, ensure_ascii=False), flush=True)
-    print("\n| db | open cases | decisions/s | p50 ms | p99 ms | peer/s | ratio |"
+    print("\n| db | clients | open cases | decisions/s | p50 ms | p99 ms | peer/s | ratio |"
           " burst drain s | lag p50 s | lag p95 s | peak MB | floor/s |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['db']} | {r['open_cases']:,} | {r['decisions_per_s']} | {r['p50_ms']} | "
+        print(f"| {r['db']} | {r['clients']} | {r['open_cases']:,} | {r['decisions_per_s']} | "
+              f"{r['p50_ms']} | "
               f"{r['p99_ms']} | {r.get('peer_decisions_per_s', '-')} | "
               f"{r.get('ratio_to_peer', '-')} | {r['burst_drain_s']} | {r['lag_p50_s']} | "
               f"{r['lag_p95_s']} | {r['peak_rss_mb']} | {r['floor']['per_s']} |")
