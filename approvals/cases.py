@@ -10,12 +10,13 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from approvals import audit
 from approvals.calendar import WorkCalendar, local_date
 from approvals.definitions import Definition as DefinitionBody
+from approvals.definitions import Stage
 from approvals.errors import Refused
 from approvals.models import (
     Case,
@@ -26,6 +27,8 @@ from approvals.models import (
     Measure,
     MonitoringStatus,
     Source,
+    Task,
+    TaskStatus,
 )
 
 
@@ -102,3 +105,21 @@ def _open(s: Session, household: Household, kind: CaseKind, definition: Definiti
     audit.append(s, actor=filed_by, action=f"case.open.{kind}", now=now, case_id=case.id,
                  payload={"source": source, "definition": stored.version})
     return case
+
+
+WITHDRAWABLE = {None, Stage.HOME_VERIFICATION}  # before the village review
+
+
+def withdraw(s: Session, case: Case, *, by: str, now: dt.datetime) -> None:
+    """撤回: the applicant takes the application back before the village has reviewed it."""
+    locked = s.scalar(select(Case).where(Case.id == case.id).with_for_update())
+    if locked is None or locked.status != CaseStatus.OPEN:
+        raise Refused("这个申请已经办结，不能撤回。")
+    if locked.stage not in WITHDRAWABLE:
+        raise Refused("村里已经开始评议，不能再撤回了。如有疑问请联系村干部。")
+    s.execute(update(Task).where(Task.case_id == case.id, Task.status == TaskStatus.OPEN)
+              .values(status=TaskStatus.SUPERSEDED))
+    locked.status, locked.stage, locked.closed_at = CaseStatus.WITHDRAWN, None, now
+    locked.outcome_reason = "申请人撤回申请"
+    locked.pending_since = None
+    audit.append(s, actor=by, action="case.withdrawn", now=now, case_id=case.id, payload={})

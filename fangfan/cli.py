@@ -74,8 +74,25 @@ def worker() -> None:
     """The scheduler: advances pending cases, reconciles on a schedule."""
     from fangfan.worker import build_scheduler
 
-    _services()
-    build_scheduler().start()
+    build_scheduler(_services()).start()
+
+
+@main.group()
+def wechat() -> None:
+    """The WeChat Official Account."""
+
+
+@wechat.command("menu")
+def wechat_menu() -> None:
+    """Create the account's menu: 我要申请 / 查询进度 / 政策说明."""
+    from bot.dialogue import MENU
+    from bot.wechat_adapter import WeChatApiError
+
+    try:
+        _services().wechat_api().create_menu(MENU)
+    except WeChatApiError as err:
+        raise click.ClickException(f"创建菜单失败：{err}") from None
+    click.echo("菜单已创建：" + " / ".join(b["name"] for b in MENU["button"]))
 
 
 @main.command()
@@ -153,7 +170,7 @@ def config_group() -> None:
 def config_check() -> None:
     settings = Settings.from_env()
     try:
-        config_module.load(settings.config_path)
+        config_module.load(settings.config_path, settings.config_overrides)
     except config_module.ConfigError as err:
         raise click.ClickException(str(err)) from None
     click.echo(f"{settings.config_path}: 配置有效。")

@@ -43,6 +43,29 @@ class PlacesConf(Strict):
     townships: list[TownshipConf] = Field(min_length=1)
 
 
+class WeChatMpConf(Strict):
+    """The Official Account (公众号): its callback token, app credentials and AES key."""
+
+    token: str = Field(min_length=3, max_length=32)
+    app_id: str
+    app_secret: str
+    encoding_aes_key: str | None = Field(None, min_length=43, max_length=43)
+
+
+class TemplateConf(Strict):
+    """A template message (模板消息) used outside the 48-hour customer-service window."""
+
+    id: str
+    fields: dict[str, str]  # template field → wording with {title} {number} {result} {detail}
+
+
+class WeChatConf(Strict):
+    api_base_url: str = "https://api.weixin.qq.com"
+    timeout_seconds: float = Field(3.0, gt=0, le=30)
+    mp: WeChatMpConf
+    templates: dict[str, TemplateConf] = {}
+
+
 class Config(Strict):
     levels: dict[Level, str]
     roles: dict[str, RoleDef]
@@ -56,6 +79,8 @@ class Config(Strict):
     procedures: dict[CaseKind, ProcedureDef]
     elimination: EliminationConf = EliminationConf()
     places: PlacesConf
+    wechat: WeChatConf
+    dev_mode: bool = False  # the demo cadre sign-in and the chat simulator (/dev/wechat)
 
     @model_validator(mode="after")
     def _consistent(self) -> Config:
@@ -84,7 +109,9 @@ class Config(Strict):
                                 income_lines=tuple(self.income_lines))
 
 
-def load(path: Path) -> Config:
+def load(path: Path, overrides: dict[str, str] | None = None) -> Config:
+    """Read and validate config.yaml; `overrides` ("wechat.mp.token": value) come from the
+    environment (fangfan.settings) and win over the file."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -93,8 +120,15 @@ def load(path: Path) -> Config:
         mark = getattr(err, "problem_mark", None)
         where = f" 第{mark.line + 1}行" if mark else ""
         raise ConfigError(f"{path}{where}: YAML 格式错误") from None
+    raw = raw or {}
+    for dotted, value in (overrides or {}).items():
+        *parents, last = dotted.split(".")
+        node = raw
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[last] = value
     try:
-        return Config.model_validate(raw or {})
+        return Config.model_validate(raw)
     except ValidationError as err:
         first = err.errors()[0]
         key = ".".join(str(p) for p in first["loc"]) or "(top)"

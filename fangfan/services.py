@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Engine
 
 from approvals.calendar import Clock, SystemClock, WorkCalendar
 from approvals.db import bind
+from bot.push import WeChatPush
+from bot.wechat_adapter import WeChatApi
 from fangfan import config as config_module
 from fangfan.config import Config
 from fangfan.database import make_engine
@@ -22,12 +25,26 @@ class Services:
     engine: Engine
     clock: Clock
     calendar: WorkCalendar
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def wechat_api(self) -> WeChatApi:
+        """The Official Account's API client (bot.wechat_adapter.WeChatApi), built once."""
+        if "wechat_api" not in self._cache:
+            conf = self.config.wechat
+            self._cache["wechat_api"] = WeChatApi(conf.api_base_url, conf.mp.app_id,
+                                                  conf.mp.app_secret, conf.timeout_seconds)
+        return self._cache["wechat_api"]
+
+    def farmer_channel(self) -> WeChatPush:
+        """Where farmers' notices go (notifications.channels.Channel): WeChat."""
+        return WeChatPush(self.wechat_api(), self.config.wechat.templates.get("case_update"),
+                          self.clock)
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None,
           engine: Engine | None = None) -> Services:
     settings = settings or Settings.from_env()
-    config = config_module.load(settings.config_path)
+    config = config_module.load(settings.config_path, settings.config_overrides)
     engine = engine or make_engine(settings.database_url)
     bind(engine)
     services = Services(settings, config, engine, clock or SystemClock(), config.work_calendar())

@@ -7,6 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path.cwd()
+# Secrets and per-deployment switches may come from the environment instead of config.yaml.
+CONFIG_FROM_ENV = {
+    "FANGFAN_WECHAT_MP_TOKEN": "wechat.mp.token",
+    "FANGFAN_WECHAT_MP_APP_ID": "wechat.mp.app_id",
+    "FANGFAN_WECHAT_MP_APP_SECRET": "wechat.mp.app_secret",
+    "FANGFAN_WECHAT_MP_ENCODING_AES_KEY": "wechat.mp.encoding_aes_key",
+    "FANGFAN_WECHAT_API_BASE_URL": "wechat.api_base_url",
+    "FANGFAN_DEV_MODE": "dev_mode",
+}
 
 
 @dataclass(frozen=True)
@@ -15,6 +24,8 @@ class Settings:
     config_path: Path
     port: int
     prefect_api_url: str | None
+    config_overrides: dict[str, str]
+    media_dir: Path = ROOT / "var" / "media"  # photos farmers send
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -25,4 +36,7 @@ class Settings:
             config_path=Path(os.environ.get("FANGFAN_CONFIG", ROOT / "config.yaml")),
             port=int(os.environ.get("FANGFAN_PORT", "8000")),
             prefect_api_url=os.environ.get("PREFECT_API_URL"),
+            media_dir=Path(os.environ.get("FANGFAN_MEDIA_DIR", var / "media")),
+            config_overrides={key: os.environ[name] for name, key in CONFIG_FROM_ENV.items()
+                              if os.environ.get(name)},
         )

@@ -3,8 +3,10 @@
 - advance: every few seconds, when some case is marked pending, one `advance-pending` run,
   then the audit rows still unsealed are chained;
 - reconcile: every few minutes, marks what is due or lost (notice periods over, a process
-  killed between a commit and its flow) and drives it.
-Both are safe to run twice and in several workers at once: each case pass locks its row.
+  killed between a commit and its flow) and drives it;
+- outbox: every few seconds, delivers the messages due (farmers told of decisions);
+- media: every minute, fetches photos whose download after the answer failed.
+All are safe to run twice and in several workers at once: each case pass locks its row.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from approvals import audit
 from approvals.db import session_scope
+from bot import media
+from fangfan.services import Services
+from notifications.dispatch import dispatch
 from workflows.advance import advance_pending, pending_cases, reconcile
 
 log = logging.getLogger(__name__)
@@ -32,8 +37,23 @@ def run_reconcile() -> None:
     log.info("reconciled: %s", reconcile())
 
 
-def build_scheduler(advance_seconds: float = 2, reconcile_minutes: float = 5) -> BlockingScheduler:
+def deliver(services: Services) -> None:
+    result = dispatch(services.farmer_channel(), services.clock)
+    if result.sent or result.retried or result.dead:
+        log.info("outbox: %s", result)
+
+
+def fetch_photos(services: Services) -> None:
+    media.save_pending(services)
+
+
+def build_scheduler(services: Services, advance_seconds: float = 2,
+                    reconcile_minutes: float = 5) -> BlockingScheduler:
     scheduler = BlockingScheduler(job_defaults={"coalesce": True, "max_instances": 1})
+    scheduler.add_job(deliver, "interval", seconds=3, id="outbox", args=[services],
+                      replace_existing=True)
+    scheduler.add_job(fetch_photos, "interval", minutes=1, id="media", args=[services],
+                      replace_existing=True)
     scheduler.add_job(advance_if_pending, "interval", seconds=advance_seconds, id="advance",
                       replace_existing=True)
     scheduler.add_job(run_reconcile, "interval", minutes=reconcile_minutes, id="reconcile",

@@ -77,7 +77,7 @@ def config() -> Config:
 def services(engine: Engine, clock: FixedClock, config: Config, database_url: str
              ) -> Iterator[Services]:
     settings = Settings(database_url=database_url, config_path=ROOT / "config.yaml", port=0,
-                        prefect_api_url=None)
+                        prefect_api_url=None, config_overrides={})
     services = Services(settings, config, engine, clock, config.work_calendar())
     bind(engine)
     runtime.install(runtime.Runtime(clock, services.calendar))
@@ -132,6 +132,11 @@ class World:
         with session_scope() as s:
             return s.scalars(select(Task).where(Task.case_id == case_id,
                                                 Task.status == TaskStatus.OPEN)).one()
+
+    def open_task_count(self, case_id: int) -> int:
+        with session_scope() as s:
+            return len(s.scalars(select(Task.id).where(Task.case_id == case_id,
+                                                       Task.status == TaskStatus.OPEN)).all())
 
     def form(self, case_id: int, stage: Stage) -> dict[str, Any]:
         if stage != Stage.COUNTY_APPROVAL:

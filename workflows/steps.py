@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Executable, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Executable, Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from approvals import audit
@@ -31,10 +31,12 @@ from approvals.calendar import local_date
 from approvals.db import session_scope
 from approvals.definitions import Definition, Level, Stage
 from approvals.models import (
+    Cadre,
     Case,
     CaseStatus,
     Household,
     Measure,
+    Member,
     MonitoringStatus,
     Objection,
     ObjectionStatus,
@@ -46,6 +48,7 @@ from approvals.models import (
 )
 from approvals.models import Definition as DefinitionRow
 from approvals.models.cases import parsed_definition
+from notifications import outbox
 from workflows import runtime
 
 SYSTEM = "系统"
@@ -53,7 +56,7 @@ LEVELS = [Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE]  # the order of ids in a 
 CASES, TASKS = Case.__table__, Task.__table__
 
 _CASES = (select(CASES.c.id, CASES.c.status, CASES.c.household_id, CASES.c.pending_since,
-                 DefinitionRow.digest, Place.path)
+                 CASES.c.opened_at, DefinitionRow.digest, Place.path)
           .join(DefinitionRow, DefinitionRow.id == CASES.c.definition_id)
           .join(Place, Place.id == CASES.c.village_id)
           .where(CASES.c.id.in_(bindparam("ids", expanding=True)))
@@ -95,12 +98,25 @@ class Writes:
     tasks: list[dict[str, Any]] = field(default_factory=list)  # inserted, ids returned
     audit: list[tuple[audit.Entry, dict[str, Any] | None]] = field(default_factory=list)
     rows: list[tuple[Executable, dict[str, Any]]] = field(default_factory=list)  # executemany
+    notices: list[Notice] = field(default_factory=list)  # to the household, via the outbox
 
     def extend(self, other: Writes) -> None:
         self.first += other.first
         self.tasks += other.tasks
         self.audit += other.audit
         self.rows += other.rows
+        self.notices += other.notices
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The household is told: returned, enrolled or rejected (notifications.wording)."""
+
+    key: str
+    household_id: int
+    event: str
+    params: dict[str, Any]
+    cadre_id: int | None = None  # whose name and phone to add (the paired cadre)
 
 
 class CaseRun:
@@ -183,11 +199,14 @@ class CaseRun:
             Task.case_id == case_id, Task.stage.in_(again),
             Task.status != TaskStatus.SUPERSEDED).values(status=TaskStatus.SUPERSEDED)))
         self._open(Stage(returned.return_to))
+        self._tell(f"returned:{returned.id}", "case_returned", reason=returned.reason,
+                   stage=self.definition.stage(Stage(returned.return_to)).label)
         return Outcome.RETURNED
 
     def reject(self) -> Outcome:
         assert self._last is not None
         self._close(CaseStatus.REJECTED, self._last.reason)
+        self._tell("rejected", "case_rejected", reason=self._last.reason)
         return Outcome.REJECTED
 
     def enroll(self) -> Outcome:
@@ -210,6 +229,7 @@ class CaseRun:
                  for m in form["measures"]]
         self.changes["category"] = form["category"]
         self._close(CaseStatus.ENROLLED, None)
+        self._tell("enrolled", "case_enrolled", cadre_id=form["paired_cadre_id"])
         return Outcome.ENROLLED
 
     def eliminate(self) -> Outcome:
@@ -218,6 +238,11 @@ class CaseRun:
             "eliminated_on": local_date(self.now)}))
         self._close(CaseStatus.ELIMINATED, None)
         return Outcome.ELIMINATED
+
+    def _tell(self, what: str, event: str, cadre_id: int | None = None, **params: Any) -> None:
+        number = f"{self.case.opened_at.year}{self.case.id:06d}"  # as Case.number
+        self.writes.notices.append(Notice(f"case:{self.case.id}:{what}", self.case.household_id,
+                                          event, {"number": number, **params}, cadre_id))
 
     def _close(self, status: CaseStatus, reason: str | None) -> None:
         self.changes.update(status=status, stage=None, closed_at=self.now, outcome_reason=reason)
@@ -272,6 +297,26 @@ class Batch:
             groups.setdefault((statement, frozenset(row)), []).append(row)
         for (statement, _), rows in groups.items():
             conn.execute(statement, rows)
+        if w.notices:
+            self._enqueue(conn, w.notices)
+
+    def _enqueue(self, conn: Connection, notices: list[Notice]) -> None:
+        """One message per notice and member bound to WeChat (few: closures and returns)."""
+        households = {n.household_id for n in notices}
+        openids: dict[int, list[str]] = defaultdict(list)
+        for row in conn.execute(select(Member.household_id, Member.openid).where(
+                Member.household_id.in_(households), Member.openid.is_not(None))):
+            openids[row.household_id].append(row.openid)
+        cadres = {c.id: c for c in conn.execute(select(Cadre.id, Cadre.name, Cadre.phone).where(
+            Cadre.id.in_({n.cadre_id for n in notices if n.cadre_id})))}
+        messages = []
+        for n in notices:
+            params = dict(n.params)
+            if n.cadre_id in cadres:
+                params.update(cadre=cadres[n.cadre_id].name, cadre_phone=cadres[n.cadre_id].phone)
+            messages += [{"key": f"{n.key}:{openid}", "openid": openid, "event": n.event,
+                          "params": params} for openid in openids[n.household_id]]
+        outbox.enqueue(conn, messages, self.now)
 
 
 _batch: ContextVar[Batch | None] = ContextVar("batch", default=None)

@@ -49,6 +49,7 @@ class CaseStatus(StrEnum):
     ENROLLED = "enrolled"  # 纳入监测
     REJECTED = "rejected"  # 不予纳入 / 不予消除
     ELIMINATED = "eliminated"  # 风险消除
+    WITHDRAWN = "withdrawn"  # 撤回: the applicant withdrew before the village review
 
 
 class TaskStatus(StrEnum):

@@ -4,6 +4,8 @@ from alembic import context
 
 from approvals import models  # noqa: F401  (registers every table on Base.metadata)
 from approvals.db import Base
+from bot import models as bot_models  # noqa: F401
+from notifications import models as outbox_models  # noqa: F401
 
 engine = context.config.attributes["engine"]
 with engine.connect() as connection:

@@ -1,0 +1,65 @@
+"""Photos sent in the chat, fetched from WeChat after the answer and saved under var/media.
+
+Run right after the webhook answers (a thread) and by the worker as a sweep, so a photo
+whose download failed or whose process died is fetched later. Saving twice is harmless:
+the row moves to `saved` once, and the "saved" message is keyed by the photo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select, update
+
+from approvals.db import session_scope
+from bot.models import MediaFile, MediaStatus
+from bot.wechat_adapter import WeChatApiError
+from notifications import outbox
+
+if TYPE_CHECKING:  # the wiring passes these in; bot never imports it at run time
+    from fangfan.services import Services
+
+log = logging.getLogger(__name__)
+MAX_FAILURES = 3
+
+
+def save_pending(services: Services, *, openid: str | None = None, limit: int = 20) -> int:
+    """Download what is pending (for one user, or all); returns how many were saved."""
+    with session_scope() as s:
+        query = select(MediaFile.id, MediaFile.openid, MediaFile.media_id).where(
+            MediaFile.status == MediaStatus.PENDING).order_by(MediaFile.id).limit(limit)
+        if openid:
+            query = query.where(MediaFile.openid == openid)
+        pending = list(s.execute(query))
+    saved = 0
+    api = services.wechat_api()
+    for row in pending:
+        try:
+            content = api.download_media(row.media_id)
+        except WeChatApiError as err:
+            log.warning("photo %s not downloaded: %s", row.media_id, err)
+            with session_scope() as s:
+                s.execute(update(MediaFile).where(MediaFile.id == row.id)
+                          .values(error=str(err)[:500]))
+            continue
+        folder = services.settings.media_dir / hashlib.sha256(row.openid.encode()).hexdigest()[:16]
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{hashlib.sha256(row.media_id.encode()).hexdigest()[:24]}.jpg"
+        path.write_bytes(content)
+        with session_scope() as s:
+            moved = s.execute(update(MediaFile).where(
+                MediaFile.id == row.id, MediaFile.status == MediaStatus.PENDING).values(
+                status=MediaStatus.SAVED, path=str(path), error=None)).rowcount
+            if moved:  # count the photos of the same application (or draft) saved so far
+                case_id = s.scalar(select(MediaFile.case_id).where(MediaFile.id == row.id))
+                count = s.scalar(select(func.count()).select_from(MediaFile).where(
+                    MediaFile.openid == row.openid, MediaFile.status == MediaStatus.SAVED,
+                    MediaFile.case_id.is_(None) if case_id is None
+                    else MediaFile.case_id == case_id))
+                outbox.enqueue(s.connection(), [{
+                    "key": f"media:{row.id}", "openid": row.openid, "event": "media_saved",
+                    "params": {"count": count}}], services.clock.now())
+                saved += 1
+    return saved

@@ -1,0 +1,70 @@
+"""What the bot keeps: conversations (drafts that survive restarts), inbound messages seen
+(the retry guard), photos received, and the shared access-token cache."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from approvals.db import Base
+
+
+class Conversation(Base):
+    """One WeChat user's dialogue: the step it is at and the draft so far."""
+
+    __tablename__ = "wechat_conversations"
+
+    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    step: Mapped[str] = mapped_column(String(32), default="idle")
+    draft: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    last_seen_at: Mapped[dt.datetime]  # customer-service messages are allowed 48 h after it
+    updated_at: Mapped[dt.datetime]
+
+
+class InboundMessage(Base):
+    """A message or event already answered. WeChat retries a slow answer three times; the
+    unique key makes the retry find the first answer instead of acting twice."""
+
+    __tablename__ = "wechat_inbound"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True)
+    openid: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[dt.datetime]
+    reply: Mapped[str | None] = mapped_column(Text)
+
+
+class MediaStatus(StrEnum):
+    PENDING = "pending"  # received; download after the answer
+    SAVED = "saved"
+    FAILED = "failed"
+
+
+class MediaFile(Base):
+    """A photo sent in the chat (hospital bill, damage), saved under var/media."""
+
+    __tablename__ = "wechat_media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64), index=True)
+    media_id: Mapped[str] = mapped_column(String(128), unique=True)
+    pic_url: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[MediaStatus] = mapped_column(String(16), default=MediaStatus.PENDING)
+    path: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    received_at: Mapped[dt.datetime]
+
+
+class AccessToken(Base):
+    """wechatpy's session storage, in the database so that every process shares one token."""
+
+    __tablename__ = "wechat_tokens"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[float | None] = mapped_column(Float)

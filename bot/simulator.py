@@ -1,0 +1,127 @@
+"""`/dev/wechat`: chat as a farmer without a WeChat account (dev_mode only).
+
+The page posts what you type here; this sends it to the real webhook as WeChat would (signed
+XML, encrypted in safe mode) and shows the reply. Messages pushed later (decisions) come
+from the outbox. `/dev/wechat/api` stands in for api.weixin.qq.com, so the worker's sends
+succeed on a laptop: config.yaml's demo `wechat.api_base_url` points at it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+from typing import TYPE_CHECKING, Any
+
+import requests
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from sqlalchemy import select
+
+from approvals.db import session_scope
+from bot.wechat_adapter import Callback
+from notifications.models import OutboxMessage, OutboxStatus
+from notifications.wording import render
+
+if TYPE_CHECKING:  # the wiring passes these in; bot never imports it at run time
+    from fangfan.services import Services
+
+bp = Blueprint("simulator", __name__, url_prefix="/dev/wechat", template_folder="templates")
+ACCOUNT = "gh_fangfan_demo"
+
+
+def _services() -> Services:
+    return current_app.extensions["fangfan"]
+
+
+@bp.get("")
+def page() -> str:
+    return render_template("simulator.html")
+
+
+def _message_xml(openid: str, kind: str, inner: str) -> str:
+    msg_id = "" if kind == "event" else f"<MsgId>{time.time_ns() // 1000}</MsgId>"
+    return (f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>"
+            f"<FromUserName><![CDATA[{openid}]]></FromUserName>"
+            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{kind}]]></MsgType>"
+            f"{inner}{msg_id}</xml>")
+
+
+def _cdata(text: str) -> str:
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+@bp.post("/say")
+def say() -> Any:
+    data = request.get_json(silent=True) or {}
+    openid = str(data.get("openid") or "")[:64]
+    if not re.fullmatch(r"[A-Za-z0-9_-]{6,64}", openid):
+        return jsonify(error="缺少用户标识，请刷新页面。"), 400
+    if data.get("event"):
+        inner = f"<Event>{_cdata(str(data['event']))}</Event>" + (
+            f"<EventKey>{_cdata(str(data['key']))}</EventKey>" if data.get("key") else "")
+        xml = _message_xml(openid, "event", inner)
+    else:
+        content = _cdata(str(data.get("text", "")))
+        xml = _message_xml(openid, "text", f"<Content>{content}</Content>")
+    mp = _services().config.wechat.mp
+    callback = Callback(mp.token, mp.app_id, mp.encoding_aes_key)
+    timestamp, nonce = str(int(time.time())), secrets.token_hex(8)
+    params = {"timestamp": timestamp, "nonce": nonce, "openid": openid,
+              "signature": _sha1(mp.token, timestamp, nonce)}
+    body = xml
+    if mp.encoding_aes_key:
+        body = callback.encrypt(xml, nonce, timestamp)
+        encrypted = re.search(r"<Encrypt><!\[CDATA\[(.*?)\]\]>", body).group(1)
+        params |= {"encrypt_type": "aes",
+                   "msg_signature": _sha1(mp.token, timestamp, nonce, encrypted)}
+    res = requests.post(url_for("wechat.receive", _external=True), params=params,
+                        data=body.encode(), timeout=10)
+    reply = res.text
+    if reply.startswith("<xml>") and mp.encoding_aes_key:
+        signature = re.search(r"<MsgSignature><!\[CDATA\[(.*?)\]\]>", reply).group(1)
+        reply = callback.decrypt(reply.encode(), signature,
+                                 re.search(r"<TimeStamp>(\d+)</TimeStamp>", reply).group(1),
+                                 re.search(r"<Nonce><!\[CDATA\[(.*?)\]\]>", reply).group(1))
+    content = re.search(r"<Content><!\[CDATA\[(.*?)\]\]></Content>", reply, re.S)
+    return jsonify(status=res.status_code, reply=content.group(1) if content else "")
+
+
+def _sha1(*parts: str) -> str:
+    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
+
+
+@bp.get("/pushed")
+def pushed() -> Any:
+    """Messages fangfan sent to this user after the chat (decisions, photos saved)."""
+    openid, after = request.args.get("openid", ""), request.args.get("after", 0, type=int)
+    with session_scope() as s:
+        rows = s.scalars(select(OutboxMessage).where(
+            OutboxMessage.openid == openid, OutboxMessage.id > after,
+            OutboxMessage.status == OutboxStatus.SENT).order_by(OutboxMessage.id)).all()
+        return jsonify(messages=[{"id": m.id, "channel": m.channel,
+                                  "text": render(m.event, m.params).text} for m in rows])
+
+
+# -- the stand-in for api.weixin.qq.com ------------------------------------------------------
+
+@bp.get("/api/cgi-bin/token")
+def api_token() -> Any:
+    return jsonify(access_token=f"dev-{secrets.token_hex(8)}", expires_in=7200)
+
+
+@bp.post("/api/cgi-bin/message/custom/send")
+@bp.post("/api/cgi-bin/message/template/send")
+@bp.post("/api/cgi-bin/menu/create")
+def api_ok() -> Any:
+    return jsonify(errcode=0, errmsg="ok")
+
+
+@bp.get("/api/cgi-bin/media/get")
+def api_media() -> Any:
+    # a 1×1 JPEG: the simulator cannot send real photos
+    return current_app.response_class(bytes.fromhex(
+        "ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c140d"
+        "0c0b0b0c1912130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d3833"
+        "3c2e333432ffc0000b080001000101011100ffc4001f0000010501010101010100000000000000000102"
+        "030405060708090a0bffda0008010100003f00d2cf20ffd9"), mimetype="image/jpeg")

@@ -1,0 +1,230 @@
+"""The one place wechatpy is used. Nothing of wechatpy's leaves this module: callers get
+`Inbound` values, XML strings and `WeChatApiError`.
+
+Inbound: signature checks, safe-mode (AES) decryption and encryption, message parsing and
+the passive reply. Outbound (`WeChatApi`): the access token kept in the database for every
+process, a timeout on every call (the token fetch too, which wechatpy leaves without one),
+and on an invalid or expired token one refresh and one retry, not wechatpy's endless loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from sqlalchemy import delete, select
+from wechatpy import parse_message
+from wechatpy.client import WeChatClient
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidSignatureException, WeChatClientException
+from wechatpy.messages import ImageMessage, TextMessage, VoiceMessage
+from wechatpy.replies import TextReply
+from wechatpy.session import SessionStorage
+from wechatpy.utils import check_signature
+
+from approvals.db import session_scope
+from bot.models import AccessToken
+
+log = logging.getLogger(__name__)
+
+TOKEN_ERRORS = {40001, 40014, 42001}  # invalid credential, invalid token, token expired
+OUTSIDE_WINDOW = {45015, 45047}  # no customer-service message: 48 h passed, or too many
+
+
+class BadSignature(Exception):
+    """The request was not signed with our token: answer 403, change nothing."""
+
+
+class Malformed(Exception):
+    """The body is not a message we can read."""
+
+
+class WeChatApiError(Exception):
+    """A call to WeChat's API failed. `code` is WeChat's errcode, None for network trouble."""
+
+    def __init__(self, code: int | None, message: str) -> None:
+        super().__init__(f"{code}: {message}" if code is not None else message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message or event from a user, in fangfan's terms."""
+
+    kind: str  # text | voice | image | event | other
+    openid: str
+    account: str  # our account's id (ToUserName), for the reply
+    created: int  # CreateTime, seconds
+    msg_id: int | None = None
+    text: str = ""  # the text, or WeChat's speech recognition of a voice message
+    event: str = ""  # subscribe | unsubscribe | click | ...
+    event_key: str = ""
+    media_id: str = ""
+    pic_url: str = ""
+
+    @property
+    def dedupe_key(self) -> str:
+        """WeChat retries with the same MsgId; events have none: sender + CreateTime."""
+        if self.msg_id:
+            return f"msg:{self.msg_id}"
+        return f"evt:{self.openid}:{self.created}:{self.event}"
+
+
+class Callback:
+    """Verifying, decrypting and answering what WeChat posts to /wechat/mp."""
+
+    def __init__(self, token: str, app_id: str, encoding_aes_key: str | None) -> None:
+        self.token = token
+        self.crypto = WeChatCrypto(token, encoding_aes_key, app_id) if encoding_aes_key else None
+
+    def verify(self, signature: str, timestamp: str, nonce: str) -> None:
+        try:
+            check_signature(self.token, signature, timestamp, nonce)
+        except InvalidSignatureException:
+            raise BadSignature from None
+
+    def decrypt(self, body: bytes, msg_signature: str, timestamp: str, nonce: str) -> str:
+        if self.crypto is None:
+            raise Malformed("safe mode is not configured (wechat.mp.encoding_aes_key)")
+        try:
+            return self.crypto.decrypt_message(body, msg_signature, timestamp, nonce)
+        except InvalidSignatureException:
+            raise BadSignature from None
+        except Exception as err:  # bad XML, bad base64, bad padding, wrong app id
+            raise Malformed(str(err)) from None
+
+    def encrypt(self, xml: str, nonce: str, timestamp: str) -> str:
+        assert self.crypto is not None
+        return self.crypto.encrypt_message(xml, nonce, timestamp)
+
+    @staticmethod
+    def parse(xml: str | bytes) -> Inbound:
+        try:
+            return _inbound(parse_message(xml))
+        except Exception as err:  # ExpatError, a missing or non-numeric field, ...
+            raise Malformed(f"{type(err).__name__}: {err}") from None
+
+    @staticmethod
+    def reply(inbound: Inbound, text: str, now: int) -> str:
+        return TextReply(source=inbound.account, target=inbound.openid, content=text,
+                         time=now).render()
+
+
+def _inbound(msg: Any) -> Inbound:
+    if not msg.source:
+        raise ValueError("no FromUserName")
+    base: dict[str, Any] = {"openid": msg.source, "account": msg.target or "",
+                            "created": int(msg.create_time.timestamp())}
+    if msg.type == "event":
+        return Inbound(kind="event", event=(msg.event or "").lower(),
+                       event_key=str(getattr(msg, "key", "") or ""), **base)
+    msg_id = int(msg.id) if getattr(msg, "id", None) else None
+    if isinstance(msg, TextMessage):
+        return Inbound(kind="text", msg_id=msg_id, text=msg.content or "", **base)
+    if isinstance(msg, VoiceMessage):
+        return Inbound(kind="voice", msg_id=msg_id, text=msg.recognition or "",
+                       media_id=msg.media_id or "", **base)
+    if isinstance(msg, ImageMessage):
+        return Inbound(kind="image", msg_id=msg_id, media_id=msg.media_id or "",
+                       pic_url=msg.image or "", **base)
+    return Inbound(kind="other", msg_id=msg_id, **base)  # video, location, link, ...
+
+
+class _DatabaseStorage(SessionStorage):
+    """wechatpy's token store, as rows every process reads (see bot.models.AccessToken)."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        with session_scope() as s:
+            row = s.get(AccessToken, key)
+            if row is None or (row.expires_at is not None and row.expires_at < time.time()):
+                return default
+            return int(row.value) if key.endswith("_expires_at") else row.value
+
+    def set(self, key: str, value: Any, ttl: int | None = None) -> None:
+        with session_scope() as s:
+            row = s.get(AccessToken, key) or AccessToken(key=key, value="")
+            row.value = str(value)
+            row.expires_at = time.time() + ttl if ttl else None
+            s.add(row)
+
+    def delete(self, key: str) -> None:
+        with session_scope() as s:
+            s.execute(delete(AccessToken).where(AccessToken.key == key))
+
+
+class _Client(WeChatClient):
+    """WeChatClient against a configurable base URL, with a timeout on the token fetch."""
+
+    def __init__(self, base_url: str, appid: str, secret: str, timeout: float) -> None:
+        super().__init__(appid, secret, session=_DatabaseStorage(), timeout=timeout,
+                         auto_retry=False)
+        self.base_url = base_url.rstrip("/")
+        self.API_BASE_URL = f"{self.base_url}/cgi-bin/"
+
+    def fetch_access_token(self) -> dict[str, Any]:
+        res = self._http.get(f"{self.base_url}/cgi-bin/token", timeout=self.timeout, params={
+            "grant_type": "client_credential", "appid": self.appid, "secret": self.secret})
+        res.raise_for_status()
+        result = res.json()
+        if result.get("errcode"):
+            raise WeChatClientException(result["errcode"], result.get("errmsg", ""))
+        expires_in = int(result.get("expires_in", 7200))
+        self.session.set(self.access_token_key, result["access_token"], expires_in)
+        self.expires_at = int(time.time()) + expires_in
+        return result
+
+
+class WeChatApi:
+    """Outbound calls to the Official Account API, each with a timeout and one token retry."""
+
+    def __init__(self, base_url: str, app_id: str, app_secret: str, timeout: float) -> None:
+        self._client = _Client(base_url, app_id, app_secret, timeout)
+
+    def _call(self, fn: Any, *args: Any) -> Any:
+        try:
+            try:
+                return fn(*args)
+            except WeChatClientException as err:
+                if err.errcode not in TOKEN_ERRORS:
+                    raise
+                log.info("access token rejected (%s): refreshing once", err.errcode)
+                self._client.fetch_access_token()
+                return fn(*args)
+        except WeChatClientException as err:
+            if err.errcode is None:  # wechatpy's wrapper of an HTTP error status
+                raise WeChatApiError(None, f"HTTP {getattr(err.response, 'status_code', '?')}"
+                                     ) from None
+            raise WeChatApiError(int(err.errcode), str(err.errmsg)) from None
+        except requests.RequestException as err:
+            raise WeChatApiError(None, f"{type(err).__name__}: {err}") from None
+
+    def send_text(self, openid: str, text: str) -> None:
+        """A customer-service message: allowed within 48 h of the user's last message."""
+        self._call(self._client.message.send_text, openid, text)
+
+    def send_template(self, openid: str, template_id: str, data: dict[str, str],
+                      url: str | None = None) -> None:
+        fields = {key: {"value": value} for key, value in data.items()}
+        self._call(self._client.message.send_template, openid, template_id, fields, url)
+
+    def download_media(self, media_id: str) -> bytes:
+        res = self._call(self._client.media.download, media_id)
+        if isinstance(res, dict):  # JSON where bytes were expected
+            raise WeChatApiError(res.get("errcode"), str(res.get("errmsg", "不是文件")))
+        return res.content
+
+    def create_menu(self, menu: dict[str, Any]) -> None:
+        self._call(self._client.menu.create, menu)
+
+    def forget_token(self) -> None:
+        """Drop the shared token (tests, or after the app secret was reset)."""
+        with session_scope() as s:
+            s.execute(delete(AccessToken).where(AccessToken.key.like(f"{self._client.appid}_%")))
+
+    def cached_token(self) -> str | None:
+        with session_scope() as s:
+            return s.scalar(select(AccessToken.value).where(
+                AccessToken.key == self._client.access_token_key))

@@ -1,0 +1,41 @@
+"""What each outbox event says, in short plain Chinese. `render` gives the text of a
+customer-service message and the fields of the template message used outside 48 hours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+REVIEW_HINT = "如对结果有异议，可以向乡镇人民政府申请复核，也可以拨打12317热线反映。"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str  # the customer-service message
+    title: str  # template fields: {title} {number} {result} {detail}
+    number: str
+    result: str
+    detail: str
+
+
+def render(event: str, p: dict[str, Any]) -> Rendered:
+    number = p.get("number", "")
+    if event == "case_enrolled":
+        contact = (f"您的帮扶联系人：{p['cadre']}，电话 {p['cadre_phone']}，有困难可以直接找他。"
+                   if p.get("cadre") else "")
+        detail = f"会根据您家的情况落实帮扶措施。{contact}"
+        return Rendered(f"您的申请（编号 {number}）已审定：纳入监测。{detail}",
+                        "您的申请已办结", number, "纳入监测", detail)
+    if event == "case_rejected":
+        detail = f"原因：{p.get('reason') or '未说明'}。{REVIEW_HINT}"
+        return Rendered(f"您的申请（编号 {number}）经审定，未予纳入。{detail}",
+                        "您的申请已办结", number, "未予纳入", detail)
+    if event == "case_returned":
+        detail = (f"需要补充：{p.get('reason') or '请等候干部联系'}。"
+                  f"{p.get('stage', '')}会重新办理，干部会联系您。")
+        return Rendered(f"您的申请（编号 {number}）被退回补充材料。{detail}",
+                        "您的申请需要补充材料", number, "退回补充", detail)
+    if event == "media_saved":
+        detail = f"已保存{p.get('count', 1)}张照片，会附在您的申请里。"
+        return Rendered(detail, "照片已保存", number, "已保存", detail)
+    raise ValueError(f"unknown outbox event {event!r}")

@@ -1,0 +1,102 @@
+"""A stand-in for api.weixin.qq.com on 127.0.0.1: real HTTP, WeChat's JSON and error codes.
+
+It issues access tokens, checks them on every call, and records what was sent. Tests steer
+it: `expire_token()` (the next call gets 42001), `outside_window` (openids whose customer-
+service messages get 45015), `down` (every call fails with HTTP 503)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+JPEG = b"\xff\xd8\xff\xe0" + b"fangfan-test-photo" * 20 + b"\xff\xd9"
+
+
+@dataclass
+class FakeWeChatApi:
+    app_id: str
+    app_secret: str
+    token_fetches: int = 0
+    current_token: str | None = None
+    outside_window: set[str] = field(default_factory=set)
+    down: bool = False
+    custom: list[dict[str, Any]] = field(default_factory=list)  # customer-service messages
+    templates: list[dict[str, Any]] = field(default_factory=list)
+    menus: list[dict[str, Any]] = field(default_factory=list)
+    media_downloads: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def expire_token(self) -> None:
+        self.current_token = f"expired-{self.current_token}"
+
+    def texts_to(self, openid: str) -> list[str]:
+        return [m["text"]["content"] for m in self.custom if m["touser"] == openid]
+
+    # -- the HTTP side ----------------------------------------------------------------------
+
+    def handle(self, method: str, path: str, query: dict[str, str], body: bytes
+               ) -> tuple[int, bytes, str]:
+        if self.down:
+            return 503, b"service unavailable", "text/plain"
+        with self.lock:
+            if path == "/cgi-bin/token":
+                if query.get("appid") != self.app_id or query.get("secret") != self.app_secret:
+                    return _json({"errcode": 40125, "errmsg": "invalid appsecret"})
+                self.token_fetches += 1
+                self.current_token = f"token-{self.token_fetches}"
+                return _json({"access_token": self.current_token, "expires_in": 7200})
+            if query.get("access_token") != self.current_token:
+                if self.current_token and query.get("access_token", "") in self.current_token:
+                    return _json({"errcode": 42001, "errmsg": "access_token expired"})
+                return _json({"errcode": 40001, "errmsg": "invalid credential"})
+            data = json.loads(body) if body else {}
+            if path == "/cgi-bin/message/custom/send":
+                if data["touser"] in self.outside_window:
+                    return _json({"errcode": 45015, "errmsg": "response out of time limit"})
+                self.custom.append(data)
+            elif path == "/cgi-bin/message/template/send":
+                self.templates.append(data)
+                return _json({"errcode": 0, "errmsg": "ok", "msgid": len(self.templates)})
+            elif path == "/cgi-bin/menu/create":
+                self.menus.append(data)
+            elif path == "/cgi-bin/media/get":
+                self.media_downloads.append(query["media_id"])
+                return 200, JPEG, "image/jpeg"
+            else:
+                return _json({"errcode": 404, "errmsg": f"no such api {path}"})
+            return _json({"errcode": 0, "errmsg": "ok"})
+
+
+def _json(data: dict[str, Any]) -> tuple[int, bytes, str]:
+    return 200, json.dumps(data, ensure_ascii=False).encode(), "application/json"
+
+
+def serve(api: FakeWeChatApi) -> tuple[ThreadingHTTPServer, str]:
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self, method: str) -> None:
+            url = urlparse(self.path)
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            length = int(self.headers.get("Content-Length") or 0)
+            status, body, ctype = api.handle(method, url.path, query, self.rfile.read(length))
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            self._answer("GET")
+
+        def do_POST(self) -> None:
+            self._answer("POST")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
