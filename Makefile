@@ -23,4 +23,8 @@ bench-engine: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/engine.py
 
-.PHONY: install run test bench-engine
+bench-webhook: $(STAMP)
+	command -v wrk >/dev/null || apt-get install -y wrk
+	$(BIN)/python bench/webhook.py
+
+.PHONY: install run test bench-engine bench-webhook

@@ -19,6 +19,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from sqlalchemy import select
 
 from approvals.db import session_scope
+from approvals.models import Case, CaseStatus, Household, Member, MonitoringStatus, Place
 from bot.wechat_adapter import Callback
 from notifications.models import OutboxMessage, OutboxStatus
 from notifications.wording import render
@@ -36,7 +37,17 @@ def _services() -> Services:
 
 @bp.get("")
 def page() -> str:
-    return render_template("simulator.html")
+    """The chat, with a few demo household heads who may apply (dev data, shown in full)."""
+    with session_scope() as s:
+        busy = select(Case.household_id).where(Case.status == CaseStatus.OPEN)
+        heads = s.execute(select(Member.name, Member.id_number, Place.name.label("village"))
+                          .join(Household, Household.id == Member.household_id)
+                          .join(Place, Place.id == Household.village_id)
+                          .where(Member.is_head, Member.openid.is_(None),
+                                 Household.monitoring == MonitoringStatus.NONE,
+                                 Household.id.not_in(busy))
+                          .order_by(Member.id).limit(5)).all()
+    return render_template("simulator.html", heads=heads)
 
 
 def _message_xml(openid: str, kind: str, inner: str) -> str:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from decimal import Decimal
 
 from sqlalchemy import func, select, update
+from werkzeug.serving import make_server
 
 from approvals.db import session_scope
 from approvals.definitions import Stage
 from approvals.models import Cadre, Case, CaseStatus, Household, Member, Place, Source
 from bot.models import Conversation, MediaFile, MediaStatus
+from fangfan.app import create_app
 from fangfan.services import Services
 from notifications.models import OutboxMessage
 from tests.bot.fake_api import FakeWeChatApi
@@ -94,11 +97,15 @@ def test_draft_survives_a_restart_and_is_resumed_days_later(
     with session_scope() as s:  # what was said is in the database, not in a process
         conv = s.get(Conversation, farmer.openid)
         assert conv.step == "difficulty" and conv.draft["id_number"] == id_number
+    restarted = make_server("127.0.0.1", 0, create_app(services), threaded=True)
+    threading.Thread(target=restarted.serve_forever, daemon=True).start()
+    farmer.url = f"http://127.0.0.1:{restarted.server_port}/wechat/mp"  # another web process
     world.clock.advance(days=3)
     reply = farmer.say("申请")
     assert "接着填" in reply and "困难" in reply
     farmer.say("冰雹把玉米打了")
     assert "请核对" in farmer.say("两万")
+    restarted.shutdown()
 
 
 def test_cancel_help_and_anything_not_understood(farmer: WeChatSender) -> None:

@@ -1,0 +1,168 @@
+"""Webhook benchmark: fangfan's bot behind gunicorn on the database, against a bare Flask +
+wechatpy echo bot (bench/echo_bot.py) behind the same gunicorn, loaded by wrk in one run.
+
+    .venv/bin/python bench/webhook.py                 # SQLite (WAL); needs wrk
+    .venv/bin/python bench/webhook.py --db postgresql
+
+Each request is a signed text message (plain mode) from one of 500 farmers with a new MsgId,
+alternating 「进度」 (a query of their cases) and 「帮助」; fangfan records every message's
+retry key and the conversation in the database before answering. First each server's peak
+(wrk, 32 connections), then fangfan paced at half the echo bot's peak, for the latency.
+Targets (issue 4): throughput at least 50% of the echo bot's; p99 under 100 ms at half the
+echo bot's peak rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from fangfan.database import make_engine, upgrade  # noqa: E402
+
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TOKEN = "fangfandemo"
+LUA = """
+counter = 0
+local n = 0
+function setup(thread)
+  n = n + 1
+  thread:set("tid", n)
+end
+function request()
+  counter = counter + 1
+  local id = tid * 100000000 + counter
+  local text = (counter %% 2 == 0) and "帮助" or "进度"
+  local body = "<xml><ToUserName><![CDATA[gh_bench]]></ToUserName>" ..
+    "<FromUserName><![CDATA[o_bench_" .. (id %% 500) .. "]]></FromUserName>" ..
+    "<CreateTime>1790000000</CreateTime><MsgType><![CDATA[text]]></MsgType>" ..
+    "<Content><![CDATA[" .. text .. "]]></Content><MsgId>" .. id .. "</MsgId></xml>"
+  return wrk.format("POST", "%(path)s", {["Content-Type"] = "text/xml"}, body)
+end
+%(delay)s
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(app: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads",
+         "4", "-b", f"127.0.0.1:{port}", "--log-level", "warning", app],
+        cwd=ROOT, env=env, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/wechat/mp", timeout=1)
+        except urllib.error.HTTPError:
+            return proc  # 403/405: it answers
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{app} did not start")
+
+
+def wrk(port: int, seconds: int, connections: int, delay_ms: float = 0) -> dict[str, float]:
+    ts, nonce = "1790000000", "42"
+    signature = hashlib.sha1("".join(sorted([TOKEN, ts, nonce])).encode()).hexdigest()
+    path = f"/wechat/mp?timestamp={ts}&nonce={nonce}&signature={signature}"
+    delay = f"function delay() return {delay_ms:.3f} end" if delay_ms else ""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(LUA % {"path": path, "delay": delay})
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
+                          "-s", f.name, f"http://127.0.0.1:{port}"],
+                         capture_output=True, text=True, check=True).stdout
+    os.unlink(f.name)
+
+    def ms(label: str) -> float:
+        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", out).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50_ms": ms("50%"), "p99_ms": ms("99%"),
+            "errors": int(errors.group(1)) if errors else 0}
+
+
+def prepare(url: str) -> None:
+    """A fresh database with the demo county's roster."""
+    os.environ["FANGFAN_DATABASE_URL"] = url
+    from sqlalchemy import text
+
+    engine = make_engine(url)
+    if url.startswith("postgresql"):
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    upgrade(engine)
+    from approvals.db import session_scope
+    from fangfan.demo import roster
+    from fangfan.services import build
+
+    services = build(engine=engine)
+    with session_scope() as s:
+        roster(s, services)
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk not found: apt-get install wrk")
+    tmp = Path(tempfile.mkdtemp(prefix="fangfan-bench-"))
+    url = PG_URL if args.db == "postgresql" else f"sqlite:///{tmp / 'bench.db'}"
+    prepare(url)
+    env = {**os.environ, "FANGFAN_DATABASE_URL": url, "FANGFAN_DEV_MODE": "false",
+           "FANGFAN_MEDIA_DIR": str(tmp / "media")}
+    procs = []
+    try:
+        echo_port, bot_port = free_port(), free_port()
+        procs.append(start("bench.echo_bot:app", echo_port, args.workers, env))
+        procs.append(start("fangfan.wsgi:app", bot_port, args.workers, env))
+        wrk(echo_port, 3, 8)
+        wrk(bot_port, 3, 8)  # warm up both
+        echo = wrk(echo_port, args.seconds, 32)
+        bot = wrk(bot_port, args.seconds, 32)
+        half = echo["per_s"] / 2
+        connections = 16
+        paced = wrk(bot_port, args.seconds, connections, delay_ms=1000 * connections / half)
+    finally:
+        for proc in procs:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
+    result = {"db": args.db, "gunicorn_workers": args.workers, "echo": echo, "fangfan": bot,
+              "ratio": round(bot["per_s"] / echo["per_s"], 2),
+              "paced_target_per_s": round(half), "paced": paced}
+    print(f"echo bot (Flask + wechatpy, no database): {echo['per_s']:.0f} req/s, "
+          f"p50 {echo['p50_ms']:.2f} ms, p99 {echo['p99_ms']:.2f} ms")
+    print(f"fangfan ({args.db}):                      {bot['per_s']:.0f} req/s, "
+          f"p50 {bot['p50_ms']:.2f} ms, p99 {bot['p99_ms']:.2f} ms  → {result['ratio']:.2f}× echo")
+    print(f"fangfan paced at {half:.0f}/s (half the echo's peak): {paced['per_s']:.0f} req/s, "
+          f"p50 {paced['p50_ms']:.2f} ms, p99 {paced['p99_ms']:.2f} ms")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""The chat simulator of `make run`: real signed messages to the real webhook, dev_mode only."""
+
+from __future__ import annotations
+
+import threading
+
+import requests
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from approvals.db import session_scope
+from approvals.models import Case
+from fangfan.app import create_app
+from fangfan.services import Services
+from notifications.dispatch import dispatch
+from tests.bot.test_dialogue import roster_head
+from tests.conftest import World
+
+
+def test_a_newcomer_applies_in_the_simulator_and_is_told_the_decision(
+        webhook_url: str, world: World, services: Services) -> None:
+    base = webhook_url.replace("/wechat/mp", "/dev/wechat")
+    name, id_number, household_id = roster_head()
+    page = requests.get(base, timeout=5).text
+    assert "公众号模拟器" in page and f"{name} {id_number}" in page  # demo heads to tap
+
+    def say(text: str) -> str:
+        res = requests.post(f"{base}/say", json={"openid": "o_sim_test01", "text": text},
+                            timeout=10)
+        assert res.status_code == 200
+        return res.json()["reply"]
+
+    assert "防返贫" in requests.post(f"{base}/say", timeout=10, json={
+        "openid": "o_sim_test01", "event": "subscribe"}).json()["reply"]
+    for text in ("申请", f"{name} {id_number}", "看病花了很多钱", "两万"):
+        say(text)
+    assert "申请编号" in say("同意")
+    assert "已受理" in say("进度")
+
+    with session_scope() as s:
+        case_id = s.scalars(select(Case.id).where(Case.household_id == household_id)).one()
+    world.advance(case_id)
+    world.approve_through(case_id, None)
+    # the worker's dispatcher, against the simulator's stand-in for WeChat's API
+    stand_in = services.config.wechat.model_copy(update={"api_base_url": f"{base}/api"})
+    services.config = services.config.model_copy(update={"wechat": stand_in})
+    services._cache.clear()
+    assert dispatch(services.farmer_channel(), services.clock).sent == 1
+    pushed = requests.get(f"{base}/pushed", params={"openid": "o_sim_test01"}, timeout=5).json()
+    assert "纳入监测" in pushed["messages"][0]["text"]
+
+
+def test_no_simulator_without_dev_mode(services: Services, world: World) -> None:
+    services.config = services.config.model_copy(update={"dev_mode": False})
+    server = make_server("127.0.0.1", 0, create_app(services), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        assert requests.get(f"{base}/dev/wechat", timeout=5).status_code == 404
+        assert requests.post(f"{base}/dev/wechat/api/cgi-bin/message/custom/send",
+                             timeout=5).status_code == 404
+    finally:
+        server.shutdown()
