@@ -342,9 +342,15 @@ def main() -> None:
     ap.add_argument("--no-peer", action="store_true")
     ap.add_argument("--clients", type=int, nargs="+", default=[1, 4],
                     help="concurrent deciders (web processes); SQLite runs with 1 only")
+    ap.add_argument("--pg-commit", choices=["on", "off"], nargs="+", default=["on", "off"],
+                    help="PostgreSQL synchronous_commit: 'off' is the durability of SQLite WAL "
+                         "with synchronous=NORMAL (a crash of the process loses nothing, a "
+                         "power cut may lose the last commits)")
     args = ap.parse_args()
-    dbs = {"sqlite": lambda: f"sqlite:///{tempfile.mkdtemp()}/bench.db",
-           "postgresql": lambda: PG_URL}
+    dbs = {"sqlite": [("WAL, synchronous=NORMAL", f"sqlite:///{tempfile.mkdtemp()}/bench.db")],
+           "postgresql": [(f"synchronous_commit={c}",
+                           PG_URL + ("?options=-csynchronous_commit%3Doff" if c == "off" else ""))
+                          for c in args.pg_commit]}
     chosen = list(dbs) if args.db == "both" else [args.db]
     peer_rates = {} if args.no_peer else peer(args.cases, args.sizes)
     print("peer (SpiffWorkflow 3.2, SQLite WAL synchronous=NORMAL):",
@@ -353,19 +359,26 @@ def main() -> None:
     for name in chosen:
         sizes = args.sizes + ([1_000_000] if args.million and name == "postgresql" else [])
         clients = [1] if name == "sqlite" else args.clients  # SQLite has one writer
-        for size, n_clients in ((s, c) for s in sizes for c in clients):
-            r = run_one(dbs[name](), size, args.cases, args.rate, n_clients)  # a fresh database
-            mine = peer_rates.get(size, {}) if name == "sqlite" else {}  # the peer runs on SQLite
+        for (durability, url), size, n_clients in (
+                (d, s, c) for d in dbs[name] for s in sizes for c in clients):
+            if name == "sqlite":  # a fresh file each time
+                url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+            r = run_one(url, size, args.cases, args.rate, n_clients)
+            r["durability"] = durability
+            # the peer runs on SQLite WAL + NORMAL; PostgreSQL compares at the same durability
+            same = name == "sqlite" or durability.endswith("off")
+            mine = peer_rates.get(size, {}) if same else {}
             if mine.get("per_s"):
                 r["peer_decisions_per_s"] = mine["per_s"]
                 r["ratio_to_peer"] = round(r["decisions_per_s"] / mine["per_s"], 2)
             results.append(r)
             print(json.dumps(r, ensure_ascii=False), flush=True)
-    print("\n| db | clients | open cases | decisions/s | p50 ms | p99 ms | peer/s | ratio |"
-          " burst drain s | lag p50 s | lag p95 s | peak MB | floor/s |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("\n| db | durability | clients | open cases | decisions/s | p50 ms | p99 ms | peer/s |"
+          " ratio | burst drain s | lag p50 s | lag p95 s | peak MB | floor/s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['db']} | {r['clients']} | {r['open_cases']:,} | {r['decisions_per_s']} | "
+        print(f"| {r['db']} | {r['durability']} | {r['clients']} | {r['open_cases']:,} | "
+              f"{r['decisions_per_s']} | "
               f"{r['p50_ms']} | "
               f"{r['p99_ms']} | {r.get('peer_decisions_per_s', '-')} | "
               f"{r.get('ratio_to_peer', '-')} | {r['burst_drain_s']} | {r['lag_p50_s']} | "

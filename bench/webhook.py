@@ -63,10 +63,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(app: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
+def start(app: str, port: int, workers: int, threads: int, env: dict[str, str]
+          ) -> subprocess.Popen:
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads",
-         "4", "-b", f"127.0.0.1:{port}", "--log-level", "warning", app],
+         str(threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning", app],
         cwd=ROOT, env=env, start_new_session=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -127,6 +128,7 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn process")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install wrk")
@@ -138,8 +140,8 @@ def main() -> None:
     procs = []
     try:
         echo_port, bot_port = free_port(), free_port()
-        procs.append(start("bench.echo_bot:app", echo_port, args.workers, env))
-        procs.append(start("fangfan.wsgi:app", bot_port, args.workers, env))
+        procs.append(start("bench.echo_bot:app", echo_port, args.workers, args.threads, env))
+        procs.append(start("fangfan.wsgi:app", bot_port, args.workers, args.threads, env))
         wrk(echo_port, 3, 8)
         wrk(bot_port, 3, 8)  # warm up both
         echo = wrk(echo_port, args.seconds, 32)

@@ -51,7 +51,7 @@ FIELDS = [("who", "姓名和身份证号"), ("village", "所在村"), ("size", "
 
 def respond(ctx: Context, conv: Conversation, inbound: Inbound) -> str:
     """The reply to one message ("" for no reply). The caller commits."""
-    conv.last_seen_at = conv.updated_at = ctx.now
+    conv.updated_at = ctx.now
     turn = Turn(ctx, conv)
     if inbound.kind == "event":
         return _event(turn, inbound)

@@ -7,7 +7,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from approvals.db import Base
@@ -21,7 +21,6 @@ class Conversation(Base):
     openid: Mapped[str] = mapped_column(String(64), primary_key=True)
     step: Mapped[str] = mapped_column(String(32), default="idle")
     draft: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    last_seen_at: Mapped[dt.datetime]  # customer-service messages are allowed 48 h after it
     updated_at: Mapped[dt.datetime]
 
 
@@ -30,10 +29,12 @@ class InboundMessage(Base):
     unique key makes the retry find the first answer instead of acting twice."""
 
     __tablename__ = "wechat_inbound"
+    __table_args__ = (Index("ix_wechat_inbound_openid_received", "openid", "received_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(128), unique=True)
     openid: Mapped[str] = mapped_column(String(64))
+    # the user's last message opens 48 hours for customer-service messages (bot/push.py)
     received_at: Mapped[dt.datetime]
     reply: Mapped[str | None] = mapped_column(Text)
 

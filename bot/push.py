@@ -7,11 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from approvals.calendar import Clock
 from approvals.db import session_scope
-from bot.models import Conversation
+from bot.models import InboundMessage
 from bot.wechat_adapter import OUTSIDE_WINDOW, WeChatApi, WeChatApiError
 from notifications.channels import DeliveryFailed
 from notifications.wording import Rendered
@@ -28,8 +28,8 @@ class WeChatPush:
 
     def _in_window(self, openid: str) -> bool:
         with session_scope() as s:
-            seen = s.scalar(select(Conversation.last_seen_at)
-                            .where(Conversation.openid == openid))
+            seen = s.scalar(select(func.max(InboundMessage.received_at))
+                            .where(InboundMessage.openid == openid))
         return seen is not None and self.clock.now() - seen < WINDOW
 
     def deliver(self, openid: str, message: Rendered) -> str:

@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, abort, current_app, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from approvals.db import session_scope
@@ -36,8 +36,12 @@ def _services() -> Services:
 
 
 def _callback() -> Callback:
+    """Built once per configuration (the AES key is decoded once, not per message)."""
     mp = _services().config.wechat.mp
-    return Callback(mp.token, mp.app_id, mp.encoding_aes_key)
+    cache = current_app.extensions.setdefault("wechat_callbacks", {})
+    if mp not in cache:
+        cache[mp] = Callback(mp.token, mp.app_id, mp.encoding_aes_key)
+    return cache[mp]
 
 
 def _signed(callback: Callback) -> None:
@@ -91,29 +95,44 @@ def _success() -> Response:
     return Response("success", mimetype="text/plain")
 
 
+CONVERSATIONS, INBOUND = Conversation.__table__, InboundMessage.__table__
+_LOAD = (select(CONVERSATIONS.c.step, CONVERSATIONS.c.draft)
+         .where(CONVERSATIONS.c.openid == bindparam("openid")).with_for_update())
+_SAVE = (update(CONVERSATIONS).where(CONVERSATIONS.c.openid == bindparam("key"))
+         .values(step=bindparam("step"), draft=bindparam("draft"), updated_at=bindparam("now")))
+_NEW = insert(CONVERSATIONS)
+_ANSWERED = insert(INBOUND)
+_REPLY = select(INBOUND.c.reply).where(INBOUND.c.key == bindparam("key"))
+
+
 def answer(services: Services, inbound: Inbound) -> str:
-    """The reply text for one inbound message, recorded with it; a retry gets the same."""
+    """The reply text for one inbound message, recorded with it; a retry gets the same.
+
+    One transaction: the conversation row (locked), one dialogue step, the conversation
+    saved, the message's retry key inserted with the reply. A retry of a message already
+    answered, or answered at the same moment in another process, fails on that key: its
+    transaction rolls back whole and it returns the first answer."""
     try:
         with session_scope() as s:
-            s.add(InboundMessage(key=inbound.dedupe_key, openid=inbound.openid,
-                                 received_at=services.clock.now()))
-            s.flush()  # a retry stops here (unique key), also while the first is in flight
-            conv = s.scalar(select(Conversation).where(Conversation.openid == inbound.openid)
-                            .with_for_update())
-            now = services.clock.now()
-            if conv is None:
-                conv = Conversation(openid=inbound.openid, step="idle", draft={},
-                                    last_seen_at=now, updated_at=now)
-                s.add(conv)
-            ctx = Context(s, services.config, services.calendar, now)
-            text = dialogue.respond(ctx, conv, inbound)
-            s.execute(InboundMessage.__table__.update()
-                      .where(InboundMessage.key == inbound.dedupe_key).values(reply=text))
+            conn, now = s.connection(), services.clock.now()
+            row = conn.execute(_LOAD, {"openid": inbound.openid}).first()
+            before = (row.step, row.draft) if row else ("idle", {})
+            conv = Conversation(openid=inbound.openid, step=before[0], draft=before[1],
+                                updated_at=now)
+            text = dialogue.respond(Context(s, services.config, services.calendar, now),
+                                    conv, inbound)
+            if row and (conv.step, conv.draft) != before:  # most questions change nothing
+                conn.execute(_SAVE, {"key": inbound.openid, "step": conv.step,
+                                     "draft": conv.draft, "now": now})
+            elif not row:
+                conn.execute(_NEW, {"openid": inbound.openid, "step": conv.step,
+                                    "draft": conv.draft, "updated_at": now})
+            conn.execute(_ANSWERED, {"key": inbound.dedupe_key, "openid": inbound.openid,
+                                     "received_at": now, "reply": text})
             return text
     except IntegrityError:
         with session_scope() as s:
-            first = s.scalar(select(InboundMessage.reply)
-                             .where(InboundMessage.key == inbound.dedupe_key))
+            first = s.connection().execute(_REPLY, {"key": inbound.dedupe_key}).scalar()
         log.info("retry of %s answered again", inbound.dedupe_key)
         return first or ""
 

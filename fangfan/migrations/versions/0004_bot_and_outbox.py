@@ -41,7 +41,6 @@ def upgrade() -> None:
         sa.Column("openid", sa.String(length=64), nullable=False),
         sa.Column("step", sa.String(length=32), nullable=False),
         sa.Column("draft", sa.JSON(), nullable=False),
-        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("openid", name=op.f("pk_wechat_conversations")),
     )
@@ -55,6 +54,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_wechat_inbound")),
         sa.UniqueConstraint("key", name=op.f("uq_wechat_inbound_key")),
     )
+    op.create_index("ix_wechat_inbound_openid_received", "wechat_inbound",
+                    ["openid", "received_at"], unique=False)
     op.create_table(
         "wechat_tokens",
         sa.Column("key", sa.String(length=128), nullable=False),
