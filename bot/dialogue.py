@@ -61,10 +61,10 @@ def respond(ctx: Context, conv: Conversation, inbound: Inbound) -> str:
         return "抱歉，这条语音没能识别成文字。请打字告诉我，或者再说一遍（说慢一点）。"
     if inbound.kind not in ("text", "voice"):
         return "暂时只能看懂文字、语音和照片。回复「帮助」查看能做什么。"
-    text = answers.normalize(inbound.text)[:MAX_TEXT]
+    text = inbound.text.strip()[:MAX_TEXT]  # kept as typed; the parsers normalize
     if not text:
         return wording.HINT
-    command = COMMANDS.get(text.rstrip("。！!.~～").lower())
+    command = COMMANDS.get(answers.normalize(text).rstrip("。！!.~～").lower())
     if command:
         return _command(turn, command)
     handler = STEP_HANDLERS.get(conv.step)

@@ -65,7 +65,8 @@ def describe(s: Session, case: Case) -> str:
         contact = f"您的帮扶联系人：{paired.name}，电话 {paired.phone}。" if paired else ""
         return f"{head}：已审定，纳入监测，会为您家落实帮扶措施。{contact}"
     if case.status == CaseStatus.REJECTED:
-        return f"{head}：未予纳入。原因：{case.outcome_reason or '未说明'}。{REVIEW_HINT}"
+        reason = (case.outcome_reason or "未说明").rstrip("。.")
+        return f"{head}：未予纳入。原因：{reason}。{REVIEW_HINT}"
     if case.status == CaseStatus.ELIMINATED:
         return f"{head}：风险已消除。帮扶干部还会定期回访。"
     return f"{head}：已撤回。"

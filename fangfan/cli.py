@@ -141,6 +141,52 @@ def case_show(case_id: int, as_json: bool) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=None if as_json else 1))
 
 
+@case.command("decide")
+@click.argument("case_id", type=int)
+@click.option("--verdict", type=click.Choice(["approved", "rejected", "returned"]),
+              default="approved", show_default=True)
+@click.option("--reason", default="", help="required to reject or return; the farmer is told")
+@click.option("--return-to", type=click.Choice([s.value for s in Stage]))
+@click.option("--form", "form_json", help="the stage's form as JSON (default: the demo's answers)")
+def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
+                form_json: str | None) -> None:
+    """Decide the case's open stage as a cadre who holds it (until the phone pages exist)."""
+    from sqlalchemy import select
+
+    from approvals import decisions
+    from approvals.calendar import FixedClock
+    from approvals.models import Task, TaskStatus, Verdict
+    from fangfan.demo import FORMS, Demo
+
+    services = _services()
+    demo = Demo(services, FixedClock(services.clock.now()))
+    try:
+        with session_scope() as s:
+            task = s.scalars(select(Task).where(Task.case_id == case_id,
+                                                Task.status == TaskStatus.OPEN)).first()
+            if task is None:
+                if s.scalar(select(Task.id).where(Task.case_id == case_id, Task.awaits_pass)):
+                    raise Refused("上一个决定正在等待推进到下一环节，请稍后再试"
+                                  "（需要 fangfan worker 在运行）。")
+                raise Refused("这个案件没有待办的环节。")
+            data = None
+            if form_json:
+                data = json.loads(form_json)
+            elif verdict == "approved":
+                data = (demo.county_form(s, case_id) if task.stage == Stage.COUNTY_APPROVAL
+                        else FORMS.get(task.stage))
+            actor, stage = demo.actor_for(s, task), task.stage
+            decisions.decide(s, task.id, actor, Verdict(verdict), now=services.clock.now(),
+                             reason=reason, return_to=Stage(return_to) if return_to else None,
+                             data=data)
+    except Refused as err:
+        raise click.ClickException(str(err)) from None
+    except json.JSONDecodeError as err:
+        raise click.ClickException(f"--form 不是有效的 JSON：{err}") from None
+    click.echo(f"已办理（{actor.name}）：案件 {case_id} 的「{stage}」{verdict}；"
+               "worker 会在几秒内推进到下一步。")
+
+
 @main.group("audit")
 def audit_group() -> None:
     """The audit log."""

@@ -27,11 +27,11 @@ def render(event: str, p: dict[str, Any]) -> Rendered:
         return Rendered(f"您的申请（编号 {number}）已审定：纳入监测。{detail}",
                         "您的申请已办结", number, "纳入监测", detail)
     if event == "case_rejected":
-        detail = f"原因：{p.get('reason') or '未说明'}。{REVIEW_HINT}"
+        detail = f"原因：{(p.get('reason') or '未说明').rstrip('。.')}。{REVIEW_HINT}"
         return Rendered(f"您的申请（编号 {number}）经审定，未予纳入。{detail}",
                         "您的申请已办结", number, "未予纳入", detail)
     if event == "case_returned":
-        detail = (f"需要补充：{p.get('reason') or '请等候干部联系'}。"
+        detail = (f"需要补充：{(p.get('reason') or '请等候干部联系').rstrip('。.')}。"
                   f"{p.get('stage', '')}会重新办理，干部会联系您。")
         return Rendered(f"您的申请（编号 {number}）被退回补充材料。{detail}",
                         "您的申请需要补充材料", number, "退回补充", detail)

@@ -18,10 +18,10 @@ from fangfan.settings import ROOT
 pytestmark = pytest.mark.slow
 
 
-def fangfan(*args: str, database_url: str, config: Path | None = None
-            ) -> subprocess.CompletedProcess[str]:
+def fangfan(*args: str, database_url: str, config: Path | None = None,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, FANGFAN_DATABASE_URL=database_url,
-               FANGFAN_CONFIG=str(config or ROOT / "config.yaml"))
+               FANGFAN_CONFIG=str(config or ROOT / "config.yaml"), **(env or {}))
     return subprocess.run([sys.executable, "-m", "fangfan", *args], env=env, cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
 
@@ -64,3 +64,41 @@ def test_demo_list_show_and_audit(services, database_url):
     broken = fangfan("audit", "verify", database_url=database_url)
     assert broken.returncode == 1
     assert "第5条记录内容被修改" in broken.stderr
+
+
+def test_case_decide_until_the_phone_pages_exist(services, database_url):
+    assert fangfan("demo", database_url=database_url).returncode == 0
+    listed = json.loads(fangfan("case", "list", "--stage", "home_verification", "--json",
+                                database_url=database_url).stdout)
+    case_id = str(listed[0]["id"])
+    done = fangfan("case", "decide", case_id, database_url=database_url)
+    assert done.returncode == 0 and "已办理" in done.stdout, done.stderr
+    early = fangfan("case", "decide", case_id, database_url=database_url)  # no worker ran
+    assert early.returncode != 0 and "等待推进" in early.stderr
+    other = str(listed[1]["id"])
+    unreasoned = fangfan("case", "decide", other, "--verdict", "rejected",
+                         database_url=database_url)
+    assert unreasoned.returncode != 0 and "理由" in unreasoned.stderr
+    bad = fangfan("case", "decide", other, "--form", "{oops", database_url=database_url)
+    assert bad.returncode != 0 and "JSON" in bad.stderr
+    shown = json.loads(fangfan("case", "show", case_id, "--json", database_url=database_url).stdout)
+    assert shown["tasks"][0]["verdict"] == "approved"
+
+
+def test_wechat_menu_against_the_api_base_url_from_the_environment(services, database_url):
+    from tests.bot.fake_api import FakeWeChatApi, serve
+
+    api = FakeWeChatApi("wx_from_env", "secret_from_env")
+    server, url = serve(api)
+    try:
+        env = {"FANGFAN_WECHAT_API_BASE_URL": url, "FANGFAN_WECHAT_MP_APP_ID": "wx_from_env",
+               "FANGFAN_WECHAT_MP_APP_SECRET": "secret_from_env"}
+        result = fangfan("wechat", "menu", database_url=database_url, env=env)
+        assert result.returncode == 0, result.stderr
+        assert "我要申请" in result.stdout and api.token_fetches == 1
+        assert [b["key"] for b in api.menus[0]["button"]] == ["APPLY", "PROGRESS", "POLICY"]
+        api.down = True
+        failed = fangfan("wechat", "menu", database_url=database_url, env=env)
+        assert failed.returncode != 0 and "创建菜单失败" in failed.stderr
+    finally:
+        server.shutdown()

@@ -41,7 +41,7 @@ def test_known_household_applies_in_at_most_six_messages(farmer: WeChatSender) -
     assert "身份证号" in farmer.log[-1][1]
     reply = farmer.say(f"{name} {id_number}")
     assert "查到了您家的登记信息" in reply and "困难" in reply
-    reply = farmer.say("老伴住院做手术花了五万多")
+    reply = farmer.say("老伴住院做手术，花了五万多")
     assert "因病" in reply and "收入" in reply
     reply = farmer.say("三万")
     assert "请核对" in reply and "身份证号：" in reply
@@ -54,7 +54,7 @@ def test_known_household_applies_in_at_most_six_messages(farmer: WeChatSender) -
     case = only_case(household_id)
     assert case.source == Source.WECHAT and case.risk_types == ["illness"]
     assert case.income_12m == Decimal(30000)
-    assert case.answers["description"] == "老伴住院做手术花了五万多"
+    assert case.answers["description"] == "老伴住院做手术，花了五万多"  # kept as typed
     assert case.answers["consent"] is True
     assert case.number in reply
     with session_scope() as s:  # the farmer is now known to the account
