@@ -56,6 +56,7 @@ from approvals.models import (  # noqa: E402
     Verdict,
 )
 from approvals.permissions import Actor  # noqa: E402
+from bench.pg import PG_URL, ensure_database  # noqa: E402
 from fangfan import config as config_module  # noqa: E402
 from fangfan.database import make_engine, upgrade  # noqa: E402
 from fangfan.demo import FORMS  # noqa: E402
@@ -63,7 +64,6 @@ from workflows import runtime  # noqa: E402
 from workflows.advance import CHUNK, advance_chunk, pending_cases  # noqa: E402
 
 PEER = ROOT.parent / "shared" / "peers" / "spiffworkflow" / "bench.py"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 VILLAGES, TOWNSHIPS = 100, 10
 POLL_S = 0.25  # the advancer's interval (the worker's default is 2 s)
 
@@ -352,6 +352,8 @@ def main() -> None:
                            PG_URL + ("?options=-csynchronous_commit%3Doff" if c == "off" else ""))
                           for c in args.pg_commit]}
     chosen = list(dbs) if args.db == "both" else [args.db]
+    if "postgresql" in chosen:
+        ensure_database()
     peer_rates = {} if args.no_peer else peer(args.cases, args.sizes)
     print("peer (SpiffWorkflow 3.2, SQLite WAL synchronous=NORMAL):",
           {k: v.get("per_s") for k, v in peer_rates.items()}, flush=True)

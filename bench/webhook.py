@@ -32,9 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.pg import ensure_database  # noqa: E402
 from fangfan.database import make_engine, upgrade  # noqa: E402
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TOKEN = "fangfandemo"
 LUA = """
 counter = 0
@@ -128,12 +128,12 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn process")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn process")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install wrk")
     tmp = Path(tempfile.mkdtemp(prefix="fangfan-bench-"))
-    url = PG_URL if args.db == "postgresql" else f"sqlite:///{tmp / 'bench.db'}"
+    url = ensure_database() if args.db == "postgresql" else f"sqlite:///{tmp / 'bench.db'}"
     prepare(url)
     env = {**os.environ, "FANGFAN_DATABASE_URL": url, "FANGFAN_DEV_MODE": "false",
            "FANGFAN_MEDIA_DIR": str(tmp / "media")}
