@@ -66,6 +66,17 @@ class WeChatConf(Strict):
     templates: dict[str, TemplateConf] = {}
 
 
+class NotificationsConf(Strict):
+    """Reminders to cadres and notices to farmers (notifications/)."""
+
+    base_url: str = "http://127.0.0.1:8000"  # where the task links in reminders point
+    reminder_time: dt.time = dt.time(8, 30)  # the daily digest, on working days
+    due_soon_working_days: int = Field(1, ge=0, le=10)
+    escalate_after_working_days: int = Field(2, ge=1, le=60)
+    quiet_start: dt.time = dt.time(22, 0)  # no pushes to farmers from here...
+    quiet_end: dt.time = dt.time(7, 0)  # ...until here; held until morning
+
+
 class Config(Strict):
     levels: dict[Level, str]
     roles: dict[str, RoleDef]
@@ -80,6 +91,7 @@ class Config(Strict):
     elimination: EliminationConf = EliminationConf()
     places: PlacesConf
     wechat: WeChatConf
+    notifications: NotificationsConf = NotificationsConf()
     dev_mode: bool = False  # the demo cadre sign-in and the chat simulator (/dev/wechat)
 
     @model_validator(mode="after")

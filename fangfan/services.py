@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from fangfan import config as config_module
 from fangfan.config import Config
 from fangfan.database import make_engine
 from fangfan.settings import Settings
+from notifications.models import Audience
 from workflows import runtime
 
 
@@ -35,10 +37,17 @@ class Services:
                                                   conf.mp.app_secret, conf.timeout_seconds)
         return self._cache["wechat_api"]
 
-    def farmer_channel(self) -> WeChatPush:
-        """Where farmers' notices go (notifications.channels.Channel): WeChat."""
-        return WeChatPush(self.wechat_api(), self.config.wechat.templates.get("case_update"),
-                          self.clock)
+    def channels(self) -> dict[Audience, WeChatPush]:
+        """Where the outbox delivers (notifications.channels.Channel), by audience."""
+        templates = self.config.wechat.templates
+        return {Audience.FARMER: WeChatPush(self.wechat_api(), templates.get("case_update"),
+                                            self.clock),
+                Audience.CADRE: WeChatPush(self.wechat_api(), templates.get("task_reminder"),
+                                           self.clock)}
+
+    def quiet_hours(self) -> tuple[dt.time, dt.time]:
+        conf = self.config.notifications
+        return conf.quiet_start, conf.quiet_end
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None,

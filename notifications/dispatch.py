@@ -1,21 +1,26 @@
 """The dispatcher: delivers due outbox rows, retries with backoff, gives up into `dead`.
 
-A row is claimed (pending → sending) in its own short transaction before the call and
-marked sent after it, so two dispatchers never send the same row.
+A row is claimed (pending → sending, with the time) in its own short transaction before
+the call and marked sent after it, so two dispatchers never send the same row. A dispatcher
+killed during a send leaves its row `sending`; the next run finds the stale claim and marks
+it `uncertain` rather than sending it again: a message never arrives twice, and the few
+that may not have arrived are listed for a person to check. Farmers' messages wait through
+the quiet hours; cadres' do not.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
-from approvals.calendar import Clock
+from approvals.calendar import LOCAL, Clock
 from approvals.db import session_scope
 from notifications.channels import Channel, DeliveryFailed
-from notifications.models import OutboxMessage, OutboxStatus
+from notifications.models import Audience, OutboxMessage, OutboxStatus
 from notifications.wording import render
 
 log = logging.getLogger(__name__)
@@ -30,18 +35,41 @@ class Dispatched:
     dead: int = 0
 
 
-def dispatch(channel: Channel, clock: Clock, limit: int = 100) -> Dispatched:
+STALE = dt.timedelta(minutes=2)  # a send takes seconds; a claim this old died with its process
+
+
+def in_quiet_hours(moment: dt.datetime, quiet: tuple[dt.time, dt.time] | None) -> bool:
+    if quiet is None:
+        return False
+    start, end = quiet
+    local = moment.astimezone(LOCAL).time()
+    return (start <= local or local < end) if start > end else start <= local < end
+
+
+def dispatch(channels: Mapping[Audience, Channel], clock: Clock, *,
+             quiet: tuple[dt.time, dt.time] | None = None, base_url: str = "",
+             limit: int = 100) -> Dispatched:
+    """Deliver what is due. Farmers' messages wait through the quiet hours."""
     result = Dispatched()
+    now = clock.now()
     with session_scope() as s:
-        due = list(s.scalars(select(OutboxMessage.id).where(
+        # claimed by a dispatcher that died mid-send: it may have gone out, so it never
+        # goes again; it is shown to supervisors as uncertain instead
+        s.execute(update(OutboxMessage).where(
+            OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < now - STALE)
+            .values(status=OutboxStatus.UNCERTAIN,
+                    last_error="发送过程中服务中断，无法确认是否送达"))
+        query = select(OutboxMessage.id).where(
             OutboxMessage.status == OutboxStatus.PENDING,
-            OutboxMessage.next_attempt_at <= clock.now()).order_by(OutboxMessage.id)
-            .limit(limit)))
+            OutboxMessage.next_attempt_at <= now).order_by(OutboxMessage.id).limit(limit)
+        if in_quiet_hours(now, quiet):
+            query = query.where(OutboxMessage.audience != Audience.FARMER)
+        due = list(s.scalars(query))
     for message_id in due:
         with session_scope() as s:
             claimed = s.execute(update(OutboxMessage).where(
                 OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING)
-                .values(status=OutboxStatus.SENDING)).rowcount
+                .values(status=OutboxStatus.SENDING, claimed_at=clock.now())).rowcount
             message = s.get(OutboxMessage, message_id) if claimed else None
             if message is not None:
                 s.expunge(message)
@@ -49,7 +77,8 @@ def dispatch(channel: Channel, clock: Clock, limit: int = 100) -> Dispatched:
             continue  # another dispatcher has it
         changes: dict[str, object]
         try:
-            how = channel.deliver(message.openid, render(message.event, message.params))
+            channel = channels[Audience(message.audience)]
+            how = channel.deliver(message.openid, render(message.event, message.params, base_url))
             changes = {"status": OutboxStatus.SENT, "channel": how, "sent_at": clock.now()}
             result.sent += 1
         except DeliveryFailed as err:

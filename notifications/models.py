@@ -14,9 +14,17 @@ from approvals.db import Base
 
 class OutboxStatus(StrEnum):
     PENDING = "pending"
-    SENDING = "sending"  # claimed by a dispatcher
+    SENDING = "sending"  # claimed by a dispatcher, being sent now
     SENT = "sent"
     DEAD = "dead"  # gave up; `last_error` says why, supervisors see it
+    # the dispatcher died during the send: WeChat may or may not have it. Never sent again
+    # (a message must not arrive twice); supervisors see it with the dead ones.
+    UNCERTAIN = "uncertain"
+
+
+class Audience(StrEnum):
+    FARMER = "farmer"  # quiet hours apply
+    CADRE = "cadre"
 
 
 class OutboxMessage(Base):
@@ -27,6 +35,8 @@ class OutboxMessage(Base):
     key: Mapped[str] = mapped_column(String(160), unique=True)  # idempotency: one per event
     openid: Mapped[str] = mapped_column(String(64))
     event: Mapped[str] = mapped_column(String(32))  # which wording renders it
+    audience: Mapped[Audience] = mapped_column(String(8), default=Audience.FARMER,
+                                               server_default=Audience.FARMER)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[OutboxStatus] = mapped_column(String(16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
@@ -34,4 +44,5 @@ class OutboxMessage(Base):
     channel: Mapped[str | None] = mapped_column(String(16))  # how it went out
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
+    claimed_at: Mapped[dt.datetime | None]
     sent_at: Mapped[dt.datetime | None]

@@ -10,15 +10,16 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
-from notifications.models import OutboxMessage, OutboxStatus
+from notifications.models import Audience, OutboxMessage, OutboxStatus
 
 OUTBOX = OutboxMessage.__table__
 
 
 def enqueue(conn: Connection, messages: Iterable[dict[str, Any]], now: dt.datetime) -> None:
-    """Each message: key, openid, event, params. Keys already there are skipped."""
-    rows = [{**m, "status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now,
-             "created_at": now} for m in messages]
+    """Each message: key, openid, event, params (audience: farmer unless given). Keys
+    already there are skipped."""
+    rows = [{"audience": Audience.FARMER, **m, "status": OutboxStatus.PENDING, "attempts": 0,
+             "next_attempt_at": now, "created_at": now} for m in messages]
     if not rows:
         return
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite

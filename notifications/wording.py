@@ -9,6 +9,34 @@ from typing import Any
 REVIEW_HINT = "如对结果有异议，可以向乡镇人民政府申请复核，也可以拨打12317热线反映。"
 
 
+TAGS = {"due_soon": "即将到期", "overdue": "已超期", "escalation": "督办", "new": "新待办"}
+
+
+def task_link(base_url: str, task_id: int) -> str:
+    """The short link that opens a task on the phone after sign-in (the phone pages)."""
+    return f"{base_url.rstrip('/')}/t/{task_id}"
+
+
+def _line(item: dict[str, Any]) -> str:
+    tag = TAGS[item["kind"]]
+    if item.get("late"):
+        tag += f"{item['late']}个工作日"
+    return (f"【{tag}】{item['place']} {item['head']} {item['stage']}"
+            f"（申请{item['number']}，{item['due']}到期）")
+
+
+def _digest(p: dict[str, Any], base_url: str) -> Rendered:
+    """One message for all of a cadre's items of the day (not one message each)."""
+    items = p["items"]
+    lines = [f"{i}. {_line(item)}\n   办理：{task_link(base_url, item['task_id'])}"
+             for i, item in enumerate(items, 1)]
+    counts = {TAGS[k]: sum(1 for i in items if i["kind"] == k) for k in TAGS}
+    summary = "、".join(f"{label}{n}件" for label, n in counts.items() if n)
+    return Rendered(f"{p['name']}，您好。今天有{len(items)}件待办需要关注（{summary}）：\n"
+                    + "\n".join(lines), "待办提醒", f"{len(items)}件", summary,
+                    "\n".join(_line(i) for i in items[:3]) + ("……" if len(items) > 3 else ""))
+
+
 @dataclass(frozen=True)
 class Rendered:
     text: str  # the customer-service message
@@ -18,7 +46,7 @@ class Rendered:
     detail: str
 
 
-def render(event: str, p: dict[str, Any]) -> Rendered:
+def render(event: str, p: dict[str, Any], base_url: str = "") -> Rendered:
     number = p.get("number", "")
     if event == "case_enrolled":
         contact = (f"您的帮扶联系人：{p['cadre']}，电话 {p['cadre_phone']}，有困难可以直接找他。"
@@ -35,6 +63,13 @@ def render(event: str, p: dict[str, Any]) -> Rendered:
                   f"{p.get('stage', '')}会重新办理，干部会联系您。")
         return Rendered(f"您的申请（编号 {number}）被退回补充材料。{detail}",
                         "您的申请需要补充材料", number, "退回补充", detail)
+    if event == "cadre_digest":
+        return _digest(p, base_url)
+    if event == "task_new":
+        item = p["item"]
+        detail = f"{_line(item)}\n办理：{task_link(base_url, item['task_id'])}"
+        return Rendered(f"{p['name']}，您有一项新的待办：{detail}", "新的待办", item["number"],
+                        item["stage"], detail)
     if event == "media_saved":
         detail = f"已保存{p.get('count', 1)}张照片，会附在您的申请里。"
         return Rendered(detail, "照片已保存", number, "已保存", detail)

@@ -48,7 +48,7 @@ from approvals.models import (
 )
 from approvals.models import Definition as DefinitionRow
 from approvals.models.cases import parsed_definition
-from notifications import outbox
+from notifications import outbox, reminders
 from workflows import runtime
 
 SYSTEM = "系统"
@@ -299,6 +299,8 @@ class Batch:
             conn.execute(statement, rows)
         if w.notices:
             self._enqueue(conn, w.notices)
+        if w.tasks:
+            reminders.announce_new(conn, w.tasks, self.now)
 
     def _enqueue(self, conn: Connection, notices: list[Notice]) -> None:
         """One message per notice and member bound to WeChat (few: closures and returns)."""

@@ -23,6 +23,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from approvals.db import Base
@@ -97,7 +98,7 @@ def _parse(digest: str, body: dict[str, Any]) -> DefinitionBody:
     return _PARSED[digest]
 
 
-def parsed_definition(s: Session, digest: str) -> DefinitionBody:
+def parsed_definition(s: Session | Connection, digest: str) -> DefinitionBody:
     """The parsed definition with this digest, reading its row only the first time."""
     if digest not in _PARSED:
         body = s.scalars(select(Definition.body).where(Definition.digest == digest)).first()

@@ -29,6 +29,8 @@ class FakeWeChatApi:
     menus: list[dict[str, Any]] = field(default_factory=list)
     media_downloads: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    hold_from: int | None = None  # the Nth template message is recorded, then not answered...
+    release: threading.Event = field(default_factory=threading.Event)  # ...until this is set
 
     def expire_token(self) -> None:
         self.current_token = f"expired-{self.current_token}"
@@ -40,6 +42,13 @@ class FakeWeChatApi:
 
     def handle(self, method: str, path: str, query: dict[str, str], body: bytes
                ) -> tuple[int, bytes, str]:
+        answer = self._handle(path, query, body)
+        if (path.endswith("template/send") and self.hold_from is not None
+                and len(self.templates) >= self.hold_from):
+            self.release.wait(30)  # a slow WeChat: the sender may die waiting
+        return answer
+
+    def _handle(self, path: str, query: dict[str, str], body: bytes) -> tuple[int, bytes, str]:
         if self.down:
             return 503, b"service unavailable", "text/plain"
         with self.lock:

@@ -35,7 +35,7 @@ def outbox() -> list[OutboxMessage]:
 
 
 def deliver(services: Services):
-    return dispatch(services.farmer_channel(), services.clock)
+    return dispatch(services.channels(), services.clock)
 
 
 def test_enrolment_is_told_in_the_chat_with_the_paired_cadre(

@@ -45,7 +45,7 @@ def test_a_newcomer_applies_in_the_simulator_and_is_told_the_decision(
     stand_in = services.config.wechat.model_copy(update={"api_base_url": f"{base}/api"})
     services.config = services.config.model_copy(update={"wechat": stand_in})
     services._cache.clear()
-    assert dispatch(services.farmer_channel(), services.clock).sent == 1
+    assert dispatch(services.channels(), services.clock).sent == 1
     pushed = requests.get(f"{base}/pushed", params={"openid": "o_sim_test01"}, timeout=5).json()
     assert "纳入监测" in pushed["messages"][0]["text"]
 

@@ -1,0 +1,170 @@
+"""Reminders arrive once, on time, to the right person: new tasks, due soon, overdue once a
+working day, escalation, one digest per cadre per day, quiet hours for farmers, and a
+dispatcher killed mid-send never sends a message twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+
+import pytest
+from sqlalchemy import select, update
+
+from approvals.calendar import LOCAL, local_date
+from approvals.db import session_scope
+from approvals.models import Cadre, Place
+from fangfan.services import Services
+from fangfan.settings import ROOT
+from notifications import outbox, reminders
+from notifications.dispatch import dispatch
+from notifications.models import Audience, OutboxMessage, OutboxStatus
+from notifications.wording import render
+from tests.bot.fake_api import FakeWeChatApi
+from tests.conftest import World
+
+RULES = reminders.Rules(due_soon_working_days=1, escalate_after_working_days=2)
+
+
+def bind(role: str, place: str, openid: str) -> int:
+    with session_scope() as s:
+        cadre_id = s.scalar(select(Cadre.id).join(Place).where(Cadre.role == role,
+                                                                  Place.name == place))
+        s.execute(update(Cadre).where(Cadre.id == cadre_id).values(openid=openid))
+        return cadre_id
+
+
+def to(openid: str, event: str | None = None) -> list[OutboxMessage]:
+    with session_scope() as s:
+        q = select(OutboxMessage).where(OutboxMessage.openid == openid)
+        if event:
+            q = q.where(OutboxMessage.event == event)
+        return list(s.scalars(q.order_by(OutboxMessage.id)))
+
+
+def sweep_at(world: World, day: dt.date, hour: int = 8, minute: int = 30) -> int:
+    world.clock.current = dt.datetime.combine(day, dt.time(hour, minute), LOCAL)
+    with session_scope() as s:
+        return reminders.sweep(s, world.clock.now(), world.services.calendar, RULES)
+
+
+def test_a_new_task_is_told_at_once_to_the_cadre_who_holds_it(world: World) -> None:
+    bind("village_cadre", "东沟村", "o_cadre_dg")
+    case_id = world.apply(world.household("东沟村"))
+    world.apply(world.household("西坡村"))  # another village's task: not for this cadre
+    [message] = to("o_cadre_dg")
+    assert message.audience == Audience.CADRE and message.event == "task_new"
+    text = render(message.event, message.params, "https://ff.example.cn").text
+    assert "入户核实" in text and "东沟村" in text
+    assert f"https://ff.example.cn/t/{world.open_task(case_id).id}" in text
+    world.advance(case_id)  # the pass again: nothing new
+    assert len(to("o_cadre_dg")) == 1
+
+
+def test_due_soon_overdue_each_working_day_and_one_escalation(world: World) -> None:
+    bind("village_cadre", "东沟村", "o_cadre_dg")
+    bind("supervisor", "示范县", "o_supervisor")
+    world.apply(world.household("东沟村"))  # Monday 2 Nov: 入户核实, 3 working days, to Thu 5th
+    day = dt.date(2026, 11, 2)
+    while day <= dt.date(2026, 11, 10):
+        sweep_at(world, day)
+        sweep_at(world, day, 15)  # a second sweep the same day adds nothing
+        day += dt.timedelta(days=1)
+    got: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    for openid in ("o_cadre_dg", "o_supervisor"):
+        for m in to(openid, "cadre_digest"):
+            sent_on = local_date(m.created_at).isoformat()
+            got[openid] += [(sent_on, i["kind"], i["late"]) for i in m.params["items"]]
+    assert got["o_cadre_dg"] == [
+        ("2026-11-04", "due_soon", 0),  # one working day before the last day
+        ("2026-11-06", "overdue", 1),
+        # Saturday and Sunday: nothing
+        ("2026-11-09", "overdue", 2),
+        ("2026-11-10", "overdue", 3),
+    ]
+    assert got["o_supervisor"] == [("2026-11-09", "escalation", 2)]
+
+
+def test_many_items_for_one_cadre_go_as_one_digest(world: World) -> None:
+    bind("village_cadre", "东沟村", "o_cadre_dg")
+    for index in range(3):
+        world.apply(world.household("东沟村", index))
+    assert sweep_at(world, dt.date(2026, 11, 4)) == 1
+    [digest] = to("o_cadre_dg", "cadre_digest")
+    assert len(digest.params["items"]) == 3
+    text = render(digest.event, digest.params, "https://ff.example.cn").text
+    assert "今天有3件待办" in text and text.count("https://ff.example.cn/t/") == 3
+
+
+def test_no_digest_on_a_public_holiday(world: World) -> None:
+    bind("village_cadre", "东沟村", "o_cadre_dg")
+    world.apply(world.household("东沟村"))
+    assert sweep_at(world, dt.date(2026, 11, 7)) == 0  # a Saturday
+    assert to("o_cadre_dg", "cadre_digest") == []
+
+
+def test_quiet_hours_hold_farmers_until_morning_not_cadres(
+        world: World, services: Services, fake_api: FakeWeChatApi) -> None:
+    world.clock.current = dt.datetime(2026, 11, 3, 23, 0, tzinfo=LOCAL)
+    with session_scope() as s:
+        outbox.enqueue(s.connection(), [
+            {"key": "f1", "openid": "o_farmer", "event": "case_rejected",
+             "params": {"number": "2026000001", "reason": "不符合条件"}},
+            {"key": "c1", "openid": "o_cadre", "event": "cadre_digest",
+             "audience": Audience.CADRE, "params": {"name": "王书记", "items": []}}],
+            world.clock.now())
+    quiet = services.quiet_hours()
+    assert dispatch(services.channels(), world.clock, quiet=quiet).sent == 1
+    assert [t["touser"] for t in fake_api.templates] == ["o_cadre"]
+    world.clock.current = dt.datetime(2026, 11, 4, 6, 59, tzinfo=LOCAL)
+    assert dispatch(services.channels(), world.clock, quiet=quiet).sent == 0
+    world.clock.current = dt.datetime(2026, 11, 4, 7, 0, tzinfo=LOCAL)
+    assert dispatch(services.channels(), world.clock, quiet=quiet).sent == 1
+    assert [t["touser"] for t in fake_api.templates] == ["o_cadre", "o_farmer"]
+
+
+DISPATCHER = """
+from fangfan.services import build
+from notifications.dispatch import dispatch
+services = build()
+print(dispatch(services.channels(), services.clock), flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_a_dispatcher_killed_mid_send_never_sends_twice_and_loses_nothing_else(
+        world: World, services: Services, fake_api: FakeWeChatApi, database_url: str) -> None:
+    now = dt.datetime.now(dt.UTC)
+    with session_scope() as s:
+        outbox.enqueue(s.connection(), [
+            {"key": f"k{i}", "openid": f"o_cadre_{i}", "event": "cadre_digest",
+             "audience": Audience.CADRE, "params": {"name": f"干部{i}", "items": []}}
+            for i in range(4)], now - dt.timedelta(minutes=1))
+    fake_api.hold_from = 2  # the second message reaches WeChat, its answer never returns
+    env = dict(os.environ, FANGFAN_DATABASE_URL=database_url,
+               FANGFAN_WECHAT_API_BASE_URL=services.config.wechat.api_base_url)
+    proc = subprocess.Popen([sys.executable, "-c", DISPATCHER], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(fake_api.templates) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(fake_api.templates) == 2, proc.stderr.read() if proc.poll() is not None else ""
+    os.kill(proc.pid, signal.SIGKILL)  # kill -9, waiting for WeChat's answer
+    proc.wait(10)
+    fake_api.release.set()
+    fake_api.hold_from = None
+
+    world.clock.current = now + dt.timedelta(minutes=5)  # the restarted dispatcher, later
+    result = dispatch(services.channels(), world.clock)
+    assert result.sent == 2  # the two never tried
+    sent_to = [t["touser"] for t in fake_api.templates]
+    assert sorted(sent_to) == ["o_cadre_0", "o_cadre_1", "o_cadre_2", "o_cadre_3"]  # once each
+    with session_scope() as s:
+        states = dict(s.execute(select(OutboxMessage.openid, OutboxMessage.status)).all())
+    assert states["o_cadre_1"] == OutboxStatus.UNCERTAIN  # shown, not resent
+    assert [states[f"o_cadre_{i}"] for i in (0, 2, 3)] == [OutboxStatus.SENT] * 3
+    assert dispatch(services.channels(), world.clock).sent == 0
