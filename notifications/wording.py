@@ -70,6 +70,14 @@ def render(event: str, p: dict[str, Any], base_url: str = "") -> Rendered:
         detail = f"{_line(item)}\n办理：{task_link(base_url, item['task_id'])}"
         return Rendered(f"{p['name']}，您有一项新的待办：{detail}", "新的待办", item["number"],
                         item["stage"], detail)
+    if event == "stage_passed":
+        detail = f"已通过「{p['passed']}」，现在进入「{p['next']}」。回复「进度」可以查看详情。"
+        return Rendered(f"您的申请（编号 {number}）{detail}", "申请进展", number,
+                        f"已通过{p['passed']}", detail)
+    if event == "case_received":
+        detail = (f"村里已为您家登记了防返贫监测申请，接下来是「{p['next']}」，"
+                  "干部会上门了解情况。回复「进度」可以查询。")
+        return Rendered(f"{detail}申请编号 {number}。", "申请已受理", number, "已受理", detail)
     if event == "media_saved":
         detail = f"已保存{p.get('count', 1)}张照片，会附在您的申请里。"
         return Rendered(detail, "照片已保存", number, "已保存", detail)

@@ -42,6 +42,7 @@ from approvals.models import (
     ObjectionStatus,
     Pairing,
     Place,
+    Source,
     Task,
     TaskStatus,
     Verdict,
@@ -56,7 +57,7 @@ LEVELS = [Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE]  # the order of ids in a 
 CASES, TASKS = Case.__table__, Task.__table__
 
 _CASES = (select(CASES.c.id, CASES.c.status, CASES.c.household_id, CASES.c.pending_since,
-                 CASES.c.opened_at, DefinitionRow.digest, Place.path)
+                 CASES.c.opened_at, CASES.c.source, DefinitionRow.digest, Place.path)
           .join(DefinitionRow, DefinitionRow.id == CASES.c.definition_id)
           .join(Place, Place.id == CASES.c.village_id)
           .where(CASES.c.id.in_(bindparam("ids", expanding=True)))
@@ -129,6 +130,7 @@ class CaseRun:
         self.writes = Writes()
         self.changes: dict[str, Any] = {}  # for the case row
         self._last: Row[Any] | None = None
+        self._passed: Row[Any] | None = None  # a stage approved since the last pass
 
     @property
     def closed(self) -> bool:
@@ -146,11 +148,21 @@ class CaseRun:
             return None
         task = self._last = live[-1]
         if task.status == TaskStatus.OPEN and stage == Stage.PUBLIC_NOTICE:
-            return self._end_notice_if_due(task)
+            verdict = self._end_notice_if_due(task)
+            self._passed = task if verdict else None
+            return verdict
+        if task.awaits_pass and task.verdict == Verdict.APPROVED:
+            self._passed = task
         return Verdict(task.verdict) if task.verdict else None
 
     def _open(self, stage: Stage) -> None:
         spec = self.definition.stage(stage)
+        if self._passed is not None:  # the household hears of each step in plain words
+            passed = self._passed
+            self._tell(f"passed:{passed.stage}:{passed.round}", "stage_passed",
+                       passed=self.definition.stage(Stage(passed.stage)).label, next=spec.label)
+        elif not self.tasks and self.case.source != Source.WECHAT:  # filed for them
+            self._tell("received", "case_received", next=spec.label)
         rounds = max((t.round for t in self.tasks if t.stage == stage), default=0)
         # the place whose cadres hold this stage: the village, or its township or county
         path = self.case.path.strip("/").split("/")
@@ -303,14 +315,15 @@ class Batch:
             reminders.announce_new(conn, w.tasks, self.now)
 
     def _enqueue(self, conn: Connection, notices: list[Notice]) -> None:
-        """One message per notice and member bound to WeChat (few: closures and returns)."""
+        """One message per notice and household member bound to WeChat."""
         households = {n.household_id for n in notices}
         openids: dict[int, list[str]] = defaultdict(list)
         for row in conn.execute(select(Member.household_id, Member.openid).where(
                 Member.household_id.in_(households), Member.openid.is_not(None))):
             openids[row.household_id].append(row.openid)
-        cadres = {c.id: c for c in conn.execute(select(Cadre.id, Cadre.name, Cadre.phone).where(
-            Cadre.id.in_({n.cadre_id for n in notices if n.cadre_id})))}
+        named = {n.cadre_id for n in notices if n.cadre_id}
+        cadres = {c.id: c for c in conn.execute(select(Cadre.id, Cadre.name, Cadre.phone)
+                                                .where(Cadre.id.in_(named)))} if named else {}
         messages = []
         for n in notices:
             params = dict(n.params)

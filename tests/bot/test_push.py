@@ -34,6 +34,11 @@ def outbox() -> list[OutboxMessage]:
         return list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
+def decisions_told(texts: list[str]) -> list[str]:
+    """The messages about decisions, without the ones about stages passed."""
+    return [t for t in texts if "已通过「" not in t]
+
+
 def deliver(services: Services):
     return dispatch(services.channels(), services.clock)
 
@@ -45,13 +50,15 @@ def test_enrolment_is_told_in_the_chat_with_the_paired_cadre(
     farmer.say("进度")  # within 48 hours of the farmer's last message: a chat message
     world.passes(case_id)
     assert world.case(case_id).status == "enrolled"
-    assert deliver(services).sent == 1
-    [text] = fake_api.texts_to(farmer.openid)
+    assert deliver(services).sent == 5  # each stage passed, in plain words, then the decision
+    *steps, text = fake_api.texts_to(farmer.openid)
+    assert [s.split("「")[1].split("」")[0] for s in steps] == [
+        "入户核实", "村民主评议", "公示", "乡镇审核"]
     helper = world.cadre("helper")
     assert "纳入监测" in text and world.case(case_id).number in text and helper.name in text
     assert deliver(services).sent == 0  # sent once, not again
     world.advance(case_id)  # a pass re-run enqueues nothing new
-    assert deliver(services).sent == 0 and len(outbox()) == 1
+    assert deliver(services).sent == 0 and len(outbox()) == 5
 
 
 def test_return_and_rejection_are_told_with_the_reason(
@@ -65,8 +72,8 @@ def test_return_and_rejection_are_told_with_the_reason(
     farmer.say("进度")
     world.decides(case_id, world.approver(case_id), Verdict.REJECTED,
                   reason="家庭收入高于监测范围")
-    assert deliver(services).sent == 2
-    returned, rejected = fake_api.texts_to(farmer.openid)
+    assert deliver(services).sent == 9  # 3 stages passed, returned, 4 passed again, rejected
+    returned, rejected = decisions_told(fake_api.texts_to(farmer.openid))
     assert "退回" in returned and "请补充住院发票" in returned
     assert "未予纳入" in rejected and "家庭收入高于监测范围" in rejected and "复核" in rejected
 
@@ -76,14 +83,16 @@ def test_after_48_hours_a_template_message(
     case_id = applies(farmer, world)
     world.approve_through(case_id, Stage.COUNTY_APPROVAL)  # takes more than a week
     world.decides(case_id, world.approver(case_id), Verdict.REJECTED, reason="不符合条件")
-    assert deliver(services).sent == 1
+    assert deliver(services).sent == 5
     assert fake_api.custom == []
-    [template] = fake_api.templates
+    *steps, template = fake_api.templates
+    assert [t["data"]["keyword2"]["value"] for t in steps] == [
+        "已通过入户核实", "已通过村民主评议", "已通过公示", "已通过乡镇审核"]
     assert template["touser"] == farmer.openid
     assert template["template_id"] == services.config.wechat.templates["case_update"].id
     assert template["data"]["keyword2"]["value"] == "未予纳入"
     assert "不符合条件" in template["data"]["remark"]["value"]
-    assert outbox()[0].channel == "template"
+    assert {m.channel for m in outbox()} == {"template"}
 
 
 def test_45015_from_wechat_falls_back_to_a_template(
@@ -93,8 +102,8 @@ def test_45015_from_wechat_falls_back_to_a_template(
     farmer.say("进度")  # the farmer wrote recently: fangfan tries a customer-service message
     world.decides(case_id, world.approver(case_id), Verdict.REJECTED, reason="不符合条件")
     fake_api.outside_window.add(farmer.openid)  # but WeChat says the window is closed
-    assert deliver(services).sent == 1
-    assert fake_api.custom == [] and len(fake_api.templates) == 1
+    assert deliver(services).sent == 5
+    assert fake_api.custom == [] and len(fake_api.templates) == 5
 
 
 def test_expired_token_is_refreshed_once_and_shared(
@@ -119,14 +128,12 @@ def test_api_down_keeps_the_application_and_retries_then_gives_up_visibly(
     fake_api.down = True
     case_id = applies(farmer, world)  # the chat does not need WeChat's API: nothing lost
     world.approve_through(case_id, None)
-    assert deliver(services).retried == 1
-    [message] = outbox()
-    assert message.status == OutboxStatus.PENDING and "503" in message.last_error
+    assert deliver(services).retried == 5
+    assert all(m.status == OutboxStatus.PENDING and "503" in m.last_error for m in outbox())
     for _ in range(MAX_ATTEMPTS - 1):
         world.clock.advance(hours=1)
         deliver(services)
-    [message] = outbox()
-    assert message.status == OutboxStatus.DEAD and message.attempts == MAX_ATTEMPTS
+    assert all(m.status == OutboxStatus.DEAD and m.attempts == MAX_ATTEMPTS for m in outbox())
     fake_api.down = False
     world.clock.advance(hours=1)
     assert deliver(services).sent == 0  # dead stays dead until someone looks at it

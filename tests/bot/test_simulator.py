@@ -45,9 +45,10 @@ def test_a_newcomer_applies_in_the_simulator_and_is_told_the_decision(
     stand_in = services.config.wechat.model_copy(update={"api_base_url": f"{base}/api"})
     services.config = services.config.model_copy(update={"wechat": stand_in})
     services._cache.clear()
-    assert dispatch(services.channels(), services.clock).sent == 1
+    assert dispatch(services.channels(), services.clock).sent == 5  # 4 stages, then enrolled
     pushed = requests.get(f"{base}/pushed", params={"openid": "o_sim_test01"}, timeout=5).json()
-    assert "纳入监测" in pushed["messages"][0]["text"]
+    assert "已通过「入户核实」" in pushed["messages"][0]["text"]
+    assert "纳入监测" in pushed["messages"][-1]["text"]
 
 
 def test_no_simulator_without_dev_mode(services: Services, world: World) -> None:

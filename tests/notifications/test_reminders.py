@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 from approvals.calendar import LOCAL, local_date
 from approvals.db import session_scope
-from approvals.models import Cadre, Place
+from approvals.models import Cadre, Member, Place, Source
 from fangfan.services import Services
 from fangfan.settings import ROOT
 from notifications import outbox, reminders
@@ -168,3 +168,17 @@ def test_a_dispatcher_killed_mid_send_never_sends_twice_and_loses_nothing_else(
     assert states["o_cadre_1"] == OutboxStatus.UNCERTAIN  # shown, not resent
     assert [states[f"o_cadre_{i}"] for i in (0, 2, 3)] == [OutboxStatus.SENT] * 3
     assert dispatch(services.channels(), world.clock).sent == 0
+
+
+def test_a_household_on_wechat_hears_of_a_case_a_cadre_filed_for_it(world: World) -> None:
+    filed_for, applied = world.household("东沟村", 0), world.household("东沟村", 1)
+    with session_scope() as s:
+        for household_id, openid in ((filed_for, "o_hh_filed"), (applied, "o_hh_applied")):
+            s.execute(update(Member).where(Member.household_id == household_id,
+                                           Member.is_head).values(openid=openid))
+    world.apply(filed_for, source=Source.CADRE_VISIT, filed_by="王书记")
+    world.apply(applied, source=Source.WECHAT)  # the bot's reply told them already
+    [received] = to("o_hh_filed")
+    assert received.event == "case_received"
+    assert "村里已为您家登记" in render(received.event, received.params).text
+    assert to("o_hh_applied") == []
