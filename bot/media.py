@@ -59,7 +59,7 @@ def save_pending(services: Services, *, openid: str | None = None, limit: int = 
                     MediaFile.case_id.is_(None) if case_id is None
                     else MediaFile.case_id == case_id))
                 outbox.enqueue(s.connection(), [{
-                    "key": f"media:{row.id}", "openid": row.openid, "event": "media_saved",
+                    "key": f"media:{row.id}", "recipient": row.openid, "event": "media_saved",
                     "params": {"count": count}}], services.clock.now())
                 saved += 1
     return saved

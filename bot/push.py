@@ -1,6 +1,9 @@
-"""The WeChat channel for farmers: a customer-service message while the 48-hour window
-since their last message is open, a template message otherwise (or when WeChat answers
-45015: the window has closed)."""
+"""The channels the outbox delivers through (notifications.channels.Channel).
+
+Farmers: a WeChat customer-service message while the 48-hour window since their last
+message is open, a template message otherwise (or when WeChat answers 45015). Cadres: their
+preferred channel, WeChat (template message) or WeCom (a text card), the other as fallback.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +14,9 @@ from sqlalchemy import func, select
 
 from approvals.calendar import Clock
 from approvals.db import session_scope
+from approvals.models import Cadre
 from bot.models import InboundMessage
-from bot.wechat_adapter import OUTSIDE_WINDOW, WeChatApi, WeChatApiError
+from bot.wechat_adapter import OUTSIDE_WINDOW, WeChatApi, WeChatApiError, WeComApi
 from notifications.channels import DeliveryFailed
 from notifications.wording import Rendered
 
@@ -50,3 +54,44 @@ class WeChatPush:
             return "template"
         except WeChatApiError as err:
             raise DeliveryFailed(str(err)) from None
+
+
+class WeComPush:
+    """A WeCom text card whose button opens the task (or the inbox)."""
+
+    def __init__(self, api: WeComApi) -> None:
+        self.api = api
+
+    def deliver(self, user_id: str, message: Rendered) -> str:
+        try:
+            self.api.send_card(user_id, message.title, message.detail, message.url)
+        except WeChatApiError as err:
+            raise DeliveryFailed(f"企业微信：{err}") from None
+        return "wecom"
+
+
+class CadrePush:
+    """To a cadre: their preferred channel first, the other if it fails or is not set up."""
+
+    def __init__(self, wechat: WeChatPush, wecom: WeComPush | None) -> None:
+        self.wechat, self.wecom = wechat, wecom
+
+    def deliver(self, recipient: str, message: Rendered) -> str:
+        cadre_id = int(recipient.removeprefix("cadre:"))
+        with session_scope() as s:
+            cadre = s.get(Cadre, cadre_id)
+            routes = {"wechat": (self.wechat, cadre.openid) if cadre else None,
+                      "wecom": (self.wecom, cadre.wecom_userid) if cadre and self.wecom
+                      else None}
+            preferred = cadre.channel if cadre else "wechat"
+        failures = []
+        for name in (preferred, *(n for n in routes if n != preferred)):
+            route = routes.get(name)
+            if route is None or not route[1]:
+                continue
+            channel, address = route
+            try:
+                return channel.deliver(address, message)
+            except DeliveryFailed as err:
+                failures.append(str(err))
+        raise DeliveryFailed("；".join(failures) or "这位干部没有绑定微信或企业微信")

@@ -108,7 +108,7 @@ def pushed() -> Any:
     openid, after = request.args.get("openid", ""), request.args.get("after", 0, type=int)
     with session_scope() as s:
         rows = s.scalars(select(OutboxMessage).where(
-            OutboxMessage.openid == openid, OutboxMessage.id > after,
+            OutboxMessage.recipient == openid, OutboxMessage.id > after,
             OutboxMessage.status == OutboxStatus.SENT).order_by(OutboxMessage.id)).all()
         return jsonify(messages=[{"id": m.id, "channel": m.channel,
                                   "text": render(m.event, m.params).text} for m in rows])

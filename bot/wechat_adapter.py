@@ -24,6 +24,7 @@ from wechatpy.messages import ImageMessage, TextMessage, VoiceMessage
 from wechatpy.replies import TextReply
 from wechatpy.session import SessionStorage
 from wechatpy.utils import check_signature
+from wechatpy.work.client import WeChatClient as WorkClient
 
 from approvals.db import session_scope
 from bot.models import AccessToken
@@ -177,11 +178,32 @@ class _Client(WeChatClient):
         return result
 
 
-class WeChatApi:
-    """Outbound calls to the Official Account API, each with a timeout and one token retry."""
+class _WorkClient(WorkClient):
+    """WeCom's client against a configurable base URL, with a timeout on the token fetch."""
 
-    def __init__(self, base_url: str, app_id: str, app_secret: str, timeout: float) -> None:
-        self._client = _Client(base_url, app_id, app_secret, timeout)
+    def __init__(self, base_url: str, corp_id: str, secret: str, timeout: float) -> None:
+        super().__init__(corp_id, secret, session=_DatabaseStorage(), timeout=timeout,
+                         auto_retry=False)
+        self.base_url = base_url.rstrip("/")
+        self.API_BASE_URL = f"{self.base_url}/cgi-bin/"
+
+    def fetch_access_token(self) -> dict[str, Any]:
+        res = self._http.get(f"{self.base_url}/cgi-bin/gettoken", timeout=self.timeout,
+                             params={"corpid": self.corp_id, "corpsecret": self.secret})
+        res.raise_for_status()
+        result = res.json()
+        if result.get("errcode"):
+            raise WeChatClientException(result["errcode"], result.get("errmsg", ""))
+        expires_in = int(result.get("expires_in", 7200))
+        self.session.set(self.access_token_key, result["access_token"], expires_in)
+        self.expires_at = int(time.time()) + expires_in
+        return result
+
+
+class _Api:
+    """A wechatpy client's calls, each with a timeout and one token refresh and retry."""
+
+    _client: Any
 
     def _call(self, fn: Any, *args: Any) -> Any:
         try:
@@ -200,6 +222,13 @@ class WeChatApi:
             raise WeChatApiError(int(err.errcode), str(err.errmsg)) from None
         except requests.RequestException as err:
             raise WeChatApiError(None, f"{type(err).__name__}: {err}") from None
+
+
+class WeChatApi(_Api):
+    """Outbound calls to the Official Account API."""
+
+    def __init__(self, base_url: str, app_id: str, app_secret: str, timeout: float) -> None:
+        self._client = _Client(base_url, app_id, app_secret, timeout)
 
     def send_text(self, openid: str, text: str) -> None:
         """A customer-service message: allowed within 48 h of the user's last message."""
@@ -228,3 +257,17 @@ class WeChatApi:
         with session_scope() as s:
             return s.scalar(select(AccessToken.value).where(
                 AccessToken.key == self._client.access_token_key))
+
+
+class WeComApi(_Api):
+    """WeCom (企业微信) application messages, for cadres who work in WeCom."""
+
+    def __init__(self, base_url: str, corp_id: str, agent_id: int, secret: str,
+                 timeout: float) -> None:
+        self._client = _WorkClient(base_url, corp_id, secret, timeout)
+        self.agent_id = agent_id
+
+    def send_card(self, user_id: str, title: str, description: str, url: str) -> None:
+        """A text card: the title, a few lines, and a button that opens `url`."""
+        self._call(self._client.message.send_text_card, self.agent_id, user_id, title,
+                   description, url, "去办理")

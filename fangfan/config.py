@@ -59,11 +59,21 @@ class TemplateConf(Strict):
     fields: dict[str, str]  # template field → wording with {title} {number} {result} {detail}
 
 
+class WeComConf(Strict):
+    """A WeCom (企业微信) application through which cadres who use WeCom get their tasks."""
+
+    corp_id: str
+    agent_id: int
+    secret: str
+    api_base_url: str = "https://qyapi.weixin.qq.com"
+
+
 class WeChatConf(Strict):
     api_base_url: str = "https://api.weixin.qq.com"
     timeout_seconds: float = Field(3.0, gt=0, le=30)
     mp: WeChatMpConf
     templates: dict[str, TemplateConf] = {}
+    work: WeComConf | None = None
 
 
 class NotificationsConf(Strict):

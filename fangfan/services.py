@@ -10,12 +10,13 @@ from sqlalchemy import Engine
 
 from approvals.calendar import Clock, SystemClock, WorkCalendar
 from approvals.db import bind
-from bot.push import WeChatPush
-from bot.wechat_adapter import WeChatApi
+from bot.push import CadrePush, WeChatPush, WeComPush
+from bot.wechat_adapter import WeChatApi, WeComApi
 from fangfan import config as config_module
 from fangfan.config import Config
 from fangfan.database import make_engine
 from fangfan.settings import Settings
+from notifications.channels import Channel
 from notifications.models import Audience
 from workflows import runtime
 
@@ -37,13 +38,16 @@ class Services:
                                                   conf.mp.app_secret, conf.timeout_seconds)
         return self._cache["wechat_api"]
 
-    def channels(self) -> dict[Audience, WeChatPush]:
+    def channels(self) -> dict[Audience, Channel]:
         """Where the outbox delivers (notifications.channels.Channel), by audience."""
-        templates = self.config.wechat.templates
+        templates, work = self.config.wechat.templates, self.config.wechat.work
+        wecom = (WeComPush(WeComApi(work.api_base_url, work.corp_id, work.agent_id, work.secret,
+                                    self.config.wechat.timeout_seconds)) if work else None)
         return {Audience.FARMER: WeChatPush(self.wechat_api(), templates.get("case_update"),
                                             self.clock),
-                Audience.CADRE: WeChatPush(self.wechat_api(), templates.get("task_reminder"),
-                                           self.clock)}
+                Audience.CADRE: CadrePush(WeChatPush(self.wechat_api(),
+                                                     templates.get("task_reminder"), self.clock),
+                                          wecom)}
 
     def quiet_hours(self) -> tuple[dt.time, dt.time]:
         conf = self.config.notifications

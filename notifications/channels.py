@@ -13,6 +13,7 @@ class DeliveryFailed(Exception):
 
 
 class Channel(Protocol):
-    def deliver(self, openid: str, message: Rendered) -> str:
-        """Deliver or raise DeliveryFailed; returns how it went out (e.g. "custom")."""
+    def deliver(self, recipient: str, message: Rendered) -> str:
+        """Deliver to a farmer's openid or "cadre:<id>", or raise DeliveryFailed; returns
+        how it went out ("custom", "template", "wecom")."""
         ...

@@ -78,7 +78,8 @@ def dispatch(channels: Mapping[Audience, Channel], clock: Clock, *,
         changes: dict[str, object]
         try:
             channel = channels[Audience(message.audience)]
-            how = channel.deliver(message.openid, render(message.event, message.params, base_url))
+            rendered = render(message.event, message.params, base_url)
+            how = channel.deliver(message.recipient, rendered)
             changes = {"status": OutboxStatus.SENT, "channel": how, "sent_at": clock.now()}
             result.sent += 1
         except DeliveryFailed as err:

@@ -33,7 +33,7 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(160), unique=True)  # idempotency: one per event
-    openid: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(64))  # a farmer's openid, or "cadre:<id>"
     event: Mapped[str] = mapped_column(String(32))  # which wording renders it
     audience: Mapped[Audience] = mapped_column(String(8), default=Audience.FARMER,
                                                server_default=Audience.FARMER)

@@ -16,7 +16,7 @@ OUTBOX = OutboxMessage.__table__
 
 
 def enqueue(conn: Connection, messages: Iterable[dict[str, Any]], now: dt.datetime) -> None:
-    """Each message: key, openid, event, params (audience: farmer unless given). Keys
+    """Each message: key, recipient, event, params (audience: farmer unless given). Keys
     already there are skipped."""
     rows = [{"audience": Audience.FARMER, **m, "status": OutboxStatus.PENDING, "attempts": 0,
              "next_attempt_at": now, "created_at": now} for m in messages]

@@ -40,6 +40,10 @@ class Rules:
     escalate_after_working_days: int
 
 
+def reachable(cadre: Cadre) -> bool:
+    return bool(cadre.openid or cadre.wecom_userid)
+
+
 def last_day(due_at: dt.datetime) -> dt.date:
     """The last day to act: a deadline passes at the local midnight after it."""
     return local_date(due_at - dt.timedelta(microseconds=1))
@@ -88,10 +92,11 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
             for supervisor, path in supervisors:
                 if t.path.startswith(path):
                     items[supervisor.id].append({**item, "kind": "escalation"})
-    messages = [{"key": f"digest:{cadre_id}:{today.isoformat()}", "openid": by_id[cadre_id].openid,
-                 "event": "cadre_digest", "audience": Audience.CADRE,
+    messages = [{"key": f"digest:{cadre_id}:{today.isoformat()}",
+                 "recipient": f"cadre:{cadre_id}", "event": "cadre_digest",
+                 "audience": Audience.CADRE,
                  "params": {"name": by_id[cadre_id].name, "items": found}}
-                for cadre_id, found in items.items() if by_id[cadre_id].openid]
+                for cadre_id, found in items.items() if reachable(by_id[cadre_id])]
     outbox.enqueue(s.connection(), messages, now)
     return len(messages)
 
@@ -100,11 +105,10 @@ def announce_new(conn: Connection, tasks: list[dict[str, Any]], now: dt.datetime
     """A new task is told at once to whoever holds it (the paired cadre first for 入户核实),
     in the transaction that opens it. Called by the procedure's pass with the new rows."""
     places = {t["place_id"] for t in tasks}
-    reachable = conn.execute(select(Cadre.id, Cadre.name, Cadre.openid, Cadre.role,
-                                    Cadre.place_id).where(
-        Cadre.active, Cadre.openid.is_not(None),
+    reachable = conn.execute(select(Cadre.id, Cadre.name, Cadre.role, Cadre.place_id).where(
+        Cadre.active, Cadre.openid.is_not(None) | Cadre.wecom_userid.is_not(None),
         Cadre.place_id.in_(places) | Cadre.id.in_({t["assignee_id"] for t in tasks}))).all()
-    if not reachable:  # nobody of these places is on WeChat yet
+    if not reachable:  # nobody of these places is on WeChat or WeCom yet
         return
     seats: dict[tuple[str, int], list[Any]] = defaultdict(list)
     for cadre in reachable:
@@ -128,7 +132,7 @@ def announce_new(conn: Connection, tasks: list[dict[str, Any]], now: dt.datetime
                 "stage": parsed_definition(conn, d.digest).stage(t["stage"]).label,
                 "place": d.place,
                 "head": d.head, "kind": "new", "late": 0, "due": f"{day.month}月{day.day}日"}
-        messages += [{"key": f"task:{t['id']}:new:{c.id}", "openid": c.openid,
+        messages += [{"key": f"task:{t['id']}:new:{c.id}", "recipient": f"cadre:{c.id}",
                       "event": "task_new", "audience": Audience.CADRE,
                       "params": {"name": c.name, "item": item}} for c in holders]
     outbox.enqueue(conn, messages, now)

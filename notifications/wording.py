@@ -34,7 +34,8 @@ def _digest(p: dict[str, Any], base_url: str) -> Rendered:
     summary = "、".join(f"{label}{n}件" for label, n in counts.items() if n)
     return Rendered(f"{p['name']}，您好。今天有{len(items)}件待办需要关注（{summary}）：\n"
                     + "\n".join(lines), "待办提醒", f"{len(items)}件", summary,
-                    "\n".join(_line(i) for i in items[:3]) + ("……" if len(items) > 3 else ""))
+                    "\n".join(_line(i) for i in items[:3]) + ("……" if len(items) > 3 else ""),
+                    f"{base_url.rstrip('/')}/inbox")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Rendered:
     number: str
     result: str
     detail: str
+    url: str = ""  # where a card's button goes (a task, the inbox)
 
 
 def render(event: str, p: dict[str, Any], base_url: str = "") -> Rendered:
@@ -67,9 +69,10 @@ def render(event: str, p: dict[str, Any], base_url: str = "") -> Rendered:
         return _digest(p, base_url)
     if event == "task_new":
         item = p["item"]
-        detail = f"{_line(item)}\n办理：{task_link(base_url, item['task_id'])}"
+        link = task_link(base_url, item["task_id"])
+        detail = f"{_line(item)}\n办理：{link}"
         return Rendered(f"{p['name']}，您有一项新的待办：{detail}", "新的待办", item["number"],
-                        item["stage"], detail)
+                        item["stage"], detail, link)
     if event == "stage_passed":
         detail = f"已通过「{p['passed']}」，现在进入「{p['next']}」。回复「进度」可以查看详情。"
         return Rendered(f"您的申请（编号 {number}）{detail}", "申请进展", number,

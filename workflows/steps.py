@@ -329,7 +329,7 @@ class Batch:
             params = dict(n.params)
             if n.cadre_id in cadres:
                 params.update(cadre=cadres[n.cadre_id].name, cadre_phone=cadres[n.cadre_id].phone)
-            messages += [{"key": f"{n.key}:{openid}", "openid": openid, "event": n.event,
+            messages += [{"key": f"{n.key}:{openid}", "recipient": openid, "event": n.event,
                           "params": params} for openid in openids[n.household_id]]
         outbox.enqueue(conn, messages, self.now)
 

@@ -20,7 +20,10 @@ class Cadre(Base):
     unit: Mapped[str | None] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(32), index=True)
     place_id: Mapped[int] = mapped_column(ForeignKey("places.id"), index=True)
-    openid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    openid: Mapped[str | None] = mapped_column(String(64), unique=True)  # the Official Account
+    wecom_userid: Mapped[str | None] = mapped_column(String(64), unique=True)  # 企业微信
+    channel: Mapped[str] = mapped_column(String(8), default="wechat",
+                                         server_default="wechat")  # preferred: wechat | wecom
     active: Mapped[bool] = mapped_column(default=True)
 
     place: Mapped[Place] = relationship()

@@ -29,6 +29,11 @@ class FakeWeChatApi:
     menus: list[dict[str, Any]] = field(default_factory=list)
     media_downloads: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    corp_id: str = "ww_demo_corp"  # WeCom (qyapi) on the same server
+    corp_secret: str = "wecom-secret"
+    work_token: str | None = None
+    wecom_down: bool = False
+    cards: list[dict[str, Any]] = field(default_factory=list)  # WeCom text cards
     hold_from: int | None = None  # the Nth template message is recorded, then not answered...
     release: threading.Event = field(default_factory=threading.Event)  # ...until this is set
 
@@ -49,9 +54,21 @@ class FakeWeChatApi:
         return answer
 
     def _handle(self, path: str, query: dict[str, str], body: bytes) -> tuple[int, bytes, str]:
-        if self.down:
+        if self.down or (self.wecom_down and path in ("/cgi-bin/gettoken",
+                                                       "/cgi-bin/message/send")):
             return 503, b"service unavailable", "text/plain"
         with self.lock:
+            if path == "/cgi-bin/gettoken":
+                if (query.get("corpid"), query.get("corpsecret")) != (self.corp_id,
+                                                                       self.corp_secret):
+                    return _json({"errcode": 40001, "errmsg": "invalid secret"})
+                self.work_token = f"work-token-{self.token_fetches}"
+                return _json({"errcode": 0, "access_token": self.work_token, "expires_in": 7200})
+            if path == "/cgi-bin/message/send":
+                if query.get("access_token") != self.work_token:
+                    return _json({"errcode": 42001, "errmsg": "access_token expired"})
+                self.cards.append(json.loads(body))
+                return _json({"errcode": 0, "errmsg": "ok"})
             if path == "/cgi-bin/token":
                 if query.get("appid") != self.app_id or query.get("secret") != self.app_secret:
                     return _json({"errcode": 40125, "errmsg": "invalid appsecret"})

@@ -203,7 +203,7 @@ def test_photos_are_saved_after_the_answer_and_attached(
     assert open(saved.path, "rb").read().startswith(b"\xff\xd8")
     with session_scope() as s:  # "saved" reaches the farmer through the outbox
         assert s.scalar(select(OutboxMessage.event).where(
-            OutboxMessage.openid == farmer.openid)) == "media_saved"
+            OutboxMessage.recipient == farmer.openid)) == "media_saved"
     for said in ("住院", "两万", "同意"):
         farmer.say(said)
     case = only_case(household_id)

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from approvals.calendar import LOCAL, local_date
 from approvals.db import session_scope
 from approvals.models import Cadre, Member, Place, Source
+from fangfan.config import WeComConf
 from fangfan.services import Services
 from fangfan.settings import ROOT
 from notifications import outbox, reminders
@@ -38,9 +39,9 @@ def bind(role: str, place: str, openid: str) -> int:
         return cadre_id
 
 
-def to(openid: str, event: str | None = None) -> list[OutboxMessage]:
+def to(recipient: str, event: str | None = None) -> list[OutboxMessage]:
     with session_scope() as s:
-        q = select(OutboxMessage).where(OutboxMessage.openid == openid)
+        q = select(OutboxMessage).where(OutboxMessage.recipient == recipient)
         if event:
             q = q.where(OutboxMessage.event == event)
         return list(s.scalars(q.order_by(OutboxMessage.id)))
@@ -53,21 +54,21 @@ def sweep_at(world: World, day: dt.date, hour: int = 8, minute: int = 30) -> int
 
 
 def test_a_new_task_is_told_at_once_to_the_cadre_who_holds_it(world: World) -> None:
-    bind("village_cadre", "东沟村", "o_cadre_dg")
+    cadre = bind("village_cadre", "东沟村", "o_cadre_dg")
     case_id = world.apply(world.household("东沟村"))
     world.apply(world.household("西坡村"))  # another village's task: not for this cadre
-    [message] = to("o_cadre_dg")
+    [message] = to(f"cadre:{cadre}")
     assert message.audience == Audience.CADRE and message.event == "task_new"
     text = render(message.event, message.params, "https://ff.example.cn").text
     assert "入户核实" in text and "东沟村" in text
     assert f"https://ff.example.cn/t/{world.open_task(case_id).id}" in text
     world.advance(case_id)  # the pass again: nothing new
-    assert len(to("o_cadre_dg")) == 1
+    assert len(to(f"cadre:{cadre}")) == 1
 
 
 def test_due_soon_overdue_each_working_day_and_one_escalation(world: World) -> None:
-    bind("village_cadre", "东沟村", "o_cadre_dg")
-    bind("supervisor", "示范县", "o_supervisor")
+    cadre = bind("village_cadre", "东沟村", "o_cadre_dg")
+    supervisor = bind("supervisor", "示范县", "o_supervisor")
     world.apply(world.household("东沟村"))  # Monday 2 Nov: 入户核实, 3 working days, to Thu 5th
     day = dt.date(2026, 11, 2)
     while day <= dt.date(2026, 11, 10):
@@ -75,46 +76,47 @@ def test_due_soon_overdue_each_working_day_and_one_escalation(world: World) -> N
         sweep_at(world, day, 15)  # a second sweep the same day adds nothing
         day += dt.timedelta(days=1)
     got: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
-    for openid in ("o_cadre_dg", "o_supervisor"):
-        for m in to(openid, "cadre_digest"):
+    for who in (cadre, supervisor):
+        for m in to(f"cadre:{who}", "cadre_digest"):
             sent_on = local_date(m.created_at).isoformat()
-            got[openid] += [(sent_on, i["kind"], i["late"]) for i in m.params["items"]]
-    assert got["o_cadre_dg"] == [
+            got[who] += [(sent_on, i["kind"], i["late"]) for i in m.params["items"]]
+    assert got[cadre] == [
         ("2026-11-04", "due_soon", 0),  # one working day before the last day
         ("2026-11-06", "overdue", 1),
         # Saturday and Sunday: nothing
         ("2026-11-09", "overdue", 2),
         ("2026-11-10", "overdue", 3),
     ]
-    assert got["o_supervisor"] == [("2026-11-09", "escalation", 2)]
+    assert got[supervisor] == [("2026-11-09", "escalation", 2)]
 
 
 def test_many_items_for_one_cadre_go_as_one_digest(world: World) -> None:
-    bind("village_cadre", "东沟村", "o_cadre_dg")
+    cadre = bind("village_cadre", "东沟村", "o_cadre_dg")
     for index in range(3):
         world.apply(world.household("东沟村", index))
     assert sweep_at(world, dt.date(2026, 11, 4)) == 1
-    [digest] = to("o_cadre_dg", "cadre_digest")
+    [digest] = to(f"cadre:{cadre}", "cadre_digest")
     assert len(digest.params["items"]) == 3
     text = render(digest.event, digest.params, "https://ff.example.cn").text
     assert "今天有3件待办" in text and text.count("https://ff.example.cn/t/") == 3
 
 
 def test_no_digest_on_a_public_holiday(world: World) -> None:
-    bind("village_cadre", "东沟村", "o_cadre_dg")
+    cadre = bind("village_cadre", "东沟村", "o_cadre_dg")
     world.apply(world.household("东沟村"))
     assert sweep_at(world, dt.date(2026, 11, 7)) == 0  # a Saturday
-    assert to("o_cadre_dg", "cadre_digest") == []
+    assert to(f"cadre:{cadre}", "cadre_digest") == []
 
 
 def test_quiet_hours_hold_farmers_until_morning_not_cadres(
         world: World, services: Services, fake_api: FakeWeChatApi) -> None:
+    cadre = bind("village_cadre", "东沟村", "o_cadre")
     world.clock.current = dt.datetime(2026, 11, 3, 23, 0, tzinfo=LOCAL)
     with session_scope() as s:
         outbox.enqueue(s.connection(), [
-            {"key": "f1", "openid": "o_farmer", "event": "case_rejected",
+            {"key": "f1", "recipient": "o_farmer", "event": "case_rejected",
              "params": {"number": "2026000001", "reason": "不符合条件"}},
-            {"key": "c1", "openid": "o_cadre", "event": "cadre_digest",
+            {"key": "c1", "recipient": f"cadre:{cadre}", "event": "cadre_digest",
              "audience": Audience.CADRE, "params": {"name": "王书记", "items": []}}],
             world.clock.now())
     quiet = services.quiet_hours()
@@ -141,8 +143,8 @@ def test_a_dispatcher_killed_mid_send_never_sends_twice_and_loses_nothing_else(
     now = dt.datetime.now(dt.UTC)
     with session_scope() as s:
         outbox.enqueue(s.connection(), [
-            {"key": f"k{i}", "openid": f"o_cadre_{i}", "event": "cadre_digest",
-             "audience": Audience.CADRE, "params": {"name": f"干部{i}", "items": []}}
+            {"key": f"k{i}", "recipient": f"o_farmer_{i}", "event": "case_rejected",
+             "params": {"number": f"202600000{i}", "reason": "不符合条件"}}
             for i in range(4)], now - dt.timedelta(minutes=1))
     fake_api.hold_from = 2  # the second message reaches WeChat, its answer never returns
     env = dict(os.environ, FANGFAN_DATABASE_URL=database_url,
@@ -162,11 +164,11 @@ def test_a_dispatcher_killed_mid_send_never_sends_twice_and_loses_nothing_else(
     result = dispatch(services.channels(), world.clock)
     assert result.sent == 2  # the two never tried
     sent_to = [t["touser"] for t in fake_api.templates]
-    assert sorted(sent_to) == ["o_cadre_0", "o_cadre_1", "o_cadre_2", "o_cadre_3"]  # once each
+    assert sorted(sent_to) == ["o_farmer_0", "o_farmer_1", "o_farmer_2", "o_farmer_3"]  # once
     with session_scope() as s:
-        states = dict(s.execute(select(OutboxMessage.openid, OutboxMessage.status)).all())
-    assert states["o_cadre_1"] == OutboxStatus.UNCERTAIN  # shown, not resent
-    assert [states[f"o_cadre_{i}"] for i in (0, 2, 3)] == [OutboxStatus.SENT] * 3
+        states = dict(s.execute(select(OutboxMessage.recipient, OutboxMessage.status)).all())
+    assert states["o_farmer_1"] == OutboxStatus.UNCERTAIN  # shown, not resent
+    assert [states[f"o_farmer_{i}"] for i in (0, 2, 3)] == [OutboxStatus.SENT] * 3
     assert dispatch(services.channels(), world.clock).sent == 0
 
 
@@ -182,3 +184,45 @@ def test_a_household_on_wechat_hears_of_a_case_a_cadre_filed_for_it(world: World
     assert received.event == "case_received"
     assert "村里已为您家登记" in render(received.event, received.params).text
     assert to("o_hh_applied") == []
+
+
+def with_wecom(services: Services, fake_api: FakeWeChatApi) -> None:
+    work = WeComConf(corp_id=fake_api.corp_id, agent_id=1000002, secret=fake_api.corp_secret,
+                     api_base_url=services.config.wechat.api_base_url)
+    wechat = services.config.wechat.model_copy(update={"work": work})
+    services.config = services.config.model_copy(update={"wechat": wechat})
+
+
+def test_cadres_on_wecom_get_a_card_and_fall_back_to_wechat(
+        world: World, services: Services, fake_api: FakeWeChatApi) -> None:
+    with_wecom(services, fake_api)
+    cadre = bind("village_cadre", "东沟村", "o_cadre_dg")
+    with session_scope() as s:
+        s.execute(update(Cadre).where(Cadre.id == cadre).values(
+            wecom_userid="wangshuji", channel="wecom"))
+    case_id = world.apply(world.household("东沟村"))
+    base = "https://ff.example.cn"
+    assert dispatch(services.channels(), world.clock, base_url=base).sent == 1
+    [card] = fake_api.cards
+    assert card["touser"] == "wangshuji" and card["agentid"] == 1000002
+    assert card["textcard"]["url"] == f"{base}/t/{world.open_task(case_id).id}"
+    assert "入户核实" in card["textcard"]["description"] and fake_api.templates == []
+
+    fake_api.wecom_down = True  # WeCom fails: the same cadre gets it on WeChat instead
+    world.apply(world.household("东沟村", 1))
+    assert dispatch(services.channels(), world.clock, base_url=base).sent == 1
+    assert len(fake_api.cards) == 1 and fake_api.templates[0]["touser"] == "o_cadre_dg"
+    assert to(f"cadre:{cadre}")[-1].channel == "template"
+
+
+def test_a_cadre_with_no_way_to_reach_is_a_visible_failure(
+        world: World, services: Services, fake_api: FakeWeChatApi) -> None:
+    with session_scope() as s:
+        cadre = s.scalar(select(Cadre.id).where(Cadre.role == "village_cadre"))
+        outbox.enqueue(s.connection(), [{"key": "x", "recipient": f"cadre:{cadre}",
+                                         "event": "cadre_digest", "audience": Audience.CADRE,
+                                         "params": {"name": "某", "items": []}}],
+                       world.clock.now())
+    assert dispatch(services.channels(), world.clock).retried == 1
+    [message] = to(f"cadre:{cadre}")
+    assert "没有绑定微信或企业微信" in message.last_error

@@ -20,7 +20,7 @@ def upgrade() -> None:
         "outbox",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=160), nullable=False),
-        sa.Column("openid", sa.String(length=64), nullable=False),
+        sa.Column("recipient", sa.String(length=64), nullable=False),
         sa.Column("event", sa.String(length=32), nullable=False),
         sa.Column("params", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
