@@ -8,7 +8,8 @@
   of new tasks and reminders; farmers not in the quiet hours);
 - reminders: the cadres' daily digest of tasks due soon, overdue and escalated;
 - media: every minute, fetches photos whose download after the answer failed.
-All are safe to run twice and in several workers at once: each case pass locks its row.
+All are safe to run twice; with several workers, each run takes a lease first so one
+worker runs a job at a time (fangfan.scheduling). The schedule is kept in the database.
 """
 
 from __future__ import annotations
@@ -16,18 +17,28 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from approvals import audit
 from approvals.calendar import LOCAL
 from approvals.db import session_scope
 from bot import media
+from fangfan.scheduling import JOBS_TABLE, lease
 from fangfan.services import Services
 from notifications import reminders
 from notifications.dispatch import dispatch
 from workflows.advance import advance_pending, pending_cases, reconcile
 
 log = logging.getLogger(__name__)
+
+
+_services: Services | None = None  # the worker's, set by build_scheduler
+
+
+def services() -> Services:
+    assert _services is not None, "build_scheduler() first"
+    return _services
 
 
 def advance_if_pending() -> None:
@@ -41,40 +52,60 @@ def run_reconcile() -> None:
     log.info("reconciled: %s", reconcile())
 
 
-def deliver(services: Services) -> None:
-    result = dispatch(services.channels(), services.clock, quiet=services.quiet_hours(),
-                      base_url=services.config.notifications.base_url)
+def deliver() -> None:
+    svc = services()
+    result = dispatch(svc.channels(), svc.clock, quiet=svc.quiet_hours(),
+                      base_url=svc.config.notifications.base_url)
     if result.sent or result.retried or result.dead:
         log.info("outbox: %s", result)
 
 
-def remind(services: Services) -> None:
+def remind() -> None:
     """The cadres' daily digest, once the reminder time has come (idempotent per day)."""
-    conf, now = services.config.notifications, services.clock.now()
+    svc = services()
+    conf, now = svc.config.notifications, svc.clock.now()
     if now.astimezone(LOCAL).time() < conf.reminder_time:
         return
     with session_scope() as s:
-        sent = reminders.sweep(s, now, services.calendar, reminders.Rules(
+        sent = reminders.sweep(s, now, svc.calendar, reminders.Rules(
             conf.due_soon_working_days, conf.escalate_after_working_days))
     if sent:
         log.info("reminders: %s digests", sent)
 
 
-def fetch_photos(services: Services) -> None:
-    media.save_pending(services)
+def fetch_photos() -> None:
+    media.save_pending(services())
 
 
-def build_scheduler(services: Services, advance_seconds: float = 2,
-                    reconcile_minutes: float = 5) -> BlockingScheduler:
-    scheduler = BlockingScheduler(job_defaults={"coalesce": True, "max_instances": 1})
-    scheduler.add_job(deliver, "interval", seconds=3, id="outbox", args=[services],
-                      replace_existing=True)
-    scheduler.add_job(remind, "interval", minutes=10, id="reminders", args=[services],
-                      replace_existing=True, next_run_time=dt.datetime.now(dt.UTC))
-    scheduler.add_job(fetch_photos, "interval", minutes=1, id="media", args=[services],
-                      replace_existing=True)
-    scheduler.add_job(advance_if_pending, "interval", seconds=advance_seconds, id="advance",
-                      replace_existing=True)
-    scheduler.add_job(run_reconcile, "interval", minutes=reconcile_minutes, id="reconcile",
-                      replace_existing=True, next_run_time=dt.datetime.now(dt.UTC))
+def run(job: str) -> None:
+    """Run one job if no other worker is running it (see fangfan.scheduling)."""
+    with lease(job, services().clock.now(), LEASE) as mine:
+        if mine:
+            JOBS[job][0]()
+
+
+LEASE = dt.timedelta(minutes=10)  # longer than any job takes; a dead worker's lease runs out
+# id: (what, how often in seconds, run at start)
+JOBS = {
+    "advance": (advance_if_pending, 2, False),
+    "outbox": (deliver, 3, False),
+    "reminders": (remind, 600, True),
+    "media": (fetch_photos, 60, False),
+    "reconcile": (run_reconcile, 300, True),
+}
+
+
+def build_scheduler(svc: Services) -> BlockingScheduler:
+    """The worker's scheduler: jobs kept in the database, coalesced, one runner at a time."""
+    global _services
+    _services = svc
+    store = SQLAlchemyJobStore(engine=svc.engine, tablename=JOBS_TABLE)
+    scheduler = BlockingScheduler(jobstores={"default": store},
+                                  job_defaults={"coalesce": True, "max_instances": 1,
+                                                "misfire_grace_time": 60})
+    now = dt.datetime.now(dt.UTC)
+    for job, (_, seconds, at_start) in JOBS.items():
+        first = {"next_run_time": now} if at_start else {}  # None would add it paused
+        scheduler.add_job(run, "interval", seconds=seconds, id=job, args=[job],
+                          replace_existing=True, **first)
     return scheduler
