@@ -175,16 +175,17 @@ def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
             elif verdict == "approved":
                 data = (demo.county_form(s, case_id) if task.stage == Stage.COUNTY_APPROVAL
                         else FORMS.get(task.stage))
-            actor, stage = demo.actor_for(s, task), task.stage
-            decisions.decide(s, task.id, actor, Verdict(verdict), now=services.clock.now(),
-                             reason=reason, return_to=Stage(return_to) if return_to else None,
-                             data=data)
+            actor = demo.actor_for(s, task)
+            decided = decisions.decide(
+                s, task.id, actor, Verdict(verdict), now=services.clock.now(), reason=reason,
+                return_to=Stage(return_to) if return_to else None, data=data)
     except Refused as err:
         raise click.ClickException(str(err)) from None
     except json.JSONDecodeError as err:
         raise click.ClickException(f"--form 不是有效的 JSON：{err}") from None
-    click.echo(f"已办理（{actor.name}）：案件 {case_id} 的「{stage}」{verdict}；"
-               "worker 会在几秒内推进到下一步。")
+    label = services.config.definition(decided.case_kind).stage(decided.stage).label
+    click.echo(f"已办理（{actor.name}）：案件 {case_id} 的「{label}」"
+               f"{decisions.VERDICT_LABELS[decided.verdict]}；worker 会在几秒内推进到下一步。")
 
 
 @main.group("audit")

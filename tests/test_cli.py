@@ -72,7 +72,7 @@ def test_case_decide_until_the_phone_pages_exist(services, database_url):
                                 database_url=database_url).stdout)
     case_id = str(listed[0]["id"])
     done = fangfan("case", "decide", case_id, database_url=database_url)
-    assert done.returncode == 0 and "已办理" in done.stdout, done.stderr
+    assert done.returncode == 0 and "「入户核实」通过" in done.stdout, done.stderr
     early = fangfan("case", "decide", case_id, database_url=database_url)  # no worker ran
     assert early.returncode != 0 and "等待推进" in early.stderr
     other = str(listed[1]["id"])
