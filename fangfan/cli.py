@@ -95,6 +95,32 @@ def wechat_menu() -> None:
     click.echo("菜单已创建：" + " / ".join(b["name"] for b in MENU["button"]))
 
 
+@main.command("outbox")
+@click.option("--failed", is_flag=True, help="only messages given up on or uncertain")
+@click.option("--limit", default=50, show_default=True)
+def outbox_list(failed: bool, limit: int) -> None:
+    """Messages to farmers and cadres: status, channel, and why one failed."""
+    from sqlalchemy import select
+
+    from notifications.models import OutboxMessage, OutboxStatus
+
+    _services()
+    labels = {"pending": "待发送", "sending": "发送中", "sent": "已送达", "dead": "发送失败",
+              "uncertain": "不确定是否送达"}
+    with session_scope() as s:
+        q = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+        if failed:
+            q = q.where(OutboxMessage.status.in_([OutboxStatus.DEAD, OutboxStatus.UNCERTAIN]))
+        rows = s.scalars(q).all()
+        for m in rows:
+            who = m.recipient if m.recipient.startswith("cadre:") else f"{m.recipient[:6]}…"
+            reason = f"  {m.last_error}" if m.status != OutboxStatus.SENT and m.last_error else ""
+            click.echo(f"{m.id}\t{m.created_at:%m-%d %H:%M}\t{labels[m.status]}\t{m.event}\t"
+                       f"{who}\t{m.channel or '-'}\t尝试{m.attempts}次{reason}")
+    if not rows:
+        click.echo("没有" + ("失败的" if failed else "") + "消息。")
+
+
 @main.command()
 def reconcile() -> None:
     """Find every case whose next step is due or missing, and drive it."""

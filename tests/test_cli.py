@@ -102,3 +102,23 @@ def test_wechat_menu_against_the_api_base_url_from_the_environment(services, dat
         assert failed.returncode != 0 and "创建菜单失败" in failed.stderr
     finally:
         server.shutdown()
+
+
+def test_outbox_lists_what_failed_and_why(services, database_url):
+    from notifications import outbox
+    from notifications.models import OutboxMessage, OutboxStatus
+
+    with session_scope() as s:
+        outbox.enqueue(s.connection(), [
+            {"key": "a", "recipient": "o_farmer_a", "event": "case_rejected", "params": {}},
+            {"key": "b", "recipient": "cadre:7", "event": "cadre_digest", "params": {}}],
+            services.clock.now())
+        s.execute(update(OutboxMessage).where(OutboxMessage.key == "b").values(
+            status=OutboxStatus.DEAD, attempts=6, last_error="HTTP 503"))
+    failed = fangfan("outbox", "--failed", database_url=database_url)
+    assert failed.returncode == 0
+    assert "发送失败" in failed.stdout and "HTTP 503" in failed.stdout
+    assert "cadre:7" in failed.stdout
+    assert "o_farm" not in failed.stdout
+    everything = fangfan("outbox", database_url=database_url).stdout
+    assert "待发送" in everything and "o_farm…" in everything
