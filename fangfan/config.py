@@ -85,6 +85,9 @@ class NotificationsConf(Strict):
     escalate_after_working_days: int = Field(2, ge=1, le=60)
     quiet_start: dt.time = dt.time(22, 0)  # no pushes to farmers from here...
     quiet_end: dt.time = dt.time(7, 0)  # ...until here; held until morning
+    revisit_key_days: int = Field(30, ge=1, le=366)  # 重点户: these categories, or no labour
+    revisit_all_days: int = Field(90, ge=1, le=366)  # every monitored household
+    revisit_key_categories: list[str] = ["sudden"]
 
 
 class Config(Strict):

@@ -68,7 +68,8 @@ def remind() -> None:
         return
     with session_scope() as s:
         sent = reminders.sweep(s, now, svc.calendar, reminders.Rules(
-            conf.due_soon_working_days, conf.escalate_after_working_days))
+            conf.due_soon_working_days, conf.escalate_after_working_days,
+            conf.revisit_key_days, conf.revisit_all_days, tuple(conf.revisit_key_categories)))
     if sent:
         log.info("reminders: %s digests", sent)
 

@@ -8,7 +8,8 @@ one message and a second sweep the same day adds nothing:
 - due soon: `due_soon_working_days` working days before the task's last day;
 - overdue: every working day while it stays open, with the working days it is late;
 - escalation: when it has been overdue `escalate_after_working_days` working days, the
-  supervisors whose jurisdiction covers it are told too (once).
+  supervisors whose jurisdiction covers it are told too (once);
+- revisits (定期回访) of the monitored households paired with the cadre, when due.
 
 A task is held by its assignee (the paired cadre for 入户核实) or, without one, by every
 active cadre of its role at its place.
@@ -21,11 +22,23 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, func, select
+from sqlalchemy.orm import Session, aliased
 
 from approvals.calendar import WorkCalendar, local_date
-from approvals.models import Cadre, Case, CaseStatus, Household, Member, Place, Task, TaskStatus
+from approvals.models import (
+    Cadre,
+    Case,
+    CaseStatus,
+    Household,
+    IncomeRecord,
+    Member,
+    MonitoringStatus,
+    Pairing,
+    Place,
+    Task,
+    TaskStatus,
+)
 from approvals.models import Definition as DefinitionRow
 from approvals.models.cases import parsed_definition
 from notifications import outbox
@@ -38,6 +51,10 @@ SUPERVISOR = "supervisor"
 class Rules:
     due_soon_working_days: int
     escalate_after_working_days: int
+    revisit_key_days: int = 30
+    revisit_all_days: int = 90
+    revisit_key_categories: tuple[str, ...] = ("sudden",)
+    revisit_every_working_days: int = 5  # reminded again while a revisit stays undone
 
 
 def reachable(cadre: Cadre) -> bool:
@@ -92,6 +109,9 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
             for supervisor, path in supervisors:
                 if t.path.startswith(path):
                     items[supervisor.id].append({**item, "kind": "escalation"})
+    for cadre_id, item in revisits_due(s, today, calendar, rules):
+        if cadre_id in by_id:
+            items[cadre_id].append(item)
     messages = [{"key": f"digest:{cadre_id}:{today.isoformat()}",
                  "recipient": f"cadre:{cadre_id}", "event": "cadre_digest",
                  "audience": Audience.CADRE,
@@ -99,6 +119,47 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
                 for cadre_id, found in items.items() if reachable(by_id[cadre_id])]
     outbox.enqueue(s.connection(), messages, now)
     return len(messages)
+
+
+def revisits_due(s: Session, today: dt.date, calendar: WorkCalendar, rules: Rules
+                 ) -> list[tuple[int, dict[str, Any]]]:
+    """定期回访: monitored households whose revisit is due, for their paired cadre. A revisit
+    is due its cadence after the last one recorded (or after monitoring began); the cadre is
+    reminded that day and every few working days after, until it is recorded."""
+    last_visit = (select(IncomeRecord.household_id,
+                         func.max(IncomeRecord.recorded_on).label("on"))
+                  .group_by(IncomeRecord.household_id).subquery())
+    worker = aliased(Member)
+    no_labour = ~(select(worker.id).where(worker.household_id == Household.id,
+                                          worker.able_to_work)
+                  .correlate(Household).exists())
+    rows = s.execute(
+        select(Household.id, Household.category, Household.monitored_since,
+               last_visit.c.on, no_labour.label("no_labour"), Pairing.cadre_id,
+               Place.name.label("place"), Member.name.label("head"))
+        .join(Pairing, (Pairing.household_id == Household.id) & Pairing.ended_on.is_(None))
+        .join(Place, Place.id == Household.village_id)
+        .join(Member, (Member.household_id == Household.id) & Member.is_head)
+        .outerjoin(last_visit, last_visit.c.household_id == Household.id)
+        .where(Household.monitoring == MonitoringStatus.MONITORED)).all()
+    due = []
+    for h in rows:
+        key = h.category in rules.revisit_key_categories or h.no_labour
+        every = rules.revisit_key_days if key else rules.revisit_all_days
+        since = h.on or h.monitored_since
+        if since is None:
+            continue
+        day = since + dt.timedelta(days=every)
+        while not calendar.is_workday(day):
+            day += dt.timedelta(days=1)  # due on the first working day
+        if today < day or calendar.working_days_between(day, today) % (
+                rules.revisit_every_working_days) != 0:
+            continue
+        due.append((h.cadre_id, {"household_id": h.id, "kind": "revisit", "late": 0,
+                                 "place": h.place, "head": h.head, "stage": "定期回访",
+                                 "number": "", "due": f"{day.month}月{day.day}日",
+                                 "key_household": bool(key)}))
+    return due
 
 
 def announce_new(conn: Connection, tasks: list[dict[str, Any]], now: dt.datetime) -> None:

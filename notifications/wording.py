@@ -9,7 +9,8 @@ from typing import Any
 REVIEW_HINT = "如对结果有异议，可以向乡镇人民政府申请复核，也可以拨打12317热线反映。"
 
 
-TAGS = {"due_soon": "即将到期", "overdue": "已超期", "escalation": "督办", "new": "新待办"}
+TAGS = {"due_soon": "即将到期", "overdue": "已超期", "escalation": "督办", "new": "新待办",
+        "revisit": "回访"}
 
 
 def task_link(base_url: str, task_id: int) -> str:
@@ -17,10 +18,20 @@ def task_link(base_url: str, task_id: int) -> str:
     return f"{base_url.rstrip('/')}/t/{task_id}"
 
 
+def item_link(base_url: str, item: dict[str, Any]) -> str:
+    """A task's page, or for a revisit the household's page (the phone pages)."""
+    if item.get("task_id"):
+        return task_link(base_url, item["task_id"])
+    return f"{base_url.rstrip('/')}/h/{item['household_id']}"
+
+
 def _line(item: dict[str, Any]) -> str:
     tag = TAGS[item["kind"]]
     if item.get("late"):
         tag += f"{item['late']}个工作日"
+    if item["kind"] == "revisit":
+        who = "重点户，" if item.get("key_household") else ""
+        return f"【{tag}】{item['place']} {item['head']} 定期回访（{who}{item['due']}起应回访）"
     return (f"【{tag}】{item['place']} {item['head']} {item['stage']}"
             f"（申请{item['number']}，{item['due']}到期）")
 
@@ -28,7 +39,7 @@ def _line(item: dict[str, Any]) -> str:
 def _digest(p: dict[str, Any], base_url: str) -> Rendered:
     """One message for all of a cadre's items of the day (not one message each)."""
     items = p["items"]
-    lines = [f"{i}. {_line(item)}\n   办理：{task_link(base_url, item['task_id'])}"
+    lines = [f"{i}. {_line(item)}\n   办理：{item_link(base_url, item)}"
              for i, item in enumerate(items, 1)]
     counts = {TAGS[k]: sum(1 for i in items if i["kind"] == k) for k in TAGS}
     summary = "、".join(f"{label}{n}件" for label, n in counts.items() if n)

@@ -11,13 +11,14 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, update
 
 from approvals.calendar import LOCAL, local_date
 from approvals.db import session_scope
-from approvals.models import Cadre, Member, Place, Source
+from approvals.models import Cadre, Household, IncomeRecord, Member, Place, Source
 from fangfan.config import WeComConf
 from fangfan.services import Services
 from fangfan.settings import ROOT
@@ -226,3 +227,39 @@ def test_a_cadre_with_no_way_to_reach_is_a_visible_failure(
     assert dispatch(services.channels(), world.clock).retried == 1
     [message] = to(f"cadre:{cadre}")
     assert "没有绑定微信或企业微信" in message.last_error
+
+
+def revisits_for(cadre: int) -> list[tuple[str, str]]:
+    return [(local_date(m.created_at).isoformat(), i["head"])
+            for m in to(f"cadre:{cadre}", "cadre_digest")
+            for i in m.params["items"] if i["kind"] == "revisit"]
+
+
+def test_revisits_of_paired_households_on_their_cadence(world: World) -> None:
+    household = world.household("东沟村")
+    case_id = world.apply(household)  # 突发严重困难户: a key household, revisited monthly
+    world.approve_through(case_id, None)
+    helper = world.cadre("helper").id  # the county paired this cadre with the household
+    with session_scope() as s:
+        s.execute(update(Cadre).where(Cadre.id == helper).values(openid="o_helper"))
+        since = s.get(Household, household).monitored_since
+        head = s.scalar(select(Member.name).where(Member.household_id == household,
+                                                  Member.is_head))
+    day = since + dt.timedelta(days=1)
+    while day <= since + dt.timedelta(days=45):
+        sweep_at(world, day)
+        if day == since + dt.timedelta(days=37):  # the cadre visits and records it
+            with session_scope() as s:
+                s.add(IncomeRecord(household_id=household, recorded_on=day,
+                                   per_capita_net=Decimal("9100")))
+        day += dt.timedelta(days=1)
+    due = since + dt.timedelta(days=30)
+    while not world.services.calendar.is_workday(due):
+        due += dt.timedelta(days=1)
+    reminded = [d for d, who in revisits_for(helper) if who == head]
+    assert reminded[0] == due.isoformat()  # on the day it is due...
+    assert len(reminded) == 2  # ...and once more 5 working days later, then it was done
+    assert reminded[1] > due.isoformat()
+    text = render("cadre_digest", to(f"cadre:{helper}", "cadre_digest")[0].params,
+                  "https://ff.example.cn").text
+    assert "定期回访" in text and f"https://ff.example.cn/h/{household}" in text
