@@ -18,10 +18,19 @@ import requests
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from sqlalchemy import select
 
+from approvals.calendar import LOCAL
 from approvals.db import session_scope
-from approvals.models import Case, CaseStatus, Household, Member, MonitoringStatus, Place
+from approvals.models import (
+    Cadre,
+    Case,
+    CaseStatus,
+    Household,
+    Member,
+    MonitoringStatus,
+    Place,
+)
 from bot.wechat_adapter import Callback
-from notifications.models import OutboxMessage, OutboxStatus
+from notifications.models import Audience, OutboxMessage, OutboxStatus
 from notifications.wording import render
 
 if TYPE_CHECKING:  # the wiring passes these in; bot never imports it at run time
@@ -112,6 +121,29 @@ def pushed() -> Any:
             OutboxMessage.status == OutboxStatus.SENT).order_by(OutboxMessage.id)).all()
         return jsonify(messages=[{"id": m.id, "channel": m.channel,
                                   "text": render(m.event, m.params).text} for m in rows])
+
+
+@bp.get("/messages")
+def messages() -> str:
+    """What each cadre was sent (new tasks, digests), newest first: the cadres' side of the demo."""
+    base = _services().config.notifications.base_url
+    with session_scope() as s:
+        cadres = s.execute(select(Cadre, Place.name).join(Place, Place.id == Cadre.place_id)
+                           .order_by(Cadre.id)).all()
+        sent = s.scalars(select(OutboxMessage).where(
+            OutboxMessage.audience == Audience.CADRE).order_by(OutboxMessage.id.desc())
+            .limit(500)).all()
+        by_cadre: dict[str, list[dict[str, str]]] = {}
+        for m in sent:
+            by_cadre.setdefault(m.recipient, []).append({
+                "at": m.created_at.astimezone(LOCAL).strftime("%m-%d %H:%M"),
+                "status": m.status, "channel": m.channel or "",
+                "text": render(m.event, m.params, base).text})
+        roles = _services().config.roles
+        rows = [{"name": c.name, "role": roles[c.role].label if c.role in roles else c.role,
+                 "place": place, "messages": by_cadre.get(f"cadre:{c.id}", [])}
+                for c, place in cadres]
+    return render_template("messages.html", cadres=rows)
 
 
 # -- the stand-in for api.weixin.qq.com ------------------------------------------------------

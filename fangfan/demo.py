@@ -140,6 +140,8 @@ def load(services: Services) -> bool:
                                            Place.level == Level.COUNTY)):
             return False
         households = roster(s, services)
+        for cadre in s.scalars(select(Cadre)):  # the demo's cadres "follow" the account,
+            cadre.openid = f"o_demo_cadre_{cadre.id}"  # so /dev/messages shows their reminders
     demo = Demo(services, FixedClock(services.clock.now()))
     previous = runtime.current()
     runtime.install(runtime.Runtime(demo.clock, services.calendar))

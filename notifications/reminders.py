@@ -25,7 +25,8 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session, aliased
 
-from approvals.calendar import WorkCalendar, local_date
+from approvals.calendar import WorkCalendar, local_date, start_of_day
+from approvals.definitions import Deadline
 from approvals.models import (
     Cadre,
     Case,
@@ -71,6 +72,10 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
     today = local_date(now)
     if not calendar.is_workday(today):
         return 0
+    # only tasks already late or due within the due-soon days: an index range on due_at
+    horizon = today
+    for _ in range(rules.due_soon_working_days):
+        horizon = calendar.add(horizon, Deadline(days=1, unit="working"))
     rows = s.execute(
         select(Task.id, Task.stage, Task.role, Task.place_id, Task.assignee_id, Task.due_at,
                Case.id.label("case_id"), Case.opened_at, DefinitionRow.digest,
@@ -79,7 +84,8 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
         .join(DefinitionRow, DefinitionRow.id == Case.definition_id)
         .join(Household, Household.id == Case.household_id)
         .join(Member, (Member.household_id == Household.id) & Member.is_head)
-        .where(Task.status == TaskStatus.OPEN, Case.status == CaseStatus.OPEN)
+        .where(Task.status == TaskStatus.OPEN, Task.due_at <= start_of_day(
+            horizon + dt.timedelta(days=1)), Case.status == CaseStatus.OPEN)
         .order_by(Task.due_at)).all()
     cadres = list(s.scalars(select(Cadre).where(Cadre.active).options()))
     by_seat: dict[tuple[str, int], list[Cadre]] = defaultdict(list)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from approvals.db import session_scope
-from approvals.models import Case
+from approvals.models import Cadre, Case, Place
 from fangfan.app import create_app
 from fangfan.services import Services
 from notifications.dispatch import dispatch
@@ -62,3 +62,16 @@ def test_no_simulator_without_dev_mode(services: Services, world: World) -> None
                              timeout=5).status_code == 404
     finally:
         server.shutdown()
+
+
+def test_the_cadres_side_lists_what_each_cadre_was_sent(webhook_url: str, world: World) -> None:
+    with session_scope() as s:
+        cadre = s.scalars(select(Cadre).join(Place).where(Cadre.role == "village_cadre",
+                                                          Place.name == "东沟村")).one()
+        cadre.openid = "o_demo_cadre"
+        name = cadre.name
+    world.apply(world.household("东沟村"))
+    page = requests.get(webhook_url.replace("/wechat/mp", "/dev/wechat/messages"), timeout=5).text
+    assert "干部收到的消息" in page and name in page
+    mine = page.split(name, 1)[1].split("<section>", 1)[0]
+    assert "新待办" in mine and "入户核实" in mine and "待发送" in mine
