@@ -10,6 +10,7 @@ and on an invalid or expired token one refresh and one retry, not wechatpy's end
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -204,16 +205,31 @@ class _Api:
     """A wechatpy client's calls, each with a timeout and one token refresh and retry."""
 
     _client: Any
+    _fetching = threading.Lock()  # threads of a process fetch a token one at a time
+
+    def _token(self) -> str | None:
+        return self._client.session.get(self._client.access_token_key)
+
+    def _ensure_token(self, rejected: str | None = None) -> None:
+        """Fetch a token when there is none, or when `rejected` is still the one we have;
+        threads that waited for another's fetch use its token instead of fetching again."""
+        with self._fetching:
+            current = self._token()
+            if current is None or current == rejected:
+                self._client.fetch_access_token()
 
     def _call(self, fn: Any, *args: Any) -> Any:
         try:
+            if self._token() is None:
+                self._ensure_token()
+            used = self._token()
             try:
                 return fn(*args)
             except WeChatClientException as err:
                 if err.errcode not in TOKEN_ERRORS:
                     raise
                 log.info("access token rejected (%s): refreshing once", err.errcode)
-                self._client.fetch_access_token()
+                self._ensure_token(rejected=used)
                 return fn(*args)
         except WeChatClientException as err:
             if err.errcode is None:  # wechatpy's wrapper of an HTTP error status

@@ -134,7 +134,7 @@ DISPATCHER = """
 from fangfan.services import build
 from notifications.dispatch import dispatch
 services = build()
-print(dispatch(services.channels(), services.clock), flush=True)
+print(dispatch(services.channels(), services.clock, parallel=1), flush=True)  # one in flight
 """
 
 
