@@ -136,14 +136,29 @@ def _inbound(msg: Any) -> Inbound:
 
 
 class _DatabaseStorage(SessionStorage):
-    """wechatpy's token store, as rows every process reads (see bot.models.AccessToken)."""
+    """wechatpy's token store, as rows every process reads (see bot.models.AccessToken).
+
+    wechatpy reads the token several times per call, so a process keeps what it read for up
+    to `REMEMBER` seconds; a token WeChat rejects is forgotten first (`_Api._ensure_token`),
+    so a refresh by another process is seen at the next rejection at the latest."""
+
+    REMEMBER = 60.0
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[Any, float]] = {}  # key → (value, read until)
 
     def get(self, key: str, default: Any = None) -> Any:
+        value, until = self._seen.get(key, (None, 0.0))
+        if time.time() < until:
+            return value
         with session_scope() as s:
             row = s.get(AccessToken, key)
             if row is None or (row.expires_at is not None and row.expires_at < time.time()):
                 return default
-            return int(row.value) if key.endswith("_expires_at") else row.value
+            value = int(row.value) if key.endswith("_expires_at") else row.value
+            self._seen[key] = (value, min(time.time() + self.REMEMBER,
+                                          row.expires_at or float("inf")))
+            return value
 
     def set(self, key: str, value: Any, ttl: int | None = None) -> None:
         with session_scope() as s:
@@ -151,10 +166,15 @@ class _DatabaseStorage(SessionStorage):
             row.value = str(value)
             row.expires_at = time.time() + ttl if ttl else None
             s.add(row)
+        self.forget(key)
 
     def delete(self, key: str) -> None:
         with session_scope() as s:
             s.execute(delete(AccessToken).where(AccessToken.key == key))
+        self.forget(key)
+
+    def forget(self, key: str) -> None:
+        self._seen.pop(key, None)
 
 
 class _Client(WeChatClient):
@@ -214,6 +234,8 @@ class _Api:
         """Fetch a token when there is none, or when `rejected` is still the one we have;
         threads that waited for another's fetch use its token instead of fetching again."""
         with self._fetching:
+            if rejected is not None:
+                self._client.session.forget(self._client.access_token_key)
             current = self._token()
             if current is None or current == rejected:
                 self._client.fetch_access_token()

@@ -91,13 +91,13 @@ def dispatch(channels: Mapping[Audience, Channel], clock: Clock, *,
 def _send(message_id: int, channels: Mapping[Audience, Channel], clock: Clock,
           base_url: str) -> str | None:
     """Claim one row, deliver it, record how it went: "sent", "retried", "dead" or None."""
-    with session_scope() as s:
-        claimed = s.execute(update(OutboxMessage).where(
+    with session_scope() as s:  # claim and read in one statement
+        message = s.execute(update(OutboxMessage).where(
             OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING)
-            .values(status=OutboxStatus.SENDING, claimed_at=clock.now())).rowcount
-        message = s.get(OutboxMessage, message_id) if claimed else None
-        if message is not None:
-            s.expunge(message)
+            .values(status=OutboxStatus.SENDING, claimed_at=clock.now())
+            .returning(OutboxMessage.key, OutboxMessage.event, OutboxMessage.params,
+                       OutboxMessage.audience, OutboxMessage.recipient,
+                       OutboxMessage.attempts)).one_or_none()
     if message is None:
         return None  # another dispatcher has it
     changes: dict[str, object]

@@ -126,3 +126,13 @@ def serve(api: FakeWeChatApi) -> tuple[ThreadingHTTPServer, str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+if __name__ == "__main__":  # its own process, for benchmarks: serves until stdin closes
+    import sys
+
+    api = FakeWeChatApi(sys.argv[1], sys.argv[2])
+    server, url = serve(api)
+    print(url, flush=True)
+    sys.stdin.read()
+    print(len(api.templates) + len(api.custom), flush=True)
