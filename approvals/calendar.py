@@ -50,6 +50,11 @@ def local_date(moment: dt.datetime) -> dt.date:
     return moment.astimezone(LOCAL).date()
 
 
+def last_day(due_at: dt.datetime) -> dt.date:
+    """The last day to act: a deadline passes at the local midnight after it."""
+    return local_date(due_at - dt.timedelta(microseconds=1))
+
+
 def start_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), LOCAL).astimezone(dt.UTC)
 

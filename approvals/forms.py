@@ -18,6 +18,8 @@ from approvals.errors import Refused
 class Form(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
+    photos: list[str] = Field(default=[], title="照片")  # names under media_dir (photos.py)
+
 
 class HomeVerification(Form):
     """入户核实: at least two people visit and record what they found."""

@@ -7,7 +7,8 @@ loads the cadre's graph.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from sqlalchemy import bindparam, select
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from approvals.definitions import Level, Stage
 from approvals.errors import NotAllowed, NotFound
-from approvals.models import Cadre, Place
+from approvals.models import Cadre, Place, StandIn
 
 _LOAD = (select(Cadre.id, Cadre.name, Cadre.role, Cadre.active, Place.path, Place.level)
          .join(Place, Place.id == Cadre.place_id).where(Cadre.id == bindparam("cadre_id")))
@@ -29,6 +30,7 @@ class Actor:
     active: bool
     place_path: str  # the jurisdiction: "/county/township/village/" or a prefix of it
     level: Level
+    stands_for: tuple[Actor, ...] = ()  # 代理: the cadres this one acts for today
 
     @classmethod
     def load(cls, s: Session, cadre_id: int) -> Actor:
@@ -36,6 +38,20 @@ class Actor:
         if row is None:
             raise NotFound("没有找到这位工作人员。")
         return cls(*row)
+
+    @classmethod
+    def signed_in(cls, s: Session, cadre_id: int, today: dt.date) -> Actor:
+        """The cadre with the colleagues they stand in for today (the phone pages' actor)."""
+        actor = cls.load(s, cadre_id)
+        principals = s.scalars(select(StandIn.cadre_id).where(
+            StandIn.stand_in_id == cadre_id, StandIn.starts_on <= today,
+            StandIn.ends_on >= today)).all()
+        return replace(actor, stands_for=tuple(cls.load(s, p) for p in dict.fromkeys(principals)))
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        """This cadre and those they stand in for."""
+        return (self.id, *(p.id for p in self.stands_for))
 
     def covers(self, place_path: str) -> bool:
         return place_path.startswith(self.place_path)
@@ -53,8 +69,24 @@ class Seat(Protocol):
 def ensure_may_act(actor: Actor, seat: Seat, role_label: str) -> None:
     if not actor.active:
         raise NotAllowed("您的账号已停用，无法办理。")
+    refusal = _refusal(actor, seat, role_label)
+    if refusal and not any(p.active and not _refusal(p, seat, role_label)
+                           for p in actor.stands_for):
+        raise NotAllowed(refusal)
+
+
+def may_act(actor: Actor, seat: Seat) -> bool:
+    try:
+        ensure_may_act(actor, seat, "")
+    except NotAllowed:
+        return False
+    return True
+
+
+def _refusal(actor: Actor, seat: Seat, role_label: str) -> str | None:
     paired_visit = seat.stage == Stage.HOME_VERIFICATION and seat.assignee_id == actor.id
     if actor.role != seat.role and not paired_visit:
-        raise NotAllowed(f"这项任务需由{role_label}办理，您无权操作。")
+        return f"这项任务需由{role_label}办理，您无权操作。"
     if not actor.covers(seat.place_path):
-        raise NotAllowed("这户不在您的管辖范围内，您无权操作。")
+        return "这户不在您的管辖范围内，您无权操作。"
+    return None

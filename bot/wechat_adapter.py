@@ -20,8 +20,13 @@ from sqlalchemy import delete, select
 from wechatpy import parse_message
 from wechatpy.client import WeChatClient
 from wechatpy.crypto import WeChatCrypto
-from wechatpy.exceptions import InvalidSignatureException, WeChatClientException
+from wechatpy.exceptions import (
+    InvalidSignatureException,
+    WeChatClientException,
+    WeChatOAuthException,
+)
 from wechatpy.messages import ImageMessage, TextMessage, VoiceMessage
+from wechatpy.oauth import WeChatOAuth
 from wechatpy.replies import TextReply
 from wechatpy.session import SessionStorage
 from wechatpy.utils import check_signature
@@ -176,6 +181,9 @@ class _DatabaseStorage(SessionStorage):
     def forget(self, key: str) -> None:
         self._seen.pop(key, None)
 
+    def forget_all(self) -> None:
+        self._seen.clear()
+
 
 class _Client(WeChatClient):
     """WeChatClient against a configurable base URL, with a timeout on the token fetch."""
@@ -290,6 +298,7 @@ class WeChatApi(_Api):
         """Drop the shared token (tests, or after the app secret was reset)."""
         with session_scope() as s:
             s.execute(delete(AccessToken).where(AccessToken.key.like(f"{self._client.appid}_%")))
+        self._client.session.forget_all()
 
     def cached_token(self) -> str | None:
         with session_scope() as s:
@@ -309,3 +318,36 @@ class WeComApi(_Api):
         """A text card: the title, a few lines, and a button that opens `url`."""
         self._call(self._client.message.send_text_card, self.agent_id, user_id, title,
                    description, url, "去办理")
+
+
+class OAuth:
+    """网页授权 with scope snsapi_base: where to send a cadre's browser so WeChat tells us
+    who they are, and the openid that the code WeChat sends back stands for."""
+
+    def __init__(self, oauth_base_url: str, api_base_url: str, app_id: str, secret: str,
+                 timeout: float) -> None:
+        self.oauth_base_url, self.api_base_url = oauth_base_url, api_base_url
+        self.app_id, self.secret, self.timeout = app_id, secret, timeout
+
+    def _client(self, redirect_uri: str = "", state: str = "") -> WeChatOAuth:
+        client = WeChatOAuth(self.app_id, self.secret, redirect_uri, "snsapi_base", state)
+        client.OAUTH_BASE_URL = f"{self.oauth_base_url.rstrip('/')}/connect/"
+        client.API_BASE_URL = f"{self.api_base_url.rstrip('/')}/"
+        return client
+
+    def authorize_url(self, redirect_uri: str, state: str) -> str:
+        return self._client(redirect_uri, state).authorize_url
+
+    def openid(self, code: str) -> str | None:
+        """Who the code stands for; None (and a log line) when WeChat would not say."""
+        try:
+            res = self._client()._get("sns/oauth2/access_token", timeout=self.timeout, params={
+                "appid": self.app_id, "secret": self.secret, "code": code,
+                "grant_type": "authorization_code"})
+        except WeChatOAuthException as err:
+            log.warning("oauth code refused: %s %s", err.errcode, err.errmsg)
+            return None
+        except requests.RequestException as err:
+            log.warning("oauth unreachable: %s", type(err).__name__)
+            return None
+        return str(res["openid"]) if res.get("openid") else None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
 from approvals.web import bp as approvals_bp
 from bot.webhook import bp as wechat_bp
@@ -11,13 +14,26 @@ from fangfan.services import Services
 
 def create_app(services: Services) -> Flask:
     app = Flask(__name__)
-    app.config.update(JSON_AS_ASCII=False)
+    config = services.config
+    app.config.update(
+        JSON_AS_ASCII=False,
+        SECRET_KEY=config.workbench.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",  # the link in a WeChat message is a top-level visit
+        SESSION_COOKIE_SECURE=config.notifications.base_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(days=14),
+        MAX_CONTENT_LENGTH=40 * 1024 * 1024,  # a few phone photos
+        WTF_CSRF_TIME_LIMIT=None,  # a form left open between visits still submits
+    )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["fangfan"] = services
+    csrf = CSRFProtect(app)
     app.register_blueprint(approvals_bp)
     app.register_blueprint(wechat_bp)
-    if services.config.dev_mode:
+    csrf.exempt(wechat_bp)  # WeChat signs its callbacks; it cannot carry our token
+    if config.dev_mode:
         from bot.simulator import bp as simulator_bp
 
         app.register_blueprint(simulator_bp)
+        csrf.exempt(simulator_bp)  # a dev-only page posting to itself and the stand-in API
     return app

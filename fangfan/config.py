@@ -70,6 +70,8 @@ class WeComConf(Strict):
 
 class WeChatConf(Strict):
     api_base_url: str = "https://api.weixin.qq.com"
+    # where the phone pages send a cadre to sign in (OAuth, snsapi_base)
+    oauth_base_url: str = "https://open.weixin.qq.com"
     timeout_seconds: float = Field(3.0, gt=0, le=30)
     mp: WeChatMpConf
     templates: dict[str, TemplateConf] = {}
@@ -90,6 +92,22 @@ class NotificationsConf(Strict):
     revisit_key_categories: list[str] = ["sudden"]
 
 
+class WorkbenchConf(Strict):
+    """The cadres' phone pages (approvals/web)."""
+
+    # signs the session cookie; several web processes must share it (FANGFAN_SECRET_KEY)
+    secret_key: str = Field(min_length=16)
+    # roles that see full ID numbers and phones; everyone else sees them masked
+    personal_data_roles: list[str] = ["village_cadre", "helper", "county_approver"]
+    # roles that hand a leaving cadre's pairings and tasks to another, within their jurisdiction
+    handover_roles: list[str] = ["township_auditor", "supervisor"]
+    # reasons a reviewer picks from when rejecting (or types another)
+    reject_reasons: list[str] = []
+    bind_code_days: int = Field(7, ge=1, le=60)  # how long a one-time binding code stays valid
+    # batch county approval plans one measure per risk type (单一风险单一措施)
+    default_measures: dict[str, str] = {}
+
+
 class Config(Strict):
     levels: dict[Level, str]
     roles: dict[str, RoleDef]
@@ -105,6 +123,7 @@ class Config(Strict):
     places: PlacesConf
     wechat: WeChatConf
     notifications: NotificationsConf = NotificationsConf()
+    workbench: WorkbenchConf
     dev_mode: bool = False  # the demo cadre sign-in and the chat simulator (/dev/wechat)
 
     @model_validator(mode="after")
@@ -117,6 +136,14 @@ class Config(Strict):
         unknown = set(self.fast_track_risks) - set(self.risk_types)
         if unknown:
             raise ValueError(f"fast_track_risks: unknown risk types {sorted(unknown)}")
+        wrong = {r: m for r, m in self.workbench.default_measures.items()
+                 if r not in self.risk_types or m not in self.measure_types}
+        if wrong:
+            raise ValueError(f"workbench.default_measures: unknown risk or measure {wrong}")
+        for key in ("personal_data_roles", "handover_roles"):
+            unknown = set(getattr(self.workbench, key)) - set(self.roles)
+            if unknown:
+                raise ValueError(f"workbench.{key}: unknown roles {sorted(unknown)}")
         missing = [k.value for k in CaseKind if k not in self.procedures]
         if missing:
             raise ValueError(f"procedures: missing {', '.join(missing)}")

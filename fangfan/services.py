@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from approvals.calendar import Clock, SystemClock, WorkCalendar
 from approvals.db import bind
 from bot.push import CadrePush, WeChatPush, WeComPush
-from bot.wechat_adapter import WeChatApi, WeComApi
+from bot.wechat_adapter import OAuth, WeChatApi, WeComApi
 from fangfan import config as config_module
 from fangfan.config import Config
 from fangfan.database import make_engine
@@ -37,6 +37,12 @@ class Services:
             self._cache["wechat_api"] = WeChatApi(conf.api_base_url, conf.mp.app_id,
                                                   conf.mp.app_secret, conf.timeout_seconds)
         return self._cache["wechat_api"]
+
+    def oauth(self) -> OAuth:
+        """The cadres' sign-in through WeChat (网页授权)."""
+        conf = self.config.wechat
+        return OAuth(conf.oauth_base_url, conf.api_base_url, conf.mp.app_id, conf.mp.app_secret,
+                     conf.timeout_seconds)
 
     def channels(self) -> dict[Audience, Channel]:
         """Where the outbox delivers (notifications.channels.Channel), by audience."""

@@ -15,6 +15,7 @@ CONFIG_FROM_ENV = {
     "FANGFAN_WECHAT_MP_ENCODING_AES_KEY": "wechat.mp.encoding_aes_key",
     "FANGFAN_WECHAT_API_BASE_URL": "wechat.api_base_url",
     "FANGFAN_DEV_MODE": "dev_mode",
+    "FANGFAN_SECRET_KEY": "workbench.secret_key",
 }
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session, aliased
 
-from approvals.calendar import WorkCalendar, local_date, start_of_day
+from approvals.calendar import WorkCalendar, last_day, local_date, start_of_day
 from approvals.definitions import Deadline
 from approvals.models import (
     Cadre,
@@ -60,11 +60,6 @@ class Rules:
 
 def reachable(cadre: Cadre) -> bool:
     return bool(cadre.openid or cadre.wecom_userid)
-
-
-def last_day(due_at: dt.datetime) -> dt.date:
-    """The last day to act: a deadline passes at the local midnight after it."""
-    return local_date(due_at - dt.timedelta(microseconds=1))
 
 
 def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) -> int:

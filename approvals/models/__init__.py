@@ -20,7 +20,7 @@ from approvals.models.households import (
     Member,
     MonitoringStatus,
 )
-from approvals.models.people import Cadre, Pairing
+from approvals.models.people import Cadre, Pairing, StandIn
 from approvals.models.places import Place
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "Pairing",
     "Place",
     "Source",
+    "StandIn",
     "Task",
     "TaskStatus",
     "Verdict",

@@ -151,6 +151,9 @@ class Task(Base):
         UniqueConstraint("case_id", "stage", "round"),
         Index("ix_tasks_status_due", "status", "due_at"),
         Index("ix_tasks_place_status", "place_id", "status"),
+        # the inbox: tasks handed to one cadre; a role's open tasks, most urgent first
+        Index("ix_tasks_assignee_status", "assignee_id", "status"),
+        Index("ix_tasks_role_status_due", "role", "status", "due_at"),
         Index("ix_tasks_awaits_pass", "case_id", sqlite_where=text("awaits_pass"),
               postgresql_where=text("awaits_pass")),
     )

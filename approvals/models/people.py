@@ -25,6 +25,10 @@ class Cadre(Base):
     channel: Mapped[str] = mapped_column(String(8), default="wechat",
                                          server_default="wechat")  # preferred: wechat | wecom
     active: Mapped[bool] = mapped_column(default=True)
+    # a one-time code from the county binds the cadre's WeChat (openid) on first sign-in;
+    # only its hash is kept
+    bind_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    bind_code_expires: Mapped[dt.datetime | None]
 
     place: Mapped[Place] = relationship()
 
@@ -42,3 +46,18 @@ class Pairing(Base):
     ended_on: Mapped[dt.date | None]
 
     cadre: Mapped[Cadre] = relationship()
+
+
+class StandIn(Base):
+    """代理: `stand_in_id` acts for `cadre_id` from `starts_on` to `ends_on` (both included)."""
+
+    __tablename__ = "stand_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"), index=True)
+    stand_in_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"), index=True)
+    starts_on: Mapped[dt.date]
+    ends_on: Mapped[dt.date]
+    reason: Mapped[str] = mapped_column(String(200))
+    named_by: Mapped[int] = mapped_column(ForeignKey("cadres.id"))
+    named_at: Mapped[dt.datetime]

@@ -36,6 +36,8 @@ class FakeWeChatApi:
     cards: list[dict[str, Any]] = field(default_factory=list)  # WeCom text cards
     hold_from: int | None = None  # the Nth template message is recorded, then not answered...
     release: threading.Event = field(default_factory=threading.Event)  # ...until this is set
+    browser_openid: str = "o_browser_user"  # who the browser is signed in to WeChat as (OAuth)
+    oauth_codes: dict[str, str] = field(default_factory=dict)  # one-time code → openid
 
     def expire_token(self) -> None:
         self.current_token = f"expired-{self.current_token}"
@@ -58,6 +60,20 @@ class FakeWeChatApi:
                                                        "/cgi-bin/message/send")):
             return 503, b"service unavailable", "text/plain"
         with self.lock:
+            if path == "/connect/oauth2/authorize":  # WeChat's sign-in page: asks nothing
+                code = f"code-{len(self.oauth_codes) + 1}"
+                self.oauth_codes[code] = self.browser_openid
+                back = f"{query['redirect_uri']}?code={code}&state={query.get('state', '')}"
+                return 302, back.encode(), "location"
+            if path == "/sns/oauth2/access_token":
+                if query.get("appid") != self.app_id or query.get("secret") != self.app_secret:
+                    return _json({"errcode": 40125, "errmsg": "invalid appsecret"})
+                openid = self.oauth_codes.pop(query.get("code", ""), None)
+                if openid is None:
+                    return _json({"errcode": 40029, "errmsg": "invalid code"})
+                return _json({"access_token": "web-token", "expires_in": 7200,
+                              "refresh_token": "web-refresh", "openid": openid,
+                              "scope": "snsapi_base"})
             if path == "/cgi-bin/gettoken":
                 if (query.get("corpid"), query.get("corpsecret")) != (self.corp_id,
                                                                        self.corp_secret):
@@ -109,6 +125,9 @@ def serve(api: FakeWeChatApi) -> tuple[ThreadingHTTPServer, str]:
             length = int(self.headers.get("Content-Length") or 0)
             status, body, ctype = api.handle(method, url.path, query, self.rfile.read(length))
             self.send_response(status)
+            if ctype == "location":
+                self.send_header("Location", body.decode())
+                body, ctype = b"", "text/plain"
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

@@ -1,4 +1,5 @@
-"""The overview page: open cases by stage and the overdue ones. The phone workbench builds here."""
+"""The overview page: open cases by stage and the overdue ones (the supervisors' dashboard
+replaces it); the health check."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from approvals.db import session_scope
 from approvals.models import CaseStatus
 from approvals.queries import list_cases
 
-bp = Blueprint("approvals", __name__, template_folder="templates")
+bp = Blueprint("overview", __name__)
 
 
 @bp.get("/")

@@ -1,0 +1,44 @@
+"""Photos of a case: the farmer's from the chat (saved by bot/media.py) and those a cadre
+takes with the phone for a stage (hospital bills, the house, the notice on the board).
+
+A cadre's photo is stored under media_dir/cases/<case>/ with a random name recorded in its
+task's data; the files are served only through the case page's permission check.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from approvals.errors import Refused
+
+MAX_BYTES = 10 * 1024 * 1024
+IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"RIFF")  # JPEG, PNG, GIF, WebP
+
+
+def save(media_dir: Path, case_id: int, content: bytes) -> str:
+    """Store one photo; returns its name. Anything but a picture is refused."""
+    if len(content) > MAX_BYTES:
+        raise Refused("照片太大（超过10MB），请压缩后重新上传。")
+    if not content.startswith(IMAGE_MAGIC):
+        raise Refused("只能上传照片（JPG、PNG 格式）。")
+    folder = media_dir / "cases" / str(case_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{secrets.token_hex(12)}.jpg"
+    (folder / name).write_bytes(content)
+    return name
+
+
+def task_photo(media_dir: Path, case_id: int, name: str) -> Path:
+    return media_dir / "cases" / str(case_id) / Path(name).name
+
+
+def farmer_photos(s: Session, case_id: int) -> list[tuple[int, str]]:
+    """(id, path) of the chat photos attached to the case. bot/ owns the table; approvals/
+    reads it by name so that it does not import bot/."""
+    return [(r.id, r.path) for r in s.execute(text(
+        "SELECT id, path FROM wechat_media WHERE case_id = :c AND status = 'saved' ORDER BY id"),
+        {"c": case_id})]

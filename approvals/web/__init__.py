@@ -1,0 +1,67 @@
+"""The web pages of approvals/: the cadres' phone workbench and the overview.
+
+One blueprint for the package, with a child per area; refusals of the domain become Chinese
+pages: outside one's jurisdiction or role is a 403 page, an unknown case a 404 page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, render_template
+
+from approvals.calendar import last_day, local_date
+from approvals.errors import NotAllowed, NotFound
+from approvals.web import assets, cases, cover, inbox, overview, signin
+from approvals.web.session import current_actor
+
+bp = Blueprint("approvals", __name__, template_folder="templates")
+for child in (assets.bp, signin.bp, inbox.bp, cases.bp, cover.bp, overview.bp):
+    bp.register_blueprint(child)
+
+
+@bp.app_template_filter("localdate")
+def _localdate(moment: dt.datetime) -> str:
+    return local_date(moment).isoformat()
+
+
+@bp.app_template_filter("lastday")
+def _lastday(moment: dt.datetime) -> str:
+    return last_day(moment).isoformat()
+
+
+@bp.app_template_filter("labels")
+def _labels(keys: list[str], names: dict[str, str]) -> str:
+    return "、".join(names.get(k, k) for k in keys)
+
+
+@bp.app_context_processor
+def _signed_in() -> dict[str, Any]:
+    return {"me": current_actor}
+
+
+@bp.app_errorhandler(NotAllowed)
+def _not_allowed(err: NotAllowed) -> Any:
+    return render_template("message.html", title="无权操作", text=str(err)), 403
+
+
+@bp.app_errorhandler(NotFound)
+def _not_found(err: NotFound) -> Any:
+    return render_template("message.html", title="没有找到", text=str(err)), 404
+
+
+@bp.app_errorhandler(404)
+def _no_page(_err: Any) -> Any:
+    return render_template("message.html", title="没有找到",
+                           text="您要找的页面不存在，可能链接有误。"), 404
+
+
+@bp.app_errorhandler(400)
+def _bad_request(err: Any) -> Any:
+    text = getattr(err, "description", "") or ""
+    if "CSRF" in text:  # Flask-WTF: a form from an old page, or not from our page at all
+        text = "页面已过期，请返回刷新后重新提交。"
+    else:
+        text = "提交的内容有误，请返回检查后重新提交。"
+    return render_template("message.html", title="无法提交", text=text), 400

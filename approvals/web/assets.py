@@ -1,0 +1,36 @@
+"""The pages' stylesheet: WeUI (npm `weui`, vendored by `make assets`), served by the app
+itself, gzipped once per process and cached by the phone for a year (the name carries the
+version), so a page on a weak network costs only its own HTML after the first visit."""
+
+from __future__ import annotations
+
+import gzip
+from functools import cache
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, request
+
+bp = Blueprint("assets", __name__)
+VENDOR = Path(__file__).parent / "static" / "vendor"
+WEUI = "weui-2.6.26.min.css"
+OWN = "fangfan.css"
+
+
+@cache
+def _compressed(name: str) -> tuple[bytes, bytes]:
+    raw = (VENDOR.parent / name if name == OWN else VENDOR / name).read_bytes()
+    return raw, gzip.compress(raw, 9, mtime=0)
+
+
+@bp.get("/assets/<name>")
+def asset(name: str) -> Response:
+    if name not in (WEUI, OWN):
+        abort(404)
+    raw, packed = _compressed(name)
+    gz = "gzip" in request.headers.get("Accept-Encoding", "")
+    res = Response(packed if gz else raw, mimetype="text/css")
+    if gz:
+        res.headers["Content-Encoding"] = "gzip"
+    res.headers["Vary"] = "Accept-Encoding"
+    res.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return res

@@ -1,0 +1,199 @@
+"""The case page and what a cadre does on it: decide the open task (two taps: choose,
+confirm), post the notice, record and handle objections, hand the task to a colleague."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from sqlalchemy import select
+
+from approvals import casefile, handover, notices, objections, photos
+from approvals.calendar import local_date
+from approvals.db import session_scope
+from approvals.decisions import VERDICT_LABELS, decide, load_ref
+from approvals.definitions import Stage
+from approvals.errors import AlreadyDecided, NotAllowed, NotFound, Refused
+from approvals.models import Case, Objection, Place, Task, Verdict
+from approvals.web.session import current_actor, now, services, signed_in
+from approvals.web.stageforms import stage_data
+
+bp = Blueprint("cases", __name__)
+
+
+def _page(case_id: int, *, error: str | None = None, form: Any = None, status: int = 200
+          ) -> Any:
+    actor = current_actor()
+    config = services().config
+    with session_scope() as s:
+        file = casefile.load(s, case_id, actor, now(), services().calendar,
+                             personal_data_roles=config.workbench.personal_data_roles)
+        colleagues = handover.colleagues(s, actor) if file.may_act else []
+        page = render_template(
+            "case.html", f=file, error=error, form=form or {}, today=local_date(now()),
+            categories=file.definition.categories, measure_types=file.definition.measure_types,
+            risk_labels=config.risk_types, reject_reasons=config.workbench.reject_reasons,
+            colleagues=colleagues, verdicts=VERDICT_LABELS)
+    return page, status
+
+
+@bp.get("/c/<int:case_id>")
+@signed_in
+def show(case_id: int) -> Any:
+    return _page(case_id)
+
+
+def _case_of(task_id: int) -> int:
+    with session_scope() as s:
+        case_id = s.scalar(select(Task.case_id).where(Task.id == task_id))
+    if case_id is None:
+        raise NotFound("没有找到这项任务。")
+    return case_id
+
+
+def _done(case_id: int, message: str) -> Any:
+    flash(message, "info")
+    return redirect(url_for("approvals.cases.show", case_id=case_id))
+
+
+@bp.post("/t/<int:task_id>/decide")
+@signed_in
+def decide_task(task_id: int) -> Any:
+    case_id = _case_of(task_id)
+    verdict = request.form.get("verdict", "")
+    if verdict not in Verdict.__members__.values():
+        return _page(case_id, error="请先选择“通过”“退回”或“不通过”。", form=request.form,
+                     status=400)
+    actor = current_actor()
+    try:
+        with session_scope() as s:
+            task = load_ref(s, task_id)
+            case = s.get_one(Case, case_id)
+            data = stage_data(task.stage, task.case_kind, request.form)
+            if verdict == Verdict.APPROVED:
+                data["photos"] = _save_photos(case_id)
+            return_to = request.form.get("return_to")
+            reason = request.form.get("reason_typed", "").strip() or request.form.get(
+                "reason", "").strip()
+            decided = decide(s, task_id, actor, Verdict(verdict), now=now(), data=data,
+                             reason=reason, return_to=Stage(return_to)
+                             if return_to in Stage.__members__.values() else None)
+            number = case.number
+    except AlreadyDecided as err:
+        return _done(case_id, str(err))
+    except NotAllowed:
+        raise
+    except Refused as err:
+        return _page(case_id, error=str(err), form=request.form, status=400)
+    label = services().config.procedures[decided.case_kind].stages[decided.stage].label
+    flash(f"已提交：{number} {label}{VERDICT_LABELS[decided.verdict]}。", "info")
+    return redirect(url_for("approvals.inbox.index"))
+
+
+def _save_photos(case_id: int) -> list[str]:
+    media = services().settings.media_dir
+    return [photos.save(media, case_id, f.read()) for f in request.files.getlist("photos")
+            if f and f.filename]
+
+
+@bp.post("/t/<int:task_id>/notice")
+@signed_in
+def post_notice(task_id: int) -> Any:
+    case_id = _case_of(task_id)
+    try:
+        posted_on = dt.date.fromisoformat(request.form.get("posted_on", ""))
+    except ValueError:
+        return _page(case_id, error="「张贴日期」日期格式应为 2026-01-31", form=request.form,
+                     status=400)
+    try:
+        with session_scope() as s:
+            ends = notices.post_notice(s, task_id, current_actor(), posted_on=posted_on,
+                                       where=request.form.get("where", ""), now=now(),
+                                       calendar=services().calendar)
+    except (AlreadyDecided, NotAllowed):
+        raise
+    except Refused as err:
+        return _page(case_id, error=str(err), form=request.form, status=400)
+    last = local_date(ends - dt.timedelta(microseconds=1))
+    return _done(case_id, f"已登记公示，公示期至{last.month}月{last.day}日。")
+
+
+@bp.post("/c/<int:case_id>/objections")
+@signed_in
+def raise_objection(case_id: int) -> Any:
+    try:
+        with session_scope() as s:
+            objections.raise_objection(s, case_id, current_actor(), now=now(),
+                                       raised_by=request.form.get("raised_by", ""),
+                                       content=request.form.get("content", ""))
+    except NotAllowed:
+        raise
+    except Refused as err:
+        return _page(case_id, error=str(err), form=request.form, status=400)
+    return _done(case_id, "已登记异议。异议处理完之前，案件不会进入乡镇审核。")
+
+
+@bp.post("/objections/<int:objection_id>")
+@signed_in
+def handle_objection(objection_id: int) -> Any:
+    with session_scope() as s:
+        case_id = s.scalar(select(Objection.case_id).where(Objection.id == objection_id))
+    if case_id is None:
+        raise NotFound("没有找到这条异议。")
+    substantiated = request.form.get("result") == "substantiated"
+    try:
+        with session_scope() as s:
+            objections.handle_objection(s, objection_id, current_actor(), now=now(),
+                                        substantiated=substantiated,
+                                        handling=request.form.get("handling", ""))
+    except AlreadyDecided as err:
+        return _done(case_id, str(err))
+    except NotAllowed:
+        raise
+    except Refused as err:
+        return _page(case_id, error=str(err), form=request.form, status=400)
+    return _done(case_id, "异议属实，案件已退回入户核实。" if substantiated
+                 else "已记录：异议不成立。公示期满后自动进入乡镇审核。")
+
+
+@bp.post("/t/<int:task_id>/transfer")
+@signed_in
+def transfer(task_id: int) -> Any:
+    case_id = _case_of(task_id)
+    try:
+        with session_scope() as s:
+            to = handover.transfer_task(s, task_id, current_actor(),
+                                        request.form.get("to", type=int) or 0, now=now(),
+                                        reason=request.form.get("transfer_reason", ""))
+    except AlreadyDecided as err:
+        return _done(case_id, str(err))
+    except NotAllowed:
+        raise
+    except Refused as err:
+        return _page(case_id, error=str(err), form=request.form, status=400)
+    flash(f"已转交给{to.name}。", "info")
+    return redirect(url_for("approvals.inbox.index"))
+
+
+@bp.get("/c/<int:case_id>/photos/<kind>/<int:ref>/<int:index>")
+@signed_in
+def photo(case_id: int, kind: str, ref: int, index: int) -> Any:
+    with session_scope() as s:
+        path = s.scalar(select(Place.path).join(Case, Case.village_id == Place.id)
+                        .where(Case.id == case_id))
+        if path is None:
+            abort(404)
+        if not casefile.covers_case(current_actor(), path):
+            raise NotAllowed("这户不在您的管辖范围内，您无权查看。")
+        if kind == "farmer":
+            found = dict(photos.farmer_photos(s, case_id)).get(ref)
+        else:
+            task = s.get(Task, ref)
+            names = (task.data or {}).get("photos", []) if task and task.case_id == case_id \
+                else []
+            found = str(photos.task_photo(services().settings.media_dir, case_id, names[index])) \
+                if index < len(names) else None
+    if not found:
+        abort(404)
+    return send_file(found, mimetype="image/jpeg", max_age=86400)

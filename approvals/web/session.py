@@ -1,0 +1,64 @@
+"""Who is signed in: the cadre's id in the signed session cookie, the Actor per request."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, g, redirect, request, session, url_for
+
+from approvals.calendar import local_date
+from approvals.db import session_scope
+from approvals.errors import NotFound
+from approvals.permissions import Actor
+
+
+def services() -> Any:
+    return current_app.extensions["fangfan"]
+
+
+def now() -> Any:
+    return services().clock.now()
+
+
+def sign_in(cadre_id: int) -> None:
+    session.clear()  # a new session id-less cookie: nothing of a previous visitor survives
+    session["cadre_id"] = cadre_id
+    session.permanent = True
+
+
+def current_actor() -> Actor | None:
+    if "actor" not in g:
+        g.actor = None
+        cadre_id = session.get("cadre_id")
+        if cadre_id is not None:
+            with session_scope() as s:
+                try:
+                    actor = Actor.signed_in(s, int(cadre_id), local_date(now()))
+                except NotFound:
+                    actor = None
+            if actor is not None and actor.active:
+                g.actor = actor
+            else:
+                session.clear()
+    return g.actor
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path of this site: never send a cadre to another host after sign-in."""
+    if not target or urlsplit(target).netloc or not target.startswith("/") \
+            or target.startswith("//"):
+        return url_for("approvals.inbox.index")
+    return target
+
+
+def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The view needs a signed-in cadre; others go to sign-in and come back afterwards."""
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_actor() is None:
+            return redirect(url_for("approvals.signin.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+    return wrapper
