@@ -15,9 +15,20 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/fangfan run
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
+
+# The phone pages' tests drive Debian's Chromium (Playwright's own browser builds are not used).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+
+# Refresh the vendored WeUI stylesheet from the npm package pinned in package.json.
+assets:
+	npm install --no-audit --no-fund
+	cp node_modules/weui/dist/style/weui.min.css \
+	  approvals/web/static/vendor/weui-$$(node -p "require('weui/package.json').version").min.css
 
 bench-engine: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
@@ -27,4 +38,4 @@ bench-webhook: $(STAMP)
 	command -v wrk >/dev/null || apt-get install -y wrk
 	$(BIN)/python bench/webhook.py
 
-.PHONY: install run test bench-engine bench-webhook
+.PHONY: install run test browser assets bench-engine bench-webhook

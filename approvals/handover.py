@@ -35,6 +35,8 @@ def transfer_task(s: Session, task_id: int, actor: Actor, to_cadre_id: int, *, r
         raise already_decided(task)
     if not reason.strip():
         raise Refused("转交时请写明原因。")
+    if to_cadre_id == actor.id:
+        raise Refused("不能转交给自己。")
     to = _colleague(s, to_cadre_id)
     seat_roles = {task.role} | ({"helper"} if task.stage == Stage.HOME_VERIFICATION else set())
     if to.role not in seat_roles or not to.covers(task.place_path):
@@ -51,11 +53,13 @@ def transfer_task(s: Session, task_id: int, actor: Actor, to_cadre_id: int, *, r
     return to
 
 
-def colleagues(s: Session, actor: Actor) -> list[tuple[int, str, str]]:
-    """Active cadres of the actor's role and jurisdiction (whom a task can go to)."""
+def colleagues(s: Session, actor: Actor, *, nearby: bool = False) -> list[tuple[int, str, str]]:
+    """Active cadres of the actor's role in their jurisdiction (whom a task can go to), or
+    with `nearby` in the area above it (who can stand in for them)."""
+    area = actor.place_path.rstrip("/").rsplit("/", 1)[0] + "/" if nearby else actor.place_path
     return list(s.execute(select(Cadre.id, Cadre.name, Place.name).join(Place).where(
         Cadre.active, Cadre.role == actor.role, Cadre.id != actor.id,
-        Place.path.startswith(actor.place_path)).order_by(Cadre.id)).tuples())
+        Place.path.startswith(area)).order_by(Cadre.id)).tuples())
 
 
 def name_stand_in(s: Session, actor: Actor, stand_in_id: int, *, starts_on: dt.date,
@@ -72,8 +76,9 @@ def name_stand_in(s: Session, actor: Actor, stand_in_id: int, *, starts_on: dt.d
     if stand_in_id == actor.id:
         raise Refused("不能指定自己为代理人。")
     stand_in = _colleague(s, stand_in_id)
-    same_seat = stand_in.covers(actor.place_path) or actor.covers(stand_in.place_path)
-    if stand_in.role != actor.role or not same_seat:
+    # a colleague of the same post nearby: the same township for village posts, and so on
+    area = actor.place_path.rstrip("/").rsplit("/", 1)[0] + "/"
+    if stand_in.role != actor.role or not stand_in.place_path.startswith(area):
         raise Refused(f"{stand_in.name}与您不是同一辖区同一岗位，不能代理。")
     row = StandIn(cadre_id=actor.id, stand_in_id=stand_in.id, starts_on=starts_on,
                   ends_on=ends_on, reason=reason.strip(), named_by=actor.id, named_at=now)

@@ -214,6 +214,30 @@ def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
                f"{decisions.VERDICT_LABELS[decided.verdict]}；worker 会在几秒内推进到下一步。")
 
 
+@main.group()
+def cadre() -> None:
+    """Cadres: binding their WeChat for the phone pages."""
+
+
+@cadre.command("code")
+@click.argument("cadre_id", type=int)
+def cadre_code(cadre_id: int) -> None:
+    """A one-time code with which the cadre binds their WeChat at first sign-in."""
+    from approvals import bindings
+    from approvals.models import Cadre
+
+    services = _services()
+    days = services.config.workbench.bind_code_days
+    try:
+        with session_scope() as s:
+            code = bindings.issue_code(s, cadre_id, now=services.clock.now(), valid_days=days)
+            name = s.get_one(Cadre, cadre_id).name
+    except Refused as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"{name}的绑定码：{code}（{days}天内有效，仅能使用一次）。请电话或当面告知本人，"
+               "第一次从微信打开办理链接时输入。")
+
+
 @main.group("audit")
 def audit_group() -> None:
     """The audit log."""

@@ -49,7 +49,7 @@ def stand_in() -> Any:
                 flash("已指定代理人。代理期内，您的待办对方也能看到并办理。", "info")
                 return redirect(url_for("approvals.cover.stand_in"))
     with session_scope() as s:
-        colleagues = handover.colleagues(s, actor)
+        colleagues = handover.colleagues(s, actor, nearby=True)
         current = handover.stand_ins(s, actor, local_date(now()))
     return render_template("stand_in.html", colleagues=colleagues, current=current, error=error,
                            today=local_date(now()), form=request.form), 400 if error else 200

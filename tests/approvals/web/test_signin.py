@@ -1,0 +1,106 @@
+"""Signing in as in production: WeChat's 网页授权 (the fake WeChat on 127.0.0.1 plays its
+sign-in page and API), a one-time code binding the cadre's WeChat the first time."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from approvals import bindings
+from approvals.db import session_scope
+from approvals.models import Cadre
+from fangfan.app import create_app
+from fangfan.services import Services
+from tests.approvals.web.conftest import cadre_id
+from tests.bot.fake_api import FakeWeChatApi, serve
+from tests.conftest import World
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def wechat(services: Services) -> Iterator[FakeWeChatApi]:
+    mp = services.config.wechat.mp
+    api = FakeWeChatApi(mp.app_id, mp.app_secret)
+    server, url = serve(api)
+    wechat = services.config.wechat.model_copy(update={"api_base_url": url,
+                                                       "oauth_base_url": url})
+    services.config = services.config.model_copy(update={"wechat": wechat, "dev_mode": False})
+    yield api
+    server.shutdown()
+
+
+@pytest.fixture
+def production_site(services: Services, wechat: FakeWeChatApi) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, create_app(services), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def issue(world: World, name: str) -> str:
+    with session_scope() as s:
+        return bindings.issue_code(s, cadre_id(name), now=world.clock.now(), valid_days=7)
+
+
+def test_first_sign_in_binds_with_the_code_then_wechat_alone_signs_in(
+        world: World, wechat: FakeWeChatApi, production_site: str, browser: Any) -> None:
+    case_id = world.apply(world.household("东沟村"))
+    task_id = world.open_task(case_id).id
+    code = issue(world, "刘书记")
+    wechat.browser_openid = "o_cadre_liu"
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
+                                  base_url=production_site)
+    page = context.new_page()
+    page.goto(f"/t/{task_id}")  # the reminder's link, opened inside WeChat
+    assert "/bind" in page.url
+    assert page.locator("text=演示模式").count() == 0  # no demo list in production
+    page.get_by_label("绑定码").fill("12345678")
+    page.get_by_role("button", name="绑定并登录").click()
+    assert page.get_by_role("alert").get_by_text("绑定码不正确").count()
+    page.get_by_label("绑定码").fill(code)
+    page.get_by_role("button", name="绑定并登录").click()
+    assert page.url.endswith(f"/c/{case_id}#task")  # straight to the task
+    with session_scope() as s:
+        cadre = s.get_one(Cadre, cadre_id("刘书记"))
+        assert cadre.openid == "o_cadre_liu" and cadre.bind_code_hash is None
+    context.close()
+
+    # another day, another browser: WeChat says who it is, no code asked
+    context = browser.new_context(base_url=production_site, locale="zh-CN")
+    page = context.new_page()
+    page.goto("/inbox")
+    assert urlsplit(page.url).path == "/inbox"
+    assert page.locator(".bar").get_by_text("刘书记").count()
+    context.close()
+
+
+def test_a_used_or_expired_code_does_not_bind(world: World, services: Services) -> None:
+    code = issue(world, "王审核")
+    with session_scope() as s:
+        bindings.bind(s, code, "o_wang", now=world.clock.now())
+    with session_scope() as s, pytest.raises(Exception, match="绑定码不正确"):
+        bindings.bind(s, code, "o_someone_else", now=world.clock.now())
+    late = issue(world, "赵审定")
+    world.clock.advance(days=8)
+    with session_scope() as s, pytest.raises(Exception, match="绑定码已过期"):
+        bindings.bind(s, late, "o_zhao", now=world.clock.now())
+    with session_scope() as s:
+        assert s.scalar(select(Cadre.openid).where(Cadre.id == cadre_id("赵审定"))) is None
+
+
+def test_a_forged_oauth_callback_signs_nobody_in(
+        world: World, wechat: FakeWeChatApi, production_site: str, browser: Any) -> None:
+    context = browser.new_context(base_url=production_site, locale="zh-CN")
+    page = context.new_page()
+    page.goto("/login/wechat?code=code-1&state=guessed")
+    assert page.get_by_text("登录链接已失效").count()
+    page.goto("/inbox")  # still not signed in: WeChat is asked again
+    assert "/bind" in page.url
+    context.close()

@@ -1,0 +1,129 @@
+"""The inbox (most urgent first, filters, search), batch approval, stand-ins and hand-over,
+as a cadre uses them from the pages."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from sqlalchemy import select
+
+from approvals.db import session_scope
+from approvals.definitions import Stage
+from approvals.models import AuditEntry, CaseStatus, Pairing, Task, TaskStatus
+from tests.approvals.web.conftest import Desk, cadre_id
+from tests.conftest import World
+
+
+def inbox_cases(page: str) -> list[int]:
+    return [int(c) for c in re.findall(r'href="/c/(\d+)#task"', page)]
+
+
+def test_the_inbox_puts_the_most_urgent_first_with_counts_and_filters(
+        app: Flask, world: World) -> None:
+    late = world.apply(world.household("东沟村", 0))
+    world.clock.advance(days=5)  # 3 working days for 入户核实: the first is now overdue
+    fresh = world.apply(world.household("东沟村", 1))
+    review = world.apply(world.household("东沟村", 2))
+    world.approve_through(review, Stage.VILLAGE_REVIEW)
+    other_village = world.apply(world.household("西坡村", 0))
+    desk = Desk(app.test_client()).signs_in(cadre_id("刘书记"))
+
+    page = desk.get("/inbox").text
+    assert inbox_cases(page)[0] == late and set(inbox_cases(page)) == {late, fresh, review}
+    assert other_village not in inbox_cases(page)  # 西坡村 is not 刘书记's
+    assert re.search(r'class="late">超期\d+个工作日', page)
+    assert "入户核实 2" in page and "村民主评议 1" in page and "全部 3" in page
+    assert inbox_cases(desk.get("/inbox?stage=village_review").text) == [review]
+    number = world.case(fresh).number
+    assert inbox_cases(desk.get(f"/inbox?q={number}").text) == [fresh]
+    assert "没有待办" in desk.get("/inbox?q=不存在的人").text
+
+    township = Desk(app.test_client()).signs_in(cadre_id("王审核"))
+    assert inbox_cases(township.get("/inbox").text) == []  # nothing at the township yet
+
+
+def test_batch_approval_decides_each_case_on_its_own(app: Flask, world: World) -> None:
+    cases = [world.apply(world.household("东沟村", i)) for i in range(3)]
+    for case_id in cases:
+        world.approve_through(case_id, Stage.TOWNSHIP_AUDIT)
+    tasks = [world.open_task(c).id for c in cases]
+    desk = Desk(app.test_client()).signs_in(cadre_id("王审核"))
+    assert all(f'value="{t}"' in desk.get("/batch").text for t in tasks)
+    res = desk.post("/batch", stage="township_audit", task=tasks, opinion="材料齐全，同意")
+    assert res.status_code == 302
+    assert "已通过 3 件" in desk.get(res.headers["Location"]).text
+    with session_scope() as s:
+        decided = s.scalars(select(AuditEntry).where(AuditEntry.action == "decide.approved",
+                                                     AuditEntry.case_id.in_(cases))).all()
+        assert sorted(e.payload["task"] for e in decided
+                      if e.payload.get("stage") == Stage.TOWNSHIP_AUDIT) == sorted(tasks)
+    for case_id in cases:
+        world.advance(case_id)
+        assert world.stage(case_id) == Stage.COUNTY_APPROVAL
+
+    county = Desk(app.test_client()).signs_in(cadre_id("赵审定"))
+    county_tasks = [world.open_task(c).id for c in cases]
+    res = county.post("/batch", stage="county_approval", task=county_tasks, opinion="")
+    page = county.get(res.headers["Location"]).text
+    assert "3 件未通过：「部门数据比对情况」" in page  # the county must write what it compared
+    county.post("/batch", stage="county_approval", task=county_tasks,
+                opinion="与医保、民政数据比对一致")
+    for case_id in cases:
+        world.advance(case_id)
+        assert world.case(case_id).status == CaseStatus.ENROLLED
+
+
+def test_a_stand_in_acts_for_a_colleague_within_the_dates(app: Flask, world: World) -> None:
+    case_id = world.apply(world.household("东沟村"))
+    task_id = world.open_task(case_id).id
+    liu = Desk(app.test_client()).signs_in(cadre_id("刘书记"))
+    res = liu.post("/me/stand-in", stand_in=cadre_id("朱书记"), starts_on="2026-11-02",
+                   ends_on="2026-11-04", reason="外出学习")
+    assert res.status_code == 400 and "不是同一辖区同一岗位" in res.text  # another township
+    res = liu.post("/me/stand-in", stand_in=cadre_id("陈书记"), starts_on="2026-11-02",
+                   ends_on="2026-11-04", reason="外出学习")
+    assert res.status_code == 302
+
+    chen = Desk(app.test_client()).signs_in(cadre_id("陈书记"))
+    page = chen.get("/inbox").text
+    assert case_id in inbox_cases(page) and "代理刘书记" in page
+    assert chen.get(f"/c/{case_id}").status_code == 200
+    res = chen.post(f"/t/{task_id}/decide", verdict="rejected", reason_typed="核实不属实")
+    assert res.status_code == 302
+    with session_scope() as s:
+        task = s.get_one(Task, task_id)
+        assert task.status == TaskStatus.DECIDED and task.decided_by_name == "陈书记"
+
+    world.clock.advance(days=3)  # the stand-in's dates are over
+    later = world.apply(world.household("东沟村", 1))
+    chen = Desk(app.test_client()).signs_in(cadre_id("陈书记"))
+    assert later not in inbox_cases(chen.get("/inbox").text)
+    assert chen.get(f"/c/{later}").status_code == 403
+
+
+def test_a_leaving_cadres_pairings_and_tasks_go_to_the_successor(
+        app: Flask, world: World) -> None:
+    enrolled = world.apply(world.household("东沟村"))
+    world.approve_through(enrolled, None)  # the county pairs it with the first 帮扶联系人
+    with session_scope() as s:
+        pairing = s.scalars(select(Pairing).where(Pairing.ended_on.is_(None))).one()
+        leaving = pairing.cadre_id
+    successor = cadre_id("黄联络")
+    assert leaving == cadre_id("杨帮扶")
+
+    village = Desk(app.test_client()).signs_in(cadre_id("刘书记"))
+    assert village.get("/handover").status_code == 403  # not a manager
+    desk = Desk(app.test_client()).signs_in(cadre_id("王审核"))
+    res = desk.post("/handover", **{"from": leaving, "to": successor, "reason": "工作调动"})
+    assert res.status_code == 302
+    assert "结对帮扶 1 户" in desk.get(res.headers["Location"]).text
+    with session_scope() as s:
+        rows = s.scalars(select(Pairing).where(Pairing.household_id == pairing.household_id)
+                         .order_by(Pairing.id)).all()
+        assert [(p.cadre_id, p.ended_on is None) for p in rows] == [
+            (leaving, False), (successor, True)]
+        assert s.scalar(select(AuditEntry.id).where(AuditEntry.action == "cadre.hand_over"))
+    outside = Desk(app.test_client()).signs_in(cadre_id("李审核"))
+    res = outside.post("/handover", **{"from": successor, "to": leaving, "reason": "x"})
+    assert res.status_code == 403
