@@ -176,7 +176,10 @@ def _events(s: Session, case: Case, definition: Definition) -> list[Event]:
         elif who.startswith("farmer:"):
             who = "农户"
         detail = p.get("reason") or ""
-        if r.action == "decide.approved" and task is not None and task.data:
+        if r.action == "decide.approved" and stage == Stage.PUBLIC_NOTICE and \
+                r.actor == "系统":
+            what, detail = "公示期满，无异议", ""
+        elif r.action == "decide.approved" and task is not None and task.data:
             detail = _summary(Stage(task.stage), task.data)
         events.append(Event(r.at.astimezone(LOCAL), who, what, detail))
     return events

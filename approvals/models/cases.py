@@ -154,6 +154,7 @@ class Task(Base):
         # the inbox: tasks handed to one cadre; a role's open tasks, most urgent first
         Index("ix_tasks_assignee_status", "assignee_id", "status"),
         Index("ix_tasks_role_status_due", "role", "status", "due_at"),
+        Index("ix_tasks_role_status_place_stage", "role", "status", "place_id", "stage"),
         Index("ix_tasks_awaits_pass", "case_id", sqlite_where=text("awaits_pass"),
               postgresql_where=text("awaits_pass")),
     )

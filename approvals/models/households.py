@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Numeric, String
+from sqlalchemy import ForeignKey, Index, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from approvals.db import Base
@@ -47,6 +47,9 @@ class Household(Base):
 
 class Member(Base):
     __tablename__ = "members"
+    # the inbox finds a household by the start of its head's name (LIKE '王%')
+    __table_args__ = (Index("ix_members_name", "name",
+                            postgresql_ops={"name": "text_pattern_ops"}),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)

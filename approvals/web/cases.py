@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 
-from approvals import casefile, handover, notices, objections, photos
+from approvals import casefile, handover, household_view, notices, objections, photos
 from approvals.calendar import local_date
 from approvals.db import session_scope
 from approvals.decisions import VERDICT_LABELS, decide, load_ref
@@ -42,6 +42,17 @@ def _page(case_id: int, *, error: str | None = None, form: Any = None, status: i
 @signed_in
 def show(case_id: int) -> Any:
     return _page(case_id)
+
+
+@bp.get("/h/<int:household_id>")
+@signed_in
+def household(household_id: int) -> Any:
+    """The household's page: where a revisit reminder leads."""
+    config = services().config
+    with session_scope() as s:
+        view = household_view.load(s, household_id, current_actor(),
+                                   personal_data_roles=config.workbench.personal_data_roles)
+        return render_template("household.html", v=view, categories=config.categories)
 
 
 def _case_of(task_id: int) -> int:

@@ -42,10 +42,17 @@ def upgrade() -> None:
     with op.batch_alter_table("tasks", schema=None) as batch_op:
         batch_op.create_index("ix_tasks_assignee_status", ["assignee_id", "status"], unique=False)
         batch_op.create_index("ix_tasks_role_status_due", ["role", "status", "due_at"], unique=False)
+        batch_op.create_index("ix_tasks_role_status_place_stage", ["role", "status", "place_id", "stage"], unique=False)
+    with op.batch_alter_table("members", schema=None) as batch_op:
+        batch_op.create_index("ix_members_name", ["name"], unique=False,
+                              postgresql_ops={"name": "text_pattern_ops"})
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("members", schema=None) as batch_op:
+        batch_op.drop_index("ix_members_name")
     with op.batch_alter_table("tasks", schema=None) as batch_op:
+        batch_op.drop_index("ix_tasks_role_status_place_stage")
         batch_op.drop_index("ix_tasks_role_status_due")
         batch_op.drop_index("ix_tasks_assignee_status")
     with op.batch_alter_table("cadres", schema=None) as batch_op:

@@ -3,6 +3,7 @@ as a cadre uses them from the pages."""
 
 from __future__ import annotations
 
+import gzip
 import re
 
 from flask import Flask
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from approvals.db import session_scope
 from approvals.definitions import Stage
-from approvals.models import AuditEntry, CaseStatus, Pairing, Task, TaskStatus
+from approvals.models import AuditEntry, CaseStatus, Household, Pairing, Task, TaskStatus
 from tests.approvals.web.conftest import Desk, cadre_id
 from tests.conftest import World
 
@@ -37,6 +38,9 @@ def test_the_inbox_puts_the_most_urgent_first_with_counts_and_filters(
     assert inbox_cases(desk.get("/inbox?stage=village_review").text) == [review]
     number = world.case(fresh).number
     assert inbox_cases(desk.get(f"/inbox?q={number}").text) == [fresh]
+    with session_scope() as s:
+        name = s.get_one(Household, world.case(review).household_id).head.name
+    assert review in inbox_cases(desk.get(f"/inbox?q={name}").text)
     assert "没有待办" in desk.get("/inbox?q=不存在的人").text
 
     township = Desk(app.test_client()).signs_in(cadre_id("王审核"))
@@ -127,3 +131,44 @@ def test_a_leaving_cadres_pairings_and_tasks_go_to_the_successor(
     outside = Desk(app.test_client()).signs_in(cadre_id("李审核"))
     res = outside.post("/handover", **{"from": successor, "to": leaving, "reason": "x"})
     assert res.status_code == 403
+
+
+def test_the_household_page_tells_its_story_within_the_jurisdiction(
+        app: Flask, world: World) -> None:
+    case_id = world.apply(world.household("东沟村"))
+    world.approve_through(case_id, None)
+    household = world.case(case_id).household_id
+    page = Desk(app.test_client()).signs_in(cadre_id("杨帮扶")).get(f"/h/{household}").text
+    assert "监测对象" in page and "杨帮扶" in page and world.case(case_id).number in page
+    assert "健康" in page  # the measure the county planned
+    assert Desk(app.test_client()).signs_in(cadre_id("朱书记")).get(
+        f"/h/{household}").status_code == 403
+
+
+def test_personal_data_is_masked_for_the_roles_that_do_not_need_it(
+        app: Flask, world: World) -> None:
+    case_id = world.apply(world.household("东沟村"))
+    world.approve_through(case_id, Stage.TOWNSHIP_AUDIT)
+    with session_scope() as s:
+        head = s.get_one(Household, world.case(case_id).household_id).head
+        full_id, phone = head.id_number, head.phone
+    village = Desk(app.test_client()).signs_in(cadre_id("刘书记")).get(f"/c/{case_id}").text
+    assert full_id in village and phone in village
+    township = Desk(app.test_client()).signs_in(cadre_id("王审核")).get(f"/c/{case_id}").text
+    assert full_id not in township and phone not in township
+    assert f"{full_id[:6]}********{full_id[-4:]}" in township and "证件号、电话已隐去" in township
+
+
+def test_every_page_weighs_under_100_kb_on_a_first_visit(app: Flask, world: World) -> None:
+    cases = [world.apply(world.household("东沟村", i)) for i in range(11)]
+    world.approve_through(cases[0], Stage.COUNTY_APPROVAL)
+    desk = Desk(app.test_client()).signs_in(cadre_id("刘书记"))
+    css = sum(len(desk.client.get(f"/assets/{name}", headers={"Accept-Encoding": "gzip"}).data)
+              for name in ("weui-2.6.26.min.css", "fangfan.css"))
+    household = world.case(cases[0]).household_id
+    for url in ("/inbox", f"/c/{cases[0]}", f"/c/{cases[1]}", f"/h/{household}",
+                "/me/stand-in", "/login"):
+        res = desk.client.get(url, headers={"Accept-Encoding": "gzip"})
+        assert res.status_code == 200, url
+        weight = len(gzip.compress(res.data)) + css
+        assert weight < 100 * 1024, (url, weight)
