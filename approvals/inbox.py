@@ -11,16 +11,26 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from approvals.calendar import WorkCalendar, last_day, local_date
 from approvals.definitions import Stage
-from approvals.models import Cadre, Case, Definition, Member, Place, Task, TaskStatus
+from approvals.models import (
+    Cadre,
+    Case,
+    Definition,
+    Household,
+    Member,
+    Place,
+    Task,
+    TaskStatus,
+)
 from approvals.models.cases import parsed_definition
 from approvals.permissions import Actor
 
 PAGE = 50
+SEARCH_CAP = 200
 Holder = aliased(Cadre)
 Village = aliased(Place)
 
@@ -56,10 +66,26 @@ class Seats:
 
     def __init__(self, s: Session, actor: Actor) -> None:
         self.posts = []
+        self.places: set[int] = set()
         for who in (actor, *actor.stands_for):
-            places = s.scalars(select(Place.id).where(Place.path.startswith(who.place_path)))
+            places = list(s.scalars(select(Place.id).where(
+                Place.path.startswith(who.place_path))))
             peers = s.scalars(select(Cadre.id).where(Cadre.role == who.role, Cadre.id != who.id))
-            self.posts.append((who, list(places), list(peers)))
+            self.posts.append((who, places, list(peers)))
+            self.places.update(places)
+        self.households: list[int] | None = None  # a name search's matches, when searching
+
+    def find(self, s: Session, term: str) -> bool:
+        """Resolve a name search to the households it matches in the jurisdiction, at most
+        SEARCH_CAP of them (a short term matching more asks for more of the name); True
+        when there were more."""
+        found = list(s.scalars(select(Member.household_id)
+                               .join(Household, Household.id == Member.household_id)
+                               .where(Member.is_head, Member.name.startswith(term),
+                                      Household.village_id.in_(self.places))
+                               .limit(SEARCH_CAP + 1)))
+        self.households = found[:SEARCH_CAP]
+        return len(found) > SEARCH_CAP
 
     def mine(self) -> Any:
         return or_(*(or_(Task.assignee_id == who.id,
@@ -80,9 +106,8 @@ def _filtered(q: Select[Any], seats: Seats, filters: Filters, stage: bool = True
         q = q.where(Case.village_id == filters.village_id)
     if term:
         number = term[4:] if len(term) == 10 and term.isdigit() else term
-        heads = select(Member.household_id).where(Member.is_head, Member.name.startswith(term))
-        q = q.where(or_(Case.household_id.in_(heads),
-                        Case.id == int(number) if number.isdigit() else false()))
+        q = q.where(Case.id == int(number) if number.isdigit()
+                    else Case.household_id.in_(seats.households or []))
     return q
 
 
@@ -100,12 +125,19 @@ def _page(seats: Seats, filters: Filters, limit: int) -> Select[Any]:
             .order_by(Task.due_at, Task.id))
 
 
+@dataclass(frozen=True)
+class Inbox:
+    items: list[Item]
+    counts: dict[Stage, int]  # before the stage filter: the counts double as the stage tabs
+    too_many: bool = False  # a name search matched more households than it shows
+
+
 def inbox(s: Session, actor: Actor, now: dt.datetime, calendar: WorkCalendar, *,
-          filters: Filters = Filters(), due_soon_days: int = 1, limit: int = PAGE
-          ) -> tuple[list[Item], dict[Stage, int]]:
-    """The page of tasks, most urgent first, and how many of each stage (before the stage
-    filter, so the counts double as the stage tabs)."""
+          filters: Filters = Filters(), due_soon_days: int = 1, limit: int = PAGE) -> Inbox:
+    """The page of tasks, most urgent first, and how many of each stage."""
     seats = Seats(s, actor)
+    term = filters.search.strip()
+    too_many = seats.find(s, term) if term and not term.isdigit() else False
     rows = s.execute(_page(seats, filters, limit)).all()
     counts = dict(s.execute(_filtered(select(Task.stage, func.count()), seats, filters,
                                       stage=False).group_by(Task.stage)).tuples().all())
@@ -128,7 +160,7 @@ def inbox(s: Session, actor: Actor, now: dt.datetime, calendar: WorkCalendar, *,
             r.id, r.case_id, f"{r.opened_at.year}{r.case_id:06d}", Stage(r.stage),
             parsed_definition(s, r.digest).stage(r.stage).label, r.village, r.head, r.due_at,
             day, urgency, left, None if mine else r.holder, principal))
-    return items, {Stage(k): v for k, v in counts.items()}
+    return Inbox(items, {Stage(k): v for k, v in counts.items()}, too_many)
 
 
 def villages(s: Session, actor: Actor) -> list[tuple[int, str]]:

@@ -126,6 +126,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the data of the last run if it has as many cases")
     args = parser.parse_args()
     url = ensure_database()
     engine = make_engine(url)
@@ -134,16 +136,21 @@ def main() -> None:
     calendar = config.work_calendar()
     runtime.install(runtime.Runtime(SystemClock(), calendar))
     t0 = time.perf_counter()
-    seed(engine, config, args.cases)
-    print(f"seeded {args.cases:,} open cases in {time.perf_counter() - t0:.0f} s", flush=True)
+    with engine.connect() as conn:
+        have = conn.scalar(text("SELECT count(*) FROM information_schema.tables "
+                                "WHERE table_name = 'cases'")) and conn.scalar(
+                                    text("SELECT count(*) FROM cases"))
+    if not (args.reuse and have == args.cases):
+        seed(engine, config, args.cases)
+        print(f"seeded {args.cases:,} open cases in {time.perf_counter() - t0:.0f} s", flush=True)
 
     settings = Settings.from_env()
     app = create_app(Services(settings, config, engine, SystemClock(), calendar))
     css = sum(len(app.test_client().get(f"/assets/{name}", headers={
         "Accept-Encoding": "gzip"}).data) for name in ("weui-2.6.26.min.css", "fangfan.css"))
     floor = timed(app.test_client(), "/healthz", args.runs)
-    print(f"{'page':<34}{'p50 ms':>8}{'p95 ms':>8}{'× floor':>9}{'KB (first visit)':>18}")
-    print(f"{'/healthz (floor)':<34}{floor[0]:>8.1f}{floor[1]:>8.1f}{1:>9.1f}")
+    print(f"{'page':<40}{'p50 ms':>8}{'p95 ms':>8}{'× floor':>9}{'KB (first visit)':>18}")
+    print(f"{'/healthz (floor)':<40}{floor[0]:>8.1f}{floor[1]:>8.1f}{1:>9.1f}")
     worst = 0.0
     for who, cadre in (("village cadre", 1), ("township auditor", 1001),
                        ("county approver", 2000)):
@@ -153,10 +160,11 @@ def main() -> None:
         inbox = client.get("/inbox").text
         case_url = re.search(r'href="(/c/\d+)#task"', inbox).group(1)
         for label, page in ((f"inbox, {who}", "/inbox"), (f"case page, {who}", case_url),
-                            (f"inbox search, {who}", "/inbox?q=户主77")):
+                            (f"search a full name, {who}", "/inbox?q=户主777777"),
+                            (f"search a name's start, {who}", "/inbox?q=户主77")):
             p50, p95, size = timed(client, page, args.runs)
             worst = max(worst, p95)
-            print(f"{label:<34}{p50:>8.1f}{p95:>8.1f}{p50 / floor[0]:>9.0f}"
+            print(f"{label:<40}{p50:>8.1f}{p95:>8.1f}{p50 / floor[0]:>9.0f}"
                   f"{(size + css) / 1024:>18.1f}")
     print(f"stylesheets (gzipped, cached after the first visit): {css / 1024:.1f} KB")
     print(f"target: p95 under 200 ms -> worst {worst:.0f} ms: "

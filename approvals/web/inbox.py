@@ -32,13 +32,14 @@ def index() -> Any:
     config = services().config
     filters = _filters()
     with session_scope() as s:
-        items, counts = inbox.inbox(
-            s, actor, now(), services().calendar, filters=filters,
-            due_soon_days=config.notifications.due_soon_working_days)
+        found = inbox.inbox(s, actor, now(), services().calendar, filters=filters,
+                            due_soon_days=config.notifications.due_soon_working_days)
         villages = inbox.villages(s, actor)
     stages = config.procedures["identification"].stages
+    items, counts = found.items, found.counts
     return render_template(
         "inbox.html", items=items, counts=counts, filters=filters, villages=villages,
+        too_many=found.too_many,
         stage_labels={k: v.label for k, v in stages.items()}, total=sum(counts.values()),
         role_label=config.roles[actor.role].label,
         may_batch=any(st in batch.BATCH_STAGES for st in counts),
@@ -86,9 +87,9 @@ def batch_approve() -> Any:
                 flash(f"{n} 件未通过：{reason}", "error")
             return redirect(url_for("approvals.inbox.batch_approve", stage=stage))
     with session_scope() as s:
-        items, _ = inbox.inbox(s, actor, now(), services().calendar,
-                               filters=inbox.Filters(stage=stage), limit=200,
-                               due_soon_days=config.notifications.due_soon_working_days)
+        items = inbox.inbox(s, actor, now(), services().calendar,
+                            filters=inbox.Filters(stage=stage), limit=200,
+                            due_soon_days=config.notifications.due_soon_working_days).items
     labels = {k: v.label for k, v in config.procedures["identification"].stages.items()}
     return render_template("batch.html", items=items, stage=stage, stage_labels=labels,
                            stages=batch.BATCH_STAGES)
