@@ -38,4 +38,10 @@ bench-webhook: $(STAMP)
 	command -v wrk >/dev/null || apt-get install -y wrk
 	$(BIN)/python bench/webhook.py
 
-.PHONY: install run test browser assets bench-engine bench-webhook
+bench-notify: $(STAMP)
+	$(BIN)/python bench/notify.py
+
+bench-pages: $(STAMP)
+	$(BIN)/python bench/pages.py
+
+.PHONY: install run test browser assets bench-engine bench-webhook bench-notify bench-pages

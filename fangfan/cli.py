@@ -176,7 +176,7 @@ def case_show(case_id: int, as_json: bool) -> None:
 @click.option("--form", "form_json", help="the stage's form as JSON (default: the demo's answers)")
 def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
                 form_json: str | None) -> None:
-    """Decide the case's open stage as a cadre who holds it (until the phone pages exist)."""
+    """Decide the case's open stage as a cadre who holds it (scripts, demos; cadres use /inbox)."""
     from sqlalchemy import select
 
     from approvals import decisions

@@ -37,6 +37,7 @@ from approvals.models import (
     MonitoringStatus,
     Pairing,
     Place,
+    StandIn,
     Task,
     TaskStatus,
 )
@@ -113,6 +114,16 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
     for cadre_id, item in revisits_due(s, today, calendar, rules):
         if cadre_id in by_id:
             items[cadre_id].append(item)
+    # 代理: a stand-in hears of the tasks of whom they stand in for, while they do
+    for principal, stand_in in s.execute(select(StandIn.cadre_id, StandIn.stand_in_id).where(
+            StandIn.starts_on <= today, StandIn.ends_on >= today)).tuples().all():
+        if stand_in in by_id and principal in by_id:
+            held = {i.get("task_id") for i in items.get(stand_in, [])}
+            extra = [{**i, "place": f"{i['place']}（代{by_id[principal].name}）"}
+                     for i in items.get(principal, []) if i.get("task_id")
+                     and i["task_id"] not in held and i["kind"] != "escalation"]
+            if extra:
+                items[stand_in] += extra
     messages = [{"key": f"digest:{cadre_id}:{today.isoformat()}",
                  "recipient": f"cadre:{cadre_id}", "event": "cadre_digest",
                  "audience": Audience.CADRE,

@@ -16,9 +16,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, update
 
+from approvals import handover
 from approvals.calendar import LOCAL, local_date
 from approvals.db import session_scope
 from approvals.models import Cadre, Household, IncomeRecord, Member, Place, Source
+from approvals.permissions import Actor
 from fangfan.config import WeComConf
 from fangfan.services import Services
 from fangfan.settings import ROOT
@@ -100,6 +102,22 @@ def test_many_items_for_one_cadre_go_as_one_digest(world: World) -> None:
     assert len(digest.params["items"]) == 3
     text = render(digest.event, digest.params, "https://ff.example.cn").text
     assert "今天有3件待办" in text and text.count("https://ff.example.cn/t/") == 3
+
+
+def test_a_stand_in_hears_of_the_tasks_of_whom_they_stand_in_for(world: World) -> None:
+    liu = bind("village_cadre", "东沟村", "o_cadre_dg")
+    chen = bind("village_cadre", "西坡村", "o_cadre_xp")
+    world.apply(world.household("东沟村"))  # due Thu 5 Nov: due soon on Wed 4th
+    with session_scope() as s:
+        handover.name_stand_in(s, Actor.load(s, liu), chen, starts_on=dt.date(2026, 11, 4),
+                               ends_on=dt.date(2026, 11, 4), reason="外出学习",
+                               now=world.clock.now())
+    sweep_at(world, dt.date(2026, 11, 4))
+    [digest] = to(f"cadre:{chen}", "cadre_digest")
+    assert [i["place"] for i in digest.params["items"]] == ["东沟村（代刘书记）"]
+    sweep_at(world, dt.date(2026, 11, 6))  # the stand-in is over: overdue goes to 刘书记 only
+    assert len(to(f"cadre:{chen}", "cadre_digest")) == 1
+    assert len(to(f"cadre:{liu}", "cadre_digest")) == 2
 
 
 def test_no_digest_on_a_public_holiday(world: World) -> None:
