@@ -4,6 +4,7 @@ without its CSRF token is refused, and a signed-out visitor is sent to sign in."
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from tests.conftest import World
 INSIDE = ["刘书记", "杨帮扶", "王审核", "赵审定", "钱督导"]  # 东沟村, 东沟村, 青山镇, county ×2
 OUTSIDE = ["陈书记", "赵帮扶", "朱书记", "郭帮扶", "李审核"]  # 西坡村 ×2, 南滩村 ×2, 河湾乡
 EVERYONE = INSIDE + OUTSIDE
+JPEG = b"\xff\xd8\xff\xe0" + b"minutes" * 50 + b"\xff\xd9"
 WHO_DECIDES = {Stage.HOME_VERIFICATION: "刘书记", Stage.VILLAGE_REVIEW: "刘书记",
                Stage.PUBLIC_NOTICE: "刘书记", Stage.TOWNSHIP_AUDIT: "王审核",
                Stage.COUNTY_APPROVAL: "赵审定"}
@@ -67,6 +69,20 @@ def test_the_case_page_is_seen_only_within_the_jurisdiction(
         check_matrix(app, case_id, INSIDE,
                      lambda d, url=url: d.client.get(url, follow_redirects=True),
                      lambda res: res.status_code == 200 and "办理过程" in res.text)
+
+
+def test_photos_and_the_household_page_only_within_the_jurisdiction(
+        app: Flask, world: World) -> None:
+    case_id, task_id = case_at(world, Stage.VILLAGE_REVIEW)
+    desk = Desk(app.test_client()).signs_in(cadre_id("刘书记"))
+    desk.post(f"/t/{task_id}/decide", verdict="approved", meeting_on="2026-11-02",
+              attendance="20", votes_for="18", photos=(io.BytesIO(JPEG), "minutes.jpg"))
+    with session_scope() as s:
+        assert len(s.get_one(Task, task_id).data["photos"]) == 1
+    household = world.case(case_id).household_id
+    for url in (f"/c/{case_id}/photos/task/{task_id}/0", f"/h/{household}"):
+        check_matrix(app, case_id, INSIDE, lambda d, url=url: d.client.get(url),
+                     lambda res: res.status_code == 200)
 
 
 @pytest.mark.parametrize("stage", list(Stage))
