@@ -18,6 +18,13 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
+def case_of_task(s: Session, task_id: int) -> int:
+    case_id = s.scalar(select(Task.case_id).where(Task.id == task_id))
+    if case_id is None:
+        raise NotFound("没有找到这项任务，可能链接有误。")
+    return case_id
+
+
 def list_cases(s: Session, now: dt.datetime, *, stage: Stage | None = None,
                overdue: bool = False, status: CaseStatus | None = None,
                limit: int = 200) -> list[dict[str, Any]]:

@@ -28,12 +28,11 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
 
 from approvals.calendar import LOCAL, SystemClock  # noqa: E402
-from approvals.cases import current_definition  # noqa: E402
 from approvals.db import bind, session_scope  # noqa: E402
-from approvals.models import CaseKind  # noqa: E402
+from bench import pg  # noqa: E402
 from bench.pg import ensure_database  # noqa: E402
 from fangfan import config as config_module  # noqa: E402
-from fangfan.database import make_engine, upgrade  # noqa: E402
+from fangfan.database import make_engine  # noqa: E402
 from fangfan.services import Services  # noqa: E402
 from fangfan.settings import Settings  # noqa: E402
 from notifications import outbox, reminders  # noqa: E402
@@ -72,18 +71,8 @@ INSERT INTO tasks (id, case_id, stage, round, status, role, place_id, opened_at,
 
 
 def seed(engine, config, n: int) -> None:
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    upgrade(engine)
-    now = dt.datetime.now(dt.UTC)
-    with session_scope() as s:
-        definition = current_definition(s, config.definition(CaseKind.IDENTIFICATION), now).id
-    with engine.begin() as conn:
-        for statement in SEED.format(villages=VILLAGES, n=n, definition=definition).split(";\n"):
-            if statement.strip():
-                conn.execute(text(statement), {"now": now})
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE"))
+    pg.seed(engine, config, lambda definition: SEED.format(villages=VILLAGES, n=n,
+                                                           definition=definition))
 
 
 def main() -> None:

@@ -17,7 +17,6 @@ every page under 100 KB.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import gzip
 import re
 import statistics
@@ -31,13 +30,12 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
 
 from approvals.calendar import SystemClock  # noqa: E402
-from approvals.cases import current_definition  # noqa: E402
-from approvals.db import bind, session_scope  # noqa: E402
-from approvals.models import CaseKind  # noqa: E402
+from approvals.db import bind  # noqa: E402
+from bench import pg  # noqa: E402
 from bench.pg import ensure_database  # noqa: E402
 from fangfan import config as config_module  # noqa: E402
 from fangfan.app import create_app  # noqa: E402
-from fangfan.database import make_engine, upgrade  # noqa: E402
+from fangfan.database import make_engine  # noqa: E402
 from fangfan.services import Services  # noqa: E402
 from fangfan.settings import Settings  # noqa: E402
 from workflows import runtime  # noqa: E402
@@ -86,26 +84,13 @@ INSERT INTO tasks (id, case_id, stage, round, status, role, place_id, opened_at,
 
 
 def seed(engine, config, n: int) -> None:
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    upgrade(engine)
-    now = dt.datetime.now(dt.UTC)
-    with session_scope() as s:
-        definition = current_definition(s, config.definition(CaseKind.IDENTIFICATION), now).id
-
     def array(items: list[str]) -> str:
         return "[" + ", ".join(f"'{i}'" for i in items) + "]"
 
-    sql = SEED.format(villages=VILLAGES, n=n, definition=definition,
-                      stages=array([s for s, _, _ in STAGES]),
-                      roles=array([r for _, r, _ in STAGES]),
-                      levels=array([lv for _, _, lv in STAGES]))
-    with engine.begin() as conn:
-        for statement in sql.split(";\n"):
-            if statement.strip():
-                conn.execute(text(statement), {"now": now})
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE"))
+    pg.seed(engine, config, lambda definition: SEED.format(
+        villages=VILLAGES, n=n, definition=definition,
+        stages=array([s for s, _, _ in STAGES]), roles=array([r for _, r, _ in STAGES]),
+        levels=array([lv for _, _, lv in STAGES])))
 
 
 def timed(client, url: str, runs: int) -> tuple[float, float, int]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine, text
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench"
@@ -17,3 +21,25 @@ def ensure_database(url: str = PG_URL) -> str:
             conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
     admin.dispose()
     return url
+
+
+def seed(engine: Engine, config: Any, sql: Callable[[int], str]) -> None:
+    """A fresh schema at the head migration, then `sql(definition_id)`'s statements (one per
+    line ending in ';') with :now bound, then VACUUM ANALYZE so plans see the real sizes."""
+    from approvals.cases import current_definition
+    from approvals.db import session_scope
+    from approvals.models import CaseKind
+    from fangfan.database import upgrade
+
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    upgrade(engine)
+    now = dt.datetime.now(dt.UTC)
+    with session_scope() as s:
+        definition = current_definition(s, config.definition(CaseKind.IDENTIFICATION), now).id
+    with engine.begin() as conn:
+        for statement in sql(definition).split(";\n"):
+            if statement.strip():
+                conn.execute(text(statement), {"now": now})
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))

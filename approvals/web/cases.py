@@ -4,12 +4,22 @@ confirm), post the notice, record and handle objections, hand the task to a coll
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from approvals import casefile, handover, household_view, notices, objections, photos
+from approvals import (
+    casefile,
+    handover,
+    household_view,
+    notices,
+    objections,
+    photos,
+    queries,
+)
 from approvals.calendar import local_date
 from approvals.db import session_scope
 from approvals.decisions import VERDICT_LABELS, decide, load_ref
@@ -20,6 +30,7 @@ from approvals.web.session import current_actor, now, services, signed_in
 from approvals.web.stageforms import stage_data
 
 bp = Blueprint("cases", __name__)
+T = TypeVar("T")
 
 
 def _page(case_id: int, *, error: str | None = None, form: Any = None, status: int = 200
@@ -57,15 +68,39 @@ def household(household_id: int) -> Any:
 
 def _case_of(task_id: int) -> int:
     with session_scope() as s:
-        case_id = s.scalar(select(Task.case_id).where(Task.id == task_id))
-    if case_id is None:
-        raise NotFound("没有找到这项任务。")
-    return case_id
+        return queries.case_of_task(s, task_id)
 
 
 def _done(case_id: int, message: str) -> Any:
     flash(message, "info")
     return redirect(url_for("approvals.cases.show", case_id=case_id))
+
+
+class _Answered(Exception):
+    """A refusal already turned into the page the cadre sees."""
+
+    def __init__(self, response: Any) -> None:
+        self.response = response
+
+
+def _attempt(case_id: int, action: Callable[[Session], T]) -> T:
+    """Run one service in its own transaction. Another cadre having decided first shows the
+    case with who did; any other refusal shows the form again with the reason and the
+    answers kept; outside one's role or jurisdiction is the 403 page (the app's handler)."""
+    try:
+        with session_scope() as s:
+            return action(s)
+    except AlreadyDecided as err:
+        raise _Answered(_done(case_id, str(err))) from None
+    except NotAllowed:
+        raise
+    except Refused as err:
+        raise _Answered(_page(case_id, error=str(err), form=request.form, status=400)) from None
+
+
+@bp.errorhandler(_Answered)
+def _answered(err: _Answered) -> Any:
+    return err.response
 
 
 @bp.post("/t/<int:task_id>/decide")
@@ -76,27 +111,21 @@ def decide_task(task_id: int) -> Any:
     if verdict not in Verdict.__members__.values():
         return _page(case_id, error="请先选择“通过”“退回”或“不通过”。", form=request.form,
                      status=400)
-    actor = current_actor()
-    try:
-        with session_scope() as s:
-            task = load_ref(s, task_id)
-            case = s.get_one(Case, case_id)
-            data = stage_data(task.stage, task.case_kind, request.form)
-            if verdict == Verdict.APPROVED:
-                data["photos"] = _save_photos(case_id)
-            return_to = request.form.get("return_to")
-            reason = request.form.get("reason_typed", "").strip() or request.form.get(
-                "reason", "").strip()
-            decided = decide(s, task_id, actor, Verdict(verdict), now=now(), data=data,
-                             reason=reason, return_to=Stage(return_to)
-                             if return_to in Stage.__members__.values() else None)
-            number = case.number
-    except AlreadyDecided as err:
-        return _done(case_id, str(err))
-    except NotAllowed:
-        raise
-    except Refused as err:
-        return _page(case_id, error=str(err), form=request.form, status=400)
+    return_to = request.form.get("return_to")
+    reason = (request.form.get("reason_typed", "").strip()
+              or request.form.get("reason", "").strip())
+
+    def act(s: Session) -> tuple[str, Any]:
+        task = load_ref(s, task_id)
+        data = stage_data(task.stage, task.case_kind, request.form)
+        if verdict == Verdict.APPROVED:
+            data["photos"] = _save_photos(case_id)
+        decided = decide(s, task_id, current_actor(), Verdict(verdict), now=now(), data=data,
+                         reason=reason, return_to=Stage(return_to)
+                         if return_to in Stage.__members__.values() else None)
+        return s.get_one(Case, case_id).number, decided
+
+    number, decided = _attempt(case_id, act)
     label = services().config.procedures[decided.case_kind].stages[decided.stage].label
     flash(f"已提交：{number} {label}{VERDICT_LABELS[decided.verdict]}。", "info")
     return redirect(url_for("approvals.inbox.index"))
@@ -117,15 +146,9 @@ def post_notice(task_id: int) -> Any:
     except ValueError:
         return _page(case_id, error="「张贴日期」日期格式应为 2026-01-31", form=request.form,
                      status=400)
-    try:
-        with session_scope() as s:
-            ends = notices.post_notice(s, task_id, current_actor(), posted_on=posted_on,
-                                       where=request.form.get("where", ""), now=now(),
-                                       calendar=services().calendar)
-    except (AlreadyDecided, NotAllowed):
-        raise
-    except Refused as err:
-        return _page(case_id, error=str(err), form=request.form, status=400)
+    ends = _attempt(case_id, lambda s: notices.post_notice(
+        s, task_id, current_actor(), posted_on=posted_on, where=request.form.get("where", ""),
+        now=now(), calendar=services().calendar))
     last = local_date(ends - dt.timedelta(microseconds=1))
     return _done(case_id, f"已登记公示，公示期至{last.month}月{last.day}日。")
 
@@ -133,15 +156,9 @@ def post_notice(task_id: int) -> Any:
 @bp.post("/c/<int:case_id>/objections")
 @signed_in
 def raise_objection(case_id: int) -> Any:
-    try:
-        with session_scope() as s:
-            objections.raise_objection(s, case_id, current_actor(), now=now(),
-                                       raised_by=request.form.get("raised_by", ""),
-                                       content=request.form.get("content", ""))
-    except NotAllowed:
-        raise
-    except Refused as err:
-        return _page(case_id, error=str(err), form=request.form, status=400)
+    _attempt(case_id, lambda s: objections.raise_objection(
+        s, case_id, current_actor(), now=now(), raised_by=request.form.get("raised_by", ""),
+        content=request.form.get("content", "")))
     return _done(case_id, "已登记异议。异议处理完之前，案件不会进入乡镇审核。")
 
 
@@ -153,17 +170,9 @@ def handle_objection(objection_id: int) -> Any:
     if case_id is None:
         raise NotFound("没有找到这条异议。")
     substantiated = request.form.get("result") == "substantiated"
-    try:
-        with session_scope() as s:
-            objections.handle_objection(s, objection_id, current_actor(), now=now(),
-                                        substantiated=substantiated,
-                                        handling=request.form.get("handling", ""))
-    except AlreadyDecided as err:
-        return _done(case_id, str(err))
-    except NotAllowed:
-        raise
-    except Refused as err:
-        return _page(case_id, error=str(err), form=request.form, status=400)
+    _attempt(case_id, lambda s: objections.handle_objection(
+        s, objection_id, current_actor(), now=now(), substantiated=substantiated,
+        handling=request.form.get("handling", "")))
     return _done(case_id, "异议属实，案件已退回入户核实。" if substantiated
                  else "已记录：异议不成立。公示期满后自动进入乡镇审核。")
 
@@ -172,17 +181,9 @@ def handle_objection(objection_id: int) -> Any:
 @signed_in
 def transfer(task_id: int) -> Any:
     case_id = _case_of(task_id)
-    try:
-        with session_scope() as s:
-            to = handover.transfer_task(s, task_id, current_actor(),
-                                        request.form.get("to", type=int) or 0, now=now(),
-                                        reason=request.form.get("transfer_reason", ""))
-    except AlreadyDecided as err:
-        return _done(case_id, str(err))
-    except NotAllowed:
-        raise
-    except Refused as err:
-        return _page(case_id, error=str(err), form=request.form, status=400)
+    to = _attempt(case_id, lambda s: handover.transfer_task(
+        s, task_id, current_actor(), request.form.get("to", type=int) or 0, now=now(),
+        reason=request.form.get("transfer_reason", "")))
     flash(f"已转交给{to.name}。", "info")
     return redirect(url_for("approvals.inbox.index"))
 

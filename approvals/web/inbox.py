@@ -6,13 +6,11 @@ from collections import Counter
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
-from approvals import batch, inbox
+from approvals import batch, inbox, queries
 from approvals.db import session_scope
 from approvals.definitions import Stage
-from approvals.errors import NotFound, Refused
-from approvals.models import Task
+from approvals.errors import Refused
 from approvals.web.session import current_actor, now, services, signed_in
 
 bp = Blueprint("inbox", __name__)
@@ -51,9 +49,7 @@ def index() -> Any:
 def task_link(task_id: int) -> Any:
     """The link in a reminder: straight to the task's case, at the task."""
     with session_scope() as s:
-        case_id = s.scalar(select(Task.case_id).where(Task.id == task_id))
-    if case_id is None:
-        raise NotFound("没有找到这项任务，可能链接有误。")
+        case_id = queries.case_of_task(s, task_id)
     return redirect(url_for("approvals.cases.show", case_id=case_id) + "#task")
 
 

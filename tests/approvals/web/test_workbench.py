@@ -172,3 +172,15 @@ def test_every_page_weighs_under_100_kb_on_a_first_visit(app: Flask, world: Worl
         assert res.status_code == 200, url
         weight = len(gzip.compress(res.data)) + css
         assert weight < 100 * 1024, (url, weight)
+
+
+def test_posting_a_notice_that_has_ended_tells_who_ended_it(app: Flask, world: World) -> None:
+    case_id = world.apply(world.household("东沟村"))
+    world.approve_through(case_id, Stage.PUBLIC_NOTICE)
+    notice = world.open_task(case_id).id
+    world.clock.advance(days=6)
+    world.advance(case_id)  # the period ran out: the system passed it
+    desk = Desk(app.test_client()).signs_in(cadre_id("刘书记"))
+    res = desk.post(f"/t/{notice}/notice", posted_on="2026-11-02", where="村委会公示栏")
+    assert res.status_code == 302
+    assert "这项任务已由系统于" in desk.get(res.headers["Location"]).text
