@@ -27,13 +27,19 @@ WINDOW = dt.timedelta(hours=48)
 
 
 class WeChatPush:
+    """Built for one dispatcher run (`Services.channels()`): what it reads of a person is read
+    once per run, not once per message."""
+
     def __init__(self, api: WeChatApi, template: TemplateConf | None, clock: Clock) -> None:
         self.api, self.template, self.clock = api, template, clock
+        self._last_seen: dict[str, dt.datetime | None] = {}
 
     def _in_window(self, openid: str) -> bool:
-        with session_scope() as s:
-            seen = s.scalar(select(func.max(InboundMessage.received_at))
-                            .where(InboundMessage.openid == openid))
+        if openid not in self._last_seen:
+            with session_scope() as s:
+                self._last_seen[openid] = s.scalar(select(func.max(InboundMessage.received_at))
+                                                   .where(InboundMessage.openid == openid))
+        seen = self._last_seen[openid]
         return seen is not None and self.clock.now() - seen < WINDOW
 
     def deliver(self, openid: str, message: Rendered) -> str:
@@ -75,15 +81,22 @@ class CadrePush:
 
     def __init__(self, wechat: WeChatPush, wecom: WeComPush | None) -> None:
         self.wechat, self.wecom = wechat, wecom
+        self._cadres: dict[int, tuple[str | None, str | None, str] | None] = {}  # one run
+
+    def _cadre(self, cadre_id: int) -> tuple[str | None, str | None, str] | None:
+        """(openid, WeCom user id, preferred channel), read once per dispatcher run."""
+        if cadre_id not in self._cadres:
+            with session_scope() as s:
+                cadre = s.get(Cadre, cadre_id)
+                self._cadres[cadre_id] = ((cadre.openid, cadre.wecom_userid, cadre.channel)
+                                          if cadre else None)
+        return self._cadres[cadre_id]
 
     def deliver(self, recipient: str, message: Rendered) -> str:
-        cadre_id = int(recipient.removeprefix("cadre:"))
-        with session_scope() as s:
-            cadre = s.get(Cadre, cadre_id)
-            routes = {"wechat": (self.wechat, cadre.openid) if cadre else None,
-                      "wecom": (self.wecom, cadre.wecom_userid) if cadre and self.wecom
-                      else None}
-            preferred = cadre.channel if cadre else "wechat"
+        cadre = self._cadre(int(recipient.removeprefix("cadre:")))
+        routes = {"wechat": (self.wechat, cadre[0]) if cadre else None,
+                  "wecom": (self.wecom, cadre[1]) if cadre and self.wecom else None}
+        preferred = cadre[2] if cadre else "wechat"
         failures = []
         for name in (preferred, *(n for n in routes if n != preferred)):
             route = routes.get(name)
