@@ -19,7 +19,7 @@ BATCH_STAGES = (Stage.TOWNSHIP_AUDIT, Stage.COUNTY_APPROVAL)
 
 
 def approve_one(s: Session, task_id: int, actor: Actor, *, opinion: str, now: dt.datetime,
-                default_measures: dict[str, str]) -> Decided:
+                by_risk: dict[str, list[str]]) -> Decided:
     """Approve one task of the list. A county enrolment pairs the household with its current
     cadre (else the village's first 帮扶联系人) and plans one measure per risk type."""
     task = load_ref(s, task_id)
@@ -27,11 +27,11 @@ def approve_one(s: Session, task_id: int, actor: Actor, *, opinion: str, now: dt
     if task.stage == Stage.COUNTY_APPROVAL:
         data = {"comparison": opinion.strip()}
         if task.case_kind == CaseKind.IDENTIFICATION:
-            data |= _enrolment(s, task.case_id, now, default_measures)
+            data |= _enrolment(s, task.case_id, now, by_risk)
     return decide(s, task_id, actor, Verdict.APPROVED, now=now, data=data)
 
 
-def _enrolment(s: Session, case_id: int, now: dt.datetime, default_measures: dict[str, str]
+def _enrolment(s: Session, case_id: int, now: dt.datetime, by_risk: dict[str, list[str]]
                ) -> dict[str, Any]:
     case = s.get_one(Case, case_id)
     paired = s.scalar(select(Pairing.cadre_id).where(
@@ -40,7 +40,6 @@ def _enrolment(s: Session, case_id: int, now: dt.datetime, default_measures: dic
         paired = s.scalar(select(Cadre.id).where(Cadre.active, Cadre.role == "helper",
                                                  Cadre.place_id == case.village_id)
                           .order_by(Cadre.id))
-    kinds = list(dict.fromkeys(default_measures[r] for r in case.risk_types
-                               if r in default_measures))
+    kinds = list(dict.fromkeys(by_risk[r][0] for r in case.risk_types if by_risk.get(r)))
     return {"category": case.category or "", "paired_cadre_id": paired,
             "measures": [{"kind": k, "planned_on": now.date().isoformat()} for k in kinds]}

@@ -7,6 +7,7 @@ above the year's line; a household with no one able to work is never proposed.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -20,7 +21,7 @@ from approvals.cases import open_elimination
 from approvals.definitions import Definition as DefinitionBody
 from approvals.definitions import Level
 from approvals.errors import Refused
-from approvals.models import Case, Household, IncomeRecord, Measure, MonitoringStatus
+from approvals.models import Case, Household, IncomeRecord, Measure, MonitoringStatus, Revisit
 from approvals.permissions import Actor
 
 
@@ -46,6 +47,52 @@ class EliminationRules(BaseModel):
             if known:
                 return max(known, key=lambda x: x.year)
         raise LookupError(f"no income line for {year}")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One criterion as every reviewer sees it: what it asks, what the records show."""
+
+    criterion: str
+    found: str
+    met: bool
+
+
+def evidence(s: Session, household: Household, rules: EliminationRules, today: dt.date
+             ) -> list[Evidence]:
+    """The elimination criteria read from the household's records (measures, revisits)."""
+    rows = []
+    since = household.monitored_since
+    if since is not None:
+        enough = since + relativedelta(months=rules.min_months_monitored)
+        rows.append(Evidence(f"纳入监测满{rules.min_months_monitored}个月",
+                             f"{since:%Y年%m月%d日}纳入", today >= enough))
+    done = s.scalars(select(Measure).where(Measure.household_id == household.id,
+                                           Measure.done_on.is_not(None))).all()
+    rows.append(Evidence(f"至少落实{rules.min_measures_done}项帮扶措施",
+                         "、".join(f"{m.kind}（{m.done_on:%Y-%m-%d}）" for m in done) or "无",
+                         len(done) >= rules.min_measures_done))
+    records = s.scalars(select(IncomeRecord).where(IncomeRecord.household_id == household.id)
+                        .order_by(IncomeRecord.recorded_on.desc())
+                        .limit(rules.stable_income_records)).all()
+    shown = "；".join(f"{r.recorded_on:%Y年%m月} {r.per_capita_net:.0f}元（线"
+                     f"{rules.line_for(r.recorded_on.year).amount:.0f}元）" for r in records)
+    rows.append(Evidence(f"最近{rules.stable_income_records}次回访人均纯收入均不低于监测线",
+                         shown or "无回访记录",
+                         len(records) >= rules.stable_income_records and all(
+                             r.per_capita_net >= rules.line_for(r.recorded_on.year).amount
+                             for r in records)))
+    last = s.scalars(select(Revisit).where(Revisit.household_id == household.id)
+                     .order_by(Revisit.visited_on.desc(), Revisit.id.desc())).first()
+    if last is not None:
+        rows.append(Evidence("最近一次回访风险已消除",
+                             f"{last.visited_on:%Y年%m月%d日}：" +
+                             ("风险仍存在" if last.risk_remains else "风险已消除"),
+                             not last.risk_remains))
+    rows.append(Evidence("家中有劳动能力的成员",
+                         "有" if household.anyone_able_to_work else "整户无劳动能力",
+                         household.anyone_able_to_work))
+    return rows
 
 
 def unmet_criteria(s: Session, household: Household, rules: EliminationRules,
@@ -75,6 +122,10 @@ def unmet_criteria(s: Session, household: Household, rules: EliminationRules,
             line = rules.line_for(r.recorded_on.year).amount
             problems.append(f"{r.recorded_on:%Y年%m月}人均纯收入{r.per_capita_net:.0f}元，"
                             f"低于当年监测线{line:.0f}元。")
+    last = s.scalars(select(Revisit).where(Revisit.household_id == household.id)
+                     .order_by(Revisit.visited_on.desc(), Revisit.id.desc())).first()
+    if last is not None and last.risk_remains:
+        problems.append(f"{last.visited_on:%Y年%m月%d日}回访时风险仍存在。")
     return problems
 
 

@@ -86,7 +86,7 @@ _MESSAGES = {
 }
 
 
-def _chinese(form: type[Form], err: ValidationError) -> str:
+def chinese(form: type[Form], err: ValidationError) -> str:
     problems = []
     for e in err.errors():
         name = str(e["loc"][0]) if e["loc"] else ""
@@ -122,7 +122,7 @@ def check(definition: Definition, stage: Stage, data: dict[str, Any]) -> dict[st
     try:
         parsed = form.model_validate(data)
     except ValidationError as err:
-        raise Refused(_chinese(form, err)) from None
+        raise Refused(chinese(form, err)) from None
     if isinstance(parsed, CountyEnrolment):
         if parsed.category not in definition.categories:
             raise Refused(f"「监测对象类别」应为：{'、'.join(definition.categories.values())}")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from approvals.errors import NotAllowed, NotFound
 from approvals.identity import mask_id, mask_phone
-from approvals.models import Cadre, Case, Household, IncomeRecord, Pairing
+from approvals.models import Cadre, Case, Household, IncomeRecord, Pairing, Revisit
 from approvals.permissions import Actor
 
 
@@ -21,6 +21,7 @@ class HouseholdView:
     members: list[dict[str, Any]]
     pairings: list[tuple[str, str | None, Any, Any]]  # name, unit, started, ended
     incomes: list[IncomeRecord]
+    revisits: list[Revisit]
     cases: list[Case]
     sees_personal_data: bool
 
@@ -45,6 +46,9 @@ def load(s: Session, household_id: int, actor: Actor, *, personal_data_roles: li
                          .order_by(Pairing.started_on, Pairing.id)).tuples().all()
     incomes = s.scalars(select(IncomeRecord).where(IncomeRecord.household_id == household_id)
                         .order_by(IncomeRecord.recorded_on)).all()
+    visits = s.scalars(select(Revisit).where(Revisit.household_id == household_id)
+                       .order_by(Revisit.visited_on.desc(), Revisit.id.desc())).all()
     cases = s.scalars(select(Case).where(Case.household_id == household_id)
                       .order_by(Case.opened_at.desc())).all()
-    return HouseholdView(household, members, list(pairings), list(incomes), list(cases), full)
+    return HouseholdView(household, members, list(pairings), list(incomes), list(visits),
+                         list(cases), full)

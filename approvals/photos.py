@@ -19,21 +19,22 @@ MAX_BYTES = 10 * 1024 * 1024
 IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"RIFF")  # JPEG, PNG, GIF, WebP
 
 
-def save(media_dir: Path, case_id: int, content: bytes) -> str:
-    """Store one photo; returns its name. Anything but a picture is refused."""
+def save(media_dir: Path, case_id: int, content: bytes, *, kind: str = "cases") -> str:
+    """Store one photo of a case (or with kind="households", of a household's revisit);
+    returns its name. Anything but a picture is refused."""
     if len(content) > MAX_BYTES:
         raise Refused("照片太大（超过10MB），请压缩后重新上传。")
     if not content.startswith(IMAGE_MAGIC):
         raise Refused("只能上传照片（JPG、PNG 格式）。")
-    folder = media_dir / "cases" / str(case_id)
+    folder = media_dir / kind / str(case_id)
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{secrets.token_hex(12)}.jpg"
     (folder / name).write_bytes(content)
     return name
 
 
-def task_photo(media_dir: Path, case_id: int, name: str) -> Path:
-    return media_dir / "cases" / str(case_id) / Path(name).name
+def task_photo(media_dir: Path, case_id: int, name: str, *, kind: str = "cases") -> Path:
+    return media_dir / kind / str(case_id) / Path(name).name
 
 
 def farmer_photos(s: Session, case_id: int) -> list[tuple[int, str]]:

@@ -104,8 +104,19 @@ class WorkbenchConf(Strict):
     # reasons a reviewer picks from when rejecting (or types another)
     reject_reasons: list[str] = []
     bind_code_days: int = Field(7, ge=1, le=60)  # how long a one-time binding code stays valid
-    # batch county approval plans one measure per risk type (单一风险单一措施)
-    default_measures: dict[str, str] = {}
+
+
+class AssistanceConf(Strict):
+    """帮扶: which measure types fit which risk and capacity, local sub-types, the alert."""
+
+    by_risk: dict[str, list[str]] = {}  # risk type → measure types (单一风险单一措施)
+    able_to_work: list[str] = []  # development measures: 产业, 就业, 消费 ...
+    unable_to_work: list[str] = []  # 兜底: 综合保障 (低保, 特困)
+    weak_motivation: list[str] = []  # 扶志扶智
+    subtypes: dict[str, list[str]] = {}  # measure type → local sub-types
+    # a monitored household with no measure carried out this many days after it entered
+    # monitoring is an alert for its paired cadre
+    no_measure_alert_days: int = Field(30, ge=1, le=365)
 
 
 class Config(Strict):
@@ -124,6 +135,7 @@ class Config(Strict):
     wechat: WeChatConf
     notifications: NotificationsConf = NotificationsConf()
     workbench: WorkbenchConf
+    assistance: AssistanceConf = AssistanceConf()
     dev_mode: bool = False  # the demo cadre sign-in and the chat simulator (/dev/wechat)
 
     @model_validator(mode="after")
@@ -136,10 +148,15 @@ class Config(Strict):
         unknown = set(self.fast_track_risks) - set(self.risk_types)
         if unknown:
             raise ValueError(f"fast_track_risks: unknown risk types {sorted(unknown)}")
-        wrong = {r: m for r, m in self.workbench.default_measures.items()
-                 if r not in self.risk_types or m not in self.measure_types}
-        if wrong:
-            raise ValueError(f"workbench.default_measures: unknown risk or measure {wrong}")
+        a = self.assistance
+        named = [m for ms in (*a.by_risk.values(), a.able_to_work, a.unable_to_work,
+                              a.weak_motivation, list(a.subtypes)) for m in ms]
+        unknown = sorted(set(named) - set(self.measure_types))
+        if unknown:
+            raise ValueError(f"assistance: unknown measure types {unknown}")
+        if set(a.by_risk) - set(self.risk_types):
+            raise ValueError(f"assistance.by_risk: unknown risk types "
+                             f"{sorted(set(a.by_risk) - set(self.risk_types))}")
         for key in ("personal_data_roles", "handover_roles"):
             unknown = set(getattr(self.workbench, key)) - set(self.roles)
             if unknown:

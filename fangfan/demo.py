@@ -30,6 +30,7 @@ from approvals.models import (
     MonitoringStatus,
     Pairing,
     Place,
+    Revisit,
     Source,
     Task,
     TaskStatus,
@@ -257,9 +258,25 @@ def _eliminate(demo: Demo, households: list[int]) -> None:
             today = local_date(demo.at(20))
             s.execute(Measure.__table__.update().where(Measure.household_id == hh_id)
                       .values(done_on=today - dt.timedelta(days=150)))
+            helper = s.scalar(select(Pairing.cadre_id).where(Pairing.household_id == hh_id))
+            members = len(s.get_one(Household, hh_id).members)
             for months_ago, income in ((5, "9800"), (2, "10400")):
-                s.add(IncomeRecord(household_id=hh_id, per_capita_net=Decimal(income),
-                                   recorded_on=today - dt.timedelta(days=30 * months_ago)))
+                on = today - dt.timedelta(days=30 * months_ago)
+                net = Decimal(income)
+                visit = Revisit(household_id=hh_id, cadre_id=helper, visited_on=on,
+                                members=members, wage=net * members, business=Decimal(0),
+                                property=Decimal(0), transfer=Decimal(0),
+                                production_costs=Decimal(0), out_of_pocket=Decimal(800),
+                                per_capita_net=net, risk_remains=False, annual={
+                                    "social_security": "全员参加医保和养老保险",
+                                    "schooling": "无失学辍学", "employment": "一人在县城务工",
+                                    "housing": "住房安全", "water": "饮水安全",
+                                    "policies": "医疗救助、公益性岗位"} if months_ago == 5 else {},
+                                notes="", photos=[], recorded_at=demo.at(20))
+                s.add(visit)
+                s.flush()
+                s.add(IncomeRecord(household_id=hh_id, per_capita_net=net, recorded_on=on,
+                                   revisit_id=visit.id))
     for hh_id, stages in zip(households[:2], (5, 2), strict=True):
         with session_scope() as s:
             household = s.get_one(Household, hh_id)

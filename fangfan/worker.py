@@ -69,7 +69,8 @@ def remind() -> None:
     with session_scope() as s:
         sent = reminders.sweep(s, now, svc.calendar, reminders.Rules(
             conf.due_soon_working_days, conf.escalate_after_working_days,
-            conf.revisit_key_days, conf.revisit_all_days, tuple(conf.revisit_key_categories)))
+            conf.revisit_key_days, conf.revisit_all_days, tuple(conf.revisit_key_categories),
+            no_measure_alert_days=svc.config.assistance.no_measure_alert_days))
     if sent:
         log.info("reminders: %s digests", sent)
 

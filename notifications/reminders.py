@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session, aliased
 
+from approvals import measures
 from approvals.calendar import WorkCalendar, last_day, local_date, start_of_day
 from approvals.definitions import Deadline
 from approvals.models import (
@@ -57,6 +58,7 @@ class Rules:
     revisit_all_days: int = 90
     revisit_key_categories: tuple[str, ...] = ("sudden",)
     revisit_every_working_days: int = 5  # reminded again while a revisit stays undone
+    no_measure_alert_days: int = 30  # monitored this long with no measure carried out
 
 
 def reachable(cadre: Cadre) -> bool:
@@ -114,6 +116,9 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
     for cadre_id, item in revisits_due(s, today, calendar, rules):
         if cadre_id in by_id:
             items[cadre_id].append(item)
+    for cadre_id, item in without_measures(s, today, calendar, rules):
+        if cadre_id in by_id:
+            items[cadre_id].append(item)
     # 代理: a stand-in hears of the tasks of whom they stand in for, while they do
     for principal, stand_in in s.execute(select(StandIn.cadre_id, StandIn.stand_in_id).where(
             StandIn.starts_on <= today, StandIn.ends_on >= today)).tuples().all():
@@ -131,6 +136,36 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
                 for cadre_id, found in items.items() if reachable(by_id[cadre_id])]
     outbox.enqueue(s.connection(), messages, now)
     return len(messages)
+
+
+def without_measures(s: Session, today: dt.date, calendar: WorkCalendar, rules: Rules
+                     ) -> list[tuple[int, dict[str, Any]]]:
+    """The alert for a monitored household with no measure carried out N days after it
+    entered monitoring: to its paired cadre, every few working days until one is."""
+    found = measures.without_measure(s, today, rules.no_measure_alert_days)
+    if not found:
+        return []
+    names = dict(s.execute(select(Household.id, Member.name).join(
+        Member, (Member.household_id == Household.id) & Member.is_head).where(
+        Household.id.in_([h for h, _ in found]))).tuples().all())
+    places = dict(s.execute(select(Household.id, Place.name).join(
+        Place, Place.id == Household.village_id).where(
+        Household.id.in_([h for h, _ in found]))).tuples().all())
+    since = dict(s.execute(select(Household.id, Household.monitored_since).where(
+        Household.id.in_([h for h, _ in found]))).tuples().all())
+    due = []
+    for household_id, cadre_id in found:
+        day = since[household_id] + dt.timedelta(days=rules.no_measure_alert_days)
+        while not calendar.is_workday(day):
+            day += dt.timedelta(days=1)
+        if today < day or calendar.working_days_between(day, today) % (
+                rules.revisit_every_working_days) != 0:
+            continue
+        due.append((cadre_id, {"household_id": household_id, "kind": "no_measure", "late": 0,
+                               "place": places[household_id], "head": names[household_id],
+                               "stage": "帮扶措施", "number": "",
+                               "due": f"{since[household_id].month}月{since[household_id].day}日"}))
+    return due
 
 
 def revisits_due(s: Session, today: dt.date, calendar: WorkCalendar, rules: Rules

@@ -10,7 +10,7 @@ REVIEW_HINT = "如对结果有异议，可以向乡镇人民政府申请复核�
 
 
 TAGS = {"due_soon": "即将到期", "overdue": "已超期", "escalation": "督办", "new": "新待办",
-        "revisit": "回访"}
+        "revisit": "回访", "no_measure": "未落实措施"}
 
 
 def task_link(base_url: str, task_id: int) -> str:
@@ -29,6 +29,9 @@ def _line(item: dict[str, Any]) -> str:
     tag = TAGS[item["kind"]]
     if item.get("late"):
         tag += f"{item['late']}个工作日"
+    if item["kind"] == "no_measure":
+        return (f"【{tag}】{item['place']} {item['head']} {item['due']}纳入监测，"
+                "至今没有落实的帮扶措施")
     if item["kind"] == "revisit":
         who = "重点户，" if item.get("key_household") else ""
         return f"【{tag}】{item['place']} {item['head']} 定期回访（{who}{item['due']}起应回访）"

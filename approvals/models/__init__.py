@@ -19,6 +19,7 @@ from approvals.models.households import (
     Measure,
     Member,
     MonitoringStatus,
+    Revisit,
 )
 from approvals.models.people import Cadre, Pairing, StandIn
 from approvals.models.places import Place
@@ -39,6 +40,7 @@ __all__ = [
     "ObjectionStatus",
     "Pairing",
     "Place",
+    "Revisit",
     "Source",
     "StandIn",
     "Task",

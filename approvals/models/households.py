@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Numeric, String
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from approvals.db import Base
@@ -77,9 +78,13 @@ class Measure(Base):
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     kind: Mapped[str] = mapped_column(String(16))
+    subtype: Mapped[str | None] = mapped_column(String(32))  # local sub-type: 低保, 公益性岗位
     description: Mapped[str] = mapped_column(String(200), default="")
+    unit: Mapped[str | None] = mapped_column(String(64))  # the responsible unit (责任单位)
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))  # 元, where it applies
     planned_on: Mapped[dt.date]
     done_on: Mapped[dt.date | None]
+    result: Mapped[str | None] = mapped_column(Text)  # what it achieved
 
 
 class IncomeRecord(Base):
@@ -91,3 +96,31 @@ class IncomeRecord(Base):
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
     recorded_on: Mapped[dt.date]
     per_capita_net: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    revisit_id: Mapped[int | None] = mapped_column(ForeignKey("revisits.id"))
+
+
+class Revisit(Base):
+    """定期回访: what the paired cadre found (seed 003 专栏2). Quarterly: members, income by
+    kind minus production costs (→ per-capita net income), compliant out-of-pocket costs;
+    once a year also the annual content (`annual`)."""
+
+    __tablename__ = "revisits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    cadre_id: Mapped[int] = mapped_column(ForeignKey("cadres.id"))
+    visited_on: Mapped[dt.date]
+    members: Mapped[int]
+    wage: Mapped[Decimal] = mapped_column(Numeric(12, 2))  # 工资性收入, last 12 months
+    business: Mapped[Decimal] = mapped_column(Numeric(12, 2))  # 生产经营性收入
+    property: Mapped[Decimal] = mapped_column(Numeric(12, 2))  # 财产性收入
+    transfer: Mapped[Decimal] = mapped_column(Numeric(12, 2))  # 转移性收入
+    production_costs: Mapped[Decimal] = mapped_column(Numeric(12, 2))  # 生产经营费用支出
+    out_of_pocket: Mapped[Decimal] = mapped_column(Numeric(12, 2))  # 合规性自付支出
+    per_capita_net: Mapped[Decimal] = mapped_column(Numeric(12, 2))  # 家庭人均纯收入
+    risk_remains: Mapped[bool]  # 风险是否仍存在
+    weak_motivation: Mapped[bool] = mapped_column(default=False)  # 内生动力不足
+    annual: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # 年度监测内容
+    notes: Mapped[str] = mapped_column(Text, default="")
+    photos: Mapped[list[str]] = mapped_column(JSON, default=list)
+    recorded_at: Mapped[dt.datetime]

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from approvals import (
     casefile,
+    elimination,
     handover,
-    household_view,
     notices,
     objections,
     photos,
@@ -25,7 +25,7 @@ from approvals.db import session_scope
 from approvals.decisions import VERDICT_LABELS, decide, load_ref
 from approvals.definitions import Stage
 from approvals.errors import AlreadyDecided, NotAllowed, NotFound, Refused
-from approvals.models import Case, Objection, Place, Task, Verdict
+from approvals.models import Case, CaseKind, Objection, Place, Task, Verdict
 from approvals.web.session import current_actor, now, services, signed_in
 from approvals.web.stageforms import stage_data
 
@@ -41,11 +41,14 @@ def _page(case_id: int, *, error: str | None = None, form: Any = None, status: i
         file = casefile.load(s, case_id, actor, now(), services().calendar,
                              personal_data_roles=config.workbench.personal_data_roles)
         colleagues = handover.colleagues(s, actor) if file.may_act else []
+        evidence = (elimination.evidence(s, file.case.household, config.elimination_rules(),
+                                         local_date(now()))
+                    if file.case.kind == CaseKind.RISK_ELIMINATION else [])
         page = render_template(
             "case.html", f=file, error=error, form=form or {}, today=local_date(now()),
             categories=file.definition.categories, measure_types=file.definition.measure_types,
             risk_labels=config.risk_types, reject_reasons=config.workbench.reject_reasons,
-            colleagues=colleagues, verdicts=VERDICT_LABELS)
+            colleagues=colleagues, verdicts=VERDICT_LABELS, evidence=evidence)
     return page, status
 
 
@@ -53,17 +56,6 @@ def _page(case_id: int, *, error: str | None = None, form: Any = None, status: i
 @signed_in
 def show(case_id: int) -> Any:
     return _page(case_id)
-
-
-@bp.get("/h/<int:household_id>")
-@signed_in
-def household(household_id: int) -> Any:
-    """The household's page: where a revisit reminder leads."""
-    config = services().config
-    with session_scope() as s:
-        view = household_view.load(s, household_id, current_actor(),
-                                   personal_data_roles=config.workbench.personal_data_roles)
-        return render_template("household.html", v=view, categories=config.categories)
 
 
 def _case_of(task_id: int) -> int:

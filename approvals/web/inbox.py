@@ -73,7 +73,7 @@ def batch_approve() -> Any:
                     with session_scope() as s:
                         batch.approve_one(s, task_id, actor, now=now(),
                                           opinion=request.form.get("opinion", ""),
-                                          default_measures=config.workbench.default_measures)
+                                          by_risk=config.assistance.by_risk)
                     done += 1
                 except Refused as err:
                     failed.append(str(err))

@@ -1,0 +1,123 @@
+"""The household on the phone: a revisit form that survives leaving it half-filled, measures
+planned and carried out, and an elimination proposal refused or made on its evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, update
+
+from approvals.db import session_scope
+from approvals.models import Case, CaseKind, Household, IncomeRecord, Measure, Revisit
+from tests.approvals.web.conftest import Desk, cadre_id, shot
+from tests.approvals.web.test_phone import sign_in
+from tests.conftest import World
+
+
+def enrolled(world: World, index: int = 0) -> int:
+    case_id = world.apply(world.household("东沟村", index))
+    world.approve_through(case_id, None)
+    return world.case(case_id).household_id
+
+
+@pytest.mark.slow
+def test_a_revisit_on_the_phone_keeps_a_half_filled_form(world: World, phone: Any) -> None:
+    household = enrolled(world)
+    phone.goto(f"/h/{household}")
+    sign_in(phone, "杨帮扶")
+    phone.get_by_role("link", name="登记定期回访").click()
+    phone.get_by_label("工资性收入").fill("24000")
+    phone.get_by_label("生产经营性收入").fill("6000")
+    phone.get_by_label("转移性收入").fill("3000")
+    phone.get_by_label("生产经营费用").fill("3000")
+    phone.get_by_label("家庭人口").fill("3")
+    assert phone.locator("#net").inner_text() == "家庭人均纯收入约 10000 元"
+    phone.goto("/inbox")  # a call comes in; the cadre comes back later
+    phone.goto(f"/h/{household}/revisit")
+    assert phone.get_by_label("工资性收入").input_value() == "24000"
+    phone.get_by_role("button", name="保存回访记录").click()  # the annual content is missing
+    assert phone.get_by_role("alert").get_by_text("今年第一次回访，请填写年度监测内容").count()
+    assert phone.get_by_label("工资性收入").input_value() == "24000"  # nothing lost
+    for field in ("社会保障", "义务教育", "劳动力和就业", "住房安全", "饮水安全", "享受的帮扶政策"):
+        phone.get_by_label(field).fill("正常")
+    phone.get_by_label("已消除").check()
+    phone.get_by_role("button", name="保存回访记录").click()
+    assert phone.get_by_text("已保存回访记录：家庭人均纯收入 10000 元").count()
+    assert phone.locator("svg[aria-label=人均纯收入图] rect").count() == 1
+    shot(phone, "household-after-revisit")
+    with session_scope() as s:
+        [revisit] = s.scalars(select(Revisit).where(Revisit.household_id == household)).all()
+        assert revisit.per_capita_net == 10000 and revisit.risk_remains is False
+    # saved: the kept copy on the phone is gone, the next visit starts from the record
+    phone.goto(f"/h/{household}/revisit")
+    assert phone.evaluate(f"localStorage.getItem('revisit:{household}')") is None
+    assert "已按" in phone.locator("p.pad.sub").first.inner_text()
+
+
+def test_measures_are_planned_and_carried_out_from_the_household_page(
+        app: Flask, world: World) -> None:
+    household = enrolled(world)
+    desk = Desk(app.test_client()).signs_in(cadre_id("杨帮扶"))
+    page = desk.get(f"/h/{household}").text
+    assert "（因病）" in page and "（有劳动能力，发展产业就业）" in page  # the proposals
+    res = desk.post(f"/h/{household}/measures", kind="就业", subtype="公益性岗位",
+                    description="村保洁员", unit="县人社局", planned_on="2026-11-10",
+                    amount="800元")
+    assert res.status_code == 302
+    with session_scope() as s:
+        measure = s.scalars(select(Measure).where(Measure.household_id == household,
+                                                  Measure.kind == "就业")).one()
+    today = world.clock.now().date().isoformat()
+    res = desk.post(f"/h/{household}/measures/{measure.id}/done", done_on="2099-01-01",
+                    result="已上岗")
+    assert res.status_code == 400 and "落实日期不能晚于今天" in res.text
+    res = desk.post(f"/h/{household}/measures/{measure.id}/done", done_on=today, result="")
+    assert res.status_code == 400 and "请写明落实情况" in res.text
+    res = desk.post(f"/h/{household}/measures/{measure.id}/done", done_on=today,
+                    result="已上岗")
+    assert res.status_code == 302
+    assert f"{today} 已落实：已上岗" in desk.get(f"/h/{household}").text
+    outsider = Desk(app.test_client()).signs_in(cadre_id("朱书记"))
+    res = outsider.post(f"/h/{household}/measures", kind="就业", planned_on="2026-11-10")
+    assert res.status_code == 403
+
+
+def test_an_elimination_is_proposed_only_on_its_evidence(app: Flask, world: World) -> None:
+    household = enrolled(world)
+    desk = Desk(app.test_client()).signs_in(cadre_id("刘书记"))
+    page = desk.get(f"/h/{household}").text
+    assert "暂不能提出风险消除" in page and "纳入监测满6个月" in page
+    res = desk.post(f"/h/{household}/eliminate")
+    assert res.status_code == 400 and "纳入监测不满6个月" in res.text
+    with session_scope() as s:
+        hh = s.get_one(Household, household)
+        hh.monitored_since -= dt.timedelta(days=200)
+        s.execute(update(Measure).where(Measure.household_id == household)
+                  .values(done_on=hh.monitored_since + dt.timedelta(days=5)))
+    for months_ago in (3, 1):
+        with session_scope() as s:
+            s.add(Revisit(household_id=household, cadre_id=cadre_id("杨帮扶"),
+                          visited_on=world.clock.now().date() - dt.timedelta(days=30 * months_ago),
+                          members=3, wage=30000, business=0, property=0, transfer=0,
+                          production_costs=0, out_of_pocket=0, per_capita_net=10000,
+                          risk_remains=False, annual={}, notes="", photos=[],
+                          recorded_at=world.clock.now()))
+        with session_scope() as s:
+            s.add(IncomeRecord(household_id=household, per_capita_net=10000,
+                               recorded_on=world.clock.now().date()
+                               - dt.timedelta(days=30 * months_ago)))
+    page = desk.get(f"/h/{household}").text
+    assert "提出风险消除</button>" in page
+    res = desk.post(f"/h/{household}/eliminate")
+    assert res.status_code == 302
+    with session_scope() as s:
+        case_id = s.scalar(select(Case.id).where(Case.household_id == household,
+                                                 Case.kind == CaseKind.RISK_ELIMINATION))
+    assert case_id
+    # every reviewer sees what the proposal rests on
+    township = Desk(app.test_client()).signs_in(cadre_id("王审核")).get(f"/c/{case_id}").text
+    assert "风险消除依据" in township and "最近2次回访人均纯收入均不低于监测线" in township
+    assert "不符合" not in township
