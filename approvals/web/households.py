@@ -166,3 +166,13 @@ def propose_elimination(household_id: int) -> Any:
                             definition=config.definition(CaseKind.RISK_ELIMINATION),
                             calendar=services().calendar, now=now())
     return _attempt(household_id, act, "已提出风险消除，进入入户核实。")
+
+
+@bp.post("/h/<int:household_id>/revert")
+@signed_in
+def revert(household_id: int) -> Any:
+    """风险消除回退: the county puts an eliminated household back under monitoring."""
+    def act(s: Session) -> None:
+        elimination.revert(s, _household(s, household_id), current_actor(),
+                           reason=request.form.get("reason", ""), now=now())
+    return _attempt(household_id, act, "已回退为监测对象，原有记录全部保留。")

@@ -121,3 +121,23 @@ def test_an_elimination_is_proposed_only_on_its_evidence(app: Flask, world: Worl
     township = Desk(app.test_client()).signs_in(cadre_id("王审核")).get(f"/c/{case_id}").text
     assert "风险消除依据" in township and "最近2次回访人均纯收入均不低于监测线" in township
     assert "不符合" not in township
+
+
+def test_the_county_reverts_an_eliminated_household_to_monitoring(
+        app: Flask, world: World) -> None:
+    household = enrolled(world)
+    with session_scope() as s:
+        s.execute(update(Household).where(Household.id == household)
+                  .values(monitoring="eliminated", eliminated_on=world.clock.now().date()))
+    village = Desk(app.test_client()).signs_in(cadre_id("刘书记"))
+    assert "风险消除回退" not in village.get(f"/h/{household}").text
+    res = village.post(f"/h/{household}/revert", reason="患病")
+    assert res.status_code == 400 and "须由本县（区）审定人员办理" in res.text
+    county = Desk(app.test_client()).signs_in(cadre_id("赵审定"))
+    assert county.post(f"/h/{household}/revert", reason="").status_code == 400
+    res = county.post(f"/h/{household}/revert", reason="户主突发重病，收入骤降")
+    assert res.status_code == 302
+    page = county.get(f"/h/{household}").text
+    assert "已回退为监测对象" in page and "监测对象" in page
+    with session_scope() as s:
+        assert s.get_one(Household, household).monitoring == "monitored"
