@@ -6,12 +6,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from approvals.errors import NotAllowed, NotFound
 from approvals.identity import mask_id, mask_phone
-from approvals.models import Cadre, Case, Household, IncomeRecord, Pairing, Revisit
+from approvals.models import (
+    Cadre,
+    Case,
+    Household,
+    IncomeRecord,
+    Member,
+    Pairing,
+    Place,
+    Revisit,
+)
 from approvals.permissions import Actor
 
 
@@ -52,3 +61,18 @@ def load(s: Session, household_id: int, actor: Actor, *, personal_data_roles: li
                       .order_by(Case.opened_at.desc())).all()
     return HouseholdView(household, members, list(pairings), list(incomes), list(visits),
                          list(cases), full)
+
+
+def paired_with(s: Session, actor: Actor) -> list[tuple[int, str, str, str, Any]]:
+    """The households paired with the cadre (or whom they stand in for): id, head, village,
+    monitoring, last revisit date."""
+    last = (select(Revisit.household_id, func.max(Revisit.visited_on).label("on"))
+            .group_by(Revisit.household_id).subquery())
+    return list(s.execute(
+        select(Household.id, Member.name, Place.name, Household.monitoring, last.c.on)
+        .join(Pairing, (Pairing.household_id == Household.id) & Pairing.ended_on.is_(None))
+        .join(Member, (Member.household_id == Household.id) & Member.is_head)
+        .join(Place, Place.id == Household.village_id)
+        .outerjoin(last, last.c.household_id == Household.id)
+        .where(Pairing.cadre_id.in_(actor.ids))
+        .order_by(last.c.on.is_not(None), last.c.on, Household.id)).tuples())

@@ -71,6 +71,15 @@ def _page(household_id: int, *, error: str | None = None, status: int = 200) -> 
     return page, status
 
 
+@bp.get("/me/households")
+@signed_in
+def mine() -> Any:
+    """我的结对户: the households paired with the cadre, the longest unvisited first."""
+    with session_scope() as s:
+        rows = household_view.paired_with(s, current_actor())
+    return render_template("paired.html", rows=rows)
+
+
 @bp.get("/h/<int:household_id>")
 @signed_in
 def show(household_id: int) -> Any:

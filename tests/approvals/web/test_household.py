@@ -26,8 +26,11 @@ def enrolled(world: World, index: int = 0) -> int:
 @pytest.mark.slow
 def test_a_revisit_on_the_phone_keeps_a_half_filled_form(world: World, phone: Any) -> None:
     household = enrolled(world)
-    phone.goto(f"/h/{household}")
+    phone.goto("/inbox")
     sign_in(phone, "杨帮扶")
+    phone.get_by_text("我的结对户").click()
+    assert phone.locator(".weui-cell", has_text="尚未回访").count() == 1
+    phone.locator(".weui-cell", has_text="尚未回访").click()
     phone.get_by_role("link", name="登记定期回访").click()
     phone.get_by_label("工资性收入").fill("24000")
     phone.get_by_label("生产经营性收入").fill("6000")
