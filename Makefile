@@ -19,10 +19,12 @@ test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
-# The phone pages' tests drive Debian's Chromium (Playwright's own browser builds are not used).
+# Debian packages the tests use: Chromium for the phone pages (Playwright's own browser builds
+# are not used), a CJK font and pango for the notice PDF (WeasyPrint), pdftotext to read it.
 browser:
-	@command -v chromium >/dev/null || { apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+	@command -v chromium >/dev/null && command -v pdftotext >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk \
+	  poppler-utils libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; }
 
 # Refresh the vendored WeUI stylesheet from the npm package pinned in package.json.
 assets:

@@ -1,4 +1,5 @@
-"""The public notice (公示) of a case: where and when the village posted it.
+"""The public notice (公示): where and when the village posted a case's notice, and the
+village's notice as printed for the board.
 
 The period counts from the day the notice went up, so a notice posted after its task opened
 ends correspondingly later; it never ends earlier than the period from the task's opening.
@@ -9,16 +10,17 @@ objection; objections are in approvals/objections.py.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from approvals import audit
-from approvals.calendar import WorkCalendar, local_date, start_of_day
+from approvals.calendar import WorkCalendar, last_day, local_date, start_of_day
 from approvals.decisions import already_decided, load_ref
-from approvals.definitions import Stage
-from approvals.errors import Refused
-from approvals.models import Case, Task, TaskStatus
+from approvals.definitions import Level, Stage
+from approvals.errors import NotAllowed, NotFound, Refused
+from approvals.models import Case, Household, Member, Place, Task, TaskStatus
 from approvals.models.cases import parsed_definition
 from approvals.permissions import Actor, ensure_may_act
 
@@ -48,3 +50,56 @@ def post_notice(s: Session, task_id: int, actor: Actor, *, posted_on: dt.date, w
                  case_id=task.case_id, payload={"task": task_id, "posted_on":
                                                 posted_on.isoformat(), "where": where.strip()})
     return due_at
+
+
+@dataclass(frozen=True)
+class NoticeLine:
+    """One household on the printed notice: nothing more than the notice may say."""
+
+    head: str
+    group: str
+    category: str
+    reason: str
+    kind: str  # 识别纳入 | 风险消除
+
+
+@dataclass(frozen=True)
+class Notice:
+    village: str
+    township: str
+    starts: dt.date
+    ends: dt.date
+    lines: list[NoticeLine]
+
+
+def village_notice(s: Session, village_id: int, actor: Actor, *, categories: dict[str, str],
+                   public_reasons: dict[str, str]) -> Notice:
+    """The village's cases now in 公示, as one notice for the board: the household head's
+    name, village group, category and a one-line reason in public words; never an ID
+    number, phone, bank account or illness."""
+    village = s.get(Place, village_id)
+    if village is None or village.level != Level.VILLAGE:
+        raise NotFound("没有找到这个村。")
+    if not any(who.covers(village.path) for who in (actor, *actor.stands_for)):
+        raise NotAllowed("这个村不在您的管辖范围内。")
+    rows = s.execute(
+        select(Member.name, Household.group_name, Case.category, Case.risk_types, Case.kind,
+               Task.opened_at, Task.due_at, Task.data)
+        .join(Case, Case.id == Task.case_id).join(Household, Household.id == Case.household_id)
+        .join(Member, (Member.household_id == Household.id) & Member.is_head)
+        .where(Case.village_id == village_id, Task.stage == Stage.PUBLIC_NOTICE,
+               Task.status == TaskStatus.OPEN)
+        .order_by(Household.group_name, Member.name)).all()
+    if not rows:
+        raise NotFound(f"{village.name}目前没有在公示期的案件。")
+    lines = [NoticeLine(
+        r.name, r.group_name or "", categories.get(r.category or "", "") if r.kind ==
+        "identification" else "风险消除",
+        "、".join(dict.fromkeys(public_reasons.get(k, "家庭生活困难") for k in r.risk_types))
+        or "收入稳定、风险已消除", "识别纳入" if r.kind == "identification" else "风险消除")
+        for r in rows]
+    starts = min(dt.date.fromisoformat(r.data["posted_on"]) if (r.data or {}).get("posted_on")
+                 else local_date(r.opened_at) for r in rows)
+    ends = max(last_day(r.due_at) for r in rows)
+    return Notice(village.name, village.parent.name if village.parent else "", starts, ends,
+                  lines)

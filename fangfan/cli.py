@@ -238,6 +238,97 @@ def cadre_code(cadre_id: int) -> None:
                "第一次从微信打开办理链接时输入。")
 
 
+def _place_actor(s, place_name: str | None):
+    """The command line acts with the jurisdiction of the place it names (the county by
+    default): it is run by whoever runs the server."""
+    from sqlalchemy import select
+
+    from approvals.models import Place
+    from approvals.permissions import Actor
+
+    query = select(Place).order_by(Place.path)
+    place = s.scalars(query.where(Place.name == place_name) if place_name else query).first()
+    if place is None:
+        raise click.ClickException(f"没有找到地区：{place_name}")
+    return place, Actor(0, "命令行", "supervisor", True, place.path, place.level)
+
+
+@main.group("export")
+def export_group() -> None:
+    """Exports for the county offices."""
+
+
+@export_group.command("ledger")
+@click.option("--place", "place_name", help="county, township or village name (default: county)")
+@click.option("--stage", type=click.Choice([s.value for s in Stage]))
+@click.option("--overdue", is_flag=True, help="only cases past a deadline")
+@click.option("--monitored", is_flag=True, help="only monitored households")
+@click.option("--full-ids", is_flag=True, help="full ID numbers (masked by default)")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
+def export_ledger(place_name: str | None, stage: str | None, overdue: bool, monitored: bool,
+                  full_ids: bool, output: str) -> None:
+    """The ledger (台账) as Excel: one row per household."""
+    from approvals import ledger
+
+    services = _services()
+    config = services.config
+    labels = ledger.Labels(config.categories, config.risk_types, {
+        k.value: v.label for k, v in config.procedures["identification"].stages.items()})
+    with session_scope() as s:
+        place, actor = _place_actor(s, place_name)
+        scope = ledger.Scope(place.id, Stage(stage) if stage else None, overdue, monitored)
+        written = [0]
+
+        def progress(n: int) -> None:
+            written[0] += n
+            click.echo(f"\r已写入 {written[0]} 户……", nl=False, err=True)
+
+        count = ledger.write(output, f"{place.name}防返贫监测台账", ledger.rows(
+            s, actor, scope, labels, services.clock.now(), full_ids=full_ids),
+            progress=progress)
+    click.echo(f"\n已导出 {count} 户到 {output}。")
+
+
+@main.command("import")
+@click.argument("kind", type=click.Choice(["roster", "cadres", "pairings"]))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def import_file(kind: str, file: str) -> None:
+    """Import households and members, cadres, or pairings from .xlsx or .csv (all or nothing)."""
+    from pathlib import Path
+
+    from approvals import imports
+
+    services = _services()
+    columns = {"roster": imports.ROSTER, "cadres": imports.CADRES,
+               "pairings": imports.PAIRINGS}[kind]
+    try:
+        rows = imports.read_file(Path(file), columns)
+    except imports.BadFile as err:
+        raise click.ClickException(str(err)) from None
+    now = services.clock.now()
+    with session_scope() as s:
+        _, actor = _place_actor(s, None)
+        if kind == "roster":
+            with click.progressbar(length=len(rows), label="导入中", show_pos=True) as bar:
+                result = imports.import_roster(s, rows, actor, now=now, progress=bar.update)
+        elif kind == "cadres":
+            result = imports.import_cadres(s, rows, actor, now=now, role_labels={
+                k: r.label for k, r in services.config.roles.items()})
+        else:
+            result = imports.import_pairings(s, rows, actor, now=now)
+        if not result.ok:
+            s.rollback()
+    if not result.ok:
+        for problem in result.problems[:200]:
+            click.echo(str(problem), err=True)
+        more = len(result.problems) - 200
+        raise click.ClickException(
+            f"共 {len(result.problems)} 处问题{f'（另有{more}处未列出）' if more > 0 else ''}，"
+            "未导入任何数据。请改正后重新导入。")
+    click.echo(f"导入完成：新增 {result.added}，更新 {result.changed}，"
+               f"未变 {result.unchanged}。")
+
+
 @main.group("audit")
 def audit_group() -> None:
     """The audit log."""

@@ -119,6 +119,15 @@ class AssistanceConf(Strict):
     no_measure_alert_days: int = Field(30, ge=1, le=365)
 
 
+class NoticeConf(Strict):
+    """The printed public notice (公示): never an ID number, phone, bank account or illness."""
+
+    # the one-line reason, by risk type, in words fit for the village board
+    public_reasons: dict[str, str] = {}
+    objection_to: str = "村民委员会或乡镇人民政府"  # where to object
+    hotline: str = "12317"
+
+
 class Config(Strict):
     levels: dict[Level, str]
     roles: dict[str, RoleDef]
@@ -136,6 +145,7 @@ class Config(Strict):
     notifications: NotificationsConf = NotificationsConf()
     workbench: WorkbenchConf
     assistance: AssistanceConf = AssistanceConf()
+    notice: NoticeConf = NoticeConf()
     dev_mode: bool = False  # the demo cadre sign-in and the chat simulator (/dev/wechat)
 
     @model_validator(mode="after")

@@ -13,12 +13,21 @@ from flask import Blueprint, render_template
 
 from approvals.calendar import last_day, local_date
 from approvals.errors import NotAllowed, NotFound
-from approvals.web import assets, cases, cover, households, inbox, overview, signin
+from approvals.web import (
+    assets,
+    cases,
+    cover,
+    households,
+    inbox,
+    overview,
+    signin,
+    supervision,
+)
 from approvals.web.session import current_actor
 
 bp = Blueprint("approvals", __name__, template_folder="templates")
 for child in (assets.bp, signin.bp, inbox.bp, cases.bp, households.bp, cover.bp,
-              overview.bp):
+              supervision.bp, overview.bp):
     bp.register_blueprint(child)
 
 
