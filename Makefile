@@ -26,11 +26,13 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk \
 	  poppler-utils libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; }
 
-# Refresh the vendored WeUI stylesheet from the npm package pinned in package.json.
+# Refresh the vendored WeUI stylesheet and ECharts from the npm packages pinned in package.json.
 assets:
 	npm install --no-audit --no-fund
 	cp node_modules/weui/dist/style/weui.min.css \
 	  approvals/web/static/vendor/weui-$$(node -p "require('weui/package.json').version").min.css
+	cp node_modules/echarts/dist/echarts.min.js \
+	  approvals/web/static/vendor/echarts-$$(node -p "require('echarts/package.json').version").min.js
 
 bench-engine: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'

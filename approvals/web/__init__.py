@@ -17,6 +17,7 @@ from approvals.web import (
     assets,
     cases,
     cover,
+    dashboard,
     households,
     inbox,
     overview,
@@ -27,7 +28,7 @@ from approvals.web.session import current_actor
 
 bp = Blueprint("approvals", __name__, template_folder="templates")
 for child in (assets.bp, signin.bp, inbox.bp, cases.bp, households.bp, cover.bp,
-              supervision.bp, overview.bp):
+              supervision.bp, dashboard.bp, overview.bp):
     bp.register_blueprint(child)
 
 

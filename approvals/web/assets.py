@@ -1,4 +1,5 @@
-"""The pages' stylesheet: WeUI (npm `weui`, vendored by `make assets`), served by the app
+"""The pages' stylesheet, WeUI (npm `weui`), and ECharts for the dashboard (npm `echarts`),
+both vendored by `make assets`, served by the app
 itself, gzipped once per process and cached by the phone for a year (the name carries the
 version), so a page on a weak network costs only its own HTML after the first visit."""
 
@@ -13,6 +14,7 @@ from flask import Blueprint, Response, abort, request
 bp = Blueprint("assets", __name__)
 VENDOR = Path(__file__).parent / "static" / "vendor"
 WEUI = "weui-2.6.26.min.css"
+ECHARTS = "echarts-6.1.0.min.js"  # the supervisors' dashboard only
 OWN = "fangfan.css"
 
 
@@ -24,11 +26,12 @@ def _compressed(name: str) -> tuple[bytes, bytes]:
 
 @bp.get("/assets/<name>")
 def asset(name: str) -> Response:
-    if name not in (WEUI, OWN):
+    if name not in (WEUI, ECHARTS, OWN):
         abort(404)
     raw, packed = _compressed(name)
     gz = "gzip" in request.headers.get("Accept-Encoding", "")
-    res = Response(packed if gz else raw, mimetype="text/css")
+    res = Response(packed if gz else raw,
+                   mimetype="text/javascript" if name.endswith(".js") else "text/css")
     if gz:
         res.headers["Content-Encoding"] = "gzip"
     res.headers["Vary"] = "Accept-Encoding"

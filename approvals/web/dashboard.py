@@ -1,0 +1,82 @@
+"""The supervisors' dashboard (督导): figures with ECharts and, under every figure, the list
+of cases it counts, each stuck case saying why."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, render_template, request
+
+from approvals import dashboard
+from approvals.db import session_scope
+from approvals.definitions import Stage
+from approvals.errors import NotAllowed
+from approvals.models import Source
+from approvals.web.session import current_actor, now, services, signed_in
+
+bp = Blueprint("dashboard", __name__)
+
+
+def _supervisor() -> Any:
+    actor = current_actor()
+    if actor.level not in ("township", "county"):
+        raise NotAllowed("督导看板供乡镇和县级人员使用。")
+    return actor
+
+
+def _labels() -> dict[str, str]:
+    stages = services().config.procedures["identification"].stages
+    return {k.value: v.label for k, v in stages.items()}
+
+
+@bp.get("/dashboard")
+@signed_in
+def index() -> Any:
+    actor = _supervisor()
+    place = request.args.get("place", type=int)
+    with session_scope() as s:
+        figures = dashboard.figures(s, actor, now(), place_id=place)
+        places = dashboard.places(s, actor)
+    labels = _labels()
+    charts = {"stage": [list(labels.values()), [figures["by_stage"].get(k, 0) for k in labels]],
+              "place": [[name for _, name, _ in figures["by_place"]],
+                        [n for _, _, n in figures["by_place"]]],
+              "age": [[label for _, _, label in dashboard.AGES], figures["ages"]],
+              "week": [list(x) for x in zip(*figures["weekly"], strict=True)]}
+    return render_template("dashboard.html", f=figures, labels=labels, ages=dashboard.AGES,
+                           places=places, place=place, charts=charts)
+
+
+def _date(key: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(request.args.get(key, ""))
+    except ValueError:
+        return None
+
+
+@bp.get("/dashboard/cases")
+@signed_in
+def cases() -> Any:
+    actor = _supervisor()
+    config = services().config
+    args = request.args
+    stage = args.get("stage")
+    filters = dashboard.Filters(
+        place_id=args.get("place", type=int), cadre_id=args.get("cadre", type=int),
+        stage=Stage(stage) if stage in Stage.__members__.values() else None,
+        overdue=args.get("overdue") == "1", age=args.get("age", type=int),
+        category=args.get("category") or None, risk=args.get("risk") or None,
+        source=args.get("source") or None, opened_from=_date("from"), opened_to=_date("to"),
+        sort=args.get("sort", "due"), page=max(1, args.get("page", 1, type=int)))
+    with session_scope() as s:
+        rows, total = dashboard.cases(s, actor, now(), services().calendar, filters, _labels(),
+                                      {k: r.label for k, r in config.roles.items()})
+        places = dashboard.places(s, actor)
+    return render_template(
+        "dashboard_cases.html", rows=rows, total=total, filters=filters, places=places,
+        labels=_labels(), categories=config.categories, risks=config.risk_types,
+        sources={Source.WECHAT.value: "农户自主申报", Source.CADRE_VISIT.value: "干部走访排查",
+                 Source.SCREENING.value: "部门筛查预警", Source.VILLAGE_LIST.value: "村提出名单"},
+        ages=dashboard.AGES, pages=(total + dashboard.PAGE - 1) // dashboard.PAGE,
+        args={k: v for k, v in args.items() if k != "page" and v})
