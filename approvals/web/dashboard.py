@@ -66,7 +66,8 @@ def cases() -> Any:
         place_id=args.get("place", type=int), cadre_id=args.get("cadre", type=int),
         stage=Stage(stage) if stage in Stage.__members__.values() else None,
         overdue=args.get("overdue") == "1", age=args.get("age", type=int),
-        category=args.get("category") or None, risk=args.get("risk") or None,
+        category=args.get("category") or None,
+        risk=args.get("risk") if args.get("risk") in config.risk_types else None,
         source=args.get("source") or None, opened_from=_date("from"), opened_to=_date("to"),
         sort=args.get("sort", "due"), page=max(1, args.get("page", 1, type=int)))
     with session_scope() as s:
@@ -78,5 +79,6 @@ def cases() -> Any:
         labels=_labels(), categories=config.categories, risks=config.risk_types,
         sources={Source.WECHAT.value: "农户自主申报", Source.CADRE_VISIT.value: "干部走访排查",
                  Source.SCREENING.value: "部门筛查预警", Source.VILLAGE_LIST.value: "村提出名单"},
-        ages=dashboard.AGES, pages=(total + dashboard.PAGE - 1) // dashboard.PAGE,
+        ages=dashboard.AGES, pages=(min(total, dashboard.COUNT_CAP) + dashboard.PAGE - 1)
+        // dashboard.PAGE, capped=total > dashboard.COUNT_CAP,
         args={k: v for k, v in args.items() if k != "page" and v})
