@@ -48,4 +48,8 @@ bench-notify: $(STAMP)
 bench-pages: $(STAMP)
 	$(BIN)/python bench/pages.py
 
-.PHONY: install run test browser assets bench-engine bench-webhook bench-notify bench-pages
+bench-desk: $(STAMP)
+	$(BIN)/python bench/desk.py
+
+.PHONY: install run test browser assets bench-engine bench-webhook bench-notify bench-pages \
+	bench-desk
