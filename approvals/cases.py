@@ -21,6 +21,7 @@ from approvals.errors import Refused
 from approvals.models import (
     Case,
     CaseKind,
+    CaseRisk,
     CaseStatus,
     Definition,
     Household,
@@ -102,6 +103,7 @@ def _open(s: Session, household: Household, kind: CaseKind, definition: Definiti
                 due_at=calendar.due(now, definition.procedure.total), **fields)
     s.add(case)
     s.flush()
+    s.add_all(CaseRisk(case_id=case.id, risk=r) for r in dict.fromkeys(case.risk_types))
     audit.append(s, actor=filed_by, action=f"case.open.{kind}", now=now, case_id=case.id,
                  payload={"source": source, "definition": stored.version})
     return case

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from approvals.calendar import WorkCalendar, last_day, local_date, start_of_day
@@ -20,6 +20,7 @@ from approvals.definitions import Stage
 from approvals.models import (
     Cadre,
     Case,
+    CaseRisk,
     CaseStatus,
     Member,
     Objection,
@@ -198,8 +199,8 @@ def cases(s: Session, actor: Actor, now: dt.datetime, calendar: WorkCalendar, fi
         q = q.where(Case.opened_at < start_of_day(filters.opened_to + dt.timedelta(days=1)))
     order = {"opened": (Case.opened_at, Task.id), "age": (Task.opened_at, Task.id)}.get(
         filters.sort, (Task.due_at, Task.id))
-    if filters.risk:  # a JSON list, matched as text: the same on SQLite and PostgreSQL
-        q = q.where(cast(Case.risk_types, String).like(f'%"{filters.risk}"%'))
+    if filters.risk:
+        q = q.where(Case.id.in_(select(CaseRisk.case_id).where(CaseRisk.risk == filters.risk)))
     # counted up to COUNT_CAP: past it the list says "1000+" (a million open cases would
     # otherwise be counted on every page)
     total = s.scalar(select(func.count()).select_from(

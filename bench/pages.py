@@ -74,6 +74,8 @@ INSERT INTO cases (id, kind, household_id, village_id, definition_id, source, ri
          (ARRAY{stages})[1 + (g / 100) % 5],
          :now - (g % 20) * interval '1 day', :now + (15 - g % 20) * interval '1 day'
   FROM generate_series(1, {n}) g;
+INSERT INTO case_risks (case_id, risk)
+  SELECT g, 'illness' FROM generate_series(1, {n}) g;
 INSERT INTO tasks (id, case_id, stage, round, status, role, place_id, opened_at, due_at, data,
                    awaits_pass)
   SELECT g, g, (ARRAY{stages})[1 + (g / 100) % 5], 1, 'open', (ARRAY{roles})[1 + (g / 100) % 5],
@@ -158,6 +160,7 @@ def main() -> None:
     for label, page in (("dashboard, county supervisor", "/dashboard"),
                         ("case list, county", "/dashboard/cases"),
                         ("case list, overdue, by age", "/dashboard/cases?overdue=1&sort=age"),
+                        ("case list, by application date", "/dashboard/cases?sort=opened"),
                         ("case list, one stage, page 50", "/dashboard/cases?stage=public_notice"
                                                           "&page=50"),
                         ("case list, risk type", "/dashboard/cases?risk=illness"),

@@ -4,6 +4,7 @@ from approvals.models.audit import AuditEntry
 from approvals.models.cases import (
     Case,
     CaseKind,
+    CaseRisk,
     CaseStatus,
     Definition,
     Objection,
@@ -29,6 +30,7 @@ __all__ = [
     "Cadre",
     "Case",
     "CaseKind",
+    "CaseRisk",
     "CaseStatus",
     "Definition",
     "Household",

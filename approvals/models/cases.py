@@ -108,7 +108,8 @@ def parsed_definition(s: Session | Connection, digest: str) -> DefinitionBody:
 
 class Case(Base):
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_status_stage", "status", "stage"),)
+    __table_args__ = (Index("ix_cases_status_stage", "status", "stage"),
+                      Index("ix_cases_status_opened", "status", "opened_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[CaseKind] = mapped_column(String(32))
@@ -145,6 +146,17 @@ class Case(Base):
         return f"{self.opened_at.year}{self.id:06d}"
 
 
+class CaseRisk(Base):
+    """One risk type of a case, as a row: the supervisors' list filters by risk type on an
+    index (the case's own `risk_types` list is what the pages show)."""
+
+    __tablename__ = "case_risks"
+    __table_args__ = (Index("ix_case_risks_risk_case", "risk", "case_id"),)
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    risk: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
 class Task(Base):
     __tablename__ = "tasks"
     __table_args__ = (
@@ -155,6 +167,8 @@ class Task(Base):
         Index("ix_tasks_assignee_status", "assignee_id", "status"),
         Index("ix_tasks_role_status_due", "role", "status", "due_at"),
         Index("ix_tasks_role_status_place_stage", "role", "status", "place_id", "stage"),
+        # the supervisors' list, longest in its stage first
+        Index("ix_tasks_status_opened", "status", "opened_at"),
         Index("ix_tasks_awaits_pass", "case_id", sqlite_where=text("awaits_pass"),
               postgresql_where=text("awaits_pass")),
     )
