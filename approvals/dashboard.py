@@ -118,8 +118,9 @@ def figures(s: Session, actor: Actor, now: dt.datetime, *, place_id: int | None 
 
 
 def _weekly(s: Session, path: str, now: dt.datetime, weeks: int
-            ) -> list[tuple[str, int, int, int]]:
-    """(week label, new cases, decided cases, tasks that went overdue) for the last weeks."""
+            ) -> list[tuple[dt.date, int, int, int]]:
+    """(the week's Monday, new cases, decided cases, tasks that went overdue) for the last
+    weeks."""
     monday = local_date(now) - dt.timedelta(days=local_date(now).weekday())
     starts = [monday - dt.timedelta(weeks=w) for w in range(weeks - 1, -1, -1)]
     since = start_of_day(starts[0])
@@ -141,8 +142,7 @@ def _weekly(s: Session, path: str, now: dt.datetime, weeks: int
                              .where(in_place, Task.due_at >= since, Task.due_at < now,
                                     or_(Task.decided_at.is_(None),
                                         Task.decided_at > Task.due_at))).one())
-    return [(f"{d.month}/{d.day}", new[i], decided[i], overdue[i])
-            for i, d in enumerate(starts)]
+    return [(d, new[i], decided[i], overdue[i]) for i, d in enumerate(starts)]
 
 
 @dataclass(frozen=True)

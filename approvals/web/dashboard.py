@@ -43,9 +43,10 @@ def index() -> Any:
               "place": [[name for _, name, _ in figures["by_place"]],
                         [n for _, _, n in figures["by_place"]]],
               "age": [[label for _, _, label in dashboard.AGES], figures["ages"]],
-              "week": [list(x) for x in zip(*figures["weekly"], strict=True)]}
+              "week": [[f"{d.month}/{d.day}" for d, *_ in figures["weekly"]],
+                       *([w[i] for w in figures["weekly"]] for i in (1, 2, 3))]}
     return render_template("dashboard.html", f=figures, labels=labels, ages=dashboard.AGES,
-                           places=places, place=place, charts=charts)
+                           places=places, place=place, charts=charts, week=dt.timedelta(days=6))
 
 
 def _date(key: str) -> dt.date | None:
