@@ -72,8 +72,7 @@ def ledger_page() -> Any:
     config = services().config
     with session_scope() as s:
         places = s.execute(select(Place.id, Place.name, Place.level).where(
-            Place.path.startswith(actor.place_path), Place.level != "county"
-            ).order_by(Place.path)).all()
+            Place.path.startswith(actor.place_path)).order_by(Place.path)).all()
         own = s.scalar(select(Place.id).where(Place.path == actor.place_path))
     stages = config.procedures["identification"].stages
     return render_template("ledger.html", places=places, own=own,

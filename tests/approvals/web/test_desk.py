@@ -97,6 +97,11 @@ def test_the_ledger_opens_in_excel_with_every_cell_as_expected(
     assert desk.get(f"/ledger.xlsx?place={other}").status_code == 403
     assert Desk(app.test_client()).signs_in(cadre_id("刘书记")).get(
         "/ledger").status_code == 403
+    county = Desk(app.test_client()).signs_in(cadre_id("钱督导"))
+    with session_scope() as s:
+        whole = s.scalar(select(Place.id).where(Place.name == "示范县"))
+    assert f'<option value="{whole}" selected>示范县' in county.get("/ledger").text
+    assert county.get(f"/ledger.xlsx?place={whole}").headers["X-Rows"] == "3"
 
 
 def test_a_roster_upload_with_bad_rows_changes_nothing_and_says_where(
