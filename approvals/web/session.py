@@ -25,6 +25,7 @@ def now() -> Any:
 
 def sign_in(cadre_id: int) -> None:
     session.clear()  # a new session id-less cookie: nothing of a previous visitor survives
+    g.pop("actor", None)
     session["cadre_id"] = cadre_id
     session.permanent = True
 
@@ -47,9 +48,13 @@ def current_actor() -> Actor | None:
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path of this site: never send a cadre to another host after sign-in."""
+    """Only a path of this site: never send a cadre to another host after sign-in. With no
+    target, a cadre's home: the dashboard for supervisors, the inbox for everyone else."""
     if not target or urlsplit(target).netloc or not target.startswith("/") \
             or target.startswith("//"):
+        actor = current_actor()
+        if actor is not None and actor.role == "supervisor":
+            return url_for("approvals.dashboard.index")
         return url_for("approvals.inbox.index")
     return target
 

@@ -20,7 +20,7 @@ bp = Blueprint("signin", __name__)
 
 @bp.get("/login")
 def login() -> Any:
-    target = safe_next(request.args.get("next"))
+    target = request.args.get("next") or ""  # checked by safe_next after sign-in
     config = services().config
     if not config.dev_mode:
         state = secrets.token_urlsafe(16)

@@ -5,6 +5,7 @@ without its CSRF token is refused, and a signed-out visitor is sent to sign in."
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -181,3 +182,19 @@ def test_cookies_are_httponly_and_samesite(app: Flask, world: World) -> None:
     assert "csrf_token" in token_page
     cookie = client.get_cookie("session")
     assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+
+
+def test_after_sign_in_supervisors_land_on_the_dashboard_others_on_the_inbox(
+        app: Flask, world: World) -> None:
+    for name, home in (("钱督导", "/dashboard"), ("王审核", "/inbox")):
+        client = app.test_client()
+        page = client.get("/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        res = client.post("/login/dev", data={"csrf_token": token, "cadre_id": cadre_id(name)})
+        assert res.headers["Location"] == home, name
+    client = app.test_client()
+    page = client.get("/login?next=//evil.example.com/x").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    res = client.post("/login/dev", data={"csrf_token": token, "cadre_id": cadre_id("王审核"),
+                                          "next": "//evil.example.com/x"})
+    assert res.headers["Location"] == "/inbox"  # never to another site
