@@ -6,9 +6,11 @@ from __future__ import annotations
 import gzip
 import re
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from approvals import inbox as inbox_module
 from approvals.db import session_scope
 from approvals.definitions import Stage
 from approvals.models import AuditEntry, CaseStatus, Household, Pairing, Task, TaskStatus
@@ -184,3 +186,33 @@ def test_posting_a_notice_that_has_ended_tells_who_ended_it(app: Flask, world: W
     res = desk.post(f"/t/{notice}/notice", posted_on="2026-11-02", where="村委会公示栏")
     assert res.status_code == 302
     assert "这项任务已由系统于" in desk.get(res.headers["Location"]).text
+
+
+def test_a_short_name_matching_many_households_asks_for_more_of_it(
+        app: Flask, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    cases = [world.apply(world.household("东沟村", i)) for i in range(3)]
+    households = [world.case(c).household_id for c in cases]
+    with session_scope() as s:
+        for household, name in zip(households, ("欧阳甲", "欧阳乙", "欧阳丙"), strict=True):
+            s.get_one(Household, household).head.name = name
+    monkeypatch.setattr(inbox_module, "SEARCH_CAP", 2)
+    desk = Desk(app.test_client()).signs_in(cadre_id("刘书记"))
+    page = desk.get("/inbox?q=欧阳").text
+    assert "请输入完整姓名" in page and len(inbox_cases(page)) == 2
+    page = desk.get("/inbox?q=欧阳乙").text
+    assert "请输入完整姓名" not in page and inbox_cases(page) == [cases[1]]
+
+
+def test_a_transferred_task_leaves_the_inbox_of_the_others(app: Flask, world: World) -> None:
+    case_id = world.apply(world.household("东沟村"))
+    task_id = world.open_task(case_id).id
+    liu = Desk(app.test_client()).signs_in(cadre_id("刘书记"))
+    assert liu.post(f"/t/{task_id}/transfer", to=cadre_id("杨帮扶"),
+                    transfer_reason="熟悉该户情况").status_code == 302
+    helper = Desk(app.test_client()).signs_in(cadre_id("杨帮扶"))
+    assert case_id in inbox_cases(helper.get("/inbox").text)
+    timeline = helper.get(f"/c/{case_id}").text
+    assert "转交给杨帮扶" in timeline and "熟悉该户情况" in timeline
+    # 入户核实 handed to a 帮扶联系人 stays in the village cadre's inbox, marked as handed
+    page = liu.get("/inbox").text
+    assert case_id in inbox_cases(page) and "已交杨帮扶办理" in page
