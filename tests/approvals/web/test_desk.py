@@ -59,6 +59,8 @@ def test_the_notice_pdf_says_what_it_must_and_nothing_private(
     assert desk.get(f"/notices/{quiet}").status_code == 403  # not 刘书记's village
     county = Desk(app.test_client()).signs_in(cadre_id("钱督导"))
     assert "北岭村目前没有在公示期的案件" in county.get(f"/notices/{quiet}").text
+    # a supervisor reaches the notice from any case in 公示
+    assert f'href="/notices/{village}">查看本村公示' in county.get(f"/c/{cases[0]}").text
 
 
 def test_the_ledger_opens_in_excel_with_every_cell_as_expected(
