@@ -1,7 +1,7 @@
-"""The pages' stylesheet, WeUI (npm `weui`), and ECharts for the dashboard (npm `echarts`),
-both vendored by `make assets`, served by the app
-itself, gzipped once per process and cached by the phone for a year (the name carries the
-version), so a page on a weak network costs only its own HTML after the first visit."""
+"""The pages' stylesheet (WeUI, npm `weui`) and the dashboard's charts (ECharts, npm
+`echarts`), vendored by `make assets` and served by the app itself: gzipped once per process
+and cached by the phone for a year (the name carries the version), so a page on a weak
+network costs only its own HTML after the first visit."""
 
 from __future__ import annotations
 
