@@ -75,3 +75,27 @@ def test_the_cadres_side_lists_what_each_cadre_was_sent(webhook_url: str, world:
     assert "干部收到的消息" in page and name in page
     mine = page.split(name, 1)[1].split("<section>", 1)[0]
     assert "新待办" in mine and "入户核实" in mine and "待发送" in mine
+
+
+def test_the_simulator_page_chats_in_a_phone_browser(
+        webhook_url: str, world: World, browser: object) -> None:
+    """As a newcomer opens it from README: http://.../dev/wechat, no trailing slash."""
+    name, id_number, _ = roster_head()
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
+    page.goto(webhook_url.replace("/wechat/mp", "/dev/wechat"))
+
+    def say(text: str) -> str:
+        bubbles = page.locator(".msg.bot")
+        count = bubbles.count()
+        page.fill("#text", text)
+        page.click("form#send button")
+        page.wait_for_function(f"document.querySelectorAll('.msg.bot').length > {count}")
+        return bubbles.last.inner_text()
+
+    assert "姓名和身份证号" in say("申请")
+    page.locator("a.head", has_text=name).click()  # the demo head fills the input
+    assert page.input_value("#text") == f"{name} {id_number}"
+    page.click("form#send button")
+    page.wait_for_function("document.querySelectorAll('.msg.bot').length > 1")
+    assert "困难" in page.locator(".msg.bot").last.inner_text()
+    page.close()
