@@ -68,6 +68,25 @@ def _no_page(_err: Any) -> Any:
                            text="您要找的页面不存在，可能链接有误。"), 404
 
 
+@bp.app_errorhandler(405)
+def _wrong_method(_err: Any) -> Any:
+    return render_template("message.html", title="无法打开",
+                           text="请从页面上的按钮或链接进入。"), 405
+
+
+@bp.app_errorhandler(413)
+def _too_large(_err: Any) -> Any:
+    return render_template("message.html", title="文件太大",
+                           text="上传的照片或文件太大（合计不超过40MB），请压缩或分几次上传。"), 413
+
+
+@bp.app_errorhandler(500)
+def _broken(_err: Any) -> Any:
+    return render_template("message.html", title="系统出错",
+                           text="系统暂时出错，您刚才的操作可能没有保存，请稍后再试；"
+                                "如一再出现，请联系县里的系统管理员。"), 500
+
+
 @bp.app_errorhandler(400)
 def _bad_request(err: Any) -> Any:
     text = getattr(err, "description", "") or ""

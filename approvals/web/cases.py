@@ -119,7 +119,8 @@ def decide_task(task_id: int) -> Any:
 
     number, decided = _attempt(case_id, act)
     label = services().config.procedures[decided.case_kind].stages[decided.stage].label
-    flash(f"已提交：{number} {label}{VERDICT_LABELS[decided.verdict]}。", "info")
+    flash(f"已提交：{number} {label}{VERDICT_LABELS[decided.verdict]}。"
+          + ("下一环节几秒后自动开启。" if decided.verdict == Verdict.APPROVED else ""), "info")
     return redirect(url_for("approvals.inbox.index"))
 
 

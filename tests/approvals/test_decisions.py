@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import select
 
-from approvals import decisions
+from approvals import decisions, forms
 from approvals.db import session_scope
 from approvals.definitions import Stage
 from approvals.errors import AlreadyDecided, NotAllowed, Refused
@@ -180,3 +182,20 @@ def test_the_public_notice_is_not_approved_by_hand(world):
     with session_scope() as s, pytest.raises(Refused, match="系统自动进入下一环节"):
         decisions.decide(s, world.open_task(case_id).id, world.approver(case_id),
                          Verdict.APPROVED, now=world.clock.now())
+
+
+def test_every_form_refusal_is_in_chinese() -> None:
+    bad = {"visitors": "甲", "visited_on": "昨天", "risk_confirmed": "也许",
+           "income_estimate": "-3", "findings": "x", "meeting_on": 5, "attendance": "1.5",
+           "votes_for": "many", "votes_against": -1, "minutes": ["a"], "opinion": {"a": 1},
+           "comparison": "x", "category": 3, "paired_cadre_id": "某人",
+           "measures": [{"kind": "健康", "planned_on": "2026-13-40"}]}
+    for form in (forms.HomeVerification, forms.VillageReview, forms.TownshipAudit,
+                 forms.CountyEnrolment):
+        try:
+            form.model_validate(bad)
+        except ValidationError as err:
+            message = forms.chinese(form, err)
+            assert not re.search(r"[A-Za-z]{3,}", message), message
+        else:
+            raise AssertionError(form)

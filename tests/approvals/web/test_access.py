@@ -198,3 +198,11 @@ def test_after_sign_in_supervisors_land_on_the_dashboard_others_on_the_inbox(
     res = client.post("/login/dev", data={"csrf_token": token, "cadre_id": cadre_id("王审核"),
                                           "next": "//evil.example.com/x"})
     assert res.headers["Location"] == "/inbox"  # never to another site
+
+
+def test_flasks_own_error_pages_speak_chinese(app: Flask, world: World) -> None:
+    desk = Desk(app.test_client()).signs_in(cadre_id("刘书记"))
+    assert "请从页面上的按钮或链接进入" in desk.client.get("/login/dev").text  # GET on a POST
+    big = desk.post("/import", kind="roster", file=(io.BytesIO(b"x" * (41 * 1024 * 1024)),
+                                                    "big.csv"))
+    assert big.status_code == 413 and "文件太大" in big.text
