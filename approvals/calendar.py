@@ -107,6 +107,14 @@ class WorkCalendar:
         last = self.add(local_date(start), deadline)
         return start_of_day(last + dt.timedelta(days=1))
 
+    def working_days_left(self, due_at: dt.datetime, now: dt.datetime) -> int:
+        """Working days until a deadline's last day; once it has passed, minus the working
+        days late (at least one)."""
+        day, today = last_day(due_at), local_date(now)
+        if now < due_at:
+            return self.working_days_between(today, day)
+        return -max(1, self.working_days_between(day, today))
+
     def working_days_between(self, start: dt.date, end: dt.date) -> int:
         days, day = 0, start
         while day < end:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from approvals import photos
-from approvals.calendar import LOCAL, WorkCalendar, last_day, local_date
+from approvals.calendar import LOCAL, WorkCalendar
 from approvals.decisions import ORDER
 from approvals.definitions import Definition, Stage
 from approvals.errors import NotAllowed, NotFound
@@ -79,10 +79,6 @@ def _label(definition: Definition, stage: str | None) -> str:
     return definition.stage(Stage(stage)).label if stage else ""
 
 
-def covers_case(actor: Actor, path: str) -> bool:
-    return any(who.covers(path) for who in (actor, *actor.stands_for))
-
-
 def load(s: Session, case_id: int, actor: Actor, now: dt.datetime, calendar: WorkCalendar, *,
          personal_data_roles: list[str]) -> CaseFile:
     case = s.scalars(select(Case).where(Case.id == case_id).options(
@@ -91,7 +87,7 @@ def load(s: Session, case_id: int, actor: Actor, now: dt.datetime, calendar: Wor
         joinedload(Case.definition))).one_or_none()
     if case is None:
         raise NotFound("没有找到这个案件。")
-    if not covers_case(actor, case.village.path):
+    if not actor.sees(case.village.path):
         raise NotAllowed("这户不在您的管辖范围内，您无权查看。")
     definition = case.definition.parsed()
     full = actor.role in personal_data_roles
@@ -106,11 +102,7 @@ def load(s: Session, case_id: int, actor: Actor, now: dt.datetime, calendar: Wor
     if task is not None:
         seat = _Seat(Stage(task.stage), task.role, task.place.path, task.assignee_id)
         file.may_act = may_act(actor, seat)
-        day = last_day(task.due_at)
-        file.working_days_left = (calendar.working_days_between(local_date(now), day)
-                                  if now < task.due_at
-                                  else -max(1, calendar.working_days_between(day,
-                                                                             local_date(now))))
+        file.working_days_left = calendar.working_days_left(task.due_at, now)
         passed = {Stage(t.stage) for t in case.tasks if t.verdict == Verdict.APPROVED
                   and t.status == TaskStatus.DECIDED}
         file.returnable = [(st, _label(definition, st)) for st in ORDER

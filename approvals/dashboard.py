@@ -221,7 +221,7 @@ def cases(s: Session, actor: Actor, now: dt.datetime, calendar: WorkCalendar, fi
         elif r.stage == Stage.PUBLIC_NOTICE and late:
             why += "，公示期已满待系统推进"
         if late:
-            days = max(1, calendar.working_days_between(day, local_date(now)))
+            days = -calendar.working_days_left(r.due_at, now)
             why += f"，{day.month}月{day.day}日的期限已过{days}个工作日"
         out.append(Row(r.case_id, f"{r.case_opened.year}{r.case_id:06d}", r.head, r.village,
                        r.township, stage_labels.get(r.stage, r.stage),

@@ -42,7 +42,7 @@ def load(s: Session, household_id: int, actor: Actor, *, personal_data_roles: li
         selectinload(Household.measures))).one_or_none()
     if household is None:
         raise NotFound("没有找到这户。")
-    if not any(who.covers(household.village.path) for who in (actor, *actor.stands_for)):
+    if not actor.sees(household.village.path):
         raise NotAllowed("这户不在您的管辖范围内，您无权查看。")
     full = actor.role in personal_data_roles
     members = [{"name": m.name, "relation": m.relation, "able_to_work": m.able_to_work,

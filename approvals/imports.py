@@ -320,6 +320,19 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[i:i + size]
 
 
+COLUMNS = {"roster": ROSTER, "cadres": CADRES, "pairings": PAIRINGS}
+
+
+def run(s: Session, kind: str, rows: list[dict[str, str]], actor: Actor, *, now: dt.datetime,
+        role_labels: dict[str, str], progress: Callable[[int], None] | None = None) -> Result:
+    """One import of `kind` (a key of COLUMNS); the caller rolls back when it is not ok."""
+    if kind == "roster":
+        return import_roster(s, rows, actor, now=now, progress=progress)
+    if kind == "cadres":
+        return import_cadres(s, rows, actor, now=now, role_labels=role_labels)
+    return import_pairings(s, rows, actor, now=now)
+
+
 def ensure_may_import(actor: Actor) -> None:
     if actor.level != "county":
         raise NotAllowed("只有县级人员可以导入名单。")

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from approvals.calendar import WorkCalendar, last_day, local_date
+from approvals.calendar import WorkCalendar, last_day
 from approvals.definitions import Stage
 from approvals.models import (
     Cadre,
@@ -67,7 +67,7 @@ class Seats:
     def __init__(self, s: Session, actor: Actor) -> None:
         self.posts = []
         self.places: set[int] = set()
-        for who in (actor, *actor.stands_for):
+        for who in actor.principals:
             places = list(s.scalars(select(Place.id).where(
                 Place.path.startswith(who.place_path))))
             peers = s.scalars(select(Cadre.id).where(Cadre.role == who.role, Cadre.id != who.id))
@@ -141,15 +141,10 @@ def inbox(s: Session, actor: Actor, now: dt.datetime, calendar: WorkCalendar, *,
     rows = s.execute(_page(seats, filters, limit)).all()
     counts = dict(s.execute(_filtered(select(Task.stage, func.count()), seats, filters,
                                       stage=False).group_by(Task.stage)).tuples().all())
-    today = local_date(now)
     names = {p.id: p.name for p in actor.stands_for}
     items = []
     for r in rows:
-        day = last_day(r.due_at)
-        if r.due_at <= now:
-            left = -max(1, calendar.working_days_between(day, today))
-        else:
-            left = calendar.working_days_between(today, day)
+        day, left = last_day(r.due_at), calendar.working_days_left(r.due_at, now)
         urgency = "overdue" if r.due_at <= now else "soon" if left <= due_soon_days else "ok"
         mine = r.assignee_id in actor.ids or r.assignee_id is None
         principal = next((names[p.id] for p in actor.stands_for
@@ -165,7 +160,7 @@ def inbox(s: Session, actor: Actor, now: dt.datetime, calendar: WorkCalendar, *,
 
 def villages(s: Session, actor: Actor) -> list[tuple[int, str]]:
     """The villages in the actor's jurisdiction, for the filter."""
-    paths = [actor.place_path, *(p.place_path for p in actor.stands_for)]
     return list(s.execute(select(Place.id, Place.name).where(
-        Place.level == "village", or_(*(Place.path.startswith(p) for p in paths)))
+        Place.level == "village",
+        or_(*(Place.path.startswith(p.place_path) for p in actor.principals)))
         .order_by(Place.id)).tuples())

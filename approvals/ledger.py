@@ -20,6 +20,7 @@ import xlsxwriter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from approvals import wording
 from approvals.calendar import last_day, local_date
 from approvals.definitions import Stage
 from approvals.errors import NotAllowed, NotFound
@@ -47,10 +48,6 @@ COLUMNS = [  # header, width
     ("是否超期", 8), ("案件状态", 10), ("帮扶联系人", 14), ("帮扶措施", 30),
     ("最近人均纯收入（元）", 14), ("收入记录日期", 12),
 ]
-MONITORING = {"none": "未纳入", "monitored": "监测对象", "eliminated": "风险已消除"}
-STATUS = {"open": "办理中", "enrolled": "纳入监测", "rejected": "未通过", "eliminated": "风险消除",
-          "withdrawn": "已撤回"}
-KINDS = {"identification": "识别纳入", "risk_elimination": "风险消除"}
 
 
 @dataclass(frozen=True)
@@ -137,17 +134,21 @@ def rows(s: Session, actor: Actor, scope: Scope, labels: Labels, now: dt.datetim
             continue  # a household the procedure never touched is not in the ledger
         n += 1
         income = incomes.get(h.id)
+        case_columns: list[Any] = ["", "", "", None, "", None, "", ""]
+        if case is not None:
+            case_columns = [
+                "、".join(labels.risk_types.get(r, r) for r in case.risk_types),
+                f"{case.opened_at.year}{case.id:06d}", wording.CASE_KIND.get(case.kind, ""),
+                local_date(case.opened_at), labels.stages.get(case.stage or "", ""),
+                last_day(due) if due else None, ("是" if late else "否") if due else "",
+                wording.CASE_STATUS.get(case.status, "")]
+        risks, *case_rest = case_columns
         yield [
-            n, h[1], h[2], h.group_name or "", h[4], h.id_number if full_ids else mask_id(
-                h.id_number), sizes.get(h.id, 0), MONITORING.get(h.monitoring, h.monitoring),
-            labels.categories.get(h.category or "", ""),
-            "、".join(labels.risk_types.get(r, r) for r in (case.risk_types if case else [])),
-            h.monitored_since, f"{case.opened_at.year}{case.id:06d}" if case else "",
-            KINDS.get(case.kind, "") if case else "", local_date(case.opened_at) if case
-            else None, labels.stages.get(case.stage or "", "") if case else "",
-            last_day(due) if due else None, ("是" if late else "否") if due else "",
-            STATUS.get(case.status, "") if case else "", cadres.get(h.id, ""),
-            "、".join(measures.get(h.id, [])),
+            n, h[1], h[2], h.group_name or "", h[4],
+            h.id_number if full_ids else mask_id(h.id_number), sizes.get(h.id, 0),
+            wording.MONITORING.get(h.monitoring, h.monitoring),
+            labels.categories.get(h.category or "", ""), risks, h.monitored_since, *case_rest,
+            cadres.get(h.id, ""), "、".join(measures.get(h.id, [])),
             Decimal(income.per_capita_net) if income else None,
             income.recorded_on if income else None]
 

@@ -71,9 +71,8 @@ def ensure_assists(s: Session, actor: Actor, household: Household) -> None:
     paired = s.scalar(select(Pairing.id).where(Pairing.household_id == household.id,
                                                Pairing.cadre_id.in_(actor.ids),
                                                Pairing.ended_on.is_(None)))
-    principals = (actor, *actor.stands_for)
     if paired is None and not any(who.role in ASSISTING_ROLES and who.covers(
-            household.village.path) for who in principals):
+            household.village.path) for who in actor.principals):
         raise NotAllowed("只有这户的帮扶联系人或本村干部可以登记帮扶措施。")
 
 

@@ -80,7 +80,7 @@ def village_notice(s: Session, village_id: int, actor: Actor, *, categories: dic
     village = s.get(Place, village_id)
     if village is None or village.level != Level.VILLAGE:
         raise NotFound("没有找到这个村。")
-    if not any(who.covers(village.path) for who in (actor, *actor.stands_for)):
+    if not actor.sees(village.path):
         raise NotAllowed("这个村不在您的管辖范围内。")
     rows = s.execute(
         select(Member.name, Household.group_name, Case.category, Case.risk_types, Case.kind,

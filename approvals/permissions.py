@@ -49,9 +49,17 @@ class Actor:
         return replace(actor, stands_for=tuple(cls.load(s, p) for p in dict.fromkeys(principals)))
 
     @property
+    def principals(self) -> tuple[Actor, ...]:
+        """This cadre and those they stand in for today."""
+        return (self, *self.stands_for)
+
+    @property
     def ids(self) -> tuple[int, ...]:
-        """This cadre and those they stand in for."""
-        return (self.id, *(p.id for p in self.stands_for))
+        return tuple(p.id for p in self.principals)
+
+    def sees(self, place_path: str) -> bool:
+        """The place is in this cadre's jurisdiction, or in that of whom they stand in for."""
+        return any(p.covers(place_path) for p in self.principals)
 
     def covers(self, place_path: str) -> bool:
         return place_path.startswith(self.place_path)

@@ -1,13 +1,16 @@
 """Photos of a case: the farmer's from the chat (saved by bot/media.py) and those a cadre
 takes with the phone for a stage (hospital bills, the house, the notice on the board).
 
-A cadre's photo is stored under media_dir/cases/<case>/ with a random name recorded in its
-task's data; the files are served only through the case page's permission check.
+A cadre's photo is stored under media_dir/cases/<case>/ (a revisit's under
+media_dir/households/<household>/) with a random name recorded in its task's data (the
+revisit's row), written only after that record is saved; the files are served only through
+the case page's permission check.
 """
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import text
@@ -19,18 +22,32 @@ MAX_BYTES = 10 * 1024 * 1024
 IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"RIFF")  # JPEG, PNG, GIF, WebP
 
 
-def save(media_dir: Path, case_id: int, content: bytes, *, kind: str = "cases") -> str:
-    """Store one photo of a case (or with kind="households", of a household's revisit);
-    returns its name. Anything but a picture is refused."""
-    if len(content) > MAX_BYTES:
-        raise Refused("照片太大（超过10MB），请压缩后重新上传。")
-    if not content.startswith(IMAGE_MAGIC):
-        raise Refused("只能上传照片（JPG、PNG 格式）。")
-    folder = media_dir / kind / str(case_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_hex(12)}.jpg"
-    (folder / name).write_bytes(content)
-    return name
+@dataclass(frozen=True)
+class Upload:
+    """Photos checked and named, written only once what they belong to is saved."""
+
+    files: dict[str, bytes]
+
+    @classmethod
+    def of(cls, contents: list[bytes]) -> Upload:
+        """Anything but a picture, or too large, is refused before anything is written."""
+        for content in contents:
+            if len(content) > MAX_BYTES:
+                raise Refused("照片太大（超过10MB），请压缩后重新上传。")
+            if not content.startswith(IMAGE_MAGIC):
+                raise Refused("只能上传照片（JPG、PNG 格式）。")
+        return cls({f"{secrets.token_hex(12)}.jpg": c for c in contents})
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.files)
+
+    def store(self, media_dir: Path, owner_id: int, *, kind: str = "cases") -> None:
+        """Under media_dir/<kind>/<owner>/: a case's photos, or a household's (revisits)."""
+        folder = media_dir / kind / str(owner_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, content in self.files.items():
+            (folder / name).write_bytes(content)
 
 
 def task_photo(media_dir: Path, case_id: int, name: str, *, kind: str = "cases") -> Path:

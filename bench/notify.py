@@ -28,17 +28,13 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
 
 from approvals.calendar import LOCAL, SystemClock  # noqa: E402
-from approvals.db import bind, session_scope  # noqa: E402
+from approvals.db import session_scope  # noqa: E402
 from bench import pg  # noqa: E402
-from bench.pg import ensure_database  # noqa: E402
-from fangfan import config as config_module  # noqa: E402
-from fangfan.database import make_engine  # noqa: E402
 from fangfan.services import Services  # noqa: E402
 from fangfan.settings import Settings  # noqa: E402
 from notifications import outbox, reminders  # noqa: E402
 from notifications.dispatch import dispatch  # noqa: E402
 from notifications.models import Audience  # noqa: E402
-from workflows import runtime  # noqa: E402
 
 VILLAGES = 100
 SEED = """
@@ -81,12 +77,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=1_000_000)
     parser.add_argument("--messages", type=int, default=2000)
     args = parser.parse_args()
-    url = ensure_database()
-    engine = make_engine(url)
-    bind(engine)
-    config = config_module.load(ROOT / "config.yaml")
-    calendar = config.work_calendar()
-    runtime.install(runtime.Runtime(SystemClock(), calendar))
+    engine, config, calendar = pg.connect(ROOT / "config.yaml")
     t0 = time.perf_counter()
     seed(engine, config, args.tasks)
     print(f"seeded {args.tasks:,} open tasks in {time.perf_counter() - t0:.1f} s", flush=True)

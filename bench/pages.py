@@ -30,15 +30,10 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
 
 from approvals.calendar import SystemClock  # noqa: E402
-from approvals.db import bind  # noqa: E402
 from bench import pg  # noqa: E402
-from bench.pg import ensure_database  # noqa: E402
-from fangfan import config as config_module  # noqa: E402
 from fangfan.app import create_app  # noqa: E402
-from fangfan.database import make_engine  # noqa: E402
 from fangfan.services import Services  # noqa: E402
 from fangfan.settings import Settings  # noqa: E402
-from workflows import runtime  # noqa: E402
 
 VILLAGES = 100
 STAGES = [("home_verification", "village_cadre", "v"), ("village_review", "village_cadre", "v"),
@@ -117,12 +112,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true",
                         help="keep the data of the last run if it has as many cases")
     args = parser.parse_args()
-    url = ensure_database()
-    engine = make_engine(url)
-    bind(engine)
-    config = config_module.load(ROOT / "config.yaml")
-    calendar = config.work_calendar()
-    runtime.install(runtime.Runtime(SystemClock(), calendar))
+    engine, config, calendar = pg.connect(ROOT / "config.yaml")
     t0 = time.perf_counter()
     with engine.connect() as conn:
         have = conn.scalar(text("SELECT count(*) FROM information_schema.tables "

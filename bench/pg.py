@@ -23,6 +23,23 @@ def ensure_database(url: str = PG_URL) -> str:
     return url
 
 
+def connect(config_path: Any) -> tuple[Engine, Any, Any]:
+    """The benchmark database bound for the services, config.yaml, and its calendar
+    installed as the procedures' runtime: (engine, config, calendar)."""
+    from approvals.calendar import SystemClock
+    from approvals.db import bind
+    from fangfan import config as config_module
+    from fangfan.database import make_engine
+    from workflows import runtime
+
+    engine = make_engine(ensure_database())
+    bind(engine)
+    config = config_module.load(config_path)
+    calendar = config.work_calendar()
+    runtime.install(runtime.Runtime(SystemClock(), calendar))
+    return engine, config, calendar
+
+
 def seed(engine: Engine, config: Any, sql: Callable[[int], str]) -> None:
     """A fresh schema at the head migration, then `sql(definition_id)`'s statements (one per
     line ending in ';') with :now bound, then VACUUM ANALYZE so plans see the real sizes."""

@@ -299,23 +299,17 @@ def import_file(kind: str, file: str) -> None:
     from approvals import imports
 
     services = _services()
-    columns = {"roster": imports.ROSTER, "cadres": imports.CADRES,
-               "pairings": imports.PAIRINGS}[kind]
     try:
-        rows = imports.read_file(Path(file), columns)
+        rows = imports.read_file(Path(file), imports.COLUMNS[kind])
     except imports.BadFile as err:
         raise click.ClickException(str(err)) from None
     now = services.clock.now()
     with session_scope() as s:
         _, actor = _place_actor(s, None)
-        if kind == "roster":
-            with click.progressbar(length=len(rows), label="导入中", show_pos=True) as bar:
-                result = imports.import_roster(s, rows, actor, now=now, progress=bar.update)
-        elif kind == "cadres":
-            result = imports.import_cadres(s, rows, actor, now=now, role_labels={
-                k: r.label for k, r in services.config.roles.items()})
-        else:
-            result = imports.import_pairings(s, rows, actor, now=now)
+        with click.progressbar(length=len(rows), label="导入中", show_pos=True) as bar:
+            result = imports.run(s, kind, rows, actor, now=now, progress=bar.update,
+                                 role_labels={k: r.label for k, r in
+                                              services.config.roles.items()})
         if not result.ok:
             s.rollback()
     if not result.ok:

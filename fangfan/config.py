@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from approvals.calendar import WorkCalendar
 from approvals.definitions import Definition, Level, ProcedureDef, RoleDef
 from approvals.elimination import EliminationRules, IncomeLine
+from approvals.measures import Rules as MeasureRules
 from approvals.models import CaseKind
 
 
@@ -182,6 +183,11 @@ class Config(Strict):
 
     def work_calendar(self) -> WorkCalendar:
         return WorkCalendar.of(self.calendar.extra_holidays, self.calendar.extra_workdays)
+
+    def assistance_rules(self) -> MeasureRules:
+        a = self.assistance
+        return MeasureRules(a.by_risk, a.able_to_work, a.unable_to_work, a.weak_motivation,
+                            a.subtypes)
 
     def elimination_rules(self) -> EliminationRules:
         return EliminationRules(**self.elimination.model_dump(), region=self.region,

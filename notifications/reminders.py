@@ -100,7 +100,7 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
                 continue
             kind, late = "due_soon", 0
         else:
-            kind, late = "overdue", max(1, calendar.working_days_between(day, today))
+            kind, late = "overdue", -calendar.working_days_left(t.due_at, now)
         label = parsed_definition(s, t.digest).stage(t.stage).label
         item = {"task_id": t.id, "number": f"{t.opened_at.year}{t.case_id:06d}",
                 "stage": label, "place": t.place, "head": t.head, "kind": kind,

@@ -37,6 +37,7 @@ from fangfan.database import make_engine, upgrade
 from fangfan.demo import FORMS, roster
 from fangfan.services import Services
 from fangfan.settings import ROOT, Settings
+from tests.bot.fake_api import FakeWeChatApi, serve
 from workflows import runtime
 from workflows.advance import advance_case
 from workflows.steps import Outcome
@@ -206,6 +207,19 @@ def prefect() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture
+def fake_api(services: Services) -> Iterator[FakeWeChatApi]:
+    """The fake WeChat API on 127.0.0.1, and the services pointed at it."""
+    mp = services.config.wechat.mp
+    api = FakeWeChatApi(mp.app_id, mp.app_secret)
+    server, url = serve(api)
+    wechat = services.config.wechat.model_copy(update={"api_base_url": url})
+    services.config = services.config.model_copy(update={"wechat": wechat})
+    services._cache.clear()
+    yield api
+    server.shutdown()
 
 
 @pytest.fixture(scope="session")

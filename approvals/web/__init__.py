@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
+from approvals import wording
 from approvals.calendar import last_day, local_date
 from approvals.errors import NotAllowed, NotFound
 from approvals.web import (
@@ -24,7 +25,7 @@ from approvals.web import (
     signin,
     supervision,
 )
-from approvals.web.session import current_actor
+from approvals.web.session import Answered, current_actor
 
 bp = Blueprint("approvals", __name__, template_folder="templates")
 for child in (assets.bp, signin.bp, inbox.bp, cases.bp, households.bp, cover.bp,
@@ -48,8 +49,14 @@ def _labels(keys: list[str], names: dict[str, str]) -> str:
 
 
 @bp.app_context_processor
-def _signed_in() -> dict[str, Any]:
-    return {"me": current_actor}
+def _globals() -> dict[str, Any]:
+    return {"me": current_actor, "MONITORING": wording.MONITORING,
+            "CASE_STATUS": wording.CASE_STATUS, "CASE_KIND": wording.CASE_KIND}
+
+
+@bp.app_errorhandler(Answered)
+def _answered(err: Answered) -> Any:
+    return err.response
 
 
 @bp.app_errorhandler(NotAllowed)

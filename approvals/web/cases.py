@@ -24,9 +24,9 @@ from approvals.calendar import local_date
 from approvals.db import session_scope
 from approvals.decisions import VERDICT_LABELS, decide, load_ref
 from approvals.definitions import Stage
-from approvals.errors import AlreadyDecided, NotAllowed, NotFound, Refused
+from approvals.errors import NotAllowed, NotFound
 from approvals.models import Case, CaseKind, Objection, Place, Task, Verdict
-from approvals.web.session import current_actor, now, services, signed_in
+from approvals.web.session import attempt, current_actor, now, services, signed_in
 from approvals.web.stageforms import stage_data
 
 bp = Blueprint("cases", __name__)
@@ -68,31 +68,12 @@ def _done(case_id: int, message: str) -> Any:
     return redirect(url_for("approvals.cases.show", case_id=case_id))
 
 
-class _Answered(Exception):
-    """A refusal already turned into the page the cadre sees."""
-
-    def __init__(self, response: Any) -> None:
-        self.response = response
-
-
 def _attempt(case_id: int, action: Callable[[Session], T]) -> T:
-    """Run one service in its own transaction. Another cadre having decided first shows the
-    case with who did; any other refusal shows the form again with the reason and the
-    answers kept; outside one's role or jurisdiction is the 403 page (the app's handler)."""
-    try:
-        with session_scope() as s:
-            return action(s)
-    except AlreadyDecided as err:
-        raise _Answered(_done(case_id, str(err))) from None
-    except NotAllowed:
-        raise
-    except Refused as err:
-        raise _Answered(_page(case_id, error=str(err), form=request.form, status=400)) from None
-
-
-@bp.errorhandler(_Answered)
-def _answered(err: _Answered) -> Any:
-    return err.response
+    """Refused: the case page again with the reason and the answers kept; decided by
+    another cadre first: the case page saying who did."""
+    return attempt(action, already=lambda text: _done(case_id, text),
+                   refused=lambda text: _page(case_id, error=text, form=request.form,
+                                              status=400))
 
 
 @bp.post("/t/<int:task_id>/decide")
@@ -110,11 +91,13 @@ def decide_task(task_id: int) -> Any:
     def act(s: Session) -> tuple[str, Any]:
         task = load_ref(s, task_id)
         data = stage_data(task.stage, task.case_kind, request.form)
+        upload = photos.Upload.of(_uploads() if verdict == Verdict.APPROVED else [])
         if verdict == Verdict.APPROVED:
-            data["photos"] = _save_photos(case_id)
+            data["photos"] = upload.names
         decided = decide(s, task_id, current_actor(), Verdict(verdict), now=now(), data=data,
                          reason=reason, return_to=Stage(return_to)
                          if return_to in Stage.__members__.values() else None)
+        upload.store(services().settings.media_dir, case_id)
         return s.get_one(Case, case_id).number, decided
 
     number, decided = _attempt(case_id, act)
@@ -124,10 +107,8 @@ def decide_task(task_id: int) -> Any:
     return redirect(url_for("approvals.inbox.index"))
 
 
-def _save_photos(case_id: int) -> list[str]:
-    media = services().settings.media_dir
-    return [photos.save(media, case_id, f.read()) for f in request.files.getlist("photos")
-            if f and f.filename]
+def _uploads() -> list[bytes]:
+    return [f.read() for f in request.files.getlist("photos") if f and f.filename]
 
 
 @bp.post("/t/<int:task_id>/notice")
@@ -189,7 +170,7 @@ def photo(case_id: int, kind: str, ref: int, index: int) -> Any:
                         .where(Case.id == case_id))
         if path is None:
             abort(404)
-        if not casefile.covers_case(current_actor(), path):
+        if not current_actor().sees(path):
             raise NotAllowed("这户不在您的管辖范围内，您无权查看。")
         if kind == "farmer":
             found = dict(photos.farmer_photos(s, case_id)).get(ref)

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from approvals import handover
 from approvals.calendar import local_date
 from approvals.db import session_scope
-from approvals.errors import NotAllowed, Refused
+from approvals.errors import NotAllowed
 from approvals.models import Cadre, Place
-from approvals.web.session import current_actor, now, services, signed_in
+from approvals.web.session import attempt, current_actor, now, services, signed_in
 
 bp = Blueprint("cover", __name__)
 
@@ -30,29 +30,25 @@ def _date(key: str) -> dt.date | None:
 @signed_in
 def stand_in() -> Any:
     actor = current_actor()
-    error = None
-    if request.method == "POST":
-        starts, ends = _date("starts_on"), _date("ends_on")
-        if starts is None or ends is None:
-            error = "请选择代理的开始和结束日期。"
-        else:
-            try:
-                with session_scope() as s:
-                    handover.name_stand_in(s, actor, request.form.get("stand_in", type=int) or 0,
-                                           starts_on=starts, ends_on=ends, now=now(),
-                                           reason=request.form.get("reason", ""))
-            except NotAllowed:
-                raise
-            except Refused as err:
-                error = str(err)
-            else:
-                flash("已指定代理人。代理期内，您的待办对方也能看到并办理。", "info")
-                return redirect(url_for("approvals.cover.stand_in"))
-    with session_scope() as s:
-        colleagues = handover.colleagues(s, actor, nearby=True)
-        current = handover.stand_ins(s, actor, local_date(now()))
-    return render_template("stand_in.html", colleagues=colleagues, current=current, error=error,
-                           today=local_date(now()), form=request.form), 400 if error else 200
+
+    def page(error: str | None = None) -> Any:
+        with session_scope() as s:
+            colleagues = handover.colleagues(s, actor, nearby=True)
+            current = handover.stand_ins(s, actor, local_date(now()))
+        return render_template("stand_in.html", colleagues=colleagues, current=current,
+                               error=error, today=local_date(now()),
+                               form=request.form), 400 if error else 200
+
+    if request.method == "GET":
+        return page()
+    starts, ends = _date("starts_on"), _date("ends_on")
+    if starts is None or ends is None:
+        return page("请选择代理的开始和结束日期。")
+    attempt(lambda s: handover.name_stand_in(
+        s, actor, request.form.get("stand_in", type=int) or 0, starts_on=starts, ends_on=ends,
+        now=now(), reason=request.form.get("reason", "")), refused=page)
+    flash("已指定代理人。代理期内，您的待办对方也能看到并办理。", "info")
+    return redirect(url_for("approvals.cover.stand_in"))
 
 
 @bp.route("/handover", methods=["GET", "POST"])
@@ -62,26 +58,21 @@ def hand_over() -> Any:
     roles = services().config.workbench.handover_roles
     if actor.role not in roles:
         raise NotAllowed("只有乡镇或县级管理人员可以办理工作交接。")
-    error = None
-    if request.method == "POST":
-        try:
-            with session_scope() as s:
-                pairings, tasks = handover.hand_over(
-                    s, actor, request.form.get("from", type=int) or 0,
-                    request.form.get("to", type=int) or 0, handover_roles=roles, now=now(),
-                    reason=request.form.get("reason", ""))
-        except NotAllowed:
-            raise
-        except Refused as err:
-            error = str(err)
-        else:
-            flash(f"交接完成：结对帮扶 {pairings} 户、待办 {tasks} 件已转给接任人员。", "info")
-            return redirect(url_for("approvals.cover.hand_over"))
-    with session_scope() as s:
-        cadres = s.execute(select(Cadre.id, Cadre.name, Cadre.role, Place.name.label("place"))
-                           .join(Place).where(Cadre.active, Place.path.startswith(
-                               actor.place_path), Place.level == "village")
-                           .order_by(Place.path, Cadre.id)).all()
-    labels = {k: v.label for k, v in services().config.roles.items()}
-    return render_template("handover.html", cadres=cadres, roles=labels, error=error,
-                           form=request.form), 400 if error else 200
+
+    def page(error: str | None = None) -> Any:
+        with session_scope() as s:
+            cadres = s.execute(select(Cadre.id, Cadre.name, Cadre.role,
+                                      Place.name.label("place")).join(Place).where(
+                Cadre.active, Place.path.startswith(actor.place_path), Place.level == "village")
+                .order_by(Place.path, Cadre.id)).all()
+        labels = {k: v.label for k, v in services().config.roles.items()}
+        return render_template("handover.html", cadres=cadres, roles=labels, error=error,
+                               form=request.form), 400 if error else 200
+
+    if request.method == "GET":
+        return page()
+    pairings, tasks = attempt(lambda s: handover.hand_over(
+        s, actor, request.form.get("from", type=int) or 0, request.form.get("to", type=int) or 0,
+        handover_roles=roles, now=now(), reason=request.form.get("reason", "")), refused=page)
+    flash(f"交接完成：结对帮扶 {pairings} 户、待办 {tasks} 件已转给接任人员。", "info")
+    return redirect(url_for("approvals.cover.hand_over"))

@@ -5,6 +5,7 @@ with the evidence it rests on."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -14,17 +15,11 @@ from sqlalchemy.orm import Session
 from approvals import elimination, household_view, measures, photos, revisits
 from approvals.calendar import local_date
 from approvals.db import session_scope
-from approvals.errors import NotAllowed, NotFound, Refused
+from approvals.errors import NotFound, Refused
 from approvals.models import CaseKind, Household
-from approvals.web.session import current_actor, now, services, signed_in
+from approvals.web.session import attempt, current_actor, now, services, signed_in
 
 bp = Blueprint("households", __name__)
-
-
-def _rules() -> measures.Rules:
-    a = services().config.assistance
-    return measures.Rules(a.by_risk, a.able_to_work, a.unable_to_work, a.weak_motivation,
-                          a.subtypes)
 
 
 def _household(s: Session, household_id: int) -> Household:
@@ -62,7 +57,8 @@ def _page(household_id: int, *, error: str | None = None, status: int = 200) -> 
         page = render_template(
             "household.html", v=view, categories=config.categories, error=error,
             form=request.form if error else {}, today=today,
-            proposals=measures.propose(s, view.household, _rules(), config.risk_types),
+            proposals=measures.propose(s, view.household, config.assistance_rules(),
+                                       config.risk_types),
             measure_types=config.measure_types, subtypes=config.assistance.subtypes,
             evidence=elimination.evidence(s, view.household, rules, today),
             unmet=elimination.unmet_criteria(s, view.household, rules, today),
@@ -87,14 +83,8 @@ def show(household_id: int) -> Any:
     return _page(household_id)
 
 
-def _attempt(household_id: int, action: Any, done: str) -> Any:
-    try:
-        with session_scope() as s:
-            action(s)
-    except NotAllowed:
-        raise
-    except Refused as err:
-        return _page(household_id, error=str(err), status=400)
+def _attempt(household_id: int, action: Callable[[Session], Any], done: str) -> Any:
+    attempt(action, refused=lambda text: _page(household_id, error=text, status=400))
     flash(done, "info")
     return redirect(url_for("approvals.households.show", household_id=household_id))
 
@@ -126,41 +116,39 @@ def measure_done(household_id: int, measure_id: int) -> Any:
 @bp.route("/h/<int:household_id>/revisit", methods=["GET", "POST"])
 @signed_in
 def revisit(household_id: int) -> Any:
-    error = None
-    if request.method == "POST":
-        data: dict[str, Any] = {k: (request.form.get(k) or "").strip()
-                                for k in ("visited_on", "members", *revisits.MONEY, "notes")}
-        data = {k: v.replace(",", "").removesuffix("元") for k, v in data.items() if v}
-        data["risk_remains"] = {"yes": True, "no": False}.get(request.form.get("risk", ""))
-        data["weak_motivation"] = request.form.get("weak_motivation") == "yes"
-        data["annual"] = {k: request.form.get(f"annual_{k}", "") for k in revisits.ANNUAL}
-        try:
-            with session_scope() as s:
-                household = _household(s, household_id)
-                saved = [photos.save(services().settings.media_dir, household_id, f.read(),
-                                     kind="households")
-                         for f in request.files.getlist("photos") if f and f.filename]
-                done = revisits.record(s, household, current_actor(), data, photos=saved,
-                                       now=now())
-                net = done.per_capita_net
-        except NotAllowed:
-            raise
-        except Refused as err:
-            error = str(err)
-        else:
-            flash(f"已保存回访记录：家庭人均纯收入 {net:.0f} 元。", "info")
-            return redirect(url_for("approvals.households.show", household_id=household_id,
-                                    saved="revisit"))
-    with session_scope() as s:
-        household = _household(s, household_id)
-        view = household_view.load(s, household_id, current_actor(),
-                                   personal_data_roles=[])  # checks the jurisdiction
-        today = local_date(now())
-        page = render_template(
-            "revisit.html", h=household, v=view, last=revisits.prefill(s, household),
-            annual=revisits.ANNUAL, annual_due=revisits.annual_due(s, household_id, today.year),
-            today=today, error=error, form=request.form if error else {})
-    return page, 400 if error else 200
+    def page(error: str | None = None) -> Any:
+        with session_scope() as s:
+            household = _household(s, household_id)
+            view = household_view.load(s, household_id, current_actor(),
+                                       personal_data_roles=[])  # checks the jurisdiction
+            today = local_date(now())
+            return render_template(
+                "revisit.html", h=household, v=view, last=revisits.prefill(s, household),
+                annual=revisits.ANNUAL, today=today, error=error,
+                annual_due=revisits.annual_due(s, household_id, today.year),
+                form=request.form if error else {}), 400 if error else 200
+
+    if request.method == "GET":
+        return page()
+    data: dict[str, Any] = {k: (request.form.get(k) or "").strip()
+                            for k in ("visited_on", "members", *revisits.MONEY, "notes")}
+    data = {k: v.replace(",", "").removesuffix("元") for k, v in data.items() if v}
+    data["risk_remains"] = {"yes": True, "no": False}.get(request.form.get("risk", ""))
+    data["weak_motivation"] = request.form.get("weak_motivation") == "yes"
+    data["annual"] = {k: request.form.get(f"annual_{k}", "") for k in revisits.ANNUAL}
+
+    def act(s: Session) -> Any:
+        upload = photos.Upload.of([f.read() for f in request.files.getlist("photos")
+                                   if f and f.filename])
+        done = revisits.record(s, _household(s, household_id), current_actor(), data,
+                               photos=upload.names, now=now())
+        upload.store(services().settings.media_dir, household_id, kind="households")
+        return done.per_capita_net
+
+    net = attempt(act, refused=page)
+    flash(f"已保存回访记录：家庭人均纯收入 {net:.0f} 元。", "info")
+    return redirect(url_for("approvals.households.show", household_id=household_id,
+                            saved="revisit"))
 
 
 @bp.post("/h/<int:household_id>/eliminate")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, request, session, url_for
+from sqlalchemy.orm import Session
 
 from approvals.calendar import local_date
 from approvals.db import session_scope
-from approvals.errors import NotFound
+from approvals.errors import AlreadyDecided, NotAllowed, NotFound, Refused
 from approvals.permissions import Actor
 
 
@@ -21,6 +22,32 @@ def services() -> Any:
 
 def now() -> Any:
     return services().clock.now()
+
+
+T = TypeVar("T")
+
+
+class Answered(Exception):
+    """A refusal already turned into the page the cadre sees (the app returns it as is)."""
+
+    def __init__(self, response: Any) -> None:
+        self.response = response
+
+
+def attempt(action: Callable[[Session], T], *, refused: Callable[[str], Any],
+            already: Callable[[str], Any] | None = None) -> T:
+    """Run one service in its own transaction. A rule's refusal becomes `refused(sentence)`
+    (the form again, answers kept); another cadre having acted first, `already(sentence)`;
+    outside one's role or jurisdiction stays NotAllowed, the app's 403 page."""
+    try:
+        with session_scope() as s:
+            return action(s)
+    except AlreadyDecided as err:
+        raise Answered((already or refused)(str(err))) from None
+    except NotAllowed:
+        raise
+    except Refused as err:
+        raise Answered(refused(str(err))) from None
 
 
 def sign_in(cadre_id: int) -> None:

@@ -11,9 +11,8 @@ from sqlalchemy import select
 
 from approvals import bindings
 from approvals.db import session_scope
-from approvals.errors import Refused
 from approvals.models import Cadre, Place
-from approvals.web.session import now, safe_next, services, sign_in
+from approvals.web.session import attempt, now, safe_next, services, sign_in
 
 bp = Blueprint("signin", __name__)
 
@@ -71,18 +70,13 @@ def bind() -> Any:
     pending = session.get("binding")
     if not pending:
         return redirect(url_for("approvals.signin.login"))
-    error = None
-    if request.method == "POST":
-        try:
-            with session_scope() as s:
-                cadre_id = bindings.bind(s, request.form.get("code", ""), pending["openid"],
-                                         now=now())
-        except Refused as err:
-            error = str(err)
-        else:
-            sign_in(cadre_id)
-            return redirect(safe_next(pending["next"]))
-    return render_template("bind.html", error=error), 400 if error else 200
+    if request.method == "GET":
+        return render_template("bind.html", error=None)
+    cadre_id = attempt(lambda s: bindings.bind(s, request.form.get("code", ""),
+                                               pending["openid"], now=now()),
+                       refused=lambda text: (render_template("bind.html", error=text), 400))
+    sign_in(cadre_id)
+    return redirect(safe_next(pending["next"]))
 
 
 @bp.post("/logout")

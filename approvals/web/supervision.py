@@ -103,9 +103,7 @@ def ledger_xlsx() -> Any:
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-IMPORT_KINDS = {"roster": ("花名册（户和成员）", imports.ROSTER),
-                "cadres": ("干部名单", imports.CADRES),
-                "pairings": ("结对帮扶", imports.PAIRINGS)}
+IMPORT_KINDS = {"roster": "花名册（户和成员）", "cadres": "干部名单", "pairings": "结对帮扶"}
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -121,18 +119,13 @@ def import_page() -> Any:
             error = "请选择名单类型和文件。"
         else:
             try:
-                rows = imports.read_table(upload.read(), upload.filename, IMPORT_KINDS[kind][1])
+                rows = imports.read_table(upload.read(), upload.filename, imports.COLUMNS[kind])
             except imports.BadFile as err:
                 error = str(err)
             else:
                 with session_scope() as s:
-                    if kind == "roster":
-                        result = imports.import_roster(s, rows, actor, now=now())
-                    elif kind == "cadres":
-                        result = imports.import_cadres(s, rows, actor, now=now(), role_labels={
-                            k: r.label for k, r in services().config.roles.items()})
-                    else:
-                        result = imports.import_pairings(s, rows, actor, now=now())
+                    result = imports.run(s, kind, rows, actor, now=now(), role_labels={
+                        k: r.label for k, r in services().config.roles.items()})
                     if not result.ok:
                         s.rollback()
     status = 400 if error or (result and not result.ok) else 200

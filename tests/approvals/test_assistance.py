@@ -29,17 +29,12 @@ def enrolled(world: World, index: int = 0, risks: tuple[str, ...] = ("illness",)
     return world.case(case_id).household_id
 
 
-def rules(world: World) -> measures.Rules:
-    a = world.config.assistance
-    return measures.Rules(a.by_risk, a.able_to_work, a.unable_to_work, a.weak_motivation,
-                          a.subtypes)
-
-
 def proposed(world: World, household_id: int) -> dict[str, str]:
     with session_scope() as s:
         household = s.get_one(Household, household_id)
-        return {p.kind: p.why for p in measures.propose(s, household, rules(world),
-                                                        world.config.risk_types)}
+        found = measures.propose(s, household, world.config.assistance_rules(),
+                                 world.config.risk_types)
+    return {p.kind: p.why for p in found}
 
 
 def visit(world: World, household_id: int, **answers: object) -> revisits.Revisit:

@@ -33,14 +33,8 @@ def counts() -> tuple[int, int, int, int]:
 
 def run(world: World, kind: str, table: list[dict[str, str]]) -> imports.Result:
     with session_scope() as s:
-        if kind == "roster":
-            result = imports.import_roster(s, table, county(world), now=world.clock.now())
-        elif kind == "cadres":
-            result = imports.import_cadres(s, table, county(world), now=world.clock.now(),
-                                           role_labels={k: r.label for k, r in
-                                                        world.config.roles.items()})
-        else:
-            result = imports.import_pairings(s, table, county(world), now=world.clock.now())
+        result = imports.run(s, kind, table, county(world), now=world.clock.now(),
+                             role_labels={k: r.label for k, r in world.config.roles.items()})
         if not result.ok:
             s.rollback()
     return result
@@ -49,16 +43,12 @@ def run(world: World, kind: str, table: list[dict[str, str]]) -> imports.Result:
 def test_the_example_files_import_and_importing_them_again_changes_nothing(
         world: World) -> None:
     before = counts()
-    for kind in ("roster", "cadres", "pairings"):
-        columns = {"roster": imports.ROSTER, "cadres": imports.CADRES,
-                   "pairings": imports.PAIRINGS}[kind]
+    for kind, columns in imports.COLUMNS.items():
         result = run(world, kind, rows(f"{kind}.csv", columns))
         assert result.ok and result.added > 0, (kind, result.problems)
     after = counts()
     assert after == (before[0] + 2, before[1] + 4, before[2] + 2, before[3] + 1)
-    for kind in ("roster", "cadres", "pairings"):
-        columns = {"roster": imports.ROSTER, "cadres": imports.CADRES,
-                   "pairings": imports.PAIRINGS}[kind]
+    for kind, columns in imports.COLUMNS.items():
         again = run(world, kind, rows(f"{kind}.csv", columns))
         assert (again.added, again.changed) == (0, 0) and again.unchanged > 0
     assert counts() == after

@@ -12,23 +12,11 @@ from werkzeug.serving import make_server
 
 from fangfan.app import create_app
 from fangfan.services import Services
-from tests.bot.fake_api import FakeWeChatApi, serve
+from tests.bot.fake_api import FakeWeChatApi
 from tests.bot.sender import WeChatSender
 from tests.conftest import World
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request is noise here
-
-
-@pytest.fixture
-def fake_api(services: Services) -> Iterator[FakeWeChatApi]:
-    mp = services.config.wechat.mp
-    api = FakeWeChatApi(mp.app_id, mp.app_secret)
-    server, url = serve(api)
-    wechat = services.config.wechat.model_copy(update={"api_base_url": url})
-    services.config = services.config.model_copy(update={"wechat": wechat})
-    services._cache.clear()
-    yield api
-    server.shutdown()
 
 
 @pytest.fixture

@@ -18,22 +18,19 @@ from approvals.models import Cadre
 from fangfan.app import create_app
 from fangfan.services import Services
 from tests.approvals.web.conftest import cadre_id
-from tests.bot.fake_api import FakeWeChatApi, serve
+from tests.bot.fake_api import FakeWeChatApi
 from tests.conftest import World
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def wechat(services: Services) -> Iterator[FakeWeChatApi]:
-    mp = services.config.wechat.mp
-    api = FakeWeChatApi(mp.app_id, mp.app_secret)
-    server, url = serve(api)
-    wechat = services.config.wechat.model_copy(update={"api_base_url": url,
-                                                       "oauth_base_url": url})
+def wechat(services: Services, fake_api: FakeWeChatApi) -> FakeWeChatApi:
+    """Production settings: WeChat's sign-in pages and API are the fake's."""
+    url = services.config.wechat.api_base_url
+    wechat = services.config.wechat.model_copy(update={"oauth_base_url": url})
     services.config = services.config.model_copy(update={"wechat": wechat, "dev_mode": False})
-    yield api
-    server.shutdown()
+    return fake_api
 
 
 @pytest.fixture
