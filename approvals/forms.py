@@ -24,7 +24,7 @@ class Form(BaseModel):
 class HomeVerification(Form):
     """入户核实: at least two people visit and record what they found."""
 
-    visitors: list[str] = Field(title="入户人员", min_length=2)
+    visitors: list[str] = Field(title="入户人员")  # two different people: the validator
     visited_on: dt.date = Field(title="入户日期")
     risk_confirmed: bool = Field(title="风险是否属实")
     income_estimate: Decimal | None = Field(default=None, title="收入估算", ge=0)
@@ -75,7 +75,7 @@ class CountyEnrolment(CountyApproval):
 
 _MESSAGES = {
     "missing": "必须填写",
-    "too_short": "内容不足",
+    "too_short": "至少需要{min_length}项",
     "string_too_short": "至少填写{min_length}个字",
     "string_too_long": "最多填写{max_length}个字",
     "too_long": "内容过多",
