@@ -1,8 +1,10 @@
-"""Sessions without Flask: the declarative base, one unbound sessionmaker, `session_scope()`.
+"""Sessions without Flask: the declarative base, the sessionmakers and their scopes.
 
 The web app, flow tasks, CLI commands and scheduled jobs all open their sessions here; the
 wiring binds the engine once (`bind(engine)`). The edge owns the transaction: services flush,
-`session_scope()` commits once at the end, or rolls back on error.
+`session_scope()` commits once at the end, or rolls back on error. `statement_scope()` runs
+each statement as its own transaction: for reads, and for a decision on PostgreSQL, whose one
+write is a single statement (approvals/decisions.py).
 """
 
 from __future__ import annotations
@@ -51,10 +53,20 @@ class Base(DeclarativeBase):
 
 
 SessionFactory = sessionmaker(expire_on_commit=False)
+StatementFactory = sessionmaker(expire_on_commit=False)
+NO_BEGIN = "fangfan_no_begin"  # SQLite: the driver is in autocommit already; skip our BEGIN
 
 
 def bind(engine: Engine) -> None:
     SessionFactory.configure(bind=engine)
+    # the same pool; PostgreSQL's connections are switched to autocommit while checked out
+    StatementFactory.configure(bind=engine.execution_options(**{NO_BEGIN: True})
+                               if engine.dialect.name == "sqlite"
+                               else engine.execution_options(isolation_level="AUTOCOMMIT"))
+
+
+def dialect() -> str:
+    return SessionFactory.kw["bind"].dialect.name
 
 
 @contextmanager
@@ -66,6 +78,23 @@ def session_scope() -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.close()
+
+
+@contextmanager
+def statement_scope() -> Iterator[Session]:
+    """A session whose every statement commits on its own (the driver's autocommit).
+
+    Under READ COMMITTED each statement sees its own snapshot even inside a transaction, so
+    reads lose nothing here and save, on PostgreSQL, the BEGIN and COMMIT round trips, and on
+    SQLite the write lock a transaction takes at BEGIN. On PostgreSQL a write here is safe
+    when it is one statement; on SQLite, only read here (a write would not wait for the
+    lock). Writes that must stand or fall together belong in `session_scope()`.
+    """
+    session = StatementFactory()
+    try:
+        yield session
     finally:
         session.close()
 
@@ -97,6 +126,8 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn) -> None:
+        if conn.get_execution_options().get(NO_BEGIN):
+            return  # statement_scope(): no transaction, no lock
         cursor = conn.connection.dbapi_connection.cursor()
         deadline = time.monotonic() + LOCK_WAIT_S
         pause = 0.0001

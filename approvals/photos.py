@@ -3,13 +3,16 @@ takes with the phone for a stage (hospital bills, the house, the notice on the b
 
 A cadre's photo is stored under media_dir/cases/<case>/ (a revisit's under
 media_dir/households/<household>/) with a random name recorded in its task's data (the
-revisit's row), written only after that record is saved; the files are served only through
-the case page's permission check.
+revisit's row), written before that record commits (removed if it is refused), so a saved
+record never names a missing file; the files are served only through the case page's
+permission check.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +27,8 @@ IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"RIFF")  # JPEG, PNG, GIF,
 
 @dataclass(frozen=True)
 class Upload:
-    """Photos checked and named, written only once what they belong to is saved."""
+    """Photos checked and named, then written with what they belong to: a saved record never
+    names a missing file."""
 
     files: dict[str, bytes]
 
@@ -48,6 +52,18 @@ class Upload:
         folder.mkdir(parents=True, exist_ok=True)
         for name, content in self.files.items():
             (folder / name).write_bytes(content)
+
+    @contextmanager
+    def stored(self, media_dir: Path, owner_id: int, *, kind: str = "cases") -> Iterator[None]:
+        """Written before a record that commits by itself (a decision on PostgreSQL) names
+        them; removed again if it is refused."""
+        self.store(media_dir, owner_id, kind=kind)
+        try:
+            yield
+        except BaseException:
+            for name in self.files:
+                task_photo(media_dir, owner_id, name, kind=kind).unlink(missing_ok=True)
+            raise
 
 
 def task_photo(media_dir: Path, case_id: int, name: str, *, kind: str = "cases") -> Path:

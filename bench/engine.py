@@ -204,7 +204,7 @@ def drive_round(case_ids: list[int], stage: Stage, who: dict, rate: float | None
                     time.sleep(wait)
             task_id, role, place_id = tasks[case_id]
             t0 = time.perf_counter()
-            with session_scope() as s:
+            with decisions.scope() as s:  # as the phone page's POST runs it
                 actor = Actor.load(s, who[(role, place_id)])  # the signed-in cadre
                 data = form if form is not None else county_form(actor.id)
                 decisions.decide(s, task_id, actor, Verdict.APPROVED,

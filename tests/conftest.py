@@ -76,10 +76,10 @@ def config() -> Config:
 
 
 @pytest.fixture
-def services(engine: Engine, clock: FixedClock, config: Config, database_url: str
-             ) -> Iterator[Services]:
+def services(engine: Engine, clock: FixedClock, config: Config, database_url: str,
+             tmp_path: Path) -> Iterator[Services]:
     settings = Settings(database_url=database_url, config_path=ROOT / "config.yaml", port=0,
-                        prefect_api_url=None, config_overrides={})
+                        prefect_api_url=None, config_overrides={}, media_dir=tmp_path / "media")
     services = Services(settings, config, engine, clock, config.work_calendar())
     bind(engine)
     runtime.install(runtime.Runtime(clock, services.calendar))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from approvals import (
     casefile,
+    decisions,
     elimination,
     handover,
     notices,
@@ -68,12 +69,12 @@ def _done(case_id: int, message: str) -> Any:
     return redirect(url_for("approvals.cases.show", case_id=case_id))
 
 
-def _attempt(case_id: int, action: Callable[[Session], T]) -> T:
+def _attempt(case_id: int, action: Callable[[Session], T], **kw: Any) -> T:
     """Refused: the case page again with the reason and the answers kept; decided by
     another cadre first: the case page saying who did."""
     return attempt(action, already=lambda text: _done(case_id, text),
                    refused=lambda text: _page(case_id, error=text, form=request.form,
-                                              status=400))
+                                              status=400), **kw)
 
 
 @bp.post("/t/<int:task_id>/decide")
@@ -94,13 +95,13 @@ def decide_task(task_id: int) -> Any:
         upload = photos.Upload.of(_uploads() if verdict == Verdict.APPROVED else [])
         if verdict == Verdict.APPROVED:
             data["photos"] = upload.names
-        decided = decide(s, task_id, current_actor(), Verdict(verdict), now=now(), data=data,
-                         reason=reason, return_to=Stage(return_to)
-                         if return_to in Stage.__members__.values() else None)
-        upload.store(services().settings.media_dir, case_id)
+        with upload.stored(services().settings.media_dir, case_id):
+            decided = decide(s, task_id, current_actor(), Verdict(verdict), now=now(),
+                             data=data, reason=reason, return_to=Stage(return_to)
+                             if return_to in Stage.__members__.values() else None)
         return s.get_one(Case, case_id).number, decided
 
-    number, decided = _attempt(case_id, act)
+    number, decided = _attempt(case_id, act, scope=decisions.scope)
     label = services().config.procedures[decided.case_kind].stages[decided.stage].label
     flash(f"已提交：{number} {label}{VERDICT_LABELS[decided.verdict]}。"
           + ("下一环节几秒后自动开启。" if decided.verdict == Verdict.APPROVED else ""), "info")

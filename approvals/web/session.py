@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -11,7 +12,7 @@ from flask import current_app, g, redirect, request, session, url_for
 from sqlalchemy.orm import Session
 
 from approvals.calendar import local_date
-from approvals.db import session_scope
+from approvals.db import session_scope, statement_scope
 from approvals.errors import AlreadyDecided, NotAllowed, NotFound, Refused
 from approvals.permissions import Actor
 
@@ -35,12 +36,14 @@ class Answered(Exception):
 
 
 def attempt(action: Callable[[Session], T], *, refused: Callable[[str], Any],
-            already: Callable[[str], Any] | None = None) -> T:
-    """Run one service in its own transaction. A rule's refusal becomes `refused(sentence)`
-    (the form again, answers kept); another cadre having acted first, `already(sentence)`;
-    outside one's role or jurisdiction stays NotAllowed, the app's 403 page."""
+            already: Callable[[str], Any] | None = None,
+            scope: Callable[[], AbstractContextManager[Session]] = session_scope) -> T:
+    """Run one service in its own transaction (or `scope`). A rule's refusal becomes
+    `refused(sentence)` (the form again, answers kept); another cadre having acted first,
+    `already(sentence)`; outside one's role or jurisdiction stays NotAllowed, the app's 403
+    page."""
     try:
-        with session_scope() as s:
+        with scope() as s:
             return action(s)
     except AlreadyDecided as err:
         raise Answered((already or refused)(str(err))) from None
@@ -62,7 +65,7 @@ def current_actor() -> Actor | None:
         g.actor = None
         cadre_id = session.get("cadre_id")
         if cadre_id is not None:
-            with session_scope() as s:
+            with statement_scope() as s:
                 try:
                     actor = Actor.signed_in(s, int(cadre_id), local_date(now()))
                 except NotFound:

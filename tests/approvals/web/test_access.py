@@ -86,6 +86,30 @@ def test_photos_and_the_household_page_only_within_the_jurisdiction(
                      lambda res: res.status_code == 200)
 
 
+def test_a_refused_decision_leaves_no_photo_behind(app: Flask, world: World) -> None:
+    """Photos are written before the decision commits (on PostgreSQL it commits by itself),
+    so every refusal must take them away again."""
+    case_id, task_id = case_at(world, Stage.VILLAGE_REVIEW)
+    folder = world.services.settings.media_dir / "cases" / str(case_id)
+    form = {"verdict": "approved", "meeting_on": "2026-11-02", "attendance": "20"}
+    outsider = Desk(app.test_client()).signs_in(cadre_id("陈书记"))
+    res = outsider.post(f"/t/{task_id}/decide", votes_for="18", **form,
+                        photos=(io.BytesIO(JPEG), "minutes.jpg"))
+    assert res.status_code == 403
+    cadre = Desk(app.test_client()).signs_in(cadre_id("刘书记"))
+    res = cadre.post(f"/t/{task_id}/decide", **form, photos=(io.BytesIO(JPEG), "minutes.jpg"))
+    assert res.status_code == 400 and "同意票数" in res.text
+    assert not folder.exists() or not any(folder.iterdir())
+    assert cadre.post(f"/t/{task_id}/decide", votes_for="18", **form,
+                      photos=(io.BytesIO(JPEG), "a.jpg")).status_code == 302
+    res = cadre.post(f"/t/{task_id}/decide", votes_for="18", **form,
+                     photos=(io.BytesIO(JPEG), "again.jpg"))
+    assert "无需重复操作" in cadre.client.get(res.location).text
+    with session_scope() as s:
+        kept = s.get_one(Task, task_id).data["photos"]
+    assert sorted(p.name for p in folder.iterdir()) == kept
+
+
 @pytest.mark.parametrize("stage", list(Stage))
 def test_a_stage_is_decided_only_by_its_role_within_the_jurisdiction(
         app: Flask, world: World, stage: Stage) -> None:
