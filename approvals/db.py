@@ -54,14 +54,13 @@ class Base(DeclarativeBase):
 
 SessionFactory = sessionmaker(expire_on_commit=False)
 StatementFactory = sessionmaker(expire_on_commit=False)
-NO_BEGIN = "fangfan_no_begin"  # SQLite: the driver is in autocommit already; skip our BEGIN
 
 
 def bind(engine: Engine) -> None:
     SessionFactory.configure(bind=engine)
-    # the same pool; PostgreSQL's connections are switched to autocommit while checked out
-    StatementFactory.configure(bind=engine.execution_options(**{NO_BEGIN: True})
-                               if engine.dialect.name == "sqlite"
+    # the same pool; PostgreSQL's connections are switched to autocommit while checked out.
+    # SQLite's transactions begin at their first write (configure_sqlite): reads need nothing.
+    StatementFactory.configure(bind=engine if engine.dialect.name == "sqlite"
                                else engine.execution_options(isolation_level="AUTOCOMMIT"))
 
 
@@ -87,10 +86,10 @@ def statement_scope() -> Iterator[Session]:
     """A session whose every statement commits on its own (the driver's autocommit).
 
     Under READ COMMITTED each statement sees its own snapshot even inside a transaction, so
-    reads lose nothing here and save, on PostgreSQL, the BEGIN and COMMIT round trips, and on
-    SQLite the write lock a transaction takes at BEGIN. On PostgreSQL a write here is safe
-    when it is one statement; on SQLite, only read here (a write would not wait for the
-    lock). Writes that must stand or fall together belong in `session_scope()`.
+    reads lose nothing here and save PostgreSQL the BEGIN and COMMIT round trips (on SQLite a
+    transaction that only reads costs nothing: it never begins). On PostgreSQL a write here
+    is safe when it is one statement; on SQLite nothing here is committed, so only read.
+    Writes that must stand or fall together belong in `session_scope()`.
     """
     session = StatementFactory()
     try:
@@ -100,17 +99,22 @@ def statement_scope() -> Iterator[Session]:
 
 
 LOCK_WAIT_S = 30.0
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER", "ANALYZE")
 
 
 def configure_sqlite(engine: Engine) -> None:
-    """WAL, and write transactions that take the lock at BEGIN, waiting for it finely.
+    """WAL, and transactions that take the write lock at their first write, waiting finely.
 
-    BEGIN IMMEDIATE keeps a read-then-write transaction (check a task, then decide it) from
-    failing with SQLITE_BUSY when another process wrote in between (the pysqlite recipe from
-    SQLAlchemy's SQLite dialect docs). SQLite's own busy handler sleeps 1, 2, 5, 10 ms... per
-    attempt, while our transactions hold the lock for well under a millisecond, so we wait
-    for the lock ourselves in steps of 0.1 ms. In WAL mode only writers wait: readers never
-    block, so BEGIN is the one place a lock is waited for.
+    The driver is left in autocommit and a transaction begins only when it first writes (or
+    reads with FOR UPDATE, which SQLite lacks: the lock stands in for the row lock), with
+    BEGIN IMMEDIATE. Reads before that see the latest committed data statement by statement,
+    as PostgreSQL's READ COMMITTED does, so code correct there is correct here; a
+    transaction that only reads never takes the lock, and one that reads then writes holds it
+    for its writes only. BEGIN IMMEDIATE, not a deferred BEGIN that upgrades, so a write
+    never fails with SQLITE_BUSY on a stale snapshot (the pysqlite recipe of SQLAlchemy's
+    SQLite docs). SQLite's own busy handler sleeps 1, 2, 5, 10 ms... per attempt while our
+    transactions hold the lock for well under a millisecond, so we wait for it ourselves in
+    steps of 0.1 ms. In WAL mode only writers wait: readers never block.
     """
 
     @event.listens_for(engine, "connect")
@@ -124,19 +128,29 @@ def configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA busy_timeout=0")
         cur.close()
 
-    @event.listens_for(engine, "begin")
-    def _begin(conn) -> None:
-        if conn.get_execution_options().get(NO_BEGIN):
-            return  # statement_scope(): no transaction, no lock
-        cursor = conn.connection.dbapi_connection.cursor()
+    @event.listens_for(engine, "before_cursor_execute")
+    def _lock_before_writing(conn, _cursor, statement, _params, context, _many) -> None:
+        dbapi_conn = conn.connection.dbapi_connection
+        if dbapi_conn.in_transaction or not _writes(statement, context):
+            return
         deadline = time.monotonic() + LOCK_WAIT_S
         pause = 0.0001
         while True:
             try:
-                cursor.execute("BEGIN IMMEDIATE")
+                dbapi_conn.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as err:
                 if "locked" not in str(err) or time.monotonic() > deadline:
                     raise
                 time.sleep(pause)
                 pause = min(pause * 1.5, 0.0005)
+
+
+def _writes(statement: str, context) -> bool:
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete
+                                or context.isddl):
+        return True
+    compiled = getattr(context, "compiled", None)
+    if compiled is not None and getattr(compiled.statement, "_for_update_arg", None) is not None:
+        return True
+    return statement.lstrip()[:7].upper().startswith(_WRITE_VERBS)

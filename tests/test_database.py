@@ -1,5 +1,6 @@
-"""The connection rules the services rely on: reads never wait for a writer, and a pooled
-connection the server dropped while it sat idle is replaced before a request uses it."""
+"""The connection rules the services rely on: reads never wait for a writer nor hold one
+up, and a pooled connection the server dropped while it sat idle is replaced before a
+request uses it."""
 
 from __future__ import annotations
 
@@ -35,6 +36,26 @@ def test_a_read_does_not_wait_for_a_writer(services: Services) -> None:
     assert read == [0]  # the writer's row was not committed yet
     with statement_scope() as s:
         assert s.scalar(select(func.count()).select_from(Place)) == 1
+
+
+def test_a_transaction_that_only_read_does_not_hold_up_a_writer(services: Services) -> None:
+    """On SQLite a transaction takes the write lock at its first write, not at BEGIN: a page
+    that reads for a while does not stop the bot or the worker from writing."""
+    written: list[bool] = []
+    with session_scope() as reader:
+        assert reader.scalar(select(func.count()).select_from(Place)) == 0
+
+        def writer() -> None:
+            with session_scope() as s:
+                s.add(Place(name="写入测试村", level=Level.VILLAGE, path="/y/"))
+            written.append(True)
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        thread.join(5)
+        assert not thread.is_alive(), "the writer waited for a transaction that only read"
+        assert reader.scalar(select(func.count()).select_from(Place)) == 1  # read committed
+    assert written == [True]
 
 
 @pytest.fixture
