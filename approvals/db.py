@@ -83,7 +83,7 @@ def session_scope() -> Iterator[Session]:
 
 @contextmanager
 def statement_scope() -> Iterator[Session]:
-    """A session whose every statement commits on its own (the driver's autocommit).
+    """A session for reads; on PostgreSQL each statement is its own transaction (autocommit).
 
     Under READ COMMITTED each statement sees its own snapshot even inside a transaction, so
     reads lose nothing here and save PostgreSQL the BEGIN and COMMIT round trips (on SQLite a
