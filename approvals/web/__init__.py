@@ -69,29 +69,23 @@ def _not_found(err: NotFound) -> Any:
     return render_template("message.html", title="没有找到", text=str(err)), 404
 
 
-@bp.app_errorhandler(404)
-def _no_page(_err: Any) -> Any:
-    return render_template("message.html", title="没有找到",
-                           text="您要找的页面不存在，可能链接有误。"), 404
+# Flask's own errors, each a Chinese page: (title, sentence)
+HTTP_ERRORS = {
+    404: ("没有找到", "您要找的页面不存在，可能链接有误。"),
+    405: ("无法打开", "请从页面上的按钮或链接进入。"),
+    413: ("文件太大", "上传的照片或文件太大（合计不超过40MB），请压缩或分几次上传。"),
+    500: ("系统出错", "系统暂时出错，您刚才的操作可能没有保存，请稍后再试；"
+                      "如一再出现，请联系县里的系统管理员。"),
+}
 
 
-@bp.app_errorhandler(405)
-def _wrong_method(_err: Any) -> Any:
-    return render_template("message.html", title="无法打开",
-                           text="请从页面上的按钮或链接进入。"), 405
+def _http_error(code: int) -> Any:
+    title, text = HTTP_ERRORS[code]
+    return lambda _err: (render_template("message.html", title=title, text=text), code)
 
 
-@bp.app_errorhandler(413)
-def _too_large(_err: Any) -> Any:
-    return render_template("message.html", title="文件太大",
-                           text="上传的照片或文件太大（合计不超过40MB），请压缩或分几次上传。"), 413
-
-
-@bp.app_errorhandler(500)
-def _broken(_err: Any) -> Any:
-    return render_template("message.html", title="系统出错",
-                           text="系统暂时出错，您刚才的操作可能没有保存，请稍后再试；"
-                                "如一再出现，请联系县里的系统管理员。"), 500
+for _code in HTTP_ERRORS:
+    bp.app_errorhandler(_code)(_http_error(_code))
 
 
 @bp.app_errorhandler(400)
