@@ -99,6 +99,7 @@ def statement_scope() -> Iterator[Session]:
 
 
 LOCK_WAIT_S = 30.0
+WAL_CHECKPOINT_PAGES = 16_000
 _WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER", "ANALYZE")
 
 
@@ -115,6 +116,13 @@ def configure_sqlite(engine: Engine) -> None:
     SQLite docs). SQLite's own busy handler sleeps 1, 2, 5, 10 ms... per attempt while our
     transactions hold the lock for well under a millisecond, so we wait for it ourselves in
     steps of 0.1 ms. In WAL mode only writers wait: readers never block.
+
+    The WAL is copied back into the database (a checkpoint, with its fsyncs) by the commit
+    that takes it past `wal_autocheckpoint` pages. A decision writes 14 pages, its pass as
+    many again, mostly the same index leaves over and over: at SQLite's default of 1,000
+    pages one decision in 50 paid a 6 ms checkpoint; at 16,000 (64 MB) the copies of a hot page
+    fold into one and one decision in 500 pays (docs/benchmarks.md). `journal_size_limit`
+    gives the disk back after a checkpoint.
     """
 
     @event.listens_for(engine, "connect")
@@ -124,6 +132,8 @@ def configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA busy_timeout=5000")  # the first connection may need to set WAL
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+        cur.execute(f"PRAGMA journal_size_limit={WAL_CHECKPOINT_PAGES * 4096}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=0")
         cur.close()

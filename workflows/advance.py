@@ -18,7 +18,7 @@ from prefect import flow, task
 from sqlalchemy import and_, exists, select, union, update
 
 from approvals import audit
-from approvals.db import session_scope
+from approvals.db import dialect, session_scope
 from approvals.definitions import Stage
 from approvals.models import (
     Case,
@@ -32,7 +32,7 @@ from approvals.models import (
 from workflows import runtime
 from workflows.identification import identification
 from workflows.risk_elimination import risk_elimination
-from workflows.steps import Outcome, batch
+from workflows.steps import Outcome, Stale, batch
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +60,19 @@ def pending_cases(limit: int) -> list[tuple[int, CaseKind]]:
 
 @task(name="advance-chunk")
 def advance_chunk(cases: list[tuple[int, CaseKind]]) -> dict[str, int]:
-    """One transaction for the chunk; if its writes fail, the cases go one by one."""
+    """One transaction for the chunk; if its writes fail, the cases go one by one.
+
+    On SQLite the chunk first runs optimistically, holding the database's one write lock only
+    to check its rows and write (workflows.steps); if a row changed meanwhile, it runs again
+    under the lock."""
+    ids = [case_id for case_id, _ in cases]
     try:
-        with batch([case_id for case_id, _ in cases]):
-            return _each(cases, PROCEDURES)
+        try:
+            with batch(ids, optimistic=dialect() == "sqlite"):
+                return _each(cases, PROCEDURES)
+        except Stale:
+            with batch(ids):
+                return _each(cases, PROCEDURES)
     except Exception:
         log.exception("advancing a chunk of %d cases failed; retrying one by one", len(cases))
         return _each(cases, {kind: partial(advance_case, kind=kind) for kind in PROCEDURES})

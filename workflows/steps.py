@@ -6,10 +6,15 @@ step is idempotent: what is done is found done, what is missing is done now, so 
 re-run for any case at any time, after a crash or twice at once, and converge.
 
 Passes run in batches (`Batch`): one transaction locks the batch's cases, reads them and
-all their tasks in two queries, runs each case's procedure against those rows, and writes
+all their tasks in a few queries, runs each case's procedure against those rows, and writes
 what the passes decided in a handful of statements. A pass only buffers its writes, so a
 case whose procedure fails writes nothing and stays marked for the next run; the others go
 on. A single case is a batch of one.
+
+On SQLite the lock is the whole database's, and cadres' decisions wait while a batch holds
+it. The worker's batches are therefore optimistic there: they read and run the passes
+without the lock, then take it, read the same rows again and write only if nothing
+changed; otherwise (`Stale`) the batch runs again the locking way.
 """
 
 from __future__ import annotations
@@ -56,12 +61,13 @@ SYSTEM = "系统"
 LEVELS = [Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE]  # the order of ids in a place's path
 CASES, TASKS = Case.__table__, Task.__table__
 
-_CASES = (select(CASES.c.id, CASES.c.status, CASES.c.household_id, CASES.c.pending_since,
-                 CASES.c.opened_at, CASES.c.source, DefinitionRow.digest, Place.path)
-          .join(DefinitionRow, DefinitionRow.id == CASES.c.definition_id)
-          .join(Place, Place.id == CASES.c.village_id)
-          .where(CASES.c.id.in_(bindparam("ids", expanding=True)))
-          .order_by(CASES.c.id).with_for_update(of=CASES))
+_READ_CASES = (select(CASES.c.id, CASES.c.status, CASES.c.household_id, CASES.c.pending_since,
+                      CASES.c.opened_at, CASES.c.source, DefinitionRow.digest, Place.path)
+               .join(DefinitionRow, DefinitionRow.id == CASES.c.definition_id)
+               .join(Place, Place.id == CASES.c.village_id)
+               .where(CASES.c.id.in_(bindparam("ids", expanding=True)))
+               .order_by(CASES.c.id))
+_CASES = _READ_CASES.with_for_update(of=CASES)
 _TASKS = (select(TASKS.c.id, TASKS.c.case_id, TASKS.c.stage, TASKS.c.round, TASKS.c.status,
                  TASKS.c.verdict, TASKS.c.return_to, TASKS.c.reason, TASKS.c.data,
                  TASKS.c.due_at, TASKS.c.awaits_pass)
@@ -69,6 +75,9 @@ _TASKS = (select(TASKS.c.id, TASKS.c.case_id, TASKS.c.stage, TASKS.c.round, TASK
 _PAIRED = (select(Pairing.household_id, Pairing.cadre_id)
            .where(Pairing.household_id.in_(bindparam("ids", expanding=True)),
                   Pairing.ended_on.is_(None)).order_by(Pairing.id))
+_OBJECTED = (select(Objection.task_id)
+             .where(Objection.task_id.in_(bindparam("ids", expanding=True)),
+                    Objection.status == ObjectionStatus.OPEN).order_by(Objection.task_id))
 _OPEN_TASKS = insert(TASKS).returning(TASKS.c.id, sort_by_parameter_order=True)
 # UPDATEs take their SET columns from each row's parameters
 _SET_CASE = update(CASES).where(CASES.c.id == bindparam("case_id"))
@@ -123,9 +132,9 @@ class Notice:
 class CaseRun:
     """One pass over one case, against the rows its batch read."""
 
-    def __init__(self, s: Session, case: Row[Any], tasks: list[Row[Any]], paired: int | None,
-                 definition: Definition, now: dt.datetime) -> None:
-        self.s, self.case, self.tasks, self.paired = s, case, tasks, paired
+    def __init__(self, case: Row[Any], tasks: list[Row[Any]], paired: int | None,
+                 objected: set[int], definition: Definition, now: dt.datetime) -> None:
+        self.case, self.tasks, self.paired, self.objected = case, tasks, paired, objected
         self.definition, self.now = definition, now
         self.writes = Writes()
         self.changes: dict[str, Any] = {}  # for the case row
@@ -180,12 +189,9 @@ class CaseRun:
         self.writes.audit.append((audit.Entry(SYSTEM, action, self.case.id, payload), task))
 
     def _end_notice_if_due(self, task: Row[Any]) -> Verdict | None:
-        """The notice passes by itself once its period is over with no objection open.
-
-        Objections are few, so this reads them here rather than for the whole batch; the case
-        row is locked, and recording an objection locks it too, so none slips in between."""
-        if self.now < task.due_at or self.s.scalar(select(Objection.id).where(
-                Objection.task_id == task.id, Objection.status == ObjectionStatus.OPEN)):
+        """The notice passes by itself once its period is over with no objection open (the
+        batch read them; recording an objection locks the case row, so none slips in)."""
+        if self.now < task.due_at or task.id in self.objected:
             return None
         now = self.now
         self.writes.first.append(lambda s: s.execute(
@@ -270,28 +276,45 @@ class CaseRun:
             self.writes.rows.append((_SET_CASE, {"case_id": self.case.id, **self.changes}))
 
 
+class Stale(Exception):
+    """An optimistic batch's rows changed between its reads and its lock."""
+
+
 class Batch:
     """Cases advanced together in one transaction (see the module's docstring)."""
 
-    def __init__(self, s: Session, case_ids: list[int], now: dt.datetime) -> None:
-        self.s, self.now = s, now
-        conn = s.connection()
-        self.cases = {r.id: r for r in conn.execute(_CASES, {"ids": case_ids})}
+    def __init__(self, s: Session, case_ids: list[int], now: dt.datetime,
+                 optimistic: bool = False) -> None:
+        self.s, self.now, self.case_ids, self.optimistic = s, now, case_ids, optimistic
+        self.seen = self._read(_READ_CASES if optimistic else _CASES)
+        cases, tasks, paired, objected = self.seen
+        self.cases = {r.id: r for r in cases}
         self.tasks: dict[int, list[Row[Any]]] = defaultdict(list)
-        for t in conn.execute(_TASKS, {"ids": case_ids}):
+        for t in tasks:
             self.tasks[t.case_id].append(t)
-        households = [c.household_id for c in self.cases.values()]
-        self.paired = {p.household_id: p.cadre_id
-                       for p in conn.execute(_PAIRED, {"ids": households})}
+        self.paired = {p.household_id: p.cadre_id for p in paired}
+        self.objected = {o.task_id for o in objected}
         self.writes = Writes()
+
+    def _read(self, cases_query: Executable) -> tuple[list[Row[Any]], ...]:
+        conn = self.s.connection()
+        cases = conn.execute(cases_query, {"ids": self.case_ids}).all()
+        tasks = conn.execute(_TASKS, {"ids": self.case_ids}).all()
+        paired = conn.execute(_PAIRED, {"ids": [c.household_id for c in cases]}).all()
+        notices = [t.id for t in tasks
+                   if t.stage == Stage.PUBLIC_NOTICE and t.status == TaskStatus.OPEN]
+        objected = conn.execute(_OBJECTED, {"ids": notices}).all() if notices else []
+        return cases, tasks, paired, objected
 
     def run_for(self, case_id: int) -> CaseRun:
         case = self.cases[case_id]
-        return CaseRun(self.s, case, self.tasks[case_id], self.paired.get(case.household_id),
-                       parsed_definition(self.s, case.digest), self.now)
+        return CaseRun(case, self.tasks[case_id], self.paired.get(case.household_id),
+                       self.objected, parsed_definition(self.s, case.digest), self.now)
 
     def flush(self) -> None:
         s, w = self.s, self.writes
+        if self.optimistic and self._read(_CASES) != self.seen:  # _CASES takes the lock
+            raise Stale(f"{len(self.case_ids)} cases changed while their passes ran")
         for write in w.first:
             write(s)
         conn = s.connection()
@@ -338,10 +361,11 @@ _batch: ContextVar[Batch | None] = ContextVar("batch", default=None)
 
 
 @contextmanager
-def batch(case_ids: list[int]) -> Iterator[Batch]:
-    """Open a batch: inside it, `advancing(id)` uses the batch's rows and buffers."""
+def batch(case_ids: list[int], optimistic: bool = False) -> Iterator[Batch]:
+    """Open a batch: inside it, `advancing(id)` uses the batch's rows and buffers. An
+    optimistic batch raises `Stale` at its end, having written nothing, if its rows changed."""
     with session_scope() as s:
-        current = Batch(s, case_ids, runtime.current().clock.now())
+        current = Batch(s, case_ids, runtime.current().clock.now(), optimistic)
         token = _batch.set(current)
         try:
             yield current

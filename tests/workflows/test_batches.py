@@ -1,17 +1,21 @@
 """Batches of passes: a broken case does not hold up the others; two advancers never
-open a stage twice."""
+open a stage twice; a batch that ran its passes without the lock writes nothing if a row
+changed meanwhile."""
 
 from __future__ import annotations
 
 import threading
 
+import pytest
 from sqlalchemy import func, select, update
 
-from approvals.db import session_scope
+from approvals.db import dialect, session_scope
 from approvals.definitions import Stage
 from approvals.models import CaseKind, Task, TaskStatus
+from workflows import steps
 from workflows.advance import advance_chunk, pending_cases
-from workflows.steps import Outcome
+from workflows.identification import identification
+from workflows.steps import Outcome, Stale, batch
 
 
 def test_a_broken_case_stays_marked_and_the_rest_of_its_chunk_advances(world):
@@ -52,3 +56,44 @@ def test_two_advancers_at_once_open_each_next_stage_once(world):
             .group_by(Task.case_id)).all()
         assert sorted(opened) == sorted((c, 1) for c in case_ids)
     assert pending_cases(10) == []
+
+
+def notice_over(world) -> int:
+    case_id = world.apply(world.household("北岭村"))
+    world.approve_through(case_id, until=Stage.PUBLIC_NOTICE)
+    world.clock.advance(days=10)
+    return case_id
+
+
+def test_an_objection_raised_while_an_optimistic_pass_runs_leaves_it_unwritten(world):
+    case_id = notice_over(world)
+    with pytest.raises(Stale), batch([case_id], optimistic=True):
+        assert identification.fn(case_id) == Outcome.WAITING  # the notice passed: 乡镇审核 next
+        world.object(case_id)  # a villager objects before the pass takes the lock
+    assert world.stage(case_id) == Stage.PUBLIC_NOTICE
+    with session_scope() as s:
+        assert s.scalar(select(func.count()).where(
+            Task.case_id == case_id, Task.stage == Stage.TOWNSHIP_AUDIT)) == 0
+    advance_chunk.fn([(case_id, CaseKind.IDENTIFICATION)])
+    assert world.stage(case_id) == Stage.PUBLIC_NOTICE  # the objection holds the notice
+
+
+def test_the_worker_runs_a_stale_chunk_again_under_the_lock(world, monkeypatch):
+    if dialect() != "sqlite":
+        pytest.skip("optimistic chunks are SQLite's: PostgreSQL locks only the chunk's rows")
+    held, quiet = notice_over(world), world.apply(world.household("北岭村", 2))
+    world.decides(quiet, world.approver(quiet), advance=False)
+    flush, attempts = steps.Batch.flush, []
+
+    def objection_first(self) -> None:
+        attempts.append(self.optimistic)
+        if self.optimistic:
+            world.object(held)
+        flush(self)
+
+    monkeypatch.setattr(steps.Batch, "flush", objection_first)
+    result = advance_chunk.fn([(held, CaseKind.IDENTIFICATION), (quiet, CaseKind.IDENTIFICATION)])
+    assert attempts == [True, False]
+    assert result == {Outcome.WAITING: 2}
+    assert world.stage(held) == Stage.PUBLIC_NOTICE
+    assert world.stage(quiet) == Stage.VILLAGE_REVIEW
