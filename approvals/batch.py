@@ -28,7 +28,7 @@ def approve_one(s: Session, task_id: int, actor: Actor, *, opinion: str, now: dt
         data = {"comparison": opinion.strip()}
         if task.case_kind == CaseKind.IDENTIFICATION:
             data |= _enrolment(s, task.case_id, now, by_risk)
-    return decide(s, task_id, actor, Verdict.APPROVED, now=now, data=data)
+    return decide(s, task, actor, Verdict.APPROVED, now=now, data=data)
 
 
 def _enrolment(s: Session, case_id: int, now: dt.datetime, by_risk: dict[str, list[str]]

@@ -37,7 +37,7 @@ from approvals.models import (
     TaskStatus,
     Verdict,
 )
-from approvals.models.cases import parsed_definition
+from approvals.models.cases import case_number, parsed_definition
 from approvals.permissions import Actor, ensure_may_act
 
 VERDICT_LABELS = {Verdict.APPROVED: "通过", Verdict.REJECTED: "不通过", Verdict.RETURNED: "退回"}
@@ -61,12 +61,14 @@ class TaskRef(NamedTuple):
     case_stage: Stage | None
     case_kind: CaseKind
     definition_digest: str
+    case_opened_at: dt.datetime
 
 
 @dataclass(frozen=True)
 class Decided:
     task_id: int
     case_id: int
+    case_number: str
     case_kind: CaseKind
     stage: Stage
     verdict: Verdict
@@ -76,7 +78,7 @@ class Decided:
 _LOAD_REF = (
     select(Task.id, Task.case_id, Task.stage, Task.status, Task.role, Task.assignee_id,
            Task.verdict, Task.decided_at, Task.decided_by_name, Place.path, Case.status,
-           Case.stage, Case.kind, Definition.digest)
+           Case.stage, Case.kind, Definition.digest, Case.opened_at)
     .join(Case, Case.id == Task.case_id).join(Place, Place.id == Task.place_id)
     .join(Definition, Definition.id == Case.definition_id)
     .where(Task.id == bindparam("task_id")))
@@ -119,10 +121,11 @@ def already_decided(task: TaskRef) -> AlreadyDecided:
     return AlreadyDecided(f"这项任务已由{who}于{when}办理（{verdict}），无需重复操作。")
 
 
-def decide(s: Session, task_id: int, actor: Actor, verdict: Verdict, *, now: dt.datetime,
-           reason: str = "", return_to: Stage | None = None,
+def decide(s: Session, task_id: int | TaskRef, actor: Actor, verdict: Verdict, *,
+           now: dt.datetime, reason: str = "", return_to: Stage | None = None,
            data: dict[str, Any] | None = None) -> Decided:
-    task = load_ref(s, task_id)
+    """Decide the task (its id, or its row if the caller has just read it for the form)."""
+    task = task_id if isinstance(task_id, TaskRef) else load_ref(s, task_id)
     definition = parsed_definition(s, task.definition_digest)
     ensure_may_act(actor, task, definition.roles[task.role].label)
     if task.status != TaskStatus.OPEN:
@@ -155,8 +158,9 @@ def decide(s: Session, task_id: int, actor: Actor, verdict: Verdict, *, now: dt.
         audit.append(s, actor=params["actor_ref"], action=params["action"], now=now,
                      case_id=task.case_id, payload=params["payload"])
     if changed != 1:
-        raise already_decided(load_ref(s, task_id))
-    return Decided(task.id, task.case_id, CaseKind(task.case_kind), task.stage, verdict)
+        raise already_decided(load_ref(s, task.id))
+    return Decided(task.id, task.case_id, case_number(task.case_id, task.case_opened_at),
+                   CaseKind(task.case_kind), task.stage, verdict)
 
 
 def _check_return(s: Session, task: TaskRef, return_to: Stage | None, reason: str,

@@ -26,7 +26,7 @@ from approvals.models import (
     Task,
     TaskStatus,
 )
-from approvals.models.cases import parsed_definition
+from approvals.models.cases import case_number, parsed_definition
 from approvals.permissions import Actor
 
 PAGE = 50
@@ -152,7 +152,7 @@ def inbox(s: Session, actor: Actor, now: dt.datetime, calendar: WorkCalendar, *,
                                                        and r.path.startswith(p.place_path))),
                          None)
         items.append(Item(
-            r.id, r.case_id, f"{r.opened_at.year}{r.case_id:06d}", Stage(r.stage),
+            r.id, r.case_id, case_number(r.case_id, r.opened_at), Stage(r.stage),
             parsed_definition(s, r.digest).stage(r.stage).label, r.village, r.head, r.due_at,
             day, urgency, left, None if mine else r.holder, principal))
     return Inbox(items, {Stage(k): v for k, v in counts.items()}, too_many)

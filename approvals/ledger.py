@@ -39,6 +39,7 @@ from approvals.models import (
     Task,
     TaskStatus,
 )
+from approvals.models.cases import case_number
 from approvals.permissions import Actor
 
 COLUMNS = [  # header, width
@@ -138,7 +139,7 @@ def rows(s: Session, actor: Actor, scope: Scope, labels: Labels, now: dt.datetim
         if case is not None:
             case_columns = [
                 "、".join(labels.risk_types.get(r, r) for r in case.risk_types),
-                f"{case.opened_at.year}{case.id:06d}", wording.CASE_KIND.get(case.kind, ""),
+                case_number(case.id, case.opened_at), wording.CASE_KIND.get(case.kind, ""),
                 local_date(case.opened_at), labels.stages.get(case.stage or "", ""),
                 last_day(due) if due else None, ("是" if late else "否") if due else "",
                 wording.CASE_STATUS.get(case.status, "")]

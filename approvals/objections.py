@@ -63,7 +63,7 @@ def handle_objection(s: Session, objection_id: int, actor: Actor, *, substantiat
     audit.append(s, actor=f"cadre:{actor.id}", action=f"objection.{status}", now=now,
                  case_id=objection.case_id, payload={"objection": objection_id})
     if substantiated:
-        decide(s, task.id, actor, Verdict.RETURNED, now=now, return_to=Stage.HOME_VERIFICATION,
+        decide(s, task, actor, Verdict.RETURNED, now=now, return_to=Stage.HOME_VERIFICATION,
                reason=f"公示期间异议属实：{handling.strip()}")
     else:
         s.execute(update(Case).where(Case.id == objection.case_id).values(pending_since=now))

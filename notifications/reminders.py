@@ -43,7 +43,7 @@ from approvals.models import (
     TaskStatus,
 )
 from approvals.models import Definition as DefinitionRow
-from approvals.models.cases import parsed_definition
+from approvals.models.cases import case_number, parsed_definition
 from notifications import outbox
 from notifications.models import Audience
 
@@ -102,7 +102,7 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
         else:
             kind, late = "overdue", -calendar.working_days_left(t.due_at, now)
         label = parsed_definition(s, t.digest).stage(t.stage).label
-        item = {"task_id": t.id, "number": f"{t.opened_at.year}{t.case_id:06d}",
+        item = {"task_id": t.id, "number": case_number(t.case_id, t.opened_at),
                 "stage": label, "place": t.place, "head": t.head, "kind": kind,
                 "late": late, "due": f"{day.month}月{day.day}日"}
         holders = ([by_id[t.assignee_id]] if t.assignee_id in by_id
@@ -236,7 +236,7 @@ def announce_new(conn: Connection, tasks: list[dict[str, Any]], now: dt.datetime
         if not holders or t["id"] not in details:
             continue
         d, day = details[t["id"]], last_day(t["due_at"])
-        item = {"task_id": t["id"], "number": f"{d.opened_at.year}{d.case_id:06d}",
+        item = {"task_id": t["id"], "number": case_number(d.case_id, d.opened_at),
                 "stage": parsed_definition(conn, d.digest).stage(t["stage"]).label,
                 "place": d.place,
                 "head": d.head, "kind": "new", "late": 0, "due": f"{day.month}月{day.day}日"}

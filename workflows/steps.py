@@ -53,7 +53,7 @@ from approvals.models import (
     Verdict,
 )
 from approvals.models import Definition as DefinitionRow
-from approvals.models.cases import parsed_definition
+from approvals.models.cases import case_number, parsed_definition
 from notifications import outbox, reminders
 from workflows import runtime
 
@@ -258,7 +258,7 @@ class CaseRun:
         return Outcome.ELIMINATED
 
     def _tell(self, what: str, event: str, cadre_id: int | None = None, **params: Any) -> None:
-        number = f"{self.case.opened_at.year}{self.case.id:06d}"  # as Case.number
+        number = case_number(self.case.id, self.case.opened_at)
         self.writes.notices.append(Notice(f"case:{self.case.id}:{what}", self.case.household_id,
                                           event, {"number": number, **params}, cadre_id))
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from approvals.calendar import LOCAL
 from approvals.db import Base
 from approvals.definitions import Definition as DefinitionBody
 from approvals.definitions import Stage
@@ -143,7 +144,13 @@ class Case(Base):
 
     @property
     def number(self) -> str:
-        return f"{self.opened_at.year}{self.id:06d}"
+        return case_number(self.id, self.opened_at)
+
+
+def case_number(case_id: int, opened_at: dt.datetime) -> str:
+    """The number a household and cadres quote: the year it was opened (Beijing time) and
+    the id, e.g. 2026000033; the inbox's search reads the id back from the last six digits."""
+    return f"{opened_at.astimezone(LOCAL).year}{case_id:06d}"
 
 
 class CaseRisk(Base):

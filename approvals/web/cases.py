@@ -22,8 +22,8 @@ from approvals import (
     queries,
 )
 from approvals.calendar import local_date
-from approvals.db import session_scope
-from approvals.decisions import VERDICT_LABELS, decide, load_ref
+from approvals.db import session_scope, statement_scope
+from approvals.decisions import VERDICT_LABELS, Decided, decide, load_ref
 from approvals.definitions import Stage
 from approvals.errors import NotAllowed, NotFound
 from approvals.models import Case, CaseKind, Objection, Place, Task, Verdict
@@ -60,7 +60,7 @@ def show(case_id: int) -> Any:
 
 
 def _case_of(task_id: int) -> int:
-    with session_scope() as s:
+    with statement_scope() as s:
         return queries.case_of_task(s, task_id)
 
 
@@ -89,21 +89,20 @@ def decide_task(task_id: int) -> Any:
     reason = (request.form.get("reason_typed", "").strip()
               or request.form.get("reason", "").strip())
 
-    def act(s: Session) -> tuple[str, Any]:
+    def act(s: Session) -> Decided:
         task = load_ref(s, task_id)
         data = stage_data(task.stage, task.case_kind, request.form)
         upload = photos.Upload.of(_uploads() if verdict == Verdict.APPROVED else [])
         if verdict == Verdict.APPROVED:
             data["photos"] = upload.names
         with upload.stored(services().settings.media_dir, case_id):
-            decided = decide(s, task_id, current_actor(), Verdict(verdict), now=now(),
-                             data=data, reason=reason, return_to=Stage(return_to)
-                             if return_to in Stage.__members__.values() else None)
-        return s.get_one(Case, case_id).number, decided
+            return decide(s, task, current_actor(), Verdict(verdict), now=now(), data=data,
+                          reason=reason, return_to=Stage(return_to)
+                          if return_to in Stage.__members__.values() else None)
 
-    number, decided = _attempt(case_id, act, scope=decisions.scope)
+    decided = _attempt(case_id, act, scope=decisions.scope)
     label = services().config.procedures[decided.case_kind].stages[decided.stage].label
-    flash(f"已提交：{number} {label}{VERDICT_LABELS[decided.verdict]}。"
+    flash(f"已提交：{decided.case_number} {label}{VERDICT_LABELS[decided.verdict]}。"
           + ("下一环节几秒后自动开启。" if decided.verdict == Verdict.APPROVED else ""), "info")
     return redirect(url_for("approvals.inbox.index"))
 

@@ -1,4 +1,4 @@
-"""Working days across holidays and adjusted weekends; ID checksums; masking."""
+"""Working days across holidays and adjusted weekends; ID checksums; masking; case numbers."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from approvals.calendar import LOCAL, WorkCalendar
 from approvals.definitions import Deadline
 from approvals.errors import Refused
 from approvals.identity import mask_id, mask_phone, normalize_id_number
+from approvals.models.cases import case_number
 
 
 def test_working_days_skip_national_day_and_count_the_adjusted_saturday():
@@ -46,3 +47,9 @@ def test_personal_data_is_masked():
     assert mask_id("11010519491231002X") == "110105********002X"
     assert mask_phone("13812345678") == "138****5678"
     assert mask_phone(None) == ""
+
+
+def test_a_case_opened_on_new_years_night_in_beijing_is_numbered_in_the_new_year():
+    opened = dt.datetime(2026, 12, 31, 17, 30, tzinfo=dt.UTC)  # 2027-01-01 01:30 in Beijing
+    assert case_number(33, opened) == "2027000033"
+    assert case_number(33, opened - dt.timedelta(hours=8)) == "2026000033"
