@@ -188,15 +188,19 @@ def roster(s: Session, services: Services) -> list[int]:
                 seq += 1
                 hh = Household(village=village, group_name=f"{h % 4 + 1}组")
                 size = 2 + seq % 3
-                for m in range(size):
-                    head = m == 0
-                    birth = dt.date(1958 + (seq * 7 + m * 13) % 45, 1 + seq % 12,
-                                    1 + (seq + m) % 28)
+                head_born = 1958 + (seq * 7) % 28
+                for m in range(size):  # 户主, 配偶 (her own surname), 子女 (his)
+                    head, spouse = m == 0, m == 1
+                    year = (head_born if head else head_born + seq % 5 - 2 if spouse
+                            else head_born + 22 + (seq + m * 3) % 9)
+                    birth = dt.date(year, 1 + (seq + m * 5) % 12, 1 + (seq * 3 + m * 7) % 28)
+                    surname = SURNAMES[(seq + (7 if spouse else 0)) % 20]
                     hh.members.append(Member(
-                        name=SURNAMES[(seq + (0 if m < 2 else 1)) % 20] + GIVEN[(seq + m * 3) % 20],
-                        id_number=id_number(seq * 7 + m, birth, male=head),
+                        name=surname + GIVEN[(seq + m * 3) % 20],
+                        id_number=id_number(seq * 7 + m, birth,
+                                            male=head or (not spouse and (seq + m) % 2 == 0)),
                         phone=f"138{seq:04d}{m:04d}" if head else None,
-                        relation="户主" if head else ("配偶" if m == 1 else "子女"),
+                        relation="户主" if head else ("配偶" if spouse else "子女"),
                         is_head=head, able_to_work=not (seq % 9 == 0)))
                 s.add(hh)
                 s.flush()
