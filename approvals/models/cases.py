@@ -181,7 +181,8 @@ class Task(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # no index of its own: the unique (case_id, stage, round) index starts with it
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     stage: Mapped[Stage] = mapped_column(String(32))
     round: Mapped[int] = mapped_column(default=1)
     status: Mapped[TaskStatus] = mapped_column(String(16), default=TaskStatus.OPEN)
