@@ -42,8 +42,8 @@ from workflows import runtime
 from workflows.advance import advance_case
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
-GIVEN = ["建国", "桂兰", "春花", "国强", "秀英", "志明", "玉梅", "德福", "海燕", "永红", "金山",
-         "凤英", "宝林", "丽娟", "长春", "淑珍", "占军", "红梅", "福来", "秋菊"]
+GIVEN = {True: ["建国", "国强", "志明", "德福", "永红", "金山", "宝林", "长春", "占军", "福来"],
+         False: ["桂兰", "春花", "秀英", "玉梅", "海燕", "凤英", "丽娟", "淑珍", "红梅", "秋菊"]}
 FORMS: dict[Stage, dict] = {
     Stage.HOME_VERIFICATION: {"visitors": ["村干部", "帮扶联系人"], "visited_on": "2026-11-01",
                               "risk_confirmed": True, "income_estimate": "5200",
@@ -195,10 +195,10 @@ def roster(s: Session, services: Services) -> list[int]:
                             else head_born + 22 + (seq + m * 3) % 9)
                     birth = dt.date(year, 1 + (seq + m * 5) % 12, 1 + (seq * 3 + m * 7) % 28)
                     surname = SURNAMES[(seq + (7 if spouse else 0)) % 20]
+                    male = head or (not spouse and (seq + m) % 2 == 0)
                     hh.members.append(Member(
-                        name=surname + GIVEN[(seq + m * 3) % 20],
-                        id_number=id_number(seq * 7 + m, birth,
-                                            male=head or (not spouse and (seq + m) % 2 == 0)),
+                        name=surname + GIVEN[male][(seq + m * 3) % 10],
+                        id_number=id_number(seq * 7 + m, birth, male=male),
                         phone=f"138{seq:04d}{m:04d}" if head else None,
                         relation="户主" if head else ("配偶" if spouse else "子女"),
                         is_head=head, able_to_work=not (seq % 9 == 0)))
