@@ -121,11 +121,12 @@ def already_decided(task: TaskRef) -> AlreadyDecided:
     return AlreadyDecided(f"这项任务已由{who}于{when}办理（{verdict}），无需重复操作。")
 
 
-def decide(s: Session, task_id: int | TaskRef, actor: Actor, verdict: Verdict, *,
+def decide(s: Session, task: int | TaskRef, actor: Actor, verdict: Verdict, *,
            now: dt.datetime, reason: str = "", return_to: Stage | None = None,
            data: dict[str, Any] | None = None) -> Decided:
     """Decide the task (its id, or its row if the caller has just read it for the form)."""
-    task = task_id if isinstance(task_id, TaskRef) else load_ref(s, task_id)
+    if not isinstance(task, TaskRef):
+        task = load_ref(s, task)
     definition = parsed_definition(s, task.definition_digest)
     ensure_may_act(actor, task, definition.roles[task.role].label)
     if task.status != TaskStatus.OPEN:

@@ -167,7 +167,8 @@ class CaseRisk(Base):
 # Every list of tasks asks for open ones; an index over open tasks only stays the size of
 # the work in hand, and deciding a task takes it out of them instead of moving it within
 # each (on PostgreSQL an UPDATE adds no entry to a partial index the new row leaves).
-OPEN_ONLY = {"sqlite_where": text("status = 'open'"), "postgresql_where": text("status = 'open'")}
+_OPEN = text(f"status = '{TaskStatus.OPEN}'")
+OPEN_ONLY = {"sqlite_where": _OPEN, "postgresql_where": _OPEN}
 
 
 class Task(Base):
