@@ -16,9 +16,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import Connection, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from approvals.db import connection_of
 from approvals.models import AuditEntry
 
 GENESIS = "0" * 64
@@ -50,15 +51,15 @@ class Entry:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-def append(s: Session, *, actor: str, action: str, now: dt.datetime,
+def append(s: Session | Connection, *, actor: str, action: str, now: dt.datetime,
            case_id: int | None = None, payload: dict[str, Any] | None = None) -> None:
     """Add one row; the caller's transaction commits it, the worker seals it."""
     append_many(s, [Entry(actor, action, case_id, payload or {})], now)
 
 
-def append_many(s: Session, entries: list[Entry], now: dt.datetime) -> None:
+def append_many(s: Session | Connection, entries: list[Entry], now: dt.datetime) -> None:
     if entries:
-        s.connection().execute(_INSERT, [
+        connection_of(s).execute(_INSERT, [
             {"at": now, "actor": e.actor, "action": e.action, "case_id": e.case_id,
              "payload": e.payload, "seq": None, "prev_hash": None, "hash": None}
             for e in entries])

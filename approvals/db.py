@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import ClassVar
 
-from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, TypeDecorator, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING = {
@@ -96,6 +96,21 @@ def statement_scope() -> Iterator[Session]:
         yield session
     finally:
         session.close()
+
+
+@contextmanager
+def connection_scope() -> Iterator[Connection]:
+    """A Core connection, for the hottest path (a decision) where an ORM session's own
+    bookkeeping costs as much as a statement. On PostgreSQL each statement is its own
+    transaction, as in `statement_scope()`; on SQLite the writes commit together at the end,
+    as in `session_scope()`."""
+    engine = StatementFactory.kw["bind"]
+    with engine.connect() if engine.dialect.name == "postgresql" else engine.begin() as conn:
+        yield conn
+
+
+def connection_of(s: Session | Connection) -> Connection:
+    return s if isinstance(s, Connection) else s.connection()
 
 
 LOCK_WAIT_S = 30.0

@@ -5,26 +5,25 @@ so of two decisions at the same moment exactly one changes a row; the other is t
 Chinese, who decided first. The same write marks the task as awaiting its procedure's pass
 and appends the audit row; the workflow (workflows/) opens the next stage from that record.
 
-This is the hottest path of the system (every tap of every cadre), so it reads one joined
-row and writes with Core statements, never loading the ORM graph. On PostgreSQL the write is
-one statement (the UPDATE and the audit INSERT in a CTE) run as its own transaction
-(`scope()`): a decision is then three round trips to the server, the signed-in cadre, the task
-and the write.
+This is the hottest path of the system (every tap of every cadre), so it runs on a Core
+connection (`scope()`), reads one joined row and writes with Core statements, never loading the
+ORM graph. On PostgreSQL the write is one statement (the UPDATE and the audit INSERT in a CTE)
+run as its own transaction: a decision is then three round trips to the server, the signed-in
+cadre, the task and the write. Callers already in a session (a batch, an objection) pass it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from approvals import audit, forms
 from approvals.calendar import LOCAL
-from approvals.db import dialect, session_scope, statement_scope
+from approvals.db import connection_of, connection_scope
 from approvals.definitions import Stage
 from approvals.errors import AlreadyDecided, NotFound, Refused
 from approvals.models import (
@@ -100,15 +99,11 @@ _DECIDE_AND_LOG = (insert(audit.LOG).from_select(
 ).execution_options(preserve_rowcount=True)  # an INSERT's rowcount is kept only when asked
 
 
-def scope() -> AbstractContextManager[Session]:
-    """Where one decision runs. On PostgreSQL its only write is one statement (the guarded
-    UPDATE with its audit row), its own transaction: two round trips fewer than BEGIN ...
-    COMMIT. On SQLite it writes two statements, in one transaction."""
-    return statement_scope() if dialect() == "postgresql" else session_scope()
+scope = connection_scope  # where one decision runs, as the phone page's POST runs it
 
 
-def load_ref(s: Session, task_id: int) -> TaskRef:
-    row = s.connection().execute(_LOAD_REF, {"task_id": task_id}).one_or_none()
+def load_ref(s: Session | Connection, task_id: int) -> TaskRef:
+    row = connection_of(s).execute(_LOAD_REF, {"task_id": task_id}).one_or_none()
     if row is None:
         raise NotFound("没有找到这项任务，可能已被撤销。")
     return TaskRef(*row)
@@ -121,7 +116,7 @@ def already_decided(task: TaskRef) -> AlreadyDecided:
     return AlreadyDecided(f"这项任务已由{who}于{when}办理（{verdict}），无需重复操作。")
 
 
-def decide(s: Session, task: int | TaskRef, actor: Actor, verdict: Verdict, *,
+def decide(s: Session | Connection, task: int | TaskRef, actor: Actor, verdict: Verdict, *,
            now: dt.datetime, reason: str = "", return_to: Stage | None = None,
            data: dict[str, Any] | None = None) -> Decided:
     """Decide the task (its id, or its row if the caller has just read it for the form)."""
@@ -144,7 +139,7 @@ def decide(s: Session, task: int | TaskRef, actor: Actor, verdict: Verdict, *,
         case Verdict.RETURNED:
             _check_return(s, task, return_to, reason, definition.stage(return_to).label
                           if return_to else "")
-    conn = s.connection()
+    conn = connection_of(s)
     params = {
         "task_id": task.id, "new_verdict": verdict, "new_reason": reason or None,
         "new_return_to": return_to if verdict == Verdict.RETURNED else None,
@@ -156,7 +151,7 @@ def decide(s: Session, task: int | TaskRef, actor: Actor, verdict: Verdict, *,
     if conn.dialect.name == "postgresql":
         changed = conn.execute(_DECIDE_AND_LOG, params).rowcount
     elif changed := conn.execute(_DECIDE, params).rowcount:
-        audit.append(s, actor=params["actor_ref"], action=params["action"], now=now,
+        audit.append(conn, actor=params["actor_ref"], action=params["action"], now=now,
                      case_id=task.case_id, payload=params["payload"])
     if changed != 1:
         raise already_decided(load_ref(s, task.id))
@@ -164,7 +159,7 @@ def decide(s: Session, task: int | TaskRef, actor: Actor, verdict: Verdict, *,
                    CaseKind(task.case_kind), task.stage, verdict)
 
 
-def _check_return(s: Session, task: TaskRef, return_to: Stage | None, reason: str,
+def _check_return(s: Session | Connection, task: TaskRef, return_to: Stage | None, reason: str,
                   label: str) -> None:
     if return_to is None:
         raise Refused("退回时请选择退回到哪个环节。")

@@ -11,15 +11,26 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, literal_column, select, text, union_all
 from sqlalchemy.orm import Session
 
+from approvals.db import connection_of
 from approvals.definitions import Level, Stage
 from approvals.errors import NotAllowed, NotFound
 from approvals.models import Cadre, Place, StandIn
 
-_LOAD = (select(Cadre.id, Cadre.name, Cadre.role, Cadre.active, Place.path, Place.level)
-         .join(Place, Place.id == Cadre.place_id).where(Cadre.id == bindparam("cadre_id")))
+_COLUMNS = (Cadre.id, Cadre.name, Cadre.role, Cadre.active, Place.path, Place.level)
+_LOAD = (select(*_COLUMNS).join(Place, Place.id == Cadre.place_id)
+         .where(Cadre.id == bindparam("cadre_id")))
+# The cadre (first) and, in one round trip, whom they stand in for today.
+_SIGNED_IN = union_all(
+    select(*_COLUMNS, literal_column("0").label("rank")).join(Place, Place.id == Cadre.place_id)
+    .where(Cadre.id == bindparam("cadre_id")),
+    select(*_COLUMNS, literal_column("1").label("rank")).join(Place, Place.id == Cadre.place_id)
+    .join(StandIn, StandIn.cadre_id == Cadre.id)
+    .where(StandIn.stand_in_id == bindparam("cadre_id"),
+           StandIn.starts_on <= bindparam("today"), StandIn.ends_on >= bindparam("today")),
+).order_by(text("rank"))
 
 
 @dataclass(frozen=True)
@@ -33,20 +44,21 @@ class Actor:
     stands_for: tuple[Actor, ...] = ()  # 代理: the cadres this one acts for today
 
     @classmethod
-    def load(cls, s: Session, cadre_id: int) -> Actor:
-        row = s.connection().execute(_LOAD, {"cadre_id": cadre_id}).one_or_none()
+    def load(cls, s: Session | Connection, cadre_id: int) -> Actor:
+        row = connection_of(s).execute(_LOAD, {"cadre_id": cadre_id}).one_or_none()
         if row is None:
             raise NotFound("没有找到这位工作人员。")
         return cls(*row)
 
     @classmethod
-    def signed_in(cls, s: Session, cadre_id: int, today: dt.date) -> Actor:
+    def signed_in(cls, s: Session | Connection, cadre_id: int, today: dt.date) -> Actor:
         """The cadre with the colleagues they stand in for today (the phone pages' actor)."""
-        actor = cls.load(s, cadre_id)
-        principals = s.scalars(select(StandIn.cadre_id).where(
-            StandIn.stand_in_id == cadre_id, StandIn.starts_on <= today,
-            StandIn.ends_on >= today)).all()
-        return replace(actor, stands_for=tuple(cls.load(s, p) for p in dict.fromkeys(principals)))
+        rows = connection_of(s).execute(_SIGNED_IN, {"cadre_id": cadre_id, "today": today}).all()
+        if not rows or rows[0].rank != 0:
+            raise NotFound("没有找到这位工作人员。")
+        me, *principals = (cls(*row[:-1]) for row in rows)
+        return replace(me, stands_for=tuple({p.id: p for p in sorted(
+            principals, key=lambda p: p.id)}.values()))
 
     @property
     def principals(self) -> tuple[Actor, ...]:

@@ -4,14 +4,15 @@
     python bench/engine.py --sizes 1000 --db sqlite --cases 2000 --no-peer   # a quick look
 
 For each size N it seeds N other open cases, then drives --cases cases through every stage:
-each decision is `approvals.decisions.decide` (actor loaded, role and jurisdiction checked,
-once-only guarded UPDATE, case marked for advancement, audit row appended) in its own
-committed transaction. A second process runs the advancement (the procedure passes the
-worker's `advance-pending` flow runs, called per case without Prefect's per-batch overhead)
-at the same time, so the figures include the write contention of both. The 公示 stage passes
-by time, not by a decision: the benchmark moves its end to now and lets the advancer pass it.
+each decision is `approvals.decisions.decide` (the signed-in cadre read as the phone page
+reads it, role and jurisdiction checked, once-only guarded UPDATE, case marked for
+advancement, audit row appended) in its own committed transaction. A second process runs the
+advancement (the procedure passes the worker's `advance-pending` flow runs, called per case
+without Prefect's per-batch overhead) at the same time, so the figures include the write
+contention of both. The 公示 stage passes by time, not by a decision: the benchmark moves its
+end to now and lets the advancer pass it.
 
-
+It prints decisions/s, p50/p99 per decision, the burst drain time of each unpaced round
 (first decision of a round until every case of it is advanced), advancement lag p50/p95
 (decision committed → next task opened) while decisions arrive at a steady --rate per second,
 peak memory, a bare insert-and-commit of one decision row (the floor), and the peer's rate
@@ -40,9 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from approvals import decisions  # noqa: E402
-from approvals.calendar import SystemClock  # noqa: E402
+from approvals.calendar import SystemClock, local_date  # noqa: E402
 from approvals.cases import current_definition  # noqa: E402
-from approvals.db import bind, session_scope  # noqa: E402
+from approvals.db import bind, connection_scope, session_scope  # noqa: E402
 from approvals.definitions import Level, Stage  # noqa: E402
 from approvals.models import (  # noqa: E402
     Cadre,
@@ -204,11 +205,13 @@ def drive_round(case_ids: list[int], stage: Stage, who: dict, rate: float | None
                     time.sleep(wait)
             task_id, role, place_id = tasks[case_id]
             t0 = time.perf_counter()
-            with decisions.scope() as s:  # as the phone page's POST runs it
-                actor = Actor.load(s, who[(role, place_id)])  # the signed-in cadre
-                data = form if form is not None else county_form(actor.id)
-                decisions.decide(s, task_id, actor, Verdict.APPROVED,
-                                 now=dt.datetime.now(dt.UTC), data=data)
+            now = dt.datetime.now(dt.UTC)
+            # as the phone page's POST runs it: the signed-in cadre, then the decision
+            with connection_scope() as conn:
+                actor = Actor.signed_in(conn, who[(role, place_id)], local_date(now))
+            data = form if form is not None else county_form(actor.id)
+            with decisions.scope() as conn:
+                decisions.decide(conn, task_id, actor, Verdict.APPROVED, now=now, data=data)
             latencies.append(time.perf_counter() - t0)
         return latencies
 

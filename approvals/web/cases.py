@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from approvals import (
@@ -23,9 +23,9 @@ from approvals import (
 )
 from approvals.calendar import local_date
 from approvals.db import session_scope, statement_scope
-from approvals.decisions import VERDICT_LABELS, Decided, decide, load_ref
+from approvals.decisions import VERDICT_LABELS, Decided, TaskRef, decide, load_ref
 from approvals.definitions import Stage
-from approvals.errors import NotAllowed, NotFound
+from approvals.errors import NotAllowed, NotFound, Refused
 from approvals.models import Case, CaseKind, Objection, Place, Task, Verdict
 from approvals.web.session import attempt, current_actor, now, services, signed_in
 from approvals.web.stageforms import stage_data
@@ -80,27 +80,30 @@ def _attempt(case_id: int, action: Callable[[Session], T], **kw: Any) -> T:
 @bp.post("/t/<int:task_id>/decide")
 @signed_in
 def decide_task(task_id: int) -> Any:
-    case_id = _case_of(task_id)
     verdict = request.form.get("verdict", "")
-    if verdict not in Verdict.__members__.values():
-        return _page(case_id, error="请先选择“通过”“退回”或“不通过”。", form=request.form,
-                     status=400)
     return_to = request.form.get("return_to")
     reason = (request.form.get("reason_typed", "").strip()
               or request.form.get("reason", "").strip())
+    task: TaskRef | None = None  # read once, by the decision itself
 
-    def act(s: Session) -> Decided:
-        task = load_ref(s, task_id)
+    def act(conn: Connection) -> Decided:
+        nonlocal task
+        task = load_ref(conn, task_id)
+        if verdict not in Verdict.__members__.values():
+            raise Refused("请先选择“通过”“退回”或“不通过”。")
         data = stage_data(task.stage, task.case_kind, request.form)
         upload = photos.Upload.of(_uploads() if verdict == Verdict.APPROVED else [])
         if verdict == Verdict.APPROVED:
             data["photos"] = upload.names
-        with upload.stored(services().settings.media_dir, case_id):
-            return decide(s, task, current_actor(), Verdict(verdict), now=now(), data=data,
+        with upload.stored(services().settings.media_dir, task.case_id):
+            return decide(conn, task, current_actor(), Verdict(verdict), now=now(), data=data,
                           reason=reason, return_to=Stage(return_to)
                           if return_to in Stage.__members__.values() else None)
 
-    decided = _attempt(case_id, act, scope=decisions.scope)
+    decided = attempt(act, scope=decisions.scope,
+                      already=lambda text: _done(task.case_id, text),
+                      refused=lambda text: _page(task.case_id, error=text, form=request.form,
+                                                 status=400))
     label = services().config.procedures[decided.case_kind].stages[decided.stage].label
     flash(f"已提交：{decided.case_number} {label}{VERDICT_LABELS[decided.verdict]}。"
           + ("下一环节几秒后自动开启。" if decided.verdict == Verdict.APPROVED else ""), "info")

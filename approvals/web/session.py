@@ -9,10 +9,11 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, request, session, url_for
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from approvals.calendar import local_date
-from approvals.db import session_scope, statement_scope
+from approvals.db import connection_scope, session_scope
 from approvals.errors import AlreadyDecided, NotAllowed, NotFound, Refused
 from approvals.permissions import Actor
 
@@ -26,6 +27,7 @@ def now() -> Any:
 
 
 T = TypeVar("T")
+H = TypeVar("H", Session, Connection)  # what a service runs on: a session, or a bare connection
 
 
 class Answered(Exception):
@@ -35,9 +37,9 @@ class Answered(Exception):
         self.response = response
 
 
-def attempt(action: Callable[[Session], T], *, refused: Callable[[str], Any],
+def attempt(action: Callable[[H], T], *, refused: Callable[[str], Any],
             already: Callable[[str], Any] | None = None,
-            scope: Callable[[], AbstractContextManager[Session]] = session_scope) -> T:
+            scope: Callable[[], AbstractContextManager[H]] = session_scope) -> T:
     """Run one service in its own transaction (or `scope`). A rule's refusal becomes
     `refused(sentence)` (the form again, answers kept); another cadre having acted first,
     `already(sentence)`; outside one's role or jurisdiction stays NotAllowed, the app's 403
@@ -65,9 +67,9 @@ def current_actor() -> Actor | None:
         g.actor = None
         cadre_id = session.get("cadre_id")
         if cadre_id is not None:
-            with statement_scope() as s:
+            with connection_scope() as conn:
                 try:
-                    actor = Actor.signed_in(s, int(cadre_id), local_date(now()))
+                    actor = Actor.signed_in(conn, int(cadre_id), local_date(now()))
                 except NotFound:
                     actor = None
             if actor is not None and actor.active:
