@@ -109,6 +109,14 @@ def connection_scope() -> Iterator[Connection]:
         yield conn
 
 
+@contextmanager
+def transaction_scope() -> Iterator[Connection]:
+    """`session_scope()` without the ORM: a Core connection in one transaction, committed at
+    the end, rolled back on error."""
+    with SessionFactory.kw["bind"].begin() as conn:
+        yield conn
+
+
 def connection_of(s: Session | Connection) -> Connection:
     return s if isinstance(s, Connection) else s.connection()
 

@@ -1,28 +1,59 @@
-"""One turn of the dialogue: the conversation row it acts on and what a reply may need."""
+"""One turn of the dialogue: the conversation it acts on and what a reply may need."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from approvals.calendar import WorkCalendar
-from bot.models import Conversation
 
 if TYPE_CHECKING:  # the wiring passes these in; bot never imports it at run time
     from fangfan.config import Config
 
 
 @dataclass
-class Context:
-    """What a reply may need besides the conversation: the database, config and time."""
+class Chat:
+    """One WeChat user's dialogue as a plain value: the step it is at and the draft so far
+    (a row of `wechat_conversations`, read and saved by the webhook)."""
 
-    s: Session
+    openid: str
+    step: str = "idle"
+    draft: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """What a reply may need besides the conversation: the database, config and time.
+
+    `conn` is the turn's transaction. Most turns (a question, 帮助, 进度 before applying)
+    answer from a Core read or none; the ORM session, `s`, joins the same transaction only
+    when a step asks for it, and `finish()` flushes it before the turn commits."""
+
+    conn: Connection
     config: Config
     calendar: WorkCalendar
     now: dt.datetime
+    _session: Session | None = field(default=None, repr=False)
+
+    @property
+    def s(self) -> Session:
+        if self._session is None:
+            self._session = Session(bind=self.conn, expire_on_commit=False)
+        return self._session
+
+    def finish(self) -> None:
+        """Flush what the steps added; the turn's transaction commits it with the rest."""
+        if self._session is not None:
+            self._session.flush()
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
 
 
 @dataclass
@@ -30,14 +61,13 @@ class Turn:
     """One step of the dialogue: the conversation it acts on and where to go next."""
 
     ctx: Context
-    conv: Conversation
+    conv: Chat
 
     @property
     def draft(self) -> dict[str, Any]:
         return self.conv.draft
 
     def save(self, step: str, **changes: Any) -> None:
-        # a new dict, so SQLAlchemy sees the JSON column change
         self.conv.draft = {k: v for k, v in {**self.conv.draft, **changes}.items()
                            if v is not None}
         self.conv.step = step

@@ -24,8 +24,8 @@ from approvals.identity import mask_id, mask_phone
 from approvals.models import Cadre, CaseStatus, Member, Place
 from bot import answers, application, progress, wording
 from bot.answers import Unclear
-from bot.conversation import Context, Turn
-from bot.models import Conversation, MediaFile, MediaStatus
+from bot.conversation import Chat, Context, Turn
+from bot.models import MediaFile, MediaStatus
 from bot.wechat_adapter import Inbound
 
 MAX_TEXT = 500  # longer messages are cut; nobody types more on a phone
@@ -49,9 +49,8 @@ FIELDS = [("who", "姓名和身份证号"), ("village", "所在村"), ("size", "
           ("difficulty", "困难情况"), ("income", "近12个月家庭总收入"), ("phone", "联系电话")]
 
 
-def respond(ctx: Context, conv: Conversation, inbound: Inbound) -> str:
-    """The reply to one message ("" for no reply). The caller commits."""
-    conv.updated_at = ctx.now
+def respond(ctx: Context, conv: Chat, inbound: Inbound) -> str:
+    """The reply to one message ("" for no reply). The caller saves `conv` and commits."""
     turn = Turn(ctx, conv)
     if inbound.kind == "event":
         return _event(turn, inbound)
@@ -93,7 +92,7 @@ def _command(turn: Turn, command: str) -> str:
     if command == "policy":
         return wording.POLICY
     if command == "progress":
-        return progress.progress(ctx.s, conv.openid)
+        return progress.progress(ctx, conv.openid)
     if command == "cancel":
         if conv.step in ("idle", ""):
             return "现在没有正在填写的申请。" + wording.HINT

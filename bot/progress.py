@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from approvals.calendar import local_date
+from approvals.db import connection_of
 from approvals.definitions import Definition
 from approvals.models import Cadre, Case, CaseStatus, Member, Pairing, Place, Task, TaskStatus
+from bot.conversation import Context
 
 REVIEW_HINT = "如对结果有异议，可以向乡镇人民政府申请复核，也可以拨打12317热线反映。"
 
@@ -24,10 +26,18 @@ _LATEST = (select(Case.id).join(Member, Member.household_id == Case.household_id
            .limit(bindparam("limit")))
 
 
+def latest_case_ids(s: Session | Connection, openid: str, limit: int = 3) -> list[int]:
+    return list(connection_of(s).execute(_LATEST, {"openid": openid, "limit": limit})
+                .scalars())
+
+
 def cases_of(s: Session, openid: str, limit: int = 3) -> list[Case]:
     """The latest cases of the households this WeChat user belongs to, newest first."""
-    ids = s.connection().execute(_LATEST, {"openid": openid, "limit": limit}).scalars().all()
-    if not ids:  # most who ask have not applied yet: one indexed query
+    return _load(s, latest_case_ids(s, openid, limit))
+
+
+def _load(s: Session, ids: list[int]) -> list[Case]:
+    if not ids:
         return []
     return list(s.scalars(select(Case).where(Case.id.in_(ids)).order_by(Case.id.desc())
                           .options(selectinload(Case.tasks), selectinload(Case.definition))))
@@ -72,8 +82,9 @@ def describe(s: Session, case: Case) -> str:
     return f"{head}：已撤回。"
 
 
-def progress(s: Session, openid: str) -> str:
-    found = cases_of(s, openid)
-    if not found:
+def progress(ctx: Context, openid: str) -> str:
+    # most who ask have not applied yet: one indexed read, and no ORM session
+    ids = latest_case_ids(ctx.conn, openid)
+    if not ids:
         return "还没有查到您的申请。回复「申请」可以开始申请。"
-    return "\n\n".join(describe(s, case) for case in found)
+    return "\n\n".join(describe(ctx.s, case) for case in _load(ctx.s, ids))

@@ -17,9 +17,9 @@ from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from approvals.db import session_scope
+from approvals.db import connection_scope, transaction_scope
 from bot import dialogue, media
-from bot.conversation import Context
+from bot.conversation import Chat, Context
 from bot.models import Conversation, InboundMessage
 from bot.wechat_adapter import BadSignature, Callback, Inbound, Malformed
 
@@ -111,16 +111,21 @@ def answer(services: Services, inbound: Inbound) -> str:
     One transaction: the conversation row (locked), one dialogue step, the conversation
     saved, the message's retry key inserted with the reply. A retry of a message already
     answered, or answered at the same moment in another process, fails on that key: its
-    transaction rolls back whole and it returns the first answer."""
+    transaction rolls back whole and it returns the first answer. The turn runs on a Core
+    connection, the ORM joining it only for the steps that need it (bot/conversation.py):
+    this is the path every farmer's message takes."""
     try:
-        with session_scope() as s:
-            conn, now = s.connection(), services.clock.now()
+        with transaction_scope() as conn:
+            now = services.clock.now()
             row = conn.execute(_LOAD, {"openid": inbound.openid}).first()
-            before = (row.step, row.draft) if row else ("idle", {})
-            conv = Conversation(openid=inbound.openid, step=before[0], draft=before[1],
-                                updated_at=now)
-            text = dialogue.respond(Context(s, services.config, services.calendar, now),
-                                    conv, inbound)
+            conv = Chat(inbound.openid, *row) if row else Chat(inbound.openid)
+            before = (conv.step, conv.draft)
+            ctx = Context(conn, services.config, services.calendar, now)
+            try:
+                text = dialogue.respond(ctx, conv, inbound)
+                ctx.finish()
+            finally:
+                ctx.close()
             if row and (conv.step, conv.draft) != before:  # most questions change nothing
                 conn.execute(_SAVE, {"key": inbound.openid, "step": conv.step,
                                      "draft": conv.draft, "now": now})
@@ -131,8 +136,8 @@ def answer(services: Services, inbound: Inbound) -> str:
                                      "received_at": now, "reply": text})
             return text
     except IntegrityError:
-        with session_scope() as s:
-            first = s.connection().execute(_REPLY, {"key": inbound.dedupe_key}).scalar()
+        with connection_scope() as conn:
+            first = conn.execute(_REPLY, {"key": inbound.dedupe_key}).scalar()
         log.info("retry of %s answered again", inbound.dedupe_key)
         return first or ""
 
