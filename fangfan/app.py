@@ -5,15 +5,32 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
+from itsdangerous import URLSafeTimedSerializer
 
 from approvals.web import bp as approvals_bp
 from bot.webhook import bp as wechat_bp
 from fangfan.services import Services
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer built once per key instead
+    of on every request (every WeChat message paid for it, and never carries a cookie)."""
+
+    def __init__(self) -> None:
+        self._serializers: dict[tuple[object, ...], URLSafeTimedSerializer | None] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        key = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if key not in self._serializers:
+            self._serializers[key] = super().get_signing_serializer(app)
+        return self._serializers[key]
+
+
 def create_app(services: Services) -> Flask:
     app = Flask(__name__)
+    app.session_interface = CookieSessions()
     config = services.config
     app.config.update(
         JSON_AS_ASCII=False,
