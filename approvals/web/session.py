@@ -43,13 +43,13 @@ def attempt(action: Callable[[H], T], *, refused: Callable[[str], Any],
     """Run one service in its own transaction (or `scope`). A rule's refusal becomes
     `refused(sentence)` (the form again, answers kept); another cadre having acted first,
     `already(sentence)`; outside one's role or jurisdiction stays NotAllowed, the app's 403
-    page."""
+    page, and a record that does not exist NotFound, its 404 page."""
     try:
         with scope() as s:
             return action(s)
     except AlreadyDecided as err:
         raise Answered((already or refused)(str(err))) from None
-    except NotAllowed:
+    except (NotAllowed, NotFound):
         raise
     except Refused as err:
         raise Answered(refused(str(err))) from None

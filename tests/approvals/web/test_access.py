@@ -110,6 +110,19 @@ def test_a_refused_decision_leaves_no_photo_behind(app: Flask, world: World) -> 
     assert sorted(p.name for p in folder.iterdir()) == kept
 
 
+def test_a_decision_without_a_verdict_or_a_task_is_told_and_changes_nothing(
+        app: Flask, world: World) -> None:
+    case_id, task_id = case_at(world, Stage.VILLAGE_REVIEW)
+    cadre = Desk(app.test_client()).signs_in(cadre_id("刘书记"))
+    before = snapshot(case_id)
+    res = cadre.post(f"/t/{task_id}/decide", meeting_on="2026-11-02", attendance="20")
+    assert res.status_code == 400 and "请先选择“通过”“退回”或“不通过”" in res.text
+    assert 'value="20"' in res.text  # what was typed is still there
+    assert snapshot(case_id) == before
+    res = cadre.post(f"/t/{task_id + 10_000}/decide", verdict="approved")
+    assert res.status_code == 404 and "没有找到这项任务" in res.text
+
+
 @pytest.mark.parametrize("stage", list(Stage))
 def test_a_stage_is_decided_only_by_its_role_within_the_jurisdiction(
         app: Flask, world: World, stage: Stage) -> None:
