@@ -19,14 +19,13 @@ from approvals.definitions import Level, Stage
 from approvals.errors import NotAllowed, NotFound
 from approvals.models import Cadre, Place, StandIn
 
-_COLUMNS = (Cadre.id, Cadre.name, Cadre.role, Cadre.active, Place.path, Place.level)
-_LOAD = (select(*_COLUMNS).join(Place, Place.id == Cadre.place_id)
-         .where(Cadre.id == bindparam("cadre_id")))
+_CADRE = (select(Cadre.id, Cadre.name, Cadre.role, Cadre.active, Place.path, Place.level)
+          .join(Place, Place.id == Cadre.place_id))
+_LOAD = _CADRE.where(Cadre.id == bindparam("cadre_id"))
 # The cadre (first) and, in one round trip, whom they stand in for today.
 _SIGNED_IN = union_all(
-    select(*_COLUMNS, literal_column("0").label("rank")).join(Place, Place.id == Cadre.place_id)
-    .where(Cadre.id == bindparam("cadre_id")),
-    select(*_COLUMNS, literal_column("1").label("rank")).join(Place, Place.id == Cadre.place_id)
+    _LOAD.add_columns(literal_column("0").label("rank")),
+    _CADRE.add_columns(literal_column("1").label("rank"))
     .join(StandIn, StandIn.cadre_id == Cadre.id)
     .where(StandIn.stand_in_id == bindparam("cadre_id"),
            StandIn.starts_on <= bindparam("today"), StandIn.ends_on >= bindparam("today")),
@@ -57,8 +56,8 @@ class Actor:
         if not rows or rows[0].rank != 0:
             raise NotFound("没有找到这位工作人员。")
         me, *principals = (cls(*row[:-1]) for row in rows)
-        return replace(me, stands_for=tuple({p.id: p for p in sorted(
-            principals, key=lambda p: p.id)}.values()))
+        once = {p.id: p for p in principals}  # named for overlapping periods: once
+        return replace(me, stands_for=tuple(once[i] for i in sorted(once)))
 
     @property
     def principals(self) -> tuple[Actor, ...]:

@@ -31,7 +31,9 @@ class Context:
 
     `conn` is the turn's transaction. Most turns (a question, 帮助, 进度 before applying)
     answer from a Core read or none; the ORM session, `s`, joins the same transaction only
-    when a step asks for it, and `finish()` flushes it before the turn commits."""
+    when a step asks for it. Used as `with Context(...) as ctx:`, which flushes that
+    session when the step succeeds (the turn's transaction commits it with the rest) and
+    closes it in any case."""
 
     conn: Connection
     config: Config
@@ -45,15 +47,17 @@ class Context:
             self._session = Session(bind=self.conn, expire_on_commit=False)
         return self._session
 
-    def finish(self) -> None:
-        """Flush what the steps added; the turn's transaction commits it with the rest."""
-        if self._session is not None:
-            self._session.flush()
+    def __enter__(self) -> Context:
+        return self
 
-    def close(self) -> None:
+    def __exit__(self, error: type[BaseException] | None, *_: object) -> None:
         if self._session is not None:
-            self._session.close()
-            self._session = None
+            try:
+                if error is None:
+                    self._session.flush()
+            finally:
+                self._session.close()
+                self._session = None
 
 
 @dataclass

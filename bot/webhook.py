@@ -120,12 +120,8 @@ def answer(services: Services, inbound: Inbound) -> str:
             row = conn.execute(_LOAD, {"openid": inbound.openid}).first()
             conv = Chat(inbound.openid, *row) if row else Chat(inbound.openid)
             before = (conv.step, conv.draft)
-            ctx = Context(conn, services.config, services.calendar, now)
-            try:
+            with Context(conn, services.config, services.calendar, now) as ctx:
                 text = dialogue.respond(ctx, conv, inbound)
-                ctx.finish()
-            finally:
-                ctx.close()
             if row and (conv.step, conv.draft) != before:  # most questions change nothing
                 conn.execute(_SAVE, {"key": inbound.openid, "step": conv.step,
                                      "draft": conv.draft, "now": now})
