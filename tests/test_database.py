@@ -9,10 +9,10 @@ import threading
 import pytest
 from sqlalchemy import Engine, exc, func, select, text
 
+from approvals import db
 from approvals.db import session_scope, statement_scope
 from approvals.definitions import Level
 from approvals.models import Place
-from fangfan import database
 from fangfan.database import make_engine
 from fangfan.services import Services
 
@@ -76,7 +76,7 @@ def drop_pooled_connection(engine: Engine, admin: Engine) -> None:
 
 def test_an_idle_connection_the_server_dropped_is_replaced_before_use(
         pg_engine: Engine, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(database, "IDLE_PING_S", 0.0)  # every connection counts as idle
+    monkeypatch.setattr(db, "IDLE_PING_S", 0.0)  # every connection counts as idle
     drop_pooled_connection(pg_engine, engine)
     with pg_engine.connect() as conn:
         assert conn.scalar(text("SELECT 1")) == 1
@@ -86,9 +86,28 @@ def test_without_the_ping_the_dropped_connection_fails_one_request(
         pg_engine: Engine, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """What the ping saves: a connection used a moment ago is trusted, so a drop in between
     fails that request; the pool then replaces it for the next."""
-    monkeypatch.setattr(database, "IDLE_PING_S", 3600.0)
+    monkeypatch.setattr(db, "IDLE_PING_S", 3600.0)
     drop_pooled_connection(pg_engine, engine)
     with pytest.raises(exc.OperationalError), pg_engine.connect() as conn:
         conn.execute(text("SELECT 1"))
     with pg_engine.connect() as conn:
         assert conn.scalar(text("SELECT 1")) == 1
+
+
+def test_statements_run_on_one_autocommit_twin_disposed_with_its_engine(
+        pg_engine: Engine) -> None:
+    """On PostgreSQL a decision's statements each commit on their own (no transaction is
+    left open after one), on a pool of their own, and the twin goes when its engine does."""
+    twin = db.statement_engine(pg_engine)
+    assert db.statement_engine(pg_engine) is twin
+    with twin.connect() as conn:
+        pid = conn.scalar(text("SELECT pg_backend_pid()"))
+        assert conn.connection.driver_connection.info.transaction_status.name == "IDLE"
+    with pg_engine.connect() as conn:
+        conn.scalar(text("SELECT 1"))
+        assert conn.connection.driver_connection.info.transaction_status.name == "INTRANS"
+    with pg_engine.connect() as other:
+        assert pid != other.scalar(text("SELECT pg_backend_pid()"))  # its own pool
+    assert twin.pool.checkedin() == 1
+    pg_engine.dispose()
+    assert twin.pool.checkedin() == 0
