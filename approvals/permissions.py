@@ -8,10 +8,11 @@ loads the cadre's graph.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import Connection, bindparam, literal_column, select, text, union_all
+from sqlalchemy import Connection, Row, bindparam, literal_column, select, text, union_all
 from sqlalchemy.orm import Session
 
 from approvals.db import connection_of
@@ -21,9 +22,10 @@ from approvals.models import Cadre, Place, StandIn
 
 _CADRE = (select(Cadre.id, Cadre.name, Cadre.role, Cadre.active, Place.path, Place.level)
           .join(Place, Place.id == Cadre.place_id))
+_WIDTH = len(_CADRE.selected_columns)
 _LOAD = _CADRE.where(Cadre.id == bindparam("cadre_id"))
 # The cadre (first) and, in one round trip, whom they stand in for today.
-_SIGNED_IN = union_all(
+SIGNED_IN = union_all(
     _LOAD.add_columns(literal_column("0").label("rank")),
     _CADRE.add_columns(literal_column("1").label("rank"))
     .join(StandIn, StandIn.cadre_id == Cadre.id)
@@ -52,10 +54,18 @@ class Actor:
     @classmethod
     def signed_in(cls, s: Session | Connection, cadre_id: int, today: dt.date) -> Actor:
         """The cadre with the colleagues they stand in for today (the phone pages' actor)."""
-        rows = connection_of(s).execute(_SIGNED_IN, {"cadre_id": cadre_id, "today": today}).all()
-        if not rows or rows[0].rank != 0:
+        rows = connection_of(s).execute(SIGNED_IN, {"cadre_id": cadre_id, "today": today}).all()
+        actor = cls.of_rows(rows)
+        if actor is None:
             raise NotFound("没有找到这位工作人员。")
-        me, *principals = (cls(*row[:-1]) for row in rows)
+        return actor
+
+    @classmethod
+    def of_rows(cls, rows: Sequence[Row[Any]]) -> Actor | None:
+        """The actor in rows of SIGNED_IN, which may carry more columns after its own."""
+        if not rows or rows[0][_WIDTH] != 0:  # rank 0: the cadre; 1: whom they stand in for
+            return None
+        me, *principals = (cls(*row[:_WIDTH]) for row in rows)
         once = {p.id: p for p in principals}  # named for overlapping periods: once
         return replace(me, stands_for=tuple(once[i] for i in sorted(once)))
 

@@ -4,13 +4,13 @@
     python bench/engine.py --sizes 1000 --db sqlite --cases 2000 --no-peer   # a quick look
 
 For each size N it seeds N other open cases, then drives --cases cases through every stage:
-each decision is `approvals.decisions.decide` (the signed-in cadre read as the phone page
-reads it, role and jurisdiction checked, once-only guarded UPDATE, case marked for
-advancement, audit row appended) in its own committed transaction. A second process runs the
-advancement (the procedure passes the worker's `advance-pending` flow runs, called per case
-without Prefect's per-batch overhead) at the same time, so the figures include the write
-contention of both. The 公示 stage passes by time, not by a decision: the benchmark moves its
-end to now and lets the advancer pass it.
+each decision is `approvals.decisions.decide` (the signed-in cadre and the task read as the
+phone page reads them, in one statement; role and jurisdiction checked, once-only guarded
+UPDATE, case marked for advancement, audit row appended) in its own committed transaction.
+A second process runs the advancement (the procedure passes the worker's `advance-pending`
+flow runs, called per case without Prefect's per-batch overhead) at the same time, so the
+figures include the write contention of both. The 公示 stage passes by time, not by a
+decision: the benchmark moves its end to now and lets the advancer pass it.
 
 It prints decisions/s, p50/p99 per decision, the burst drain time of each unpaced round
 (first decision of a round until every case of it is advanced), advancement lag p50/p95
@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from approvals import decisions  # noqa: E402
 from approvals.calendar import SystemClock, local_date  # noqa: E402
 from approvals.cases import current_definition  # noqa: E402
-from approvals.db import bind, connection_scope, session_scope  # noqa: E402
+from approvals.db import bind, session_scope  # noqa: E402
 from approvals.definitions import Level, Stage  # noqa: E402
 from approvals.models import (  # noqa: E402
     Cadre,
@@ -56,7 +56,6 @@ from approvals.models import (  # noqa: E402
     TaskStatus,
     Verdict,
 )
-from approvals.permissions import Actor  # noqa: E402
 from bench.pg import PG_URL, ensure_database  # noqa: E402
 from fangfan import config as config_module  # noqa: E402
 from fangfan.database import make_engine, upgrade  # noqa: E402
@@ -206,12 +205,13 @@ def drive_round(case_ids: list[int], stage: Stage, who: dict, rate: float | None
             task_id, role, place_id = tasks[case_id]
             t0 = time.perf_counter()
             now = dt.datetime.now(dt.UTC)
-            # as the phone page's POST runs it: the signed-in cadre, then the decision
-            with connection_scope() as conn:
-                actor = Actor.signed_in(conn, who[(role, place_id)], local_date(now))
-            data = form if form is not None else county_form(actor.id)
+            # as the phone page's POST runs it (approvals/web/cases.py, decide_task): the
+            # signed-in cadre and the task in one statement, the decision on that connection
             with decisions.scope() as conn:
-                decisions.decide(conn, task_id, actor, Verdict.APPROVED, now=now, data=data)
+                actor, task = decisions.signed_in_at(conn, who[(role, place_id)],
+                                                     local_date(now), task_id)
+                data = form if form is not None else county_form(actor.id)
+                decisions.decide(conn, task, actor, Verdict.APPROVED, now=now, data=data)
             latencies.append(time.perf_counter() - t0)
         return latencies
 

@@ -25,7 +25,7 @@ from approvals.web import (
     signin,
     supervision,
 )
-from approvals.web.session import Answered, current_actor
+from approvals.web.session import Answered, SignedOut, current_actor, to_sign_in
 
 bp = Blueprint("approvals", __name__, template_folder="templates")
 for child in (assets.bp, signin.bp, inbox.bp, cases.bp, households.bp, cover.bp,
@@ -57,6 +57,11 @@ def _globals() -> dict[str, Any]:
 @bp.app_errorhandler(Answered)
 def _answered(err: Answered) -> Any:
     return err.response
+
+
+@bp.app_errorhandler(SignedOut)
+def _signed_out(_err: SignedOut) -> Any:
+    return to_sign_in()
 
 
 @bp.app_errorhandler(NotAllowed)

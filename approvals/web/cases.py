@@ -23,11 +23,11 @@ from approvals import (
 )
 from approvals.calendar import local_date
 from approvals.db import session_scope, statement_scope
-from approvals.decisions import VERDICT_LABELS, Decided, TaskRef, decide, load_ref
+from approvals.decisions import VERDICT_LABELS, Decided, TaskRef, decide
 from approvals.definitions import Stage
 from approvals.errors import NotAllowed, NotFound, Refused
 from approvals.models import Case, CaseKind, Objection, Place, Task, Verdict
-from approvals.web.session import attempt, current_actor, now, services, signed_in
+from approvals.web.session import acting_on, attempt, current_actor, now, services, signed_in
 from approvals.web.stageforms import stage_data
 
 bp = Blueprint("cases", __name__)
@@ -78,7 +78,7 @@ def _attempt(case_id: int, action: Callable[[Session], T], **kw: Any) -> T:
 
 
 @bp.post("/t/<int:task_id>/decide")
-@signed_in
+@signed_in(lazy=True)  # the cadre is read on the decision's connection
 def decide_task(task_id: int) -> Any:
     verdict = request.form.get("verdict", "")
     return_to = request.form.get("return_to")
@@ -88,7 +88,7 @@ def decide_task(task_id: int) -> Any:
 
     def act(conn: Connection) -> Decided:
         nonlocal task
-        task = load_ref(conn, task_id)
+        actor, task = acting_on(conn, task_id)
         if verdict not in Verdict.__members__.values():
             raise Refused("请先选择“通过”“退回”或“不通过”。")
         data = stage_data(task.stage, task.case_kind, request.form)
@@ -96,7 +96,7 @@ def decide_task(task_id: int) -> Any:
         if verdict == Verdict.APPROVED:
             data["photos"] = upload.names
         with upload.stored(services().settings.media_dir, task.case_id):
-            return decide(conn, task, current_actor(), Verdict(verdict), now=now(), data=data,
+            return decide(conn, task, actor, Verdict(verdict), now=now(), data=data,
                           reason=reason, return_to=Stage(return_to)
                           if return_to in Stage.__members__.values() else None)
 

@@ -12,8 +12,10 @@ from flask import current_app, g, redirect, request, session, url_for
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from approvals import decisions
 from approvals.calendar import local_date
 from approvals.db import connection_scope, session_scope
+from approvals.decisions import TaskRef
 from approvals.errors import AlreadyDecided, NotAllowed, NotFound, Refused
 from approvals.permissions import Actor
 
@@ -62,7 +64,12 @@ def sign_in(cadre_id: int) -> None:
     session.permanent = True
 
 
+class SignedOut(Exception):
+    """The cadre of this browser's sign-in is no longer there or no longer active."""
+
+
 def current_actor() -> Actor | None:
+    """The signed-in cadre, read once per request."""
     if "actor" not in g:
         g.actor = None
         cadre_id = session.get("cadre_id")
@@ -72,11 +79,35 @@ def current_actor() -> Actor | None:
                     actor = Actor.signed_in(conn, int(cadre_id), local_date(now()))
                 except NotFound:
                     actor = None
-            if actor is not None and actor.active:
-                g.actor = actor
-            else:
-                session.clear()
+            _remember(actor)
     return g.actor
+
+
+def acting_on(conn: Connection, task_id: int) -> tuple[Actor, TaskRef]:
+    """The signed-in cadre and the task they act on, read together on the decision's
+    connection (a view under `signed_in(lazy=True)`)."""
+    actor, task = decisions.signed_in_at(conn, int(session["cadre_id"]), local_date(now()),
+                                         task_id)
+    if _remember(actor) is None:
+        raise SignedOut
+    if task is None:
+        raise NotFound(decisions.NO_TASK)
+    return actor, task
+
+
+def _remember(actor: Actor | None) -> Actor | None:
+    """The request's actor; a cadre no longer there or active is signed out."""
+    g.actor = actor if actor is not None and actor.active else None
+    if g.actor is None:
+        session.clear()
+    return g.actor
+
+
+def to_sign_in() -> Any:
+    """To sign in, and back afterwards: to this page, or after a form to the page it was on."""
+    back = (request.full_path.rstrip("?") if request.method == "GET"
+            else urlsplit(request.referrer or "").path or None)
+    return redirect(url_for("approvals.signin.login", next=back))
 
 
 def safe_next(target: str | None) -> str:
@@ -91,11 +122,19 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
-    """The view needs a signed-in cadre; others go to sign-in and come back afterwards."""
+def signed_in(view: Callable[..., Any] | None = None, *, lazy: bool = False) -> Any:
+    """The view needs a signed-in cadre; others go to sign-in and come back afterwards.
+
+    `lazy`: only the sign-in cookie is checked here, and the view reads the cadre itself with
+    what it acts on (`acting_on`); a cadre gone by then raises SignedOut, which sends them to
+    sign in all the same. The decision POST does this: the cadre and the task in one
+    statement, the write on the same pooled connection."""
+    if view is None:
+        return functools.partial(signed_in, lazy=lazy)
+
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if current_actor() is None:
-            return redirect(url_for("approvals.signin.login", next=request.full_path.rstrip("?")))
+        if session.get("cadre_id") is None if lazy else current_actor() is None:
+            return to_sign_in()
         return view(*args, **kwargs)
     return wrapper

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from approvals.db import session_scope
 from approvals.definitions import Stage
-from approvals.models import AuditEntry, Objection, Task, TaskStatus
+from approvals.models import AuditEntry, Cadre, Objection, Task, TaskStatus
 from tests.approvals.web.conftest import Desk, cadre_id
 from tests.conftest import World
 
@@ -211,6 +211,23 @@ def test_a_signed_out_visitor_is_sent_to_sign_in_and_changes_nothing(
     # no session: Flask-WTF refuses the form before any view runs
     assert client.post(f"/t/{task_id}/decide", data={"verdict": "approved"}).status_code == 400
     assert snapshot(case_id) == before
+
+
+def test_a_cadre_deactivated_while_signed_in_is_sent_to_sign_in_and_decides_nothing(
+        app: Flask, world: World) -> None:
+    """The decision reads the cadre on its own connection (signed_in(lazy=True)): a cadre
+    deactivated after opening the page is sent to sign in all the same."""
+    case_id, task_id = case_at(world, Stage.TOWNSHIP_AUDIT)
+    desk = Desk(app.test_client()).signs_in(cadre_id("王审核"))
+    before = snapshot(case_id)
+    with session_scope() as s:
+        s.execute(update(Cadre).where(Cadre.name == "王审核").values(active=False))
+    res = desk.client.post(f"/t/{task_id}/decide", headers={"Referer": f"/t/{task_id}"},
+                           data={"csrf_token": desk.token, "verdict": "approved"})
+    assert res.status_code == 302  # back to the task's page after signing in, not the form's
+    assert res.headers["Location"] == f"/login?next=/t/{task_id}"
+    assert snapshot(case_id) == before
+    assert desk.client.get("/inbox").headers["Location"].startswith("/login")  # signed out
 
 
 def test_cookies_are_httponly_and_samesite(app: Flask, world: World) -> None:
