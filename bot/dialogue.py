@@ -51,19 +51,16 @@ FIELDS = [("who", "姓名和身份证号"), ("village", "所在村"), ("size", "
 
 def respond(ctx: Context, conv: Chat, inbound: Inbound) -> str:
     """The reply to one message ("" for no reply). The caller saves `conv` and commits."""
+    at_once = respond_at_once(ctx, inbound)
+    if at_once is not None:
+        return at_once
     turn = Turn(ctx, conv)
-    if inbound.kind == "event":
-        return _event(turn, inbound)
+    if inbound.kind == "event":  # a menu click that needs the conversation (我要申请)
+        return _command(turn, MENU_KEYS[inbound.event_key])
     if inbound.kind == "image":
         return _photo(turn, inbound)
-    if inbound.kind == "voice" and not inbound.text.strip():
-        return "抱歉，这条语音没能识别成文字。请打字告诉我，或者再说一遍（说慢一点）。"
-    if inbound.kind not in ("text", "voice"):
-        return "暂时只能看懂文字、语音和照片。回复「帮助」查看能做什么。"
     text = inbound.text.strip()[:MAX_TEXT]  # kept as typed; the parsers normalize
-    if not text:
-        return wording.HINT
-    command = COMMANDS.get(answers.normalize(text).rstrip("。！!.~～").lower())
+    command = _command_in(text)
     if command:
         return _command(turn, command)
     handler = STEP_HANDLERS.get(conv.step)
@@ -75,24 +72,44 @@ def respond(ctx: Context, conv: Chat, inbound: Inbound) -> str:
         return str(unclear)
 
 
+# Commands whose reply neither reads nor changes the conversation.
+AT_ONCE = {"help": lambda ctx, openid: wording.HELP,
+           "policy": lambda ctx, openid: wording.POLICY,
+           "progress": lambda ctx, openid: progress.progress(ctx, openid)}
+
+
+def respond_at_once(ctx: Context, inbound: Inbound) -> str | None:
+    """The reply if the conversation plays no part in it (帮助, 政策, 进度, a welcome, what we
+    cannot read), else None and `respond` answers. The webhook reads and locks the
+    conversation only for the latter: a flood of 「进度」 after a notice takes no lock."""
+    match inbound.kind:
+        case "event" if inbound.event == "click" and inbound.event_key in MENU_KEYS:
+            command: str | None = MENU_KEYS[inbound.event_key]
+        case "event":
+            return wording.WELCOME if inbound.event == "subscribe" else ""  # else nothing to say
+        case "image":
+            return None
+        case "voice" if not inbound.text.strip():
+            return "抱歉，这条语音没能识别成文字。请打字告诉我，或者再说一遍（说慢一点）。"
+        case "text" | "voice":
+            text = inbound.text.strip()[:MAX_TEXT]
+            if not text:
+                return wording.HINT
+            command = _command_in(text)
+        case _:
+            return "暂时只能看懂文字、语音和照片。回复「帮助」查看能做什么。"
+    return AT_ONCE[command](ctx, inbound.openid) if command in AT_ONCE else None
+
+
+def _command_in(text: str) -> str | None:
+    return COMMANDS.get(answers.normalize(text).rstrip("。！!.~～").lower())
+
+
 # -- commands and events --------------------------------------------------------------------
 
-def _event(turn: Turn, inbound: Inbound) -> str:
-    if inbound.event == "subscribe":
-        return wording.WELCOME
-    if inbound.event == "click" and inbound.event_key in MENU_KEYS:
-        return _command(turn, MENU_KEYS[inbound.event_key])
-    return ""  # unsubscribe, menu views, location reports: nothing to say
-
-
 def _command(turn: Turn, command: str) -> str:
+    """A command that acts on the conversation (those in AT_ONCE were answered before)."""
     ctx, conv = turn.ctx, turn.conv
-    if command == "help":
-        return wording.HELP
-    if command == "policy":
-        return wording.POLICY
-    if command == "progress":
-        return progress.progress(ctx, conv.openid)
     if command == "cancel":
         if conv.step in ("idle", ""):
             return "现在没有正在填写的申请。" + wording.HINT

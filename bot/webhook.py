@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, abort, current_app, request
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from approvals.db import connection_scope, transaction_scope
@@ -108,26 +108,20 @@ _REPLY = select(INBOUND.c.reply).where(INBOUND.c.key == bindparam("key"))
 def answer(services: Services, inbound: Inbound) -> str:
     """The reply text for one inbound message, recorded with it; a retry gets the same.
 
-    One transaction: the conversation row (locked), one dialogue step, the conversation
-    saved, the message's retry key inserted with the reply. A retry of a message already
-    answered, or answered at the same moment in another process, fails on that key: its
-    transaction rolls back whole and it returns the first answer. The turn runs on a Core
-    connection, the ORM joining it only for the steps that need it (bot/conversation.py):
-    this is the path every farmer's message takes."""
+    One transaction: the dialogue step, the message's retry key inserted with the reply, and
+    for a step of the conversation (not 帮助, 政策, 进度: `dialogue.respond_at_once`) its row
+    read and locked first and saved after. A retry of a message already answered, or
+    answered at the same moment in another process, fails on that key: its transaction rolls
+    back whole and it returns the first answer. The turn runs on a Core connection, the ORM
+    joining it only for the steps that need it (bot/conversation.py): this is the path every
+    farmer's message takes."""
     try:
         with transaction_scope() as conn:
             now = services.clock.now()
-            row = conn.execute(_LOAD, {"openid": inbound.openid}).first()
-            conv = Chat(inbound.openid, *row) if row else Chat(inbound.openid)
-            before = (conv.step, conv.draft)
             with Context(conn, services.config, services.calendar, now) as ctx:
-                text = dialogue.respond(ctx, conv, inbound)
-            if row and (conv.step, conv.draft) != before:  # most questions change nothing
-                conn.execute(_SAVE, {"key": inbound.openid, "step": conv.step,
-                                     "draft": conv.draft, "now": now})
-            elif not row:
-                conn.execute(_NEW, {"openid": inbound.openid, "step": conv.step,
-                                    "draft": conv.draft, "updated_at": now})
+                text = dialogue.respond_at_once(ctx, inbound)
+                if text is None:
+                    text = _step(conn, ctx, inbound)
             conn.execute(_ANSWERED, {"key": inbound.dedupe_key, "openid": inbound.openid,
                                      "received_at": now, "reply": text})
             return text
@@ -136,6 +130,22 @@ def answer(services: Services, inbound: Inbound) -> str:
             first = conn.execute(_REPLY, {"key": inbound.dedupe_key}).scalar()
         log.info("retry of %s answered again", inbound.dedupe_key)
         return first or ""
+
+
+def _step(conn: Connection, ctx: Context, inbound: Inbound) -> str:
+    """A step of the conversation: its row locked (a farmer's messages in quick succession
+    take turns), the reply, the row saved if it changed."""
+    row = conn.execute(_LOAD, {"openid": inbound.openid}).first()
+    conv = Chat(inbound.openid, *row) if row else Chat(inbound.openid)
+    before = (conv.step, conv.draft)
+    text = dialogue.respond(ctx, conv, inbound)
+    if row and (conv.step, conv.draft) != before:  # most questions change nothing
+        conn.execute(_SAVE, {"key": inbound.openid, "step": conv.step, "draft": conv.draft,
+                             "now": ctx.now})
+    elif not row:
+        conn.execute(_NEW, {"openid": inbound.openid, "step": conv.step, "draft": conv.draft,
+                            "updated_at": ctx.now})
+    return text
 
 
 def _after_answer(inbound: Inbound) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from decimal import Decimal
 
 from sqlalchemy import func, select, update
@@ -117,6 +118,31 @@ def test_cancel_help_and_anything_not_understood(farmer: WeChatSender) -> None:
     with session_scope() as s:
         assert s.get(Conversation, farmer.openid).draft == {}
     assert "没有正在填写" in farmer.say("取消")
+
+
+def test_questions_in_the_middle_of_an_application_leave_it_where_it_was(
+        farmer: WeChatSender) -> None:
+    """帮助, 政策 and 进度 are answered without the conversation: the draft stays as it was,
+    the next answer goes on with it, and a stranger's questions leave no conversation."""
+    name, id_number, household_id = roster_head(index=3)
+    stranger = replace(farmer, openid="o_just_asking", log=[])
+    assert "申请" in stranger.say("帮助") and "12317" in stranger.say("政策")
+    assert "还没有查到" in stranger.say("进度")
+    farmer.say("申请")
+    farmer.say(f"{name} {id_number}")
+    with session_scope() as s:
+        before = s.get(Conversation, farmer.openid)
+        step, draft = before.step, dict(before.draft)
+    assert "还没有查到" in farmer.say("查询进度")
+    assert "撤回" in farmer.say("帮助")
+    with session_scope() as s:
+        after = s.get(Conversation, farmer.openid)
+        assert (after.step, after.draft) == (step, draft) == ("difficulty", draft)
+        assert s.get(Conversation, stranger.openid) is None
+    assert "收入" in farmer.say("孩子上学花销大")  # the application goes on where it was
+    farmer.say("两万")
+    assert "申请编号" in farmer.say("同意")
+    assert only_case(household_id).answers["description"] == "孩子上学花销大"
 
 
 def test_long_text_emoji_voice_and_unknown_message_types(farmer: WeChatSender) -> None:
