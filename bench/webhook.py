@@ -8,7 +8,9 @@ Each request is a signed text message (plain mode) from one of 500 farmers with 
 alternating 「进度」 (a query of their cases) and 「帮助」; fangfan records every message's
 retry key and the conversation in the database before answering. First each server's peak
 (wrk, 32 connections; the two in turns, --rounds times, each the median of its runs), then
-fangfan paced at half the echo bot's peak, for the latency.
+fangfan paced at half the echo bot's peak, for the latency. Beside each run's throughput,
+the servers' CPU time per request (gunicorn's processes, and PostgreSQL's when it is used):
+the echo's throughput swings 2x between runs on this machine, its CPU per request far less.
 Targets (issue 4): throughput at least 50% of the echo bot's; p99 under 100 ms at half the
 echo bot's peak rate.
 """
@@ -23,6 +25,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -84,9 +87,29 @@ def start(app: str, port: int, workers: int, threads: int, env: dict[str, str]
 RUNS = iter(range(1, 1000))
 
 
-def wrk(port: int, seconds: int, connections: int, delay_ms: float = 0) -> dict[str, float]:
-    """One load run. Every run's MsgIds are new: a repeated one is a retry (a failed insert,
-    a rollback and the first answer read back), which is not what is measured."""
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(server: subprocess.Popen) -> float:
+    """CPU time so far of the server's processes (gunicorn and its workers: its process
+    group) and of PostgreSQL's, which serve only the benchmark here."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            comm_end = (text := stat.read_text()).rindex(")")
+        except OSError:  # the process has gone
+            continue
+        fields = text[comm_end + 2:].split()
+        if int(fields[2]) == server.pid or text[text.index("(") + 1:comm_end] == "postgres":
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICK
+
+
+def wrk(server: subprocess.Popen, port: int, seconds: int, connections: int,
+        delay_ms: float = 0) -> dict[str, float]:
+    """One load run, with the server's CPU time per request. Every run's MsgIds are new: a
+    repeated one is a retry (a failed insert, a rollback and the first answer read back),
+    which is not what is measured."""
     first_id = next(RUNS) * 10**12
     ts, nonce = "1790000000", "42"
     signature = hashlib.sha1("".join(sorted([TOKEN, ts, nonce])).encode()).hexdigest()
@@ -94,9 +117,11 @@ def wrk(port: int, seconds: int, connections: int, delay_ms: float = 0) -> dict[
     delay = f"function delay() return {delay_ms:.3f} end" if delay_ms else ""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(LUA % {"path": path, "delay": delay, "first_id": first_id})
+    cpu = cpu_seconds(server)
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
                           "-s", f.name, f"http://127.0.0.1:{port}"],
                          capture_output=True, text=True, check=True).stdout
+    cpu = cpu_seconds(server) - cpu
     os.unlink(f.name)
 
     def ms(label: str) -> float:
@@ -104,15 +129,18 @@ def wrk(port: int, seconds: int, connections: int, delay_ms: float = 0) -> dict[
         return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     return {"per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
             "p50_ms": ms("50%"), "p99_ms": ms("99%"),
-            "errors": int(errors.group(1)) if errors else 0}
+            "errors": int(errors.group(1)) if errors else 0,
+            "cpu_ms": round(1000 * cpu / max(requests, 1), 3)}
 
 
 def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
     """The run with the median throughput, with every run's throughput alongside."""
     ordered = sorted(runs, key=lambda r: r["per_s"])
-    return {**ordered[len(ordered) // 2], "runs_per_s": [round(r["per_s"]) for r in runs]}
+    return {**ordered[len(ordered) // 2], "runs_per_s": [round(r["per_s"]) for r in runs],
+            "cpu_ms_runs": [r["cpu_ms"] for r in runs]}
 
 
 def prepare(url: str) -> None:
@@ -154,32 +182,40 @@ def main() -> None:
     procs = []
     try:
         echo_port, bot_port = free_port(), free_port()
-        procs.append(start("bench.echo_bot:app", echo_port, args.workers, args.threads, env))
-        procs.append(start("fangfan.wsgi:app", bot_port, args.workers, args.threads, env))
-        wrk(echo_port, 3, 8)
-        wrk(bot_port, 3, 8)  # warm up both
+        echo_server = start("bench.echo_bot:app", echo_port, args.workers, args.threads, env)
+        procs.append(echo_server)
+        bot_server = start("fangfan.wsgi:app", bot_port, args.workers, args.threads, env)
+        procs.append(bot_server)
+        wrk(echo_server, echo_port, 3, 8)
+        wrk(bot_server, bot_port, 3, 8)  # warm up both
         # in turns, each the median of --rounds runs: the echo bot, which does almost
         # nothing per request, swings by 2x from one run to the next on this machine
         echo_runs, bot_runs = [], []
         for _ in range(args.rounds):
-            echo_runs.append(wrk(echo_port, args.seconds, 32))
-            bot_runs.append(wrk(bot_port, args.seconds, 32))
+            echo_runs.append(wrk(echo_server, echo_port, args.seconds, 32))
+            bot_runs.append(wrk(bot_server, bot_port, args.seconds, 32))
         echo, bot = median_run(echo_runs), median_run(bot_runs)
         half = echo["per_s"] / 2
         connections = 16
-        paced = wrk(bot_port, args.seconds, connections, delay_ms=1000 * connections / half)
+        paced = wrk(bot_server, bot_port, args.seconds, connections,
+                    delay_ms=1000 * connections / half)
     finally:
         for proc in procs:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(10)
         shutil.rmtree(tmp, ignore_errors=True)
+    echo_cpu = statistics.median(r["cpu_ms"] for r in echo_runs)
+    bot_cpu = statistics.median(r["cpu_ms"] for r in bot_runs)
+    cpu_ratio = echo_cpu / bot_cpu
     result = {"db": args.db, "gunicorn_workers": args.workers, "echo": echo, "fangfan": bot,
-              "ratio": round(bot["per_s"] / echo["per_s"], 2),
+              "ratio": round(bot["per_s"] / echo["per_s"], 2), "cpu_ratio": round(cpu_ratio, 2),
               "paced_target_per_s": round(half), "paced": paced}
     print(f"echo bot (Flask + wechatpy, no database): {echo['per_s']:.0f} req/s (median of "
           f"{echo['runs_per_s']}), p50 {echo['p50_ms']:.2f} ms, p99 {echo['p99_ms']:.2f} ms")
     print(f"fangfan ({args.db}): {bot['per_s']:.0f} req/s (median of {bot['runs_per_s']}), "
           f"p50 {bot['p50_ms']:.2f} ms, p99 {bot['p99_ms']:.2f} ms  → {result['ratio']:.2f}× echo")
+    print(f"server CPU per request (median): echo {echo_cpu:.3f} ms, fangfan {bot_cpu:.3f} ms"
+          f" → fangfan does {result['cpu_ratio']:.2f}× the echo's requests per CPU second")
     print(f"fangfan paced at {half:.0f}/s (half the echo's peak): {paced['per_s']:.0f} req/s, "
           f"p50 {paced['p50_ms']:.2f} ms, p99 {paced['p99_ms']:.2f} ms")
     print(json.dumps(result))
