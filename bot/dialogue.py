@@ -1,8 +1,9 @@
 """The conversation with a farmer (or a cadre filing for one), one message at a time.
 
-`respond` takes the conversation row and one inbound message and returns the reply. The
-draft is saved with the conversation after every answer, in the same transaction as the
-message's retry guard, so nothing said is lost and a farmer can come back days later.
+`respond_at_once` answers what needs no conversation (帮助, 政策, 进度); `respond` takes the
+conversation row and any other message and returns the reply. The draft is saved with the
+conversation after every answer, in the same transaction as the message's retry guard, so
+nothing said is lost and a farmer can come back days later.
 
 The application asks only what is not known yet, in this order (`_missing`): who (name and ID
 number; a household in the roster is recognised and its village, size and phone are not
@@ -50,10 +51,8 @@ FIELDS = [("who", "姓名和身份证号"), ("village", "所在村"), ("size", "
 
 
 def respond(ctx: Context, conv: Chat, inbound: Inbound) -> str:
-    """The reply to one message ("" for no reply). The caller saves `conv` and commits."""
-    at_once = respond_at_once(ctx, inbound)
-    if at_once is not None:
-        return at_once
+    """The reply to a message `respond_at_once` left to the conversation. The caller saves
+    `conv` and commits."""
     turn = Turn(ctx, conv)
     if inbound.kind == "event":  # a menu click that needs the conversation (我要申请)
         return _command(turn, MENU_KEYS[inbound.event_key])
@@ -105,7 +104,7 @@ def _command_in(text: str) -> str | None:
     return COMMANDS.get(answers.normalize(text).rstrip("。！!.~～").lower())
 
 
-# -- commands and events --------------------------------------------------------------------
+# -- commands on the conversation -----------------------------------------------------------
 
 def _command(turn: Turn, command: str) -> str:
     """A command that acts on the conversation (those in AT_ONCE were answered before)."""
