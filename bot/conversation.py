@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
@@ -29,35 +32,51 @@ class Chat:
 class Context:
     """What a reply may need besides the conversation: the database, config and time.
 
-    `conn` is the turn's transaction. Most turns (a question, 帮助, 进度 before applying)
-    answer from a Core read or none; the ORM session, `s`, joins the same transaction only
-    when a step asks for it. Used as `with Context(...) as ctx:`, which flushes that
-    session when the step succeeds (the turn's transaction commits it with the rest) and
-    closes it in any case."""
+    The turn's connection, `conn`, is opened from `connect` when first used: 「帮助」 opens
+    none. Most turns (a question, 帮助, 进度 before applying) answer from a Core read or none;
+    the ORM session, `s`, joins the same connection only when a step asks for it. Used as
+    `with Context(...) as ctx:`, which on success flushes that session and then leaves
+    `connect`'s scope (a transaction commits there), and in any case closes both."""
 
-    conn: Connection
     config: Config
     calendar: WorkCalendar
     now: dt.datetime
+    connect: Callable[[], AbstractContextManager[Connection]]
+    _conn: Connection | None = field(default=None, repr=False)
     _session: Session | None = field(default=None, repr=False)
+    _scope: ExitStack = field(default_factory=ExitStack, repr=False)
+
+    @property
+    def conn(self) -> Connection:
+        if self._conn is None:
+            self._conn = self._scope.enter_context(self.connect())
+        return self._conn
 
     @property
     def s(self) -> Session:
         if self._session is None:
             self._session = Session(bind=self.conn, expire_on_commit=False)
+            self._scope.push(_flushed_on_success(self._session))
         return self._session
 
     def __enter__(self) -> Context:
         return self
 
-    def __exit__(self, error: type[BaseException] | None, *_: object) -> None:
-        if self._session is not None:
-            try:
-                if error is None:
-                    self._session.flush()
-            finally:
-                self._session.close()
-                self._session = None
+    def __exit__(self, error: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> bool:
+        """The session first, then the connection's scope: a failed flush rolls it back."""
+        self._conn = self._session = None
+        return self._scope.__exit__(error, value, traceback)
+
+
+def _flushed_on_success(session: Session) -> Callable[..., None]:
+    def leave(error: type[BaseException] | None, *_: object) -> None:
+        try:
+            if error is None:
+                session.flush()
+        finally:
+            session.close()
+    return leave
 
 
 @dataclass

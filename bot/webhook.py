@@ -1,9 +1,11 @@
 """`/wechat/mp`: the Official Account's callback, in plain and safe (AES) mode.
 
-Every POST is verified, parsed and answered within one transaction that also records the
-message's retry key: a retry of a message already answered (same MsgId; for events the
-sender and CreateTime) gets the first answer again, from any web process, and acts on
-nothing twice. Slow work (downloading photos) runs after the answer.
+Every POST is verified, parsed and answered. A step of the conversation is taken in one
+transaction that also records the message's retry key: a retry of a message already
+answered (same MsgId; for events the sender and CreateTime) gets the first answer again,
+from any web process, and acts on nothing twice. A question (帮助, 政策, 进度) changes
+nothing, so a retry is simply answered again, and its record is written behind. Slow work
+(downloading photos) runs after the answer.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, abort, current_app, request
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from approvals.db import connection_scope, transaction_scope
@@ -106,24 +108,28 @@ _REPLY = select(INBOUND.c.reply).where(INBOUND.c.key == bindparam("key"))
 
 
 def answer(services: Services, inbound: Inbound) -> str:
-    """The reply text for one inbound message, recorded with it; a retry gets the same.
+    """The reply text for one inbound message; a retry gets the same and acts on nothing twice.
 
-    One transaction: the dialogue step, the message's retry key inserted with the reply, and
-    for a step of the conversation (not 帮助, 政策, 进度: `dialogue.respond_at_once`) its row
-    read and locked first and saved after. A retry of a message already answered, or
-    answered at the same moment in another process, fails on that key: its transaction rolls
-    back whole and it returns the first answer. The turn runs on a Core connection, the ORM
-    joining it only for the steps that need it (bot/conversation.py): this is the path every
-    farmer's message takes."""
+    A question (帮助, 政策, 进度, a welcome: `dialogue.respond_at_once`) is answered from
+    reads alone, on a connection opened only if the answer reads, and its record is written
+    behind (bot/inbound_log.py). Any other message is a step of the conversation, in one
+    transaction: the conversation's row read and locked, the step, the row saved, and the
+    message's retry key inserted with the reply. A retry of a step already taken, or taken at
+    the same moment in another process, fails on that key: its transaction rolls back whole
+    and it returns the first answer. The turn runs on a Core connection, the ORM joining it
+    only for the steps that need it (bot/conversation.py): this is the path every farmer's
+    message takes."""
+    now = services.clock.now()
+    with Context(services.config, services.calendar, now, connection_scope) as ctx:
+        text = dialogue.respond_at_once(ctx, inbound)
+    if text is not None:
+        services.inbound_log().add(inbound.dedupe_key, inbound.openid, now, text)
+        return text
     try:
-        with transaction_scope() as conn:
-            now = services.clock.now()
-            with Context(conn, services.config, services.calendar, now) as ctx:
-                text = dialogue.respond_at_once(ctx, inbound)
-                if text is None:
-                    text = _step(conn, ctx, inbound)
-            conn.execute(_ANSWERED, {"key": inbound.dedupe_key, "openid": inbound.openid,
-                                     "received_at": now, "reply": text})
+        with Context(services.config, services.calendar, now, transaction_scope) as ctx:
+            text = _step(ctx, inbound)
+            ctx.conn.execute(_ANSWERED, {"key": inbound.dedupe_key, "openid": inbound.openid,
+                                         "received_at": now, "reply": text})
             return text
     except IntegrityError:
         with connection_scope() as conn:
@@ -132,19 +138,19 @@ def answer(services: Services, inbound: Inbound) -> str:
         return first or ""
 
 
-def _step(conn: Connection, ctx: Context, inbound: Inbound) -> str:
+def _step(ctx: Context, inbound: Inbound) -> str:
     """A step of the conversation: its row locked (a farmer's messages in quick succession
     take turns), the reply, the row saved if it changed."""
-    row = conn.execute(_LOAD, {"openid": inbound.openid}).first()
+    row = ctx.conn.execute(_LOAD, {"openid": inbound.openid}).first()
     conv = Chat(inbound.openid, *row) if row else Chat(inbound.openid)
     before = (conv.step, conv.draft)
     text = dialogue.respond(ctx, conv, inbound)
     if row and (conv.step, conv.draft) != before:  # most questions change nothing
-        conn.execute(_SAVE, {"key": inbound.openid, "step": conv.step, "draft": conv.draft,
-                             "now": ctx.now})
+        ctx.conn.execute(_SAVE, {"key": inbound.openid, "step": conv.step, "draft": conv.draft,
+                                 "now": ctx.now})
     elif not row:
-        conn.execute(_NEW, {"openid": inbound.openid, "step": conv.step, "draft": conv.draft,
-                            "updated_at": ctx.now})
+        ctx.conn.execute(_NEW, {"openid": inbound.openid, "step": conv.step,
+                                "draft": conv.draft, "updated_at": ctx.now})
     return text
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from approvals.calendar import Clock, SystemClock, WorkCalendar
 from approvals.db import bind
+from bot.inbound_log import InboundLog
 from bot.push import CadrePush, WeChatPush, WeComPush
 from bot.wechat_adapter import OAuth, WeChatApi, WeComApi
 from fangfan import config as config_module
@@ -37,6 +38,17 @@ class Services:
             self._cache["wechat_api"] = WeChatApi(conf.api_base_url, conf.mp.app_id,
                                                   conf.mp.app_secret, conf.timeout_seconds)
         return self._cache["wechat_api"]
+
+    def inbound_log(self) -> InboundLog:
+        """This process's records of questions answered, written behind (bot.inbound_log)."""
+        if "inbound_log" not in self._cache:
+            self._cache["inbound_log"] = InboundLog(self.engine)
+        return self._cache["inbound_log"]
+
+    def close(self) -> None:
+        """Write what this process keeps behind (the web app's exit; tests)."""
+        if "inbound_log" in self._cache:
+            self._cache.pop("inbound_log").close()
 
     def oauth(self) -> OAuth:
         """The cadres' sign-in through WeChat (网页授权)."""

@@ -84,6 +84,7 @@ def services(engine: Engine, clock: FixedClock, config: Config, database_url: st
     bind(engine)
     runtime.install(runtime.Runtime(clock, services.calendar))
     yield services
+    services.close()
     with engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())

@@ -40,6 +40,9 @@ def decisions_told(texts: list[str]) -> list[str]:
 
 
 def deliver(services: Services):
+    # the webhook writes a question's record (which opens the 48 hours) behind, within a
+    # second (bot/inbound_log.py); the dispatcher, a minute's sweep, runs later than that
+    services.inbound_log().flush()
     return dispatch(services.channels(), services.clock)
 
 
