@@ -3,12 +3,15 @@ wechatpy echo bot (bench/echo_bot.py) behind the same gunicorn, loaded by wrk in
 
     .venv/bin/python bench/webhook.py                 # SQLite (WAL); needs wrk
     .venv/bin/python bench/webhook.py --db postgresql
+    .venv/bin/python bench/webhook.py --mix steps     # half the messages steps that write
 
-Each request is a signed text message (plain mode) from one of 500 farmers with a new MsgId,
-alternating 「进度」 (a query of their cases) and 「帮助」; fangfan records every message's
-retry key and the conversation in the database before answering. First each server's peak
-(wrk, 32 connections; the two in turns, --rounds times, each the median of its runs), then
-fangfan paced at half the echo bot's peak, for the latency. Beside each run's throughput,
+Each request is a signed text message (plain mode) from one of 499 farmers with a new
+MsgId. The default mix alternates 「进度」 (a query of their cases) and 「帮助」: questions,
+answered from reads, their records written behind. `--mix steps` adds 「申请」 and 「取消」:
+steps of the conversation, each a transaction that writes the conversation and the
+message's retry key before answering. First each server's peak (wrk, 32 connections; the
+two in turns, --rounds times, each the median of its runs), then fangfan paced at half the
+echo bot's peak, for the latency. Beside each run's throughput,
 the servers' CPU time per request (gunicorn's processes, and PostgreSQL's when it is used):
 the echo's throughput swings 2x between runs on this machine, its CPU per request far less.
 Targets (issue 4): throughput at least 50% of the echo bot's; p99 under 100 ms at half the
@@ -43,6 +46,7 @@ TOKEN = "fangfandemo"
 LUA = """
 counter = 0
 local n = 0
+local texts = {%(texts)s}
 function setup(thread)
   n = n + 1
   thread:set("tid", n)
@@ -50,9 +54,9 @@ end
 function request()
   counter = counter + 1
   local id = %(first_id)d + tid * 100000000 + counter
-  local text = (counter %% 2 == 0) and "帮助" or "进度"
+  local text = texts[counter %% #texts + 1]
   local body = "<xml><ToUserName><![CDATA[gh_bench]]></ToUserName>" ..
-    "<FromUserName><![CDATA[o_bench_" .. (id %% 500) .. "]]></FromUserName>" ..
+    "<FromUserName><![CDATA[o_bench_" .. (id %% 499) .. "]]></FromUserName>" ..
     "<CreateTime>1790000000</CreateTime><MsgType><![CDATA[text]]></MsgType>" ..
     "<Content><![CDATA[" .. text .. "]]></Content><MsgId>" .. id .. "</MsgId></xml>"
   return wrk.format("POST", "%(path)s", {["Content-Type"] = "text/xml"}, body)
@@ -85,6 +89,9 @@ def start(app: str, port: int, workers: int, threads: int, env: dict[str, str]
 
 
 RUNS = iter(range(1, 1000))
+# What the farmers say, in turn; each of the 499 farmers goes through the whole list.
+MIXES = {"questions": ["进度", "帮助"],  # answered from reads, the records written behind
+         "steps": ["进度", "帮助", "申请", "取消"]}  # half of them steps that write
 
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -106,7 +113,7 @@ def cpu_seconds(server: subprocess.Popen) -> float:
 
 
 def wrk(server: subprocess.Popen, port: int, seconds: int, connections: int,
-        delay_ms: float = 0) -> dict[str, float]:
+        delay_ms: float = 0, mix: str = "questions") -> dict[str, float]:
     """One load run, with the server's CPU time per request. Every run's MsgIds are new: a
     repeated one is a retry (a failed insert, a rollback and the first answer read back),
     which is not what is measured."""
@@ -116,7 +123,8 @@ def wrk(server: subprocess.Popen, port: int, seconds: int, connections: int,
     path = f"/wechat/mp?timestamp={ts}&nonce={nonce}&signature={signature}"
     delay = f"function delay() return {delay_ms:.3f} end" if delay_ms else ""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(LUA % {"path": path, "delay": delay, "first_id": first_id})
+        f.write(LUA % {"path": path, "delay": delay, "first_id": first_id,
+                       "texts": ", ".join(f'"{t}"' for t in MIXES[mix])})
     cpu = cpu_seconds(server)
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
                           "-s", f.name, f"http://127.0.0.1:{port}"],
@@ -167,6 +175,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--mix", choices=sorted(MIXES), default="questions",
+                        help="what the farmers say (MIXES)")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3, help="runs of each server, in turns")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
@@ -186,19 +196,19 @@ def main() -> None:
         procs.append(echo_server)
         bot_server = start("fangfan.wsgi:app", bot_port, args.workers, args.threads, env)
         procs.append(bot_server)
-        wrk(echo_server, echo_port, 3, 8)
-        wrk(bot_server, bot_port, 3, 8)  # warm up both
+        wrk(echo_server, echo_port, 3, 8, mix=args.mix)
+        wrk(bot_server, bot_port, 3, 8, mix=args.mix)  # warm up both
         # in turns, each the median of --rounds runs: the echo bot, which does almost
         # nothing per request, swings by 2x from one run to the next on this machine
         echo_runs, bot_runs = [], []
         for _ in range(args.rounds):
-            echo_runs.append(wrk(echo_server, echo_port, args.seconds, 32))
-            bot_runs.append(wrk(bot_server, bot_port, args.seconds, 32))
+            echo_runs.append(wrk(echo_server, echo_port, args.seconds, 32, mix=args.mix))
+            bot_runs.append(wrk(bot_server, bot_port, args.seconds, 32, mix=args.mix))
         echo, bot = median_run(echo_runs), median_run(bot_runs)
         half = echo["per_s"] / 2
         connections = 16
         paced = wrk(bot_server, bot_port, args.seconds, connections,
-                    delay_ms=1000 * connections / half)
+                    delay_ms=1000 * connections / half, mix=args.mix)
     finally:
         for proc in procs:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -207,12 +217,14 @@ def main() -> None:
     echo_cpu = statistics.median(r["cpu_ms"] for r in echo_runs)
     bot_cpu = statistics.median(r["cpu_ms"] for r in bot_runs)
     cpu_ratio = echo_cpu / bot_cpu
-    result = {"db": args.db, "gunicorn_workers": args.workers, "echo": echo, "fangfan": bot,
+    result = {"db": args.db, "mix": args.mix, "gunicorn_workers": args.workers, "echo": echo,
+              "fangfan": bot,
               "ratio": round(bot["per_s"] / echo["per_s"], 2), "cpu_ratio": round(cpu_ratio, 2),
               "paced_target_per_s": round(half), "paced": paced}
     print(f"echo bot (Flask + wechatpy, no database): {echo['per_s']:.0f} req/s (median of "
           f"{echo['runs_per_s']}), p50 {echo['p50_ms']:.2f} ms, p99 {echo['p99_ms']:.2f} ms")
-    print(f"fangfan ({args.db}): {bot['per_s']:.0f} req/s (median of {bot['runs_per_s']}), "
+    print(f"fangfan ({args.db}, {args.mix}): {bot['per_s']:.0f} req/s "
+          f"(median of {bot['runs_per_s']}), "
           f"p50 {bot['p50_ms']:.2f} ms, p99 {bot['p99_ms']:.2f} ms  → {result['ratio']:.2f}× echo")
     print(f"server CPU per request (median): echo {echo_cpu:.3f} ms, fangfan {bot_cpu:.3f} ms"
           f" → fangfan does {result['cpu_ratio']:.2f}× the echo's requests per CPU second")

@@ -18,8 +18,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, delete, select
 
 from approvals.identity import mask_id, mask_phone
 from approvals.models import Cadre, CaseStatus, Member, Place
@@ -114,8 +113,8 @@ def _command(turn: Turn, command: str) -> str:
             return "现在没有正在填写的申请。" + wording.HINT
         turn.save("idle")
         conv.draft = {}
-        ctx.s.execute(delete(MediaFile).where(MediaFile.openid == conv.openid,
-                                              MediaFile.case_id.is_(None)))
+        ctx.conn.execute(delete(MediaFile).where(MediaFile.openid == conv.openid,
+                                                 MediaFile.case_id.is_(None)))
         return "好的，已取消这次申请，填写的内容已删除。需要时回复「申请」重新开始。"
     if command == "edit":
         if not conv.draft.get("id_number"):
@@ -128,15 +127,15 @@ def _command(turn: Turn, command: str) -> str:
     # apply
     if conv.step not in ("idle", "", "withdraw"):
         return "您有一份还没填完的申请，我们接着填。\n" + _ask_next(turn)
-    cadre = _cadre(ctx.s, conv.openid)
+    cadre = ctx.conn.execute(_CADRE, {"openid": conv.openid}).first()
     turn.conv.draft = {"cadre_id": cadre.id} if cadre else {}
     intro = (f"{cadre.name}，您好。现在为农户代为申请。\n" if cadre else
              "好的，我们开始申请，大约需要回答5个问题，随时回复「取消」可以放弃。\n")
     return intro + _ask_next(turn)
 
 
-def _cadre(s: Session, openid: str) -> Cadre | None:
-    return s.scalar(select(Cadre).where(Cadre.openid == openid, Cadre.active))
+# a bound cadre who says 申请 files for a household (干部代为申请)
+_CADRE = select(Cadre.id, Cadre.name).where(Cadre.openid == bindparam("openid"), Cadre.active)
 
 
 # -- the application, step by step ----------------------------------------------------------
