@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 
 from approvals.db import session_scope
 from approvals.definitions import Stage
-from approvals.models import Cadre, Case, CaseStatus, Household, Member, Place, Source
+from approvals.models import Cadre, Case, CaseStatus, Household, Member, Place, Source, Verdict
 from bot.models import Conversation, MediaFile, MediaStatus
 from fangfan.app import create_app
 from fangfan.services import Services
@@ -178,6 +178,27 @@ def test_progress_then_the_decision_with_its_reason(farmer: WeChatSender, world:
                   reason="家庭收入高于监测范围")
     reply = farmer.say("进度")
     assert "未予纳入" in reply and "家庭收入高于监测范围" in reply and "复核" in reply
+
+
+def test_progress_tells_a_return_with_its_reason_then_the_helper_after_enrolment(
+        farmer: WeChatSender, world: World) -> None:
+    name, id_number, household_id = roster_head(index=5)
+    for said in ("申请", f"{name} {id_number}", "老伴住院", "两万", "同意"):
+        farmer.say(said)
+    case_id = only_case(household_id).id
+    world.advance(case_id)
+    world.approve_through(case_id, Stage.TOWNSHIP_AUDIT)
+    world.decides(case_id, world.approver(case_id), Verdict.RETURNED,
+                  return_to=Stage.HOME_VERIFICATION, reason="请补充住院发票")
+    reply = farmer.say("进度")
+    assert "「入户核实」" in reply and "办理" in reply
+    assert "上级退回重新办理，原因：请补充住院发票" in reply, reply
+    world.approve_through(case_id, Stage.COUNTY_APPROVAL)
+    world.passes(case_id)
+    helper = world.cadre("helper")
+    reply = farmer.say("进度")
+    assert "纳入监测" in reply and f"帮扶联系人：{helper.name}" in reply
+    assert "退回" not in reply
 
 
 def test_withdraw_before_the_village_review_only(farmer: WeChatSender, world: World) -> None:
