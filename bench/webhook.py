@@ -5,15 +5,16 @@ wechatpy echo bot (bench/echo_bot.py) behind the same gunicorn, loaded by wrk in
     .venv/bin/python bench/webhook.py --db postgresql
     .venv/bin/python bench/webhook.py --mix steps     # half the messages steps that write
 
-Each request is a signed text message (plain mode) from one of 499 farmers with a new
-MsgId. The default mix alternates 「进度」 (a query of their cases) and 「帮助」: questions,
-answered from reads, their records written behind. `--mix steps` adds 「申请」 and 「取消」:
+Each request is a signed text message (plain mode) with a new MsgId from one of the demo
+county's farmers, every one of whose households has a case (`prepare`). The default mix
+alternates 「进度」 (a query of their cases) and 「帮助」: questions, answered from reads,
+their records written behind. `--mix steps` adds 「申请」 and 「取消」:
 steps of the conversation, each a transaction that writes the conversation and the
 message's retry key before answering. First each server's peak (wrk, 32 connections; the
 two in turns, --rounds times, each the median of its runs), then fangfan paced at half the
-echo bot's peak, for the latency. Beside each run's throughput,
-the servers' CPU time per request (gunicorn's processes, and PostgreSQL's when it is used):
-the echo's throughput swings 2x between runs on this machine, its CPU per request far less.
+echo bot's peak (the pace corrected until it is reached), for the latency. Beside each run's
+throughput, the servers' CPU time per request (gunicorn's processes, and PostgreSQL's when
+it is used): the echo's throughput swings 2x between runs here, its CPU per request less.
 Targets (issue 4): throughput at least 50% of the echo bot's; p99 under 100 ms at half the
 echo bot's peak rate.
 """
@@ -34,6 +35,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,13 +58,19 @@ function request()
   local id = %(first_id)d + tid * 100000000 + counter
   local text = texts[counter %% #texts + 1]
   local body = "<xml><ToUserName><![CDATA[gh_bench]]></ToUserName>" ..
-    "<FromUserName><![CDATA[o_bench_" .. (id %% 499) .. "]]></FromUserName>" ..
+    "<FromUserName><![CDATA[o_bench_" .. (id %% %(farmers)d) .. "]]></FromUserName>" ..
     "<CreateTime>1790000000</CreateTime><MsgType><![CDATA[text]]></MsgType>" ..
     "<Content><![CDATA[" .. text .. "]]></Content><MsgId>" .. id .. "</MsgId></xml>"
   return wrk.format("POST", "%(path)s", {["Content-Type"] = "text/xml"}, body)
 end
 %(delay)s
 """
+
+
+@dataclass(frozen=True)
+class Load:
+    texts: list[str]  # what each farmer says, in turn
+    farmers: int  # odd, so that with 2 or 4 texts each farmer says every one
 
 
 def free_port() -> int:
@@ -89,7 +97,7 @@ def start(app: str, port: int, workers: int, threads: int, env: dict[str, str]
 
 
 RUNS = iter(range(1, 1000))
-# What the farmers say, in turn; each of the 499 farmers goes through the whole list.
+# What the farmers say, in turn; each farmer goes through the whole list.
 MIXES = {"questions": ["进度", "帮助"],  # answered from reads, the records written behind
          "steps": ["进度", "帮助", "申请", "取消"]}  # half of them steps that write
 
@@ -113,7 +121,7 @@ def cpu_seconds(server: subprocess.Popen) -> float:
 
 
 def wrk(server: subprocess.Popen, port: int, seconds: int, connections: int,
-        delay_ms: float = 0, mix: str = "questions") -> dict[str, float]:
+        load: Load, delay_ms: float = 0) -> dict[str, float]:
     """One load run, with the server's CPU time per request. Every run's MsgIds are new: a
     repeated one is a retry (a failed insert, a rollback and the first answer read back),
     which is not what is measured."""
@@ -124,7 +132,7 @@ def wrk(server: subprocess.Popen, port: int, seconds: int, connections: int,
     delay = f"function delay() return {delay_ms:.3f} end" if delay_ms else ""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(LUA % {"path": path, "delay": delay, "first_id": first_id,
-                       "texts": ", ".join(f'"{t}"' for t in MIXES[mix])})
+                       "farmers": load.farmers, "texts": ", ".join(f'"{t}"' for t in load.texts)})
     cpu = cpu_seconds(server)
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
                           "-s", f.name, f"http://127.0.0.1:{port}"],
@@ -144,6 +152,21 @@ def wrk(server: subprocess.Popen, port: int, seconds: int, connections: int,
             "cpu_ms": round(1000 * cpu / max(requests, 1), 3)}
 
 
+def paced_run(server: subprocess.Popen, port: int, seconds: int, rate: float, load: Load,
+              connections: int = 16) -> dict[str, float]:
+    """A run at `rate` requests/s. wrk paces each connection by a delay between a response
+    and its next request, so a connection's cycle is the delay plus the latency: the delay
+    is corrected by the latency measured in the run before, until the rate is within 5%."""
+    delay_ms = 1000 * connections / rate
+    for _ in range(4):
+        run = wrk(server, port, seconds, connections, load, delay_ms=delay_ms)
+        if run["per_s"] >= 0.95 * rate or delay_ms == 0:
+            break
+        latency_ms = 1000 * connections / run["per_s"] - delay_ms
+        delay_ms = max(1000 * connections / rate - latency_ms, 0)
+    return {**run, "delay_ms": round(delay_ms, 3)}
+
+
 def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
     """The run with the median throughput, with every run's throughput alongside."""
     ordered = sorted(runs, key=lambda r: r["per_s"])
@@ -151,24 +174,47 @@ def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
             "cpu_ms_runs": [r["cpu_ms"] for r in runs]}
 
 
-def prepare(url: str) -> None:
-    """A fresh database with the demo county's roster."""
+def prepare(url: str) -> int:
+    """A fresh database with the demo county (`make run`'s: cases at every stage, returned,
+    rejected, enrolled), a case at 入户核实 for every other household, and every member of
+    every household following the account: the farmers who ask 「进度」 have a case. Returns
+    how many farmers there are (an odd number, so that each goes through the whole mix)."""
     os.environ["FANGFAN_DATABASE_URL"] = url
-    from sqlalchemy import text
+    from sqlalchemy import select, text
 
     engine = make_engine(url)
     if url.startswith("postgresql"):
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     upgrade(engine)
+    from approvals import cases
     from approvals.db import session_scope
-    from fangfan.demo import roster
+    from approvals.models import Case, CaseKind, Household, Member, Source
+    from fangfan import demo
     from fangfan.services import build
+    from workflows.advance import advance_case
 
     services = build(engine=engine)
+    demo.load(services)
+    config = services.config
     with session_scope() as s:
-        roster(s, services)
+        without = s.scalars(select(Household).where(Household.id.not_in(
+            select(Case.household_id)))).all()
+        opened = [cases.open_identification(
+            s, household, now=services.clock.now(), source=Source.WECHAT, risk_types=["illness"],
+            category="sudden", filed_by="farmer:bench", calendar=services.calendar,
+            definition=config.definition(CaseKind.IDENTIFICATION),
+            fast_track_risks=frozenset(config.fast_track_risks)) for household in without]
+        s.flush()
+        opened_ids = [case.id for case in opened]
+        members = s.scalars(select(Member).order_by(Member.id)).all()
+        farmers = len(members) - (1 - len(members) % 2)
+        for k, member in enumerate(members[:farmers]):
+            member.openid = f"o_bench_{k}"
+    for case_id in opened_ids:
+        advance_case(case_id, CaseKind.IDENTIFICATION)
     engine.dispose()
+    return farmers
 
 
 def main() -> None:
@@ -186,7 +232,7 @@ def main() -> None:
         raise SystemExit("wrk not found: apt-get install wrk")
     tmp = Path(tempfile.mkdtemp(prefix="fangfan-bench-"))
     url = ensure_database() if args.db == "postgresql" else f"sqlite:///{tmp / 'bench.db'}"
-    prepare(url)
+    load = Load(MIXES[args.mix], prepare(url))
     env = {**os.environ, "FANGFAN_DATABASE_URL": url, "FANGFAN_DEV_MODE": "false",
            "FANGFAN_MEDIA_DIR": str(tmp / "media")}
     procs = []
@@ -196,19 +242,17 @@ def main() -> None:
         procs.append(echo_server)
         bot_server = start("fangfan.wsgi:app", bot_port, args.workers, args.threads, env)
         procs.append(bot_server)
-        wrk(echo_server, echo_port, 3, 8, mix=args.mix)
-        wrk(bot_server, bot_port, 3, 8, mix=args.mix)  # warm up both
+        wrk(echo_server, echo_port, 3, 8, load)
+        wrk(bot_server, bot_port, 3, 8, load)  # warm up both
         # in turns, each the median of --rounds runs: the echo bot, which does almost
         # nothing per request, swings by 2x from one run to the next on this machine
         echo_runs, bot_runs = [], []
         for _ in range(args.rounds):
-            echo_runs.append(wrk(echo_server, echo_port, args.seconds, 32, mix=args.mix))
-            bot_runs.append(wrk(bot_server, bot_port, args.seconds, 32, mix=args.mix))
+            echo_runs.append(wrk(echo_server, echo_port, args.seconds, 32, load))
+            bot_runs.append(wrk(bot_server, bot_port, args.seconds, 32, load))
         echo, bot = median_run(echo_runs), median_run(bot_runs)
         half = echo["per_s"] / 2
-        connections = 16
-        paced = wrk(bot_server, bot_port, args.seconds, connections,
-                    delay_ms=1000 * connections / half, mix=args.mix)
+        paced = paced_run(bot_server, bot_port, args.seconds, half, load)
     finally:
         for proc in procs:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -217,8 +261,8 @@ def main() -> None:
     echo_cpu = statistics.median(r["cpu_ms"] for r in echo_runs)
     bot_cpu = statistics.median(r["cpu_ms"] for r in bot_runs)
     cpu_ratio = echo_cpu / bot_cpu
-    result = {"db": args.db, "mix": args.mix, "gunicorn_workers": args.workers, "echo": echo,
-              "fangfan": bot,
+    result = {"db": args.db, "mix": args.mix, "farmers": load.farmers,
+              "gunicorn_workers": args.workers, "echo": echo, "fangfan": bot,
               "ratio": round(bot["per_s"] / echo["per_s"], 2), "cpu_ratio": round(cpu_ratio, 2),
               "paced_target_per_s": round(half), "paced": paced}
     print(f"echo bot (Flask + wechatpy, no database): {echo['per_s']:.0f} req/s (median of "
