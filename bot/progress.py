@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select
+from sqlalchemy import Connection, Row, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from approvals.calendar import local_date
@@ -31,36 +32,41 @@ def day(moment: dt.datetime) -> str:
     return f"{d.month}月{d.day}日"
 
 
-# The farmer's latest cases, with what the answer says of each: one indexed read. Then the
-# tasks of those still open, each with the name of whoever holds it: one more.
-_CASES = (select(Case.id, Case.opened_at, Case.status, Case.due_at, Case.outcome_reason,
-                 Case.household_id, Definition.digest)
-          .join(Member, Member.household_id == Case.household_id)
-          .join(Definition, Definition.id == Case.definition_id)
-          .where(Member.openid == bindparam("openid")).order_by(Case.id.desc())
-          .limit(bindparam("limit")))
-_TASKS = (select(Task.case_id, Task.stage, Task.round, Task.status, Task.role, Task.due_at,
-                 Task.return_to, Task.reason, Cadre.name.label("assignee"),
-                 Place.name.label("place"))
-          .join(Place, Place.id == Task.place_id)
-          .outerjoin(Cadre, Cadre.id == Task.assignee_id)
-          .where(Task.case_id.in_(bindparam("ids", expanding=True))).order_by(Task.id))
+# The farmer's latest cases (at most three), and the tasks of those still open, each with
+# the name of whoever holds it: one indexed read, a row per task (one for a closed case).
+_LATEST = (select(Case.id, Case.opened_at, Case.status, Case.due_at, Case.outcome_reason,
+                  Case.household_id, Case.definition_id)
+           .join(Member, Member.household_id == Case.household_id)
+           .where(Member.openid == bindparam("openid")).order_by(Case.id.desc())
+           .limit(3).subquery("latest"))
+_PROGRESS = (select(_LATEST, Definition.digest, Task.stage, Task.round,
+                    Task.status.label("task_status"), Task.role, Task.due_at.label("task_due_at"),
+                    Task.return_to, Task.reason, Cadre.name.label("assignee"),
+                    Place.name.label("place"))
+             .join(Definition, Definition.id == _LATEST.c.definition_id)
+             .outerjoin(Task, and_(Task.case_id == _LATEST.c.id,
+                                   _LATEST.c.status == CaseStatus.OPEN))
+             .outerjoin(Place, Place.id == Task.place_id)
+             .outerjoin(Cadre, Cadre.id == Task.assignee_id)
+             .order_by(_LATEST.c.id.desc(), Task.id))
 _HELPER = (select(Cadre.name, Cadre.phone).join(Pairing, Pairing.cadre_id == Cadre.id)
            .where(Pairing.household_id == bindparam("household"), Pairing.ended_on.is_(None))
            .limit(1))
 
 
-def cases_of(s: Session, openid: str, limit: int = 3) -> list[Case]:
-    """The latest cases of the households this WeChat user belongs to, newest first."""
-    ids = [row.id for row in s.execute(_CASES, {"openid": openid, "limit": limit})]
-    return list(s.scalars(select(Case).where(Case.id.in_(ids)).order_by(Case.id.desc())))
+def cases_of(s: Session, openid: str) -> list[Case]:
+    """The latest cases (at most three) of the households this WeChat user belongs to,
+    newest first."""
+    return list(s.scalars(select(Case).where(Case.id.in_(select(_LATEST.c.id)))
+                          .order_by(Case.id.desc()), {"openid": openid}))
 
 
 def describe(conn: Connection, case: Row[Any], tasks: list[Row[Any]]) -> str:
+    """One case in plain words; `case` and `tasks` are rows of `_PROGRESS`."""
     definition = parsed_definition(conn, case.digest)
     head = f"申请编号 {case_number(case.id, case.opened_at)}（{definition.procedure.label}）"
     if case.status == CaseStatus.OPEN:
-        live = [t for t in tasks if t.status == TaskStatus.OPEN]
+        live = [t for t in tasks if t.task_status == TaskStatus.OPEN]
         if not live:
             return f"{head}：已受理，正在安排入户核实。"
         task = live[-1]
@@ -68,7 +74,7 @@ def describe(conn: Connection, case: Row[Any], tasks: list[Row[Any]]) -> str:
         holder = f"{role}{task.assignee}" if task.assignee else f"{task.place}{role}"
         label = definition.stage(task.stage).label
         text = (f"{head}：现在是「{label}」这一步，由{holder}办理，"
-                f"预计{day(task.due_at)}前完成；全部办完预计在{day(case.due_at)}前。")
+                f"预计{day(task.task_due_at)}前完成；全部办完预计在{day(case.due_at)}前。")
         returned = [t for t in tasks if t.return_to and t.reason]
         if task.round > 1 and returned:
             text += f"\n上级退回重新办理，原因：{returned[-1].reason}"
@@ -86,14 +92,14 @@ def describe(conn: Connection, case: Row[Any], tasks: list[Row[Any]]) -> str:
 
 
 def progress(ctx: Context, openid: str) -> str:
-    """Two reads on a Core connection, and none more for most: this answers the flood of
+    """One read on a Core connection, and none more for most: this answers the flood of
     「进度」 after a notice goes out."""
-    cases = ctx.conn.execute(_CASES, {"openid": openid, "limit": 3}).all()
-    if not cases:
+    rows = ctx.conn.execute(_PROGRESS, {"openid": openid}).all()
+    if not rows:
         return "还没有查到您的申请。回复「申请」可以开始申请。"
-    open_ids = [c.id for c in cases if c.status == CaseStatus.OPEN]
-    tasks: dict[int, list[Row[Any]]] = {}
-    if open_ids:
-        for task in ctx.conn.execute(_TASKS, {"ids": open_ids}):
-            tasks.setdefault(task.case_id, []).append(task)
-    return "\n\n".join(describe(ctx.conn, case, tasks.get(case.id, [])) for case in cases)
+    cases = []
+    for _, group in groupby(rows, key=lambda row: row.id):
+        case, *more = group
+        tasks = [row for row in (case, *more) if row.stage is not None]
+        cases.append(describe(ctx.conn, case, tasks))
+    return "\n\n".join(cases)
