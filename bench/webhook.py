@@ -153,7 +153,7 @@ def wrk(server: subprocess.Popen, port: int, seconds: int, connections: int,
 
 
 def paced_run(server: subprocess.Popen, port: int, seconds: int, rate: float, load: Load,
-              connections: int = 16) -> dict[str, float]:
+              connections: int = 32) -> dict[str, float]:
     """A run at `rate` requests/s. wrk paces each connection by a delay between a response
     and its next request, so a connection's cycle is the delay plus the latency: the delay
     is corrected by the latency measured in the run before, until the rate is within 5%."""
