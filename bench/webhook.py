@@ -187,32 +187,26 @@ def prepare(url: str) -> int:
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     upgrade(engine)
-    from approvals import cases
+    from approvals.calendar import FixedClock
     from approvals.db import session_scope
-    from approvals.models import Case, CaseKind, Household, Member, Source
+    from approvals.models import Case, Household, Member
     from fangfan import demo
     from fangfan.services import build
-    from workflows.advance import advance_case
 
     services = build(engine=engine)
     demo.load(services)
-    config = services.config
     with session_scope() as s:
-        without = s.scalars(select(Household).where(Household.id.not_in(
+        without = s.scalars(select(Household.id).where(Household.id.not_in(
             select(Case.household_id)))).all()
-        opened = [cases.open_identification(
-            s, household, now=services.clock.now(), source=Source.WECHAT, risk_types=["illness"],
-            category="sudden", filed_by="farmer:bench", calendar=services.calendar,
-            definition=config.definition(CaseKind.IDENTIFICATION),
-            fast_track_risks=frozenset(config.fast_track_risks)) for household in without]
-        s.flush()
-        opened_ids = [case.id for case in opened]
+    applying = demo.Demo(services, FixedClock(services.clock.now()))
+    for household_id in without:
+        applying.apply(household_id, 0, risk_types=["illness"], category="sudden",
+                       filed_by="farmer:bench")
+    with session_scope() as s:
         members = s.scalars(select(Member).order_by(Member.id)).all()
         farmers = len(members) - (1 - len(members) % 2)
         for k, member in enumerate(members[:farmers]):
             member.openid = f"o_bench_{k}"
-    for case_id in opened_ids:
-        advance_case(case_id, CaseKind.IDENTIFICATION)
     engine.dispose()
     return farmers
 

@@ -73,7 +73,7 @@ def respond(ctx: Context, conv: Chat, inbound: Inbound) -> str:
 # Commands whose reply neither reads nor changes the conversation.
 AT_ONCE = {"help": lambda ctx, openid: wording.HELP,
            "policy": lambda ctx, openid: wording.POLICY,
-           "progress": lambda ctx, openid: progress.progress(ctx, openid)}
+           "progress": progress.progress}
 
 
 def respond_at_once(ctx: Context, inbound: Inbound) -> str | None:

@@ -97,9 +97,6 @@ def progress(ctx: Context, openid: str) -> str:
     rows = ctx.conn.execute(_PROGRESS, {"openid": openid}).all()
     if not rows:
         return "还没有查到您的申请。回复「申请」可以开始申请。"
-    cases = []
-    for _, group in groupby(rows, key=lambda row: row.id):
-        case, *more = group
-        tasks = [row for row in (case, *more) if row.stage is not None]
-        cases.append(describe(ctx.conn, case, tasks))
-    return "\n\n".join(cases)
+    by_case = [list(group) for _, group in groupby(rows, key=lambda row: row.id)]
+    return "\n\n".join(describe(ctx.conn, one[0], [t for t in one if t.stage is not None])
+                       for one in by_case)

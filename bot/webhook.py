@@ -145,7 +145,7 @@ def _step(ctx: Context, inbound: Inbound) -> str:
     conv = Chat(inbound.openid, *row) if row else Chat(inbound.openid)
     before = (conv.step, conv.draft)
     text = dialogue.respond(ctx, conv, inbound)
-    if row and (conv.step, conv.draft) != before:  # most questions change nothing
+    if row and (conv.step, conv.draft) != before:  # an answer not understood changes nothing
         ctx.conn.execute(_SAVE, {"key": inbound.openid, "step": conv.step, "draft": conv.draft,
                                  "now": ctx.now})
     elif not row:

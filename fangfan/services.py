@@ -46,7 +46,7 @@ class Services:
         return self._cache["inbound_log"]
 
     def close(self) -> None:
-        """Write what this process keeps behind (the web app's exit; tests)."""
+        """Write what this process keeps behind now (tests; at exit it happens by itself)."""
         if "inbound_log" in self._cache:
             self._cache.pop("inbound_log").close()
 
