@@ -72,7 +72,7 @@ def render(event: str, p: dict[str, Any], base_url: str = "") -> Rendered:
                         "您的申请已办结", number, "纳入监测", detail)
     if event == "case_rejected":
         detail = f"原因：{(p.get('reason') or '未说明').rstrip('。.')}。{REVIEW_HINT}"
-        return Rendered(f"您的申请（编号 {number}）经审定，未予纳入。{detail}",
+        return Rendered(f"您的申请（编号 {number}）经审核，未予纳入。{detail}",
                         "您的申请已办结", number, "未予纳入", detail)
     if event == "case_returned":
         detail = (f"需要补充：{(p.get('reason') or '请等候干部联系').rstrip('。.')}。"
