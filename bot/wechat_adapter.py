@@ -12,6 +12,7 @@ wechatpy's endless loop.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import threading
@@ -345,11 +346,33 @@ class WeChatApi(_Api):
         fields = {key: {"value": value} for key, value in data.items()}
         self._call(self._client.message.send_template, openid, template_id, fields, url)
 
-    def download_media(self, media_id: str) -> bytes:
-        res = self._call(self._client.media.download, media_id)
-        if isinstance(res, dict):  # JSON where bytes were expected
-            raise WeChatApiError(res.get("errcode"), str(res.get("errmsg", "不是文件")))
-        return res.content
+    def download_media(self, media_id: str, max_bytes: int) -> bytes:
+        """A file the user sent (临时素材), read to at most `max_bytes` + 1 bytes: the caller
+        refuses a longer one without it having been read whole."""
+        return self._call(self._download, media_id, max_bytes)
+
+    def _download(self, media_id: str, max_bytes: int) -> bytes:
+        client = self._client
+        with client._http.get(f"{client.API_BASE_URL}media/get", timeout=client.timeout,
+                              stream=True, params={"access_token": client.access_token,
+                                                   "media_id": media_id}) as res:
+            if res.status_code >= 400:
+                raise WeChatApiError(None, f"HTTP {res.status_code}")
+            content = bytearray()
+            for chunk in res.iter_content(64 * 1024):
+                content += chunk
+                if len(content) > max_bytes:
+                    break
+            ctype = res.headers.get("Content-Type", "")
+        if ("json" in ctype or ctype.startswith("text/")) and len(content) < 4096:
+            try:  # WeChat answers an error as JSON where the file was expected
+                error = json.loads(content)
+            except ValueError:
+                error = None
+            if isinstance(error, dict) and error.get("errcode"):
+                raise WeChatClientException(error["errcode"], str(error.get("errmsg", "")),
+                                            client=client)
+        return bytes(content)
 
     def create_menu(self, menu: dict[str, Any]) -> None:
         self._call(self._client.menu.create, menu)

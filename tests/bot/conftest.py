@@ -67,7 +67,7 @@ def farmer(services: Services, webhook_url: str, world: World, clock: FixedClock
 
 
 @pytest.fixture
-def plain_services(services: Services) -> Services:
+def plain_services(services: Services, fake_api: FakeWeChatApi) -> Services:
     """The same process's services with the account in plain mode (明文模式: no AES key)."""
     return dataclasses.replace(services, config=with_mp(services.config, encoding_aes_key=None,
                                                         mode="plain"))
