@@ -193,7 +193,7 @@ def test_the_writer_drops_a_bad_row_once_and_writes_the_rest(
     inbound = InboundLog(services.engine, every_s=3600)
     now = services.clock.now()
     inbound.add("msg:o_before:1", "o_before", now, "好的")
-    inbound.add("msg:o_bad:2", ["o_bad_one", "o_bad_two"], now, "好的")  # type: ignore[arg-type]
+    inbound.add("msg:o_bad:2", {"o_bad": "two values"}, now, "好的")  # type: ignore[arg-type]
     inbound.add("msg:o_after:3", "o_after", now, "好的")
     with caplog.at_level(logging.WARNING, logger="bot.inbound_log"):
         assert inbound.flush() == 2
