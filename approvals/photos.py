@@ -5,7 +5,8 @@ A cadre's photo is stored under media_dir/cases/<case>/ (a revisit's under
 media_dir/households/<household>/) with a random name recorded in its task's data (the
 revisit's row), written before that record commits (removed if it is refused), so a saved
 record never names a missing file; the files are served only through the case page's
-permission check.
+permission check. A photo is recognised by its content (`image_kind`, the filetype library),
+named with its real extension and served with its real type.
 """
 
 from __future__ import annotations
@@ -16,13 +17,24 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import filetype
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from approvals.errors import Refused
 
 MAX_BYTES = 10 * 1024 * 1024
-IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"RIFF")  # JPEG, PNG, GIF, WebP
+IMAGES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
+
+
+def image_kind(content: bytes | str) -> tuple[str, str] | None:
+    """(extension, MIME type) of a picture every phone browser shows, by its content (bytes,
+    or the path of a file); None for anything else, or no such file."""
+    if isinstance(content, str) and not Path(content).is_file():
+        return None
+    kind = filetype.guess(content)
+    return (kind.extension, kind.mime) if kind and IMAGES.get(kind.extension) == kind.mime \
+        else None
 
 
 @dataclass(frozen=True)
@@ -35,12 +47,15 @@ class Upload:
     @classmethod
     def of(cls, contents: list[bytes]) -> Upload:
         """Anything but a picture, or too large, is refused before anything is written."""
+        files = {}
         for content in contents:
             if len(content) > MAX_BYTES:
                 raise Refused("照片太大（超过10MB），请压缩后重新上传。")
-            if not content.startswith(IMAGE_MAGIC):
+            kind = image_kind(content)
+            if kind is None:
                 raise Refused("只能上传照片（JPG、PNG 格式）。")
-        return cls({f"{secrets.token_hex(12)}.jpg": c for c in contents})
+            files[f"{secrets.token_hex(12)}.{kind[0]}"] = content
+        return cls(files)
 
     @property
     def names(self) -> list[str]:

@@ -5,10 +5,13 @@ wechatpy echo bot (bench/echo_bot.py) behind the same gunicorn, loaded by wrk in
     .venv/bin/python bench/webhook.py --db postgresql
     .venv/bin/python bench/webhook.py --mix steps     # half the messages steps that write
 
-Each request is a signed text message (plain mode) with a new MsgId from one of the demo
-county's farmers, every one of whose households has a case (`prepare`). The default mix
-alternates 「进度」 (a query of their cases) and 「帮助」: questions, answered from reads,
-their records written behind. `--mix steps` adds 「申请」 and 「取消」:
+Each request is a text message in safe mode (encrypted, as production is set up), signed
+moments before the run (the webhook refuses signatures older than its window), with a new
+MsgId from one of the demo county's farmers, every one of whose households has a case
+(`prepare`). The requests of a run are made beforehand (`write_requests`: Lua cannot
+encrypt), MAX_RATE a second for the run's length; a faster server would reuse them (retries).
+The default mix alternates 「进度」 (a query of their cases) and 「帮助」: questions, answered
+from reads, their records written behind. `--mix steps` adds 「申请」 and 「取消」:
 steps of the conversation, each a transaction that writes the conversation and the
 message's retry key before answering. First each server's peak (wrk, 32 connections; the
 two in turns, --rounds times, each the median of its runs), then fangfan paced at half the
@@ -22,6 +25,7 @@ echo bot's peak rate.
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -30,6 +34,7 @@ import shutil
 import signal
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -41,27 +46,33 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: E402
+
 from bench.pg import ensure_database  # noqa: E402
 from fangfan.database import make_engine, upgrade  # noqa: E402
 
-TOKEN = "fangfandemo"
+TOKEN, APP_ID = "fangfandemo", "wxfangfandemo0001"  # config.yaml's demo account
+AES_KEY = "mTG7au+pV/8YNVq4nXpWWKec9EdBQfgCbkiTM5qGF4Q"
+THREADS = 2  # wrk's
+MAX_RATE = 6000  # requests a second the prepared requests last for
 LUA = """
-counter = 0
 local n = 0
-local texts = {%(texts)s}
 function setup(thread)
   n = n + 1
   thread:set("tid", n)
 end
+function init(args)
+  file = assert(io.open("%(requests)s" .. tid))
+end
 function request()
-  counter = counter + 1
-  local id = %(first_id)d + tid * 100000000 + counter
-  local text = texts[counter %% #texts + 1]
-  local body = "<xml><ToUserName><![CDATA[gh_bench]]></ToUserName>" ..
-    "<FromUserName><![CDATA[o_bench_" .. (id %% %(farmers)d) .. "]]></FromUserName>" ..
-    "<CreateTime>1790000000</CreateTime><MsgType><![CDATA[text]]></MsgType>" ..
-    "<Content><![CDATA[" .. text .. "]]></Content><MsgId>" .. id .. "</MsgId></xml>"
-  return wrk.format("POST", "%(path)s", {["Content-Type"] = "text/xml"}, body)
+  local line = file:read("*l")
+  if not line then
+    file:seek("set")
+    line = file:read("*l")
+  end
+  local tab = line:find("\t", 1, true)
+  return wrk.format("POST", line:sub(1, tab - 1), {["Content-Type"] = "text/xml"},
+                    line:sub(tab + 1))
 end
 %(delay)s
 """
@@ -120,25 +131,66 @@ def cpu_seconds(server: subprocess.Popen) -> float:
     return total / TICK
 
 
+KEY = base64.b64decode(AES_KEY + "=")
+CIPHER = Cipher(algorithms.AES(KEY), modes.CBC(KEY[:16]))
+
+
+def encrypt(xml: str) -> str:
+    """Safe mode's Encrypt (the WeChat protocol, as tests/bot/sender.py has it): AES-256-CBC
+    over random(16) + length + xml + app id, PKCS#7-padded to 32 bytes."""
+    body = xml.encode()
+    plain = os.urandom(16) + struct.pack(">I", len(body)) + body + APP_ID.encode()
+    pad = 32 - len(plain) % 32
+    encryptor = CIPHER.encryptor()
+    return base64.b64encode(encryptor.update(plain + bytes([pad]) * pad)
+                            + encryptor.finalize()).decode()
+
+
+def sha1(*parts: str) -> str:
+    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
+
+
+def write_requests(prefix: str, seconds: int, load: Load, first_id: int) -> None:
+    """A file of requests ("path<TAB>body" lines) for each wrk thread: each a farmer's text
+    in turn, encrypted and signed now, with a MsgId of its own."""
+    ts = str(int(time.time()))
+    for tid in range(1, THREADS + 1):
+        with open(f"{prefix}{tid}", "w") as out:
+            for counter in range(1, MAX_RATE * seconds // THREADS + 1):
+                msg_id = first_id + tid * 100_000_000 + counter
+                encrypted = encrypt(
+                    "<xml><ToUserName><![CDATA[gh_bench]]></ToUserName>"
+                    f"<FromUserName><![CDATA[o_bench_{msg_id % load.farmers}]]></FromUserName>"
+                    f"<CreateTime>{ts}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+                    f"<Content><![CDATA[{load.texts[counter % len(load.texts)]}]]></Content>"
+                    f"<MsgId>{msg_id}</MsgId></xml>")
+                nonce = str(msg_id)
+                out.write(f"/wechat/mp?timestamp={ts}&nonce={nonce}&signature="
+                          f"{sha1(TOKEN, ts, nonce)}&encrypt_type=aes&msg_signature="
+                          f"{sha1(TOKEN, ts, nonce, encrypted)}\t<xml><ToUserName><![CDATA["
+                          f"gh_bench]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt>"
+                          "</xml>\n")
+
+
 def wrk(server: subprocess.Popen, port: int, seconds: int, connections: int,
         load: Load, delay_ms: float = 0) -> dict[str, float]:
     """One load run, with the server's CPU time per request. Every run's MsgIds are new: a
     repeated one is a retry (a failed insert, a rollback and the first answer read back),
     which is not what is measured."""
     first_id = next(RUNS) * 10**12
-    ts, nonce = "1790000000", "42"
-    signature = hashlib.sha1("".join(sorted([TOKEN, ts, nonce])).encode()).hexdigest()
-    path = f"/wechat/mp?timestamp={ts}&nonce={nonce}&signature={signature}"
+    prefix = tempfile.mktemp(prefix="fangfan-bench-requests-")
+    write_requests(prefix, seconds, load, first_id)
     delay = f"function delay() return {delay_ms:.3f} end" if delay_ms else ""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(LUA % {"path": path, "delay": delay, "first_id": first_id,
-                       "farmers": load.farmers, "texts": ", ".join(f'"{t}"' for t in load.texts)})
+        f.write(LUA % {"requests": prefix, "delay": delay})
     cpu = cpu_seconds(server)
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
+    out = subprocess.run(["wrk", f"-t{THREADS}", f"-c{connections}", f"-d{seconds}s", "--latency",
                           "-s", f.name, f"http://127.0.0.1:{port}"],
                          capture_output=True, text=True, check=True).stdout
     cpu = cpu_seconds(server) - cpu
     os.unlink(f.name)
+    for tid in range(1, THREADS + 1):
+        os.unlink(f"{prefix}{tid}")
 
     def ms(label: str) -> float:
         value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", out).groups()

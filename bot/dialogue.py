@@ -341,6 +341,8 @@ def _photo(turn: Turn, inbound: Inbound) -> str:
             return "收到照片。要申请的话，请先回复「申请」，填写过程中可以随时发照片。"
     if not inbound.media_id:
         return "这张照片没有收到，请再发一次。"
+    if s.scalar(select(MediaFile.id).where(MediaFile.media_id == inbound.media_id)):
+        return "这张照片已经收到了，不用再发。"  # the same photo again, under a new MsgId
     s.add(MediaFile(openid=conv.openid, media_id=inbound.media_id, pic_url=inbound.pic_url,
                     status=MediaStatus.PENDING, received_at=turn.ctx.now,
                     case_id=open_case.id if open_case else None))

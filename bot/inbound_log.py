@@ -7,6 +7,11 @@ but not before the answer: each process keeps the records and writes them about 
 second, and at exit, in one statement that skips keys already there. A process killed hard
 loses at most that second's records; those farmers' next notices then go out as template
 messages instead of customer-service messages, which is the fallback anyway.
+
+While the database is unreachable the records are kept (up to KEEP_AT_MOST) for the next
+attempt. A batch the database refuses for another reason is written row by row, and a row
+it refuses is dropped with one log line that names no one: one bad record never holds up
+the others.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import threading
 
 from sqlalchemy import Engine
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.models import InboundMessage
 
@@ -57,15 +63,34 @@ class InboundLog:
         if not rows:
             return 0
         try:
-            with self.engine.begin() as conn:
-                conn.execute(self._insert, rows)
-        except Exception:
-            log.exception("could not write %d inbound records; kept for the next attempt",
-                          len(rows))
-            with self._lock:
-                self._rows = (rows + self._rows)[-KEEP_AT_MOST:]
-            return 0
-        return len(rows)
+            self._write(rows)
+            return len(rows)
+        except Exception as err:
+            if _unreachable(err):
+                return self._keep(rows, err)
+        written = 0
+        for k, row in enumerate(rows):  # the database refused the batch: find the bad rows
+            try:
+                self._write([row])
+                written += 1
+            except Exception as err:
+                if _unreachable(err):
+                    self._keep(rows[k:], err)
+                    break
+                log.warning("dropped an inbound record the database refused (%s)",
+                            type(getattr(err, "orig", None) or err).__name__)
+        return written
+
+    def _write(self, rows: list[dict[str, object]]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(self._insert, rows)
+
+    def _keep(self, rows: list[dict[str, object]], err: Exception) -> int:
+        log.warning("could not write %d inbound records (%s); kept for the next attempt",
+                    len(rows), type(getattr(err, "orig", None) or err).__name__)
+        with self._lock:
+            self._rows = (rows + self._rows)[-KEEP_AT_MOST:]
+        return 0
 
     def close(self) -> None:
         """Stop writing behind, and write what is kept (at exit)."""
@@ -78,3 +103,10 @@ class InboundLog:
     def _write_behind(self, closed: threading.Event) -> None:
         while not closed.wait(self.every_s):
             self.flush()
+
+
+def _unreachable(err: Exception) -> bool:
+    """The database could not be reached or used at all (a lost connection, a missing file,
+    a locked or read-only database), as opposed to refusing the rows themselves."""
+    return isinstance(err, OperationalError) or (isinstance(err, DBAPIError)
+                                                 and err.connection_invalidated)

@@ -3,17 +3,23 @@
 Run right after the webhook answers (a thread) and by the worker as a sweep, so a photo
 whose download failed or whose process died is fetched later. Saving twice is harmless:
 the row moves to `saved` once, and the "saved" message is keyed by the photo.
+
+A download is read to at most approvals.photos.MAX_BYTES (10 MB, as cadres' uploads) and
+kept only if its content is a picture (approvals.photos.image_kind), under its real
+extension. Anything else is not written: the row is `failed` and the farmer is told why, in
+the chat (the outbox's `media_refused`), so that they can send it again as a photo.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 
 from approvals.db import session_scope
+from approvals.photos import MAX_BYTES, image_kind
 from bot.models import MediaFile, MediaStatus
 from bot.wechat_adapter import WeChatApiError
 from notifications import outbox
@@ -37,16 +43,20 @@ def save_pending(services: Services, *, openid: str | None = None, limit: int = 
     api = services.wechat_api()
     for row in pending:
         try:
-            content = api.download_media(row.media_id)
+            content = api.download_media(row.media_id, MAX_BYTES)
         except WeChatApiError as err:
-            log.warning("photo %s not downloaded: %s", row.media_id, err)
+            log.warning("photo %s not downloaded: %s", row.id, err)
             with session_scope() as s:
                 s.execute(update(MediaFile).where(MediaFile.id == row.id)
                           .values(error=str(err)[:500]))
             continue
+        kind = image_kind(content) if len(content) <= MAX_BYTES else None
+        if kind is None:
+            _refuse(services, row, "too_large" if len(content) > MAX_BYTES else "not_image")
+            continue
         folder = services.settings.media_dir / hashlib.sha256(row.openid.encode()).hexdigest()[:16]
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{hashlib.sha256(row.media_id.encode()).hexdigest()[:24]}.jpg"
+        path = folder / f"{hashlib.sha256(row.media_id.encode()).hexdigest()[:24]}.{kind[0]}"
         path.write_bytes(content)
         with session_scope() as s:
             moved = s.execute(update(MediaFile).where(
@@ -63,3 +73,17 @@ def save_pending(services: Services, *, openid: str | None = None, limit: int = 
                     "params": {"count": count}}], services.clock.now())
                 saved += 1
     return saved
+
+
+def _refuse(services: Services, row: Row[Any], reason: str) -> None:
+    """Not a picture, or larger than 10 MB: nothing is written, the row is `failed` (never
+    fetched again) and the farmer is told once (the message is keyed by the photo)."""
+    log.warning("photo %s refused: %s", row.id, reason)
+    with session_scope() as s:
+        moved = s.execute(update(MediaFile).where(
+            MediaFile.id == row.id, MediaFile.status == MediaStatus.PENDING).values(
+            status=MediaStatus.FAILED, error=reason)).rowcount
+        if moved:
+            outbox.enqueue(s.connection(), [{
+                "key": f"media:{row.id}", "recipient": row.openid, "event": "media_refused",
+                "params": {"reason": reason}}], services.clock.now())

@@ -1,5 +1,6 @@
 """What the bot keeps: conversations (drafts that survive restarts), inbound messages seen
-(the retry guard), photos received, and the shared access-token cache."""
+(the retry guard), plain-mode callbacks' nonces, photos received, and the shared
+access-token cache."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from approvals.db import Base
@@ -37,6 +38,18 @@ class InboundMessage(Base):
     # the user's last message opens 48 hours for customer-service messages (bot/push.py)
     received_at: Mapped[dt.datetime]
     reply: Mapped[str | None] = mapped_column(Text)
+
+
+class PlainNonce(Base):
+    """A plaintext callback's (timestamp, nonce) and its body's hash. Its signature covers the
+    timestamp and nonce but not the body, so a signed URL, once seen, carries that body only;
+    rows older than the freshness window are pruned (bot/webhook.py)."""
+
+    __tablename__ = "wechat_plain_nonces"
+
+    timestamp: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    body_sha256: Mapped[str] = mapped_column(String(64))
 
 
 class MediaStatus(StrEnum):

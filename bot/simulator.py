@@ -59,11 +59,11 @@ def page() -> str:
     return render_template("simulator.html", heads=heads)
 
 
-def _message_xml(openid: str, kind: str, inner: str) -> str:
+def _message_xml(openid: str, kind: str, inner: str, now: int) -> str:
     msg_id = "" if kind == "event" else f"<MsgId>{time.time_ns() // 1000}</MsgId>"
     return (f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>"
             f"<FromUserName><![CDATA[{openid}]]></FromUserName>"
-            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{kind}]]></MsgType>"
+            f"<CreateTime>{now}</CreateTime><MsgType><![CDATA[{kind}]]></MsgType>"
             f"{inner}{msg_id}</xml>")
 
 
@@ -77,16 +77,17 @@ def say() -> Any:
     openid = str(data.get("openid") or "")[:64]
     if not re.fullmatch(r"[A-Za-z0-9_-]{6,64}", openid):
         return jsonify(error="缺少用户标识，请刷新页面。"), 400
+    now = int(_services().clock.now().timestamp())  # the webhook checks it against the same
     if data.get("event"):
         inner = f"<Event>{_cdata(str(data['event']))}</Event>" + (
             f"<EventKey>{_cdata(str(data['key']))}</EventKey>" if data.get("key") else "")
-        xml = _message_xml(openid, "event", inner)
+        xml = _message_xml(openid, "event", inner, now)
     else:
         content = _cdata(str(data.get("text", "")))
-        xml = _message_xml(openid, "text", f"<Content>{content}</Content>")
+        xml = _message_xml(openid, "text", f"<Content>{content}</Content>", now)
     mp = _services().config.wechat.mp
     callback = Callback(mp.token, mp.app_id, mp.encoding_aes_key)
-    timestamp, nonce = str(int(time.time())), secrets.token_hex(8)
+    timestamp, nonce = str(now), secrets.token_hex(8)
     params = {"timestamp": timestamp, "nonce": nonce, "openid": openid,
               "signature": _sha1(mp.token, timestamp, nonce)}
     body = xml

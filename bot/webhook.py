@@ -1,28 +1,37 @@
-"""`/wechat/mp`: the Official Account's callback, in plain and safe (AES) mode.
+"""`/wechat/mp`: the Official Account's callback, in safe (AES), compatible or plain mode.
 
-Every POST is verified, parsed and answered. A step of the conversation is taken in one
-transaction that also records the message's retry key: a retry of a message already
-answered (same MsgId; for events the sender and CreateTime) gets the first answer again,
-from any web process, and acts on nothing twice. A question (帮助, 政策, 进度) changes
-nothing, so a retry is simply answered again, and its record is written behind. Slow work
-(downloading photos) runs after the answer.
+Every request is signed with our token and recent (`wechat.mp.timestamp_window_seconds`,
+read against the injected clock); its body is read to at most MAX_BODY bytes, however it
+is sent. In safe mode (`wechat.mp.mode`, the default with an EncodingAESKey) only encrypted
+callbacks are taken, their msg_signature covering the body. A plaintext callback's signature
+covers only the timestamp and nonce, so in plain and compatible mode each (timestamp, nonce)
+is recorded with its body's hash (bot.models.PlainNonce) and carries that body only. The
+body is parsed strictly (bot.wechat_adapter.fields): anything WeChat would not send is a 400.
+
+A step of the conversation is taken in one transaction that also records the message's retry
+key (the sender and MsgId; for events the sender, CreateTime, Event and EventKey): a retry
+of a message already answered gets the first answer again, from any web process, and acts
+on nothing twice. A question (帮助, 政策, 进度) changes nothing, so a retry is simply
+answered again, and its record is written behind. Slow work (downloading photos) runs after
+the answer.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
-import time
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, abort, current_app, request
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from approvals.db import connection_scope, transaction_scope
 from bot import dialogue, media
 from bot.conversation import Chat, Context
-from bot.models import Conversation, InboundMessage
+from bot.models import Conversation, InboundMessage, PlainNonce
 from bot.wechat_adapter import BadSignature, Callback, Inbound, Malformed
 
 if TYPE_CHECKING:  # the wiring passes these in; bot never imports it at run time
@@ -31,6 +40,7 @@ if TYPE_CHECKING:  # the wiring passes these in; bot never imports it at run tim
 log = logging.getLogger(__name__)
 bp = Blueprint("wechat", __name__, url_prefix="/wechat")
 MAX_BODY = 64 * 1024  # a WeChat message is a few KB; anything larger is not from WeChat
+PRUNE_EVERY_S = 60  # how often a process deletes plain-mode nonces past the window
 
 
 def _services() -> Services:
@@ -42,52 +52,85 @@ def _callback() -> Callback:
     mp = _services().config.wechat.mp
     cache = current_app.extensions.setdefault("wechat_callbacks", {})
     if mp not in cache:
-        cache[mp] = Callback(mp.token, mp.app_id, mp.encoding_aes_key)
+        cache[mp] = Callback(mp.token, mp.app_id, mp.encoding_aes_key,
+                             mp.timestamp_window_seconds)
     return cache[mp]
+
+
+def _refuse(status: int, text: str) -> None:
+    abort(Response(text, status=status, mimetype="text/plain"))
 
 
 def _signed(callback: Callback) -> None:
     args = request.args
     try:
         callback.verify(args.get("signature", ""), args.get("timestamp", ""),
-                        args.get("nonce", ""))
-    except BadSignature:
-        log.warning("wechat callback with a bad signature from %s", request.remote_addr)
-        abort(403)
+                        args.get("nonce", ""), _services().clock.now().timestamp())
+    except BadSignature as err:
+        log.warning("wechat callback refused (%s) from %s", err, request.remote_addr)
+        _refuse(403, "签名无效或已过期")
+
+
+def _body() -> bytes:
+    """The body, read to at most MAX_BODY + 1 bytes whether it has a Content-Length or is
+    chunked: a larger one is a 413 without being read whole."""
+    if (request.content_length or 0) > MAX_BODY:
+        _refuse(413, "消息太大")
+    chunks, size = [], 0
+    while size <= MAX_BODY:
+        chunk = request.stream.read(MAX_BODY + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > MAX_BODY:
+        _refuse(413, "消息太大")
+    return b"".join(chunks)
 
 
 @bp.get("/mp")
 def verify_url() -> Response:
     """WeChat's URL check when the callback is configured: echo `echostr` if signed by us."""
     _signed(_callback())
-    return Response(request.args.get("echostr", ""), mimetype="text/plain")
+    return Response(request.args.get("echostr", "")[:128], mimetype="text/plain")
 
 
 @bp.post("/mp")
 def receive() -> Response:
-    callback = _callback()
+    services, callback = _services(), _callback()
     _signed(callback)
-    if (request.content_length or 0) > MAX_BODY:
-        abort(413)
-    body = request.get_data(cache=False)
-    safe = request.args.get("encrypt_type") == "aes"
+    body = _body()
+    mode = services.config.wechat.mp.mode
+    args = request.args
+    timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
+    encrypted = args.get("encrypt_type") == "aes"
+    if encrypted and mode == "plain":
+        _refuse(403, "未启用安全模式")
+    if not encrypted and mode == "safe":
+        log.warning("plaintext wechat callback refused in safe mode from %s", request.remote_addr)
+        _refuse(403, "只接收加密消息")
     try:
-        xml = (callback.decrypt(body, request.args.get("msg_signature", ""),
-                                request.args.get("timestamp", ""), request.args.get("nonce", ""))
-               if safe else body)
+        if encrypted:
+            xml: str | bytes = callback.decrypt(body, args.get("msg_signature", ""),
+                                                timestamp, nonce)
+        else:
+            xml = body
+            if not _first_body(services, int(timestamp), nonce, body):
+                log.warning("plaintext wechat callback replayed with another body from %s",
+                            request.remote_addr)
+                _refuse(403, "签名已用于另一条消息")
         inbound = callback.parse(xml)
     except BadSignature:
-        abort(403)
+        _refuse(403, "签名无效")
     except Malformed as err:
         log.info("unreadable wechat message: %s", err)
-        return _success()
-    text = answer(_services(), inbound)
+        _refuse(400, "消息格式不正确")
+    text = answer(services, inbound)
     if not text:
         return _success()
-    reply = callback.reply(inbound, text, int(time.time()))
-    if safe:
-        reply = callback.encrypt(reply, request.args.get("nonce", ""),
-                                 request.args.get("timestamp", ""))
+    reply = callback.reply(inbound, text, int(services.clock.now().timestamp()))
+    if encrypted:
+        reply = callback.encrypt(reply, nonce, timestamp)
     _after_answer(inbound)
     return Response(reply, mimetype="application/xml")
 
@@ -95,6 +138,30 @@ def receive() -> Response:
 def _success() -> Response:
     """WeChat's "received, no reply": the user sees nothing, WeChat does not retry."""
     return Response("success", mimetype="text/plain")
+
+
+NONCES = PlainNonce.__table__
+_NONCE_NEW = {d.dialect().name: d.insert(NONCES).on_conflict_do_nothing()
+              for d in (postgresql, sqlite)}
+_NONCE_BODY = select(NONCES.c.body_sha256).where(NONCES.c.timestamp == bindparam("ts"),
+                                                 NONCES.c.nonce == bindparam("nonce"))
+
+
+def _first_body(services: Services, timestamp: int, nonce: str, body: bytes) -> bool:
+    """Whether `body` is the one this plaintext callback's (timestamp, nonce) carries: the
+    first seen with it, in any process, or the same again (a retry). Nonces past the window
+    are pruned here, by each process about once a minute."""
+    digest = hashlib.sha256(body).hexdigest()
+    now = int(services.clock.now().timestamp())
+    window = services.config.wechat.mp.timestamp_window_seconds
+    prune = current_app.extensions.setdefault("wechat_nonce_prune", {"at": 0})
+    with transaction_scope() as conn:
+        if now >= prune["at"]:
+            prune["at"] = now + PRUNE_EVERY_S
+            conn.execute(delete(NONCES).where(NONCES.c.timestamp < now - window - PRUNE_EVERY_S))
+        conn.execute(_NONCE_NEW[conn.dialect.name],
+                     {"timestamp": timestamp, "nonce": nonce, "body_sha256": digest})
+        return conn.execute(_NONCE_BODY, {"ts": timestamp, "nonce": nonce}).scalar() == digest
 
 
 CONVERSATIONS, INBOUND = Conversation.__table__, InboundMessage.__table__
@@ -134,7 +201,7 @@ def answer(services: Services, inbound: Inbound) -> str:
     except IntegrityError:
         with connection_scope() as conn:
             first = conn.execute(_REPLY, {"key": inbound.dedupe_key}).scalar()
-        log.info("retry of %s answered again", inbound.dedupe_key)
+        log.info("a retry answered again")
         return first or ""
 
 

@@ -1,23 +1,28 @@
 """The one place wechatpy is used. Nothing of wechatpy's leaves this module: callers get
 `Inbound` values, XML strings and `WeChatApiError`.
 
-Inbound: signature checks, safe-mode (AES) decryption and encryption, message parsing and
-the passive reply. Outbound (`WeChatApi`): the access token kept in the database for every
-process, a timeout on every call (the token fetch too, which wechatpy leaves without one),
-and on an invalid or expired token one refresh and one retry, not wechatpy's endless loop.
+Inbound: signature and freshness checks, safe-mode (AES) decryption and encryption, strict
+message parsing (defusedxml, then the shape WeChat sends: one <xml> of single-valued, bounded
+text fields) and the passive reply. Outbound (`WeChatApi`): the access token kept in the
+database for every process, a timeout on every call (the token fetch too, which wechatpy
+leaves without one), and on an invalid or expired token one refresh and one retry, not
+wechatpy's endless loop.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import requests
+from defusedxml import ElementTree as SafeET
 from sqlalchemy import delete, select
-from wechatpy import parse_message
 from wechatpy.client import WeChatClient
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import (
@@ -25,7 +30,6 @@ from wechatpy.exceptions import (
     WeChatClientException,
     WeChatOAuthException,
 )
-from wechatpy.messages import ImageMessage, TextMessage, VoiceMessage
 from wechatpy.oauth import WeChatOAuth
 from wechatpy.replies import TextReply
 from wechatpy.session import SessionStorage
@@ -42,11 +46,11 @@ OUTSIDE_WINDOW = {45015, 45047}  # no customer-service message: 48 h passed, or 
 
 
 class BadSignature(Exception):
-    """The request was not signed with our token: answer 403, change nothing."""
+    """The request was not signed with our token, or not recently: answer 403, change nothing."""
 
 
 class Malformed(Exception):
-    """The body is not a message we can read."""
+    """The body is not a message WeChat would send: answer 400, change nothing."""
 
 
 class WeChatApiError(Exception):
@@ -67,41 +71,95 @@ class Inbound:
     created: int  # CreateTime, seconds
     msg_id: int | None = None
     text: str = ""  # the text, or WeChat's speech recognition of a voice message
-    event: str = ""  # subscribe | unsubscribe | click | ...
-    event_key: str = ""
+    event: str = ""  # subscribe | unsubscribe | click | scan | ...
+    event_key: str = ""  # a menu key, or qrscene_<scene> on a subscribe by QR code
     media_id: str = ""
     pic_url: str = ""
 
     @property
     def dedupe_key(self) -> str:
-        """WeChat retries with the same MsgId; events have none: sender + CreateTime."""
-        if self.msg_id:
-            return f"msg:{self.msg_id}"
-        return f"evt:{self.openid}:{self.created}:{self.event}"
+        """WeChat retries a message with the same MsgId and an event with the same fields; a
+        MsgId is unique per sender only, so the sender is part of the key. The event and its
+        key are hashed to keep the key within its column (128)."""
+        if self.msg_id is not None:
+            return f"msg:{self.openid}:{self.msg_id}"
+        what = hashlib.sha256(f"{self.event}\n{self.event_key}".encode()).hexdigest()[:20]
+        return f"evt:{self.openid}:{self.created}:{what}"
+
+
+# The longest value each field may have; a field not named here is kept to OTHER_MAX. An
+# openid is 28 characters; MsgId a 64-bit number; a text is cut to 500 by the dialogue.
+FIELD_MAX = {"ToUserName": 64, "FromUserName": 64, "CreateTime": 12, "MsgType": 32,
+             "MsgId": 20, "Content": 10_000, "Recognition": 10_000, "MediaId": 128,
+             "PicUrl": 1024, "Event": 32, "EventKey": 256, "Encrypt": 64 * 1024}
+OTHER_MAX = 1024
+_USER = re.compile(r"[A-Za-z0-9_-]{1,64}")  # openids and account ids (gh_...)
+_DIGITS = re.compile(r"[0-9]{1,20}")
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_NONCE = re.compile(r"[\x21-\x7e]{1,64}")
+
+
+def fields(xml: str | bytes) -> dict[str, str]:
+    """The fields of a callback body: `<xml>` holding elements of plain text only, each at
+    most once and within its bound (FIELD_MAX). A DTD (entities, external references), an
+    attribute, a child element, a repeated element or text between elements is Malformed."""
+    try:
+        root = SafeET.fromstring(xml, forbid_dtd=True)
+    except Exception as err:  # ParseError, DTDForbidden, an unknown encoding, ...
+        raise Malformed(f"not readable XML ({type(err).__name__})") from None
+    if root.tag != "xml" or root.attrib or (root.text or "").strip():
+        raise Malformed("the root is not a plain <xml>")
+    found: dict[str, str] = {}
+    for child in root:
+        name = child.tag if isinstance(child.tag, str) else ""
+        shown = name[:32]
+        if not name or name in found:
+            raise Malformed(f"<{shown}> repeated or unnamed")
+        if child.attrib or len(child):
+            raise Malformed(f"<{shown}> has attributes or elements")
+        if (child.tail or "").strip():
+            raise Malformed(f"text after <{shown}>")
+        value = child.text or ""
+        if len(value) > FIELD_MAX.get(name, OTHER_MAX):
+            raise Malformed(f"<{shown}> too long")
+        found[name] = value
+    return found
 
 
 class Callback:
     """Verifying, decrypting and answering what WeChat posts to /wechat/mp."""
 
-    def __init__(self, token: str, app_id: str, encoding_aes_key: str | None) -> None:
-        self.token = token
+    def __init__(self, token: str, app_id: str, encoding_aes_key: str | None,
+                 window_s: int = 300) -> None:
+        self.token, self.window_s = token, window_s
         self.crypto = WeChatCrypto(token, encoding_aes_key, app_id) if encoding_aes_key else None
 
-    def verify(self, signature: str, timestamp: str, nonce: str) -> None:
+    def verify(self, signature: str, timestamp: str, nonce: str, now: float) -> None:
+        """Signed with our token, `timestamp` within `window_s` of `now` (either way)."""
+        if not _TIMESTAMP.fullmatch(timestamp) or not _NONCE.fullmatch(nonce):
+            raise BadSignature("no timestamp or nonce")
         try:
             check_signature(self.token, signature, timestamp, nonce)
         except InvalidSignatureException:
-            raise BadSignature from None
+            raise BadSignature("signature") from None
+        if abs(now - int(timestamp)) > self.window_s:
+            raise BadSignature("timestamp outside the window")
 
     def decrypt(self, body: bytes, msg_signature: str, timestamp: str, nonce: str) -> str:
+        """The message inside a safe-mode envelope (`<xml>` with `<Encrypt>`), its
+        msg_signature checked."""
         if self.crypto is None:
             raise Malformed("safe mode is not configured (wechat.mp.encoding_aes_key)")
+        encrypted = fields(body).get("Encrypt")
+        if not encrypted:
+            raise Malformed("no <Encrypt>")
         try:
-            return self.crypto.decrypt_message(body, msg_signature, timestamp, nonce)
+            return self.crypto.decrypt_message({"Encrypt": encrypted}, msg_signature,
+                                               timestamp, nonce)
         except InvalidSignatureException:
-            raise BadSignature from None
-        except Exception as err:  # bad XML, bad base64, bad padding, wrong app id
-            raise Malformed(str(err)) from None
+            raise BadSignature("msg_signature") from None
+        except Exception as err:  # bad base64, bad padding, wrong app id
+            raise Malformed(f"not decryptable ({type(err).__name__})") from None
 
     def encrypt(self, xml: str, nonce: str, timestamp: str) -> str:
         assert self.crypto is not None
@@ -109,35 +167,38 @@ class Callback:
 
     @staticmethod
     def parse(xml: str | bytes) -> Inbound:
-        try:
-            return _inbound(parse_message(xml))
-        except Exception as err:  # ExpatError, a missing or non-numeric field, ...
-            raise Malformed(f"{type(err).__name__}: {err}") from None
+        """A message or event, from a body that has the shape `fields` checks and the fields
+        fangfan reads well-formed; else Malformed."""
+        f = fields(xml)
+        openid, account = f.get("FromUserName", ""), f.get("ToUserName", "")
+        if not _USER.fullmatch(openid) or (account and not _USER.fullmatch(account)):
+            raise Malformed("no valid FromUserName or ToUserName")
+        if not _TIMESTAMP.fullmatch(f.get("CreateTime", "")):
+            raise Malformed("no valid CreateTime")
+        msg_id = f.get("MsgId")
+        if msg_id is not None and not _DIGITS.fullmatch(msg_id):
+            raise Malformed("MsgId is not a number")
+        kind = f.get("MsgType", "").strip().lower()
+        base: dict[str, Any] = {"openid": openid, "account": account,
+                                "created": int(f["CreateTime"])}
+        if kind == "event":
+            return Inbound(kind="event", event=f.get("Event", "").strip().lower(),
+                           event_key=f.get("EventKey", ""), **base)
+        base["msg_id"] = int(msg_id) if msg_id else None
+        if kind == "text":
+            return Inbound(kind="text", text=f.get("Content", ""), **base)
+        if kind == "voice":
+            return Inbound(kind="voice", text=f.get("Recognition", ""),
+                           media_id=f.get("MediaId", ""), **base)
+        if kind == "image":
+            return Inbound(kind="image", media_id=f.get("MediaId", ""),
+                           pic_url=f.get("PicUrl", ""), **base)
+        return Inbound(kind="other", **base)  # video, location, link, ...
 
     @staticmethod
     def reply(inbound: Inbound, text: str, now: int) -> str:
         return TextReply(source=inbound.account, target=inbound.openid, content=text,
                          time=now).render()
-
-
-def _inbound(msg: Any) -> Inbound:
-    if not msg.source:
-        raise ValueError("no FromUserName")
-    base: dict[str, Any] = {"openid": msg.source, "account": msg.target or "",
-                            "created": int(msg.create_time.timestamp())}
-    if msg.type == "event":
-        return Inbound(kind="event", event=(msg.event or "").lower(),
-                       event_key=str(getattr(msg, "key", "") or ""), **base)
-    msg_id = int(msg.id) if getattr(msg, "id", None) else None
-    if isinstance(msg, TextMessage):
-        return Inbound(kind="text", msg_id=msg_id, text=msg.content or "", **base)
-    if isinstance(msg, VoiceMessage):
-        return Inbound(kind="voice", msg_id=msg_id, text=msg.recognition or "",
-                       media_id=msg.media_id or "", **base)
-    if isinstance(msg, ImageMessage):
-        return Inbound(kind="image", msg_id=msg_id, media_id=msg.media_id or "",
-                       pic_url=msg.image or "", **base)
-    return Inbound(kind="other", msg_id=msg_id, **base)  # video, location, link, ...
 
 
 class _DatabaseStorage(SessionStorage):
@@ -285,11 +346,33 @@ class WeChatApi(_Api):
         fields = {key: {"value": value} for key, value in data.items()}
         self._call(self._client.message.send_template, openid, template_id, fields, url)
 
-    def download_media(self, media_id: str) -> bytes:
-        res = self._call(self._client.media.download, media_id)
-        if isinstance(res, dict):  # JSON where bytes were expected
-            raise WeChatApiError(res.get("errcode"), str(res.get("errmsg", "不是文件")))
-        return res.content
+    def download_media(self, media_id: str, max_bytes: int) -> bytes:
+        """A file the user sent (临时素材), read to at most `max_bytes` + 1 bytes: the caller
+        refuses a longer one without it having been read whole."""
+        return self._call(self._download, media_id, max_bytes)
+
+    def _download(self, media_id: str, max_bytes: int) -> bytes:
+        client = self._client
+        with client._http.get(f"{client.API_BASE_URL}media/get", timeout=client.timeout,
+                              stream=True, params={"access_token": client.access_token,
+                                                   "media_id": media_id}) as res:
+            if res.status_code >= 400:
+                raise WeChatApiError(None, f"HTTP {res.status_code}")
+            content = bytearray()
+            for chunk in res.iter_content(64 * 1024):
+                content += chunk
+                if len(content) > max_bytes:
+                    break
+            ctype = res.headers.get("Content-Type", "")
+        if ("json" in ctype or ctype.startswith("text/")) and len(content) < 4096:
+            try:  # WeChat answers an error as JSON where the file was expected
+                error = json.loads(content)
+            except ValueError:
+                error = None
+            if isinstance(error, dict) and error.get("errcode"):
+                raise WeChatClientException(error["errcode"], str(error.get("errmsg", "")),
+                                            client=client)
+        return bytes(content)
 
     def create_menu(self, menu: dict[str, Any]) -> None:
         self._call(self._client.menu.create, menu)

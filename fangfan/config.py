@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -45,12 +46,32 @@ class PlacesConf(Strict):
 
 
 class WeChatMpConf(Strict):
-    """The Official Account (公众号): its callback token, app credentials and AES key."""
+    """The Official Account (公众号): its callback token, app credentials and AES key.
+
+    `mode` is the callback's 消息加解密方式: safe (安全模式, only encrypted callbacks), compatible
+    (兼容模式, encrypted and plaintext) or plain (明文模式). It defaults to safe when an
+    EncodingAESKey is set, else plain. A signature older or newer than `timestamp_window_seconds`
+    is refused (WeChat's three retries of a message come within about 15 s)."""
 
     token: str = Field(min_length=3, max_length=32)
     app_id: str
     app_secret: str
     encoding_aes_key: str | None = Field(None, min_length=43, max_length=43)
+    mode: Literal["safe", "compatible", "plain"] = "safe"
+    timestamp_window_seconds: int = Field(300, ge=30, le=3600)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_mode(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("mode"):
+            data = {**data, "mode": "safe" if data.get("encoding_aes_key") else "plain"}
+        return data
+
+    @model_validator(mode="after")
+    def _key_for_mode(self) -> WeChatMpConf:
+        if self.mode != "plain" and not self.encoding_aes_key:
+            raise ValueError(f"mode {self.mode} 需要 encoding_aes_key（消息加解密密钥）")
+        return self
 
 
 class TemplateConf(Strict):

@@ -98,4 +98,9 @@ def render(event: str, p: dict[str, Any], base_url: str = "") -> Rendered:
     if event == "media_saved":
         detail = f"已保存{p.get('count', 1)}张照片，会附在您的申请里。"
         return Rendered(detail, "照片已保存", number, "已保存", detail)
+    if event == "media_refused":
+        detail = ("刚才发的文件超过10MB，没有保存。请发一张小一点的照片。"
+                  if p.get("reason") == "too_large"
+                  else "刚才发的不是照片，没有保存。请直接拍照或从相册选择照片发送。")
+        return Rendered(detail, "照片未保存", number, "未保存", detail)
     raise ValueError(f"unknown outbox event {event!r}")

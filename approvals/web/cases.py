@@ -183,6 +183,9 @@ def photo(case_id: int, kind: str, ref: int, index: int) -> Any:
                 else []
             found = str(photos.task_photo(services().settings.media_dir, case_id, names[index])) \
                 if index < len(names) else None
-    if not found:
+    image = photos.image_kind(found) if found else None
+    if image is None:  # missing, or not a picture: never served as anything else
         abort(404)
-    return send_file(found, mimetype="image/jpeg", max_age=86400)
+    res = send_file(found, mimetype=image[1], max_age=86400)
+    res.headers["X-Content-Type-Options"] = "nosniff"
+    return res

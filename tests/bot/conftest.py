@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
 
+from approvals.calendar import FixedClock
 from fangfan.app import create_app
+from fangfan.config import Config
 from fangfan.services import Services
 from tests.bot.fake_api import FakeWeChatApi
 from tests.bot.sender import WeChatSender
@@ -19,21 +22,60 @@ from tests.conftest import World
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request is noise here
 
 
-@pytest.fixture
-def webhook_url(services: Services, fake_api: FakeWeChatApi) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, create_app(services), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/wechat/mp"
-    server.shutdown()
+def with_mp(config: Config, **changes: Any) -> Config:
+    """config.yaml with `wechat.mp` changed (validated, as a deployment's would be)."""
+    raw = config.model_dump()
+    raw["wechat"]["mp"] |= changes
+    return Config.model_validate(raw)
 
 
 @pytest.fixture
-def farmer(services: Services, webhook_url: str, world: World) -> WeChatSender:
+def serve_webhook(services: Services, fake_api: FakeWeChatApi
+                  ) -> Iterator[Callable[[Services], str]]:
+    """Starts the app of `services` (or of a copy with another config) on a free port; the
+    webhook's URL. Servers are shut down after the test."""
+    servers = []
+
+    def serve(of: Services) -> str:
+        server = make_server("127.0.0.1", 0, create_app(of), threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}/wechat/mp"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+
+
+@pytest.fixture
+def webhook_url(services: Services, serve_webhook: Callable[[Services], str]) -> str:
+    return serve_webhook(services)
+
+
+def sender_clock(clock: FixedClock) -> Callable[[], float]:
+    """WeChat's servers and ours agree on the time: the sender signs at the test's clock."""
+    return lambda: clock.now().timestamp()
+
+
+@pytest.fixture
+def farmer(services: Services, webhook_url: str, world: World, clock: FixedClock
+           ) -> WeChatSender:
     """A farmer's phone, talking to the account in safe mode (as production is set up)."""
     mp = services.config.wechat.mp
-    return WeChatSender(webhook_url, mp.token, mp.app_id, mp.encoding_aes_key)
+    return WeChatSender(webhook_url, mp.token, mp.app_id, mp.encoding_aes_key,
+                        now=sender_clock(clock))
 
 
 @pytest.fixture
-def plain_farmer(farmer: WeChatSender) -> WeChatSender:
-    return replace(farmer, aes_key=None, openid="o_farmer_plain")
+def plain_services(services: Services, fake_api: FakeWeChatApi) -> Services:
+    """The same process's services with the account in plain mode (明文模式: no AES key)."""
+    return dataclasses.replace(services, config=with_mp(services.config, encoding_aes_key=None,
+                                                        mode="plain"))
+
+
+@pytest.fixture
+def plain_farmer(farmer: WeChatSender, plain_services: Services,
+                 serve_webhook: Callable[[Services], str]) -> WeChatSender:
+    """Another farmer, talking to an account in plain mode."""
+    return dataclasses.replace(farmer, url=serve_webhook(plain_services), aes_key=None,
+                               openid="o_farmer_plain")

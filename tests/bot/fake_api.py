@@ -2,7 +2,8 @@
 
 It issues access tokens, checks them on every call, and records what was sent. Tests steer
 it: `expire_token()` (the next call gets 42001), `outside_window` (openids whose customer-
-service messages get 45015), `down` (every call fails with HTTP 503)."""
+service messages get 45015), `down` (every call fails with HTTP 503), `media` (what a
+media id downloads as: a JPEG unless named here)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ class FakeWeChatApi:
     templates: list[dict[str, Any]] = field(default_factory=list)
     menus: list[dict[str, Any]] = field(default_factory=list)
     media_downloads: list[str] = field(default_factory=list)
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # id → (content, type)
     lock: threading.Lock = field(default_factory=threading.Lock)
     corp_id: str = "ww_demo_corp"  # WeCom (qyapi) on the same server
     corp_secret: str = "wecom-secret"
@@ -107,7 +109,7 @@ class FakeWeChatApi:
                 self.menus.append(data)
             elif path == "/cgi-bin/media/get":
                 self.media_downloads.append(query["media_id"])
-                return 200, JPEG, "image/jpeg"
+                return (200, *self.media.get(query["media_id"], (JPEG, "image/jpeg")))
             else:
                 return _json({"errcode": 404, "errmsg": f"no such api {path}"})
             return _json({"errcode": 0, "errmsg": "ok"})

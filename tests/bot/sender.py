@@ -15,6 +15,7 @@ import os
 import re
 import struct
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import count
 
@@ -58,6 +59,11 @@ def tag(xml: str, name: str) -> str:
     return found.group(1)
 
 
+def _chunks(body: bytes, size: int = 4096) -> Iterator[bytes]:
+    for start in range(0, len(body), size):
+        yield body[start:start + size]
+
+
 @dataclass
 class Sent:
     status: int
@@ -80,10 +86,11 @@ class WeChatSender:
     openid: str = "o_farmer_0001"
     account: str = "gh_fangfan"
     log: list[tuple[str, str]] = field(default_factory=list)  # (sent text, reply text)
+    now: Callable[[], float] = time.time  # WeChat's clock: the timestamps it signs
 
     def xml(self, kind: str, inner: str, created: int | None = None,
             msg_id: int | None = None) -> str:
-        created = created or int(time.time())
+        created = created or int(self.now())
         msg_id_xml = "" if kind == "event" else f"<MsgId>{msg_id or next(_ids)}</MsgId>"
         return (f"<xml><ToUserName><![CDATA[{self.account}]]></ToUserName>"
                 f"<FromUserName><![CDATA[{self.openid}]]></FromUserName>"
@@ -93,24 +100,32 @@ class WeChatSender:
     def text_xml(self, content: str, msg_id: int | None = None) -> str:
         return self.xml("text", f"<Content><![CDATA[{content}]]></Content>", msg_id=msg_id)
 
-    def post(self, xml: str, *, bad_signature: bool = False, safe: bool | None = None) -> Sent:
+    def post(self, xml: str, *, bad_signature: bool = False, safe: bool | None = None,
+             timestamp: int | None = None, nonce: str | None = None,
+             chunked: bool = False) -> Sent:
+        """Sign (at `timestamp`, by default now) and send `xml`, encrypted in safe mode;
+        `chunked` sends the body without a Content-Length."""
         safe = self.aes_key is not None if safe is None else safe
-        timestamp, nonce = str(int(time.time())), str(next(_ids))
-        params = {"timestamp": timestamp, "nonce": nonce,
-                  "signature": sha1_signature(self.token, timestamp, nonce),
+        ts = str(int(self.now()) if timestamp is None else timestamp)
+        nonce = str(next(_ids)) if nonce is None else nonce
+        params = {"timestamp": ts, "nonce": nonce,
+                  "signature": sha1_signature(self.token, ts, nonce),
                   "openid": self.openid}
         body = xml
         if safe:
             assert self.aes_key
             encrypted = encrypt(xml, self.aes_key, self.app_id)
             params |= {"encrypt_type": "aes",
-                       "msg_signature": sha1_signature(self.token, timestamp, nonce, encrypted)}
+                       "msg_signature": sha1_signature(self.token, ts, nonce, encrypted)}
             body = (f"<xml><ToUserName><![CDATA[{self.account}]]></ToUserName>"
                     f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>")
         if bad_signature:
             params["signature"] = params.get("signature", "")[::-1]
             params["msg_signature"] = params.get("msg_signature", "0" * 40)[::-1]
-        res = requests.post(self.url, params=params, data=body.encode(), timeout=10,
+        data: bytes | Iterator[bytes] = body.encode()
+        if chunked:
+            data = _chunks(body.encode())
+        res = requests.post(self.url, params=params, data=data, timeout=10,
                             headers={"Content-Type": "text/xml"})
         reply = None
         if res.status_code == 200 and res.text.startswith("<xml>"):

@@ -21,10 +21,14 @@ def count(model: type) -> int:
         return s.scalar(select(func.count()).select_from(model))
 
 
+def signed_now(sender: WeChatSender, nonce: str = "42") -> dict[str, str]:
+    ts = str(int(sender.now()))
+    return {"timestamp": ts, "nonce": nonce, "signature": sha1_signature(sender.token, ts, nonce)}
+
+
 def test_url_verification_echoes_only_when_signed(farmer: WeChatSender) -> None:
-    params = {"timestamp": "1700000000", "nonce": "42", "echostr": "echo-123"}
-    good = requests.get(farmer.url, timeout=5, params=params | {
-        "signature": sha1_signature(farmer.token, "1700000000", "42")})
+    params = signed_now(farmer) | {"echostr": "echo-123"}
+    good = requests.get(farmer.url, timeout=5, params=params)
     assert good.status_code == 200 and good.text == "echo-123"
     bad = requests.get(farmer.url, timeout=5, params=params | {"signature": "0" * 40})
     assert bad.status_code == 403 and "echo-123" not in bad.text
@@ -48,20 +52,20 @@ def test_bad_signature_is_refused_and_changes_nothing(farmer: WeChatSender,
     assert count(InboundMessage) == 0 and count(Conversation) == 0
 
 
-def test_malformed_bodies_never_give_a_500(farmer: WeChatSender, plain_farmer: WeChatSender
-                                           ) -> None:
-    ts, nonce = "1700000000", "7"
-    signed = {"timestamp": ts, "nonce": nonce,
-              "signature": sha1_signature(farmer.token, ts, nonce)}
-    for body in (b"", b"not xml at all", b"<xml><FromUserName>x</xml>", b"\xff\xfe\x00",
-                 b"<xml><MsgType>text</MsgType><CreateTime>soon</CreateTime></xml>"):
-        res = requests.post(farmer.url, params=signed, data=body, timeout=5)
-        assert res.status_code == 200 and res.text == "success", body
+def test_malformed_bodies_are_a_400_never_a_500(farmer: WeChatSender,
+                                               plain_farmer: WeChatSender) -> None:
+    for n, body in enumerate((b"", b"not xml at all", b"<xml><FromUserName>x</xml>",
+                              b"\xff\xfe\x00",
+                              b"<xml><MsgType>text</MsgType><CreateTime>soon</CreateTime></xml>")):
+        res = requests.post(plain_farmer.url, params=signed_now(plain_farmer, str(n)),
+                            data=body, timeout=5)
+        assert res.status_code == 400 and res.text == "消息格式不正确", body
     garbage = "<xml><Encrypt><![CDATA[bm90IGVuY3J5cHRlZA==]]></Encrypt></xml>"
+    signed = signed_now(farmer)
     res = requests.post(farmer.url, data=garbage, timeout=5, params=signed | {
-        "encrypt_type": "aes",
-        "msg_signature": sha1_signature(farmer.token, ts, nonce, "bm90IGVuY3J5cHRlZA==")})
-    assert res.status_code == 200 and res.text == "success"
+        "encrypt_type": "aes", "msg_signature": sha1_signature(
+            farmer.token, signed["timestamp"], signed["nonce"], "bm90IGVuY3J5cHRlZA==")})
+    assert res.status_code == 400
     huge = requests.post(farmer.url, params=signed, data=b"<xml>" + b"x" * 200_000, timeout=5)
     assert huge.status_code == 413
     assert count(Conversation) == 0
