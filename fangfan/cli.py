@@ -26,6 +26,12 @@ def _services():
         raise click.ClickException(str(err)) from None
 
 
+def _anchor(services) -> None:
+    """Publish the audit chain's head after a command that sealed (approvals.audit.anchor)."""
+    with session_scope() as s:
+        audit.anchor(s, services.settings.anchor_path, services.clock.now())
+
+
 @click.group()
 def main() -> None:
     """fangfan 防返贫监测识别与帮扶."""
@@ -55,7 +61,9 @@ def demo() -> None:
     """Load the demo county (idempotent)."""
     from fangfan import demo as demo_module
 
-    loaded = demo_module.load(_services())
+    services = _services()
+    loaded = demo_module.load(services)
+    _anchor(services)
     click.echo("演示数据已载入。" if loaded else "演示数据已存在，未重复载入。")
 
 
@@ -126,8 +134,10 @@ def reconcile() -> None:
     """Find every case whose next step is due or missing, and drive it."""
     from workflows.advance import reconcile as reconcile_flow
 
-    _services()
-    click.echo(json.dumps(reconcile_flow(), ensure_ascii=False))
+    services = _services()
+    result = reconcile_flow()
+    _anchor(services)
+    click.echo(json.dumps(result, ensure_ascii=False))
 
 
 @main.group()
@@ -324,7 +334,7 @@ def export_ledger(place_name: str | None, stage: str | None, overdue: bool, moni
 
         count = ledger.write(output, f"{place.name}防返贫监测台账", ledger.rows(
             s, actor, scope, labels, services.clock.now(), full_ids=full_ids),
-            progress=progress)
+            progress=progress, chain=audit.head(s))
     click.echo(f"\n已导出 {count} 户到 {output}。")
 
 
@@ -339,7 +349,8 @@ def import_file(kind: str, file: str) -> None:
 
     services = _services()
     try:
-        rows = imports.read_file(Path(file), imports.COLUMNS[kind])
+        rows = imports.read_file(Path(file), imports.COLUMNS[kind],
+                                 services.config.import_limits())
     except imports.BadFile as err:
         raise click.ClickException(str(err)) from None
     now = services.clock.now()
@@ -367,19 +378,30 @@ def audit_group() -> None:
     """The audit log."""
 
 
+def _head(value: str) -> audit.Head:
+    seq, _, digest = value.partition(":")
+    if not seq.isdigit() or len(digest) < 8 or any(c not in "0123456789abcdef"
+                                                   for c in digest.lower()):
+        raise click.BadParameter("应为 序号:哈希（至少前8位），如 1234:0f3a9c2e5b7d1a44")
+    return audit.Head(int(seq), digest.lower())
+
+
 @audit_group.command("verify")
-def audit_verify() -> None:
-    """Check the whole hash chain; exit 1 at any changed or deleted row."""
-    _services()
+@click.option("--head", "printed", multiple=True, metavar="SEQ:HASH",
+              help="a head printed on a ledger or notice (审计链：第N条 哈希 …), checked too")
+def audit_verify(printed: tuple[str, ...]) -> None:
+    """Check the whole hash chain against its anchors; exit 1 at any changed or deleted row."""
+    heads = [_head(p) for p in printed]
+    services = _services()
     with session_scope() as s:
-        count, breaks = audit.verify(s)
+        count, breaks = audit.verify(s, services.settings.anchor_path, heads)
         waiting = audit.unsealed(s)
     for b in breaks:
         click.echo(f"审计链断裂：{b.problem}", err=True)
     if breaks:
         sys.exit(1)
     note = f"另有 {waiting} 条新记录等待后台封存。" if waiting else ""
-    click.echo(f"审计日志完整：共 {count} 条记录，哈希链校验通过。{note}")
+    click.echo(f"审计日志完整：共 {count} 条记录，哈希链校验通过，与锚点一致。{note}")
 
 
 @main.group("config")
