@@ -161,15 +161,17 @@ def _xlsx_rows(data: bytes, limits: Limits, columns: int) -> Iterator[list[str]]
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = book.active
-        rows = sheet.iter_rows(max_row=limits.max_rows + 1, max_col=MAX_COLUMNS,
-                               values_only=True)
-        for row in rows:
-            yield ["" if v is None else _cell(v) for v in row]
-    except BadFile:
-        raise
     except Exception:  # openpyxl raises many kinds on a file that is not a workbook
         raise BadFile(NOT_EXCEL) from None
+    try:
+        rows = book.active.iter_rows(max_row=limits.max_rows + 1, max_col=MAX_COLUMNS,
+                                     values_only=True)
+        for row in rows:
+            yield ["" if v is None else _cell(v) for v in row]
+    except Exception:  # as above, for a sheet that is not what its workbook says
+        raise BadFile(NOT_EXCEL) from None
+    finally:
+        book.close()
 
 
 def _check_xlsx(data: bytes, limits: Limits, columns: int) -> None:
@@ -191,9 +193,8 @@ def _check_xlsx(data: bytes, limits: Limits, columns: int) -> None:
             raise BadFile("文件压缩比异常" + BOMB)
     strings_allowed = 2 * (limits.max_rows + 1) * columns + 1000
     with archive:
-        for p in parts:
-            if p.filename.lower().endswith((".xml", ".rels")):
-                _scan_xml(archive, p, limits.max_rows + 1, strings_allowed)
+        for p in parts:  # every XML part, whatever its name: the rels may point anywhere
+            _scan_xml(archive, p, limits.max_rows + 1, strings_allowed)
 
 
 def _scan_xml(archive: zipfile.ZipFile, part: zipfile.ZipInfo, max_rows: int,
@@ -221,8 +222,13 @@ def _scan_xml(archive: zipfile.ZipFile, part: zipfile.ZipInfo, max_rows: int,
     parser.StartElementHandler = start
     try:
         with archive.open(part) as stream:
-            while chunk := stream.read(1 << 16):
+            chunk = stream.read(1 << 16)
+            if not chunk.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"<", b"\xff\xfe",
+                                                                      b"\xfe\xff")):
+                return  # not XML (an image, printer settings): openpyxl does not parse it
+            while chunk:
                 parser.Parse(chunk, False)
+                chunk = stream.read(1 << 16)
         parser.Parse(b"", True)
     except (expat.ExpatError, zipfile.BadZipFile, OSError, EOFError, RuntimeError,
             NotImplementedError):

@@ -118,6 +118,11 @@ def test_a_row_of_thousands_of_cells_is_refused_before_openpyxl_builds_it() -> N
     with pytest.raises(imports.BadFile, match="单元格过多"):
         imports.read_table(wide, "x.xlsx", imports.ROSTER, LIMITS)
     assert time.perf_counter() - t0 < 2
+    utf16 = (b'<?xml version="1.0" encoding="UTF-16"?>' + SHEET % (
+        b"<row>" + cells + b"</row>")).decode().encode("utf-16")  # the scan reads it too
+    with pytest.raises(imports.BadFile, match="单元格过多"):
+        imports.read_table(with_sheet(workbook([list(imports.ROSTER)]), utf16), "x.xlsx",
+                           imports.ROSTER, LIMITS)
     csv = (",".join(imports.ROSTER) + "\n" + "," * 5000 + "\n").encode()
     with pytest.raises(imports.BadFile, match="第2行的列数过多"):
         imports.read_table(csv, "x.csv", imports.ROSTER, LIMITS)
