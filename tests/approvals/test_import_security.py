@@ -27,13 +27,14 @@ def workbook(rows: list[list[object]]) -> bytes:
     return out.getvalue()
 
 
-def with_sheet(data: bytes, sheet_xml: bytes, *, level: int = 6) -> bytes:
-    """The workbook with its sheet's XML replaced."""
+def with_sheet(data: bytes, sheet_xml: bytes, *, level: int = 6,
+               part: str = "xl/worksheets/sheet1.xml") -> bytes:
+    """The workbook with its sheet's XML (or another part) replaced."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(
             out, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as dst:
         for item in src.infolist():
-            body = sheet_xml if item.filename == "xl/worksheets/sheet1.xml" else src.read(item)
+            body = sheet_xml if item.filename == part else src.read(item)
             dst.writestr(item.filename, body)
     return out.getvalue()
 
@@ -119,13 +120,24 @@ def test_a_row_of_thousands_of_cells_is_refused_before_openpyxl_builds_it() -> N
         imports.read_table(wide, "x.xlsx", imports.ROSTER, LIMITS)
     assert time.perf_counter() - t0 < 2
     utf16 = (b'<?xml version="1.0" encoding="UTF-16"?>' + SHEET % (
-        b"<row>" + cells + b"</row>")).decode().encode("utf-16")  # the scan reads it too
-    with pytest.raises(imports.BadFile, match="单元格过多"):
+        b"<row>" + cells + b"</row>")).decode().encode("utf-16")  # Excel writes UTF-8 only
+    with pytest.raises(imports.BadFile, match="非 UTF-8 编码"):
         imports.read_table(with_sheet(workbook([list(imports.ROSTER)]), utf16), "x.xlsx",
                            imports.ROSTER, LIMITS)
     csv = (",".join(imports.ROSTER) + "\n" + "," * 5000 + "\n").encode()
     with pytest.raises(imports.BadFile, match="第2行的列数过多"):
         imports.read_table(csv, "x.csv", imports.ROSTER, LIMITS)
+
+
+def test_styles_of_a_million_entries_are_refused_before_openpyxl_builds_them() -> None:
+    styles = (b'<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+              b"<cellXfs>" + b"".join(b'<xf numFmtId="%d"/>' % i for i in range(600_000))
+              + b"</cellXfs></styleSheet>")
+    bloated = with_sheet(workbook([list(imports.ROSTER)]), styles, part="xl/styles.xml")
+    t0 = time.perf_counter()
+    with pytest.raises(imports.BadFile, match="部件中的条目过多"):
+        imports.read_table(bloated, "x.xlsx", imports.ROSTER, LIMITS)
+    assert time.perf_counter() - t0 < 2
 
 
 def test_a_file_over_the_size_limit_is_not_read_past_it() -> None:
