@@ -22,6 +22,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -245,7 +246,8 @@ def _scan_xml(archive: zipfile.ZipFile, part: zipfile.ZipInfo, max_rows: int,
                 cut = max(cut, end)
                 offset, buf = offset + cut, buf[cut:]
                 chunk = stream.read(_CHUNK)
-    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError):
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError,
+            NotImplementedError):
         raise BadFile(NOT_EXCEL) from None
     if last_row is not None and offset + len(buf) - last_row > MAX_ROW_BYTES:
         raise BadFile(f"第{rows}行过长（单元格过多）" + BOMB)
