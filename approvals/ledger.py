@@ -4,7 +4,8 @@ The rows are read with a few set-based queries (households, their latest case an
 task, pairings, measures, latest income), never one query per household, and written
 row by row by XlsxWriter in constant-memory mode, so 100k households stay well under the
 30 s the issue asks. Chinese headers, a frozen header row, column widths, dates as dates.
-ID numbers are masked unless the exporting role needs them (config workbench).
+ID numbers are masked unless the exporting role needs them (config workbench). The audit
+chain's head at export is printed under the rows and in the page footer (approvals.audit).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import xlsxwriter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from approvals import wording
+from approvals import audit, wording
 from approvals.calendar import last_day, local_date
 from approvals.definitions import Stage
 from approvals.errors import NotAllowed, NotFound
@@ -155,8 +156,10 @@ def rows(s: Session, actor: Actor, scope: Scope, labels: Labels, now: dt.datetim
 
 
 def write(path: Path | Any, title: str, data: Iterator[list[Any]],
-          progress: Callable[[int], None] | None = None) -> int:
-    """Write the rows to an .xlsx file (a path or a binary stream); returns how many."""
+          progress: Callable[[int], None] | None = None,
+          chain: audit.Head | None = None) -> int:
+    """Write the rows to an .xlsx file (a path or a binary stream); returns how many.
+    `chain`, the audit chain's head, goes under the rows and into the page footer."""
     book = xlsxwriter.Workbook(path, {"constant_memory": True, "in_memory": not isinstance(
         path, (str, Path))})
     sheet = book.add_worksheet("台账")
@@ -169,6 +172,8 @@ def write(path: Path | Any, title: str, data: Iterator[list[Any]],
     sheet.write_row(0, 0, [name for name, _ in COLUMNS], head)
     sheet.freeze_panes(1, 0)
     sheet.set_header(f"&C{title}")
+    if chain is not None:
+        sheet.set_footer(f"&L{chain}&R第&P页，共&N页")
     count = 0
     for count, row in enumerate(data, 1):
         for col, value in enumerate(row):
@@ -184,6 +189,8 @@ def write(path: Path | Any, title: str, data: Iterator[list[Any]],
             progress(1000)
     if count:
         sheet.autofilter(0, 0, count, len(COLUMNS) - 1)
+    if chain is not None:
+        sheet.write_string(count + 2, 0, f"{chain}（导出时）")
     if progress:
         progress(count % 1000)
     book.close()

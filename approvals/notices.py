@@ -70,13 +70,15 @@ class Notice:
     starts: dt.date
     ends: dt.date
     lines: list[NoticeLine]
+    chain: audit.Head | None = None  # the audit chain's head, printed small at the foot
 
 
 def village_notice(s: Session, village_id: int, actor: Actor, *, categories: dict[str, str],
                    public_reasons: dict[str, str]) -> Notice:
     """The village's cases now in 公示, as one notice for the board: the household head's
     name, village group, category and a one-line reason in public words; never an ID
-    number, phone, bank account or illness."""
+    number, phone, bank account or illness. The audit chain's head goes at its foot, so the
+    posted paper anchors the record (approvals.audit)."""
     village = s.get(Place, village_id)
     if village is None or village.level != Level.VILLAGE:
         raise NotFound("没有找到这个村。")
@@ -102,4 +104,4 @@ def village_notice(s: Session, village_id: int, actor: Actor, *, categories: dic
                  else local_date(r.opened_at) for r in rows)
     ends = max(last_day(r.due_at) for r in rows)
     return Notice(village.name, village.parent.name if village.parent else "", starts, ends,
-                  lines)
+                  lines, audit.head(s))

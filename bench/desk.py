@@ -87,15 +87,16 @@ def main() -> None:
     read_floor = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    table = imports.read_file(source, imports.ROSTER)
+    table = imports.read_file(source, imports.ROSTER, imports.Limits())
     with session_scope() as s:
         result = imports.import_roster(s, table, actor, now=dt.datetime.now(dt.UTC))
     imported = time.perf_counter() - t0
     assert result.ok and result.added == args.rows, result.problems[:3]
     t0 = time.perf_counter()
     with session_scope() as s:
-        again = imports.import_roster(s, imports.read_file(source, imports.ROSTER), actor,
-                                      now=dt.datetime.now(dt.UTC))
+        again = imports.import_roster(
+            s, imports.read_file(source, imports.ROSTER, imports.Limits()), actor,
+            now=dt.datetime.now(dt.UTC))
     reimported = time.perf_counter() - t0
     assert again.unchanged == args.rows and not again.added
 

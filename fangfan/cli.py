@@ -26,6 +26,12 @@ def _services():
         raise click.ClickException(str(err)) from None
 
 
+def _anchor(services) -> None:
+    """Publish the audit chain's head after a command that sealed (approvals.audit.anchor)."""
+    with session_scope() as s:
+        audit.anchor(s, services.settings.anchor_path, services.clock.now())
+
+
 @click.group()
 def main() -> None:
     """fangfan 防返贫监测识别与帮扶."""
@@ -55,7 +61,9 @@ def demo() -> None:
     """Load the demo county (idempotent)."""
     from fangfan import demo as demo_module
 
-    loaded = demo_module.load(_services())
+    services = _services()
+    loaded = demo_module.load(services)
+    _anchor(services)
     click.echo("演示数据已载入。" if loaded else "演示数据已存在，未重复载入。")
 
 
@@ -126,8 +134,10 @@ def reconcile() -> None:
     """Find every case whose next step is due or missing, and drive it."""
     from workflows.advance import reconcile as reconcile_flow
 
-    _services()
-    click.echo(json.dumps(reconcile_flow(), ensure_ascii=False))
+    services = _services()
+    result = reconcile_flow()
+    _anchor(services)
+    click.echo(json.dumps(result, ensure_ascii=False))
 
 
 @main.group()
@@ -167,25 +177,63 @@ def case_show(case_id: int, as_json: bool) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=None if as_json else 1))
 
 
+FORM_MAX_BYTES = 256 * 1024  # a stage's findings are a few kilobytes
+
+
+def _read_form(path: str | None) -> dict | None:
+    """The findings from a JSON file: one object, bounded in size."""
+    if path is None:
+        return None
+    with open(path, "rb") as f:
+        raw = f.read(FORM_MAX_BYTES + 1)
+    if len(raw) > FORM_MAX_BYTES:
+        raise click.ClickException(
+            f"--form 文件超过 {FORM_MAX_BYTES // 1024} KB，不像是一份核查表。")
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise click.ClickException(f"--form 文件不是有效的 JSON（UTF-8）：{err}") from None
+    if not isinstance(data, dict):
+        raise click.ClickException("--form 文件应是一个 JSON 对象（各项核查内容）。")
+    return data
+
+
 @case.command("decide")
 @click.argument("case_id", type=int)
 @click.option("--verdict", type=click.Choice(["approved", "rejected", "returned"]),
               default="approved", show_default=True)
 @click.option("--reason", default="", help="required to reject or return; the farmer is told")
 @click.option("--return-to", type=click.Choice([s.value for s in Stage]))
-@click.option("--form", "form_json", help="the stage's form as JSON (default: the demo's answers)")
+@click.option("--as", "cadre_id", type=int,
+              help="the id of the cadre who decides (required unless dev_mode)")
+@click.option("--form", "form_file", type=click.Path(exists=True, dir_okay=False),
+              help="the stage's findings as a JSON file (required to approve unless dev_mode)")
 def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
-                form_json: str | None) -> None:
-    """Decide the case's open stage as a cadre who holds it (scripts, demos; cadres use /inbox)."""
+                cadre_id: int | None, form_file: str | None) -> None:
+    """Decide the case's open stage as a cadre who holds it (scripts; cadres use /inbox).
+
+    Outside dev_mode the cadre (--as) and, to approve, the findings (--form) are the
+    operator's: nothing is filled in. In dev_mode they default to the demo's cadre and
+    answers. Whether the cadre may decide the task is decisions.decide's to check."""
     from sqlalchemy import select
 
     from approvals import decisions
-    from approvals.calendar import FixedClock
+    from approvals.calendar import FixedClock, local_date
     from approvals.models import Task, TaskStatus, Verdict
-    from fangfan.demo import FORMS, Demo
+    from approvals.permissions import Actor
 
     services = _services()
-    demo = Demo(services, FixedClock(services.clock.now()))
+    dev = services.config.dev_mode
+    if not dev and cadre_id is None:
+        raise click.ClickException("未开启开发模式：请用 --as 指明办理人（干部编号），"
+                                   "系统不会代填办理人。")
+    if not dev and verdict == "approved" and form_file is None:
+        raise click.ClickException("未开启开发模式：通过时请用 --form 提供本环节核查内容的 "
+                                   "JSON 文件，系统不会代填演示数据。")
+    if verdict != "approved" and form_file is not None:
+        raise click.ClickException("只有“通过”需要 --form；不通过或退回请写 --reason。")
+    data = _read_form(form_file)
+    now = services.clock.now()
     try:
         with session_scope() as s:
             task = s.scalars(select(Task).where(Task.case_id == case_id,
@@ -195,20 +243,21 @@ def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
                     raise Refused("上一个决定正在等待推进到下一环节，请稍后再试"
                                   "（需要 fangfan worker 在运行）。")
                 raise Refused("这个案件没有待办的环节。")
-            data = None
-            if form_json:
-                data = json.loads(form_json)
-            elif verdict == "approved":
-                data = (demo.county_form(s, case_id) if task.stage == Stage.COUNTY_APPROVAL
-                        else FORMS.get(task.stage))
-            actor = demo.actor_for(s, task)
+            if dev and (cadre_id is None or (data is None and verdict == "approved")):
+                from fangfan.demo import FORMS, Demo
+
+                demo = Demo(services, FixedClock(now))
+                if data is None and verdict == "approved":
+                    data = (demo.county_form(s, case_id) if task.stage == Stage.COUNTY_APPROVAL
+                            else FORMS.get(task.stage))
+                if cadre_id is None:
+                    cadre_id = demo.actor_for(s, task).id
+            actor = Actor.signed_in(s, cadre_id, local_date(now))
             decided = decisions.decide(
-                s, task.id, actor, Verdict(verdict), now=services.clock.now(), reason=reason,
+                s, task.id, actor, Verdict(verdict), now=now, reason=reason,
                 return_to=Stage(return_to) if return_to else None, data=data)
     except Refused as err:
         raise click.ClickException(str(err)) from None
-    except json.JSONDecodeError as err:
-        raise click.ClickException(f"--form 不是有效的 JSON：{err}") from None
     label = services.config.definition(decided.case_kind).stage(decided.stage).label
     click.echo(f"已办理（{actor.name}）：案件 {case_id} 的「{label}」"
                f"{decisions.VERDICT_LABELS[decided.verdict]}；worker 会在几秒内推进到下一步。")
@@ -285,7 +334,7 @@ def export_ledger(place_name: str | None, stage: str | None, overdue: bool, moni
 
         count = ledger.write(output, f"{place.name}防返贫监测台账", ledger.rows(
             s, actor, scope, labels, services.clock.now(), full_ids=full_ids),
-            progress=progress)
+            progress=progress, chain=audit.head(s))
     click.echo(f"\n已导出 {count} 户到 {output}。")
 
 
@@ -300,7 +349,8 @@ def import_file(kind: str, file: str) -> None:
 
     services = _services()
     try:
-        rows = imports.read_file(Path(file), imports.COLUMNS[kind])
+        rows = imports.read_file(Path(file), imports.COLUMNS[kind],
+                                 services.config.import_limits())
     except imports.BadFile as err:
         raise click.ClickException(str(err)) from None
     now = services.clock.now()
@@ -328,19 +378,30 @@ def audit_group() -> None:
     """The audit log."""
 
 
+def _head(value: str) -> audit.Head:
+    seq, _, digest = value.partition(":")
+    if not seq.isdigit() or len(digest) < 8 or any(c not in "0123456789abcdef"
+                                                   for c in digest.lower()):
+        raise click.BadParameter("应为 序号:哈希（至少前8位），如 1234:0f3a9c2e5b7d1a44")
+    return audit.Head(int(seq), digest.lower())
+
+
 @audit_group.command("verify")
-def audit_verify() -> None:
-    """Check the whole hash chain; exit 1 at any changed or deleted row."""
-    _services()
+@click.option("--head", "printed", multiple=True, metavar="SEQ:HASH",
+              help="a head printed on a ledger or notice (审计链：第N条 哈希 …), checked too")
+def audit_verify(printed: tuple[str, ...]) -> None:
+    """Check the whole hash chain against its anchors; exit 1 at any changed or deleted row."""
+    heads = [_head(p) for p in printed]
+    services = _services()
     with session_scope() as s:
-        count, breaks = audit.verify(s)
+        count, breaks = audit.verify(s, services.settings.anchor_path, heads)
         waiting = audit.unsealed(s)
     for b in breaks:
         click.echo(f"审计链断裂：{b.problem}", err=True)
     if breaks:
         sys.exit(1)
     note = f"另有 {waiting} 条新记录等待后台封存。" if waiting else ""
-    click.echo(f"审计日志完整：共 {count} 条记录，哈希链校验通过。{note}")
+    click.echo(f"审计日志完整：共 {count} 条记录，哈希链校验通过，与锚点一致。{note}")
 
 
 @main.group("config")

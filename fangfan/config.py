@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from approvals.calendar import WorkCalendar
 from approvals.definitions import Definition, Level, ProcedureDef, RoleDef
 from approvals.elimination import EliminationRules, IncomeLine
+from approvals.imports import Limits as ImportLimits
 from approvals.measures import Rules as MeasureRules
 from approvals.models import CaseKind
 
@@ -150,6 +151,14 @@ class NoticeConf(Strict):
     hotline: str = "12317"
 
 
+class ImportsConf(Strict):
+    """Roster, cadre and pairing imports (approvals.imports): how much of a file is read."""
+
+    max_rows: int = Field(200_000, ge=1, le=2_000_000)  # data rows of one file
+    max_unpacked_mb: int = Field(100, ge=1, le=2048)  # what an .xlsx unpacks to, in all
+    max_file_mb: int = Field(30, ge=1, le=1024)  # the file as uploaded
+
+
 class Config(Strict):
     levels: dict[Level, str]
     roles: dict[str, RoleDef]
@@ -168,6 +177,7 @@ class Config(Strict):
     workbench: WorkbenchConf
     assistance: AssistanceConf = AssistanceConf()
     notice: NoticeConf = NoticeConf()
+    imports: ImportsConf = ImportsConf()
     dev_mode: bool = False  # the demo cadre sign-in and the chat simulator (/dev/wechat)
 
     @model_validator(mode="after")
@@ -204,6 +214,10 @@ class Config(Strict):
 
     def work_calendar(self) -> WorkCalendar:
         return WorkCalendar.of(self.calendar.extra_holidays, self.calendar.extra_workdays)
+
+    def import_limits(self) -> ImportLimits:
+        i = self.imports
+        return ImportLimits(i.max_rows, i.max_unpacked_mb * 2**20, i.max_file_mb * 2**20)
 
     def assistance_rules(self) -> MeasureRules:
         a = self.assistance

@@ -27,6 +27,8 @@ class Settings:
     prefect_api_url: str | None
     config_overrides: dict[str, str]
     media_dir: Path = ROOT / "var" / "media"  # photos farmers send
+    # the audit chain's published heads (approvals.audit.anchor), outside the database
+    anchor_path: Path = ROOT / "var" / "audit-anchors.log"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -38,6 +40,8 @@ class Settings:
             port=int(os.environ.get("FANGFAN_PORT", "8000")),
             prefect_api_url=os.environ.get("PREFECT_API_URL"),
             media_dir=Path(os.environ.get("FANGFAN_MEDIA_DIR", var / "media")),
+            anchor_path=Path(os.environ.get("FANGFAN_AUDIT_ANCHORS",
+                                            var / "audit-anchors.log")),
             config_overrides={key: os.environ[name] for name, key in CONFIG_FROM_ENV.items()
                               if os.environ.get(name)},
         )

@@ -1,7 +1,8 @@
 """`fangfan worker`: the scheduler that drives flows. Jobs are named, with stable ids.
 
 - advance: every few seconds, when some case is marked pending, one `advance-pending` run,
-  then the audit rows still unsealed are chained;
+  then the audit rows still unsealed are chained and the chain's head is anchored (written
+  to the anchor file outside the database; approvals.audit);
 - reconcile: every few minutes, marks what is due or lost (notice periods over, a process
   killed between a commit and its flow) and drives it;
 - outbox: every few seconds, delivers the messages due (farmers told of decisions, cadres
@@ -46,10 +47,19 @@ def advance_if_pending() -> None:
         log.info("advanced: %s", advance_pending())
     with session_scope() as s:  # rows appended without a pass after them (objections, 回退)
         audit.seal(s)
+    anchor()
 
 
 def run_reconcile() -> None:
     log.info("reconciled: %s", reconcile())
+    anchor()
+
+
+def anchor() -> None:
+    """Publish the audit chain's head, once the seals before it have committed."""
+    svc = services()
+    with session_scope() as s:
+        audit.anchor(s, svc.settings.anchor_path, svc.clock.now())
 
 
 def deliver() -> None:

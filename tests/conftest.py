@@ -77,9 +77,12 @@ def config() -> Config:
 
 @pytest.fixture
 def services(engine: Engine, clock: FixedClock, config: Config, database_url: str,
-             tmp_path: Path) -> Iterator[Services]:
+             tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    anchors = tmp_path / "audit-anchors.log"  # this test's, for the commands it runs too
+    monkeypatch.setenv("FANGFAN_AUDIT_ANCHORS", str(anchors))
     settings = Settings(database_url=database_url, config_path=ROOT / "config.yaml", port=0,
-                        prefect_api_url=None, config_overrides={}, media_dir=tmp_path / "media")
+                        prefect_api_url=None, config_overrides={}, media_dir=tmp_path / "media",
+                        anchor_path=anchors)
     services = Services(settings, config, engine, clock, config.work_calendar())
     bind(engine)
     runtime.install(runtime.Runtime(clock, services.calendar))

@@ -66,7 +66,7 @@ def test_demo_list_show_and_audit(services, database_url):
     assert "第5条记录内容被修改" in broken.stderr
 
 
-def test_case_decide_until_the_phone_pages_exist(services, database_url):
+def test_case_decide_until_the_phone_pages_exist(services, database_url, tmp_path):
     assert fangfan("demo", database_url=database_url).returncode == 0
     listed = json.loads(fangfan("case", "list", "--stage", "home_verification", "--json",
                                 database_url=database_url).stdout)
@@ -79,7 +79,9 @@ def test_case_decide_until_the_phone_pages_exist(services, database_url):
     unreasoned = fangfan("case", "decide", other, "--verdict", "rejected",
                          database_url=database_url)
     assert unreasoned.returncode != 0 and "理由" in unreasoned.stderr
-    bad = fangfan("case", "decide", other, "--form", "{oops", database_url=database_url)
+    (tmp_path / "bad.json").write_text("{oops", encoding="utf-8")
+    bad = fangfan("case", "decide", other, "--form", str(tmp_path / "bad.json"),
+                  database_url=database_url)
     assert bad.returncode != 0 and "JSON" in bad.stderr
     shown = json.loads(fangfan("case", "show", case_id, "--json", database_url=database_url).stdout)
     assert shown["tasks"][0]["verdict"] == "approved"

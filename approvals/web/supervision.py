@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request, send_file
 from sqlalchemy import select
 
-from approvals import imports, ledger, notices
+from approvals import audit, imports, ledger, notices
 from approvals.calendar import local_date
 from approvals.db import session_scope
 from approvals.definitions import Stage
@@ -96,7 +96,7 @@ def ledger_xlsx() -> Any:
         place = s.get(Place, scope.place_id)
         count = ledger.write(out, f"{place.name if place else ''}防返贫监测台账", ledger.rows(
             s, actor, scope, labels, now(),
-            full_ids=actor.role in config.workbench.personal_data_roles))
+            full_ids=actor.role in config.workbench.personal_data_roles), chain=audit.head(s))
     name = f"ledger-{scope.place_id}-{local_date(now()):%Y%m%d}.xlsx"
     return Response(out.getvalue(), headers={
         "Content-Disposition": f"attachment; filename={name}", "X-Rows": str(count)},
@@ -119,7 +119,9 @@ def import_page() -> Any:
             error = "请选择名单类型和文件。"
         else:
             try:
-                rows = imports.read_table(upload.read(), upload.filename, imports.COLUMNS[kind])
+                rows = imports.read_upload(upload.stream, upload.filename,
+                                           imports.COLUMNS[kind],
+                                           services().config.import_limits())
             except imports.BadFile as err:
                 error = str(err)
             else:

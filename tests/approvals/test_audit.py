@@ -17,7 +17,7 @@ def _decided_case(world) -> None:
 def test_an_untouched_chain_verifies(world):
     _decided_case(world)
     with session_scope() as s:
-        count, breaks = audit.verify(s, batch=7)
+        count, breaks = audit.verify(s, None, batch=7)
     assert count > 10
     assert breaks == []
 
@@ -30,7 +30,7 @@ def test_a_changed_row_is_found(world):
         s.execute(update(AuditEntry).where(AuditEntry.seq == seq)
                   .values(actor="cadre:999"))
     with session_scope() as s:
-        _, breaks = audit.verify(s)
+        _, breaks = audit.verify(s, None)
     assert [b.seq for b in breaks] == [seq]
     assert "被修改" in breaks[0].problem
 
@@ -40,7 +40,7 @@ def test_a_deleted_row_is_found(world):
     with session_scope() as s:
         s.execute(delete(AuditEntry).where(AuditEntry.seq == 3))
     with session_scope() as s:
-        _, breaks = audit.verify(s)
+        _, breaks = audit.verify(s, None)
     assert breaks and breaks[0].seq == 4
     assert any("缺失" in b.problem for b in breaks)
 
@@ -50,10 +50,10 @@ def test_a_decision_is_appended_at_once_and_sealed_by_the_next_pass(world):
     world.decides(case_id, world.approver(case_id), advance=False)
     with session_scope() as s:
         assert audit.unsealed(s) == 1  # the decision's row, appended without waiting
-        sealed, breaks = audit.verify(s)
+        sealed, breaks = audit.verify(s, None)
     world.advance(case_id)
     with session_scope() as s:
         assert audit.unsealed(s) == 0
-        count, breaks = audit.verify(s)
+        count, breaks = audit.verify(s, None)
     assert breaks == []
     assert count == sealed + 2  # the decision and the opening of the next task

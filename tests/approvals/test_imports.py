@@ -22,7 +22,7 @@ def county(world: World) -> Actor:
 
 
 def rows(name: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
-    return imports.read_file(ROOT / "docs" / "examples" / name, columns)
+    return imports.read_file(ROOT / "docs" / "examples" / name, columns, imports.Limits())
 
 
 def counts() -> tuple[int, int, int, int]:
@@ -111,17 +111,18 @@ def test_an_excel_file_in_the_ledger_layout_is_read(world: World) -> None:
                   "522631195511110011", "户主", 13800002222, "无"])
     data = io.BytesIO()
     book.save(data)
-    table = imports.read_table(data.getvalue(), "花名册.xlsx", imports.ROSTER)
+    table = imports.read_table(data.getvalue(), "花名册.xlsx", imports.ROSTER, imports.Limits())
     assert table[0]["联系电话"] == "13800002222"
     assert run(world, "roster", table).added == 1
     with pytest.raises(imports.BadFile, match="缺少列：劳动能力"):
         imports.read_table("乡镇,村,村民小组,户主身份证号,姓名,身份证号,与户主关系,联系电话\n"
-                           .encode(), "x.csv", imports.ROSTER)
+                           .encode(), "x.csv", imports.ROSTER, imports.Limits())
     with pytest.raises(imports.BadFile, match="只支持"):
-        imports.read_table(b"", "x.txt", imports.ROSTER)
+        imports.read_table(b"", "x.txt", imports.ROSTER, imports.Limits())
     gbk = "\n".join([",".join(imports.ROSTER), "河湾乡,北岭村,1组,522631195511110011,赵德胜,"
                      "522631195511110011,户主,,无"]).encode("gb18030")
-    assert imports.read_table(gbk, "x.csv", imports.ROSTER)[0]["姓名"] == "赵德胜"
+    read = imports.read_table(gbk, "x.csv", imports.ROSTER, imports.Limits())
+    assert read[0]["姓名"] == "赵德胜"
     with session_scope() as s:
         assert s.scalar(select(Place.name).join(Household, Household.village_id == Place.id)
                         .join(Member).where(Member.id_number == "522631195511110011")) == "北岭村"

@@ -91,7 +91,8 @@ def test_the_ledger_opens_in_excel_with_every_cell_as_expected(
     assert second["监测状态"] == "监测对象" and second["案件状态"] == "纳入监测"
     assert second["帮扶联系人"] == "杨帮扶" and second["帮扶措施"] == "健康（计划）"
     assert second["监测类别"] == "突发严重困难户"
-    assert len(table) == 3  # 南滩村 is another township's
+    assert len(table) == 5  # 南滩村 is another township's; a blank row, the chain's head
+    assert set(table[3]) == {None} and table[4][0].startswith("审计链：第")
     overdue = desk.get(f"/ledger.xlsx?place={township}&overdue=1")
     assert overdue.headers["X-Rows"] == "1"
     with session_scope() as s:
