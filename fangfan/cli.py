@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 
 import click
@@ -29,10 +28,9 @@ def _services():
 @click.group()
 def main() -> None:
     """fangfan 防返贫监测识别与帮扶."""
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("alembic", "apscheduler", "httpx", "werkzeug"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from fangfan import logs
+
+    logs.configure()
 
 
 @main.group()
