@@ -8,7 +8,11 @@ from __future__ import annotations
 import io
 import logging
 import re
+import subprocess
+import sys
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -18,9 +22,11 @@ from approvals.db import session_scope
 from approvals.models import Household, Member
 from fangfan import logs
 from fangfan.services import Services
+from fangfan.settings import ROOT
 from tests.bot.fake_api import FakeWeChatApi
 from tests.bot.sender import WeChatSender
 from tests.conftest import World
+from tests.security.test_web_production import GOOD, environment, wait_healthy
 from tests.security.web_rig import anonymous, cadre, signed_in, site  # noqa: F401
 
 ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
@@ -121,3 +127,29 @@ def test_the_filter_masks_message_args_traceback_and_stack(captured: io.StringIO
     assert "Stack (most recent call last)" in text
     assert "1" + NEW_ID + "1" in text  # not an ID: left alone
     assert_clean(text.replace("1" + NEW_ID + "1", ""))
+
+
+@pytest.mark.slow
+def test_gunicorns_access_log_is_masked(database_url: str, tmp_path: Path) -> None:
+    """gunicorn logs every request line with its query; fangfan.wsgi installs the filter in
+    each worker, so a search by ID number or phone reaches the log masked."""
+    config = tmp_path / "config.yaml"
+    config.write_text((ROOT / "config.yaml").read_text(encoding="utf-8").replace(
+        "base_url: http://127.0.0.1:8000", "base_url: https://fangfan.example.cn"),
+        encoding="utf-8")
+    env = environment(database_url, config, **GOOD)
+    url = f"http://127.0.0.1:{env['FANGFAN_PORT']}"
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "1", "-b", url[7:],
+                             "--access-logfile", "-", "--log-level", "debug", "fangfan.wsgi:app"],
+                            env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_healthy(f"{url}/healthz", proc)
+        for query in (f"q={NEW_ID}", f"phone={NEW_PHONE}", f"next=/h/{HEAD_ID}"):
+            with urllib.request.urlopen(f"{url}/healthz?{query}", timeout=10):
+                pass
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert "GET /healthz?q=522631********0048" in out, out
+    assert_clean(out)
