@@ -23,13 +23,12 @@ from fangfan import inputs
 from fangfan.services import Services
 
 # Scripts only from this site or with the response's nonce; styles may be inline (the pages'
-# <style> blocks and style attributes; no script runs from them). data: for WeUI's icons,
-# blob: for a photo's preview before upload.
+# <style> blocks and style attributes; no script runs from them). data: for WeUI's icons.
 CSP = {
     "default-src": "'self'",
     "script-src": "'self'",
     "style-src": "'self' 'unsafe-inline'",
-    "img-src": "'self' data: blob:",
+    "img-src": "'self' data:",
     "object-src": "'none'",
     "base-uri": "'none'",
     "form-action": "'self'",

@@ -13,6 +13,7 @@ from approvals.definitions import Stage
 from approvals.errors import Refused
 from approvals.queries import list_cases, show_case
 from fangfan import config as config_module
+from fangfan import logs
 from fangfan.settings import Settings
 
 
@@ -28,9 +29,7 @@ def _services():
 @click.group()
 def main() -> None:
     """fangfan 防返贫监测识别与帮扶."""
-    from fangfan import logs
-
-    logs.configure()
+    logs.configure()  # every command, `serve` and `worker` included: personal data masked
 
 
 @main.group()
