@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -149,9 +150,20 @@ def test_with_secrets_of_its_own_production_starts(server, database_url, https_c
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     try:
         headers = wait_healthy(f"http://127.0.0.1:{env['FANGFAN_PORT']}/healthz", proc)
+        no_redirects = urllib.request.build_opener(NoRedirect)
+        try:  # sign-in starts WeChat's OAuth with the state in the session cookie
+            no_redirects.open(f"http://127.0.0.1:{env['FANGFAN_PORT']}/login", timeout=10)
+        except urllib.error.HTTPError as answer:
+            cookie = answer.headers["Set-Cookie"]
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
     # behind the https proxy the browser is told to keep to https
     assert headers["Strict-Transport-Security"].startswith("max-age=")
     assert headers["Cache-Control"] == "no-store"
+    assert "session=" in cookie and "Secure" in cookie and "HttpOnly" in cookie
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
