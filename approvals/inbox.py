@@ -106,7 +106,8 @@ def _filtered(q: Select[Any], seats: Seats, filters: Filters, stage: bool = True
         q = q.where(Case.village_id == filters.village_id)
     if term:
         number = term[4:] if len(term) == 10 and term.isdigit() else term
-        q = q.where(Case.id == int(number) if number.isdigit()
+        as_id = number.isascii() and number.isdigit() and len(number) <= 9  # an int4 id
+        q = q.where(Case.id == int(number) if as_id
                     else Case.household_id.in_(seats.households or []))
     return q
 

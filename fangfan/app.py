@@ -1,17 +1,47 @@
-"""The Flask app factory: one blueprint per package, services passed in, nothing at import."""
+"""The Flask app factory: one blueprint per package, services passed in, nothing at import.
+
+Every response carries the security headers (flask-talisman: a Content-Security-Policy with
+per-request script nonces, no framing, nosniff, a Referrer-Policy; HSTS only behind https) and
+`Cache-Control: no-store` unless it is a versioned asset. Input is bounded before any view
+sees it (fangfan.inputs): ids in URLs and query or form integers fit the database's integer,
+and a NUL byte anywhere is a 400 page.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import Flask
+from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 from itsdangerous import URLSafeTimedSerializer
 
 from approvals.web import bp as approvals_bp
 from bot.webhook import bp as wechat_bp
+from fangfan import inputs
 from fangfan.services import Services
+
+# Scripts only from this site or with the response's nonce; styles may be inline (the pages'
+# <style> blocks and style attributes; no script runs from them). data: for WeUI's icons.
+CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self' 'unsafe-inline'",
+    "img-src": "'self' data:",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+CACHEABLE = {"approvals.assets.asset"}  # versioned, public files; everything else is no-store
+
+
+def _no_store(response: Response) -> Response:
+    """Pages, exports and photos carry personal data: no browser or proxy keeps a copy."""
+    if request.endpoint not in CACHEABLE:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 class CookieSessions(SecureCookieSessionInterface):
@@ -31,13 +61,15 @@ class CookieSessions(SecureCookieSessionInterface):
 def create_app(services: Services) -> Flask:
     app = Flask(__name__)
     app.session_interface = CookieSessions()
+    inputs.install(app)  # before the blueprints: their <int:...> rules use the bounded int
     config = services.config
+    https = config.notifications.base_url.startswith("https://")
     app.config.update(
         JSON_AS_ASCII=False,
         SECRET_KEY=config.workbench.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",  # the link in a WeChat message is a top-level visit
-        SESSION_COOKIE_SECURE=config.notifications.base_url.startswith("https://"),
+        SESSION_COOKIE_SECURE=https,
         PERMANENT_SESSION_LIFETIME=dt.timedelta(days=14),
         MAX_CONTENT_LENGTH=40 * 1024 * 1024,  # a few phone photos
         WTF_CSRF_TIME_LIMIT=None,  # a form left open between visits still submits
@@ -45,6 +77,12 @@ def create_app(services: Services) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["fangfan"] = services
     csrf = CSRFProtect(app)
+    # TLS ends at the proxy in front; redirecting here would loop, so only HSTS says "https"
+    Talisman(app, force_https=False, strict_transport_security=https,
+             session_cookie_secure=https, session_cookie_http_only=True,
+             session_cookie_samesite="Lax", frame_options="DENY", content_security_policy=CSP,
+             content_security_policy_nonce_in=["script-src"], referrer_policy="same-origin")
+    app.after_request(_no_store)
     app.register_blueprint(approvals_bp)
     app.register_blueprint(wechat_bp)
     csrf.exempt(wechat_bp)  # WeChat signs its callbacks; it cannot carry our token

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 
 import click
@@ -14,6 +13,7 @@ from approvals.definitions import Stage
 from approvals.errors import Refused
 from approvals.queries import list_cases, show_case
 from fangfan import config as config_module
+from fangfan import logs
 from fangfan.settings import Settings
 
 
@@ -35,10 +35,7 @@ def _anchor(services) -> None:
 @click.group()
 def main() -> None:
     """fangfan 防返贫监测识别与帮扶."""
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("alembic", "apscheduler", "httpx", "werkzeug"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logs.configure()  # every command, `serve` and `worker` included: personal data masked
 
 
 @main.group()

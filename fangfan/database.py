@@ -15,6 +15,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def make_engine(url: str, **kw) -> Engine:
+    """The engine; a database error never carries the statement's bound values (ID numbers,
+    names, phones) into a message or a log."""
+    kw.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

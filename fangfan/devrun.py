@@ -57,8 +57,8 @@ def run_all(settings: Settings) -> None:
         web = subprocess.Popen([*fangfan, "serve"], env=env)
         children.append(web)
         _wait_healthy(f"http://127.0.0.1:{settings.port}/healthz", web, 60)
-        print(f"\nfangfan 已启动：\n  网页（案件总览）：http://127.0.0.1:{settings.port}/\n"
-              f"  干部手机工作台：  http://127.0.0.1:{settings.port}/inbox （选择演示干部登录）\n"
+        print(f"\nfangfan 已启动：\n"
+              f"  干部手机工作台：  http://127.0.0.1:{settings.port}/ （选择演示干部登录）\n"
               f"  公众号模拟器：    http://127.0.0.1:{settings.port}/dev/wechat\n"
               f"  Prefect 界面：    http://127.0.0.1:{PREFECT_PORT}/\n按 Ctrl-C 全部停止。\n",
               flush=True)

@@ -14,6 +14,7 @@ from bot.inbound_log import InboundLog
 from bot.push import CadrePush, WeChatPush, WeComPush
 from bot.wechat_adapter import OAuth, WeChatApi, WeComApi
 from fangfan import config as config_module
+from fangfan import production
 from fangfan.config import Config
 from fangfan.database import make_engine
 from fangfan.settings import Settings
@@ -76,6 +77,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None,
           engine: Engine | None = None) -> Services:
     settings = settings or Settings.from_env()
     config = config_module.load(settings.config_path, settings.config_overrides)
+    production.check(settings, config)  # before anything opens: no process runs on demo secrets
     engine = engine or make_engine(settings.database_url)
     bind(engine)
     services = Services(settings, config, engine, clock or SystemClock(), config.work_calendar())

@@ -1,4 +1,4 @@
-"""The web pages of approvals/: the cadres' phone workbench and the overview.
+"""The web pages of approvals/: the cadres' phone workbench and its start page.
 
 One blueprint for the package, with a child per area; refusals of the domain become Chinese
 pages: outside one's jurisdiction or role is a 403 page, an unknown case a 404 page.

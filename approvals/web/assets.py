@@ -15,18 +15,18 @@ bp = Blueprint("assets", __name__)
 VENDOR = Path(__file__).parent / "static" / "vendor"
 WEUI = "weui-2.6.26.min.css"
 ECHARTS = "echarts-6.1.0.min.js"  # the supervisors' dashboard only
-OWN = "fangfan.css"
+OWN = ("fangfan.css", "fangfan.js")  # the pages' own (a script file: no inline script)
 
 
 @cache
 def _compressed(name: str) -> tuple[bytes, bytes]:
-    raw = (VENDOR.parent / name if name == OWN else VENDOR / name).read_bytes()
+    raw = (VENDOR.parent / name if name in OWN else VENDOR / name).read_bytes()
     return raw, gzip.compress(raw, 9, mtime=0)
 
 
 @bp.get("/assets/<name>")
 def asset(name: str) -> Response:
-    if name not in (WEUI, ECHARTS, OWN):
+    if name not in (WEUI, ECHARTS, *OWN):
         abort(404)
     raw, packed = _compressed(name)
     gz = "gzip" in request.headers.get("Accept-Encoding", "")

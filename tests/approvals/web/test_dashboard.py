@@ -74,13 +74,13 @@ def test_the_dashboard_on_a_phone_and_a_desk(world: World, phone: Any, browser: 
     known(world)
     phone.goto("/dashboard")
     sign_in(phone, "钱督导")
-    phone.wait_for_function("document.querySelector('#c-stage canvas') !== null")
+    phone.locator("#c-stage canvas").wait_for()  # a locator wait: the page's CSP forbids eval
     shot(phone, "dashboard-phone")
     desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
                                base_url=site).new_page()
     desk.goto("/dashboard")
     sign_in(desk, "钱督导")
-    desk.wait_for_function("document.querySelector('#c-week canvas') !== null")
+    desk.locator("#c-week canvas").wait_for()
     shot(desk, "dashboard-desktop")
     desk.locator("#t-place a").first.click()  # a figure opens its list
     assert "的期限已过" in desk.locator("#cases").inner_text()

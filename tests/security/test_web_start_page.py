@@ -1,0 +1,48 @@
+"""`/` over real HTTP: anonymous visitors are sent to sign in and see no household's name; a
+cadre lands on their own start page, scoped to their jurisdiction."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from approvals.db import session_scope
+from approvals.models import Member
+from tests.conftest import World
+from tests.security.web_rig import anonymous, cadre, signed_in, site  # noqa: F401
+
+
+def heads() -> set[str]:
+    with session_scope() as s:
+        return set(s.scalars(select(Member.name).where(Member.is_head)))
+
+
+def head_of(household_id: int) -> str:
+    with session_scope() as s:
+        return s.scalars(select(Member.name).where(Member.household_id == household_id,
+                                                   Member.is_head)).one()
+
+
+def test_anonymous_gets_sign_in_and_no_names(site: str, world: World) -> None:  # noqa: F811
+    for village in ("东沟村", "西坡村", "南滩村"):
+        world.apply(world.household(village))
+    visitor = anonymous(site)
+    res = visitor.get("/")
+    assert res.status_code == 302 and res.headers["Location"].startswith("/login")
+    followed = visitor.http.get(site + "/", timeout=30)
+    assert followed.url.startswith(f"{site}/login")
+    assert not {name for name in heads() if name in followed.text}
+
+
+def test_a_village_cadre_starts_on_their_own_villages_work(
+        site: str, world: World) -> None:  # noqa: F811
+    mine, theirs = world.household("东沟村"), world.household("南滩村")
+    world.apply(mine)
+    world.apply(theirs)
+    village = signed_in(site, cadre("village_cadre", "东沟村"))
+    res = village.get("/")
+    assert res.status_code == 302 and res.headers["Location"] == "/inbox"
+    page = village.http.get(site + "/", timeout=30).text
+    assert head_of(mine) in page
+    assert head_of(theirs) not in page
+    supervisor = signed_in(site, cadre("supervisor"))
+    assert supervisor.get("/").headers["Location"] == "/dashboard"
