@@ -118,12 +118,13 @@ def load_ref(s: Session | Connection, task_id: int) -> TaskRef:
     return TaskRef(*row)
 
 
-def signed_in_at(s: Session | Connection, cadre_id: int, today: dt.date, task_id: int
-                 ) -> tuple[Actor | None, TaskRef | None]:
-    """The signed-in cadre (`Actor.signed_in`, None if not found) and the task (None if not
-    found), in one statement: the decision POST's whole read."""
+def signed_in_at(s: Session | Connection, cadre_id: int, today: dt.date, task_id: int,
+                 epoch: int | None = None) -> tuple[Actor | None, TaskRef | None]:
+    """The signed-in cadre (`Actor.signed_in`, None if not found or if the sign-in of
+    `epoch` has ended) and the task (None if not found), in one statement: the decision
+    POST's whole read."""
     rows = connection_of(s).execute(_SIGNED_IN_AT, {"cadre_id": cadre_id, "today": today,
-                                                    "task_id": task_id}).all()
+                                                    "task_id": task_id, "epoch": epoch}).all()
     task = TaskRef(*rows[0][_AT:]) if rows and rows[0][_AT] is not None else None
     return Actor.of_rows(rows), task
 
