@@ -20,14 +20,16 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, insert, select, true, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from approvals import audit, forms
 from approvals.calendar import LOCAL
 from approvals.db import connection_of, connection_scope
+from approvals.definitions import Definition as DefinitionBody
 from approvals.definitions import Stage
 from approvals.errors import AlreadyDecided, NotFound, Refused
 from approvals.models import (
+    Cadre,
     Case,
     CaseKind,
     CaseStatus,
@@ -154,6 +156,8 @@ def decide(s: Session | Connection, task: int | TaskRef, actor: Actor, verdict: 
     match verdict:
         case Verdict.APPROVED:
             data = forms.check(definition, task.stage, data or {})
+            if "paired_cadre_id" in data:
+                _check_pairing(s, task, data["paired_cadre_id"], definition)
         case Verdict.REJECTED if not reason:
             raise Refused("不通过时必须填写理由，农户会收到这一理由。")
         case Verdict.RETURNED:
@@ -177,6 +181,32 @@ def decide(s: Session | Connection, task: int | TaskRef, actor: Actor, verdict: 
         raise already_decided(load_ref(s, task.id))
     return Decided(task.id, task.case_id, case_number(task.case_id, task.case_opened_at),
                    CaseKind(task.case_kind), task.stage, verdict)
+
+
+_VILLAGE = aliased(Place)
+_PAIRABLE = (select(Cadre.role, Cadre.active, Place.path.label("cadre_path"),
+                    select(_VILLAGE.path).join(Case, Case.village_id == _VILLAGE.id)
+                    .where(Case.id == bindparam("case_id")).scalar_subquery()
+                    .label("village_path"))
+             .join(Place, Place.id == Cadre.place_id).where(Cadre.id == bindparam("cadre_id")))
+
+
+def _check_pairing(s: Session | Connection, task: TaskRef, cadre_id: int,
+                   definition: DefinitionBody) -> None:
+    """The cadre a county enrolment pairs the household with is an active cadre of a role
+    that may be paired, whose jurisdiction holds the household's village or lies within it
+    (as a pairings import requires)."""
+    row = connection_of(s).execute(_PAIRABLE, {"cadre_id": cadre_id,
+                                               "case_id": task.case_id}).one_or_none()
+    if row is None or not row.active:
+        raise Refused("「帮扶联系人」没有找到这位在岗人员，请重新选择。")
+    role = definition.roles.get(row.role)
+    if role is None or not role.may_be_paired:
+        pairable = "、".join(r.label for r in definition.roles.values() if r.may_be_paired)
+        raise Refused(f"「帮扶联系人」应为{pairable}，请重新选择。")
+    if not (row.cadre_path.startswith(row.village_path)
+            or row.village_path.startswith(row.cadre_path)):
+        raise Refused("「帮扶联系人」不在该户所在辖区，请重新选择。")
 
 
 def _check_return(s: Session | Connection, task: TaskRef, return_to: Stage | None, reason: str,

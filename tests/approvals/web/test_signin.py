@@ -3,42 +3,21 @@ sign-in page and API), a one-time code binding the cadre's WeChat the first time
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from approvals import bindings
 from approvals.db import session_scope
 from approvals.models import Cadre
-from fangfan.app import create_app
 from fangfan.services import Services
 from tests.approvals.web.conftest import cadre_id
 from tests.bot.fake_api import FakeWeChatApi
 from tests.conftest import World
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def wechat(services: Services, fake_api: FakeWeChatApi) -> FakeWeChatApi:
-    """Production settings: WeChat's sign-in pages and API are the fake's."""
-    url = services.config.wechat.api_base_url
-    wechat = services.config.wechat.model_copy(update={"oauth_base_url": url})
-    services.config = services.config.model_copy(update={"wechat": wechat, "dev_mode": False})
-    return fake_api
-
-
-@pytest.fixture
-def production_site(services: Services, wechat: FakeWeChatApi) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, create_app(services), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
 
 
 def issue(world: World, name: str) -> str:
