@@ -5,8 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import limits
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from approvals.calendar import WorkCalendar
 from approvals.definitions import Definition, Level, ProcedureDef, RoleDef
@@ -110,12 +118,22 @@ class WorkbenchConf(Strict):
     bind_max_failures: int = Field(5, ge=1, le=50)
     bind_lockout_minutes: int = Field(15, ge=1, le=24 * 60)
     bind_code_max_failures: int = Field(10, ge=1, le=100)
-    # POSTs to /bind per client address (flask-limiter's notation), on top of those counters;
+    # POSTs to /bind per client address (the `limits` notation), on top of those counters;
     # each web process counts its own unless rate_limit_storage names a shared store
     bind_rate_limit: str = "20 per minute"
     rate_limit_storage: str = "memory://"  # e.g. redis://127.0.0.1:6379 (limits' URIs)
     # a sign-in ends after this long without a request (the signed cookie's timestamp)
     session_idle_hours: float = Field(12, gt=0, le=24 * 30)
+
+
+    @field_validator("bind_rate_limit")
+    @classmethod
+    def _a_rate(cls, v: str) -> str:
+        try:
+            limits.parse(v)
+        except ValueError:
+            raise ValueError("should be a rate such as '20 per minute'") from None
+        return v
 
 
 class AssistanceConf(Strict):

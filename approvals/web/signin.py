@@ -2,8 +2,10 @@
 binding a cadre's WeChat the first time, and in dev_mode a list of the demo cadres.
 
 Guessing binding codes is bounded twice: approvals/bindings.py counts wrong codes in the
-database (per session, WeChat account and code, across every process), and flask-limiter
-caps POSTs to /bind per client address (`workbench.bind_rate_limit`)."""
+database (per session, WeChat account and code, across every process), and POSTs to /bind
+are capped per client address (`workbench.bind_rate_limit`) with `limits`, the rate-limiting
+library under flask-limiter. flask-limiter itself is not used: it hooks every request of the
+app, the WeChat webhook's included, to limit this one view."""
 
 from __future__ import annotations
 
@@ -11,10 +13,20 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from flask import Blueprint, Flask, abort, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.blueprints import BlueprintSetupState
-from flask_limiter import Limiter, RateLimitExceeded
-from flask_limiter.util import get_remote_address
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter, RateLimiter
 from sqlalchemy import select
 
 from approvals import bindings
@@ -23,6 +35,21 @@ from approvals.models import Cadre, Place
 from approvals.web.session import now, safe_next, services, sign_in, sign_out
 
 bp = Blueprint("signin", __name__)
+_LIMITER = "fangfan.bind_limiter"  # where an app keeps its limiter of POST /bind
+
+
+@bp.record_once
+def _limiter(state: BlueprintSetupState) -> None:
+    """One limiter per app, counting in the store `workbench.rate_limit_storage` names."""
+    storage = state.app.extensions["fangfan"].config.workbench.rate_limit_storage
+    state.app.extensions[_LIMITER] = MovingWindowRateLimiter(storage_from_string(storage))
+
+
+def _too_fast() -> bool:
+    """One more POST to /bind from this address; True if over `workbench.bind_rate_limit`."""
+    limiter: RateLimiter = current_app.extensions[_LIMITER]
+    rate = parse(services().config.workbench.bind_rate_limit)
+    return not limiter.hit(rate, "bind", request.remote_addr or "")
 
 
 @bp.get("/login")
@@ -83,13 +110,15 @@ def bind() -> Any:
         return redirect(url_for("approvals.signin.login"))
     if request.method == "GET":
         return render_template("bind.html", error=None)
+    if _too_fast():
+        return render_template("bind.html", error="提交过于频繁，请一分钟后再试。"), 429
     w = services().config.workbench
-    limits = bindings.Limits(w.bind_max_failures, dt.timedelta(minutes=w.bind_lockout_minutes),
+    limit = bindings.Limits(w.bind_max_failures, dt.timedelta(minutes=w.bind_lockout_minutes),
                              w.bind_code_max_failures)
     with session_scope() as s:  # a refusal's counts and audit rows are committed too
         bound = bindings.bind(
             s, request.form.get("code", ""), pending["openid"],
-            session_key=pending.get("attempt") or pending["openid"], now=now(), limits=limits)
+            session_key=pending.get("attempt") or pending["openid"], now=now(), limits=limit)
     if bound.cadre_id is None:
         return render_template("bind.html", error=bound.refusal), (
             429 if bound.locked_until else 400)
@@ -102,24 +131,3 @@ def logout() -> Any:
     sign_out()
     return redirect(url_for("approvals.signin.login"))
 
-
-# One limiter per app (its counts live in the store `workbench.rate_limit_storage` names),
-# limiting POST /bind only. Recorded after the views: it wraps the one registered above.
-_LIMITER = "fangfan.bind_limiter"
-
-
-@bp.record_once
-def _limit(state: BlueprintSetupState) -> None:
-    app: Flask = state.app
-    workbench = app.extensions["fangfan"].config.workbench
-    limiter = Limiter(get_remote_address, app=app, storage_uri=workbench.rate_limit_storage,
-                      default_limits=[], headers_enabled=True)
-    app.extensions[_LIMITER] = limiter
-    app.register_error_handler(RateLimitExceeded, _too_fast)
-    view = app.view_functions["approvals.signin.bind"]
-    app.view_functions["approvals.signin.bind"] = limiter.limit(
-        workbench.bind_rate_limit, methods=["POST"])(view)
-
-
-def _too_fast(err: RateLimitExceeded) -> Any:
-    return render_template("bind.html", error="提交过于频繁，请一分钟后再试。"), 429
