@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
@@ -155,3 +157,29 @@ def test_posts_to_bind_are_rate_limited_per_address(
     assert "提交过于频繁" in visitor.binds(site, issue(world, "刘书记")).text
     assert openid_of("刘书记") is None
     next(server, None)  # shut down
+
+
+def test_guesses_sent_at_once_to_two_processes_are_counted_one_by_one(
+        world: World, wechat: FakeWeChatApi, production_site: str, second_site: str) -> None:
+    """Twelve wrong codes from one session at the same moment, half to each process: five are
+    tried, the rest find the session locked (the throttle rows are locked per try)."""
+    guesser = Visitor.arriving(wechat, production_site, "o_burst_00000000000000000001")
+    page = guesser.http.get(f"{production_site}/bind", timeout=10).text
+    form = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    cookie = guesser.http.cookies["session"]
+    barrier = threading.Barrier(12)
+
+    def guess(n: int) -> int:
+        http = requests.Session()
+        http.cookies.set("session", cookie, domain="127.0.0.1")
+        site = (production_site, second_site)[n % 2]
+        barrier.wait()
+        return http.post(f"{site}/bind", data={"csrf_token": form,
+                                               "code": f"{n:04d}-0000-0000-0000"},
+                         allow_redirects=False, timeout=30).status_code
+
+    with ThreadPoolExecutor(12) as pool:
+        answers = sorted(pool.map(guess, range(12)))
+    assert answers == [400] * 4 + [429] * 8
+    reasons = [r.payload["reason"] for r in failures()]
+    assert reasons.count("wrong") == 5 and reasons.count("locked") == 7
