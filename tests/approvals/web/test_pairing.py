@@ -10,13 +10,14 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
-from approvals import batch
+from approvals import batch, decisions
 from approvals.db import session_scope
 from approvals.definitions import Stage
 from approvals.errors import Refused
-from approvals.models import Cadre, Pairing, Place, TaskStatus
+from approvals.models import Cadre, Pairing, Place, TaskStatus, Verdict
+from fangfan.services import Services
 from tests.approvals.web.conftest import cadre_id
 from tests.conftest import World
 
@@ -103,3 +104,32 @@ def test_the_batch_approval_does_not_pair_with_a_cadre_who_has_left(world: World
         batch.approve_one(s, task_id, county, opinion="与部门数据比对一致",
                           now=world.clock.now(), by_risk=world.config.assistance.by_risk)
     assert world.open_task(case_id).status == TaskStatus.OPEN
+
+
+def test_the_check_costs_the_decision_no_statement(world: World, services: Services) -> None:
+    """The pairing is a guard of the decision's own write: a county enrolment is as many
+    statements as the township's audit, as the phone page's POST runs them."""
+    def statements(stage: Stage, household: int) -> int:
+        case_id = world.apply(world.household("西坡村", household))
+        world.approve_through(case_id, stage)
+        task_id = world.open_task(case_id).id
+        form = world.form(case_id, stage)
+        seen: list[str] = []
+
+        def count(*args: object) -> None:
+            seen.append(str(args[2]))
+
+        event.listen(services.engine, "before_cursor_execute", count)
+        try:
+            with decisions.scope() as conn:
+                actor, task = decisions.signed_in_at(conn, world.approver(case_id).id,
+                                                     world.clock.now().date(), task_id, 0)
+                assert actor is not None and task is not None
+                seen.clear()
+                decisions.decide(conn, task, actor, Verdict.APPROVED, now=world.clock.now(),
+                                 data=form)
+        finally:
+            event.remove(services.engine, "before_cursor_execute", count)
+        return len(seen)
+
+    assert statements(Stage.COUNTY_APPROVAL, 0) == statements(Stage.TOWNSHIP_AUDIT, 1)
