@@ -9,7 +9,9 @@ This is the hottest path of the system (every tap of every cadre), so it runs on
 connection (`scope()`), reads one joined row and writes with Core statements, never loading the
 ORM graph. On PostgreSQL the write is one statement (the UPDATE and the audit INSERT in a CTE)
 run as its own transaction: with the page's read of the signed-in cadre and the task in one
-statement (`signed_in_at`), a decision is two round trips to the server. Callers already in
+statement (`signed_in_at`, which also checks the sign-in's session epoch), a decision is two
+round trips to the server. A county enrolment's paired cadre is checked by a guard of the
+same write (`_PAIRABLE`), so it costs no round trip either. Callers already in
 a session (a batch, an objection) pass it.
 """
 
