@@ -24,6 +24,7 @@ from fangfan.services import Services
 from tests.approvals.web.conftest import cadre_id, serve_app
 from tests.bot.fake_api import FakeWeChatApi
 from tests.conftest import World
+from tests.test_cli import fangfan
 
 pytestmark = pytest.mark.slow
 
@@ -183,3 +184,14 @@ def test_guesses_sent_at_once_to_two_processes_are_counted_one_by_one(
     assert answers == [400] * 4 + [429] * 8
     reasons = [r.payload["reason"] for r in failures()]
     assert reasons.count("wrong") == 5 and reasons.count("locked") == 7
+
+
+def test_the_county_reads_out_a_code_from_the_command_line_and_it_binds(
+        world: World, wechat: FakeWeChatApi, production_site: str, database_url: str) -> None:
+    issued = fangfan("cadre", "code", str(cadre_id("赵审定")), database_url=database_url)
+    assert issued.returncode == 0, issued.stderr
+    found = re.search(r"绑定码：([0-9A-Z]{4}(?:-[0-9A-Z]{4}){3})", issued.stdout)
+    assert found and "输错10次即作废" in issued.stdout
+    visitor = Visitor.arriving(wechat, production_site, "o_zhao_00000000000000000001")
+    assert visitor.binds(production_site, found.group(1)).status_code == 302
+    assert openid_of("赵审定") == visitor.openid
