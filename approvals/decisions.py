@@ -9,7 +9,9 @@ This is the hottest path of the system (every tap of every cadre), so it runs on
 connection (`scope()`), reads one joined row and writes with Core statements, never loading the
 ORM graph. On PostgreSQL the write is one statement (the UPDATE and the audit INSERT in a CTE)
 run as its own transaction: with the page's read of the signed-in cadre and the task in one
-statement (`signed_in_at`), a decision is two round trips to the server. Callers already in
+statement (`signed_in_at`, which also checks the sign-in's session epoch), a decision is two
+round trips to the server. A county enrolment's paired cadre is checked by a guard of the
+same write (`_PAIRABLE`), so it costs no round trip either. Callers already in
 a session (a batch, an objection) pass it.
 """
 
@@ -19,15 +21,29 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, insert, select, true, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Executable,
+    Update,
+    bindparam,
+    exists,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.orm import Session, aliased
 
 from approvals import audit, forms
 from approvals.calendar import LOCAL
 from approvals.db import connection_of, connection_scope
+from approvals.definitions import Definition as DefinitionBody
 from approvals.definitions import Stage
 from approvals.errors import AlreadyDecided, NotFound, Refused
 from approvals.models import (
+    Cadre,
     Case,
     CaseKind,
     CaseStatus,
@@ -83,21 +99,40 @@ _LOAD_REF = (
     .join(Definition, Definition.id == Case.definition_id)
     .where(Task.id == bindparam("task_id")))
 _TASKS = Task.__table__
-_DECIDE = (update(_TASKS)
-           .where(_TASKS.c.id == bindparam("task_id"), _TASKS.c.status == TaskStatus.OPEN)
-           .values(status=TaskStatus.DECIDED, awaits_pass=True,
-                   **{c: bindparam(f"new_{c}", type_=_TASKS.c[c].type) for c in (
-                       "verdict", "reason", "return_to", "data", "decided_at", "decided_by",
-                       "decided_by_name")}))
-# PostgreSQL: the audit row rides on the same statement, one round trip instead of two; it is
-# inserted only if the guarded UPDATE changed the task.
-_DECIDED = _DECIDE.returning(_TASKS.c.case_id).cte("decided")
-_DECIDE_AND_LOG = (insert(audit.LOG).from_select(
-    ["at", "actor", "action", "case_id", "payload"],
-    select(bindparam("new_decided_at", type_=audit.LOG.c.at.type), bindparam("actor_ref"),
-           bindparam("action"), _DECIDED.c.case_id,
-           bindparam("payload", type_=audit.LOG.c.payload.type)))
-).execution_options(preserve_rowcount=True)  # an INSERT's rowcount is kept only when asked
+_VILLAGE = aliased(Place)
+# A county enrolment's paired cadre: active, of a role that may be paired, in the household's
+# jurisdiction (holding its village or within it). A guard of the write itself, so that the
+# decision costs no read for it; `_check_pairing` says what is wrong when the write is refused.
+_PAIRABLE = exists().where(
+    Cadre.id == bindparam("paired_cadre_id"), Cadre.active,
+    Cadre.role.in_(bindparam("pairable", expanding=True)), Place.id == Cadre.place_id,
+    Case.id == _TASKS.c.case_id, _VILLAGE.id == Case.village_id,
+    or_(Place.path.startswith(_VILLAGE.path), _VILLAGE.path.startswith(Place.path)))
+
+
+def _writes(*guards: ColumnElement[bool]) -> tuple[Update, Executable]:
+    """The guarded UPDATE and, for PostgreSQL, the same with the audit row in one statement
+    (a CTE, one round trip instead of two): the row is inserted only if the UPDATE changed
+    the task."""
+    decide = (update(_TASKS)
+              .where(_TASKS.c.id == bindparam("task_id"), _TASKS.c.status == TaskStatus.OPEN,
+                     *guards)
+              .values(status=TaskStatus.DECIDED, awaits_pass=True,
+                      **{c: bindparam(f"new_{c}", type_=_TASKS.c[c].type) for c in (
+                          "verdict", "reason", "return_to", "data", "decided_at", "decided_by",
+                          "decided_by_name")}))
+    decided = decide.returning(_TASKS.c.case_id).cte("decided")
+    and_log = (insert(audit.LOG).from_select(
+        ["at", "actor", "action", "case_id", "payload"],
+        select(bindparam("new_decided_at", type_=audit.LOG.c.at.type), bindparam("actor_ref"),
+               bindparam("action"), decided.c.case_id,
+               bindparam("payload", type_=audit.LOG.c.payload.type)))
+    ).execution_options(preserve_rowcount=True)  # an INSERT's rowcount is kept only when asked
+    return decide, and_log
+
+
+_DECIDE, _DECIDE_AND_LOG = _writes()
+_DECIDE_PAIRED, _DECIDE_PAIRED_AND_LOG = _writes(_PAIRABLE)
 
 
 # The phone page's POST reads the signed-in cadre (with whom they stand in for) and the task
@@ -118,12 +153,13 @@ def load_ref(s: Session | Connection, task_id: int) -> TaskRef:
     return TaskRef(*row)
 
 
-def signed_in_at(s: Session | Connection, cadre_id: int, today: dt.date, task_id: int
-                 ) -> tuple[Actor | None, TaskRef | None]:
-    """The signed-in cadre (`Actor.signed_in`, None if not found) and the task (None if not
-    found), in one statement: the decision POST's whole read."""
+def signed_in_at(s: Session | Connection, cadre_id: int, today: dt.date, task_id: int,
+                 epoch: int | None = None) -> tuple[Actor | None, TaskRef | None]:
+    """The signed-in cadre (`Actor.signed_in`, None if not found or if the sign-in of
+    `epoch` has ended) and the task (None if not found), in one statement: the decision
+    POST's whole read."""
     rows = connection_of(s).execute(_SIGNED_IN_AT, {"cadre_id": cadre_id, "today": today,
-                                                    "task_id": task_id}).all()
+                                                    "task_id": task_id, "epoch": epoch}).all()
     task = TaskRef(*rows[0][_AT:]) if rows and rows[0][_AT] is not None else None
     return Actor.of_rows(rows), task
 
@@ -167,15 +203,49 @@ def decide(s: Session | Connection, task: int | TaskRef, actor: Actor, verdict: 
         "action": f"decide.{verdict}",
         "payload": {"task": task.id, "stage": task.stage, "reason": reason,
                     "return_to": return_to}}
+    paired = verdict == Verdict.APPROVED and "paired_cadre_id" in data
+    if paired:
+        params |= {"paired_cadre_id": data["paired_cadre_id"],
+                   "pairable": [k for k, r in definition.roles.items() if r.may_be_paired]}
     if conn.dialect.name == "postgresql":
-        changed = conn.execute(_DECIDE_AND_LOG, params).rowcount
-    elif changed := conn.execute(_DECIDE, params).rowcount:
+        changed = conn.execute(_DECIDE_PAIRED_AND_LOG if paired else _DECIDE_AND_LOG,
+                               params).rowcount
+    elif changed := conn.execute(_DECIDE_PAIRED if paired else _DECIDE, params).rowcount:
         audit.append(conn, actor=params["actor_ref"], action=params["action"], now=now,
                      case_id=task.case_id, payload=params["payload"])
     if changed != 1:
-        raise already_decided(load_ref(s, task.id))
+        now_ref = load_ref(s, task.id)
+        if paired and now_ref.status == TaskStatus.OPEN:
+            _check_pairing(s, task, data["paired_cadre_id"], definition)
+        raise already_decided(now_ref)
     return Decided(task.id, task.case_id, case_number(task.case_id, task.case_opened_at),
                    CaseKind(task.case_kind), task.stage, verdict)
+
+
+_PAIRING = (select(Cadre.role, Cadre.active, Place.path.label("cadre_path"),
+                   select(_VILLAGE.path).join(Case, Case.village_id == _VILLAGE.id)
+                   .where(Case.id == bindparam("case_id")).scalar_subquery()
+                   .label("village_path"))
+            .join(Place, Place.id == Cadre.place_id).where(Cadre.id == bindparam("cadre_id")))
+
+
+def _check_pairing(s: Session | Connection, task: TaskRef, cadre_id: int,
+                   definition: DefinitionBody) -> None:
+    """Why the write refused a county enrolment's paired cadre (`_PAIRABLE`): not an active
+    cadre, of a role that may not be paired, or outside the household's jurisdiction (the
+    rule a pairings import applies)."""
+    row = connection_of(s).execute(_PAIRING, {"cadre_id": cadre_id,
+                                               "case_id": task.case_id}).one_or_none()
+    if row is None or not row.active:
+        raise Refused("「帮扶联系人」没有找到这位在岗人员，请重新选择。")
+    role = definition.roles.get(row.role)
+    if role is None or not role.may_be_paired:
+        pairable = "、".join(r.label for r in definition.roles.values() if r.may_be_paired)
+        raise Refused(f"「帮扶联系人」应为{pairable}，请重新选择。")
+    if not (row.cadre_path.startswith(row.village_path)
+            or row.village_path.startswith(row.cadre_path)):
+        raise Refused("「帮扶联系人」不在该户所在辖区，请重新选择。")
+    raise Refused("「帮扶联系人」无法与该户结对，请重新选择。")
 
 
 def _check_return(s: Session | Connection, task: TaskRef, return_to: Stage | None, reason: str,

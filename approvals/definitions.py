@@ -42,6 +42,13 @@ class Deadline(Frozen):
 class RoleDef(Frozen):
     label: str
     level: Level
+    # whether a household may be paired with a cadre of this role (帮扶联系人) at the county's
+    # approval; unsaid: the village-level roles, who visit the household
+    pairable: bool | None = None
+
+    @property
+    def may_be_paired(self) -> bool:
+        return self.level == Level.VILLAGE if self.pairable is None else self.pairable
 
 
 class StageDef(Frozen):

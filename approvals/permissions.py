@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Row, bindparam, literal_column, select, text, union_all
+from sqlalchemy import Connection, Row, bindparam, func, literal_column, select, text, union_all
 from sqlalchemy.orm import Session
 
 from approvals.db import connection_of
@@ -24,9 +24,12 @@ _CADRE = (select(Cadre.id, Cadre.name, Cadre.role, Cadre.active, Place.path, Pla
           .join(Place, Place.id == Cadre.place_id))
 _WIDTH = len(_CADRE.selected_columns)
 _LOAD = _CADRE.where(Cadre.id == bindparam("cadre_id"))
-# The cadre (first) and, in one round trip, whom they stand in for today.
+# The cadre (first) and, in one round trip, whom they stand in for today. `epoch`: the sign-in
+# cookie's session epoch, which must still be the cadre's (退出 moves it on); None for callers
+# without a cookie (the bot, the command line).
 SIGNED_IN = union_all(
-    _LOAD.add_columns(literal_column("0").label("rank")),
+    _LOAD.where(Cadre.session_epoch == func.coalesce(bindparam("epoch"), Cadre.session_epoch))
+    .add_columns(literal_column("0").label("rank")),
     _CADRE.add_columns(literal_column("1").label("rank"))
     .join(StandIn, StandIn.cadre_id == Cadre.id)
     .where(StandIn.stand_in_id == bindparam("cadre_id"),
@@ -52,9 +55,12 @@ class Actor:
         return cls(*row)
 
     @classmethod
-    def signed_in(cls, s: Session | Connection, cadre_id: int, today: dt.date) -> Actor:
-        """The cadre with the colleagues they stand in for today (the phone pages' actor)."""
-        rows = connection_of(s).execute(SIGNED_IN, {"cadre_id": cadre_id, "today": today}).all()
+    def signed_in(cls, s: Session | Connection, cadre_id: int, today: dt.date,
+                  epoch: int | None = None) -> Actor:
+        """The cadre with the colleagues they stand in for today (the phone pages' actor);
+        with `epoch`, only if that sign-in has not been ended since."""
+        rows = connection_of(s).execute(SIGNED_IN, {"cadre_id": cadre_id, "today": today,
+                                                    "epoch": epoch}).all()
         actor = cls.of_rows(rows)
         if actor is None:
             raise NotFound("没有找到这位工作人员。")

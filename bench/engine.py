@@ -172,12 +172,15 @@ def actors() -> dict[tuple[str, int], int]:
         return {(c.role, c.place_id): c.id for c in s.scalars(select(Cadre))}
 
 
-def open_tasks(case_ids: list[int], stage: Stage) -> dict[int, tuple[int, str, int]]:
+def open_tasks(case_ids: list[int], stage: Stage) -> dict[int, tuple[int, str, int, int]]:
+    """Each case's open task at `stage`: its id, role and place, and the case's village."""
     with session_scope() as s:
-        rows = s.execute(select(Task.case_id, Task.id, Task.role, Task.place_id).where(
+        rows = s.execute(select(Task.case_id, Task.id, Task.role, Task.place_id,
+                                Case.village_id).join(Case, Case.id == Task.case_id).where(
             Task.stage == stage, Task.status == TaskStatus.OPEN)).all()
     wanted = set(case_ids)
-    return {r.case_id: (r.id, r.role, r.place_id) for r in rows if r.case_id in wanted}
+    return {r.case_id: (r.id, r.role, r.place_id, r.village_id) for r in rows
+            if r.case_id in wanted}
 
 
 def county_form(cadre_id: int) -> dict:
@@ -202,7 +205,7 @@ def drive_round(case_ids: list[int], stage: Stage, who: dict, rate: float | None
                 wait = start + n / pace - time.perf_counter()
                 if wait > 0:
                     time.sleep(wait)
-            task_id, role, place_id = tasks[case_id]
+            task_id, role, place_id, village_id = tasks[case_id]
             t0 = time.perf_counter()
             now = dt.datetime.now(dt.UTC)
             # as the phone page's POST runs it (approvals/web/cases.py, decide_task): the
@@ -210,7 +213,8 @@ def drive_round(case_ids: list[int], stage: Stage, who: dict, rate: float | None
             with decisions.scope() as conn:
                 actor, task = decisions.signed_in_at(conn, who[(role, place_id)],
                                                      local_date(now), task_id)
-                data = form if form is not None else county_form(actor.id)
+                # the household is paired with its village cadre (decide checks who may be)
+                data = form if form is not None else county_form(who[("village_cadre", village_id)])
                 decisions.decide(conn, task, actor, Verdict.APPROVED, now=now, data=data)
             latencies.append(time.perf_counter() - t0)
         return latencies

@@ -70,7 +70,10 @@ def create_app(services: Services) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",  # the link in a WeChat message is a top-level visit
         SESSION_COOKIE_SECURE=https,
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(days=14),
+        # an idle sign-in ends: the cookie's signed timestamp, renewed by every request, is
+        # refused by the server once older than this (approvals/web/session.py)
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=config.workbench.session_idle_hours),
+        SESSION_REFRESH_EACH_REQUEST=True,
         MAX_CONTENT_LENGTH=40 * 1024 * 1024,  # a few phone photos
         WTF_CSRF_TIME_LIMIT=None,  # a form left open between visits still submits
     )

@@ -280,8 +280,9 @@ def cadre_code(cadre_id: int) -> None:
             name = s.get_one(Cadre, cadre_id).name
     except Refused as err:
         raise click.ClickException(str(err)) from None
-    click.echo(f"{name}的绑定码：{code}（{days}天内有效，仅能使用一次）。请电话或当面告知本人，"
-               "第一次从微信打开办理链接时输入。")
+    click.echo(f"{name}的绑定码：{code}（{days}天内有效，仅能使用一次；不分大小写，短横线可省略）。"
+               "请电话或当面告知本人，第一次从微信打开办理链接时输入。"
+               f"输错{services.config.workbench.bind_code_max_failures}次即作废，需重新获取。")
 
 
 def _place_actor(s, place_name: str | None):

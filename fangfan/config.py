@@ -6,8 +6,16 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Literal
 
+import limits
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from approvals.calendar import WorkCalendar
 from approvals.definitions import Definition, Level, ProcedureDef, RoleDef
@@ -127,6 +135,27 @@ class WorkbenchConf(Strict):
     # reasons a reviewer picks from when rejecting (or types another)
     reject_reasons: list[str] = []
     bind_code_days: int = Field(7, ge=1, le=60)  # how long a one-time binding code stays valid
+    # wrong binding codes in a row from one sign-in session, WeChat account or code before
+    # it is locked for bind_lockout_minutes; a code dies after bind_code_max_failures
+    bind_max_failures: int = Field(5, ge=1, le=50)
+    bind_lockout_minutes: int = Field(15, ge=1, le=24 * 60)
+    bind_code_max_failures: int = Field(10, ge=1, le=100)
+    # POSTs to /bind per client address (the `limits` notation), on top of those counters;
+    # each web process counts its own unless rate_limit_storage names a shared store
+    bind_rate_limit: str = "20 per minute"
+    rate_limit_storage: str = "memory://"  # e.g. redis://127.0.0.1:6379 (limits' URIs)
+    # a sign-in ends after this long without a request (the signed cookie's timestamp)
+    session_idle_hours: float = Field(12, gt=0, le=24 * 30)
+
+
+    @field_validator("bind_rate_limit")
+    @classmethod
+    def _a_rate(cls, v: str) -> str:
+        try:
+            limits.parse(v)
+        except ValueError:
+            raise ValueError("should be a rate such as '20 per minute'") from None
+        return v
 
 
 class AssistanceConf(Strict):

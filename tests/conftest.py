@@ -147,9 +147,13 @@ class World:
     def form(self, case_id: int, stage: Stage) -> dict[str, Any]:
         if stage != Stage.COUNTY_APPROVAL:
             return FORMS[stage]
-        helper = self.cadre("helper")
+        with session_scope() as s:  # the household's village's 帮扶联系人
+            village = s.get_one(Case, case_id).village_id
+            helper = s.scalars(select(Cadre.id).where(
+                Cadre.role == "helper", Cadre.active, Cadre.place_id == village)
+                .order_by(Cadre.id)).first()
         return {"comparison": "与医保数据比对一致", "category": "sudden",
-                "paired_cadre_id": helper.id,
+                "paired_cadre_id": helper,
                 "measures": [{"kind": "健康", "planned_on": "2026-11-30"}]}
 
     def decides(self, case_id: int, actor: Actor, verdict: Verdict = Verdict.APPROVED,

@@ -22,11 +22,12 @@ from approvals.models.households import (
     MonitoringStatus,
     Revisit,
 )
-from approvals.models.people import Cadre, Pairing, StandIn
+from approvals.models.people import BindThrottle, Cadre, Pairing, StandIn
 from approvals.models.places import Place
 
 __all__ = [
     "AuditEntry",
+    "BindThrottle",
     "Cadre",
     "Case",
     "CaseKind",

@@ -25,10 +25,16 @@ class Cadre(Base):
     channel: Mapped[str] = mapped_column(String(8), default="wechat",
                                          server_default="wechat")  # preferred: wechat | wecom
     active: Mapped[bool] = mapped_column(default=True)
-    # a one-time code from the county binds the cadre's WeChat (openid) on first sign-in;
-    # only its hash is kept
+    # a one-time code from the county binds the cadre's WeChat (openid) on first sign-in
+    # (approvals/bindings.py): its selector finds it, only its verifier's hash is kept, and
+    # it dies after too many wrong verifiers
+    bind_selector: Mapped[str | None] = mapped_column(String(8), unique=True)
     bind_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     bind_code_expires: Mapped[dt.datetime | None]
+    bind_code_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    # every sign-in cookie carries the epoch it was issued in; 退出 moves it on, so copies of
+    # the cookie (every device's) stop working
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     place: Mapped[Place] = relationship()
 
@@ -61,3 +67,16 @@ class StandIn(Base):
     reason: Mapped[str] = mapped_column(String(200))
     named_by: Mapped[int] = mapped_column(ForeignKey("cadres.id"))
     named_at: Mapped[dt.datetime]
+
+
+class BindThrottle(Base):
+    """Wrong binding codes counted per key (a sign-in session, a WeChat account, a code),
+    shared by every web process: too many in a row lock the key for a while. The key is a
+    hash; no openid or code is stored in clear."""
+
+    __tablename__ = "bind_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failed_at: Mapped[dt.datetime | None]
+    locked_until: Mapped[dt.datetime | None]

@@ -1,4 +1,10 @@
-"""Who is signed in: the cadre's id in the signed session cookie, the Actor per request."""
+"""Who is signed in: the cadre's id and session epoch in the signed session cookie, the Actor
+per request.
+
+The cookie is Flask's, signed with a timestamp that every request renews: one idle longer
+than `workbench.session_idle_hours` fails the signature check and signs nobody in. It also
+carries the cadre's session epoch, which must still be the cadre's: 退出 moves the epoch on,
+so a copy of the cookie (on any device) signs nobody in afterwards."""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, request, session, url_for
-from sqlalchemy import Connection
+from sqlalchemy import Connection, update
 from sqlalchemy.orm import Session
 
 from approvals import decisions
@@ -17,6 +23,7 @@ from approvals.calendar import local_date
 from approvals.db import connection_scope, session_scope
 from approvals.decisions import TaskRef
 from approvals.errors import AlreadyDecided, NotAllowed, NotFound, Refused
+from approvals.models import Cadre
 from approvals.permissions import Actor
 
 
@@ -57,11 +64,31 @@ def attempt(action: Callable[[H], T], *, refused: Callable[[str], Any],
         raise Answered(refused(str(err))) from None
 
 
-def sign_in(cadre_id: int) -> None:
+def sign_in(cadre_id: int, epoch: int) -> None:
+    """Sign the cadre in with their current session epoch (`Cadre.session_epoch`)."""
     session.clear()  # a new session id-less cookie: nothing of a previous visitor survives
     g.pop("actor", None)
-    session["cadre_id"] = cadre_id
-    session.permanent = True
+    session["cadre_id"], session["epoch"] = cadre_id, epoch
+    session.permanent = True  # expires when idle: PERMANENT_SESSION_LIFETIME
+
+
+def sign_out() -> None:
+    """End this sign-in on the server: the cadre's session epoch moves on, so this cookie and
+    every copy of it stop working. A cookie already ended changes nothing."""
+    cadre_id, epoch = session.get("cadre_id"), _epoch()
+    session.clear()
+    g.pop("actor", None)
+    if cadre_id is not None:
+        with session_scope() as s:
+            s.execute(update(Cadre).where(Cadre.id == int(cadre_id),
+                                          Cadre.session_epoch == epoch)
+                      .values(session_epoch=Cadre.session_epoch + 1))
+
+
+def _epoch() -> int:
+    """The cookie's session epoch; a cookie without one matches no cadre."""
+    epoch = session.get("epoch")
+    return epoch if isinstance(epoch, int) else -1
 
 
 class SignedOut(Exception):
@@ -76,7 +103,8 @@ def current_actor() -> Actor | None:
         if cadre_id is not None:
             with connection_scope() as conn:
                 try:
-                    actor = Actor.signed_in(conn, int(cadre_id), local_date(now()))
+                    actor = Actor.signed_in(conn, int(cadre_id), local_date(now()),
+                                            _epoch())
                 except NotFound:
                     actor = None
             _remember(actor)
@@ -87,7 +115,7 @@ def acting_on(conn: Connection, task_id: int) -> tuple[Actor, TaskRef]:
     """The signed-in cadre and the task they act on, read together on the decision's
     connection (a view under `signed_in(lazy=True)`)."""
     actor, task = decisions.signed_in_at(conn, int(session["cadre_id"]), local_date(now()),
-                                         task_id)
+                                         task_id, _epoch())
     if _remember(actor) is None:
         raise SignedOut
     if task is None:

@@ -19,6 +19,7 @@ from approvals.db import session_scope
 from approvals.models import Cadre
 from fangfan.app import create_app
 from fangfan.services import Services
+from tests.bot.fake_api import FakeWeChatApi
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
@@ -34,6 +35,27 @@ def site(app: Flask) -> Iterator[str]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+@pytest.fixture
+def wechat(services: Services, fake_api: FakeWeChatApi) -> FakeWeChatApi:
+    """Production settings: WeChat's sign-in pages and API are the fake's."""
+    url = services.config.wechat.api_base_url
+    wechat = services.config.wechat.model_copy(update={"oauth_base_url": url})
+    services.config = services.config.model_copy(update={"wechat": wechat, "dev_mode": False})
+    return fake_api
+
+
+def serve_app(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def production_site(services: Services, wechat: FakeWeChatApi) -> Iterator[str]:
+    yield from serve_app(create_app(services))
 
 
 @pytest.fixture

@@ -3,42 +3,21 @@ sign-in page and API), a one-time code binding the cadre's WeChat the first time
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from approvals import bindings
 from approvals.db import session_scope
 from approvals.models import Cadre
-from fangfan.app import create_app
 from fangfan.services import Services
 from tests.approvals.web.conftest import cadre_id
 from tests.bot.fake_api import FakeWeChatApi
 from tests.conftest import World
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def wechat(services: Services, fake_api: FakeWeChatApi) -> FakeWeChatApi:
-    """Production settings: WeChat's sign-in pages and API are the fake's."""
-    url = services.config.wechat.api_base_url
-    wechat = services.config.wechat.model_copy(update={"oauth_base_url": url})
-    services.config = services.config.model_copy(update={"wechat": wechat, "dev_mode": False})
-    return fake_api
-
-
-@pytest.fixture
-def production_site(services: Services, wechat: FakeWeChatApi) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, create_app(services), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
 
 
 def issue(world: World, name: str) -> str:
@@ -58,7 +37,7 @@ def test_first_sign_in_binds_with_the_code_then_wechat_alone_signs_in(
     page.goto(f"/t/{task_id}")  # the reminder's link, opened inside WeChat
     assert "/bind" in page.url
     assert page.locator("text=演示模式").count() == 0  # no demo list in production
-    page.get_by_label("绑定码").fill("12345678")
+    page.get_by_label("绑定码").fill("0000-0000-0000-0000")
     page.get_by_role("button", name="绑定并登录").click()
     assert page.get_by_role("alert").get_by_text("绑定码不正确").count()
     page.get_by_label("绑定码").fill(code)
@@ -81,15 +60,30 @@ def test_first_sign_in_binds_with_the_code_then_wechat_alone_signs_in(
 def test_a_used_or_expired_code_does_not_bind(world: World, services: Services) -> None:
     code = issue(world, "王审核")
     with session_scope() as s:
-        bindings.bind(s, code, "o_wang", now=world.clock.now())
-    with session_scope() as s, pytest.raises(Exception, match="绑定码不正确"):
-        bindings.bind(s, code, "o_someone_else", now=world.clock.now())
+        assert bindings.bind(s, code, "o_wang", session_key="a", now=world.clock.now()).cadre_id
+    with session_scope() as s:
+        again = bindings.bind(s, code, "o_someone_else", session_key="b", now=world.clock.now())
+    assert again.cadre_id is None and "绑定码不正确" in (again.refusal or "")
     late = issue(world, "赵审定")
     world.clock.advance(days=8)
-    with session_scope() as s, pytest.raises(Exception, match="绑定码已过期"):
-        bindings.bind(s, late, "o_zhao", now=world.clock.now())
+    with session_scope() as s:
+        expired = bindings.bind(s, late, "o_zhao", session_key="c", now=world.clock.now())
+    assert expired.cadre_id is None and "绑定码已过期" in (expired.refusal or "")
     with session_scope() as s:
         assert s.scalar(select(Cadre.openid).where(Cadre.id == cadre_id("赵审定"))) is None
+
+
+def test_a_code_is_read_out_and_typed_loosely(world: World) -> None:
+    """16 characters of Crockford's base32 in groups: lower case, no dashes, spaces, O for 0
+    and I or L for 1 all find the same code."""
+    code = issue(world, "王审核")
+    assert len(code) == 19 and code.count("-") == 3
+    assert all(c in bindings.ALPHABET for c in code.replace("-", ""))
+    typed = code.replace("-", " ").lower().replace("0", "o").replace("1", "l")
+    assert bindings.split(typed) == bindings.split(code)
+    with session_scope() as s:
+        assert bindings.bind(s, typed, "o_wang", session_key="a", now=world.clock.now()
+                             ).cadre_id == cadre_id("王审核")
 
 
 def test_a_forged_oauth_callback_signs_nobody_in(
