@@ -1,6 +1,8 @@
 """The baseline for bench/webhook.py: a bare Flask + wechatpy bot that checks the signature,
 decrypts the message (safe mode), parses it and echoes it back encrypted, with no database."""
 
+import os
+
 from flask import Flask, Response, abort, request
 from wechatpy import parse_message  # noqa: TID251  (a benchmark baseline, not fangfan)
 from wechatpy.crypto import WeChatCrypto  # noqa: TID251
@@ -8,8 +10,9 @@ from wechatpy.exceptions import InvalidSignatureException  # noqa: TID251
 from wechatpy.replies import create_reply  # noqa: TID251
 from wechatpy.utils import check_signature  # noqa: TID251
 
-TOKEN = "fangfandemo"
-crypto = WeChatCrypto(TOKEN, "mTG7au+pV/8YNVq4nXpWWKec9EdBQfgCbkiTM5qGF4Q", "wxfangfandemo0001")
+# the account bench/webhook.py starts both servers with
+TOKEN = os.environ["FANGFAN_WECHAT_MP_TOKEN"]
+crypto = WeChatCrypto(TOKEN, os.environ["FANGFAN_WECHAT_MP_ENCODING_AES_KEY"], "wxfangfandemo0001")
 app = Flask(__name__)
 
 

@@ -43,6 +43,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -51,8 +53,10 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # 
 from bench.pg import ensure_database  # noqa: E402
 from fangfan.database import make_engine, upgrade  # noqa: E402
 
-TOKEN, APP_ID = "fangfandemo", "wxfangfandemo0001"  # config.yaml's demo account
-AES_KEY = "mTG7au+pV/8YNVq4nXpWWKec9EdBQfgCbkiTM5qGF4Q"
+# The account as production runs it (dev_mode off refuses config.yaml's demo secrets): the
+# servers get these from the environment, as a deployment does (production_env).
+TOKEN, APP_ID = "fangfanbench", "wxfangfandemo0001"
+AES_KEY = "ZmFuZ2Zhbi1iZW5jaC1rZXktbm90LWEtc2VjcmV0ISE"
 THREADS = 2  # wrk's
 MAX_RATE = 6000  # requests a second the prepared requests last for
 LUA = """
@@ -263,6 +267,18 @@ def prepare(url: str) -> int:
     return farmers
 
 
+def production_env(tmp: Path) -> dict[str, str]:
+    """What a production web process is started with: dev_mode off, secrets of its own, and
+    a config whose base_url is https (fangfan.production refuses anything less)."""
+    raw = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    raw["notifications"]["base_url"] = "https://fangfan.bench.invalid"
+    (tmp / "config.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return {"FANGFAN_CONFIG": str(tmp / "config.yaml"), "FANGFAN_DEV_MODE": "false",
+            "FANGFAN_SECRET_KEY": "fangfan-bench-" + "x" * 32,
+            "FANGFAN_WECHAT_MP_TOKEN": TOKEN, "FANGFAN_WECHAT_MP_ENCODING_AES_KEY": AES_KEY,
+            "FANGFAN_WECHAT_MP_APP_SECRET": "fangfan-bench-app-secret"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -279,7 +295,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="fangfan-bench-"))
     url = ensure_database() if args.db == "postgresql" else f"sqlite:///{tmp / 'bench.db'}"
     load = Load(MIXES[args.mix], prepare(url))
-    env = {**os.environ, "FANGFAN_DATABASE_URL": url, "FANGFAN_DEV_MODE": "false",
+    env = {**os.environ, **production_env(tmp), "FANGFAN_DATABASE_URL": url,
            "FANGFAN_MEDIA_DIR": str(tmp / "media")}
     procs = []
     try:

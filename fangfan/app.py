@@ -16,6 +16,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 from itsdangerous import URLSafeTimedSerializer
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from approvals.web import bp as approvals_bp
 from bot.webhook import bp as wechat_bp
@@ -86,6 +87,8 @@ def create_app(services: Services) -> Flask:
              session_cookie_samesite="Lax", frame_options="DENY", content_security_policy=CSP,
              content_security_policy_nonce_in=["script-src"], referrer_policy="same-origin")
     app.after_request(_no_store)
+    if hops := config.workbench.proxy_hops:  # only headers the proxies in front set
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.register_blueprint(approvals_bp)
     app.register_blueprint(wechat_bp)
     csrf.exempt(wechat_bp)  # WeChat signs its callbacks; it cannot carry our token

@@ -146,6 +146,9 @@ class WorkbenchConf(Strict):
     rate_limit_storage: str = "memory://"  # e.g. redis://127.0.0.1:6379 (limits' URIs)
     # a sign-in ends after this long without a request (the signed cookie's timestamp)
     session_idle_hours: float = Field(12, gt=0, le=24 * 30)
+    # reverse proxies in front of the web processes, whose X-Forwarded-For / -Proto are
+    # trusted: the per-address limits then count the client, not the proxy
+    proxy_hops: int = Field(0, ge=0, le=5)
 
 
     @field_validator("bind_rate_limit")

@@ -160,6 +160,25 @@ def test_posts_to_bind_are_rate_limited_per_address(
     next(server, None)  # shut down
 
 
+def test_behind_a_proxy_the_rate_counts_each_client(
+        world: World, services: Services, wechat: FakeWeChatApi) -> None:
+    """With `proxy_hops: 1` the proxy's X-Forwarded-For names the client, so one farmer's
+    guesses do not lock everyone out; without it a forged header counts for nothing."""
+    for hops, second_answer in ((1, 400), (0, 429)):
+        workbench = services.config.workbench.model_copy(
+            update={"bind_rate_limit": "2 per minute", "proxy_hops": hops})
+        services.config = services.config.model_copy(update={"workbench": workbench})
+        server = serve_app(create_app(services))
+        site = next(server)
+        visitor = Visitor.arriving(wechat, site, f"o_proxy_{hops}000000000000000000001")
+        visitor.http.headers["X-Forwarded-For"] = "10.0.0.1"
+        assert [visitor.binds(site, "not a code").status_code for _ in range(3)] == [
+            400, 400, 429]
+        visitor.http.headers["X-Forwarded-For"] = "10.0.0.2"
+        assert visitor.binds(site, "not a code").status_code == second_answer
+        next(server, None)  # shut down
+
+
 def test_guesses_sent_at_once_to_two_processes_are_counted_one_by_one(
         world: World, wechat: FakeWeChatApi, production_site: str, second_site: str) -> None:
     """Twelve wrong codes from one session at the same moment, half to each process: five are
