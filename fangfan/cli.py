@@ -409,12 +409,17 @@ def config_group() -> None:
 
 @config_group.command("check")
 def config_check() -> None:
+    """Validate config.yaml and, with dev_mode off, what production demands (secrets, https)."""
+    from fangfan import production
+
     settings = Settings.from_env()
     try:
-        config_module.load(settings.config_path, settings.config_overrides)
+        config = config_module.load(settings.config_path, settings.config_overrides)
+        production.check(settings, config)
     except config_module.ConfigError as err:
         raise click.ClickException(str(err)) from None
-    click.echo(f"{settings.config_path}: 配置有效。")
+    mode = "开发模式" if config.dev_mode else "生产模式"
+    click.echo(f"{settings.config_path}: 配置有效（{mode}）。")
 
 
 @main.command("run")

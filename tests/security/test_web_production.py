@@ -167,3 +167,13 @@ def test_with_secrets_of_its_own_production_starts(server, database_url, https_c
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: object, **kwargs: object) -> None:
         return None
+
+
+def test_config_check_tells_the_operator_before_starting(database_url: str,
+                                                         https_config: Path) -> None:
+    fangfan = [str(Path(sys.executable).parent / "fangfan"), "config", "check"]
+    refused = run(fangfan, environment(database_url, https_config))
+    assert refused.returncode != 0
+    assert len(lines_naming(refused.stderr, "FANGFAN_SECRET_KEY")) == 1
+    ready = run(fangfan, environment(database_url, https_config, **GOOD))
+    assert ready.returncode == 0 and "配置有效（生产模式）" in ready.stdout
