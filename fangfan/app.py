@@ -45,6 +45,21 @@ def _no_store(response: Response) -> Response:
     return response
 
 
+class PageHeaders(Talisman):
+    """flask-talisman for the pages only. The webhook answers WeChat's servers, never a
+    browser, with XML no browser renders; its hot path (every farmer's message) skips the
+    nonce and the headers, which cost it a tenth of its throughput."""
+
+    def _make_nonce(self) -> None:
+        if request.blueprint != "wechat":
+            super()._make_nonce()
+
+    def _set_response_headers(self, response: Response) -> Response:
+        if request.blueprint == "wechat":
+            return response
+        return super()._set_response_headers(response)
+
+
 class CookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, with the signing serializer built once per key instead
     of on every request (every WeChat message paid for it, and never carries a cookie)."""
@@ -82,7 +97,7 @@ def create_app(services: Services) -> Flask:
     app.extensions["fangfan"] = services
     csrf = CSRFProtect(app)
     # TLS ends at the proxy in front; redirecting here would loop, so only HSTS says "https"
-    Talisman(app, force_https=False, strict_transport_security=https,
+    PageHeaders(app, force_https=False, strict_transport_security=https,
              session_cookie_secure=https, session_cookie_http_only=True,
              session_cookie_samesite="Lax", frame_options="DENY", content_security_policy=CSP,
              content_security_policy_nonce_in=["script-src"], referrer_policy="same-origin")
