@@ -31,10 +31,7 @@ def app(services: Services) -> Flask:
 
 @pytest.fixture
 def site(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    yield from serve_app(app)
 
 
 @pytest.fixture
