@@ -29,11 +29,11 @@ import xlsxwriter  # noqa: E402
 from sqlalchemy import text, update  # noqa: E402
 from stdnum.cn import ric  # noqa: E402
 
-from approvals import imports, ledger  # noqa: E402
-from approvals.calendar import SystemClock  # noqa: E402
-from approvals.db import bind, session_scope  # noqa: E402
-from approvals.models import Household, Place  # noqa: E402
-from approvals.permissions import Actor  # noqa: E402
+from approvals.desk import imports, ledger  # noqa: E402
+from approvals.procedure.permissions import Actor  # noqa: E402
+from approvals.record.calendar import SystemClock  # noqa: E402
+from approvals.record.db import bind, session_scope  # noqa: E402
+from approvals.record.models import Household, Place  # noqa: E402
 from bench.pg import ensure_database  # noqa: E402
 from fangfan import config as config_module  # noqa: E402
 from fangfan.database import make_engine, upgrade  # noqa: E402

@@ -4,8 +4,8 @@
     python bench/engine.py --sizes 1000 --db sqlite --cases 2000 --no-peer   # a quick look
 
 For each size N it seeds N other open cases, then drives --cases cases through every stage:
-each decision is `approvals.decisions.decide` (the signed-in cadre and the task read as the
-phone page reads them, in one statement; role and jurisdiction checked, once-only guarded
+each decision is `approvals.procedure.decisions.decide` (the signed-in cadre and the task read
+as the phone page reads them, in one statement; role and jurisdiction checked, once-only guarded
 UPDATE, case marked for advancement, audit row appended) in its own committed transaction.
 A second process runs the advancement (the procedure passes the worker's `advance-pending`
 flow runs, called per case without Prefect's per-batch overhead) at the same time, so the
@@ -40,12 +40,12 @@ from stdnum.cn import ric
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from approvals import decisions  # noqa: E402
-from approvals.calendar import SystemClock, local_date  # noqa: E402
-from approvals.cases import current_definition  # noqa: E402
-from approvals.db import bind, session_scope  # noqa: E402
-from approvals.definitions import Level, Stage  # noqa: E402
-from approvals.models import (  # noqa: E402
+from approvals.procedure import decisions  # noqa: E402
+from approvals.procedure.cases import current_definition  # noqa: E402
+from approvals.record.calendar import SystemClock, local_date  # noqa: E402
+from approvals.record.db import bind, session_scope  # noqa: E402
+from approvals.record.definitions import Level, Stage  # noqa: E402
+from approvals.record.models import (  # noqa: E402
     Cadre,
     Case,
     CaseKind,
@@ -208,7 +208,7 @@ def drive_round(case_ids: list[int], stage: Stage, who: dict, rate: float | None
             task_id, role, place_id, village_id = tasks[case_id]
             t0 = time.perf_counter()
             now = dt.datetime.now(dt.UTC)
-            # as the phone page's POST runs it (approvals/web/cases.py, decide_task): the
+            # as the phone page's POST runs it (approvals/web/casefile.py, decide_task): the
             # signed-in cadre and the task in one statement, the decision on that connection
             with decisions.scope() as conn:
                 actor, task = decisions.signed_in_at(conn, who[(role, place_id)],

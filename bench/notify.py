@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
-from approvals.calendar import LOCAL, SystemClock  # noqa: E402
-from approvals.db import session_scope  # noqa: E402
+from approvals.record.calendar import LOCAL, SystemClock  # noqa: E402
+from approvals.record.db import session_scope  # noqa: E402
 from bench import pg  # noqa: E402
 from fangfan.services import Services  # noqa: E402
 from fangfan.settings import Settings  # noqa: E402

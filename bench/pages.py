@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
-from approvals.calendar import SystemClock  # noqa: E402
+from approvals.record.calendar import SystemClock  # noqa: E402
 from bench import pg  # noqa: E402
 from fangfan.app import create_app  # noqa: E402
 from fangfan.services import Services  # noqa: E402

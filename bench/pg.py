@@ -26,8 +26,8 @@ def ensure_database(url: str = PG_URL) -> str:
 def connect(config_path: Any) -> tuple[Engine, Any, Any]:
     """The benchmark database bound for the services, config.yaml, and its calendar
     installed as the procedures' runtime: (engine, config, calendar)."""
-    from approvals.calendar import SystemClock
-    from approvals.db import bind
+    from approvals.record.calendar import SystemClock
+    from approvals.record.db import bind
     from fangfan import config as config_module
     from fangfan.database import make_engine
     from workflows import runtime
@@ -43,9 +43,9 @@ def connect(config_path: Any) -> tuple[Engine, Any, Any]:
 def seed(engine: Engine, config: Any, sql: Callable[[int], str]) -> None:
     """A fresh schema at the head migration, then `sql(definition_id)`'s statements (one per
     line ending in ';') with :now bound, then VACUUM ANALYZE so plans see the real sizes."""
-    from approvals.cases import current_definition
-    from approvals.db import session_scope
-    from approvals.models import CaseKind
+    from approvals.procedure.cases import current_definition
+    from approvals.record.db import session_scope
+    from approvals.record.models import CaseKind
     from fangfan.database import upgrade
 
     with engine.begin() as conn:

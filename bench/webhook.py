@@ -243,9 +243,9 @@ def prepare(url: str) -> int:
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     upgrade(engine)
-    from approvals.calendar import FixedClock
-    from approvals.db import session_scope
-    from approvals.models import Case, Household, Member
+    from approvals.record.calendar import FixedClock
+    from approvals.record.db import session_scope
+    from approvals.record.models import Case, Household, Member
     from fangfan import demo
     from fangfan.services import build
 

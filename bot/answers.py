@@ -13,8 +13,8 @@ from decimal import Decimal
 
 import cn2an
 
-from approvals.errors import Refused
-from approvals.identity import normalize_id_number
+from approvals.record.errors import Refused
+from approvals.record.identity import normalize_id_number
 
 
 class Unclear(Exception):

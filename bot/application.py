@@ -8,9 +8,9 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from approvals import cases
-from approvals.errors import Refused
-from approvals.models import (
+from approvals.procedure import cases
+from approvals.record.errors import Refused
+from approvals.record.models import (
     Cadre,
     Case,
     CaseKind,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from approvals.calendar import WorkCalendar
+from approvals.record.calendar import WorkCalendar
 
 if TYPE_CHECKING:  # the wiring passes these in; bot never imports it at run time
     from fangfan.config import Config

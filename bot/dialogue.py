@@ -20,8 +20,8 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, select
 
-from approvals.identity import mask_id, mask_phone
-from approvals.models import Cadre, CaseStatus, Member, Place
+from approvals.record.identity import mask_id, mask_phone
+from approvals.record.models import Cadre, CaseStatus, Member, Place
 from bot import answers, application, progress, wording
 from bot.answers import Unclear
 from bot.conversation import Chat, Context, Turn

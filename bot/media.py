@@ -4,8 +4,8 @@ Run right after the webhook answers (a thread) and by the worker as a sweep, so 
 whose download failed or whose process died is fetched later. Saving twice is harmless:
 the row moves to `saved` once, and the "saved" message is keyed by the photo.
 
-A download is read to at most approvals.photos.MAX_BYTES (10 MB, as cadres' uploads) and
-kept only if its content is a picture (approvals.photos.image_kind), under its real
+A download is read to at most approvals.record.photos.MAX_BYTES (10 MB, as cadres' uploads) and
+kept only if its content is a picture (approvals.record.photos.image_kind), under its real
 extension. Anything else is not written: the row is `failed` and the farmer is told why, in
 the chat (the outbox's `media_refused`), so that they can send it again as a photo.
 """
@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, func, select, update
 
-from approvals.db import session_scope
-from approvals.photos import MAX_BYTES, image_kind
+from approvals.record.db import session_scope
+from approvals.record.photos import MAX_BYTES, image_kind
 from bot.models import MediaFile, MediaStatus
 from bot.wechat_adapter import WeChatApiError
 from notifications import outbox

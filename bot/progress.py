@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, bindparam, select
 from sqlalchemy.orm import Session
 
-from approvals.calendar import local_date
-from approvals.models import (
+from approvals.record.calendar import local_date
+from approvals.record.models import (
     Cadre,
     Case,
     CaseStatus,
@@ -21,7 +21,7 @@ from approvals.models import (
     Task,
     TaskStatus,
 )
-from approvals.models.cases import case_number, parsed_definition
+from approvals.record.models.cases import case_number, parsed_definition
 from bot.conversation import Context
 
 REVIEW_HINT = "如对结果有异议，可以向乡镇人民政府申请复核，也可以拨打12317热线反映。"

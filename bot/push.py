@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from approvals.calendar import Clock
-from approvals.db import session_scope
-from approvals.models import Cadre
+from approvals.record.calendar import Clock
+from approvals.record.db import session_scope
+from approvals.record.models import Cadre
 from bot.models import InboundMessage
 from bot.wechat_adapter import OUTSIDE_WINDOW, WeChatApi, WeChatApiError, WeComApi
 from notifications.channels import DeliveryFailed

@@ -18,9 +18,9 @@ import requests
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from sqlalchemy import select
 
-from approvals.calendar import LOCAL
-from approvals.db import session_scope
-from approvals.models import (
+from approvals.record.calendar import LOCAL
+from approvals.record.db import session_scope
+from approvals.record.models import (
     Cadre,
     Case,
     CaseStatus,

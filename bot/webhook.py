@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from approvals.db import connection_scope, transaction_scope
+from approvals.record.db import connection_scope, transaction_scope
 from bot import dialogue, media
 from bot.conversation import Chat, Context
 from bot.models import Conversation, InboundMessage, PlainNonce

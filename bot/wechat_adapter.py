@@ -36,7 +36,7 @@ from wechatpy.session import SessionStorage
 from wechatpy.utils import check_signature
 from wechatpy.work.client import WeChatClient as WorkClient
 
-from approvals.db import session_scope
+from approvals.record.db import session_scope
 from bot.models import AccessToken
 
 log = logging.getLogger(__name__)

@@ -7,11 +7,11 @@ import sys
 
 import click
 
-from approvals import audit
-from approvals.db import session_scope
-from approvals.definitions import Stage
-from approvals.errors import Refused
-from approvals.queries import list_cases, show_case
+from approvals.procedure.queries import list_cases, show_case
+from approvals.record import audit
+from approvals.record.db import session_scope
+from approvals.record.definitions import Stage
+from approvals.record.errors import Refused
 from fangfan import config as config_module
 from fangfan import logs
 from fangfan.settings import Settings
@@ -27,7 +27,7 @@ def _services():
 
 
 def _anchor(services) -> None:
-    """Publish the audit chain's head after a command that sealed (approvals.audit.anchor)."""
+    """Publish the audit chain's head after a command that sealed (audit.anchor)."""
     with session_scope() as s:
         audit.anchor(s, services.settings.anchor_path, services.clock.now())
 
@@ -214,10 +214,10 @@ def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
     answers. Whether the cadre may decide the task is decisions.decide's to check."""
     from sqlalchemy import select
 
-    from approvals import decisions
-    from approvals.calendar import FixedClock, local_date
-    from approvals.models import Task, TaskStatus, Verdict
-    from approvals.permissions import Actor
+    from approvals.procedure import decisions
+    from approvals.procedure.permissions import Actor
+    from approvals.record.calendar import FixedClock, local_date
+    from approvals.record.models import Task, TaskStatus, Verdict
 
     services = _services()
     dev = services.config.dev_mode
@@ -269,8 +269,8 @@ def cadre() -> None:
 @click.argument("cadre_id", type=int)
 def cadre_code(cadre_id: int) -> None:
     """A one-time code with which the cadre binds their WeChat at first sign-in."""
-    from approvals import bindings
-    from approvals.models import Cadre
+    from approvals.record import bindings
+    from approvals.record.models import Cadre
 
     services = _services()
     days = services.config.workbench.bind_code_days
@@ -290,8 +290,8 @@ def _place_actor(s, place_name: str | None):
     default): it is run by whoever runs the server."""
     from sqlalchemy import select
 
-    from approvals.models import Place
-    from approvals.permissions import Actor
+    from approvals.procedure.permissions import Actor
+    from approvals.record.models import Place
 
     query = select(Place).order_by(Place.path)
     place = s.scalars(query.where(Place.name == place_name) if place_name else query).first()
@@ -315,7 +315,7 @@ def export_group() -> None:
 def export_ledger(place_name: str | None, stage: str | None, overdue: bool, monitored: bool,
                   full_ids: bool, output: str) -> None:
     """The ledger (台账) as Excel: one row per household."""
-    from approvals import ledger
+    from approvals.desk import ledger
 
     services = _services()
     config = services.config
@@ -343,7 +343,7 @@ def import_file(kind: str, file: str) -> None:
     """Import households and members, cadres, or pairings from .xlsx or .csv (all or nothing)."""
     from pathlib import Path
 
-    from approvals import imports
+    from approvals.desk import imports
 
     services = _services()
     try:

@@ -17,12 +17,12 @@ from pydantic import (
     model_validator,
 )
 
-from approvals.calendar import WorkCalendar
-from approvals.definitions import Definition, Level, ProcedureDef, RoleDef
-from approvals.elimination import EliminationRules, IncomeLine
-from approvals.imports import Limits as ImportLimits
-from approvals.measures import Rules as MeasureRules
-from approvals.models import CaseKind
+from approvals.assistance.measures import Rules as MeasureRules
+from approvals.desk.imports import Limits as ImportLimits
+from approvals.procedure.elimination import EliminationRules, IncomeLine
+from approvals.record.calendar import WorkCalendar
+from approvals.record.definitions import Definition, Level, ProcedureDef, RoleDef
+from approvals.record.models import CaseKind
 
 
 class ConfigError(Exception):
@@ -184,7 +184,7 @@ class NoticeConf(Strict):
 
 
 class ImportsConf(Strict):
-    """Roster, cadre and pairing imports (approvals.imports): how much of a file is read."""
+    """Roster, cadre and pairing imports (approvals.desk.imports): how much of a file is read."""
 
     max_rows: int = Field(200_000, ge=1, le=2_000_000)  # data rows of one file
     max_unpacked_mb: int = Field(100, ge=1, le=2048)  # what an .xlsx unpacks to, in all

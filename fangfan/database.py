@@ -9,7 +9,7 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
-from approvals.db import configure_sqlite, ping_when_idle
+from approvals.record.db import configure_sqlite, ping_when_idle
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

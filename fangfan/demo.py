@@ -15,11 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
 
-from approvals import cases, decisions, elimination, objections
-from approvals.calendar import FixedClock, local_date
-from approvals.db import session_scope
-from approvals.definitions import Level, Stage
-from approvals.models import (
+from approvals.procedure import cases, decisions, elimination, objections
+from approvals.procedure.permissions import Actor
+from approvals.record.calendar import FixedClock, local_date
+from approvals.record.db import session_scope
+from approvals.record.definitions import Level, Stage
+from approvals.record.models import (
     Cadre,
     Case,
     CaseKind,
@@ -36,7 +37,6 @@ from approvals.models import (
     TaskStatus,
     Verdict,
 )
-from approvals.permissions import Actor
 from fangfan.services import Services
 from workflows import runtime
 from workflows.advance import advance_case

@@ -2,7 +2,7 @@
 
 `MaskPersonalData` masks resident ID numbers and mobile phones in a record's message, its
 arguments, its traceback and stack, the way the pages mask them for roles without full access
-(approvals.identity). `install` runs it on every record as the record is made (a record
+(approvals.record.identity). `install` runs it on every record as the record is made (a record
 factory), so no logger or handler, ours or a library's (werkzeug, gunicorn, SQLAlchemy,
 Prefect), ever sees the unmasked text. `configure` is what each entry point calls: the CLI's
 main (so `serve`, `worker` and `make run`'s children) and the WSGI module under gunicorn.
@@ -14,7 +14,7 @@ import logging
 import re
 from typing import Any
 
-from approvals.identity import mask_id, mask_phone
+from approvals.record.identity import mask_id, mask_phone
 
 # digits not part of a longer number: an 18-digit resident ID (last may be X), a mainland
 # mobile (1[3-9] + 9 digits), with or without +86

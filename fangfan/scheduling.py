@@ -19,7 +19,7 @@ from sqlalchemy import String, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from approvals.db import Base, session_scope
+from approvals.record.db import Base, session_scope
 
 JOBS_TABLE = "scheduler_jobs"
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"

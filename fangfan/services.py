@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from approvals.calendar import Clock, SystemClock, WorkCalendar
-from approvals.db import bind
+from approvals.record.calendar import Clock, SystemClock, WorkCalendar
+from approvals.record.db import bind
 from bot.inbound_log import InboundLog
 from bot.push import CadrePush, WeChatPush, WeComPush
 from bot.wechat_adapter import OAuth, WeChatApi, WeComApi

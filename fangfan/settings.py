@@ -27,7 +27,7 @@ class Settings:
     prefect_api_url: str | None
     config_overrides: dict[str, str]
     media_dir: Path = ROOT / "var" / "media"  # photos farmers send
-    # the audit chain's published heads (approvals.audit.anchor), outside the database
+    # the audit chain's published heads (approvals.record.audit.anchor), outside the database
     anchor_path: Path = ROOT / "var" / "audit-anchors.log"
 
     @classmethod

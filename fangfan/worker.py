@@ -2,7 +2,7 @@
 
 - advance: every few seconds, when some case is marked pending, one `advance-pending` run,
   then the audit rows still unsealed are chained and the chain's head is anchored (written
-  to the anchor file outside the database; approvals.audit);
+  to the anchor file outside the database; approvals.record.audit);
 - reconcile: every few minutes, marks what is due or lost (notice periods over, a process
   killed between a commit and its flow) and drives it;
 - outbox: every few seconds, delivers the messages due (farmers told of decisions, cadres
@@ -21,9 +21,9 @@ import logging
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from approvals import audit
-from approvals.calendar import LOCAL
-from approvals.db import session_scope
+from approvals.record import audit
+from approvals.record.calendar import LOCAL
+from approvals.record.db import session_scope
 from bot import media
 from fangfan.scheduling import JOBS_TABLE, lease
 from fangfan.services import Services

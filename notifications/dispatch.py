@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
-from approvals.calendar import LOCAL, Clock
-from approvals.db import session_scope
+from approvals.record.calendar import LOCAL, Clock
+from approvals.record.db import session_scope
 from notifications.channels import Channel, DeliveryFailed
 from notifications.models import Audience, OutboxMessage, OutboxStatus
 from notifications.wording import render

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from approvals.db import Base
+from approvals.record.db import Base
 
 
 class OutboxStatus(StrEnum):

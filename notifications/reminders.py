@@ -25,10 +25,10 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session, aliased
 
-from approvals import measures
-from approvals.calendar import WorkCalendar, last_day, local_date, start_of_day
-from approvals.definitions import Deadline
-from approvals.models import (
+from approvals.assistance import measures
+from approvals.record.calendar import WorkCalendar, last_day, local_date, start_of_day
+from approvals.record.definitions import Deadline
+from approvals.record.models import (
     Cadre,
     Case,
     CaseStatus,
@@ -42,8 +42,8 @@ from approvals.models import (
     Task,
     TaskStatus,
 )
-from approvals.models import Definition as DefinitionRow
-from approvals.models.cases import case_number, parsed_definition
+from approvals.record.models import Definition as DefinitionRow
+from approvals.record.models.cases import case_number, parsed_definition
 from notifications import outbox
 from notifications.models import Audience
 

@@ -15,11 +15,12 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import make_url
 
-from approvals import cases, decisions, objections
-from approvals.calendar import LOCAL, FixedClock
-from approvals.db import Base, bind, session_scope
-from approvals.definitions import Stage
-from approvals.models import (
+from approvals.procedure import cases, decisions, objections
+from approvals.procedure.permissions import Actor
+from approvals.record.calendar import LOCAL, FixedClock
+from approvals.record.db import Base, bind, session_scope
+from approvals.record.definitions import Stage
+from approvals.record.models import (
     Cadre,
     Case,
     CaseKind,
@@ -30,7 +31,6 @@ from approvals.models import (
     TaskStatus,
     Verdict,
 )
-from approvals.permissions import Actor
 from fangfan import config as config_module
 from fangfan.config import Config
 from fangfan.database import make_engine, upgrade

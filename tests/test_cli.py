@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from approvals.db import session_scope
-from approvals.models import AuditEntry
+from approvals.record.db import session_scope
+from approvals.record.models import AuditEntry
 from fangfan.settings import ROOT
 
 pytestmark = pytest.mark.slow

@@ -9,10 +9,10 @@ import threading
 import pytest
 from sqlalchemy import Engine, exc, func, select, text
 
-from approvals import db
-from approvals.db import session_scope, statement_scope
-from approvals.definitions import Level
-from approvals.models import Place
+from approvals.record import db
+from approvals.record.db import session_scope, statement_scope
+from approvals.record.definitions import Level
+from approvals.record.models import Place
 from fangfan.database import make_engine
 from fangfan.services import Services
 

@@ -8,7 +8,7 @@ import time
 
 from sqlalchemy import text
 
-from approvals.db import session_scope
+from approvals.record.db import session_scope
 from fangfan import worker
 from fangfan.scheduling import lease
 from fangfan.services import Services

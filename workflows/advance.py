@@ -17,10 +17,10 @@ from functools import partial
 from prefect import flow, task
 from sqlalchemy import and_, exists, select, union, update
 
-from approvals import audit
-from approvals.db import dialect, session_scope
-from approvals.definitions import Stage
-from approvals.models import (
+from approvals.record import audit
+from approvals.record.db import dialect, session_scope
+from approvals.record.definitions import Stage
+from approvals.record.models import (
     Case,
     CaseKind,
     CaseStatus,

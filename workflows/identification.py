@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from prefect import flow
 
-from approvals.definitions import Stage
-from approvals.models import Verdict
+from approvals.record.definitions import Stage
+from approvals.record.models import Verdict
 from workflows.steps import Outcome, advancing
 
 

@@ -2,7 +2,7 @@
 
 村提出名单 → 入户核实 → 村民主评议 → (公示, if config says so) → 乡镇审核 → 县级审定 → 风险消除
 
-The list itself is the case's opening (approvals.elimination.propose checks the criteria);
+The list itself is the case's opening (approvals.procedure.elimination.propose checks the criteria);
 everything after it is the same machine as identification, with another outcome.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from prefect import flow
 
-from approvals.definitions import Stage
-from approvals.models import Verdict
+from approvals.record.definitions import Stage
+from approvals.record.models import Verdict
 from workflows.steps import Outcome, advancing
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from approvals.calendar import Clock, WorkCalendar
+from approvals.record.calendar import Clock, WorkCalendar
 
 
 @dataclass(frozen=True)

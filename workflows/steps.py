@@ -31,11 +31,11 @@ from typing import Any
 from sqlalchemy import Connection, Executable, Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from approvals import audit
-from approvals.calendar import local_date
-from approvals.db import session_scope
-from approvals.definitions import Definition, Level, Stage
-from approvals.models import (
+from approvals.record import audit
+from approvals.record.calendar import local_date
+from approvals.record.db import session_scope
+from approvals.record.definitions import Definition, Level, Stage
+from approvals.record.models import (
     Cadre,
     Case,
     CaseStatus,
@@ -52,8 +52,8 @@ from approvals.models import (
     TaskStatus,
     Verdict,
 )
-from approvals.models import Definition as DefinitionRow
-from approvals.models.cases import case_number, parsed_definition
+from approvals.record.models import Definition as DefinitionRow
+from approvals.record.models.cases import case_number, parsed_definition
 from notifications import outbox, reminders
 from workflows import runtime
 

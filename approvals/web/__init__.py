@@ -11,25 +11,28 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
-from approvals import wording
-from approvals.calendar import last_day, local_date
-from approvals.errors import NotAllowed, NotFound
+from approvals.record import wording
+from approvals.record.calendar import last_day, local_date
+from approvals.record.errors import NotAllowed, NotFound
 from approvals.web import (
     assets,
-    cases,
-    cover,
+    batch,
+    casefile,
     dashboard,
-    households,
+    handover,
+    household,
+    imports,
     inbox,
+    ledger,
+    notices,
     overview,
     signin,
-    supervision,
 )
 from approvals.web.session import Answered, SignedOut, current_actor, to_sign_in
 
 bp = Blueprint("approvals", __name__, template_folder="templates")
-for child in (assets.bp, signin.bp, inbox.bp, cases.bp, households.bp, cover.bp,
-              supervision.bp, dashboard.bp, overview.bp):
+for child in (assets.bp, signin.bp, inbox.bp, batch.bp, casefile.bp, household.bp,
+              handover.bp, notices.bp, ledger.bp, imports.bp, dashboard.bp, overview.bp):
     bp.register_blueprint(child)
 
 

@@ -8,11 +8,11 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 
-from approvals import dashboard
-from approvals.db import session_scope
-from approvals.definitions import Stage
-from approvals.errors import NotAllowed
-from approvals.models import Source
+from approvals.desk import dashboard
+from approvals.record.db import session_scope
+from approvals.record.definitions import Stage
+from approvals.record.errors import NotAllowed
+from approvals.record.models import Source
 from approvals.web.session import current_actor, now, services, signed_in
 
 bp = Blueprint("dashboard", __name__)

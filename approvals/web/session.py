@@ -18,13 +18,13 @@ from flask import current_app, g, redirect, request, session, url_for
 from sqlalchemy import Connection, update
 from sqlalchemy.orm import Session
 
-from approvals import decisions
-from approvals.calendar import local_date
-from approvals.db import connection_scope, session_scope
-from approvals.decisions import TaskRef
-from approvals.errors import AlreadyDecided, NotAllowed, NotFound, Refused
-from approvals.models import Cadre
-from approvals.permissions import Actor
+from approvals.procedure import decisions
+from approvals.procedure.decisions import TaskRef
+from approvals.procedure.permissions import Actor
+from approvals.record.calendar import local_date
+from approvals.record.db import connection_scope, session_scope
+from approvals.record.errors import AlreadyDecided, NotAllowed, NotFound, Refused
+from approvals.record.models import Cadre
 
 
 def services() -> Any:
@@ -166,3 +166,15 @@ def signed_in(view: Callable[..., Any] | None = None, *, lazy: bool = False) -> 
             return to_sign_in()
         return view(*args, **kwargs)
     return wrapper
+
+
+DESK_LEVELS = ("township", "county")
+
+
+def desk_actor() -> Actor:
+    """The signed-in cadre, if they work at a township's or the county's desk."""
+    actor = current_actor()
+    if actor.level not in DESK_LEVELS:
+        raise NotAllowed("台账导出和名单导入由乡镇和县级人员办理。")
+    return actor
+

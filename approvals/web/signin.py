@@ -1,7 +1,7 @@
 """Sign-in: WeChat's 网页授权 (snsapi_base → openid → the cadre bound to it), a one-time code
 binding a cadre's WeChat the first time, and in dev_mode a list of the demo cadres.
 
-Guessing binding codes is bounded twice: approvals/bindings.py counts wrong codes in the
+Guessing binding codes is bounded twice: approvals/record/bindings.py counts wrong codes in the
 database (per session, WeChat account and code, across every process), and POSTs to /bind
 are capped per client address (`workbench.bind_rate_limit`) with `limits`, the rate-limiting
 library under flask-limiter. flask-limiter itself is not used: it hooks every request of the
@@ -29,9 +29,9 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter, RateLimiter
 from sqlalchemy import select
 
-from approvals import bindings
-from approvals.db import session_scope
-from approvals.models import Cadre, Place
+from approvals.record import bindings
+from approvals.record.db import session_scope
+from approvals.record.models import Cadre, Place
 from approvals.web.session import now, safe_next, services, sign_in, sign_out
 
 bp = Blueprint("signin", __name__)

@@ -1,4 +1,4 @@
-"""What each stage's page form posts, turned into the data approvals/forms.py checks."""
+"""What each stage's page form posts, turned into the data approvals/procedure/forms.py checks."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from approvals.definitions import Stage
+from approvals.record.definitions import Stage
 
 
 def _text(form: MultiDict[str, str], key: str) -> str:

@@ -2,8 +2,8 @@
 
 from alembic import context
 
-from approvals import models  # noqa: F401  (registers every table on Base.metadata)
-from approvals.db import Base
+from approvals.record import models  # noqa: F401  (registers every table on Base.metadata)
+from approvals.record.db import Base
 from bot import models as bot_models  # noqa: F401
 from fangfan import scheduling  # noqa: F401  (job leases)
 from notifications import models as outbox_models  # noqa: F401

@@ -10,11 +10,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, update
 
-from approvals import elimination, measures, revisits
-from approvals.calendar import LOCAL, local_date
-from approvals.db import session_scope
-from approvals.errors import NotAllowed, Refused
-from approvals.models import Household, IncomeRecord, Measure, Member, Pairing
+from approvals.assistance import measures, revisits
+from approvals.procedure import elimination
+from approvals.record.calendar import LOCAL, local_date
+from approvals.record.db import session_scope
+from approvals.record.errors import NotAllowed, Refused
+from approvals.record.models import Household, IncomeRecord, Measure, Member, Pairing
 from notifications import reminders
 from tests.conftest import World
 

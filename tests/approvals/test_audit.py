@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select, update
 
-from approvals import audit
-from approvals.db import session_scope
-from approvals.models import AuditEntry
+from approvals.record import audit
+from approvals.record.db import session_scope
+from approvals.record.models import AuditEntry
 
 
 def _decided_case(world) -> None:

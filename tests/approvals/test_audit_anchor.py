@@ -10,10 +10,10 @@ import openpyxl
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from approvals import audit
-from approvals.db import session_scope
-from approvals.definitions import Stage
-from approvals.models import AuditEntry, Place
+from approvals.record import audit
+from approvals.record.db import session_scope
+from approvals.record.definitions import Stage
+from approvals.record.models import AuditEntry, Place
 from fangfan import worker
 from fangfan.app import create_app
 from fangfan.services import Services
@@ -46,7 +46,7 @@ def lines(services: Services) -> list[dict]:
 
 def test_the_worker_publishes_the_head_once_per_move(world: World, services: Services,
                                                      caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level("INFO", logger="approvals.audit"):
+    with caplog.at_level("INFO", logger="approvals.record.audit"):
         head = sealed_and_anchored(world, services)
     assert lines(services)[-1] == {"at": lines(services)[-1]["at"], "seq": head.seq,
                                    "hash": head.hash}

@@ -7,11 +7,11 @@ import logging
 
 import pytest
 
-from approvals.calendar import LOCAL, WorkCalendar
-from approvals.definitions import Deadline
-from approvals.errors import Refused
-from approvals.identity import mask_id, mask_phone, normalize_id_number
-from approvals.models.cases import case_number
+from approvals.record.calendar import LOCAL, WorkCalendar
+from approvals.record.definitions import Deadline
+from approvals.record.errors import Refused
+from approvals.record.identity import mask_id, mask_phone, normalize_id_number
+from approvals.record.models.cases import case_number
 
 
 def test_working_days_skip_national_day_and_count_the_adjusted_saturday():

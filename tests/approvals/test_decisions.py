@@ -9,11 +9,11 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from approvals import decisions, forms
-from approvals.db import session_scope
-from approvals.definitions import Stage
-from approvals.errors import AlreadyDecided, NotAllowed, Refused
-from approvals.models import Case, CaseStatus, Task, TaskStatus, Verdict
+from approvals.procedure import decisions, forms
+from approvals.record.db import session_scope
+from approvals.record.definitions import Stage
+from approvals.record.errors import AlreadyDecided, NotAllowed, Refused
+from approvals.record.models import Case, CaseStatus, Task, TaskStatus, Verdict
 
 
 def test_application_opens_home_verification_for_the_paired_village(world):

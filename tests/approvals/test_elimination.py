@@ -9,12 +9,12 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import update
 
-from approvals import elimination
-from approvals.calendar import local_date
-from approvals.db import session_scope
-from approvals.definitions import Stage
-from approvals.errors import Refused
-from approvals.models import (
+from approvals.procedure import elimination
+from approvals.record.calendar import local_date
+from approvals.record.db import session_scope
+from approvals.record.definitions import Stage
+from approvals.record.errors import Refused
+from approvals.record.models import (
     CaseKind,
     CaseStatus,
     Household,

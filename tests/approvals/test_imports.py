@@ -9,10 +9,10 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from approvals import imports
-from approvals.db import session_scope
-from approvals.models import Cadre, Household, Member, Pairing, Place
-from approvals.permissions import Actor
+from approvals.desk import imports
+from approvals.procedure.permissions import Actor
+from approvals.record.db import session_scope
+from approvals.record.models import Cadre, Household, Member, Pairing, Place
 from fangfan.settings import ROOT
 from tests.conftest import World
 

@@ -6,11 +6,11 @@ import datetime as dt
 
 import pytest
 
-from approvals import objections
-from approvals.calendar import LOCAL
-from approvals.db import session_scope
-from approvals.definitions import Stage
-from approvals.errors import Refused
+from approvals.procedure import objections
+from approvals.record.calendar import LOCAL
+from approvals.record.db import session_scope
+from approvals.record.definitions import Stage
+from approvals.record.errors import Refused
 from workflows.advance import mark_stalled
 
 

@@ -6,10 +6,11 @@ import datetime as dt
 
 import pytest
 
-from approvals import decisions, handover
-from approvals.db import connection_scope, session_scope
-from approvals.errors import NotFound
-from approvals.permissions import Actor
+from approvals.assistance import handover
+from approvals.procedure import decisions
+from approvals.procedure.permissions import Actor
+from approvals.record.db import connection_scope, session_scope
+from approvals.record.errors import NotFound
 from tests.approvals.web.conftest import cadre_id
 from tests.conftest import World
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from approvals.calendar import FixedClock
+from approvals.record.calendar import FixedClock
 from fangfan.app import create_app
 from fangfan.config import Config
 from fangfan.services import Services

@@ -10,9 +10,18 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 
-from approvals.db import session_scope
-from approvals.definitions import Stage
-from approvals.models import Cadre, Case, CaseStatus, Household, Member, Place, Source, Verdict
+from approvals.record.db import session_scope
+from approvals.record.definitions import Stage
+from approvals.record.models import (
+    Cadre,
+    Case,
+    CaseStatus,
+    Household,
+    Member,
+    Place,
+    Source,
+    Verdict,
+)
 from bot.models import Conversation, MediaFile, MediaStatus
 from fangfan.app import create_app
 from fangfan.services import Services

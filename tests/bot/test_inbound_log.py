@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, select
 
-from approvals.db import session_scope
+from approvals.record.db import session_scope
 from bot.inbound_log import InboundLog
 from bot.models import InboundMessage
 from fangfan.services import Services

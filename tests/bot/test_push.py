@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from approvals.db import session_scope
-from approvals.definitions import Stage
-from approvals.models import Case, Verdict
+from approvals.record.db import session_scope
+from approvals.record.definitions import Stage
+from approvals.record.models import Case, Verdict
 from bot.dialogue import MENU
 from bot.wechat_adapter import WeChatApi
 from fangfan.services import Services

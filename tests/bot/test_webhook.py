@@ -8,8 +8,8 @@ from dataclasses import replace
 import requests
 from sqlalchemy import func, select
 
-from approvals.db import session_scope
-from approvals.models import Case
+from approvals.record.db import session_scope
+from approvals.record.models import Case
 from bot.models import Conversation, InboundMessage
 from fangfan.services import Services
 from tests.bot.sender import WeChatSender, sha1_signature

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from approvals.calendar import FixedClock
-from approvals.db import session_scope
-from approvals.photos import MAX_BYTES
+from approvals.record.calendar import FixedClock
+from approvals.record.db import session_scope
+from approvals.record.photos import MAX_BYTES
 from bot.inbound_log import InboundLog
 from bot.models import Conversation, InboundMessage, MediaFile, MediaStatus, PlainNonce
 from bot.webhook import MAX_BODY

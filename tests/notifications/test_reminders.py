@@ -16,11 +16,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, update
 
-from approvals import handover
-from approvals.calendar import LOCAL, local_date
-from approvals.db import session_scope
-from approvals.models import Cadre, Household, IncomeRecord, Member, Place, Source
-from approvals.permissions import Actor
+from approvals.assistance import handover
+from approvals.procedure.permissions import Actor
+from approvals.record.calendar import LOCAL, local_date
+from approvals.record.db import session_scope
+from approvals.record.models import Cadre, Household, IncomeRecord, Member, Place, Source
 from fangfan.config import WeComConf
 from fangfan.services import Services
 from fangfan.settings import ROOT

@@ -11,9 +11,9 @@ import openpyxl
 from sqlalchemy import select
 from stdnum.cn import ric
 
-from approvals import imports
-from approvals.db import session_scope
-from approvals.models import Member, Place
+from approvals.desk import imports
+from approvals.record.db import session_scope
+from approvals.record.models import Member, Place
 from tests.conftest import World
 from tests.security.web_rig import cadre, signed_in, site  # noqa: F401
 

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from approvals.db import session_scope
-from approvals.definitions import Stage
-from approvals.models import Place
+from approvals.record.db import session_scope
+from approvals.record.definitions import Stage
+from approvals.record.models import Place
 from tests.conftest import World
 from tests.security.web_rig import Browser, anonymous, cadre, signed_in, site  # noqa: F401
 

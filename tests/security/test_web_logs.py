@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from approvals.db import session_scope
-from approvals.models import Household, Member
+from approvals.record.db import session_scope
+from approvals.record.models import Household, Member
 from fangfan import logs
 from fangfan.services import Services
 from fangfan.settings import ROOT

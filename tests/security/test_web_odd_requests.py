@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from flask import Flask
 
-from approvals.definitions import Stage
+from approvals.record.definitions import Stage
 from fangfan.app import create_app
 from fangfan.services import Services
 from tests.conftest import World

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from approvals.db import session_scope
-from approvals.models import Member
+from approvals.record.db import session_scope
+from approvals.record.models import Member
 from tests.conftest import World
 from tests.security.web_rig import anonymous, cadre, signed_in, site  # noqa: F401
 

@@ -14,8 +14,8 @@ import requests
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from approvals.db import session_scope
-from approvals.models import Cadre, Place
+from approvals.record.db import session_scope
+from approvals.record.models import Cadre, Place
 from fangfan.app import create_app
 from fangfan.services import Services
 

@@ -11,9 +11,9 @@ import sys
 import pytest
 from sqlalchemy import func, select, update
 
-from approvals.db import session_scope
-from approvals.definitions import Stage
-from approvals.models import AuditEntry, Case, Task, TaskStatus
+from approvals.record.db import session_scope
+from approvals.record.definitions import Stage
+from approvals.record.models import AuditEntry, Case, Task, TaskStatus
 from fangfan.settings import ROOT
 from workflows.advance import advance_pending, pending_cases, reconcile
 from workflows.identification import identification
@@ -23,10 +23,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect")]
 
 KILL_AFTER_COMMIT = """
 import datetime as dt, os, signal, sys
-from approvals import decisions
-from approvals.db import session_scope
-from approvals.permissions import Actor
-from approvals.definitions import Stage
+from approvals.procedure import decisions
+from approvals.record.db import session_scope
+from approvals.procedure.permissions import Actor
+from approvals.record.definitions import Stage
 from fangfan.demo import FORMS
 from fangfan.services import build
 

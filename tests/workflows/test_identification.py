@@ -7,11 +7,12 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from approvals.calendar import LOCAL
-from approvals.db import session_scope
-from approvals.definitions import Deadline, Stage
-from approvals.errors import Refused
-from approvals.models import (
+from approvals.procedure.queries import list_cases, show_case
+from approvals.record.calendar import LOCAL
+from approvals.record.db import session_scope
+from approvals.record.definitions import Deadline, Stage
+from approvals.record.errors import Refused
+from approvals.record.models import (
     CaseKind,
     CaseStatus,
     Definition,
@@ -21,7 +22,6 @@ from approvals.models import (
     Pairing,
     Source,
 )
-from approvals.queries import list_cases, show_case
 
 
 def test_an_approved_case_enrols_the_household_with_a_paired_cadre_and_a_measure(world):

@@ -8,7 +8,7 @@ Create Date: 2026-11-25 07:47:06.832576
 import sqlalchemy as sa
 from alembic import op
 
-import approvals.db
+import approvals.record.db
 
 revision = "0007"
 down_revision = "0006"
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("ends_on", sa.Date(), nullable=False),
         sa.Column("reason", sa.String(length=200), nullable=False),
         sa.Column("named_by", sa.Integer(), nullable=False),
-        sa.Column("named_at", approvals.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("named_at", approvals.record.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["cadre_id"], ["cadres.id"], name=op.f("fk_stand_ins_cadre_id_cadres")),
         sa.ForeignKeyConstraint(["named_by"], ["cadres.id"], name=op.f("fk_stand_ins_named_by_cadres")),
         sa.ForeignKeyConstraint(["stand_in_id"], ["cadres.id"], name=op.f("fk_stand_ins_stand_in_id_cadres")),
@@ -37,7 +37,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_stand_ins_stand_in_id"), ["stand_in_id"], unique=False)
     with op.batch_alter_table("cadres", schema=None) as batch_op:
         batch_op.add_column(sa.Column("bind_code_hash", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("bind_code_expires", approvals.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("bind_code_expires", approvals.record.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_unique_constraint(batch_op.f("uq_cadres_bind_code_hash"), ["bind_code_hash"])
     with op.batch_alter_table("tasks", schema=None) as batch_op:
         batch_op.create_index("ix_tasks_assignee_status", ["assignee_id", "status"], unique=False)

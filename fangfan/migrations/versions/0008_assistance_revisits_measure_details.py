@@ -7,7 +7,7 @@ Create Date: 2026-11-25 08:19:29.398969
 import sqlalchemy as sa
 from alembic import op
 
-import approvals.db
+import approvals.record.db
 
 revision = "0008"
 down_revision = "0007"
@@ -34,7 +34,7 @@ def upgrade() -> None:
     sa.Column("annual", sa.JSON(), nullable=False),
     sa.Column("notes", sa.Text(), nullable=False),
     sa.Column("photos", sa.JSON(), nullable=False),
-    sa.Column("recorded_at", approvals.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column("recorded_at", approvals.record.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(["cadre_id"], ["cadres.id"], name=op.f("fk_revisits_cadre_id_cadres")),
     sa.ForeignKeyConstraint(["household_id"], ["households.id"], name=op.f("fk_revisits_household_id_households")),
     sa.PrimaryKeyConstraint("id", name=op.f("pk_revisits"))

@@ -11,7 +11,7 @@ Create Date: 2026-12-01 20:30:00
 import sqlalchemy as sa
 from alembic import op
 
-import approvals.db
+import approvals.record.db
 
 revision = "0013"
 down_revision = "0012"
@@ -33,8 +33,8 @@ def upgrade() -> None:
         "bind_throttles",
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
-        sa.Column("last_failed_at", approvals.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("locked_until", approvals.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_failed_at", approvals.record.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("locked_until", approvals.record.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_bind_throttles")),
     )
 

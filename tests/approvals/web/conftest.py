@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from approvals.db import session_scope
-from approvals.models import Cadre
+from approvals.record.db import session_scope
+from approvals.record.models import Cadre
 from fangfan.app import create_app
 from fangfan.services import Services
 from tests.bot.fake_api import FakeWeChatApi

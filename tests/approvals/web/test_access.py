@@ -13,9 +13,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
-from approvals.db import session_scope
-from approvals.definitions import Stage
-from approvals.models import AuditEntry, Cadre, Objection, Task, TaskStatus
+from approvals.record.db import session_scope
+from approvals.record.definitions import Stage
+from approvals.record.models import AuditEntry, Cadre, Objection, Task, TaskStatus
 from tests.approvals.web.conftest import Desk, cadre_id
 from tests.conftest import World
 

@@ -16,9 +16,9 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from approvals import bindings
-from approvals.db import session_scope
-from approvals.models import AuditEntry, Cadre
+from approvals.record import bindings
+from approvals.record.db import session_scope
+from approvals.record.models import AuditEntry, Cadre
 from fangfan.app import create_app
 from fangfan.services import Services
 from tests.approvals.web.conftest import cadre_id, serve_app

@@ -10,9 +10,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from approvals.db import session_scope
-from approvals.definitions import Stage
-from approvals.models import Place
+from approvals.record.db import session_scope
+from approvals.record.definitions import Stage
+from approvals.record.models import Place
 from tests.approvals.web.conftest import Desk, cadre_id, shot
 from tests.approvals.web.test_phone import sign_in
 from tests.conftest import World

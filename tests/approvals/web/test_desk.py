@@ -13,9 +13,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from approvals.db import session_scope
-from approvals.definitions import Stage
-from approvals.models import Household, Member, Place
+from approvals.record.db import session_scope
+from approvals.record.definitions import Stage
+from approvals.record.models import Household, Member, Place
 from fangfan.settings import ROOT
 from tests.approvals.web.conftest import Desk, cadre_id
 from tests.conftest import World

@@ -10,8 +10,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
-from approvals.db import session_scope
-from approvals.models import Case, CaseKind, Household, IncomeRecord, Measure, Revisit
+from approvals.record.db import session_scope
+from approvals.record.models import Case, CaseKind, Household, IncomeRecord, Measure, Revisit
 from tests.approvals.web.conftest import Desk, cadre_id, shot
 from tests.approvals.web.test_phone import sign_in
 from tests.conftest import World

@@ -19,9 +19,9 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from approvals import imports
-from approvals.db import session_scope
-from approvals.models import Case, Household, Member, Place
+from approvals.desk import imports
+from approvals.record.db import session_scope
+from approvals.record.models import Case, Household, Member, Place
 from tests.approvals.web.conftest import cadre_id
 from tests.conftest import World
 from tests.test_cli import fangfan

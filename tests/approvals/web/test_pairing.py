@@ -12,11 +12,11 @@ import pytest
 import requests
 from sqlalchemy import event, select, update
 
-from approvals import batch, decisions
-from approvals.db import session_scope
-from approvals.definitions import Stage
-from approvals.errors import Refused
-from approvals.models import Cadre, Pairing, Place, TaskStatus, Verdict
+from approvals.procedure import batch, decisions
+from approvals.record.db import session_scope
+from approvals.record.definitions import Stage
+from approvals.record.errors import Refused
+from approvals.record.models import Cadre, Pairing, Place, TaskStatus, Verdict
 from fangfan.services import Services
 from tests.approvals.web.conftest import cadre_id
 from tests.conftest import World

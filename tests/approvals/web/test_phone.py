@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from approvals.db import session_scope
-from approvals.definitions import Stage
-from approvals.models import (
+from approvals.record.db import session_scope
+from approvals.record.definitions import Stage
+from approvals.record.models import (
     AuditEntry,
     CaseStatus,
     Household,

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from approvals import bindings
-from approvals.db import session_scope
-from approvals.models import Cadre
+from approvals.record import bindings
+from approvals.record.db import session_scope
+from approvals.record.models import Cadre
 from fangfan.services import Services
 from tests.approvals.web.conftest import cadre_id
 from tests.bot.fake_api import FakeWeChatApi

@@ -10,10 +10,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from approvals import inbox as inbox_module
-from approvals.db import session_scope
-from approvals.definitions import Stage
-from approvals.models import AuditEntry, CaseStatus, Household, Pairing, Task, TaskStatus
+from approvals.procedure import inbox as inbox_module
+from approvals.record.db import session_scope
+from approvals.record.definitions import Stage
+from approvals.record.models import AuditEntry, CaseStatus, Household, Pairing, Task, TaskStatus
 from tests.approvals.web.conftest import Desk, cadre_id
 from tests.conftest import World
 

@@ -1,0 +1,110 @@
+"""定期回访: the paired cadre records how a household is doing (seed 003 专栏2).
+
+Every revisit records the quarterly content: members, income by kind minus production costs
+(→ 家庭人均纯收入) and compliant out-of-pocket costs; the first of a year also the annual
+content. Its per-capita net income joins the household's income series, which the revisit
+reminders and the elimination criteria read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from pydantic import Field, ValidationError
+from sqlalchemy import extract, func, select
+from sqlalchemy.orm import Session
+
+from approvals.assistance.measures import ensure_assists
+from approvals.procedure.forms import Form, chinese
+from approvals.procedure.permissions import Actor
+from approvals.record import audit
+from approvals.record.errors import Refused
+from approvals.record.models import Household, IncomeRecord, MonitoringStatus, Revisit
+
+ANNUAL = {  # 年度监测内容: key → label
+    "social_security": "社会保障（医保、养老保险、低保特困）",
+    "schooling": "义务教育（有无失学辍学）",
+    "employment": "劳动力和就业（务工人数、月数、地点）",
+    "housing": "住房安全",
+    "water": "饮水安全",
+    "policies": "享受的帮扶政策",
+}
+MONEY = ("wage", "business", "property", "transfer", "production_costs", "out_of_pocket")
+
+
+class RevisitForm(Form):
+    visited_on: dt.date = Field(title="回访日期")
+    members: int = Field(title="家庭人口", ge=1, le=30)
+    wage: Decimal = Field(default=Decimal(0), title="工资性收入", ge=0)
+    business: Decimal = Field(default=Decimal(0), title="生产经营性收入", ge=0)
+    property: Decimal = Field(default=Decimal(0), title="财产性收入", ge=0)
+    transfer: Decimal = Field(default=Decimal(0), title="转移性收入", ge=0)
+    production_costs: Decimal = Field(default=Decimal(0), title="生产经营费用", ge=0)
+    out_of_pocket: Decimal = Field(default=Decimal(0), title="合规自付支出", ge=0)
+    risk_remains: bool = Field(title="风险是否仍存在")
+    weak_motivation: bool = Field(default=False, title="内生动力不足")
+    annual: dict[str, str] = Field(default_factory=dict, title="年度监测内容")
+    notes: str = Field(default="", title="其他情况", max_length=2000)
+
+
+def per_capita_net(form: RevisitForm) -> Decimal:
+    """(工资性 + 生产经营性 + 财产性 + 转移性 − 生产经营费用) ÷ 家庭人口, yuan per person."""
+    net = form.wage + form.business + form.property + form.transfer - form.production_costs
+    return (net / form.members).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def annual_due(s: Session, household_id: int, year: int) -> bool:
+    """No revisit of this year has recorded the annual content yet."""
+    return not any(s.scalars(select(Revisit.annual).where(
+        Revisit.household_id == household_id,
+        extract("year", Revisit.visited_on) == year)))
+
+
+def prefill(s: Session, household: Household) -> dict[str, Any]:
+    """The last revisit's answers (so only what changed is typed), else the roster's."""
+    last = s.scalars(select(Revisit).where(Revisit.household_id == household.id)
+                     .order_by(Revisit.visited_on.desc(), Revisit.id.desc())).first()
+    if last is None:
+        return {"members": len(household.members), "risk_remains": True}
+    return {"members": last.members, "risk_remains": last.risk_remains,
+            "weak_motivation": last.weak_motivation, **{k: getattr(last, k) for k in MONEY},
+            **{f"annual_{k}": v for k, v in (last.annual or {}).items()},
+            "last_visited_on": last.visited_on, "last_net": last.per_capita_net}
+
+
+def record(s: Session, household: Household, actor: Actor, data: dict[str, Any], *,
+           photos: list[str], now: dt.datetime) -> Revisit:
+    ensure_assists(s, actor, household)
+    if household.monitoring == MonitoringStatus.NONE:
+        raise Refused("这户不是监测对象，无需定期回访。")
+    try:
+        form = RevisitForm.model_validate(data)
+    except ValidationError as err:
+        raise Refused(chinese(RevisitForm, err)) from None
+    if form.visited_on > now.date() + dt.timedelta(days=1):
+        raise Refused("「回访日期」不能晚于今天。")
+    year_due = annual_due(s, household.id, form.visited_on.year)
+    annual = {k: v.strip() for k, v in form.annual.items() if k in ANNUAL and v.strip()}
+    if year_due and len(annual) < len(ANNUAL):
+        missing = [ANNUAL[k] for k in ANNUAL if k not in annual]
+        raise Refused(f"今年第一次回访，请填写年度监测内容：{'、'.join(missing)}")
+    net = per_capita_net(form)
+    revisit = Revisit(household_id=household.id, cadre_id=actor.id, visited_on=form.visited_on,
+                      members=form.members, **{k: getattr(form, k) for k in MONEY},
+                      per_capita_net=net, risk_remains=form.risk_remains,
+                      weak_motivation=form.weak_motivation, annual=annual, notes=form.notes,
+                      photos=photos, recorded_at=now)
+    s.add(revisit)
+    s.flush()
+    s.add(IncomeRecord(household_id=household.id, recorded_on=form.visited_on,
+                       per_capita_net=net, revisit_id=revisit.id))
+    audit.append(s, actor=f"cadre:{actor.id}", action="household.revisit", now=now,
+                 payload={"household": household.id, "revisit": revisit.id})
+    return revisit
+
+
+def count(s: Session, household_id: int) -> int:
+    return s.scalar(select(func.count()).select_from(Revisit)
+                    .where(Revisit.household_id == household_id)) or 0

@@ -1,0 +1,194 @@
+"""The case as a cadre's phone shows it: household, application, photos, the timeline of
+every step, and the open task with what its stage asks. Personal data is masked for the
+roles that do not need it; a cadre sees only cases in their jurisdiction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from approvals.procedure.decisions import ORDER
+from approvals.procedure.permissions import Actor, may_act
+from approvals.record import photos
+from approvals.record.calendar import LOCAL, WorkCalendar
+from approvals.record.definitions import Definition, Stage
+from approvals.record.errors import NotAllowed, NotFound
+from approvals.record.identity import mask_id, mask_phone
+from approvals.record.models import (
+    AuditEntry,
+    Cadre,
+    Case,
+    Household,
+    Pairing,
+    Task,
+    TaskStatus,
+    Verdict,
+)
+
+ACTIONS = {
+    "task.open": "进入「{stage}」", "decide.approved": "「{stage}」通过",
+    "decide.rejected": "「{stage}」不通过", "decide.returned": "「{stage}」退回到「{return_to}」",
+    "objection.raise": "登记公示异议", "objection.substantiated": "异议属实",
+    "objection.dismissed": "异议不成立", "notice.posted": "张贴公示（{where}）",
+    "task.transfer": "转交给{to_name}", "case.fast_track": "先帮扶后认定，已落实临时帮扶",
+    "case.withdrawn": "申请人撤回申请", "case.enrolled": "纳入监测",
+    "case.rejected": "办结：不予纳入", "case.eliminated": "风险消除",
+}
+
+
+@dataclass
+class Event:
+    at: dt.datetime
+    who: str
+    what: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Photo:
+    kind: str  # "farmer": sent in the chat; "task": taken by a cadre for a stage
+    ref: int  # the chat photo's id, or the task's id
+    index: int  # which of the task's photos
+    label: str
+
+
+@dataclass
+class CaseFile:
+    case: Case
+    definition: Definition
+    members: list[dict[str, Any]]
+    photos: list[Photo]  # the farmer's and the cadres' photos
+    events: list[Event]
+    task: Task | None  # the open task, if any
+    may_act: bool  # the viewer may decide it
+    returnable: list[tuple[Stage, str]] = field(default_factory=list)  # earlier stages passed
+    helpers: list[tuple[int, str]] = field(default_factory=list)  # cadres a household may pair
+    working_days_left: int | None = None
+    sees_personal_data: bool = False
+
+    @property
+    def number(self) -> str:
+        return self.case.number
+
+
+def _label(definition: Definition, stage: str | None) -> str:
+    return definition.stage(Stage(stage)).label if stage else ""
+
+
+def load(s: Session, case_id: int, actor: Actor, now: dt.datetime, calendar: WorkCalendar, *,
+         personal_data_roles: list[str]) -> CaseFile:
+    case = s.scalars(select(Case).where(Case.id == case_id).options(
+        joinedload(Case.household).selectinload(Household.members), joinedload(Case.village),
+        selectinload(Case.tasks).joinedload(Task.place), selectinload(Case.objections),
+        joinedload(Case.definition))).one_or_none()
+    if case is None:
+        raise NotFound("没有找到这个案件。")
+    if not actor.sees(case.village.path):
+        raise NotAllowed("这户不在您的管辖范围内，您无权查看。")
+    definition = case.definition.parsed()
+    full = actor.role in personal_data_roles
+    members = [{"name": m.name, "relation": m.relation, "is_head": m.is_head,
+                "id_number": m.id_number if full else mask_id(m.id_number),
+                "phone": (m.phone or "") if full else mask_phone(m.phone),
+                "able_to_work": m.able_to_work} for m in case.household.members]
+    task = next((t for t in case.tasks if t.status == TaskStatus.OPEN), None)
+    file = CaseFile(case, definition, members, _photos(s, case, definition),
+                    _events(s, case, definition),
+                    task, False, sees_personal_data=full)
+    if task is not None:
+        seat = _Seat(Stage(task.stage), task.role, task.place.path, task.assignee_id)
+        file.may_act = may_act(actor, seat)
+        file.working_days_left = calendar.working_days_left(task.due_at, now)
+        passed = {Stage(t.stage) for t in case.tasks if t.verdict == Verdict.APPROVED
+                  and t.status == TaskStatus.DECIDED}
+        file.returnable = [(st, _label(definition, st)) for st in ORDER
+                           if st in passed and ORDER.index(st) < ORDER.index(Stage(task.stage))]
+        if task.stage == Stage.COUNTY_APPROVAL:
+            file.helpers = _helpers(s, case)
+    return file
+
+
+@dataclass(frozen=True)
+class _Seat:
+    stage: Stage
+    role: str
+    place_path: str
+    assignee_id: int | None
+
+
+def _helpers(s: Session, case: Case) -> list[tuple[int, str]]:
+    """Cadres who can be paired with the household: its current pairing first, then the
+    village's 帮扶联系人."""
+    paired = s.scalars(select(Pairing.cadre_id).where(
+        Pairing.household_id == case.household_id, Pairing.ended_on.is_(None))).all()
+    rows = s.execute(select(Cadre.id, Cadre.name, Cadre.unit).where(
+        Cadre.active, (Cadre.id.in_(paired)) | ((Cadre.role == "helper")
+                                               & (Cadre.place_id == case.village_id)))).all()
+    rows.sort(key=lambda r: (r.id not in paired, r.id))
+    return [(r.id, f"{r.name}（{r.unit}）" if r.unit else r.name) for r in rows]
+
+
+def _photos(s: Session, case: Case, definition: Definition) -> list[Photo]:
+    farmer = photos.farmer_photos(s, case.id)
+    found = [Photo("farmer", i, 0, f"农户上传 {n}") for n, (i, _path) in enumerate(farmer, 1)]
+    for t in case.tasks:
+        for n, _name in enumerate((t.data or {}).get("photos", [])):
+            found.append(Photo("task", t.id, n, f"{_label(definition, t.stage)} {n + 1}"))
+    return found
+
+
+def _events(s: Session, case: Case, definition: Definition) -> list[Event]:
+    rows = s.scalars(select(AuditEntry).where(AuditEntry.case_id == case.id)
+                     .order_by(AuditEntry.id)).all()
+    ids = {int(r.actor.split(":")[1]) for r in rows if r.actor.startswith("cadre:")
+           and r.actor.split(":")[1].isdigit()}
+    names = dict(s.execute(select(Cadre.id, Cadre.name).where(Cadre.id.in_(ids))).tuples().all()
+                 ) if ids else {}
+    tasks = {t.id: t for t in case.tasks}
+    events = []
+    for r in rows:
+        p = r.payload or {}
+        task = tasks.get(p.get("task"))
+        stage = p.get("stage") or (task.stage if task else None)
+        if r.action.startswith("case.open"):
+            what = "提交申请" if r.action.endswith("identification") else "村提出风险消除名单"
+        elif r.action in ACTIONS:
+            what = ACTIONS[r.action].format(
+                stage=_label(definition, stage), return_to=_label(definition, p.get("return_to")),
+                where=p.get("where", ""), to_name=p.get("to_name", ""))
+        else:
+            continue
+        who = r.actor
+        if who.startswith("cadre:"):
+            who = names.get(int(who.split(":")[1]) if who.split(":")[1].isdigit() else 0, "干部")
+        elif who.startswith("farmer:"):
+            who = "农户"
+        detail = p.get("reason") or ""
+        if r.action == "decide.approved" and stage == Stage.PUBLIC_NOTICE and \
+                r.actor == "系统":
+            what, detail = "公示期满，无异议", ""
+        elif r.action == "decide.approved" and task is not None and task.data:
+            detail = _summary(Stage(task.stage), task.data)
+        events.append(Event(r.at.astimezone(LOCAL), who, what, detail))
+    return events
+
+
+def _summary(stage: Stage, data: dict[str, Any]) -> str:
+    """One line of what an approved stage recorded."""
+    match stage:
+        case Stage.HOME_VERIFICATION:
+            confirmed = "风险属实" if data.get("risk_confirmed") else "风险不属实"
+            visitors = "、".join(data.get("visitors", []))
+            return f"{visitors}入户，{confirmed}。{data.get('findings', '')}"
+        case Stage.VILLAGE_REVIEW:
+            return (f"参会{data.get('attendance')}人，同意{data.get('votes_for')}票，"
+                    f"反对{data.get('votes_against', 0)}票。")
+        case Stage.TOWNSHIP_AUDIT:
+            return str(data.get("opinion", ""))
+        case Stage.COUNTY_APPROVAL:
+            return str(data.get("comparison", ""))
+    return ""

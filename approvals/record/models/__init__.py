@@ -1,0 +1,52 @@
+"""The system of record: one aggregate per module, all exported here for Alembic and callers."""
+
+from approvals.record.models.audit import AuditEntry
+from approvals.record.models.cases import (
+    Case,
+    CaseKind,
+    CaseRisk,
+    CaseStatus,
+    Definition,
+    Objection,
+    ObjectionStatus,
+    Source,
+    Task,
+    TaskStatus,
+    Verdict,
+)
+from approvals.record.models.households import (
+    Household,
+    IncomeRecord,
+    Measure,
+    Member,
+    MonitoringStatus,
+    Revisit,
+)
+from approvals.record.models.people import BindThrottle, Cadre, Pairing, StandIn
+from approvals.record.models.places import Place
+
+__all__ = [
+    "AuditEntry",
+    "BindThrottle",
+    "Cadre",
+    "Case",
+    "CaseKind",
+    "CaseRisk",
+    "CaseStatus",
+    "Definition",
+    "Household",
+    "IncomeRecord",
+    "Measure",
+    "Member",
+    "MonitoringStatus",
+    "Objection",
+    "ObjectionStatus",
+    "Pairing",
+    "Place",
+    "Revisit",
+    "Source",
+    "StandIn",
+    "Task",
+    "TaskStatus",
+    "Verdict",
+]

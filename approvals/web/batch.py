@@ -1,0 +1,54 @@
+"""Batch approval (批量审批): several township audits or county approvals at once."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from approvals.procedure import batch, inbox
+from approvals.record.db import session_scope
+from approvals.record.definitions import Stage
+from approvals.record.errors import Refused
+from approvals.web.session import current_actor, now, services, signed_in
+
+bp = Blueprint("batch", __name__)
+
+
+@bp.route("/batch", methods=["GET", "POST"])
+@signed_in
+def batch_approve() -> Any:
+    """Approve several township audits or county approvals at once; each case is still
+    decided, checked and audited on its own."""
+    actor = current_actor()
+    config = services().config
+    stage = request.values.get("stage", Stage.TOWNSHIP_AUDIT)
+    stage = Stage(stage) if stage in batch.BATCH_STAGES else Stage.TOWNSHIP_AUDIT
+    if request.method == "POST":
+        ids = request.form.getlist("task", type=int)  # bounded ints (fangfan.inputs)
+        if not ids:
+            flash("请至少勾选一件。", "error")
+        else:
+            done, failed = 0, []
+            for task_id in ids:
+                try:
+                    with session_scope() as s:
+                        batch.approve_one(s, task_id, actor, now=now(),
+                                          opinion=request.form.get("opinion", ""),
+                                          by_risk=config.assistance.by_risk)
+                    done += 1
+                except Refused as err:
+                    failed.append(str(err))
+            if done:
+                flash(f"已通过 {done} 件。", "info")
+            for reason, n in Counter(failed).items():
+                flash(f"{n} 件未通过：{reason}", "error")
+            return redirect(url_for("approvals.batch.batch_approve", stage=stage))
+    with session_scope() as s:
+        items = inbox.inbox(s, actor, now(), services().calendar,
+                            filters=inbox.Filters(stage=stage), limit=200,
+                            due_soon_days=config.notifications.due_soon_working_days).items
+    labels = {k: v.label for k, v in config.procedures["identification"].stages.items()}
+    return render_template("batch.html", items=items, stage=stage, stage_labels=labels,
+                           stages=batch.BATCH_STAGES)

@@ -1,0 +1,178 @@
+"""A household's pages: its story (cases, measures, revisits, income against the line,
+pairings), planning and recording measures, the revisit form, and the elimination proposal
+with the evidence it rests on."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
+
+from approvals.assistance import household as household_view
+from approvals.assistance import measures, revisits
+from approvals.procedure import elimination
+from approvals.record import photos
+from approvals.record.calendar import local_date
+from approvals.record.db import session_scope
+from approvals.record.errors import NotFound, Refused
+from approvals.record.models import CaseKind, Household
+from approvals.web.session import attempt, current_actor, now, services, signed_in
+
+bp = Blueprint("household", __name__)
+
+
+def _household(s: Session, household_id: int) -> Household:
+    household = s.get(Household, household_id)
+    if household is None:
+        raise NotFound("没有找到这户。")
+    return household
+
+
+def _money(key: str) -> Decimal | None:
+    raw = (request.form.get(key) or "").strip().replace(",", "").removesuffix("元")
+    if not raw:
+        return None
+    try:
+        return Decimal(raw)
+    except InvalidOperation:
+        raise Refused("「金额」应填写数字。") from None
+
+
+def _date(key: str, label: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(request.form.get(key, ""))
+    except ValueError:
+        raise Refused(f"「{label}」日期格式应为 2026-01-31") from None
+
+
+def _page(household_id: int, *, error: str | None = None, status: int = 200) -> Any:
+    config = services().config
+    actor = current_actor()
+    today = local_date(now())
+    with session_scope() as s:
+        view = household_view.load(s, household_id, actor,
+                                   personal_data_roles=config.workbench.personal_data_roles)
+        rules = config.elimination_rules()
+        page = render_template(
+            "household.html", v=view, categories=config.categories, error=error,
+            form=request.form if error else {}, today=today,
+            proposals=measures.propose(s, view.household, config.assistance_rules(),
+                                       config.risk_types),
+            measure_types=config.measure_types, subtypes=config.assistance.subtypes,
+            evidence=elimination.evidence(s, view.household, rules, today),
+            unmet=elimination.unmet_criteria(s, view.household, rules, today),
+            lines={r.recorded_on.year: rules.line_for(r.recorded_on.year).amount
+                   for r in view.incomes})
+    return page, status
+
+
+@bp.get("/me/households")
+@signed_in
+def mine() -> Any:
+    """我的结对户: the households paired with the cadre, the longest unvisited first."""
+    with session_scope() as s:
+        rows = household_view.paired_with(s, current_actor())
+    return render_template("paired.html", rows=rows)
+
+
+@bp.get("/h/<int:household_id>")
+@signed_in
+def show(household_id: int) -> Any:
+    """The household's page: where a revisit reminder leads."""
+    return _page(household_id)
+
+
+def _attempt(household_id: int, action: Callable[[Session], Any], done: str) -> Any:
+    attempt(action, refused=lambda text: _page(household_id, error=text, status=400))
+    flash(done, "info")
+    return redirect(url_for("approvals.household.show", household_id=household_id))
+
+
+@bp.post("/h/<int:household_id>/measures")
+@signed_in
+def plan_measure(household_id: int) -> Any:
+    def act(s: Session) -> None:
+        measures.plan(s, _household(s, household_id), current_actor(),
+                      kind=request.form.get("kind_other") or request.form.get("kind", ""),
+                      subtype=request.form.get("subtype", "").strip(),
+                      description=request.form.get("description", ""),
+                      unit=request.form.get("unit", ""),
+                      planned_on=_date("planned_on", "计划日期"), amount=_money("amount"),
+                      measure_types=services().config.measure_types, now=now())
+    return _attempt(household_id, act, "已登记帮扶措施。")
+
+
+@bp.post("/h/<int:household_id>/measures/<int:measure_id>/done")
+@signed_in
+def measure_done(household_id: int, measure_id: int) -> Any:
+    def act(s: Session) -> None:
+        measures.carry_out(s, measure_id, current_actor(), done_on=_date("done_on", "落实日期"),
+                           result=request.form.get("result", ""), amount=_money("amount"),
+                           now=now())
+    return _attempt(household_id, act, "已登记落实。")
+
+
+@bp.route("/h/<int:household_id>/revisit", methods=["GET", "POST"])
+@signed_in
+def revisit(household_id: int) -> Any:
+    def page(error: str | None = None) -> Any:
+        with session_scope() as s:
+            household = _household(s, household_id)
+            view = household_view.load(s, household_id, current_actor(),
+                                       personal_data_roles=[])  # checks the jurisdiction
+            today = local_date(now())
+            return render_template(
+                "revisit.html", h=household, v=view, last=revisits.prefill(s, household),
+                annual=revisits.ANNUAL, today=today, error=error,
+                annual_due=revisits.annual_due(s, household_id, today.year),
+                form=request.form if error else {}), 400 if error else 200
+
+    if request.method == "GET":
+        return page()
+    data: dict[str, Any] = {k: (request.form.get(k) or "").strip()
+                            for k in ("visited_on", "members", *revisits.MONEY, "notes")}
+    data = {k: v.replace(",", "").removesuffix("元") for k, v in data.items() if v}
+    data["risk_remains"] = {"yes": True, "no": False}.get(request.form.get("risk", ""))
+    data["weak_motivation"] = request.form.get("weak_motivation") == "yes"
+    data["annual"] = {k: request.form.get(f"annual_{k}", "") for k in revisits.ANNUAL}
+
+    def act(s: Session) -> Any:
+        upload = photos.Upload.of([f.read() for f in request.files.getlist("photos")
+                                   if f and f.filename])
+        done = revisits.record(s, _household(s, household_id), current_actor(), data,
+                               photos=upload.names, now=now())
+        upload.store(services().settings.media_dir, household_id, kind="households")
+        return done.per_capita_net
+
+    net = attempt(act, refused=page)
+    flash(f"已保存回访记录：家庭人均纯收入 {net:.0f} 元。", "info")
+    return redirect(url_for("approvals.household.show", household_id=household_id,
+                            saved="revisit"))
+
+
+@bp.post("/h/<int:household_id>/eliminate")
+@signed_in
+def propose_elimination(household_id: int) -> Any:
+    """村提出名单: refused, with every unmet criterion, unless the evidence holds."""
+    config = services().config
+
+    def act(s: Session) -> None:
+        elimination.propose(s, _household(s, household_id), current_actor(),
+                            rules=config.elimination_rules(),
+                            definition=config.definition(CaseKind.RISK_ELIMINATION),
+                            calendar=services().calendar, now=now())
+    return _attempt(household_id, act, "已提出风险消除，进入入户核实。")
+
+
+@bp.post("/h/<int:household_id>/revert")
+@signed_in
+def revert(household_id: int) -> Any:
+    """风险消除回退: the county puts an eliminated household back under monitoring."""
+    def act(s: Session) -> None:
+        elimination.revert(s, _household(s, household_id), current_actor(),
+                           reason=request.form.get("reason", ""), now=now())
+    return _attempt(household_id, act, "已回退为监测对象，原有记录全部保留。")

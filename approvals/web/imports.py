@@ -1,0 +1,58 @@
+"""The county's imports: the roster, cadres and pairings, all or nothing, every bad row told;
+and the example files in the layout the import expects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, render_template, request, send_file
+
+from approvals.desk import imports
+from approvals.record.db import session_scope
+from approvals.record.errors import NotFound
+from approvals.web.session import current_actor, now, services, signed_in
+
+bp = Blueprint("imports", __name__)
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
+
+
+IMPORT_KINDS = {"roster": "花名册（户和成员）", "cadres": "干部名单", "pairings": "结对帮扶"}
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@signed_in
+def import_page() -> Any:
+    """County admins upload a roster, cadres or pairings: all or nothing, every bad row told."""
+    actor = current_actor()
+    imports.ensure_may_import(actor)
+    result, error, kind = None, None, request.form.get("kind", "roster")
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if kind not in IMPORT_KINDS or upload is None or not upload.filename:
+            error = "请选择名单类型和文件。"
+        else:
+            try:
+                rows = imports.read_upload(upload.stream, upload.filename,
+                                           imports.COLUMNS[kind],
+                                           services().config.import_limits())
+            except imports.BadFile as err:
+                error = str(err)
+            else:
+                with session_scope() as s:
+                    result = imports.run(s, kind, rows, actor, now=now(), role_labels={
+                        k: r.label for k, r in services().config.roles.items()})
+                    if not result.ok:
+                        s.rollback()
+    status = 400 if error or (result and not result.ok) else 200
+    return render_template("import.html", kinds=IMPORT_KINDS, kind=kind, result=result,
+                           error=error), status
+
+
+@bp.get("/import/examples/<name>")
+@signed_in
+def example(name: str) -> Any:
+    """The example files shipped in docs/examples/, in the layout the import expects."""
+    if name not in ("roster.csv", "cadres.csv", "pairings.csv"):
+        raise NotFound("没有这个样例文件。")
+    return send_file(EXAMPLES / name, mimetype="text/csv", as_attachment=True)

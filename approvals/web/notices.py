@@ -1,0 +1,47 @@
+"""The village's public notice (公示) for the board: as a page to print and as a PDF."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, render_template
+
+from approvals.procedure import notices
+from approvals.record.calendar import local_date
+from approvals.record.db import session_scope
+from approvals.web.session import current_actor, now, services, signed_in
+
+bp = Blueprint("notices", __name__)
+
+
+def _notice_page(village_id: int) -> str:
+    config = services().config
+    with session_scope() as s:
+        notice = notices.village_notice(s, village_id, current_actor(),
+                                        categories=config.categories,
+                                        public_reasons=config.notice.public_reasons)
+    kinds = sorted({line.kind for line in notice.lines}, key=["识别纳入", "风险消除"].index)
+    return render_template("notice.html", n=notice, village_id=village_id,
+                           kinds=["识别" if k == "识别纳入" else k for k in kinds],
+                           objection_to=config.notice.objection_to,
+                           hotline=config.notice.hotline, today=local_date(now()))
+
+
+@bp.get("/notices/<int:village_id>")
+@signed_in
+def notice(village_id: int) -> Any:
+    return _notice_page(village_id)
+
+
+@bp.get("/notices/<int:village_id>.pdf")
+@signed_in
+def notice_pdf(village_id: int) -> Any:
+    page = _notice_page(village_id)
+    try:
+        from weasyprint import HTML  # needs pango from the system (Debian's libpango)
+    except OSError:
+        return render_template("message.html", title="暂时无法生成PDF",
+                               text="服务器缺少排版组件，请使用本页的“打印”功能。"), 503
+    pdf = HTML(string=page).write_pdf()
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f"inline; filename=notice-{village_id}.pdf"})
