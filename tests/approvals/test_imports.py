@@ -14,7 +14,7 @@ from approvals.procedure.permissions import Actor
 from approvals.record.db import session_scope
 from approvals.record.models import Cadre, Household, Member, Pairing, Place
 from fangfan.settings import ROOT
-from tests.conftest import World
+from tests.support.world import World
 
 
 def county(world: World) -> Actor:

@@ -13,8 +13,7 @@ from approvals.record.models import Cadre, Case, Place
 from fangfan.app import create_app
 from fangfan.services import Services
 from notifications.dispatch import dispatch
-from tests.bot.test_dialogue import roster_head
-from tests.conftest import World
+from tests.support.world import World, roster_head
 
 
 def test_a_newcomer_applies_in_the_simulator_and_is_told_the_decision(

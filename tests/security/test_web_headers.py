@@ -16,8 +16,8 @@ from sqlalchemy import select
 from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import Place
-from tests.conftest import World
-from tests.security.web_rig import Browser, anonymous, cadre, signed_in, site  # noqa: F401
+from tests.support.web import Browser, anonymous, cadre, signed_in
+from tests.support.world import World
 
 NONCE = re.compile(r"'nonce-([^']+)'")
 
@@ -60,7 +60,7 @@ def county_case(world: World) -> tuple[int, int]:
 
 
 def test_pages_exports_and_the_pdf_carry_the_headers(
-        site: str, world: World, county_case: tuple[int, int]) -> None:  # noqa: F811
+        site: str, world: World, county_case: tuple[int, int]) -> None:
     case, village = county_case
     household = world.case(case).household_id
     visitor = anonymous(site)
@@ -98,7 +98,7 @@ def test_pages_exports_and_the_pdf_carry_the_headers(
 
 @pytest.mark.skipif(not shutil.which("chromium"), reason="make test installs chromium")
 def test_the_pages_work_under_the_csp_in_chromium(
-        browser: Any, site: str, world: World, county_case: tuple[int, int]) -> None:  # noqa: F811
+        browser: Any, site: str, world: World, county_case: tuple[int, int]) -> None:
     case, village = county_case
     household = world.case(case).household_id
     violations: list[str] = []

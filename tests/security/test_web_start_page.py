@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from approvals.record.db import session_scope
 from approvals.record.models import Member
-from tests.conftest import World
-from tests.security.web_rig import anonymous, cadre, signed_in, site  # noqa: F401
+from tests.support.web import anonymous, cadre, signed_in
+from tests.support.world import World
 
 
 def heads() -> set[str]:
@@ -22,7 +22,7 @@ def head_of(household_id: int) -> str:
                                                    Member.is_head)).one()
 
 
-def test_anonymous_gets_sign_in_and_no_names(site: str, world: World) -> None:  # noqa: F811
+def test_anonymous_gets_sign_in_and_no_names(site: str, world: World) -> None:
     for village in ("东沟村", "西坡村", "南滩村"):
         world.apply(world.household(village))
     visitor = anonymous(site)
@@ -34,7 +34,7 @@ def test_anonymous_gets_sign_in_and_no_names(site: str, world: World) -> None:  
 
 
 def test_a_village_cadre_starts_on_their_own_villages_work(
-        site: str, world: World) -> None:  # noqa: F811
+        site: str, world: World) -> None:
     mine, theirs = world.household("东沟村"), world.household("南滩村")
     world.apply(mine)
     world.apply(theirs)

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import Place
-from tests.approvals.web.conftest import Desk, cadre_id, shot
-from tests.approvals.web.test_phone import sign_in
-from tests.conftest import World
+from tests.support.phone import sign_in
+from tests.support.web import Desk, cadre_id, shot
+from tests.support.world import World
 
 
 def known(world: World) -> dict[str, int]:

@@ -17,8 +17,8 @@ from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import Household, Member, Place
 from fangfan.settings import ROOT
-from tests.approvals.web.conftest import Desk, cadre_id
-from tests.conftest import World
+from tests.support.web import Desk, cadre_id
+from tests.support.world import World
 
 
 def heads(world: World, cases: list[int]) -> list[Member]:

@@ -12,9 +12,9 @@ from sqlalchemy import select, update
 
 from approvals.record.db import session_scope
 from approvals.record.models import Case, CaseKind, Household, IncomeRecord, Measure, Revisit
-from tests.approvals.web.conftest import Desk, cadre_id, shot
-from tests.approvals.web.test_phone import sign_in
-from tests.conftest import World
+from tests.support.phone import sign_in
+from tests.support.web import Desk, cadre_id, shot
+from tests.support.world import World
 
 
 def enrolled(world: World, index: int = 0) -> int:

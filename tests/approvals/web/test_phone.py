@@ -19,22 +19,11 @@ from approvals.record.models import (
     Task,
     TaskStatus,
 )
-from tests.approvals.web.conftest import shot
-from tests.conftest import World
+from tests.support.phone import open_case, sign_in
+from tests.support.web import shot
+from tests.support.world import World
 
 pytestmark = pytest.mark.slow
-
-
-def sign_in(page: Any, name: str) -> None:
-    """From wherever the page is: sign out if someone is signed in, then as `name`."""
-    if page.locator("text=退出").count():
-        page.get_by_role("button", name="退出").click()
-    page.get_by_label(f"以{name}登录").click()
-
-
-def open_case(page: Any, head: str) -> None:
-    page.goto("/inbox")
-    page.locator("#tasks a", has_text=head).click()
 
 
 def head_of(world: World, case_id: int) -> str:

@@ -13,9 +13,9 @@ from approvals.record import bindings
 from approvals.record.db import session_scope
 from approvals.record.models import Cadre
 from fangfan.services import Services
-from tests.approvals.web.conftest import cadre_id
 from tests.bot.fake_api import FakeWeChatApi
-from tests.conftest import World
+from tests.support.web import cadre_id
+from tests.support.world import World
 
 pytestmark = pytest.mark.slow
 
