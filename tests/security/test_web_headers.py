@@ -11,6 +11,7 @@ import shutil
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from approvals.record.db import session_scope
@@ -124,7 +125,7 @@ def test_the_pages_work_under_the_csp_in_chromium(
     village_phone.goto(f"/h/{household}/revisit")
     village_phone.fill("input[name=members]", "2")
     village_phone.fill("input[name=wage]", "10000")
-    assert "5000" in village_phone.locator("#net").inner_text()
+    expect(village_phone.locator("#net")).to_contain_text("5000")
     county = phone_of(cadre("supervisor"))
     county.goto("/dashboard")
     county.locator("#c-stage canvas").wait_for()  # ECharts ran (a script file and a nonce)
