@@ -31,7 +31,7 @@ from tests.support.world import World
 
 ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
 PHONE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
-HEAD_ID = "52263119680315001X"  # the demo's 王长林 (docs/examples/roster.csv)
+HEAD_ID = "52263119680315001X"  # the demo's 王长林 (approvals/desk/examples/roster.csv)
 NEW_ID, NEW_PHONE = "522631197005200048", "13800001111"
 
 
