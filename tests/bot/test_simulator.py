@@ -79,7 +79,7 @@ def test_the_cadres_side_lists_what_each_cadre_was_sent(webhook_url: str, world:
 
 def test_the_simulator_page_chats_in_a_phone_browser(
         webhook_url: str, world: World, browser: object) -> None:
-    """As a newcomer opens it from README: http://.../dev/wechat, no trailing slash."""
+    """As a newcomer opens it from README: http://127.0.0.1:8000/dev/wechat, no trailing slash."""
     name, id_number, _ = roster_head()
     page = browser.new_page(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
     page.goto(webhook_url.replace("/wechat/mp", "/dev/wechat"))
