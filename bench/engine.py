@@ -16,7 +16,8 @@ It prints decisions/s, p50/p99 per decision, the burst drain time of each unpace
 (first decision of a round until every case of it is advanced), advancement lag p50/p95
 (decision committed → next task opened) while decisions arrive at a steady --rate per second,
 peak memory, a bare insert-and-commit of one decision row (the floor), and the peer's rate
-from ../shared/peers/spiffworkflow/bench.py in the same run, with the ratio.
+from bench/spiffworkflow/bench.py (SpiffWorkflow driving the same five stages) in the same
+run, with the ratio.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ from fangfan.demo import FORMS  # noqa: E402
 from workflows import runtime  # noqa: E402
 from workflows.advance import CHUNK, advance_chunk, pending_cases  # noqa: E402
 
-PEER = ROOT.parent / "shared" / "peers" / "spiffworkflow" / "bench.py"
+PEER = ROOT / "bench" / "spiffworkflow" / "bench.py"
 VILLAGES, TOWNSHIPS = 100, 10
 POLL_S = 0.25  # the advancer's interval (the worker's default is 2 s)
 

@@ -13,8 +13,8 @@ from approvals.record.definitions import Stage
 from approvals.record.models import Task, TaskStatus
 from fangfan.demo import FORMS
 from fangfan.settings import ROOT
-from tests.conftest import World
-from tests.test_cli import fangfan
+from tests.support.cli import fangfan
+from tests.support.world import World
 
 pytestmark = pytest.mark.slow
 

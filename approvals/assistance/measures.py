@@ -1,6 +1,6 @@
 """Assistance measures (帮扶措施): what fits a household, planning one, recording it done.
 
-分类帮扶 (DOMAIN.md): measures follow the household's risks (single risk, single measure;
+分类帮扶 (docs/domain.md): measures follow the household's risks (single risk, single measure;
 several, combined) and its capacity: able to work → development measures, unable → 低保 /
 特困 (综合保障), weak motivation → 扶志扶智. The system proposes; the cadre chooses.
 """

@@ -1,7 +1,8 @@
 """Risk elimination (风险消除): the criteria a proposal must meet, the proposal, and 回退.
 
-DOMAIN.md: monitored at least six months, at least one measure carried out, income stably
-above the year's line; a household with no one able to work is never proposed.
+The criteria (docs/domain.md, 风险消除): monitored at least six months, at least one measure
+carried out, income stably above the year's line; a household with no one able to work is
+never proposed.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from approvals.record.db import session_scope
 from approvals.record.errors import NotAllowed, Refused
 from approvals.record.models import Household, IncomeRecord, Measure, Member, Pairing
 from notifications import reminders
-from tests.conftest import World
+from tests.support.world import World
 
 ANNUAL = {k: "正常" for k in revisits.ANNUAL}
 

@@ -17,9 +17,9 @@ from approvals.record.models import AuditEntry, Place
 from fangfan import worker
 from fangfan.app import create_app
 from fangfan.services import Services
-from tests.approvals.web.conftest import Desk, cadre_id
-from tests.conftest import World
-from tests.test_cli import fangfan
+from tests.support.cli import fangfan
+from tests.support.web import Desk, cadre_id
+from tests.support.world import World
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from approvals.desk import imports
-from tests.conftest import World
+from tests.support.world import World
 
 LIMITS = imports.Limits()
 

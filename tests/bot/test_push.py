@@ -15,8 +15,7 @@ from notifications.dispatch import MAX_ATTEMPTS, dispatch
 from notifications.models import OutboxMessage, OutboxStatus
 from tests.bot.fake_api import FakeWeChatApi
 from tests.bot.sender import WeChatSender
-from tests.bot.test_dialogue import roster_head
-from tests.conftest import World
+from tests.support.world import World, roster_head
 
 
 def applies(farmer: WeChatSender, world: World, index: int = 0) -> int:

@@ -13,7 +13,7 @@ from approvals.record.models import Case
 from bot.models import Conversation, InboundMessage
 from fangfan.services import Services
 from tests.bot.sender import WeChatSender, sha1_signature
-from tests.bot.test_dialogue import roster_head
+from tests.support.world import roster_head
 
 
 def count(model: type) -> int:

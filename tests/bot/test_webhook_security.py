@@ -26,11 +26,10 @@ from bot.wechat_adapter import Callback
 from fangfan.services import Services
 from notifications.models import OutboxMessage
 from notifications.wording import render
-from tests.bot.conftest import with_mp
 from tests.bot.fake_api import JPEG, FakeWeChatApi
 from tests.bot.sender import WeChatSender, sha1_signature
-from tests.bot.test_dialogue import roster_head
-from tests.conftest import World
+from tests.support.bot import with_mp
+from tests.support.world import World, roster_head
 
 
 def count(model: type, *where: object) -> int:

@@ -29,7 +29,7 @@ from notifications.dispatch import dispatch
 from notifications.models import Audience, OutboxMessage, OutboxStatus
 from notifications.wording import render
 from tests.bot.fake_api import FakeWeChatApi
-from tests.conftest import World
+from tests.support.world import World
 
 RULES = reminders.Rules(due_soon_working_days=1, escalate_after_working_days=2)
 

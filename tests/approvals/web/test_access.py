@@ -16,8 +16,8 @@ from sqlalchemy import func, select, update
 from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import AuditEntry, Cadre, Objection, Task, TaskStatus
-from tests.approvals.web.conftest import Desk, cadre_id
-from tests.conftest import World
+from tests.support.web import Desk, cadre_id
+from tests.support.world import World
 
 # The demo county's cadres (fangfan.demo.roster); the cases below are in 东沟村, 青山镇.
 INSIDE = ["刘书记", "杨帮扶", "王审核", "赵审定", "钱督导"]  # 东沟村, 东沟村, 青山镇, county ×2

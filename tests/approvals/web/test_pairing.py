@@ -18,8 +18,8 @@ from approvals.record.definitions import Stage
 from approvals.record.errors import Refused
 from approvals.record.models import Cadre, Pairing, Place, TaskStatus, Verdict
 from fangfan.services import Services
-from tests.approvals.web.conftest import cadre_id
-from tests.conftest import World
+from tests.support.web import cadre_id
+from tests.support.world import World
 
 pytestmark = pytest.mark.slow
 
