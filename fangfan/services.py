@@ -1,9 +1,12 @@
-"""Everything built once per process from settings and config: engine, clock, calendar."""
+"""Everything built once per process from settings and config: engine, clock, calendar.
+
+`Services` is the pages' `approvals.context.Context` (fangfan.app hands it to them)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -31,6 +34,11 @@ class Services:
     clock: Clock
     calendar: WorkCalendar
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def media_dir(self) -> Path:
+        """Where photos are kept: the farmers' from the chat, the cadres' from the pages."""
+        return self.settings.media_dir
 
     def wechat_api(self) -> WeChatApi:
         """The Official Account's API client (bot.wechat_adapter.WeChatApi), built once."""

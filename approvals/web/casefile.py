@@ -88,7 +88,7 @@ def decide_task(task_id: int) -> Any:
         upload = photos.Upload.of(_uploads() if verdict == Verdict.APPROVED else [])
         if verdict == Verdict.APPROVED:
             data["photos"] = upload.names
-        with upload.stored(services().settings.media_dir, task.case_id):
+        with upload.stored(services().media_dir, task.case_id):
             return decide(conn, task, actor, Verdict(verdict), now=now(), data=data,
                           reason=reason, return_to=Stage(return_to)
                           if return_to in Stage.__members__.values() else None)
@@ -174,7 +174,7 @@ def photo(case_id: int, kind: str, ref: int, index: int) -> Any:
             task = s.get(Task, ref)
             names = (task.data or {}).get("photos", []) if task and task.case_id == case_id \
                 else []
-            found = str(photos.task_photo(services().settings.media_dir, case_id, names[index])) \
+            found = str(photos.task_photo(services().media_dir, case_id, names[index])) \
                 if index < len(names) else None
     image = photos.image_kind(found) if found else None
     if image is None:  # missing, or not a picture: never served as anything else

@@ -145,7 +145,7 @@ def revisit(household_id: int) -> Any:
                                    if f and f.filename])
         done = revisits.record(s, _household(s, household_id), current_actor(), data,
                                photos=upload.names, now=now())
-        upload.store(services().settings.media_dir, household_id, kind="households")
+        upload.store(services().media_dir, household_id, kind="households")
         return done.per_capita_net
 
     net = attempt(act, refused=page)

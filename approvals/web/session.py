@@ -8,6 +8,7 @@ so a copy of the cookie (on any device) signs nobody in afterwards."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -18,6 +19,7 @@ from flask import current_app, g, redirect, request, session, url_for
 from sqlalchemy import Connection, update
 from sqlalchemy.orm import Session
 
+from approvals.context import Context
 from approvals.procedure import decisions
 from approvals.procedure.decisions import TaskRef
 from approvals.procedure.permissions import Actor
@@ -26,12 +28,16 @@ from approvals.record.db import connection_scope, session_scope
 from approvals.record.errors import AlreadyDecided, NotAllowed, NotFound, Refused
 from approvals.record.models import Cadre
 
-
-def services() -> Any:
-    return current_app.extensions["fangfan"]
+EXTENSION = "fangfan"  # where the app keeps the pages' Context (approvals.web.install)
 
 
-def now() -> Any:
+def services() -> Context:
+    """What the process gives the pages: clock, calendar, media store, OAuth, config."""
+    context: Context = current_app.extensions[EXTENSION]
+    return context
+
+
+def now() -> dt.datetime:
     return services().clock.now()
 
 
