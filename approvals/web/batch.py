@@ -8,20 +8,20 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from approvals.procedure import batch, inbox
+from approvals.procedure.permissions import Actor
 from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.errors import Refused
-from approvals.web.session import current_actor, now, services, signed_in
+from approvals.web.session import now, services, signed_in
 
 bp = Blueprint("batch", __name__)
 
 
 @bp.route("/batch", methods=["GET", "POST"])
 @signed_in
-def batch_approve() -> Any:
+def batch_approve(actor: Actor) -> Any:
     """Approve several township audits or county approvals at once; each case is still
     decided, checked and audited on its own."""
-    actor = current_actor()
     config = services().config
     stage = request.values.get("stage", Stage.TOWNSHIP_AUDIT)
     stage = Stage(stage) if stage in batch.BATCH_STAGES else Stage.TOWNSHIP_AUDIT

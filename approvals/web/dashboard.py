@@ -9,17 +9,17 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from approvals.desk import dashboard
+from approvals.procedure.permissions import Actor
 from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.errors import NotAllowed
 from approvals.record.models import Source
-from approvals.web.session import current_actor, now, services, signed_in
+from approvals.web.session import now, services, signed_in
 
 bp = Blueprint("dashboard", __name__)
 
 
-def _supervisor() -> Any:
-    actor = current_actor()
+def _supervisor(actor: Actor) -> Actor:
     if actor.level not in ("township", "county"):
         raise NotAllowed("督导看板供乡镇和县级人员使用。")
     return actor
@@ -32,8 +32,8 @@ def _labels() -> dict[str, str]:
 
 @bp.get("/dashboard")
 @signed_in
-def index() -> Any:
-    actor = _supervisor()
+def index(actor: Actor) -> Any:
+    _supervisor(actor)
     place = request.args.get("place", type=int)
     with session_scope() as s:
         figures = dashboard.figures(s, actor, now(), place_id=place)
@@ -58,8 +58,8 @@ def _date(key: str) -> dt.date | None:
 
 @bp.get("/dashboard/cases")
 @signed_in
-def cases() -> Any:
-    actor = _supervisor()
+def cases(actor: Actor) -> Any:
+    _supervisor(actor)
     config = services().config
     args = request.args
     stage = args.get("stage")

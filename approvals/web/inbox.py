@@ -7,9 +7,10 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from approvals.procedure import batch, inbox, queries
+from approvals.procedure.permissions import Actor
 from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
-from approvals.web.session import current_actor, now, services, signed_in
+from approvals.web.session import now, services, signed_in
 
 bp = Blueprint("inbox", __name__)
 
@@ -23,8 +24,7 @@ def _filters() -> inbox.Filters:
 
 @bp.get("/inbox")
 @signed_in
-def index() -> Any:
-    actor = current_actor()
+def index(actor: Actor) -> Any:
     config = services().config
     filters = _filters()
     with session_scope() as s:
@@ -44,7 +44,7 @@ def index() -> Any:
 
 @bp.get("/t/<int:task_id>")
 @signed_in
-def task_link(task_id: int) -> Any:
+def task_link(_actor: Actor, task_id: int) -> Any:
     """The link in a reminder: straight to the task's case, at the task."""
     with session_scope() as s:
         case_id = queries.case_of_task(s, task_id)

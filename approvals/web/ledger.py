@@ -9,20 +9,21 @@ from flask import Blueprint, Response, render_template, request
 from sqlalchemy import select
 
 from approvals.desk import ledger
+from approvals.procedure.permissions import Actor
 from approvals.record import audit
 from approvals.record.calendar import local_date
 from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import Place
-from approvals.web.session import desk_actor, now, services, signed_in
+from approvals.web.session import at_desk, now, services, signed_in
 
 bp = Blueprint("ledger", __name__)
 
 
 @bp.get("/ledger")
 @signed_in
-def ledger_page() -> Any:
-    actor = desk_actor()
+def ledger_page(actor: Actor) -> Any:
+    at_desk(actor)
     config = services().config
     with session_scope() as s:
         places = s.execute(select(Place.id, Place.name, Place.level).where(
@@ -35,8 +36,8 @@ def ledger_page() -> Any:
 
 @bp.get("/ledger.xlsx")
 @signed_in
-def ledger_xlsx() -> Any:
-    actor = desk_actor()
+def ledger_xlsx(actor: Actor) -> Any:
+    at_desk(actor)
     config = services().config
     stage = request.args.get("stage")
     scope = ledger.Scope(place_id=request.args.get("place", type=int) or 0,

@@ -12,12 +12,13 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, request, session, url_for
 from sqlalchemy import Connection, update
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 
 from approvals.context import Context
 from approvals.procedure import decisions
@@ -42,6 +43,8 @@ def now() -> dt.datetime:
 
 
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
 H = TypeVar("H", Session, Connection)  # what a service runs on: a session, or a bare connection
 
 
@@ -119,7 +122,7 @@ def current_actor() -> Actor | None:
 
 def acting_on(conn: Connection, task_id: int) -> tuple[Actor, TaskRef]:
     """The signed-in cadre and the task they act on, read together on the decision's
-    connection (a view under `signed_in(lazy=True)`)."""
+    connection (a view under `signed_in_lazily`)."""
     actor, task = decisions.signed_in_at(conn, int(session["cadre_id"]), local_date(now()),
                                          task_id, _epoch())
     if _remember(actor) is None:
@@ -137,7 +140,7 @@ def _remember(actor: Actor | None) -> Actor | None:
     return g.actor
 
 
-def to_sign_in() -> Any:
+def to_sign_in() -> Response:
     """To sign in, and back afterwards: to this page, or after a form to the page it was on."""
     back = (request.full_path.rstrip("?") if request.method == "GET"
             else urlsplit(request.referrer or "").path or None)
@@ -156,19 +159,28 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def signed_in(view: Callable[..., Any] | None = None, *, lazy: bool = False) -> Any:
-    """The view needs a signed-in cadre; others go to sign-in and come back afterwards.
-
-    `lazy`: only the sign-in cookie is checked here, and the view reads the cadre itself with
-    what it acts on (`acting_on`); a cadre gone by then raises SignedOut, which sends them to
-    sign in all the same. The decision POST does this: the cadre and the task in one
-    statement, the write on the same pooled connection."""
-    if view is None:
-        return functools.partial(signed_in, lazy=lazy)
+def signed_in(view: Callable[Concatenate[Actor, P], R]) -> Callable[P, R | Response]:
+    """The view needs a signed-in cadre and is given them as its first argument; others go
+    to sign in and come back afterwards."""
 
     @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if session.get("cadre_id") is None if lazy else current_actor() is None:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+        actor = current_actor()
+        if actor is None:
+            return to_sign_in()
+        return view(actor, *args, **kwargs)
+    return wrapper
+
+
+def signed_in_lazily(view: Callable[P, R]) -> Callable[P, R | Response]:
+    """Only the sign-in cookie is checked here, and the view reads the cadre itself with what
+    it acts on (`acting_on`); a cadre gone by then raises SignedOut, which sends them to sign
+    in all the same. The decision POST does this: the cadre and the task in one statement,
+    the write on the same pooled connection."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+        if session.get("cadre_id") is None:
             return to_sign_in()
         return view(*args, **kwargs)
     return wrapper
@@ -177,9 +189,8 @@ def signed_in(view: Callable[..., Any] | None = None, *, lazy: bool = False) -> 
 DESK_LEVELS = ("township", "county")
 
 
-def desk_actor() -> Actor:
+def at_desk(actor: Actor) -> Actor:
     """The signed-in cadre, if they work at a township's or the county's desk."""
-    actor = current_actor()
     if actor.level not in DESK_LEVELS:
         raise NotAllowed("台账导出和名单导入由乡镇和县级人员办理。")
     return actor
