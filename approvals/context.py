@@ -20,8 +20,7 @@ from approvals.assistance.measures import Rules as MeasureRules
 from approvals.desk.imports import Limits as ImportLimits
 from approvals.procedure.elimination import EliminationRules
 from approvals.record.calendar import Clock, WorkCalendar
-from approvals.record.definitions import Definition, ProcedureDef, RoleDef
-from approvals.record.models import CaseKind
+from approvals.record.definitions import CaseKind, Definition, ProcedureDef, RoleDef
 
 
 class OAuth(Protocol):

@@ -99,10 +99,9 @@ class CadrePush:
         preferred = cadre[2] if cadre else "wechat"
         failures = []
         for name in (preferred, *(n for n in routes if n != preferred)):
-            route = routes.get(name)
-            if route is None or not route[1]:
+            channel, address = routes.get(name) or (None, None)
+            if channel is None or not address:
                 continue
-            channel, address = route
             try:
                 return channel.deliver(address, message)
             except DeliveryFailed as err:

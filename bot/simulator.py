@@ -41,7 +41,8 @@ ACCOUNT = "gh_fangfan_demo"
 
 
 def _services() -> Services:
-    return current_app.extensions["fangfan"]
+    services: Services = current_app.extensions["fangfan"]
+    return services
 
 
 @bp.get("")
@@ -93,19 +94,27 @@ def say() -> Any:
     body = xml
     if mp.encoding_aes_key:
         body = callback.encrypt(xml, nonce, timestamp)
-        encrypted = re.search(r"<Encrypt><!\[CDATA\[(.*?)\]\]>", body).group(1)
+        encrypted = _tag(r"<Encrypt><!\[CDATA\[(.*?)\]\]>", body)
         params |= {"encrypt_type": "aes",
                    "msg_signature": _sha1(mp.token, timestamp, nonce, encrypted)}
     res = requests.post(url_for("wechat.receive", _external=True), params=params,
                         data=body.encode(), timeout=10)
     reply = res.text
     if reply.startswith("<xml>") and mp.encoding_aes_key:
-        signature = re.search(r"<MsgSignature><!\[CDATA\[(.*?)\]\]>", reply).group(1)
+        signature = _tag(r"<MsgSignature><!\[CDATA\[(.*?)\]\]>", reply)
         reply = callback.decrypt(reply.encode(), signature,
-                                 re.search(r"<TimeStamp>(\d+)</TimeStamp>", reply).group(1),
-                                 re.search(r"<Nonce><!\[CDATA\[(.*?)\]\]>", reply).group(1))
-    content = re.search(r"<Content><!\[CDATA\[(.*?)\]\]></Content>", reply, re.S)
-    return jsonify(status=res.status_code, reply=content.group(1) if content else "")
+                                 _tag(r"<TimeStamp>(\d+)</TimeStamp>", reply),
+                                 _tag(r"<Nonce><!\[CDATA\[(.*?)\]\]>", reply))
+    answer = re.search(r"<Content><!\[CDATA\[(.*?)\]\]></Content>", reply, re.S)
+    return jsonify(status=res.status_code, reply=answer.group(1) if answer else "")
+
+
+def _tag(pattern: str, xml: str) -> str:
+    """A field of what the webhook encrypted or answered: always there."""
+    found = re.search(pattern, xml)
+    if found is None:
+        raise ValueError(f"no {pattern} in the webhook's XML")
+    return found.group(1)
 
 
 def _sha1(*parts: str) -> str:

@@ -35,6 +35,7 @@ from bot.models import Conversation, InboundMessage, PlainNonce
 from bot.wechat_adapter import BadSignature, Callback, Inbound, Malformed
 
 if TYPE_CHECKING:  # the wiring passes these in; bot never imports it at run time
+    from fangfan.config import WeChatMpConf
     from fangfan.services import Services
 
 log = logging.getLogger(__name__)
@@ -44,13 +45,15 @@ PRUNE_EVERY_S = 60  # how often a process deletes plain-mode nonces past the win
 
 
 def _services() -> Services:
-    return current_app.extensions["fangfan"]
+    services: Services = current_app.extensions["fangfan"]
+    return services
 
 
 def _callback() -> Callback:
     """Built once per configuration (the AES key is decoded once, not per message)."""
     mp = _services().config.wechat.mp
-    cache = current_app.extensions.setdefault("wechat_callbacks", {})
+    cache: dict[WeChatMpConf, Callback] = current_app.extensions.setdefault(
+        "wechat_callbacks", {})
     if mp not in cache:
         cache[mp] = Callback(mp.token, mp.app_id, mp.encoding_aes_key,
                              mp.timestamp_window_seconds)

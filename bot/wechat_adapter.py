@@ -17,8 +17,9 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import requests
 from defusedxml import ElementTree as SafeET
@@ -39,6 +40,8 @@ from wechatpy.work.client import WeChatClient as WorkClient
 from approvals.record.db import session_scope
 from bot.models import AccessToken
 
+P = ParamSpec("P")
+R = TypeVar("R")
 log = logging.getLogger(__name__)
 
 TOKEN_ERRORS = {40001, 40014, 42001}  # invalid credential, invalid token, token expired
@@ -249,6 +252,8 @@ class _DatabaseStorage(SessionStorage):
 class _Client(WeChatClient):
     """WeChatClient against a configurable base URL, with a timeout on the token fetch."""
 
+    session: _DatabaseStorage
+
     def __init__(self, base_url: str, appid: str, secret: str, timeout: float) -> None:
         super().__init__(appid, secret, session=_DatabaseStorage(), timeout=timeout,
                          auto_retry=False)
@@ -259,7 +264,7 @@ class _Client(WeChatClient):
         res = self._http.get(f"{self.base_url}/cgi-bin/token", timeout=self.timeout, params={
             "grant_type": "client_credential", "appid": self.appid, "secret": self.secret})
         res.raise_for_status()
-        result = res.json()
+        result: dict[str, Any] = res.json()
         if result.get("errcode"):
             raise WeChatClientException(result["errcode"], result.get("errmsg", ""))
         expires_in = int(result.get("expires_in", 7200))
@@ -271,6 +276,8 @@ class _Client(WeChatClient):
 class _WorkClient(WorkClient):
     """WeCom's client against a configurable base URL, with a timeout on the token fetch."""
 
+    session: _DatabaseStorage
+
     def __init__(self, base_url: str, corp_id: str, secret: str, timeout: float) -> None:
         super().__init__(corp_id, secret, session=_DatabaseStorage(), timeout=timeout,
                          auto_retry=False)
@@ -281,7 +288,7 @@ class _WorkClient(WorkClient):
         res = self._http.get(f"{self.base_url}/cgi-bin/gettoken", timeout=self.timeout,
                              params={"corpid": self.corp_id, "corpsecret": self.secret})
         res.raise_for_status()
-        result = res.json()
+        result: dict[str, Any] = res.json()
         if result.get("errcode"):
             raise WeChatClientException(result["errcode"], result.get("errmsg", ""))
         expires_in = int(result.get("expires_in", 7200))
@@ -293,11 +300,12 @@ class _WorkClient(WorkClient):
 class _Api:
     """A wechatpy client's calls, each with a timeout and one token refresh and retry."""
 
-    _client: Any
+    _client: _Client | _WorkClient
     _fetching = threading.Lock()  # threads of a process fetch a token one at a time
 
     def _token(self) -> str | None:
-        return self._client.session.get(self._client.access_token_key)
+        token: str | None = self._client.session.get(self._client.access_token_key)
+        return token
 
     def _ensure_token(self, rejected: str | None = None) -> None:
         """Fetch a token when there is none, or when `rejected` is still the one we have;
@@ -309,19 +317,19 @@ class _Api:
             if current is None or current == rejected:
                 self._client.fetch_access_token()
 
-    def _call(self, fn: Any, *args: Any) -> Any:
+    def _call(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         try:
             if self._token() is None:
                 self._ensure_token()
             used = self._token()
             try:
-                return fn(*args)
+                return fn(*args, **kwargs)
             except WeChatClientException as err:
                 if err.errcode not in TOKEN_ERRORS:
                     raise
                 log.info("access token rejected (%s): refreshing once", err.errcode)
                 self._ensure_token(rejected=used)
-                return fn(*args)
+                return fn(*args, **kwargs)
         except WeChatClientException as err:
             if err.errcode is None:  # wechatpy's wrapper of an HTTP error status
                 raise WeChatApiError(None, f"HTTP {getattr(err.response, 'status_code', '?')}"
@@ -333,6 +341,8 @@ class _Api:
 
 class WeChatApi(_Api):
     """Outbound calls to the Official Account API."""
+
+    _client: _Client
 
     def __init__(self, base_url: str, app_id: str, app_secret: str, timeout: float) -> None:
         self._client = _Client(base_url, app_id, app_secret, timeout)
@@ -391,6 +401,8 @@ class WeChatApi(_Api):
 
 class WeComApi(_Api):
     """WeCom (企业微信) application messages, for cadres who work in WeCom."""
+
+    _client: _WorkClient
 
     def __init__(self, base_url: str, corp_id: str, agent_id: int, secret: str,
                  timeout: float) -> None:

@@ -249,6 +249,7 @@ def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
                             else FORMS.get(task.stage))
                 if cadre_id is None:
                     cadre_id = demo.actor_for(s, task).id
+            assert cadre_id is not None  # --as, or the demo's cadre in dev_mode (above)
             actor = Actor.signed_in(s, cadre_id, local_date(now))
             decided = decisions.decide(
                 s, task.id, actor, Verdict(verdict), now=now, reason=reason,

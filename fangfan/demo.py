@@ -94,8 +94,8 @@ class Demo:
     def decide(self, case_id: int, days_ago: float, verdict: Verdict = Verdict.APPROVED,
                **kw) -> None:
         with session_scope() as s:
-            task = s.scalar(select(Task).where(Task.case_id == case_id,
-                                               Task.status == TaskStatus.OPEN))
+            task = s.scalars(select(Task).where(Task.case_id == case_id,
+                                                Task.status == TaskStatus.OPEN)).one()
             actor = self.actor_for(s, task)
             data = kw.pop("data", None)
             if data is None and verdict == Verdict.APPROVED:
@@ -119,14 +119,14 @@ class Demo:
 
     def actor_for(self, s: Session, task: Task) -> Actor:
         return Actor.load(s, s.scalars(select(Cadre.id).where(
-            Cadre.role == task.role, Cadre.place_id == task.place_id)).first())
+            Cadre.role == task.role, Cadre.place_id == task.place_id).limit(1)).one())
 
     def county_form(self, s: Session, case_id: int) -> dict:
         case = s.get_one(Case, case_id)
         if case.kind == CaseKind.RISK_ELIMINATION:
             return {"comparison": "与民政、医保、人社数据比对无异常，收入稳定超过监测线。"}
         helper = s.scalars(select(Cadre).where(Cadre.role == "helper",
-                                               Cadre.place_id == case.village_id)).first()
+                                               Cadre.place_id == case.village_id).limit(1)).one()
         return {"comparison": "与医保、民政数据比对一致。", "category": case.category or "marginal",
                 "paired_cadre_id": helper.id,
                 "measures": [{"kind": "健康", "description": "落实医疗救助和大病保险报销",
@@ -225,7 +225,7 @@ def _cases(demo: Demo, hh: list[int]) -> None:
     with session_scope() as s:
         actor = Actor.load(s, s.scalars(select(Cadre.id).where(
             Cadre.role == "village_cadre", Cadre.place_id == s.get_one(Case, case).village_id)
-        ).first())
+            .limit(1)).one())
         objections.raise_objection(s, case, actor, raised_by="本组村民",
                                    content="反映该户有一辆新购货车，收入情况需再核实。",
                                    now=demo.at(1))

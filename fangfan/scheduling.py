@@ -19,7 +19,7 @@ from sqlalchemy import String, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from approvals.record.db import Base, session_scope
+from approvals.record.db import Base, rowcount, session_scope
 
 JOBS_TABLE = "scheduler_jobs"
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"
@@ -38,9 +38,9 @@ def lease(job: str, now: dt.datetime, length: dt.timedelta,
           holder: str = HOLDER) -> Iterator[bool]:
     """Yields True when this process may run `job` now (and holds it until done)."""
     with session_scope() as s:
-        taken = s.execute(update(JobLease).where(
+        taken = rowcount(s.execute(update(JobLease).where(
             JobLease.job == job, (JobLease.until <= now) | (JobLease.holder == holder))
-            .values(holder=holder, until=now + length)).rowcount
+            .values(holder=holder, until=now + length)))
     if not taken:
         try:
             with session_scope() as s:

@@ -18,7 +18,7 @@ from prefect import flow, task
 from sqlalchemy import and_, exists, select, union, update
 
 from approvals.record import audit
-from approvals.record.db import dialect, session_scope
+from approvals.record.db import dialect, rowcount, session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import (
     Case,
@@ -113,10 +113,10 @@ def mark_stalled() -> int:
     no_open_task = ~exists().where(Task.case_id == Case.id, (Task.status == TaskStatus.OPEN)
                                    | Task.awaits_pass)
     with session_scope() as s:
-        return s.execute(update(Case).where(
+        return rowcount(s.execute(update(Case).where(
             and_(Case.status == CaseStatus.OPEN, Case.pending_since.is_(None)),
             notice_over | no_open_task,
-        ).values(pending_since=now)).rowcount
+        ).values(pending_since=now)))
 
 
 @flow(name="reconcile")

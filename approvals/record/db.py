@@ -16,19 +16,26 @@ import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import ClassVar
+from typing import Any, ClassVar, TypeAlias, cast
 
 from sqlalchemy import (
     Connection,
     DateTime,
     Engine,
     MetaData,
+    Row,
+    Select,
+    Table,
     TypeDecorator,
     create_engine,
     event,
     exc,
 )
+from sqlalchemy.engine import CursorResult, Result
+from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor, Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -45,14 +52,16 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect
+                           ) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: pass an aware one (ask the clock)")
         return value.astimezone(dt.UTC)
 
-    def process_result_value(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect
+                             ) -> dt.datetime | None:
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
         return value
@@ -61,6 +70,9 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar = {dt.datetime: UTCDateTime}
+    # every model here maps a Table (SQLAlchemy types it as any FromClause), which Core's
+    # insert() and update() take
+    __table__: ClassVar[Table]
 
 
 SessionFactory = sessionmaker(expire_on_commit=False)
@@ -97,7 +109,8 @@ def statement_engine(engine: Engine) -> Engine:
 
 
 def dialect() -> str:
-    return SessionFactory.kw["bind"].dialect.name
+    engine: Engine = SessionFactory.kw["bind"]
+    return engine.dialect.name
 
 
 @contextmanager
@@ -153,6 +166,20 @@ def connection_of(s: Session | Connection) -> Connection:
     return s if isinstance(s, Connection) else s.connection()
 
 
+# A row, a query and a result of any columns (SQLAlchemy types each by its columns' types).
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]
+AnySelect: TypeAlias = Select[*tuple[Any, ...]]
+AnyResult: TypeAlias = Result[*tuple[Any, ...]]
+
+
+def rowcount(result: AnyResult) -> int:
+    """The rows an UPDATE or DELETE matched. Its result is a CursorResult, which
+    `Session.execute()` types as any Result."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"not the result of a DML statement: {type(result).__name__}")
+    return result.rowcount
+
+
 IDLE_PING_S = 5.0
 
 
@@ -168,11 +195,12 @@ def ping_when_idle(engine: Engine) -> None:
 
     @event.listens_for(engine, "connect")
     @event.listens_for(engine, "checkin")
-    def _used(_dbapi_conn, record) -> None:
+    def _used(_dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry, *_: object) -> None:
         record.info["used_at"] = time.monotonic()
 
     @event.listens_for(engine, "checkout")
-    def _ping(dbapi_conn, record, _proxy) -> None:
+    def _ping(dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry,
+              _proxy: PoolProxiedConnection) -> None:
         if time.monotonic() - record.info.get("used_at", 0.0) > IDLE_PING_S:
             try:
                 engine.dialect.do_ping(dbapi_conn)
@@ -208,7 +236,7 @@ def configure_sqlite(engine: Engine) -> None:
     """
 
     @event.listens_for(engine, "connect")
-    def _connect(dbapi_conn, _record) -> None:
+    def _connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA busy_timeout=5000")  # the first connection may need to set WAL
@@ -221,8 +249,12 @@ def configure_sqlite(engine: Engine) -> None:
         cur.close()
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _lock_before_writing(conn, _cursor, statement, _params, context, _many) -> None:
-        dbapi_conn = conn.connection.dbapi_connection
+    def _lock_before_writing(conn: Connection, _cursor: DBAPICursor, statement: str,
+                             _params: object, context: DefaultExecutionContext | None,
+                             _many: bool
+                             ) -> None:
+        # pysqlite's connection (typed Any | None: a checked-out connection always has one)
+        dbapi_conn = cast(sqlite3.Connection, conn.connection.driver_connection)
         if dbapi_conn.in_transaction or not _writes(statement, context):
             return
         deadline = time.monotonic() + LOCK_WAIT_S
@@ -238,7 +270,7 @@ def configure_sqlite(engine: Engine) -> None:
                 pause = min(pause * 1.5, 0.0005)
 
 
-def _writes(statement: str, context) -> bool:
+def _writes(statement: str, context: DefaultExecutionContext | None) -> bool:
     if context is not None and (context.isinsert or context.isupdate or context.isdelete
                                 or context.isddl):
         return True

@@ -10,7 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from approvals.procedure import batch, inbox
 from approvals.procedure.permissions import Actor
 from approvals.record.db import session_scope
-from approvals.record.definitions import Stage
+from approvals.record.definitions import CaseKind, Stage
 from approvals.record.errors import Refused
 from approvals.web.session import now, services, signed_in
 
@@ -49,6 +49,6 @@ def batch_approve(actor: Actor) -> Any:
         items = inbox.inbox(s, actor, now(), services().calendar,
                             filters=inbox.Filters(stage=stage), limit=200,
                             due_soon_days=config.notifications.due_soon_working_days).items
-    labels = {k: v.label for k, v in config.procedures["identification"].stages.items()}
+    labels = {k: v.label for k, v in config.procedures[CaseKind.IDENTIFICATION].stages.items()}
     return render_template("batch.html", items=items, stage=stage, stage_labels=labels,
                            stages=batch.BATCH_STAGES)

@@ -99,7 +99,7 @@ def decide_task(task_id: int) -> Any:
         with upload.stored(services().media_dir, task.case_id):
             return decide(conn, task, actor, Verdict(verdict), now=now(), data=data,
                           reason=reason, return_to=Stage(return_to)
-                          if return_to in Stage.__members__.values() else None)
+                          if return_to and return_to in Stage.__members__.values() else None)
 
     def refused(text: str) -> Any:
         # a refusal comes after acting_on has read both (anything before it raises)
@@ -191,7 +191,7 @@ def photo(actor: Actor, case_id: int, kind: str, ref: int, index: int) -> Any:
             found = str(photos.task_photo(services().media_dir, case_id, names[index])) \
                 if index < len(names) else None
     image = photos.image_kind(found) if found else None
-    if image is None:  # missing, or not a picture: never served as anything else
+    if found is None or image is None:  # missing, or not a picture: never served as another
         abort(404)
     res = send_file(found, mimetype=image[1], max_age=86400)
     res.headers["X-Content-Type-Options"] = "nosniff"

@@ -11,7 +11,7 @@ from flask import Blueprint, render_template, request
 from approvals.desk import dashboard
 from approvals.procedure.permissions import Actor
 from approvals.record.db import session_scope
-from approvals.record.definitions import Stage
+from approvals.record.definitions import CaseKind, Stage
 from approvals.record.errors import NotAllowed
 from approvals.record.models import Source
 from approvals.web.session import now, services, signed_in
@@ -26,7 +26,7 @@ def _supervisor(actor: Actor) -> Actor:
 
 
 def _labels() -> dict[str, str]:
-    stages = services().config.procedures["identification"].stages
+    stages = services().config.procedures[CaseKind.IDENTIFICATION].stages
     return {k.value: v.label for k, v in stages.items()}
 
 
@@ -65,7 +65,7 @@ def cases(actor: Actor) -> Any:
     stage = args.get("stage")
     filters = dashboard.Filters(
         place_id=args.get("place", type=int), cadre_id=args.get("cadre", type=int),
-        stage=Stage(stage) if stage in Stage.__members__.values() else None,
+        stage=Stage(stage) if stage and stage in Stage.__members__.values() else None,
         overdue=args.get("overdue") == "1", age=args.get("age", type=int),
         category=args.get("category") or None,
         risk=args.get("risk") if args.get("risk") in config.risk_types else None,

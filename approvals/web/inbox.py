@@ -9,14 +9,14 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from approvals.procedure import batch, inbox, queries
 from approvals.procedure.permissions import Actor
 from approvals.record.db import session_scope
-from approvals.record.definitions import Stage
+from approvals.record.definitions import CaseKind, Stage
 from approvals.web.session import now, services, signed_in
 
 bp = Blueprint("inbox", __name__)
 
 
 def _filters() -> inbox.Filters:
-    stage = request.args.get("stage")
+    stage = request.args.get("stage") or ""
     return inbox.Filters(village_id=request.args.get("village", type=int),
                          stage=Stage(stage) if stage in Stage.__members__.values() else None,
                          search=(request.args.get("q") or "")[:30])
@@ -31,7 +31,7 @@ def index(actor: Actor) -> Any:
         found = inbox.inbox(s, actor, now(), services().calendar, filters=filters,
                             due_soon_days=config.notifications.due_soon_working_days)
         villages = inbox.villages(s, actor)
-    stages = config.procedures["identification"].stages
+    stages = config.procedures[CaseKind.IDENTIFICATION].stages
     items, counts = found.items, found.counts
     return render_template(
         "inbox.html", items=items, counts=counts, filters=filters, villages=villages,

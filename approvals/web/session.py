@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, request, session, url_for
@@ -55,9 +55,16 @@ class Answered(Exception):
         self.response = response
 
 
+@overload
+def attempt(action: Callable[[Session], T], *, refused: Callable[[str], Any],
+            already: Callable[[str], Any] | None = None) -> T: ...
+@overload
 def attempt(action: Callable[[H], T], *, refused: Callable[[str], Any],
             already: Callable[[str], Any] | None = None,
-            scope: Callable[[], AbstractContextManager[H]] = session_scope) -> T:
+            scope: Callable[[], AbstractContextManager[H]]) -> T: ...
+def attempt(action: Callable[[Any], T], *, refused: Callable[[str], Any],
+            already: Callable[[str], Any] | None = None,
+            scope: Callable[[], AbstractContextManager[Any]] = session_scope) -> T:
     """Run one service in its own transaction (or `scope`). A rule's refusal becomes
     `refused(sentence)` (the form again, answers kept); another cadre having acted first,
     `already(sentence)`; outside one's role or jurisdiction stays NotAllowed, the app's 403
@@ -117,7 +124,8 @@ def current_actor() -> Actor | None:
                 except NotFound:
                     actor = None
             _remember(actor)
-    return g.actor
+    known: Actor | None = g.actor
+    return known
 
 
 def acting_on(conn: Connection, task_id: int) -> tuple[Actor, TaskRef]:
@@ -125,7 +133,8 @@ def acting_on(conn: Connection, task_id: int) -> tuple[Actor, TaskRef]:
     connection (a view under `signed_in_lazily`)."""
     actor, task = decisions.signed_in_at(conn, int(session["cadre_id"]), local_date(now()),
                                          task_id, _epoch())
-    if _remember(actor) is None:
+    actor = _remember(actor)
+    if actor is None:
         raise SignedOut
     if task is None:
         raise NotFound(decisions.NO_TASK)
@@ -134,10 +143,10 @@ def acting_on(conn: Connection, task_id: int) -> tuple[Actor, TaskRef]:
 
 def _remember(actor: Actor | None) -> Actor | None:
     """The request's actor; a cadre no longer there or active is signed out."""
-    g.actor = actor if actor is not None and actor.active else None
-    if g.actor is None:
+    g.actor = actor = actor if actor is not None and actor.active else None
+    if actor is None:
         session.clear()
-    return g.actor
+    return actor
 
 
 def to_sign_in() -> Response:
