@@ -1,6 +1,6 @@
-"""What the pages need from the process around them, as typed interfaces: the clock, the
-working-day calendar, where photos are kept, WeChat's sign-in and the parts of config.yaml
-they read.
+"""What the pages need from the process around them, as typed interfaces: the database, the
+clock, the working-day calendar, where photos are kept, WeChat's sign-in and the parts of
+config.yaml they read.
 
 The wiring satisfies `Context` (fangfan/services.py's `Services`, built once per process) and
 hands it to the app (`approvals.web.install`); a page asks `approvals.web.session.context()`.
@@ -20,6 +20,7 @@ from approvals.assistance.measures import Rules as MeasureRules
 from approvals.desk.imports import Limits as ImportLimits
 from approvals.procedure.elimination import EliminationRules
 from approvals.record.calendar import Clock, WorkCalendar
+from approvals.record.db import Database
 from approvals.record.definitions import CaseKind, Definition, ProcedureDef, RoleDef
 
 
@@ -110,6 +111,8 @@ class PagesConfig(Protocol):
 class Context(Protocol):
     """What the pages are given: built once per process by the wiring."""
 
+    @property
+    def database(self) -> Database: ...
     @property
     def config(self) -> PagesConfig: ...
     @property

@@ -19,7 +19,6 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from sqlalchemy import select
 
 from approvals.record.calendar import LOCAL
-from approvals.record.db import session_scope
 from approvals.record.models import (
     Cadre,
     Case,
@@ -48,7 +47,7 @@ def _services() -> Services:
 @bp.get("")
 def page() -> str:
     """The chat, with a few demo household heads who may apply (dev data, shown in full)."""
-    with session_scope() as s:
+    with _services().database.session_scope() as s:
         busy = select(Case.household_id).where(Case.status == CaseStatus.OPEN)
         heads = s.execute(select(Member.name, Member.id_number, Place.name.label("village"))
                           .join(Household, Household.id == Member.household_id)
@@ -125,7 +124,7 @@ def _sha1(*parts: str) -> str:
 def pushed() -> Any:
     """Messages fangfan sent to this user after the chat (decisions, photos saved)."""
     openid, after = request.args.get("openid", ""), request.args.get("after", 0, type=int)
-    with session_scope() as s:
+    with _services().database.session_scope() as s:
         rows = s.scalars(select(OutboxMessage).where(
             OutboxMessage.recipient == openid, OutboxMessage.id > after,
             OutboxMessage.status == OutboxStatus.SENT).order_by(OutboxMessage.id)).all()
@@ -137,7 +136,7 @@ def pushed() -> Any:
 def messages() -> str:
     """What each cadre was sent (new tasks, digests), newest first: the cadres' side of the demo."""
     base = _services().config.notifications.base_url
-    with session_scope() as s:
+    with _services().database.session_scope() as s:
         cadres = s.execute(select(Cadre, Place.name).join(Place, Place.id == Cadre.place_id)
                            .order_by(Cadre.id)).all()
         sent = s.scalars(select(OutboxMessage).where(

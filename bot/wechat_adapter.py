@@ -37,7 +37,7 @@ from wechatpy.session import SessionStorage
 from wechatpy.utils import check_signature
 from wechatpy.work.client import WeChatClient as WorkClient
 
-from approvals.record.db import session_scope
+from approvals.record.db import Database
 from bot.models import AccessToken
 
 P = ParamSpec("P")
@@ -213,14 +213,15 @@ class _DatabaseStorage(SessionStorage):
 
     REMEMBER = 60.0
 
-    def __init__(self) -> None:
+    def __init__(self, database: Database) -> None:
+        self.database = database
         self._seen: dict[str, tuple[Any, float]] = {}  # key → (value, read until)
 
     def get(self, key: str, default: Any = None) -> Any:
         value, until = self._seen.get(key, (None, 0.0))
         if time.time() < until:
             return value
-        with session_scope() as s:
+        with self.database.session_scope() as s:
             row = s.get(AccessToken, key)
             if row is None or (row.expires_at is not None and row.expires_at < time.time()):
                 return default
@@ -230,7 +231,7 @@ class _DatabaseStorage(SessionStorage):
             return value
 
     def set(self, key: str, value: Any, ttl: int | None = None) -> None:
-        with session_scope() as s:
+        with self.database.session_scope() as s:
             row = s.get(AccessToken, key) or AccessToken(key=key, value="")
             row.value = str(value)
             row.expires_at = time.time() + ttl if ttl else None
@@ -238,7 +239,7 @@ class _DatabaseStorage(SessionStorage):
         self.forget(key)
 
     def delete(self, key: str) -> None:
-        with session_scope() as s:
+        with self.database.session_scope() as s:
             s.execute(delete(AccessToken).where(AccessToken.key == key))
         self.forget(key)
 
@@ -254,8 +255,9 @@ class _Client(WeChatClient):
 
     session: _DatabaseStorage
 
-    def __init__(self, base_url: str, appid: str, secret: str, timeout: float) -> None:
-        super().__init__(appid, secret, session=_DatabaseStorage(), timeout=timeout,
+    def __init__(self, database: Database, base_url: str, appid: str, secret: str,
+                 timeout: float) -> None:
+        super().__init__(appid, secret, session=_DatabaseStorage(database), timeout=timeout,
                          auto_retry=False)
         self.base_url = base_url.rstrip("/")
         self.API_BASE_URL = f"{self.base_url}/cgi-bin/"
@@ -278,8 +280,9 @@ class _WorkClient(WorkClient):
 
     session: _DatabaseStorage
 
-    def __init__(self, base_url: str, corp_id: str, secret: str, timeout: float) -> None:
-        super().__init__(corp_id, secret, session=_DatabaseStorage(), timeout=timeout,
+    def __init__(self, database: Database, base_url: str, corp_id: str, secret: str,
+                 timeout: float) -> None:
+        super().__init__(corp_id, secret, session=_DatabaseStorage(database), timeout=timeout,
                          auto_retry=False)
         self.base_url = base_url.rstrip("/")
         self.API_BASE_URL = f"{self.base_url}/cgi-bin/"
@@ -344,8 +347,10 @@ class WeChatApi(_Api):
 
     _client: _Client
 
-    def __init__(self, base_url: str, app_id: str, app_secret: str, timeout: float) -> None:
-        self._client = _Client(base_url, app_id, app_secret, timeout)
+    def __init__(self, database: Database, base_url: str, app_id: str, app_secret: str,
+                 timeout: float) -> None:
+        self._database = database  # where the shared access token is kept
+        self._client = _Client(database, base_url, app_id, app_secret, timeout)
 
     def send_text(self, openid: str, text: str) -> None:
         """A customer-service message: allowed within 48 h of the user's last message."""
@@ -389,12 +394,12 @@ class WeChatApi(_Api):
 
     def forget_token(self) -> None:
         """Drop the shared token (tests, or after the app secret was reset)."""
-        with session_scope() as s:
+        with self._database.session_scope() as s:
             s.execute(delete(AccessToken).where(AccessToken.key.like(f"{self._client.appid}_%")))
         self._client.session.forget_all()
 
     def cached_token(self) -> str | None:
-        with session_scope() as s:
+        with self._database.session_scope() as s:
             return s.scalar(select(AccessToken.value).where(
                 AccessToken.key == self._client.access_token_key))
 
@@ -404,9 +409,9 @@ class WeComApi(_Api):
 
     _client: _WorkClient
 
-    def __init__(self, base_url: str, corp_id: str, agent_id: int, secret: str,
-                 timeout: float) -> None:
-        self._client = _WorkClient(base_url, corp_id, secret, timeout)
+    def __init__(self, database: Database, base_url: str, corp_id: str, agent_id: int,
+                 secret: str, timeout: float) -> None:
+        self._client = _WorkClient(database, base_url, corp_id, secret, timeout)
         self.agent_id = agent_id
 
     def send_card(self, user_id: str, title: str, description: str, url: str) -> None:

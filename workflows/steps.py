@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from approvals.record import audit
 from approvals.record.calendar import local_date
-from approvals.record.db import AnyRow, session_scope
+from approvals.record.db import AnyRow
 from approvals.record.definitions import Definition, Level, Stage
 from approvals.record.models import (
     Cadre,
@@ -365,7 +365,7 @@ _batch: ContextVar[Batch | None] = ContextVar("batch", default=None)
 def batch(case_ids: list[int], optimistic: bool = False) -> Iterator[Batch]:
     """Open a batch: inside it, `advancing(id)` uses the batch's rows and buffers. An
     optimistic batch raises `Stale` at its end, having written nothing, if its rows changed."""
-    with session_scope() as s:
+    with runtime.current().database.session_scope() as s:
         current = Batch(s, case_ids, runtime.current().clock.now(), optimistic)
         token = _batch.set(current)
         try:

@@ -40,7 +40,7 @@ from approvals.procedure import forms
 from approvals.procedure.permissions import SIGNED_IN, Actor, ensure_may_act
 from approvals.record import audit
 from approvals.record.calendar import LOCAL
-from approvals.record.db import connection_of, connection_scope
+from approvals.record.db import connection_of
 from approvals.record.definitions import Definition as DefinitionBody
 from approvals.record.definitions import Stage
 from approvals.record.errors import AlreadyDecided, NotFound, Refused
@@ -143,7 +143,6 @@ _SIGNED_IN_AT = (select(_ACTOR, _REF).select_from(_ACTOR.outerjoin(_REF, true())
                  .order_by(_ACTOR.c.rank))
 _AT = len(_ACTOR.c)  # where the task's columns begin
 
-scope = connection_scope  # where one decision runs, as the phone page's POST runs it
 NO_TASK = "没有找到这项任务，可能已被撤销。"
 
 

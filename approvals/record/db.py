@@ -1,11 +1,12 @@
-"""Sessions without Flask: the declarative base, the sessionmakers and their scopes.
+"""The database without Flask: the declarative base, and `Database`, the engine with its
+scopes, which the wiring builds once per process and passes to the edges.
 
-The web app, flow tasks, CLI commands and scheduled jobs all open their sessions here; the
-wiring binds the engine once (`bind(engine)`). The edge owns the transaction: services flush,
-`session_scope()` commits once at the end, or rolls back on error. `statement_scope()` runs
-each statement as its own transaction: for reads, and for a decision on PostgreSQL, whose one
-write is a single statement (approvals/procedure/decisions.py). On PostgreSQL those run
-on an autocommit twin of the engine with a pool of its own (`statement_engine`).
+The web app, flow tasks, CLI commands and scheduled jobs open their sessions through the
+`Database` they are given. The edge owns the transaction: services flush, `session_scope()`
+commits once at the end, or rolls back on error. `statement_scope()` runs each statement as
+its own transaction: for reads, and for a decision on PostgreSQL, whose one write is a
+single statement (approvals/procedure/decisions.py). On PostgreSQL those run on an
+autocommit twin of the engine with a pool of its own (`statement_engine`).
 """
 
 from __future__ import annotations
@@ -75,13 +76,69 @@ class Base(DeclarativeBase):
     __table__: ClassVar[Table]
 
 
-SessionFactory = sessionmaker(expire_on_commit=False)
-StatementFactory = sessionmaker(expire_on_commit=False)
+class Database:
+    """One process's database: the engine and the scopes work runs in.
 
+    Built once by the wiring (fangfan.services) and passed to what opens transactions: the
+    pages get it through their Context, the worker, CLI and bot through Services, the flows
+    through their runtime. The edge owns the transaction: services flush, `session_scope()`
+    commits once at the end, or rolls back on error."""
 
-def bind(engine: Engine) -> None:
-    SessionFactory.configure(bind=engine)
-    StatementFactory.configure(bind=statement_engine(engine))
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.statements = statement_engine(engine)
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._statement_sessions = sessionmaker(self.statements, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session_scope(self) -> Iterator[Session]:
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @contextmanager
+    def statement_scope(self) -> Iterator[Session]:
+        """A session for reads; on PostgreSQL each statement is its own transaction
+        (autocommit).
+
+        Under READ COMMITTED each statement sees its own snapshot even inside a transaction,
+        so reads lose nothing here and save PostgreSQL the BEGIN and COMMIT round trips (on
+        SQLite a transaction that only reads costs nothing: it never begins). On PostgreSQL a
+        write here is safe when it is one statement; on SQLite nothing here is committed, so
+        only read. Writes that must stand or fall together belong in `session_scope()`.
+        """
+        session = self._statement_sessions()
+        try:
+            yield session
+        finally:
+            session.close()
+
+    @contextmanager
+    def connection_scope(self) -> Iterator[Connection]:
+        """A Core connection, for the hottest path (a decision) where an ORM session's own
+        bookkeeping costs as much as a statement. On PostgreSQL each statement is its own
+        transaction, as in `statement_scope()`; on SQLite the writes commit together at the
+        end, as in `session_scope()`."""
+        engine = self.statements
+        with engine.connect() if engine.dialect.name == "postgresql" else engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def transaction_scope(self) -> Iterator[Connection]:
+        """`session_scope()` without the ORM: a Core connection in one transaction, committed
+        at the end, rolled back on error."""
+        with self.engine.begin() as conn:
+            yield conn
 
 
 _TWINS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
@@ -106,60 +163,6 @@ def statement_engine(engine: Engine) -> Engine:
         ping_when_idle(twin)
         event.listen(engine, "engine_disposed", lambda _engine: twin.dispose())
     return twin
-
-
-def dialect() -> str:
-    engine: Engine = SessionFactory.kw["bind"]
-    return engine.dialect.name
-
-
-@contextmanager
-def session_scope() -> Iterator[Session]:
-    session = SessionFactory()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
-@contextmanager
-def statement_scope() -> Iterator[Session]:
-    """A session for reads; on PostgreSQL each statement is its own transaction (autocommit).
-
-    Under READ COMMITTED each statement sees its own snapshot even inside a transaction, so
-    reads lose nothing here and save PostgreSQL the BEGIN and COMMIT round trips (on SQLite a
-    transaction that only reads costs nothing: it never begins). On PostgreSQL a write here
-    is safe when it is one statement; on SQLite nothing here is committed, so only read.
-    Writes that must stand or fall together belong in `session_scope()`.
-    """
-    session = StatementFactory()
-    try:
-        yield session
-    finally:
-        session.close()
-
-
-@contextmanager
-def connection_scope() -> Iterator[Connection]:
-    """A Core connection, for the hottest path (a decision) where an ORM session's own
-    bookkeeping costs as much as a statement. On PostgreSQL each statement is its own
-    transaction, as in `statement_scope()`; on SQLite the writes commit together at the end,
-    as in `session_scope()`."""
-    engine = StatementFactory.kw["bind"]
-    with engine.connect() if engine.dialect.name == "postgresql" else engine.begin() as conn:
-        yield conn
-
-
-@contextmanager
-def transaction_scope() -> Iterator[Connection]:
-    """`session_scope()` without the ORM: a Core connection in one transaction, committed at
-    the end, rolled back on error."""
-    with SessionFactory.kw["bind"].begin() as conn:
-        yield conn
 
 
 def connection_of(s: Session | Connection) -> Connection:

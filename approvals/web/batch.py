@@ -9,10 +9,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from approvals.procedure import batch, inbox
 from approvals.procedure.permissions import Actor
-from approvals.record.db import session_scope
 from approvals.record.definitions import CaseKind, Stage
 from approvals.record.errors import Refused
-from approvals.web.session import now, services, signed_in
+from approvals.web.session import now, services, session_scope, signed_in
 
 bp = Blueprint("batch", __name__)
 

@@ -12,22 +12,24 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from approvals.assistance import handover
-from approvals.procedure import casefile, decisions, elimination, notices, objections, queries
+from approvals.procedure import casefile, elimination, notices, objections, queries
 from approvals.procedure.decisions import VERDICT_LABELS, Decided, TaskRef, decide
 from approvals.procedure.permissions import Actor
 from approvals.record import photos
 from approvals.record.calendar import local_date
-from approvals.record.db import session_scope, statement_scope
 from approvals.record.definitions import Stage
 from approvals.record.errors import NotAllowed, NotFound, Refused
 from approvals.record.models import Case, CaseKind, Objection, Place, Task, Verdict
 from approvals.web.session import (
     acting_on,
     attempt,
+    connection_scope,
     now,
     services,
+    session_scope,
     signed_in,
     signed_in_lazily,
+    statement_scope,
 )
 from approvals.web.stageforms import stage_data
 
@@ -110,7 +112,8 @@ def decide_task(task_id: int) -> Any:
         assert task is not None
         return _done(task.case_id, text)
 
-    decided = attempt(act, scope=decisions.scope, already=already, refused=refused)
+    # a Core connection, the decision's own (approvals/procedure/decisions.py)
+    decided = attempt(act, scope=connection_scope, already=already, refused=refused)
     label = services().config.procedures[decided.case_kind].stages[decided.stage].label
     flash(f"已提交：{decided.case_number} {label}{VERDICT_LABELS[decided.verdict]}。"
           + ("下一环节几秒后自动开启。" if decided.verdict == Verdict.APPROVED else ""), "info")

@@ -10,11 +10,10 @@ from flask import Blueprint, render_template, request
 
 from approvals.desk import dashboard
 from approvals.procedure.permissions import Actor
-from approvals.record.db import session_scope
 from approvals.record.definitions import CaseKind, Stage
 from approvals.record.errors import NotAllowed
 from approvals.record.models import Source
-from approvals.web.session import now, services, signed_in
+from approvals.web.session import now, services, session_scope, signed_in
 
 bp = Blueprint("dashboard", __name__)
 

@@ -12,10 +12,9 @@ from sqlalchemy import select
 from approvals.assistance import handover
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import local_date
-from approvals.record.db import session_scope
 from approvals.record.errors import NotAllowed
 from approvals.record.models import Cadre, Place
-from approvals.web.session import attempt, now, services, signed_in
+from approvals.web.session import attempt, now, services, session_scope, signed_in
 
 bp = Blueprint("handover", __name__)
 

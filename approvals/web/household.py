@@ -18,10 +18,9 @@ from approvals.procedure import elimination
 from approvals.procedure.permissions import Actor
 from approvals.record import photos
 from approvals.record.calendar import local_date
-from approvals.record.db import session_scope
 from approvals.record.errors import NotFound, Refused
 from approvals.record.models import CaseKind, Household
-from approvals.web.session import attempt, now, services, signed_in
+from approvals.web.session import attempt, now, services, session_scope, signed_in
 
 bp = Blueprint("household", __name__)
 

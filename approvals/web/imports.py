@@ -10,9 +10,8 @@ from flask import Blueprint, render_template, request, send_file
 
 from approvals.desk import examples, imports
 from approvals.procedure.permissions import Actor
-from approvals.record.db import session_scope
 from approvals.record.errors import NotFound
-from approvals.web.session import now, services, signed_in
+from approvals.web.session import now, services, session_scope, signed_in
 
 bp = Blueprint("imports", __name__)
 

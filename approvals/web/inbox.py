@@ -8,9 +8,8 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from approvals.procedure import batch, inbox, queries
 from approvals.procedure.permissions import Actor
-from approvals.record.db import session_scope
 from approvals.record.definitions import CaseKind, Stage
-from approvals.web.session import now, services, signed_in
+from approvals.web.session import now, services, session_scope, signed_in
 
 bp = Blueprint("inbox", __name__)
 

@@ -12,10 +12,9 @@ from approvals.desk import ledger
 from approvals.procedure.permissions import Actor
 from approvals.record import audit
 from approvals.record.calendar import local_date
-from approvals.record.db import session_scope
 from approvals.record.definitions import CaseKind, Stage
 from approvals.record.models import Place
-from approvals.web.session import at_desk, now, services, signed_in
+from approvals.web.session import at_desk, now, services, session_scope, signed_in
 
 bp = Blueprint("ledger", __name__)
 

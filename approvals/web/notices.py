@@ -9,8 +9,7 @@ from flask import Blueprint, Response, render_template
 from approvals.procedure import notices
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import local_date
-from approvals.record.db import session_scope
-from approvals.web.session import now, services, signed_in
+from approvals.web.session import now, services, session_scope, signed_in
 
 bp = Blueprint("notices", __name__)
 

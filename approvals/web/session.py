@@ -25,7 +25,7 @@ from approvals.procedure import decisions
 from approvals.procedure.decisions import TaskRef
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import local_date
-from approvals.record.db import connection_scope, session_scope
+from approvals.record.db import Database
 from approvals.record.errors import AlreadyDecided, NotAllowed, NotFound, Refused
 from approvals.record.models import Cadre
 
@@ -40,6 +40,23 @@ def services() -> Context:
 
 def now() -> dt.datetime:
     return services().clock.now()
+
+
+def database() -> Database:
+    return services().database
+
+
+# The app's database's scopes (approvals.record.db.Database), as the pages open them.
+def session_scope() -> AbstractContextManager[Session]:
+    return database().session_scope()
+
+
+def statement_scope() -> AbstractContextManager[Session]:
+    return database().statement_scope()
+
+
+def connection_scope() -> AbstractContextManager[Connection]:
+    return database().connection_scope()
 
 
 T = TypeVar("T")

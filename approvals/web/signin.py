@@ -31,9 +31,16 @@ from sqlalchemy import select
 
 from approvals.context import Context
 from approvals.record import bindings
-from approvals.record.db import session_scope
 from approvals.record.models import Cadre, Place
-from approvals.web.session import EXTENSION, now, safe_next, services, sign_in, sign_out
+from approvals.web.session import (
+    EXTENSION,
+    now,
+    safe_next,
+    services,
+    session_scope,
+    sign_in,
+    sign_out,
+)
 
 bp = Blueprint("signin", __name__)
 _LIMITER = "fangfan.bind_limiter"  # where an app keeps its limiter of POST /bind

@@ -13,9 +13,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
-from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import AuditEntry, Cadre, Objection, Task, TaskStatus
+from tests.db import session_scope
 from tests.support.web import Desk, cadre_id
 from tests.support.world import World
 
