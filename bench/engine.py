@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 from approvals.procedure import decisions  # noqa: E402
 from approvals.procedure.cases import current_definition  # noqa: E402
 from approvals.record.calendar import SystemClock, local_date  # noqa: E402
-from approvals.record.db import bind, session_scope  # noqa: E402
+from approvals.record.db import Database  # noqa: E402
 from approvals.record.definitions import Level, Stage  # noqa: E402
 from approvals.record.models import (  # noqa: E402
     Cadre,
@@ -80,16 +80,13 @@ def setup(url: str):
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     upgrade(engine)
-    bind(engine)
-    config = config_module.load(ROOT / "config.yaml")
-    runtime.install(runtime.Runtime(SystemClock(), config.work_calendar()))
-    return engine, config
+    return engine, _install(engine)
 
 
 def seed(engine, config, n_cases: int) -> None:
     """Places, cadres, and n_cases households each with an open 入户核实 task (bulk inserts)."""
     now = dt.datetime.now(dt.UTC)
-    with session_scope() as s:
+    with DB.session_scope() as s:
         county = Place(name="基准县", level=Level.COUNTY, path="")
         s.add(county)
         s.flush()
@@ -162,20 +159,28 @@ def advancer(url: str, stop) -> None:
 
 def setup_existing(url: str):
     engine = make_engine(url)
-    bind(engine)
+    return engine, _install(engine)
+
+
+DB: Database  # this process's (the bench and its advancer process each set it up)
+
+
+def _install(engine):
+    global DB
+    DB = Database(engine)
     config = config_module.load(ROOT / "config.yaml")
-    runtime.install(runtime.Runtime(SystemClock(), config.work_calendar()))
-    return engine, config
+    runtime.install(runtime.Runtime(SystemClock(), config.work_calendar(), DB))
+    return config
 
 
 def actors() -> dict[tuple[str, int], int]:
-    with session_scope() as s:
+    with DB.session_scope() as s:
         return {(c.role, c.place_id): c.id for c in s.scalars(select(Cadre))}
 
 
 def open_tasks(case_ids: list[int], stage: Stage) -> dict[int, tuple[int, str, int, int]]:
     """Each case's open task at `stage`: its id, role and place, and the case's village."""
-    with session_scope() as s:
+    with DB.session_scope() as s:
         rows = s.execute(select(Task.case_id, Task.id, Task.role, Task.place_id,
                                 Case.village_id).join(Case, Case.id == Task.case_id).where(
             Task.stage == stage, Task.status == TaskStatus.OPEN)).all()
@@ -211,7 +216,7 @@ def drive_round(case_ids: list[int], stage: Stage, who: dict, rate: float | None
             now = dt.datetime.now(dt.UTC)
             # as the phone page's POST runs it (approvals/web/casefile.py, decide_task): the
             # signed-in cadre and the task in one statement, the decision on that connection
-            with decisions.scope() as conn:
+            with DB.connection_scope() as conn:
                 actor, task = decisions.signed_in_at(conn, who[(role, place_id)],
                                                      local_date(now), task_id)
                 # the household is paired with its village cadre (decide checks who may be)
@@ -238,7 +243,7 @@ def wait_drained(timeout: float = 300) -> float:
 
 def lags(case_ids: list[int], stage: Stage) -> list[float]:
     """Decision committed (decided_at of `stage`) → next task opened, from the record itself."""
-    with session_scope() as s:
+    with DB.session_scope() as s:
         decided = dict(s.execute(select(Task.case_id, Task.decided_at).where(
             Task.stage == stage, Task.status == TaskStatus.DECIDED)).all())
         nxt = list(Stage)[list(Stage).index(stage) + 1]
@@ -311,7 +316,7 @@ def run_one(url: str, size: int, n_bench: int, rate: float, clients: int) -> dic
     finally:
         stop.set()
         proc.join(30)
-    with session_scope() as s:
+    with DB.session_scope() as s:
         enrolled = s.scalar(select(func.count()).select_from(Case).where(Case.status == "enrolled"))
     assert enrolled == n_bench, f"only {enrolled} of {n_bench} enrolled"
     result = {

@@ -24,19 +24,18 @@ def ensure_database(url: str = PG_URL) -> str:
 
 
 def connect(config_path: Any) -> tuple[Engine, Any, Any]:
-    """The benchmark database bound for the services, config.yaml, and its calendar
-    installed as the procedures' runtime: (engine, config, calendar)."""
+    """The benchmark database, config.yaml, and its calendar installed with the database as
+    the procedures' runtime: (engine, config, calendar)."""
     from approvals.record.calendar import SystemClock
-    from approvals.record.db import bind
+    from approvals.record.db import Database
     from fangfan import config as config_module
     from fangfan.database import make_engine
     from workflows import runtime
 
     engine = make_engine(ensure_database())
-    bind(engine)
     config = config_module.load(config_path)
     calendar = config.work_calendar()
-    runtime.install(runtime.Runtime(SystemClock(), calendar))
+    runtime.install(runtime.Runtime(SystemClock(), calendar, Database(engine)))
     return engine, config, calendar
 
 
@@ -44,7 +43,7 @@ def seed(engine: Engine, config: Any, sql: Callable[[int], str]) -> None:
     """A fresh schema at the head migration, then `sql(definition_id)`'s statements (one per
     line ending in ';') with :now bound, then VACUUM ANALYZE so plans see the real sizes."""
     from approvals.procedure.cases import current_definition
-    from approvals.record.db import session_scope
+    from approvals.record.db import Database
     from approvals.record.models import CaseKind
     from fangfan.database import upgrade
 
@@ -52,7 +51,7 @@ def seed(engine: Engine, config: Any, sql: Callable[[int], str]) -> None:
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     upgrade(engine)
     now = dt.datetime.now(dt.UTC)
-    with session_scope() as s:
+    with Database(engine).session_scope() as s:
         definition = current_definition(s, config.definition(CaseKind.IDENTIFICATION), now).id
     with engine.begin() as conn:
         for statement in sql(definition).split(";\n"):

@@ -174,14 +174,14 @@ def _villages(turn: Turn) -> list[Place]:
     query = select(Place).where(Place.level == "village").order_by(Place.id)
     cadre_id = turn.draft.get("cadre_id")
     if cadre_id:  # a cadre files only within their jurisdiction
-        cadre = turn.ctx.s.get(Cadre, cadre_id)
+        cadre = turn.ctx.s.get_one(Cadre, cadre_id)
         query = query.where(Place.path.startswith(cadre.place.path))
     return list(turn.ctx.s.scalars(query))
 
 
 def _ask_village(turn: Turn) -> str:
     villages = _villages(turn)
-    towns = {p.id: p.name for p in turn.ctx.s.scalars(select(Place).where(
+    towns: dict[int | None, str] = {p.id: p.name for p in turn.ctx.s.scalars(select(Place).where(
         Place.id.in_({v.parent_id for v in villages})))}
     listing = "\n".join(f"{i}. {v.name}（{towns.get(v.parent_id, '')}）"
                         for i, v in enumerate(villages, start=1))
@@ -243,7 +243,7 @@ def _on_who(turn: Turn, text: str) -> str:
         raise Unclear("姓名和身份证号对不上，请核对后重新发送（姓名要和身份证上一致）。")
     household = member.household
     if turn.draft.get("cadre_id"):
-        cadre = s.get(Cadre, turn.draft["cadre_id"])
+        cadre = s.get_one(Cadre, turn.draft["cadre_id"])
         if not household.village.path.startswith(cadre.place.path):
             raise Unclear("这户不在您负责的范围内，请核对身份证号，或请所在村的干部代为申请。")
     refusal = application.cannot_apply(s, household)

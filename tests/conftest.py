@@ -15,14 +15,16 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from approvals.record.calendar import FixedClock
-from approvals.record.db import Base, bind, session_scope
+from approvals.record.db import Base, Database
 from fangfan import config as config_module
 from fangfan.config import Config
 from fangfan.database import make_engine, upgrade
 from fangfan.demo import roster
 from fangfan.services import Services
 from fangfan.settings import ROOT, Settings
+from tests import db as test_db
 from tests.bot.fake_api import FakeWeChatApi, serve
+from tests.db import session_scope
 from tests.support.world import START, World
 from workflows import runtime
 
@@ -42,7 +44,7 @@ def engine(database_url: str) -> Iterator[Engine]:
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     upgrade(engine)
-    bind(engine)
+    test_db.install(Database(engine))
     yield engine
     engine.dispose()
 
@@ -66,8 +68,7 @@ def services(engine: Engine, clock: FixedClock, config: Config, database_url: st
                         prefect_api_url=None, config_overrides={}, media_dir=tmp_path / "media",
                         anchor_path=anchors)
     services = Services(settings, config, engine, clock, config.work_calendar())
-    bind(engine)
-    runtime.install(runtime.Runtime(clock, services.calendar))
+    runtime.install(runtime.Runtime(clock, services.calendar, services.database))
     yield services
     services.close()
     with engine.begin() as conn:

@@ -7,9 +7,9 @@ import json
 import pytest
 from sqlalchemy import update
 
-from approvals.record.db import session_scope
 from approvals.record.models import AuditEntry
 from fangfan.settings import ROOT
+from tests.db import session_scope
 from tests.support.cli import fangfan
 
 pytestmark = pytest.mark.slow

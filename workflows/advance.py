@@ -18,7 +18,7 @@ from prefect import flow, task
 from sqlalchemy import and_, exists, select, union, update
 
 from approvals.record import audit
-from approvals.record.db import dialect, session_scope
+from approvals.record.db import rowcount
 from approvals.record.definitions import Stage
 from approvals.record.models import (
     Case,
@@ -53,7 +53,7 @@ def pending_cases(limit: int) -> list[tuple[int, CaseKind]]:
     decided = (select(Case.id, Case.kind).join(Task, Task.case_id == Case.id)
                .where(Task.awaits_pass))
     marked = select(Case.id, Case.kind).where(Case.pending_since.is_not(None))
-    with session_scope() as s:
+    with runtime.current().database.session_scope() as s:
         rows = s.execute(union(decided, marked).limit(limit)).all()
     return sorted((r.id, CaseKind(r.kind)) for r in rows)
 
@@ -68,7 +68,7 @@ def advance_chunk(cases: list[tuple[int, CaseKind]]) -> dict[str, int]:
     ids = [case_id for case_id, _ in cases]
     try:
         try:
-            with batch(ids, optimistic=dialect() == "sqlite"):
+            with batch(ids, optimistic=runtime.current().database.dialect == "sqlite"):
                 return _each(cases, PROCEDURES)
         except Stale:
             with batch(ids):
@@ -112,17 +112,17 @@ def mark_stalled() -> int:
         ~exists().where(Objection.task_id == Task.id, Objection.status == ObjectionStatus.OPEN))
     no_open_task = ~exists().where(Task.case_id == Case.id, (Task.status == TaskStatus.OPEN)
                                    | Task.awaits_pass)
-    with session_scope() as s:
-        return s.execute(update(Case).where(
+    with runtime.current().database.session_scope() as s:
+        return rowcount(s.execute(update(Case).where(
             and_(Case.status == CaseStatus.OPEN, Case.pending_since.is_(None)),
             notice_over | no_open_task,
-        ).values(pending_since=now)).rowcount
+        ).values(pending_since=now)))
 
 
 @flow(name="reconcile")
 def reconcile() -> dict[str, int]:
     marked = mark_stalled()
     result = advance_pending.fn(limit=1_000_000) if marked or pending_cases(1) else {}
-    with session_scope() as s:
+    with runtime.current().database.session_scope() as s:
         audit.seal(s)
     return {"marked": marked, **result}

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from approvals.record import audit
 from approvals.record.calendar import local_date
-from approvals.record.db import session_scope
+from approvals.record.db import AnyRow
 from approvals.record.definitions import Definition, Level, Stage
 from approvals.record.models import (
     Cadre,
@@ -104,7 +104,7 @@ class Outcome(StrEnum):
 class Writes:
     """What passes decided, written when the batch ends."""
 
-    first: list[Callable[[Session], None]] = field(default_factory=list)  # rare, row by row
+    first: list[Callable[[Session], object]] = field(default_factory=list)  # rare, row by row
     tasks: list[dict[str, Any]] = field(default_factory=list)  # inserted, ids returned
     audit: list[tuple[audit.Entry, dict[str, Any] | None]] = field(default_factory=list)
     rows: list[tuple[Executable, dict[str, Any]]] = field(default_factory=list)  # executemany
@@ -143,7 +143,7 @@ class CaseRun:
 
     @property
     def closed(self) -> bool:
-        return self.case.status != CaseStatus.OPEN
+        return bool(self.case.status != CaseStatus.OPEN)
 
     @property
     def with_public_notice(self) -> bool:
@@ -296,14 +296,15 @@ class Batch:
         self.objected = {o.task_id for o in objected}
         self.writes = Writes()
 
-    def _read(self, cases_query: Executable) -> tuple[list[Row[Any]], ...]:
+    def _read(self, cases_query: Executable) -> tuple[Sequence[AnyRow], ...]:
         conn = self.s.connection()
         cases = conn.execute(cases_query, {"ids": self.case_ids}).all()
         tasks = conn.execute(_TASKS, {"ids": self.case_ids}).all()
         paired = conn.execute(_PAIRED, {"ids": [c.household_id for c in cases]}).all()
         notices = [t.id for t in tasks
                    if t.stage == Stage.PUBLIC_NOTICE and t.status == TaskStatus.OPEN]
-        objected = conn.execute(_OBJECTED, {"ids": notices}).all() if notices else []
+        objected: Sequence[AnyRow] = (conn.execute(_OBJECTED, {"ids": notices}).all()
+                                      if notices else [])
         return cases, tasks, paired, objected
 
     def run_for(self, case_id: int) -> CaseRun:
@@ -364,7 +365,7 @@ _batch: ContextVar[Batch | None] = ContextVar("batch", default=None)
 def batch(case_ids: list[int], optimistic: bool = False) -> Iterator[Batch]:
     """Open a batch: inside it, `advancing(id)` uses the batch's rows and buffers. An
     optimistic batch raises `Stale` at its end, having written nothing, if its rows changed."""
-    with session_scope() as s:
+    with runtime.current().database.session_scope() as s:
         current = Batch(s, case_ids, runtime.current().clock.now(), optimistic)
         token = _batch.set(current)
         try:

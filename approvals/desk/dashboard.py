@@ -9,6 +9,7 @@ Everything is counted from open tasks and cases inside the supervisor's jurisdic
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import WorkCalendar, last_day, local_date, start_of_day
+from approvals.record.db import AnyRow
 from approvals.record.definitions import Stage
 from approvals.record.models import (
     Cadre,
@@ -90,10 +92,10 @@ def figures(s: Session, actor: Actor, now: dt.datetime, *, place_id: int | None 
         .where(in_scope, late).group_by(level_below.id, level_below.name)
         .order_by(func.count().desc())).all()
     # who holds the overdue tasks: the assignee, else every active cadre of the seat
-    held: dict[int, int] = dict(s.execute(
+    held = {cadre_id: n for cadre_id, n in s.execute(
         select(Task.assignee_id, func.count()).where(in_scope, late,
                                                      Task.assignee_id.is_not(None))
-        .group_by(Task.assignee_id)).tuples().all())
+        .group_by(Task.assignee_id)).tuples() if cadre_id is not None}
     seats = dict(((role, place), n) for role, place, n in s.execute(
         select(Task.role, Task.place_id, func.count()).where(in_scope, late,
                                                              Task.assignee_id.is_(None))
@@ -229,7 +231,7 @@ def cases(s: Session, actor: Actor, now: dt.datetime, calendar: WorkCalendar, fi
     return out, total
 
 
-def _seat_holders(s: Session, rows: list[Any]) -> dict[tuple[str, int], list[str]]:
+def _seat_holders(s: Session, rows: Sequence[AnyRow]) -> dict[tuple[str, int], list[str]]:
     seats = {(r.role, r.place_id) for r in rows if r.assignee_id is None}
     if not seats:
         return {}

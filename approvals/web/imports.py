@@ -9,9 +9,9 @@ from typing import Any
 from flask import Blueprint, render_template, request, send_file
 
 from approvals.desk import examples, imports
-from approvals.record.db import session_scope
+from approvals.procedure.permissions import Actor
 from approvals.record.errors import NotFound
-from approvals.web.session import current_actor, now, services, signed_in
+from approvals.web.session import now, services, session_scope, signed_in
 
 bp = Blueprint("imports", __name__)
 
@@ -20,9 +20,8 @@ IMPORT_KINDS = {"roster": "花名册（户和成员）", "cadres": "干部名单
 
 @bp.route("/import", methods=["GET", "POST"])
 @signed_in
-def import_page() -> Any:
+def import_page(actor: Actor) -> Any:
     """County admins upload a roster, cadres or pairings: all or nothing, every bad row told."""
-    actor = current_actor()
     imports.ensure_may_import(actor)
     result, error, kind = None, None, request.form.get("kind", "roster")
     if request.method == "POST":
@@ -49,7 +48,7 @@ def import_page() -> Any:
 
 @bp.get("/import/examples/<name>")
 @signed_in
-def example(name: str) -> Any:
+def example(_actor: Actor, name: str) -> Any:
     """The example files shipped with the package, in the layout the import expects."""
     if name not in examples.NAMES:
         raise NotFound("没有这个样例文件。")

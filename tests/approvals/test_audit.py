@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select, update
 
 from approvals.record import audit
-from approvals.record.db import session_scope
 from approvals.record.models import AuditEntry
+from tests.db import session_scope
 
 
 def _decided_case(world) -> None:

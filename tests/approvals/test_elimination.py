@@ -11,7 +11,6 @@ from sqlalchemy import select, update
 
 from approvals.procedure import elimination
 from approvals.record.calendar import local_date
-from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.errors import Refused
 from approvals.record.models import (
@@ -27,6 +26,7 @@ from approvals.record.models import (
 )
 from fangfan import config as config_module
 from fangfan.settings import ROOT
+from tests.db import session_scope
 
 
 def monitored(world, *, months: int = 7, measures_done: int = 1,

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from approvals.desk import examples, imports
 from approvals.procedure.permissions import Actor
-from approvals.record.db import session_scope
 from approvals.record.models import Cadre, Household, Member, Pairing, Place
+from tests.db import session_scope
 from tests.support.world import World
 
 

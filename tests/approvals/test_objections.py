@@ -8,9 +8,9 @@ import pytest
 
 from approvals.procedure import objections
 from approvals.record.calendar import LOCAL
-from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.errors import Refused
+from tests.db import session_scope
 from workflows.advance import mark_stalled
 
 

@@ -9,8 +9,8 @@ import pytest
 from approvals.assistance import handover
 from approvals.procedure import decisions
 from approvals.procedure.permissions import Actor
-from approvals.record.db import connection_scope, session_scope
 from approvals.record.errors import NotFound
+from tests.db import connection_scope, session_scope
 from tests.support.web import cadre_id
 from tests.support.world import World
 

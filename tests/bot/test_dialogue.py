@@ -10,7 +10,6 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 
-from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import (
     Cadre,
@@ -26,6 +25,7 @@ from fangfan.services import Services
 from notifications.models import OutboxMessage
 from tests.bot.fake_api import FakeWeChatApi
 from tests.bot.sender import WeChatSender
+from tests.db import session_scope
 from tests.support.world import World, roster_head
 
 NEW_ID = "11010519491231002X"  # not in the demo roster

@@ -9,11 +9,11 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from approvals.record.db import session_scope
 from approvals.record.models import Cadre, Case, Place
 from fangfan.app import create_app
 from fangfan.services import Services
 from notifications.dispatch import dispatch
+from tests.db import session_scope
 from tests.support.world import World, roster_head
 
 
@@ -45,7 +45,8 @@ def test_a_newcomer_applies_in_the_simulator_and_is_told_the_decision(
     stand_in = services.config.wechat.model_copy(update={"api_base_url": f"{base}/api"})
     services.config = services.config.model_copy(update={"wechat": stand_in})
     services._cache.clear()
-    assert dispatch(services.channels(), services.clock).sent == 5  # 4 stages, then enrolled
+    # 4 stages, then enrolled
+    assert dispatch(services.database, services.channels(), services.clock).sent == 5
     pushed = requests.get(f"{base}/pushed", params={"openid": "o_sim_test01"}, timeout=5).json()
     assert "已通过「入户核实」" in pushed["messages"][0]["text"]
     assert "纳入监测" in pushed["messages"][-1]["text"]

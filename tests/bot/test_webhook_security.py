@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from approvals.record.calendar import FixedClock
-from approvals.record.db import session_scope
 from approvals.record.photos import MAX_BYTES
 from bot.inbound_log import InboundLog
 from bot.models import Conversation, InboundMessage, MediaFile, MediaStatus, PlainNonce
@@ -28,6 +27,7 @@ from notifications.models import OutboxMessage
 from notifications.wording import render
 from tests.bot.fake_api import JPEG, FakeWeChatApi
 from tests.bot.sender import WeChatSender, sha1_signature
+from tests.db import session_scope
 from tests.support.bot import with_mp
 from tests.support.world import World, roster_head
 

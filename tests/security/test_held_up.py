@@ -12,8 +12,8 @@ from sqlalchemy import select
 from stdnum.cn import ric
 
 from approvals.desk import imports
-from approvals.record.db import session_scope
 from approvals.record.models import Member, Place
+from tests.db import session_scope
 from tests.support.web import cadre, signed_in
 from tests.support.world import World
 

@@ -14,9 +14,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import Place
+from tests.db import session_scope
 from tests.support.web import Browser, anonymous, cadre, signed_in
 from tests.support.world import World
 

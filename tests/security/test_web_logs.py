@@ -18,13 +18,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from approvals.record.db import session_scope
 from approvals.record.models import Household, Member
 from fangfan import logs
 from fangfan.services import Services
 from fangfan.settings import ROOT
 from tests.bot.fake_api import FakeWeChatApi
 from tests.bot.sender import WeChatSender
+from tests.db import session_scope
 from tests.support.production import GOOD, environment, wait_healthy
 from tests.support.web import anonymous, cadre, signed_in
 from tests.support.world import World

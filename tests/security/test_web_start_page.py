@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from approvals.record.db import session_scope
 from approvals.record.models import Member
+from tests.db import session_scope
 from tests.support.web import Browser, anonymous, cadre, signed_in
 from tests.support.world import World
 

@@ -16,8 +16,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from approvals.record.db import session_scope
 from approvals.record.models import Cadre, Place
+from tests.db import session_scope
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from approvals.procedure import cases, decisions, objections
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import LOCAL, FixedClock
-from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import (
     Cadre,
@@ -29,6 +28,7 @@ from approvals.record.models import (
 from fangfan.config import Config
 from fangfan.demo import FORMS
 from fangfan.services import Services
+from tests.db import session_scope
 from workflows.advance import advance_case
 from workflows.steps import Outcome
 

@@ -9,9 +9,9 @@ import threading
 import pytest
 from sqlalchemy import func, select, update
 
-from approvals.record.db import dialect, session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import CaseKind, Task, TaskStatus
+from tests.db import dialect, session_scope
 from workflows import steps
 from workflows.advance import advance_chunk, pending_cases
 from workflows.identification import identification

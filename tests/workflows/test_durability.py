@@ -11,10 +11,10 @@ import sys
 import pytest
 from sqlalchemy import func, select, update
 
-from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import AuditEntry, Case, Task, TaskStatus
 from fangfan.settings import ROOT
+from tests.db import session_scope
 from workflows.advance import advance_pending, pending_cases, reconcile
 from workflows.identification import identification
 from workflows.steps import Outcome
@@ -24,15 +24,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect")]
 KILL_AFTER_COMMIT = """
 import datetime as dt, os, signal, sys
 from approvals.procedure import decisions
-from approvals.record.db import session_scope
 from approvals.procedure.permissions import Actor
 from approvals.record.definitions import Stage
 from fangfan.demo import FORMS
 from fangfan.services import build
 
-build()
+services = build()
 task_id, actor_id, now = int(sys.argv[1]), int(sys.argv[2]), dt.datetime.fromisoformat(sys.argv[3])
-with session_scope() as s:
+with services.database.session_scope() as s:
     decisions.decide(s, task_id, Actor.load(s, actor_id), "approved", now=now,
                      data=FORMS[Stage.HOME_VERIFICATION])
 os.kill(os.getpid(), signal.SIGKILL)  # dies after the commit, before any flow runs

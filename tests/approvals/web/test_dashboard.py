@@ -11,9 +11,9 @@ from flask import Flask
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import Place
+from tests.db import session_scope
 from tests.support.phone import sign_in
 from tests.support.web import Desk, cadre_id, shot
 from tests.support.world import World

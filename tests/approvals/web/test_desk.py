@@ -15,9 +15,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from approvals.desk import examples, imports
-from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import Household, Member, Place
+from tests.db import session_scope
 from tests.support.web import Desk, cadre_id
 from tests.support.world import World
 

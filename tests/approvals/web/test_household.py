@@ -11,8 +11,8 @@ from flask import Flask
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
-from approvals.record.db import session_scope
 from approvals.record.models import Case, CaseKind, Household, IncomeRecord, Measure, Revisit
+from tests.db import session_scope
 from tests.support.phone import sign_in
 from tests.support.web import Desk, cadre_id, shot
 from tests.support.world import World

@@ -10,7 +10,6 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import (
     AuditEntry,
@@ -21,6 +20,7 @@ from approvals.record.models import (
     Task,
     TaskStatus,
 )
+from tests.db import session_scope
 from tests.support.phone import open_case, sign_in
 from tests.support.web import shot
 from tests.support.world import World

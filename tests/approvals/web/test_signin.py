@@ -11,10 +11,10 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from approvals.record import bindings
-from approvals.record.db import session_scope
 from approvals.record.models import Cadre
 from fangfan.services import Services
 from tests.bot.fake_api import FakeWeChatApi
+from tests.db import session_scope
 from tests.support.web import cadre_id
 from tests.support.world import World
 
