@@ -5,13 +5,14 @@
 Each pass runs from the top against the case record: stages already approved pass
 through, the first one without a verdict is opened (or is still waiting for its cadre),
 and the pass ends. A decision marks the case, and the worker runs the next pass.
+The stages run in the order the case's definition keeps from config.yaml, and each is
+what its module in approvals/procedure/stages/ says.
 """
 
 from __future__ import annotations
 
 from prefect import flow
 
-from approvals.record.definitions import Stage
 from approvals.record.models import Verdict
 from workflows.steps import Outcome, advancing
 
@@ -21,13 +22,7 @@ def identification(case_id: int) -> Outcome:
     with advancing(case_id) as run:
         if run.closed:
             return Outcome.CLOSED
-        for stage in (
-            Stage.HOME_VERIFICATION,  # 入户核实: two people visit, findings recorded
-            Stage.VILLAGE_REVIEW,  # 村民主评议: the meeting's vote
-            Stage.PUBLIC_NOTICE,  # 公示: ends by itself; a substantiated objection returns
-            Stage.TOWNSHIP_AUDIT,  # 乡镇审核
-            Stage.COUNTY_APPROVAL,  # 县级比对审定: comparison with department data
-        ):
+        for stage in run.stages:
             match run.stage(stage):
                 case Verdict.APPROVED:
                     continue
