@@ -86,7 +86,11 @@ def worker() -> None:
     """The scheduler: advances pending cases, reconciles on a schedule."""
     from fangfan.worker import build_scheduler
 
-    build_scheduler(_services()).start()
+    try:
+        scheduler = build_scheduler(_services())
+    except config_module.ConfigError as err:
+        raise click.ClickException(str(err)) from None
+    scheduler.start()
 
 
 @main.group()
@@ -416,12 +420,15 @@ def config_group() -> None:
 
 @config_group.command("check")
 def config_check() -> None:
-    """Validate config.yaml and, with dev_mode off, what production demands (secrets, https)."""
+    """Validate config.yaml (its procedures' stages too: a module each, and what the flows
+    run) and, with dev_mode off, what production demands (secrets, https)."""
     from fangfan import production
+    from fangfan.worker import check_flows
 
     settings = Settings.from_env()
     try:
         config = config_module.load(settings.config_path, settings.config_overrides)
+        check_flows(config, settings.config_path)
         production.check(settings, config)
     except config_module.ConfigError as err:
         raise click.ClickException(str(err)) from None

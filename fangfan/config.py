@@ -19,6 +19,7 @@ from pydantic import (
 
 from approvals.assistance.measures import Rules as MeasureRules
 from approvals.desk.imports import Limits as ImportLimits
+from approvals.procedure import stages
 from approvals.procedure.elimination import EliminationRules, IncomeLine
 from approvals.record.calendar import WorkCalendar
 from approvals.record.definitions import Definition, Level, ProcedureDef, RoleDef, stage_labels
@@ -290,4 +291,8 @@ def load(path: Path, overrides: dict[str, str] | None = None) -> Config:
         first = err.errors()[0]
         key = ".".join(str(p) for p in first["loc"]) or "(top)"
         raise ConfigError(f"{path}: {key}: {first['msg']}") from None
+    try:  # a stage only runs with its module (approvals/procedure/stages/)
+        stages.check(config.procedures)
+    except stages.MissingStage as err:
+        raise ConfigError(f"{path}: {err}") from None
     return config

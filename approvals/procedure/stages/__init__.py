@@ -22,7 +22,7 @@ from approvals.procedure.stages import (
     village_review,
 )
 from approvals.procedure.stages.base import Posted, StageModule
-from approvals.record.definitions import ProcedureDef
+from approvals.record.definitions import CaseKind, ProcedureDef
 
 __all__ = ["MissingStage", "Posted", "StageModule", "check", "of", "registered"]
 ROOT = Path(__file__).resolve().parents[3]  # the repository, for shorter paths in messages
@@ -53,7 +53,7 @@ def registered(stage: StageModule) -> Iterator[StageModule]:
         del _REGISTRY[stage.key]
 
 
-def check(procedures: Mapping[str, ProcedureDef]) -> None:
+def check(procedures: Mapping[CaseKind, ProcedureDef]) -> None:
     """Every stage the procedures name has its module, and every such module its partial."""
     for kind, procedure in procedures.items():
         for key in procedure.order:
