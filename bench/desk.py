@@ -102,7 +102,7 @@ def main() -> None:
         s.execute(update(Household).values(monitoring="monitored", category="marginal",
                                            monitored_since=dt.date(2026, 1, 1)))
         place_id = s.scalar(text("SELECT id FROM places WHERE level = 'county'"))
-    labels = ledger.Labels(config.categories, config.risk_types, {})
+    labels = ledger.Labels(config.categories, config.risk_types)
     t0 = time.perf_counter()
     with services.database.session_scope() as s:
         count = ledger.write(work / "ledger.xlsx", "台账", ledger.rows(

@@ -41,7 +41,7 @@ from stdnum.cn import ric
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from approvals.procedure import decisions  # noqa: E402
+from approvals.procedure import decisions, stages  # noqa: E402
 from approvals.procedure.cases import current_definition  # noqa: E402
 from approvals.record.calendar import SystemClock, local_date  # noqa: E402
 from approvals.record.db import Database  # noqa: E402
@@ -60,7 +60,6 @@ from approvals.record.models import (  # noqa: E402
 from bench.pg import PG_URL, ensure_database  # noqa: E402
 from fangfan import config as config_module  # noqa: E402
 from fangfan.database import make_engine, upgrade  # noqa: E402
-from fangfan.demo import FORMS  # noqa: E402
 from workflows import runtime  # noqa: E402
 from workflows.advance import CHUNK, advance_chunk, pending_cases  # noqa: E402
 
@@ -201,7 +200,9 @@ def drive_round(case_ids: list[int], stage: Stage, who: dict, rate: float | None
     assert len(tasks) == len(case_ids), f"{stage}: {len(tasks)} of {len(case_ids)} open"
     order = list(case_ids)
     rnd.shuffle(order)
-    form = FORMS.get(stage)
+    with DB.session_scope() as s:  # the demo's form; the county's pairs each village's cadre
+        form = (None if stage == Stage.COUNTY_APPROVAL else stages.of(stage).demo_form(
+            s, s.get_one(Case, case_ids[0]), dt.date.today()))
     start = time.perf_counter()
 
     def client(share: list[int], pace: float | None) -> list[float]:
@@ -241,12 +242,12 @@ def wait_drained(timeout: float = 300) -> float:
     raise TimeoutError("advancement did not drain")
 
 
-def lags(case_ids: list[int], stage: Stage) -> list[float]:
+def lags(case_ids: list[int], stage: str, order: tuple[str, ...]) -> list[float]:
     """Decision committed (decided_at of `stage`) → next task opened, from the record itself."""
     with DB.session_scope() as s:
         decided = dict(s.execute(select(Task.case_id, Task.decided_at).where(
             Task.stage == stage, Task.status == TaskStatus.DECIDED)).all())
-        nxt = list(Stage)[list(Stage).index(stage) + 1]
+        nxt = order[order.index(stage) + 1]
         opened = dict(s.execute(select(Task.case_id, Task.opened_at).where(Task.stage == nxt))
                       .all())
     return [(opened[c] - decided[c]).total_seconds() for c in case_ids if c in opened]
@@ -305,7 +306,8 @@ def run_one(url: str, size: int, n_bench: int, rate: float, clients: int) -> dic
                                                 rnd, clients)
             drain = wait_drained()
             if paced:
-                lag_values = lags(bench_ids, stage)
+                lag_values = lags(bench_ids, stage,
+                                  config.definition(CaseKind.IDENTIFICATION).order)
             else:
                 lat += round_lat
                 wall += round_wall

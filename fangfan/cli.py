@@ -9,7 +9,6 @@ import click
 
 from approvals.procedure.queries import list_cases, show_case
 from approvals.record import audit
-from approvals.record.definitions import Stage
 from approvals.record.errors import Refused
 from fangfan import config as config_module
 from fangfan import logs
@@ -23,6 +22,15 @@ def _services():
         return build()
     except config_module.ConfigError as err:
         raise click.ClickException(str(err)) from None
+
+
+def _stage(services, stage: str | None, option: str = "--stage") -> str | None:
+    """A stage named on the command line: one of config.yaml's procedures'."""
+    known = services.config.stage_labels()
+    if stage is not None and stage not in known:
+        raise click.BadParameter(f"{stage!r} is not one of {', '.join(known)}",
+                                 param_hint=f"'{option}'")
+    return stage
 
 
 def _anchor(services) -> None:
@@ -78,7 +86,11 @@ def worker() -> None:
     """The scheduler: advances pending cases, reconciles on a schedule."""
     from fangfan.worker import build_scheduler
 
-    build_scheduler(_services()).start()
+    try:
+        scheduler = build_scheduler(_services())
+    except config_module.ConfigError as err:
+        raise click.ClickException(str(err)) from None
+    scheduler.start()
 
 
 @main.group()
@@ -142,14 +154,14 @@ def case() -> None:
 
 
 @case.command("list")
-@click.option("--stage", type=click.Choice([s.value for s in Stage]))
+@click.option("--stage", help="a stage key of config.yaml's procedures")
 @click.option("--overdue", is_flag=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--limit", default=200, show_default=True)
 def case_list(stage: str | None, overdue: bool, as_json: bool, limit: int) -> None:
     services = _services()
     with services.database.session_scope() as s:
-        rows = list_cases(s, services.clock.now(), stage=Stage(stage) if stage else None,
+        rows = list_cases(s, services.clock.now(), stage=_stage(services, stage),
                           overdue=overdue, limit=limit)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
@@ -157,7 +169,7 @@ def case_list(stage: str | None, overdue: bool, as_json: bool, limit: int) -> No
     for r in rows:
         late = " 超期" if r["overdue"] else ""
         click.echo(f"{r['number']}  {r['village']}  {r['head']}  {r['status']}  "
-                   f"{r['stage'] or '-'}{late}")
+                   f"{r['stage_label'] or '-'}{late}")
 
 
 @case.command("show")
@@ -199,7 +211,7 @@ def _read_form(path: str | None) -> dict | None:
 @click.option("--verdict", type=click.Choice(["approved", "rejected", "returned"]),
               default="approved", show_default=True)
 @click.option("--reason", default="", help="required to reject or return; the farmer is told")
-@click.option("--return-to", type=click.Choice([s.value for s in Stage]))
+@click.option("--return-to", help="the stage key to return to (an earlier one of the case)")
 @click.option("--as", "cadre_id", type=int,
               help="the id of the cadre who decides (required unless dev_mode)")
 @click.option("--form", "form_file", type=click.Path(exists=True, dir_okay=False),
@@ -229,6 +241,7 @@ def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
     if verdict != "approved" and form_file is not None:
         raise click.ClickException("只有“通过”需要 --form；不通过或退回请写 --reason。")
     data = _read_form(form_file)
+    return_to = _stage(services, return_to, "--return-to")
     now = services.clock.now()
     try:
         with services.database.session_scope() as s:
@@ -240,23 +253,21 @@ def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
                                   "（需要 fangfan worker 在运行）。")
                 raise Refused("这个案件没有待办的环节。")
             if dev and (cadre_id is None or (data is None and verdict == "approved")):
-                from fangfan.demo import FORMS, Demo
+                from fangfan.demo import Demo
 
                 demo = Demo(services, FixedClock(now))
                 if data is None and verdict == "approved":
-                    data = (demo.county_form(s, case_id) if task.stage == Stage.COUNTY_APPROVAL
-                            else FORMS.get(task.stage))
+                    data = demo.form(s, task)
                 if cadre_id is None:
                     cadre_id = demo.actor_for(s, task).id
             assert cadre_id is not None  # --as, or the demo's cadre in dev_mode (above)
             actor = Actor.signed_in(s, cadre_id, local_date(now))
             decided = decisions.decide(
                 s, task.id, actor, Verdict(verdict), now=now, reason=reason,
-                return_to=Stage(return_to) if return_to else None, data=data)
+                return_to=return_to, data=data)
     except Refused as err:
         raise click.ClickException(str(err)) from None
-    label = services.config.definition(decided.case_kind).stage(decided.stage).label
-    click.echo(f"已办理（{actor.name}）：案件 {case_id} 的「{label}」"
+    click.echo(f"已办理（{actor.name}）：案件 {case_id} 的「{decided.stage_label}」"
                f"{decisions.VERDICT_LABELS[decided.verdict]}；worker 会在几秒内推进到下一步。")
 
 
@@ -307,7 +318,7 @@ def export_group() -> None:
 
 @export_group.command("ledger")
 @click.option("--place", "place_name", help="county, township or village name (default: county)")
-@click.option("--stage", type=click.Choice([s.value for s in Stage]))
+@click.option("--stage", help="a stage key of config.yaml's procedures")
 @click.option("--overdue", is_flag=True, help="only cases past a deadline")
 @click.option("--monitored", is_flag=True, help="only monitored households")
 @click.option("--full-ids", is_flag=True, help="full ID numbers (masked by default)")
@@ -319,11 +330,11 @@ def export_ledger(place_name: str | None, stage: str | None, overdue: bool, moni
 
     services = _services()
     config = services.config
-    labels = ledger.Labels(config.categories, config.risk_types, {
-        k.value: v.label for k, v in config.procedures["identification"].stages.items()})
+    labels = ledger.Labels(config.categories, config.risk_types)
+    stage = _stage(services, stage)
     with services.database.session_scope() as s:
         place, actor = _place_actor(s, place_name)
-        scope = ledger.Scope(place.id, Stage(stage) if stage else None, overdue, monitored)
+        scope = ledger.Scope(place.id, stage, overdue, monitored)
         written = [0]
 
         def progress(n: int) -> None:
@@ -409,12 +420,15 @@ def config_group() -> None:
 
 @config_group.command("check")
 def config_check() -> None:
-    """Validate config.yaml and, with dev_mode off, what production demands (secrets, https)."""
+    """Validate config.yaml (its procedures' stages too: a module each, and what the flows
+    run) and, with dev_mode off, what production demands (secrets, https)."""
     from fangfan import production
+    from fangfan.worker import check_flows
 
     settings = Settings.from_env()
     try:
         config = config_module.load(settings.config_path, settings.config_overrides)
+        check_flows(config, settings.config_path)
         production.check(settings, config)
     except config_module.ConfigError as err:
         raise click.ClickException(str(err)) from None

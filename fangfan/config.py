@@ -19,9 +19,10 @@ from pydantic import (
 
 from approvals.assistance.measures import Rules as MeasureRules
 from approvals.desk.imports import Limits as ImportLimits
+from approvals.procedure import stages
 from approvals.procedure.elimination import EliminationRules, IncomeLine
 from approvals.record.calendar import WorkCalendar
-from approvals.record.definitions import Definition, Level, ProcedureDef, RoleDef
+from approvals.record.definitions import Definition, Level, ProcedureDef, RoleDef, stage_labels
 from approvals.record.models import CaseKind
 
 
@@ -244,6 +245,11 @@ class Config(Strict):
         return Definition(kind=kind, procedure=self.procedures[kind], roles=self.roles,
                           categories=self.categories, measure_types=self.measure_types)
 
+    def stage_labels(self) -> dict[str, str]:
+        """Every stage of the procedures, in order, with its label (for filters over the
+        tasks of all procedures; a task itself is labelled by its case's definition)."""
+        return stage_labels(self.definition(kind) for kind in self.procedures)
+
     def work_calendar(self) -> WorkCalendar:
         return WorkCalendar.of(self.calendar.extra_holidays, self.calendar.extra_workdays)
 
@@ -280,8 +286,13 @@ def load(path: Path, overrides: dict[str, str] | None = None) -> Config:
             node = node.setdefault(key, {})
         node[last] = value
     try:
-        return Config.model_validate(raw)
+        config = Config.model_validate(raw)
     except ValidationError as err:
         first = err.errors()[0]
         key = ".".join(str(p) for p in first["loc"]) or "(top)"
         raise ConfigError(f"{path}: {key}: {first['msg']}") from None
+    try:  # a stage only runs with its module (approvals/procedure/stages/)
+        stages.check(config.procedures)
+    except stages.MissingStage as err:
+        raise ConfigError(f"{path}: {err}") from None
+    return config

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from stdnum.cn import ric
 
 from approvals.procedure import cases, decisions, elimination, objections
+from approvals.procedure import stages as stage_modules
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import FixedClock, local_date
 from approvals.record.definitions import Level, Stage
@@ -43,16 +44,6 @@ from workflows.advance import advance_case
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
 GIVEN = {True: ["建国", "国强", "志明", "德福", "永红", "金山", "宝林", "长春", "占军", "福来"],
          False: ["桂兰", "春花", "秀英", "玉梅", "海燕", "凤英", "丽娟", "淑珍", "红梅", "秋菊"]}
-FORMS: dict[Stage, dict] = {
-    Stage.HOME_VERIFICATION: {"visitors": ["村干部", "帮扶联系人"], "visited_on": "2026-11-01",
-                              "risk_confirmed": True, "income_estimate": "5200",
-                              "findings": "家中主要劳动力患病住院，医疗支出较大，情况属实。"},
-    Stage.VILLAGE_REVIEW: {"meeting_on": "2026-11-03", "attendance": 23, "votes_for": 21,
-                           "votes_against": 1, "minutes": "村民代表会议评议通过。"},
-    Stage.TOWNSHIP_AUDIT: {"opinion": "材料齐全，同意上报。"},
-}
-
-
 def id_number(seq: int, birth: dt.date, male: bool) -> str:
     body = f"522631{birth:%Y%m%d}{seq % 100:02d}{(seq % 5) * 2 + (1 if male else 0)}"
     return body + ric.calc_check_digit(body + "0")
@@ -98,7 +89,7 @@ class Demo:
             actor = self.actor_for(s, task)
             data = kw.pop("data", None)
             if data is None and verdict == Verdict.APPROVED:
-                data = FORMS.get(task.stage) or self.county_form(s, case_id)
+                data = self.form(s, task)
             decisions.decide(s, task.id, actor, verdict, now=self.at(days_ago), data=data, **kw)
         self.advance(case_id)
 
@@ -120,16 +111,10 @@ class Demo:
         return Actor.load(s, s.scalars(select(Cadre.id).where(
             Cadre.role == task.role, Cadre.place_id == task.place_id).limit(1)).one())
 
-    def county_form(self, s: Session, case_id: int) -> dict:
-        case = s.get_one(Case, case_id)
-        if case.kind == CaseKind.RISK_ELIMINATION:
-            return {"comparison": "与民政、医保、人社数据比对无异常，收入稳定超过监测线。"}
-        helper = s.scalars(select(Cadre).where(Cadre.role == "helper",
-                                               Cadre.place_id == case.village_id).limit(1)).one()
-        return {"comparison": "与医保、民政数据比对一致。", "category": case.category or "marginal",
-                "paired_cadre_id": helper.id,
-                "measures": [{"kind": "健康", "description": "落实医疗救助和大病保险报销",
-                              "planned_on": local_date(self.clock.current).isoformat()}]}
+    def form(self, s: Session, task: Task) -> dict | None:
+        """The stage's form as the demo fills it in (its module's `demo_form`)."""
+        return stage_modules.of(task.stage).demo_form(s, s.get_one(Case, task.case_id),
+                                                      local_date(self.clock.current))
 
 
 def load(services: Services) -> bool:

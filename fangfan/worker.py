@@ -19,6 +19,7 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -27,11 +28,12 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from approvals.record import audit
 from approvals.record.calendar import LOCAL
 from bot import media
+from fangfan.config import Config, ConfigError
 from fangfan.scheduling import JOBS_TABLE, lease
 from fangfan.services import Services
 from notifications import reminders
 from notifications.dispatch import dispatch
-from workflows.advance import advance_pending, pending_cases, reconcile
+from workflows.advance import FlowMismatch, advance_pending, check, pending_cases, reconcile
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +121,18 @@ class _Schedule(SQLAlchemyJobStore):
         return job
 
 
+def check_flows(config: Config, path: Path) -> None:
+    """The procedures' stages in config.yaml are ones their flows can run; else one line."""
+    try:
+        check(config.definition(kind) for kind in config.procedures)
+    except FlowMismatch as err:
+        raise ConfigError(f"{path}: {err}") from None
+
+
 def build_scheduler(svc: Services) -> BlockingScheduler:
-    """The worker's scheduler: jobs kept in the database, coalesced, one runner at a time."""
+    """The worker's scheduler: jobs kept in the database, coalesced, one runner at a time.
+    Refused (ConfigError) if config.yaml's procedures are not what the flows run."""
+    check_flows(svc.config, svc.settings.config_path)
     scheduler = BlockingScheduler(jobstores={"default": _Schedule(svc)},
                                   job_defaults={"coalesce": True, "max_instances": 1,
                                                 "misfire_grace_time": 60})

@@ -11,7 +11,6 @@ import pytest
 
 from approvals.record.definitions import Stage
 from approvals.record.models import Task, TaskStatus
-from fangfan.demo import FORMS
 from fangfan.settings import ROOT
 from tests.support.cli import fangfan
 from tests.support.world import World
@@ -79,7 +78,7 @@ def test_case_decide_outside_dev_mode_needs_the_cadre_and_the_findings(
         decided = s.get_one(Task, task.id)
         assert decided.status == TaskStatus.DECIDED and decided.decided_by == holder.id
         assert decided.data["findings"] == findings["findings"]
-        assert decided.data != FORMS[Stage.HOME_VERIFICATION]
+        assert decided.data != world.form(case_id, Stage.HOME_VERIFICATION)
 
 
 def test_case_decide_in_dev_mode_still_fills_in_the_demo(
@@ -91,7 +90,7 @@ def test_case_decide_in_dev_mode_still_fills_in_the_demo(
 
     with session_scope() as s:
         task = s.get_one(Task, world_task_id(case_id))
-        assert task.data["findings"] == FORMS[Stage.HOME_VERIFICATION]["findings"]
+        assert task.data["findings"] == world.form(case_id, Stage.HOME_VERIFICATION)["findings"]
 
 
 def world_task_id(case_id: int) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 
 from prefect import flow, task
@@ -19,7 +19,7 @@ from sqlalchemy import and_, exists, select, union, update
 
 from approvals.record import audit
 from approvals.record.db import rowcount
-from approvals.record.definitions import Stage
+from approvals.record.definitions import Definition, Stage
 from approvals.record.models import (
     Case,
     CaseKind,
@@ -29,18 +29,40 @@ from approvals.record.models import (
     Task,
     TaskStatus,
 )
+from workflows import identification as identification_flow
+from workflows import risk_elimination as risk_elimination_flow
 from workflows import runtime
-from workflows.identification import identification
-from workflows.risk_elimination import risk_elimination
 from workflows.steps import Outcome, Stale, batch
 
 log = logging.getLogger(__name__)
 
 PROCEDURES: dict[CaseKind, Callable[[int], Outcome]] = {
-    CaseKind.IDENTIFICATION: identification.fn,
-    CaseKind.RISK_ELIMINATION: risk_elimination.fn,
+    CaseKind.IDENTIFICATION: identification_flow.identification.fn,
+    CaseKind.RISK_ELIMINATION: risk_elimination_flow.risk_elimination.fn,
+}
+# the stages each procedure's flow is written around, in their order
+WRITTEN_AROUND: dict[CaseKind, tuple[str, ...]] = {
+    CaseKind.IDENTIFICATION: identification_flow.STAGES,
+    CaseKind.RISK_ELIMINATION: risk_elimination_flow.STAGES,
 }
 CHUNK = 50  # cases per transaction: short enough not to hold up decisions
+
+
+class FlowMismatch(Exception):
+    """A procedure's stages in config.yaml that its flow cannot run: one line."""
+
+
+def check(definitions: Iterable[Definition]) -> None:
+    """Each definition lists its flow's stages (公示 only `with_public_notice`) in the flow's
+    order, the flow's last stage last; other stages may come between them."""
+    for definition in definitions:
+        own = [k for k in WRITTEN_AROUND[CaseKind(definition.kind)]
+               if k != Stage.PUBLIC_NOTICE or definition.procedure.with_public_notice]
+        listed = [k for k in definition.order if k in own]
+        if listed != own or definition.order[-1] != own[-1]:
+            raise FlowMismatch(
+                f"procedures.{definition.kind}.stages: its flow runs {', '.join(own)} in this "
+                f"order, {own[-1]} last; config.yaml lists {', '.join(definition.order)}")
 
 
 def advance_case(case_id: int, kind: CaseKind) -> Outcome:

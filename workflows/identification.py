@@ -5,6 +5,8 @@
 Each pass runs from the top against the case record: stages already approved pass
 through, the first one without a verdict is opened (or is still waiting for its cadre),
 and the pass ends. A decision marks the case, and the worker runs the next pass.
+The stages run in the order the case's definition keeps from config.yaml, which may add
+stages of its own (each with its module, approvals/procedure/stages/) between these.
 """
 
 from __future__ import annotations
@@ -15,19 +17,23 @@ from approvals.record.definitions import Stage
 from approvals.record.models import Verdict
 from workflows.steps import Outcome, advancing
 
+# The stages this procedure is written around, in their order (workflows.advance.check holds
+# config.yaml to it at start-up).
+STAGES = (
+    Stage.HOME_VERIFICATION,  # 入户核实: two people visit, findings recorded
+    Stage.VILLAGE_REVIEW,  # 村民主评议: the meeting's vote
+    Stage.PUBLIC_NOTICE,  # 公示: ends by itself; a substantiated objection returns
+    Stage.TOWNSHIP_AUDIT,  # 乡镇审核
+    Stage.COUNTY_APPROVAL,  # 县级比对审定: comparison with department data; enrolment, last
+)
+
 
 @flow(name="identification", log_prints=False)
 def identification(case_id: int) -> Outcome:
     with advancing(case_id) as run:
         if run.closed:
             return Outcome.CLOSED
-        for stage in (
-            Stage.HOME_VERIFICATION,  # 入户核实: two people visit, findings recorded
-            Stage.VILLAGE_REVIEW,  # 村民主评议: the meeting's vote
-            Stage.PUBLIC_NOTICE,  # 公示: ends by itself; a substantiated objection returns
-            Stage.TOWNSHIP_AUDIT,  # 乡镇审核
-            Stage.COUNTY_APPROVAL,  # 县级比对审定: comparison with department data
-        ):
+        for stage in run.stages:
             match run.stage(stage):
                 case Verdict.APPROVED:
                     continue

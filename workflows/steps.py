@@ -149,7 +149,12 @@ class CaseRun:
     def with_public_notice(self) -> bool:
         return self.definition.procedure.with_public_notice
 
-    def stage(self, stage: Stage) -> Verdict | None:
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """The case's stages in the order its definition gives them (config.yaml's)."""
+        return self.definition.order
+
+    def stage(self, stage: str) -> Verdict | None:
         """The verdict of this stage's live task, opening the task first if there is none."""
         live = [t for t in self.tasks if t.stage == stage and t.status != TaskStatus.SUPERSEDED]
         if not live:
@@ -164,12 +169,12 @@ class CaseRun:
             self._passed = task
         return Verdict(task.verdict) if task.verdict else None
 
-    def _open(self, stage: Stage) -> None:
+    def _open(self, stage: str) -> None:
         spec = self.definition.stage(stage)
         if self._passed is not None:  # the household hears of each step in plain words
             passed = self._passed
             self._tell(f"passed:{passed.stage}:{passed.round}", "stage_passed",
-                       passed=self.definition.stage(Stage(passed.stage)).label, next=spec.label)
+                       passed=self.definition.stage(passed.stage).label, next=spec.label)
         elif not self.tasks and self.case.source != Source.WECHAT:  # filed for them
             self._tell("received", "case_received", next=spec.label)
         rounds = max((t.round for t in self.tasks if t.stage == stage), default=0)
@@ -210,15 +215,15 @@ class CaseRun:
         """Supersede the stages from the named earlier one on; open it again. History stays."""
         returned = self._last
         assert returned is not None and returned.return_to is not None
-        order = list(Stage)
+        order = self.definition.order  # decide() let it return only to an earlier stage
         again = order[order.index(returned.return_to):order.index(returned.stage) + 1]
         case_id = self.case.id
         self.writes.first.append(lambda s: s.execute(update(Task).where(
             Task.case_id == case_id, Task.stage.in_(again),
             Task.status != TaskStatus.SUPERSEDED).values(status=TaskStatus.SUPERSEDED)))
-        self._open(Stage(returned.return_to))
+        self._open(returned.return_to)
         self._tell(f"returned:{returned.id}", "case_returned", reason=returned.reason,
-                   stage=self.definition.stage(Stage(returned.return_to)).label)
+                   stage=self.definition.stage(returned.return_to).label)
         return Outcome.RETURNED
 
     def reject(self) -> Outcome:

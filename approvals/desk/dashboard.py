@@ -25,6 +25,7 @@ from approvals.record.models import (
     Case,
     CaseRisk,
     CaseStatus,
+    Definition,
     Member,
     Objection,
     ObjectionStatus,
@@ -32,6 +33,7 @@ from approvals.record.models import (
     Task,
     TaskStatus,
 )
+from approvals.record.models.cases import parsed_definition
 
 AGES = [(0, 2, "0–2天"), (3, 5, "3–5天"), (6, 10, "6–10天"), (11, 20, "11–20天"),
         (21, 100_000, "20天以上")]
@@ -43,7 +45,7 @@ Village, Township, Holder = aliased(Place), aliased(Place), aliased(Cadre)
 @dataclass(frozen=True)
 class Filters:
     place_id: int | None = None  # a township or village inside the jurisdiction
-    stage: Stage | None = None
+    stage: str | None = None
     overdue: bool = False
     cadre_id: int | None = None  # tasks this cadre holds
     age: int | None = None  # index into AGES
@@ -162,15 +164,17 @@ class Row:
 
 
 def cases(s: Session, actor: Actor, now: dt.datetime, calendar: WorkCalendar, filters: Filters,
-          stage_labels: dict[str, str], role_labels: dict[str, str]
-          ) -> tuple[list[Row], int]:
-    """One page of open cases and how many there are, with the stuck ones explained."""
+          role_labels: dict[str, str]) -> tuple[list[Row], int]:
+    """One page of open cases and how many there are, with the stuck ones explained; each
+    case's stage as its own definition names it."""
     path = _scope(s, actor, filters.place_id)
     q = (select(Task.id, Task.case_id, Task.stage, Task.role, Task.opened_at, Task.due_at,
                 Task.assignee_id, Task.place_id, Case.opened_at.label("case_opened"),
                 Member.name.label("head"), Village.name.label("village"),
-                Township.name.label("township"), Holder.name.label("holder"))
+                Township.name.label("township"), Holder.name.label("holder"),
+                Definition.digest)
          .join(Case, Case.id == Task.case_id)
+         .join(Definition, Definition.id == Case.definition_id)
          .join(Village, Village.id == Case.village_id)
          .join(Township, Township.id == Village.parent_id)
          .join(Member, (Member.household_id == Case.household_id) & Member.is_head)
@@ -226,7 +230,7 @@ def cases(s: Session, actor: Actor, now: dt.datetime, calendar: WorkCalendar, fi
             days = -calendar.working_days_left(r.due_at, now)
             why += f"，{day.month}月{day.day}日的期限已过{days}个工作日"
         out.append(Row(r.case_id, f"{r.case_opened.year}{r.case_id:06d}", r.head, r.village,
-                       r.township, stage_labels.get(r.stage, r.stage),
+                       r.township, parsed_definition(s, r.digest).stage(r.stage).label,
                        local_date(r.case_opened), day, late, why))
     return out, total
 

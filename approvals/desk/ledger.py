@@ -24,13 +24,13 @@ from sqlalchemy.orm import Session, aliased
 from approvals.procedure.permissions import Actor
 from approvals.record import audit, wording
 from approvals.record.calendar import last_day, local_date
-from approvals.record.definitions import Stage
 from approvals.record.errors import NotAllowed, NotFound
 from approvals.record.identity import mask_id
 from approvals.record.models import (
     Cadre,
     Case,
     CaseStatus,
+    Definition,
     Household,
     IncomeRecord,
     Measure,
@@ -41,7 +41,7 @@ from approvals.record.models import (
     Task,
     TaskStatus,
 )
-from approvals.record.models.cases import case_number
+from approvals.record.models.cases import case_number, parsed_definition
 
 COLUMNS = [  # header, width
     ("序号", 6), ("乡镇", 10), ("村", 10), ("村民小组", 8), ("户主姓名", 10), ("户主身份证号", 21),
@@ -55,7 +55,7 @@ COLUMNS = [  # header, width
 @dataclass(frozen=True)
 class Scope:
     place_id: int
-    stage: Stage | None = None
+    stage: str | None = None
     overdue: bool = False
     monitored_only: bool = False
 
@@ -64,7 +64,11 @@ class Scope:
 class Labels:
     categories: Mapping[str, str]
     risk_types: Mapping[str, str]
-    stages: Mapping[str, str]
+
+
+def _stage_label(s: Session, case: Any) -> str:
+    """The open task's stage, as the case's own definition names it."""
+    return parsed_definition(s, case.digest).stage(case.stage).label if case.stage else ""
 
 
 def _place(s: Session, actor: Actor, place_id: int) -> Place:
@@ -100,7 +104,9 @@ def rows(s: Session, actor: Actor, scope: Scope, labels: Labels, now: dt.datetim
         Case.household_id).scalar_subquery()
     cases = {c.household_id: c for c in s.execute(
         select(Case.household_id, Case.id, Case.kind, Case.opened_at, Case.status,
-               Case.risk_types, Case.due_at, Task.stage, Task.due_at.label("task_due"))
+               Case.risk_types, Case.due_at, Task.stage, Task.due_at.label("task_due"),
+               Definition.digest)
+        .join(Definition, Definition.id == Case.definition_id)
         .outerjoin(Task, (Task.case_id == Case.id) & (Task.status == TaskStatus.OPEN))
         .where(Case.id.in_(latest)))}
     cadres = dict(s.execute(
@@ -141,7 +147,7 @@ def rows(s: Session, actor: Actor, scope: Scope, labels: Labels, now: dt.datetim
             case_columns = [
                 "、".join(labels.risk_types.get(r, r) for r in case.risk_types),
                 case_number(case.id, case.opened_at), wording.CASE_KIND.get(case.kind, ""),
-                local_date(case.opened_at), labels.stages.get(case.stage or "", ""),
+                local_date(case.opened_at), _stage_label(s, case),
                 last_day(due) if due else None, ("是" if late else "否") if due else "",
                 wording.CASE_STATUS.get(case.status, "")]
         risks, *case_rest = case_columns

@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from approvals.procedure.decisions import ORDER
+from approvals.procedure import stages
 from approvals.procedure.permissions import Actor, may_act
+from approvals.procedure.stages import StageModule
 from approvals.record import photos
 from approvals.record.calendar import LOCAL, WorkCalendar
 from approvals.record.definitions import Definition, Stage
@@ -66,7 +67,8 @@ class CaseFile:
     events: list[Event]
     task: Task | None  # the open task, if any
     may_act: bool  # the viewer may decide it
-    returnable: list[tuple[Stage, str]] = field(default_factory=list)  # earlier stages passed
+    stage: StageModule | None = None  # the open task's: its guidance and partial
+    returnable: list[tuple[str, str]] = field(default_factory=list)  # earlier stages passed
     helpers: list[tuple[int, str]] = field(default_factory=list)  # cadres a household may pair
     working_days_left: int | None = None
     sees_personal_data: bool = False
@@ -77,7 +79,7 @@ class CaseFile:
 
 
 def _label(definition: Definition, stage: str | None) -> str:
-    return definition.stage(Stage(stage)).label if stage else ""
+    return definition.stage(stage).label if stage else ""
 
 
 def load(s: Session, case_id: int, actor: Actor, now: dt.datetime, calendar: WorkCalendar, *,
@@ -101,13 +103,14 @@ def load(s: Session, case_id: int, actor: Actor, now: dt.datetime, calendar: Wor
                     _events(s, case, definition),
                     task, False, sees_personal_data=full)
     if task is not None:
-        seat = _Seat(Stage(task.stage), task.role, task.place.path, task.assignee_id)
+        seat = _Seat(task.stage, task.role, task.place.path, task.assignee_id)
         file.may_act = may_act(actor, seat)
+        file.stage = stages.of(task.stage)
         file.working_days_left = calendar.working_days_left(task.due_at, now)
-        passed = {Stage(t.stage) for t in case.tasks if t.verdict == Verdict.APPROVED
+        passed = {t.stage for t in case.tasks if t.verdict == Verdict.APPROVED
                   and t.status == TaskStatus.DECIDED}
-        file.returnable = [(st, _label(definition, st)) for st in ORDER
-                           if st in passed and ORDER.index(st) < ORDER.index(Stage(task.stage))]
+        file.returnable = [(st, _label(definition, st)) for st in definition.order
+                           if st in passed and definition.earlier(st, task.stage)]
         if task.stage == Stage.COUNTY_APPROVAL:
             file.helpers = _helpers(s, case)
     return file
@@ -115,7 +118,7 @@ def load(s: Session, case_id: int, actor: Actor, now: dt.datetime, calendar: Wor
 
 @dataclass(frozen=True)
 class _Seat:
-    stage: Stage
+    stage: str
     role: str
     place_path: str
     assignee_id: int | None
@@ -173,23 +176,6 @@ def _events(s: Session, case: Case, definition: Definition) -> list[Event]:
                 r.actor == "系统":
             what, detail = "公示期满，无异议", ""
         elif r.action == "decide.approved" and task is not None and task.data:
-            detail = _summary(Stage(task.stage), task.data)
+            detail = stages.of(task.stage).summary(task.data)
         events.append(Event(r.at.astimezone(LOCAL), who, what, detail))
     return events
-
-
-def _summary(stage: Stage, data: dict[str, Any]) -> str:
-    """One line of what an approved stage recorded."""
-    match stage:
-        case Stage.HOME_VERIFICATION:
-            confirmed = "风险属实" if data.get("risk_confirmed") else "风险不属实"
-            visitors = "、".join(data.get("visitors", []))
-            return f"{visitors}入户，{confirmed}。{data.get('findings', '')}"
-        case Stage.VILLAGE_REVIEW:
-            return (f"参会{data.get('attendance')}人，同意{data.get('votes_for')}票，"
-                    f"反对{data.get('votes_against', 0)}票。")
-        case Stage.TOWNSHIP_AUDIT:
-            return str(data.get("opinion", ""))
-        case Stage.COUNTY_APPROVAL:
-            return str(data.get("comparison", ""))
-    return ""

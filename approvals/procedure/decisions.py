@@ -36,13 +36,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from approvals.procedure import forms
+from approvals.procedure import stages
 from approvals.procedure.permissions import SIGNED_IN, Actor, ensure_may_act
 from approvals.record import audit
 from approvals.record.calendar import LOCAL
 from approvals.record.db import connection_of
 from approvals.record.definitions import Definition as DefinitionBody
-from approvals.record.definitions import Stage
 from approvals.record.errors import AlreadyDecided, NotFound, Refused
 from approvals.record.models import (
     Cadre,
@@ -58,7 +57,6 @@ from approvals.record.models import (
 from approvals.record.models.cases import case_number, parsed_definition
 
 VERDICT_LABELS = {Verdict.APPROVED: "通过", Verdict.REJECTED: "不通过", Verdict.RETURNED: "退回"}
-ORDER = list(Stage)
 
 
 class TaskRef(NamedTuple):
@@ -66,7 +64,7 @@ class TaskRef(NamedTuple):
 
     id: int
     case_id: int
-    stage: Stage
+    stage: str
     status: TaskStatus
     role: str
     assignee_id: int | None
@@ -75,7 +73,7 @@ class TaskRef(NamedTuple):
     decided_by_name: str | None
     place_path: str
     case_status: CaseStatus
-    case_stage: Stage | None
+    case_stage: str | None
     case_kind: CaseKind
     definition_digest: str
     case_opened_at: dt.datetime
@@ -87,8 +85,9 @@ class Decided:
     case_id: int
     case_number: str
     case_kind: CaseKind
-    stage: Stage
+    stage: str
     verdict: Verdict
+    stage_label: str  # as the case's own definition names it
 
 
 # Built once: constructing statements costs more than running them on this path.
@@ -172,7 +171,7 @@ def already_decided(task: TaskRef) -> AlreadyDecided:
 
 
 def decide(s: Session | Connection, task: int | TaskRef, actor: Actor, verdict: Verdict, *,
-           now: dt.datetime, reason: str = "", return_to: Stage | None = None,
+           now: dt.datetime, reason: str = "", return_to: str | None = None,
            data: dict[str, Any] | None = None) -> Decided:
     """Decide the task (its id, or its row if the caller has just read it for the form)."""
     if not isinstance(task, TaskRef):
@@ -183,17 +182,16 @@ def decide(s: Session | Connection, task: int | TaskRef, actor: Actor, verdict: 
         raise already_decided(task)
     if task.case_status != CaseStatus.OPEN or task.case_stage != task.stage:
         raise Refused("这个案件目前不在该环节，不能办理。")
-    if task.stage == Stage.PUBLIC_NOTICE and verdict == Verdict.APPROVED:
-        raise Refused("公示期满且没有未处理的异议时，系统自动进入下一环节，无需手动通过。")
     reason, data = (reason or "").strip(), data or {}
     match verdict:
         case Verdict.APPROVED:
-            data = forms.check(definition, task.stage, data)
+            data = stages.of(task.stage).check(definition, data)
         case Verdict.REJECTED if not reason:
             raise Refused("不通过时必须填写理由，农户会收到这一理由。")
         case Verdict.RETURNED:
-            _check_return(s, task, return_to, reason, definition.stage(return_to).label
-                          if return_to else "")
+            if return_to not in definition.procedure.stages:  # none chosen, or not a stage
+                return_to = None
+            _check_return(s, task, definition, return_to, reason)
     conn = connection_of(s)
     params: dict[str, Any] = {  # the prebuilt statements' bound values
         "task_id": task.id, "new_verdict": verdict, "new_reason": reason or None,
@@ -219,7 +217,8 @@ def decide(s: Session | Connection, task: int | TaskRef, actor: Actor, verdict: 
             _check_pairing(s, task, data["paired_cadre_id"], definition)
         raise already_decided(now_ref)
     return Decided(task.id, task.case_id, case_number(task.case_id, task.case_opened_at),
-                   CaseKind(task.case_kind), task.stage, verdict)
+                   CaseKind(task.case_kind), task.stage, verdict,
+                   definition.stage(task.stage).label)
 
 
 _PAIRING = (select(Cadre.role, Cadre.active, Place.path.label("cadre_path"),
@@ -248,8 +247,9 @@ def _check_pairing(s: Session | Connection, task: TaskRef, cadre_id: int,
     raise Refused("「帮扶联系人」无法与该户结对，请重新选择。")
 
 
-def _check_return(s: Session | Connection, task: TaskRef, return_to: Stage | None, reason: str,
-                  label: str) -> None:
+def _check_return(s: Session | Connection, task: TaskRef, definition: DefinitionBody,
+                  return_to: str | None, reason: str) -> None:
+    """A return goes to a stage this case has passed, earlier in its own procedure."""
     if return_to is None:
         raise Refused("退回时请选择退回到哪个环节。")
     if not reason:
@@ -257,5 +257,6 @@ def _check_return(s: Session | Connection, task: TaskRef, return_to: Stage | Non
     passed = s.scalar(select(Task.id).where(
         Task.case_id == task.case_id, Task.stage == return_to,
         Task.status == TaskStatus.DECIDED, Task.verdict == Verdict.APPROVED))
-    if ORDER.index(return_to) >= ORDER.index(task.stage) or passed is None:
+    if not definition.earlier(return_to, task.stage) or passed is None:
+        label = definition.stage(return_to).label
         raise Refused(f"只能退回到本案已经办理过的前面环节，不能退回到“{label}”。")

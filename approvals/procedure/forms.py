@@ -1,76 +1,18 @@
-"""What each stage's decision must record, checked before the decision is saved.
+"""What the forms of the procedure share: the base of every stage's form (each stage's own is
+in its module, approvals/procedure/stages/) and of the revisit's, and their refusals in Chinese.
 
 Messages are Chinese and name the field, so a phone page or the bot can show them as they are.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from approvals.record.definitions import Definition, Stage
-from approvals.record.errors import Refused
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class Form(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
     photos: list[str] = Field(default=[], title="照片")  # names under media_dir (photos.py)
-
-
-class HomeVerification(Form):
-    """入户核实: at least two people visit and record what they found."""
-
-    visitors: list[str] = Field(title="入户人员")  # two different people: the validator
-    visited_on: dt.date = Field(title="入户日期")
-    risk_confirmed: bool = Field(title="风险是否属实")
-    income_estimate: Decimal | None = Field(default=None, title="收入估算", ge=0)
-    findings: str = Field(title="核实情况", min_length=2)
-
-    @field_validator("visitors")
-    @classmethod
-    def _two_people(cls, v: list[str]) -> list[str]:
-        names = {n.strip() for n in v if n.strip()}
-        if len(names) < 2:
-            raise ValueError("至少需要两名不同的入户人员")
-        return sorted(names)
-
-
-class VillageReview(Form):
-    """村民主评议: the meeting and its vote."""
-
-    meeting_on: dt.date = Field(title="评议日期")
-    attendance: int = Field(title="参会人数", gt=0)
-    votes_for: int = Field(title="同意票数", ge=0)
-    votes_against: int = Field(default=0, title="反对票数", ge=0)
-    minutes: str = Field(default="", title="会议纪要")
-
-
-class TownshipAudit(Form):
-    opinion: str = Field(default="同意", title="审核意见")
-
-
-class PlannedMeasure(Form):
-    kind: str = Field(title="措施类型")
-    description: str = Field(default="", title="措施内容")
-    planned_on: dt.date = Field(title="计划日期")
-
-
-class CountyApproval(Form):
-    """县级比对审定: the comparison with department data is always recorded."""
-
-    comparison: str = Field(title="部门数据比对情况", min_length=2)
-
-
-class CountyEnrolment(CountyApproval):
-    """Approval of an identification also names the category, the paired cadre and a measure."""
-
-    category: str = Field(title="监测对象类别")
-    paired_cadre_id: int = Field(title="帮扶联系人")
-    measures: list[PlannedMeasure] = Field(title="帮扶措施", min_length=1)
 
 
 _MESSAGES = {
@@ -111,36 +53,3 @@ def chinese(form: type[Form], err: ValidationError) -> str:
             text = _MESSAGES.get(e["type"], "填写有误，请检查").format(**(e.get("ctx") or {}))
         problems.append(f"「{label}」{text}")
     return "；".join(problems)
-
-
-def approval_form(definition: Definition, stage: Stage) -> type[Form] | None:
-    match stage:
-        case Stage.HOME_VERIFICATION:
-            return HomeVerification
-        case Stage.VILLAGE_REVIEW:
-            return VillageReview
-        case Stage.TOWNSHIP_AUDIT:
-            return TownshipAudit
-        case Stage.COUNTY_APPROVAL if definition.kind == "identification":
-            return CountyEnrolment
-        case Stage.COUNTY_APPROVAL:
-            return CountyApproval
-    return None
-
-
-def check(definition: Definition, stage: Stage, data: dict[str, Any]) -> dict[str, Any]:
-    """The validated form as JSON-ready data, or a Chinese refusal naming what is missing."""
-    form = approval_form(definition, stage)
-    if form is None:
-        return data
-    try:
-        parsed = form.model_validate(data)
-    except ValidationError as err:
-        raise Refused(chinese(form, err)) from None
-    if isinstance(parsed, CountyEnrolment):
-        if parsed.category not in definition.categories:
-            raise Refused(f"「监测对象类别」应为：{'、'.join(definition.categories.values())}")
-        unknown = [m.kind for m in parsed.measures if m.kind not in definition.measure_types]
-        if unknown:
-            raise Refused(f"「帮扶措施」类型不在配置中：{'、'.join(unknown)}")
-    return parsed.model_dump(mode="json")

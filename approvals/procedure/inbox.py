@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, aliased
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import WorkCalendar, last_day
 from approvals.record.db import AnySelect
-from approvals.record.definitions import Stage
 from approvals.record.models import (
     Cadre,
     Case,
@@ -39,7 +38,7 @@ Village = aliased(Place)
 @dataclass(frozen=True)
 class Filters:
     village_id: int | None = None
-    stage: Stage | None = None
+    stage: str | None = None
     search: str = ""  # the start of the head's name, or a case number
 
 
@@ -48,8 +47,8 @@ class Item:
     task_id: int
     case_id: int
     number: str
-    stage: Stage
-    stage_label: str
+    stage: str
+    stage_label: str  # as the case's own definition names it
     village: str
     head: str
     due_at: dt.datetime
@@ -132,7 +131,7 @@ def _page(seats: Seats, filters: Filters, limit: int) -> AnySelect:
 @dataclass(frozen=True)
 class Inbox:
     items: list[Item]
-    counts: dict[Stage, int]  # before the stage filter: the counts double as the stage tabs
+    counts: dict[str, int]  # before the stage filter: the counts double as the stage tabs
     too_many: bool = False  # a name search matched more households than it shows
 
 
@@ -143,7 +142,7 @@ def inbox(s: Session, actor: Actor, now: dt.datetime, calendar: WorkCalendar, *,
     term = filters.search.strip()
     too_many = seats.find(s, term) if term and not term.isdigit() else False
     rows = s.execute(_page(seats, filters, limit)).all()
-    counts: dict[Stage, int] = dict(s.execute(_filtered(
+    counts: dict[str, int] = dict(s.execute(_filtered(
         select(Task.stage, func.count()), seats, filters, stage=False).group_by(Task.stage)
     ).tuples().all())
     names = {p.id: p.name for p in actor.stands_for}
@@ -157,10 +156,10 @@ def inbox(s: Session, actor: Actor, now: dt.datetime, calendar: WorkCalendar, *,
                                                        and r.path.startswith(p.place_path))),
                          None)
         items.append(Item(
-            r.id, r.case_id, case_number(r.case_id, r.opened_at), Stage(r.stage),
+            r.id, r.case_id, case_number(r.case_id, r.opened_at), r.stage,
             parsed_definition(s, r.digest).stage(r.stage).label, r.village, r.head, r.due_at,
             day, urgency, left, None if mine else r.holder, principal))
-    return Inbox(items, {Stage(k): v for k, v in counts.items()}, too_many)
+    return Inbox(items, counts, too_many)
 
 
 def villages(s: Session, actor: Actor) -> list[tuple[int, str]]:

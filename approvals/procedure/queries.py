@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from approvals.record.definitions import Stage
 from approvals.record.errors import NotFound
 from approvals.record.identity import mask_id, mask_phone
 from approvals.record.models import Case, CaseStatus, Household, Task, TaskStatus
@@ -25,13 +24,14 @@ def case_of_task(s: Session, task_id: int) -> int:
     return case_id
 
 
-def list_cases(s: Session, now: dt.datetime, *, stage: Stage | None = None,
+def list_cases(s: Session, now: dt.datetime, *, stage: str | None = None,
                overdue: bool = False, status: CaseStatus | None = None,
                limit: int = 200) -> list[dict[str, Any]]:
+    """Cases, each with its stage labelled by the case's own definition."""
     q = (select(Case, Task).outerjoin(Task, (Task.case_id == Case.id)
                                       & (Task.status == TaskStatus.OPEN))
          .options(joinedload(Case.household).selectinload(Household.members),
-                  joinedload(Case.village))
+                  joinedload(Case.village), joinedload(Case.definition))
          .order_by(Case.id).limit(limit))
     if stage:
         q = q.where(Case.stage == stage)
@@ -41,12 +41,17 @@ def list_cases(s: Session, now: dt.datetime, *, stage: Stage | None = None,
         q = q.where((Task.due_at < now) | ((Case.due_at < now) & (Case.status == CaseStatus.OPEN)))
     return [{
         "id": case.id, "number": case.number, "kind": case.kind, "status": case.status,
-        "stage": case.stage, "village": case.village.name, "head": case.household.head.name,
+        "stage": case.stage, "stage_label": _stage_label(case),
+        "village": case.village.name, "head": case.household.head.name,
         "opened_at": _iso(case.opened_at), "due_at": _iso(case.due_at),
         "task_due_at": _iso(task.due_at) if task else None,
         "overdue": bool((task and task.due_at < now)
                         or (case.status == CaseStatus.OPEN and case.due_at < now)),
     } for case, task in s.execute(q).unique()]
+
+
+def _stage_label(case: Case) -> str | None:
+    return case.definition.parsed().stage(case.stage).label if case.stage else None
 
 
 def show_case(s: Session, case_id: int, now: dt.datetime, *, full_personal_data: bool = False
@@ -63,7 +68,7 @@ def show_case(s: Session, case_id: int, now: dt.datetime, *, full_personal_data:
     return {
         "id": case.id, "number": case.number, "kind": case.kind,
         "kind_label": definition.procedure.label, "status": case.status, "stage": case.stage,
-        "stage_label": definition.stage(case.stage).label if case.stage else None,
+        "stage_label": _stage_label(case),
         "source": case.source, "category": case.category, "risk_types": case.risk_types,
         "fast_tracked": case.fast_tracked, "definition_version": case.definition.version,
         "opened_at": _iso(case.opened_at), "due_at": _iso(case.due_at),

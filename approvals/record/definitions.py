@@ -1,13 +1,17 @@
 """The procedure definitions: stages, roles, deadlines and labels, as read from config.yaml.
 
 A case stores the version of its definition it started with (`definitions` table), so a
-change of config.yaml never changes the rules of a case already in flight.
+change of config.yaml never changes the rules of a case already in flight: not its labels or
+deadlines, and not the order of its stages, which is the order config.yaml lists them in.
+A stage is a key (an open string); what the software does at it is its module in
+approvals/procedure/stages/.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -22,13 +26,17 @@ class CaseKind(StrEnum):
 
 
 class Stage(StrEnum):
-    """Every human stage of both procedures, in the order they run."""
+    """The stages both procedures are built around, by name. Not an order: each procedure
+    has its own (`ProcedureDef.order`), and may name stages of its own."""
 
     HOME_VERIFICATION = "home_verification"
     VILLAGE_REVIEW = "village_review"
     PUBLIC_NOTICE = "public_notice"
     TOWNSHIP_AUDIT = "township_audit"
     COUNTY_APPROVAL = "county_approval"
+
+
+STAGE_KEY_MAX = 32  # tasks.stage, cases.stage
 
 
 class Level(StrEnum):
@@ -65,18 +73,31 @@ class StageDef(Frozen):
 
 
 class ProcedureDef(Frozen):
-    """One procedure as config.yaml states it; the stage order itself is in workflows/."""
+    """One procedure as config.yaml states it, its stages in the order they run."""
 
     label: str
     total: Deadline
-    stages: dict[Stage, StageDef]
+    stages: dict[str, StageDef] = Field(min_length=1)
+    # The stages' keys in order, as config.yaml lists them; written out because neither the
+    # digest (sorted keys) nor every JSON store keeps a mapping's order. Unsaid in config.
+    order: tuple[str, ...] = ()
     with_public_notice: bool = True
 
+    @model_validator(mode="before")
+    @classmethod
+    def _order_as_listed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("order") and isinstance(
+                data.get("stages"), dict):
+            data = {**data, "order": list(data["stages"])}
+        return data
+
     @model_validator(mode="after")
-    def _all_stages(self) -> ProcedureDef:
-        missing = [s.value for s in Stage if s not in self.stages]
-        if missing:
-            raise ValueError(f"missing stages: {', '.join(missing)}")
+    def _order_of_its_stages(self) -> ProcedureDef:
+        if sorted(self.order) != sorted(self.stages):
+            raise ValueError("order: must list each of the stages once")
+        long = [k for k in self.order if not 0 < len(k) <= STAGE_KEY_MAX]
+        if long:  # a task row keeps its stage's key
+            raise ValueError(f"stages: a key has 1 to {STAGE_KEY_MAX} characters: {long[0]}")
         return self
 
 
@@ -89,11 +110,22 @@ class Definition(Frozen):
     categories: dict[str, str]
     measure_types: list[str]
 
-    def stage(self, stage: Stage) -> StageDef:
+    def stage(self, stage: str) -> StageDef:
         return self.procedure.stages[stage]
 
-    def level_of(self, stage: Stage) -> Level:
+    def level_of(self, stage: str) -> Level:
         return self.roles[self.stage(stage).role].level
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        """The stages in the order a case of this definition runs them."""
+        return self.procedure.order
+
+    def earlier(self, stage: str, than: str) -> bool:
+        """Whether `stage` comes before `than` in this procedure (a case is returned only to
+        an earlier stage of its own procedure)."""
+        order = self.procedure.order
+        return stage in order and than in order and order.index(stage) < order.index(than)
 
     def body(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -101,3 +133,23 @@ class Definition(Frozen):
     def digest(self) -> str:
         canonical = json.dumps(self.body(), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def stage_labels(definitions: Iterable[Definition]) -> dict[str, str]:
+    """Every stage the definitions name, in procedure order, with its label: for a list or a
+    filter over the tasks of several procedures. Where procedures label a stage differently,
+    each label says whose it is: 县级比对审定（识别纳入）、县级审定（风险消除）."""
+    order: list[str] = []
+    named: dict[str, dict[str, list[str]]] = {}  # stage → its label → the procedures'
+    for definition in definitions:
+        previous: str | None = None
+        for key in definition.order:
+            if key not in named:  # after the stage it follows in this procedure
+                order.insert(order.index(previous) + 1 if previous else 0, key)
+                named[key] = {}
+            named[key].setdefault(definition.stage(key).label, []).append(
+                definition.procedure.label)
+            previous = key
+    return {key: next(iter(named[key])) if len(named[key]) == 1 else "、".join(
+        f"{label}（{'、'.join(whose)}）" for label, whose in named[key].items())
+        for key in order}

@@ -7,11 +7,15 @@ pages: outside one's jurisdiction or role is a 403 page, an unknown case a 404 p
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask, render_template
+from jinja2 import ChoiceLoader, FileSystemLoader, FunctionLoader
 
 from approvals.context import Context
+from approvals.procedure import stages
 from approvals.record import wording
 from approvals.record.calendar import last_day, local_date
 from approvals.record.errors import NotAllowed, NotFound
@@ -31,7 +35,24 @@ from approvals.web import (
 )
 from approvals.web.session import EXTENSION, Answered, SignedOut, current_actor, to_sign_in
 
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def _stage_partial(name: str) -> tuple[str, str, Callable[[], bool]] | None:
+    """`stages/<key>.html`: the partial the stage's module names, wherever it keeps it."""
+    key = name.removeprefix("stages/").removesuffix(".html")
+    if not name.startswith("stages/") or "/" in key or key.startswith("_"):
+        return None
+    try:
+        path = stages.of(key).partial
+    except KeyError:
+        return None
+    mtime = path.stat().st_mtime
+    return path.read_text(encoding="utf-8"), str(path), lambda: path.stat().st_mtime == mtime
+
+
 bp = Blueprint("approvals", __name__, template_folder="templates")
+bp.jinja_loader = ChoiceLoader([FunctionLoader(_stage_partial), FileSystemLoader(TEMPLATES)])
 for child in (assets.bp, signin.bp, inbox.bp, batch.bp, casefile.bp, household.bp,
               handover.bp, notices.bp, ledger.bp, imports.bp, dashboard.bp, overview.bp):
     bp.register_blueprint(child)

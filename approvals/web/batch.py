@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from approvals.procedure import batch, inbox
 from approvals.procedure.permissions import Actor
-from approvals.record.definitions import CaseKind, Stage
+from approvals.record.definitions import Stage
 from approvals.record.errors import Refused
 from approvals.web.session import now, services, session_scope, signed_in
 
@@ -23,7 +23,7 @@ def batch_approve(actor: Actor) -> Any:
     decided, checked and audited on its own."""
     config = services().config
     stage = request.values.get("stage", Stage.TOWNSHIP_AUDIT)
-    stage = Stage(stage) if stage in batch.BATCH_STAGES else Stage.TOWNSHIP_AUDIT
+    stage = stage if stage in batch.BATCH_STAGES else Stage.TOWNSHIP_AUDIT
     if request.method == "POST":
         ids = request.form.getlist("task", type=int)  # bounded ints (fangfan.inputs)
         if not ids:
@@ -48,6 +48,6 @@ def batch_approve(actor: Actor) -> Any:
         items = inbox.inbox(s, actor, now(), services().calendar,
                             filters=inbox.Filters(stage=stage), limit=200,
                             due_soon_days=config.notifications.due_soon_working_days).items
-    labels = {k: v.label for k, v in config.procedures[CaseKind.IDENTIFICATION].stages.items()}
-    return render_template("batch.html", items=items, stage=stage, stage_labels=labels,
+    return render_template("batch.html", items=items, stage=stage,
+                           stage_labels=config.stage_labels(),
                            stages=batch.BATCH_STAGES)

@@ -12,12 +12,11 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from approvals.assistance import handover
-from approvals.procedure import casefile, elimination, notices, objections, queries
+from approvals.procedure import casefile, elimination, notices, objections, queries, stages
 from approvals.procedure.decisions import VERDICT_LABELS, Decided, TaskRef, decide
 from approvals.procedure.permissions import Actor
 from approvals.record import photos
 from approvals.record.calendar import local_date
-from approvals.record.definitions import Stage
 from approvals.record.errors import NotAllowed, NotFound, Refused
 from approvals.record.models import Case, CaseKind, Objection, Place, Task, Verdict
 from approvals.web.session import (
@@ -31,7 +30,6 @@ from approvals.web.session import (
     signed_in_lazily,
     statement_scope,
 )
-from approvals.web.stageforms import stage_data
 
 bp = Blueprint("casefile", __name__)
 T = TypeVar("T")
@@ -94,14 +92,13 @@ def decide_task(task_id: int) -> Any:
         actor, task = acting_on(conn, task_id)
         if verdict not in Verdict.__members__.values():
             raise Refused("请先选择“通过”“退回”或“不通过”。")
-        data = stage_data(task.stage, task.case_kind, request.form)
+        data = stages.of(task.stage).parse(request.form, task.case_kind)
         upload = photos.Upload.of(_uploads() if verdict == Verdict.APPROVED else [])
         if verdict == Verdict.APPROVED:
             data["photos"] = upload.names
         with upload.stored(services().media_dir, task.case_id):
             return decide(conn, task, actor, Verdict(verdict), now=now(), data=data,
-                          reason=reason, return_to=Stage(return_to)
-                          if return_to and return_to in Stage.__members__.values() else None)
+                          reason=reason, return_to=return_to or None)
 
     def refused(text: str) -> Any:
         # a refusal comes after acting_on has read both (anything before it raises)
@@ -114,8 +111,8 @@ def decide_task(task_id: int) -> Any:
 
     # a Core connection, the decision's own (approvals/procedure/decisions.py)
     decided = attempt(act, scope=connection_scope, already=already, refused=refused)
-    label = services().config.procedures[decided.case_kind].stages[decided.stage].label
-    flash(f"已提交：{decided.case_number} {label}{VERDICT_LABELS[decided.verdict]}。"
+    flash(f"已提交：{decided.case_number} {decided.stage_label}"
+          f"{VERDICT_LABELS[decided.verdict]}。"
           + ("下一环节几秒后自动开启。" if decided.verdict == Verdict.APPROVED else ""), "info")
     return redirect(url_for("approvals.inbox.index"))
 

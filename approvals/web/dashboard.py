@@ -10,7 +10,6 @@ from flask import Blueprint, render_template, request
 
 from approvals.desk import dashboard
 from approvals.procedure.permissions import Actor
-from approvals.record.definitions import CaseKind, Stage
 from approvals.record.errors import NotAllowed
 from approvals.record.models import Source
 from approvals.web.session import now, services, session_scope, signed_in
@@ -25,8 +24,9 @@ def _supervisor(actor: Actor) -> Actor:
 
 
 def _labels() -> dict[str, str]:
-    stages = services().config.procedures[CaseKind.IDENTIFICATION].stages
-    return {k.value: v.label for k, v in stages.items()}
+    """The stages of all procedures, for the figures and the filter (each case in the list is
+    labelled by its own definition)."""
+    return services().config.stage_labels()
 
 
 @bp.get("/dashboard")
@@ -64,14 +64,14 @@ def cases(actor: Actor) -> Any:
     stage = args.get("stage")
     filters = dashboard.Filters(
         place_id=args.get("place", type=int), cadre_id=args.get("cadre", type=int),
-        stage=Stage(stage) if stage and stage in Stage.__members__.values() else None,
+        stage=stage if stage in _labels() else None,
         overdue=args.get("overdue") == "1", age=args.get("age", type=int),
         category=args.get("category") or None,
         risk=args.get("risk") if args.get("risk") in config.risk_types else None,
         source=args.get("source") or None, opened_from=_date("from"), opened_to=_date("to"),
         sort=args.get("sort", "due"), page=max(1, args.get("page", 1, type=int)))
     with session_scope() as s:
-        rows, total = dashboard.cases(s, actor, now(), services().calendar, filters, _labels(),
+        rows, total = dashboard.cases(s, actor, now(), services().calendar, filters,
                                       {k: r.label for k, r in config.roles.items()})
         places = dashboard.places(s, actor)
     return render_template(

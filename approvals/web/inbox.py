@@ -8,16 +8,15 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from approvals.procedure import batch, inbox, queries
 from approvals.procedure.permissions import Actor
-from approvals.record.definitions import CaseKind, Stage
 from approvals.web.session import now, services, session_scope, signed_in
 
 bp = Blueprint("inbox", __name__)
 
 
-def _filters() -> inbox.Filters:
+def _filters(stage_labels: dict[str, str]) -> inbox.Filters:
     stage = request.args.get("stage") or ""
     return inbox.Filters(village_id=request.args.get("village", type=int),
-                         stage=Stage(stage) if stage in Stage.__members__.values() else None,
+                         stage=stage if stage in stage_labels else None,
                          search=(request.args.get("q") or "")[:30])
 
 
@@ -25,17 +24,17 @@ def _filters() -> inbox.Filters:
 @signed_in
 def index(actor: Actor) -> Any:
     config = services().config
-    filters = _filters()
+    labels = config.stage_labels()  # the tabs; each task is labelled by its case's definition
+    filters = _filters(labels)
     with session_scope() as s:
         found = inbox.inbox(s, actor, now(), services().calendar, filters=filters,
                             due_soon_days=config.notifications.due_soon_working_days)
         villages = inbox.villages(s, actor)
-    stages = config.procedures[CaseKind.IDENTIFICATION].stages
     items, counts = found.items, found.counts
     return render_template(
         "inbox.html", items=items, counts=counts, filters=filters, villages=villages,
         too_many=found.too_many,
-        stage_labels={k: v.label for k, v in stages.items()}, total=sum(counts.values()),
+        stage_labels=labels, total=sum(counts.values()),
         role_label=config.roles[actor.role].label,
         may_batch=any(st in batch.BATCH_STAGES for st in counts),
         may_hand_over=actor.role in config.workbench.handover_roles)

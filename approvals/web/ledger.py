@@ -12,7 +12,6 @@ from approvals.desk import ledger
 from approvals.procedure.permissions import Actor
 from approvals.record import audit
 from approvals.record.calendar import local_date
-from approvals.record.definitions import CaseKind, Stage
 from approvals.record.models import Place
 from approvals.web.session import at_desk, now, services, session_scope, signed_in
 
@@ -28,9 +27,8 @@ def ledger_page(actor: Actor) -> Any:
         places = s.execute(select(Place.id, Place.name, Place.level).where(
             Place.path.startswith(actor.place_path)).order_by(Place.path)).all()
         own = s.scalar(select(Place.id).where(Place.path == actor.place_path))
-    stages = config.procedures[CaseKind.IDENTIFICATION].stages
     return render_template("ledger.html", places=places, own=own,
-                           stages={k.value: v.label for k, v in stages.items()})
+                           stages=config.stage_labels())
 
 
 @bp.get("/ledger.xlsx")
@@ -40,11 +38,10 @@ def ledger_xlsx(actor: Actor) -> Any:
     config = services().config
     stage = request.args.get("stage") or ""
     scope = ledger.Scope(place_id=request.args.get("place", type=int) or 0,
-                         stage=Stage(stage) if stage in Stage.__members__.values() else None,
+                         stage=stage if stage in config.stage_labels() else None,
                          overdue=request.args.get("overdue") == "1",
                          monitored_only=request.args.get("monitored") == "1")
-    labels = ledger.Labels(config.categories, config.risk_types, {
-        k.value: v.label for k, v in config.procedures[CaseKind.IDENTIFICATION].stages.items()})
+    labels = ledger.Labels(config.categories, config.risk_types)
     out = io.BytesIO()
     with session_scope() as s:
         place = s.get(Place, scope.place_id)

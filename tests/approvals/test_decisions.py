@@ -9,10 +9,10 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from approvals.procedure import decisions, forms
+from approvals.procedure import decisions, forms, stages
 from approvals.record.definitions import Stage
 from approvals.record.errors import AlreadyDecided, NotAllowed, Refused
-from approvals.record.models import Case, CaseStatus, Task, TaskStatus, Verdict
+from approvals.record.models import Case, CaseKind, CaseStatus, Task, TaskStatus, Verdict
 from tests.db import session_scope
 
 
@@ -34,7 +34,10 @@ def test_stages_open_strictly_in_order_and_none_is_decided_early(world):
             assert s.scalars(select(Task.stage).where(
                 Task.case_id == case_id, Task.status == TaskStatus.OPEN)).all() == [stage]
         world.passes(case_id)
-    assert seen == list(Stage)
+    with session_scope() as s:  # config.yaml's order, as the case's definition keeps it
+        order = s.get_one(Case, case_id).definition.parsed().order
+    assert order == tuple(world.config.procedures[CaseKind.IDENTIFICATION].stages)
+    assert seen == list(order)
     assert world.case(case_id).status == CaseStatus.ENROLLED
 
 
@@ -184,14 +187,16 @@ def test_the_public_notice_is_not_approved_by_hand(world):
                          Verdict.APPROVED, now=world.clock.now())
 
 
-def test_every_form_refusal_is_in_chinese() -> None:
+def test_every_form_refusal_is_in_chinese(config) -> None:
     bad = {"visitors": "甲", "visited_on": "昨天", "risk_confirmed": "也许",
            "income_estimate": "-3", "findings": "x", "meeting_on": 5, "attendance": "1.5",
            "votes_for": "many", "votes_against": -1, "minutes": ["a"], "opinion": {"a": 1},
            "comparison": "x", "category": 3, "paired_cadre_id": "某人",
            "measures": [{"kind": "健康", "planned_on": "2026-13-40"}]}
-    for form in (forms.HomeVerification, forms.VillageReview, forms.TownshipAudit,
-                 forms.CountyEnrolment):
+    asked = {stages.of(key).form(definition) for definition in (
+        config.definition(kind) for kind in CaseKind) for key in definition.order}
+    assert len(asked - {forms.Form}) == 5  # the county's two, and one per other stage
+    for form in asked - {forms.Form}:  # the bare form asks nothing: 公示 is not approved
         try:
             form.model_validate(bad)
         except ValidationError as err:

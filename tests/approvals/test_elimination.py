@@ -142,7 +142,8 @@ def test_a_county_without_the_elimination_notice_eliminates_without_one(world):
         assert s.get_one(Household, hh).monitoring == MonitoringStatus.ELIMINATED
         opened = s.scalars(select(Task.stage).where(Task.case_id == case_id)).all()
         logged = s.scalars(select(AuditEntry.payload).where(
-            AuditEntry.case_id == case_id, AuditEntry.action == "task.open")).all()
+            AuditEntry.case_id == case_id, AuditEntry.action == "task.open")
+            .order_by(AuditEntry.id)).all()
     assert Stage.PUBLIC_NOTICE not in opened
     assert [p["stage"] for p in logged] == stages
 

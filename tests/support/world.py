@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from approvals.procedure import cases, decisions, objections
+from approvals.procedure import cases, decisions, objections, stages
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import LOCAL, FixedClock
 from approvals.record.definitions import Stage
@@ -26,7 +26,6 @@ from approvals.record.models import (
     Verdict,
 )
 from fangfan.config import Config
-from fangfan.demo import FORMS
 from fangfan.services import Services
 from tests.db import session_scope
 from workflows.advance import advance_case
@@ -86,17 +85,13 @@ class World:
             return len(s.scalars(select(Task.id).where(Task.case_id == case_id,
                                                        Task.status == TaskStatus.OPEN)).all())
 
-    def form(self, case_id: int, stage: Stage) -> dict[str, Any]:
-        if stage != Stage.COUNTY_APPROVAL:
-            return FORMS[stage]
-        with session_scope() as s:  # the household's village's 帮扶联系人
-            village = s.get_one(Case, case_id).village_id
-            helper = s.scalars(select(Cadre.id).where(
-                Cadre.role == "helper", Cadre.active, Cadre.place_id == village)
-                .order_by(Cadre.id)).first()
-        return {"comparison": "与医保数据比对一致", "category": "sudden",
-                "paired_cadre_id": helper,
-                "measures": [{"kind": "健康", "planned_on": "2026-11-30"}]}
+    def form(self, case_id: int, stage: str) -> dict[str, Any]:
+        """The stage's form as the demo fills it in (its module's `demo_form`)."""
+        with session_scope() as s:
+            form = stages.of(stage).demo_form(s, s.get_one(Case, case_id),
+                                              self.clock.now().astimezone(LOCAL).date())
+        assert form is not None, f"{stage} is not approved by hand"
+        return form
 
     def decides(self, case_id: int, actor: Actor, verdict: Verdict = Verdict.APPROVED,
                 advance: bool = True, **kw: Any) -> decisions.Decided:
@@ -115,7 +110,7 @@ class World:
             return Actor.load(s, s.scalars(select(Cadre.id).where(
                 Cadre.role == task.role, Cadre.place_id == task.place_id)).first())
 
-    def approve_through(self, case_id: int, until: Stage | None) -> None:
+    def approve_through(self, case_id: int, until: str | None) -> None:
         """Approve stage after stage until `until` is open; the notice runs out its period."""
         while (stage := self.stage(case_id)) != until and stage is not None:
             self.passes(case_id)
@@ -128,7 +123,7 @@ class World:
         else:
             self.decides(case_id, self.approver(case_id))
 
-    def stage(self, case_id: int) -> Stage | None:
+    def stage(self, case_id: int) -> str | None:
         with session_scope() as s:
             return s.get_one(Case, case_id).stage
 

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from approvals.record.calendar import LOCAL
 from approvals.record.db import Base
-from approvals.record.definitions import CaseKind, Stage
+from approvals.record.definitions import CaseKind
 from approvals.record.definitions import Definition as DefinitionBody
 from approvals.record.models.households import Household
 from approvals.record.models.places import Place
@@ -121,7 +121,7 @@ class Case(Base):
     filed_by: Mapped[str] = mapped_column(String(64))  # who opened it, for the audit and the farmer
     fast_tracked: Mapped[bool] = mapped_column(default=False)
     status: Mapped[CaseStatus] = mapped_column(String(16), default=CaseStatus.OPEN)
-    stage: Mapped[Stage | None] = mapped_column(String(32))
+    stage: Mapped[str | None] = mapped_column(String(32))  # a stage key of its definition
     opened_at: Mapped[dt.datetime]
     due_at: Mapped[dt.datetime]  # the total clock
     closed_at: Mapped[dt.datetime | None]
@@ -186,7 +186,7 @@ class Task(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     # no index of its own: the unique (case_id, stage, round) index starts with it
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
-    stage: Mapped[Stage] = mapped_column(String(32))
+    stage: Mapped[str] = mapped_column(String(32))  # a stage key of the case's definition
     round: Mapped[int] = mapped_column(default=1)
     status: Mapped[TaskStatus] = mapped_column(String(16), default=TaskStatus.OPEN)
     role: Mapped[str] = mapped_column(String(32))
@@ -198,7 +198,7 @@ class Task(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("cadres.id"))
     decided_by_name: Mapped[str | None] = mapped_column(String(64))
     verdict: Mapped[Verdict | None] = mapped_column(String(16))
-    return_to: Mapped[Stage | None] = mapped_column(String(32))
+    return_to: Mapped[str | None] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Set by the decision, cleared by the procedure's pass that acted on it: a decided task

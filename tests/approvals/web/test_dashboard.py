@@ -38,7 +38,7 @@ def test_the_figures_and_their_lists_match_the_data(app: Flask, world: World) ->
     stages = dict(re.findall(r"<tr><td>([^<]+)</td><td class=\"n\"><a href=\"[^\"]*stage=[^\"]*\">"
                              r"(\d+)</a>", page))
     assert stages == {"入户核实": "3", "村民主评议": "0", "公示": "0", "乡镇审核": "1",
-                      "县级比对审定": "0"}
+                      "县级比对审定（识别纳入）、县级审定（风险消除）": "0"}  # both procedures
     assert re.search(r'class="big" href="[^"]*">4</a> 件，其中超期 <a class="big late"[^>]*>(\d+)<',
                      page
                      ).group(1) == "3"  # the two at 入户核实 and the township audit
