@@ -16,13 +16,13 @@ from approvals.record.models import (
     CaseKind,
     CaseStatus,
     Household,
+    MediaFile,
     Member,
     MonitoringStatus,
     Source,
 )
 from bot import progress
 from bot.conversation import Turn
-from bot.models import MediaFile
 
 
 def cannot_apply(s: Session, household: Household) -> str | None:

@@ -21,11 +21,10 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select
 
 from approvals.record.identity import mask_id, mask_phone
-from approvals.record.models import Cadre, CaseStatus, Member, Place
+from approvals.record.models import Cadre, CaseStatus, MediaFile, MediaStatus, Member, Place
 from bot import answers, application, progress, wording
 from bot.answers import Unclear
 from bot.conversation import Chat, Context, Turn
-from bot.models import MediaFile, MediaStatus
 from bot.wechat_adapter import Inbound
 
 MAX_TEXT = 500  # longer messages are cut; nobody types more on a phone

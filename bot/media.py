@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Row, func, select, update
 
 from approvals.record.db import session_scope
+from approvals.record.models import MediaFile, MediaStatus
 from approvals.record.photos import MAX_BYTES, image_kind
-from bot.models import MediaFile, MediaStatus
 from bot.wechat_adapter import WeChatApiError
 from notifications import outbox
 

@@ -17,12 +17,14 @@ from approvals.record.models import (
     Case,
     CaseStatus,
     Household,
+    MediaFile,
+    MediaStatus,
     Member,
     Place,
     Source,
     Verdict,
 )
-from bot.models import Conversation, MediaFile, MediaStatus
+from bot.models import Conversation
 from fangfan.app import create_app
 from fangfan.services import Services
 from notifications.models import OutboxMessage
