@@ -89,7 +89,7 @@ class Demo:
     def advance(self, case_id: int) -> None:
         with session_scope() as s:
             kind = s.get_one(Case, case_id).kind
-        advance_case(case_id, kind)
+        advance_case.fn(case_id, kind)
 
     def decide(self, case_id: int, days_ago: float, verdict: Verdict = Verdict.APPROVED,
                **kw) -> None:

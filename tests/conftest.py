@@ -40,7 +40,7 @@ from fangfan.settings import ROOT, Settings
 from tests.bot.fake_api import FakeWeChatApi, serve
 from workflows import runtime
 from workflows.advance import advance_case
-from workflows.steps import Outcome
+from workflows.passes import Outcome
 
 START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=LOCAL)  # a Monday
 
@@ -132,7 +132,7 @@ class World:
     def advance(self, case_id: int) -> Outcome:
         with session_scope() as s:
             kind = s.get_one(Case, case_id).kind
-        return advance_case(case_id, CaseKind(kind))
+        return advance_case.fn(case_id, CaseKind(kind))
 
     def open_task(self, case_id: int) -> Task:
         with session_scope() as s:

@@ -3,16 +3,15 @@
 A flow run costs about a second here (sync) and a task run a few milliseconds, so a flow run
 per decision would cap the system at a few decisions per second. Instead each decision marks
 its task (`awaits_pass`) in its own transaction, and `advance_pending` runs the procedure
-of every marked case, chunk by chunk, each chunk one Prefect task and one transaction
-(workflows.steps.Batch). The procedure code is the same as the per-case flows' (their `.fn`).
+of every marked case, chunk by chunk, each chunk one Prefect task and one unit of work
+(workflows.batches.Batch). A case of its own runs the same code (`advance_case`, a flow
+whose `.fn` the tests, the demo and a failed chunk's retries call without a flow run).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping
-from functools import partial
 
 from prefect import flow, task
 from sqlalchemy import and_, exists, select, union, update
@@ -30,22 +29,25 @@ from approvals.record.models import (
     TaskStatus,
 )
 from workflows import runtime
+from workflows.batches import Batch, Stale, batch
 from workflows.identification import identification
+from workflows.passes import Outcome, Procedure
 from workflows.risk_elimination import risk_elimination
-from workflows.steps import Outcome, Stale, batch
 
 log = logging.getLogger(__name__)
 
-PROCEDURES: dict[CaseKind, Callable[[int], Outcome]] = {
-    CaseKind.IDENTIFICATION: identification.fn,
-    CaseKind.RISK_ELIMINATION: risk_elimination.fn,
+PROCEDURES: dict[CaseKind, Procedure] = {
+    CaseKind.IDENTIFICATION: identification,
+    CaseKind.RISK_ELIMINATION: risk_elimination,
 }
 CHUNK = 50  # cases per transaction: short enough not to hold up decisions
 
 
+@flow(name="advance-case", log_prints=False)
 def advance_case(case_id: int, kind: CaseKind) -> Outcome:
-    """One pass of the case's procedure, without the cost of a flow run of its own."""
-    return PROCEDURES[kind](case_id)
+    """One pass of the case's procedure, as a batch of its own."""
+    with batch([case_id]) as work:
+        return work.advance(case_id, PROCEDURES[CaseKind(kind)])
 
 
 def pending_cases(limit: int) -> list[tuple[int, CaseKind]]:
@@ -63,27 +65,29 @@ def advance_chunk(cases: list[tuple[int, CaseKind]]) -> dict[str, int]:
     """One transaction for the chunk; if its writes fail, the cases go one by one.
 
     On SQLite the chunk first runs optimistically, holding the database's one write lock only
-    to check its rows and write (workflows.steps); if a row changed meanwhile, it runs again
+    to check its rows and write (workflows.batches); if a row changed meanwhile, it runs again
     under the lock."""
     ids = [case_id for case_id, _ in cases]
     try:
         try:
-            with batch(ids, optimistic=dialect() == "sqlite"):
-                return _each(cases, PROCEDURES)
+            with batch(ids, optimistic=dialect() == "sqlite") as work:
+                return _each(cases, work)
         except Stale:
-            with batch(ids):
-                return _each(cases, PROCEDURES)
+            with batch(ids) as work:
+                return _each(cases, work)
     except Exception:
         log.exception("advancing a chunk of %d cases failed; retrying one by one", len(cases))
-        return _each(cases, {kind: partial(advance_case, kind=kind) for kind in PROCEDURES})
+        return _each(cases, None)
 
 
-def _each(cases: list[tuple[int, CaseKind]],
-          procedures: Mapping[CaseKind, Callable[[int], Outcome]]) -> dict[str, int]:
+def _each(cases: list[tuple[int, CaseKind]], work: Batch | None) -> dict[str, int]:
+    """Each case's pass in `work`, or without one each case in a batch of its own."""
     outcomes: Counter[str] = Counter()
     for case_id, kind in cases:
         try:
-            outcomes[procedures[kind](case_id)] += 1
+            outcome = (work.advance(case_id, PROCEDURES[kind]) if work is not None
+                       else advance_case.fn(case_id, kind))
+            outcomes[outcome] += 1
         except Exception:  # one broken case must not stop the others; it stays marked
             log.exception("advancing case %s failed", case_id)
             outcomes["failed"] += 1

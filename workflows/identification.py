@@ -9,32 +9,28 @@ and the pass ends. A decision marks the case, and the worker runs the next pass.
 
 from __future__ import annotations
 
-from prefect import flow
-
 from approvals.record.definitions import Stage
 from approvals.record.models import Verdict
-from workflows.steps import Outcome, advancing
+from workflows.passes import CaseRun, Outcome
 
 
-@flow(name="identification", log_prints=False)
-def identification(case_id: int) -> Outcome:
-    with advancing(case_id) as run:
-        if run.closed:
-            return Outcome.CLOSED
-        for stage in (
-            Stage.HOME_VERIFICATION,  # 入户核实: two people visit, findings recorded
-            Stage.VILLAGE_REVIEW,  # 村民主评议: the meeting's vote
-            Stage.PUBLIC_NOTICE,  # 公示: ends by itself; a substantiated objection returns
-            Stage.TOWNSHIP_AUDIT,  # 乡镇审核
-            Stage.COUNTY_APPROVAL,  # 县级比对审定: comparison with department data
-        ):
-            match run.stage(stage):
-                case Verdict.APPROVED:
-                    continue
-                case Verdict.RETURNED:
-                    return run.send_back()
-                case Verdict.REJECTED:
-                    return run.reject()
-                case None:
-                    return run.wait()
-        return run.enroll()  # 纳入监测: category, paired cadre, planned measures
+def identification(run: CaseRun) -> Outcome:
+    if run.closed:
+        return Outcome.CLOSED
+    for stage in (
+        Stage.HOME_VERIFICATION,  # 入户核实: two people visit, findings recorded
+        Stage.VILLAGE_REVIEW,  # 村民主评议: the meeting's vote
+        Stage.PUBLIC_NOTICE,  # 公示: ends by itself; a substantiated objection returns
+        Stage.TOWNSHIP_AUDIT,  # 乡镇审核
+        Stage.COUNTY_APPROVAL,  # 县级比对审定: comparison with department data
+    ):
+        match run.verdict_or_open(stage):
+            case Verdict.APPROVED:
+                continue
+            case Verdict.RETURNED:
+                return run.send_back()
+            case Verdict.REJECTED:
+                return run.reject()
+            case None:
+                return run.wait()
+    return run.enroll()  # 纳入监测: category, paired cadre, planned measures

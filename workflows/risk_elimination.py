@@ -8,32 +8,28 @@ everything after it is the same machine as identification, with another outcome.
 
 from __future__ import annotations
 
-from prefect import flow
-
 from approvals.record.definitions import Stage
 from approvals.record.models import Verdict
-from workflows.steps import Outcome, advancing
+from workflows.passes import CaseRun, Outcome
 
 
-@flow(name="risk-elimination", log_prints=False)
-def risk_elimination(case_id: int) -> Outcome:
-    with advancing(case_id) as run:
-        if run.closed:
-            return Outcome.CLOSED
-        for stage in (
-            Stage.HOME_VERIFICATION,  # 入户核实: at least two people
-            Stage.VILLAGE_REVIEW,  # 村民主评议
-            *([Stage.PUBLIC_NOTICE] if run.with_public_notice else []),  # 公示
-            Stage.TOWNSHIP_AUDIT,  # 乡镇审核
-            Stage.COUNTY_APPROVAL,  # 县级审定
-        ):
-            match run.stage(stage):
-                case Verdict.APPROVED:
-                    continue
-                case Verdict.RETURNED:
-                    return run.send_back()
-                case Verdict.REJECTED:
-                    return run.reject()
-                case None:
-                    return run.wait()
-        return run.eliminate()  # 标注风险消除
+def risk_elimination(run: CaseRun) -> Outcome:
+    if run.closed:
+        return Outcome.CLOSED
+    for stage in (
+        Stage.HOME_VERIFICATION,  # 入户核实: at least two people
+        Stage.VILLAGE_REVIEW,  # 村民主评议
+        *([Stage.PUBLIC_NOTICE] if run.with_public_notice else []),  # 公示
+        Stage.TOWNSHIP_AUDIT,  # 乡镇审核
+        Stage.COUNTY_APPROVAL,  # 县级审定
+    ):
+        match run.verdict_or_open(stage):
+            case Verdict.APPROVED:
+                continue
+            case Verdict.RETURNED:
+                return run.send_back()
+            case Verdict.REJECTED:
+                return run.reject()
+            case None:
+                return run.wait()
+    return run.eliminate()  # 标注风险消除

@@ -12,10 +12,11 @@ from sqlalchemy import func, select, update
 from approvals.record.db import dialect, session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import CaseKind, Task, TaskStatus
-from workflows import steps
+from workflows import batches
 from workflows.advance import advance_chunk, pending_cases
+from workflows.batches import Stale, batch
 from workflows.identification import identification
-from workflows.steps import Outcome, Stale, batch
+from workflows.passes import Outcome
 
 
 def test_a_broken_case_stays_marked_and_the_rest_of_its_chunk_advances(world):
@@ -67,8 +68,8 @@ def notice_over(world) -> int:
 
 def test_an_objection_raised_while_an_optimistic_pass_runs_leaves_it_unwritten(world):
     case_id = notice_over(world)
-    with pytest.raises(Stale), batch([case_id], optimistic=True):
-        assert identification.fn(case_id) == Outcome.WAITING  # the notice passed: 乡镇审核 next
+    with pytest.raises(Stale), batch([case_id], optimistic=True) as work:
+        assert work.advance(case_id, identification) == Outcome.WAITING  # 公示 passed: 乡镇审核
         world.object(case_id)  # a villager objects before the pass takes the lock
     assert world.stage(case_id) == Stage.PUBLIC_NOTICE
     with session_scope() as s:
@@ -83,7 +84,7 @@ def test_the_worker_runs_a_stale_chunk_again_under_the_lock(world, monkeypatch):
         pytest.skip("optimistic chunks are SQLite's: PostgreSQL locks only the chunk's rows")
     held, quiet = notice_over(world), world.apply(world.household("北岭村", 2))
     world.decides(quiet, world.approver(quiet), advance=False)
-    flush, attempts = steps.Batch.flush, []
+    flush, attempts = batches.Batch.flush, []
 
     def objection_first(self) -> None:
         attempts.append(self.optimistic)
@@ -91,7 +92,7 @@ def test_the_worker_runs_a_stale_chunk_again_under_the_lock(world, monkeypatch):
             world.object(held)
         flush(self)
 
-    monkeypatch.setattr(steps.Batch, "flush", objection_first)
+    monkeypatch.setattr(batches.Batch, "flush", objection_first)
     result = advance_chunk.fn([(held, CaseKind.IDENTIFICATION), (quiet, CaseKind.IDENTIFICATION)])
     assert attempts == [True, False]
     assert result == {Outcome.WAITING: 2}

@@ -13,11 +13,10 @@ from sqlalchemy import func, select, update
 
 from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
-from approvals.record.models import AuditEntry, Case, Task, TaskStatus
+from approvals.record.models import AuditEntry, Case, CaseKind, Task, TaskStatus
 from fangfan.settings import ROOT
-from workflows.advance import advance_pending, pending_cases, reconcile
-from workflows.identification import identification
-from workflows.steps import Outcome
+from workflows.advance import advance_case, advance_pending, pending_cases, reconcile
+from workflows.passes import Outcome
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect")]
 
@@ -48,11 +47,11 @@ def _counts(case_id: int) -> tuple[int, int]:
 def test_the_flow_runs_as_a_prefect_flow_and_rerunning_it_changes_nothing(world):
     case_id = world.apply(world.household())
     world.decides(case_id, world.approver(case_id), advance=False)
-    assert identification(case_id) == Outcome.WAITING  # a real flow run
+    assert advance_case(case_id, CaseKind.IDENTIFICATION) == Outcome.WAITING  # a flow run
     assert world.stage(case_id) == Stage.VILLAGE_REVIEW
     before = _counts(case_id)
     for _ in range(3):
-        assert identification(case_id) == Outcome.WAITING
+        assert advance_case(case_id, CaseKind.IDENTIFICATION) == Outcome.WAITING
     assert _counts(case_id) == before
 
 
