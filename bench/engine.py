@@ -60,8 +60,8 @@ from bench.pg import PG_URL, ensure_database  # noqa: E402
 from fangfan import config as config_module  # noqa: E402
 from fangfan.database import make_engine, upgrade  # noqa: E402
 from fangfan.demo import FORMS  # noqa: E402
-from workflows import runtime  # noqa: E402
 from workflows.advance import CHUNK, advance_chunk, pending_cases  # noqa: E402
+from workflows.runtime import Runtime  # noqa: E402
 
 PEER = ROOT.parent / "shared" / "peers" / "spiffworkflow" / "bench.py"
 VILLAGES, TOWNSHIPS = 100, 10
@@ -81,7 +81,6 @@ def setup(url: str):
     upgrade(engine)
     bind(engine)
     config = config_module.load(ROOT / "config.yaml")
-    runtime.install(runtime.Runtime(SystemClock(), config.work_calendar()))
     return engine, config
 
 
@@ -151,11 +150,12 @@ def _id_number(i: int) -> str:
 
 def advancer(url: str, stop) -> None:
     """The worker's part: what each `advance-pending` flow run does, over and over."""
-    engine, _ = setup_existing(url)
+    engine, config = setup_existing(url)
+    runtime = Runtime(SystemClock(), config.work_calendar())
     while not stop.wait(POLL_S):
         pending = pending_cases(5000)
         for start in range(0, len(pending), CHUNK):
-            advance_chunk.fn(pending[start:start + CHUNK])
+            advance_chunk.fn(pending[start:start + CHUNK], runtime)
     engine.dispose()
 
 
@@ -163,7 +163,6 @@ def setup_existing(url: str):
     engine = make_engine(url)
     bind(engine)
     config = config_module.load(ROOT / "config.yaml")
-    runtime.install(runtime.Runtime(SystemClock(), config.work_calendar()))
     return engine, config
 
 

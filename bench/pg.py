@@ -24,20 +24,16 @@ def ensure_database(url: str = PG_URL) -> str:
 
 
 def connect(config_path: Any) -> tuple[Engine, Any, Any]:
-    """The benchmark database bound for the services, config.yaml, and its calendar
-    installed as the procedures' runtime: (engine, config, calendar)."""
-    from approvals.record.calendar import SystemClock
+    """The benchmark database bound for the services, config.yaml, and its calendar:
+    (engine, config, calendar)."""
     from approvals.record.db import bind
     from fangfan import config as config_module
     from fangfan.database import make_engine
-    from workflows import runtime
 
     engine = make_engine(ensure_database())
     bind(engine)
     config = config_module.load(config_path)
-    calendar = config.work_calendar()
-    runtime.install(runtime.Runtime(SystemClock(), calendar))
-    return engine, config, calendar
+    return engine, config, config.work_calendar()
 
 
 def seed(engine: Engine, config: Any, sql: Callable[[int], str]) -> None:

@@ -130,9 +130,10 @@ def outbox_list(failed: bool, limit: int) -> None:
 def reconcile() -> None:
     """Find every case whose next step is due or missing, and drive it."""
     from workflows.advance import reconcile as reconcile_flow
+    from workflows.runtime import Runtime
 
     services = _services()
-    result = reconcile_flow()
+    result = reconcile_flow(Runtime(services.clock, services.calendar))
     _anchor(services)
     click.echo(json.dumps(result, ensure_ascii=False))
 

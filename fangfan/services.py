@@ -20,7 +20,6 @@ from fangfan.database import make_engine
 from fangfan.settings import Settings
 from notifications.channels import Channel
 from notifications.models import Audience
-from workflows import runtime
 
 
 @dataclass
@@ -80,6 +79,4 @@ def build(settings: Settings | None = None, clock: Clock | None = None,
     production.check(settings, config)  # before anything opens: no process runs on demo secrets
     engine = engine or make_engine(settings.database_url)
     bind(engine)
-    services = Services(settings, config, engine, clock or SystemClock(), config.work_calendar())
-    runtime.install(runtime.Runtime(services.clock, services.calendar))
-    return services
+    return Services(settings, config, engine, clock or SystemClock(), config.work_calendar())

@@ -30,6 +30,7 @@ from fangfan.services import Services
 from notifications import reminders
 from notifications.dispatch import dispatch
 from workflows.advance import advance_pending, pending_cases, reconcile
+from workflows.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +43,21 @@ def services() -> Services:
     return _services
 
 
+def runtime() -> Runtime:
+    """The flows' clock and calendar: the worker's."""
+    return Runtime(services().clock, services().calendar)
+
+
 def advance_if_pending() -> None:
     if pending_cases(1):
-        log.info("advanced: %s", advance_pending())
+        log.info("advanced: %s", advance_pending(runtime()))
     with session_scope() as s:  # rows appended without a pass after them (objections, 回退)
         audit.seal(s)
     anchor()
 
 
 def run_reconcile() -> None:
-    log.info("reconciled: %s", reconcile())
+    log.info("reconciled: %s", reconcile(runtime()))
     anchor()
 
 

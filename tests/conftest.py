@@ -38,9 +38,9 @@ from fangfan.demo import FORMS, roster
 from fangfan.services import Services
 from fangfan.settings import ROOT, Settings
 from tests.bot.fake_api import FakeWeChatApi, serve
-from workflows import runtime
 from workflows.advance import advance_case
 from workflows.passes import Outcome
+from workflows.runtime import Runtime
 
 START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=LOCAL)  # a Monday
 
@@ -85,7 +85,6 @@ def services(engine: Engine, clock: FixedClock, config: Config, database_url: st
                         anchor_path=anchors)
     services = Services(settings, config, engine, clock, config.work_calendar())
     bind(engine)
-    runtime.install(runtime.Runtime(clock, services.calendar))
     yield services
     services.close()
     with engine.begin() as conn:
@@ -103,6 +102,11 @@ class World:
     @property
     def config(self) -> Config:
         return self.services.config
+
+    @property
+    def runtime(self) -> Runtime:
+        """The flows' clock (the test's) and calendar."""
+        return Runtime(self.clock, self.services.calendar)
 
     def cadre(self, role: str, place: str | None = None) -> Actor:
         with session_scope() as s:
@@ -132,7 +136,7 @@ class World:
     def advance(self, case_id: int) -> Outcome:
         with session_scope() as s:
             kind = s.get_one(Case, case_id).kind
-        return advance_case.fn(case_id, CaseKind(kind))
+        return advance_case.fn(case_id, CaseKind(kind), self.runtime)
 
     def open_task(self, case_id: int) -> Task:
         with session_scope() as s:

@@ -10,8 +10,11 @@ whose `.fn` the tests, the demo and a failed chunk's retries call without a flow
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections import Counter
+from collections.abc import Callable
+from functools import partial
 
 from prefect import flow, task
 from sqlalchemy import and_, exists, select, union, update
@@ -28,11 +31,11 @@ from approvals.record.models import (
     Task,
     TaskStatus,
 )
-from workflows import runtime
 from workflows.batches import Batch, Stale, batch
 from workflows.identification import identification
 from workflows.passes import Outcome, Procedure
 from workflows.risk_elimination import risk_elimination
+from workflows.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +47,9 @@ CHUNK = 50  # cases per transaction: short enough not to hold up decisions
 
 
 @flow(name="advance-case", log_prints=False)
-def advance_case(case_id: int, kind: CaseKind) -> Outcome:
+def advance_case(case_id: int, kind: CaseKind, runtime: Runtime) -> Outcome:
     """One pass of the case's procedure, as a batch of its own."""
-    with batch([case_id]) as work:
+    with batch([case_id], runtime) as work:
         return work.advance(case_id, PROCEDURES[CaseKind(kind)])
 
 
@@ -61,7 +64,7 @@ def pending_cases(limit: int) -> list[tuple[int, CaseKind]]:
 
 
 @task(name="advance-chunk")
-def advance_chunk(cases: list[tuple[int, CaseKind]]) -> dict[str, int]:
+def advance_chunk(cases: list[tuple[int, CaseKind]], runtime: Runtime) -> dict[str, int]:
     """One transaction for the chunk; if its writes fail, the cases go one by one.
 
     On SQLite the chunk first runs optimistically, holding the database's one write lock only
@@ -70,24 +73,26 @@ def advance_chunk(cases: list[tuple[int, CaseKind]]) -> dict[str, int]:
     ids = [case_id for case_id, _ in cases]
     try:
         try:
-            with batch(ids, optimistic=dialect() == "sqlite") as work:
-                return _each(cases, work)
+            with batch(ids, runtime, optimistic=dialect() == "sqlite") as work:
+                return _each(cases, _in(work))
         except Stale:
-            with batch(ids) as work:
-                return _each(cases, work)
+            with batch(ids, runtime) as work:
+                return _each(cases, _in(work))
     except Exception:
         log.exception("advancing a chunk of %d cases failed; retrying one by one", len(cases))
-        return _each(cases, None)
+        return _each(cases, partial(advance_case.fn, runtime=runtime))
 
 
-def _each(cases: list[tuple[int, CaseKind]], work: Batch | None) -> dict[str, int]:
-    """Each case's pass in `work`, or without one each case in a batch of its own."""
+def _in(work: Batch) -> Callable[[int, CaseKind], Outcome]:
+    return lambda case_id, kind: work.advance(case_id, PROCEDURES[kind])
+
+
+def _each(cases: list[tuple[int, CaseKind]], advance: Callable[[int, CaseKind], Outcome]
+          ) -> dict[str, int]:
     outcomes: Counter[str] = Counter()
     for case_id, kind in cases:
         try:
-            outcome = (work.advance(case_id, PROCEDURES[kind]) if work is not None
-                       else advance_case.fn(case_id, kind))
-            outcomes[outcome] += 1
+            outcomes[advance(case_id, kind)] += 1
         except Exception:  # one broken case must not stop the others; it stays marked
             log.exception("advancing case %s failed", case_id)
             outcomes["failed"] += 1
@@ -95,21 +100,20 @@ def _each(cases: list[tuple[int, CaseKind]], work: Batch | None) -> dict[str, in
 
 
 @flow(name="advance-pending")
-def advance_pending(limit: int = 5000) -> dict[str, int]:
+def advance_pending(runtime: Runtime, limit: int = 5000) -> dict[str, int]:
     cases = pending_cases(limit)
     total: Counter[str] = Counter()
     for start in range(0, len(cases), CHUNK):
-        total.update(advance_chunk(cases[start:start + CHUNK]))
+        total.update(advance_chunk(cases[start:start + CHUNK], runtime))
     return dict(total)
 
 
-def mark_stalled() -> int:
+def mark_stalled(now: dt.datetime) -> int:
     """Mark every open case whose next step is due or missing; return how many were marked.
 
     Due: a public notice whose period is over. Missing: an open case with no open task and no
     mark, as when a process died after committing a decision but before the flow ran.
     """
-    now = runtime.current().clock.now()
     notice_over = exists().where(
         Task.case_id == Case.id, Task.stage == Stage.PUBLIC_NOTICE,
         Task.status == TaskStatus.OPEN, Task.due_at <= now,
@@ -124,9 +128,9 @@ def mark_stalled() -> int:
 
 
 @flow(name="reconcile")
-def reconcile() -> dict[str, int]:
-    marked = mark_stalled()
-    result = advance_pending.fn(limit=1_000_000) if marked or pending_cases(1) else {}
+def reconcile(runtime: Runtime) -> dict[str, int]:
+    marked = mark_stalled(runtime.clock.now())
+    result = advance_pending.fn(runtime, limit=1_000_000) if marked or pending_cases(1) else {}
     with session_scope() as s:
         audit.seal(s)
     return {"marked": marked, **result}

@@ -44,8 +44,8 @@ from approvals.record.models import (
 from approvals.record.models import Definition as DefinitionRow
 from approvals.record.models.cases import parsed_definition
 from notifications import outbox, reminders
-from workflows import runtime
 from workflows.passes import SYSTEM, CaseRun, Notice, Outcome, Procedure, Writes
+from workflows.runtime import Runtime
 
 CASES, TASKS = Case.__table__, Task.__table__
 HOUSEHOLDS, PAIRINGS = Household.__table__, Pairing.__table__
@@ -192,11 +192,11 @@ def _executemany(conn: Connection, statement: Executable, rows: list[dict[str, A
 
 
 @contextmanager
-def batch(case_ids: list[int], optimistic: bool = False) -> Iterator[Batch]:
-    """A batch in a transaction of its own, written when the block ends. An optimistic batch
-    raises `Stale` there, having written nothing, if its rows changed."""
+def batch(case_ids: list[int], runtime: Runtime, optimistic: bool = False) -> Iterator[Batch]:
+    """A batch in a transaction of its own at the runtime's clock's now, written when the
+    block ends. An optimistic batch raises `Stale` there, having written nothing, if its rows
+    changed."""
     with session_scope() as s:
-        work = Batch(s, case_ids, runtime.current().clock.now(), runtime.current().calendar,
-                     optimistic)
+        work = Batch(s, case_ids, runtime.clock.now(), runtime.calendar, optimistic)
         yield work
         work.flush()

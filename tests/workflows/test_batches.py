@@ -29,7 +29,7 @@ def test_a_broken_case_stays_marked_and_the_rest_of_its_chunk_advances(world):
     with session_scope() as s:  # a county form without its category cannot enrol anybody
         s.execute(update(Task).where(Task.case_id == broken, Task.stage == Stage.COUNTY_APPROVAL)
                   .values(data={"comparison": "比对一致"}))
-    result = advance_chunk.fn([(c, CaseKind.IDENTIFICATION) for c in case_ids])
+    result = advance_chunk.fn([(c, CaseKind.IDENTIFICATION) for c in case_ids], world.runtime)
     assert result == {Outcome.ENROLLED: 3, "failed": 1}
     assert [world.case(c).status for c in case_ids] == ["enrolled", "open", "enrolled", "enrolled"]
     assert pending_cases(10) == [(broken, CaseKind.IDENTIFICATION)]
@@ -44,7 +44,7 @@ def test_two_advancers_at_once_open_each_next_stage_once(world):
 
     def advance() -> None:
         barrier.wait()
-        advance_chunk.fn(work)
+        advance_chunk.fn(work, world.runtime)
 
     threads = [threading.Thread(target=advance) for _ in range(2)]
     for t in threads:
@@ -68,14 +68,14 @@ def notice_over(world) -> int:
 
 def test_an_objection_raised_while_an_optimistic_pass_runs_leaves_it_unwritten(world):
     case_id = notice_over(world)
-    with pytest.raises(Stale), batch([case_id], optimistic=True) as work:
+    with pytest.raises(Stale), batch([case_id], world.runtime, optimistic=True) as work:
         assert work.advance(case_id, identification) == Outcome.WAITING  # 公示 passed: 乡镇审核
         world.object(case_id)  # a villager objects before the pass takes the lock
     assert world.stage(case_id) == Stage.PUBLIC_NOTICE
     with session_scope() as s:
         assert s.scalar(select(func.count()).where(
             Task.case_id == case_id, Task.stage == Stage.TOWNSHIP_AUDIT)) == 0
-    advance_chunk.fn([(case_id, CaseKind.IDENTIFICATION)])
+    advance_chunk.fn([(case_id, CaseKind.IDENTIFICATION)], world.runtime)
     assert world.stage(case_id) == Stage.PUBLIC_NOTICE  # the objection holds the notice
 
 
@@ -93,7 +93,8 @@ def test_the_worker_runs_a_stale_chunk_again_under_the_lock(world, monkeypatch):
         flush(self)
 
     monkeypatch.setattr(batches.Batch, "flush", objection_first)
-    result = advance_chunk.fn([(held, CaseKind.IDENTIFICATION), (quiet, CaseKind.IDENTIFICATION)])
+    result = advance_chunk.fn([(held, CaseKind.IDENTIFICATION), (quiet, CaseKind.IDENTIFICATION)],
+                              world.runtime)
     assert attempts == [True, False]
     assert result == {Outcome.WAITING: 2}
     assert world.stage(held) == Stage.PUBLIC_NOTICE
