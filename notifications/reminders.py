@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from approvals.assistance import measures
@@ -205,36 +205,3 @@ def revisits_due(s: Session, today: dt.date, calendar: WorkCalendar, rules: Rule
                                  "number": "", "due": f"{day.month}月{day.day}日",
                                  "key_household": bool(key)}))
     return due
-
-
-def announce_new(conn: Connection, tasks: list[dict[str, Any]], now: dt.datetime) -> None:
-    """A new task is told at once to whoever holds it (the paired cadre first for 入户核实),
-    in the transaction that opens it. Called by the procedure's pass with the new rows."""
-    cadres = Holders.read(conn, places={t["place_id"] for t in tasks},
-                          assignees={t["assignee_id"] for t in tasks},
-                          columns=(Cadre.openid, Cadre.wecom_userid))
-    if not any(map(reachable, cadres.by_id.values())):  # nobody here on WeChat or WeCom yet
-        return
-    details = {r.id: r for r in conn.execute(
-        select(Task.id, Case.opened_at, Case.id.label("case_id"), DefinitionRow.digest,
-               Place.name.label("place"), Member.name.label("head"))
-        .join(Case, Case.id == Task.case_id).join(Place, Place.id == Task.place_id)
-        .join(DefinitionRow, DefinitionRow.id == Case.definition_id)
-        .join(Member, (Member.household_id == Case.household_id) & Member.is_head)
-        .where(Task.id.in_([t["id"] for t in tasks])))}
-    messages = []
-    for t in tasks:
-        holders = [c for c in cadres.of(t["assignee_id"], t["role"], t["place_id"])
-                   if reachable(c)]
-        if not holders or t["id"] not in details:
-            continue
-        d, day = details[t["id"]], last_day(t["due_at"])
-        item = {"task_id": t["id"], "number": case_number(d.case_id, d.opened_at),
-                "stage": parsed_definition(conn, d.digest).stage(t["stage"]).label,
-                "place": d.place,
-                "head": d.head, "kind": "new", "late": 0, "due": f"{day.month}月{day.day}日"}
-        messages += [{"key": f"task:{t['id']}:new:{c.id}", "recipient": f"cadre:{c.id}",
-                      "event": "task_new", "audience": Audience.CADRE,
-                      "params": {"name": c.name, "item": item}} for c in holders]
-    outbox.enqueue(conn, messages, now)
-

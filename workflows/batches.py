@@ -28,11 +28,9 @@ from approvals.record.calendar import WorkCalendar
 from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import (
-    Cadre,
     Case,
     Household,
     Measure,
-    Member,
     Objection,
     ObjectionStatus,
     Pairing,
@@ -43,8 +41,8 @@ from approvals.record.models import (
 )
 from approvals.record.models import Definition as DefinitionRow
 from approvals.record.models.cases import parsed_definition
-from notifications import outbox, reminders
-from workflows.passes import SYSTEM, CaseRun, Notice, Outcome, Procedure, Writes
+from notifications import announcements
+from workflows.passes import SYSTEM, CaseRun, Outcome, Procedure, Writes
 from workflows.runtime import Runtime
 
 CASES, TASKS = Case.__table__, Task.__table__
@@ -157,29 +155,7 @@ class Batch:
             _executemany(conn, statement, rows)
         if w.passed:
             conn.execute(_PASSED, [{"task_id": t} for t in w.passed])
-        if w.notices:
-            self._enqueue(conn, w.notices)
-        if w.tasks:
-            reminders.announce_new(conn, w.tasks, now)
-
-    def _enqueue(self, conn: Connection, notices: list[Notice]) -> None:
-        """One message per notice and household member bound to WeChat."""
-        households = {n.household_id for n in notices}
-        openids: dict[int, list[str]] = defaultdict(list)
-        for row in conn.execute(select(Member.household_id, Member.openid).where(
-                Member.household_id.in_(households), Member.openid.is_not(None))):
-            openids[row.household_id].append(row.openid)
-        named = {n.cadre_id for n in notices if n.cadre_id}
-        cadres = {c.id: c for c in conn.execute(select(Cadre.id, Cadre.name, Cadre.phone)
-                                                .where(Cadre.id.in_(named)))} if named else {}
-        messages = []
-        for n in notices:
-            params = dict(n.params)
-            if n.cadre_id in cadres:
-                params.update(cadre=cadres[n.cadre_id].name, cadre_phone=cadres[n.cadre_id].phone)
-            messages += [{"key": f"{n.key}:{openid}", "recipient": openid, "event": n.event,
-                          "params": params} for openid in openids[n.household_id]]
-        outbox.enqueue(conn, messages, self.now)
+        announcements.announce(conn, w.news, w.tasks, now)
 
 
 def _executemany(conn: Connection, statement: Executable, rows: list[dict[str, Any]]) -> None:

@@ -8,7 +8,9 @@ after a crash or twice at once, and converge.
 
 A run reads the rows its unit of work read for it (workflows/batches.py) and only records
 what it decided, as `Writes`: the unit of work writes them with the rest of its batch, or
-drops them if the procedure raised.
+drops them if the procedure raised. What the household hears is decided here (`_tell`: a
+stage passed, a case filed for them, returned, enrolled, rejected); who hears it, and who
+hears of a task opened, is notifications.announcements'.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from approvals.record.calendar import WorkCalendar, local_date
 from approvals.record.definitions import Definition, Level, Stage
 from approvals.record.models import CaseStatus, MonitoringStatus, Source, TaskStatus, Verdict
 from approvals.record.models.cases import case_number
+from notifications.announcements import News
 
 SYSTEM = "系统"
 LEVELS = [Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE]  # the order of ids in a place's path
@@ -38,18 +41,6 @@ class Outcome(StrEnum):
     ENROLLED = "enrolled"
     ELIMINATED = "eliminated"
     CLOSED = "closed"  # nothing left to do
-
-
-@dataclass(frozen=True)
-class Notice:
-    """The household is told: filed for them, a stage passed, returned, enrolled or rejected
-    (notifications.wording)."""
-
-    key: str
-    household_id: int
-    event: str
-    params: dict[str, Any]
-    cadre_id: int | None = None  # whose name and phone to add (the paired cadre)
 
 
 @dataclass
@@ -67,7 +58,7 @@ class Writes:
     pairings: list[dict[str, Any]] = field(default_factory=list)
     measures: list[dict[str, Any]] = field(default_factory=list)
     passed: list[int] = field(default_factory=list)  # tasks whose decision had its pass
-    notices: list[Notice] = field(default_factory=list)  # to the household, via the outbox
+    news: list[News] = field(default_factory=list)  # for the household (announcements)
 
     def extend(self, other: Writes) -> None:
         for name in self.__dataclass_fields__:
@@ -200,8 +191,8 @@ class CaseRun:
 
     def _tell(self, what: str, event: str, cadre_id: int | None = None, **params: Any) -> None:
         number = case_number(self.case.id, self.case.opened_at)
-        self.writes.notices.append(Notice(f"case:{self.case.id}:{what}", self.case.household_id,
-                                          event, {"number": number, **params}, cadre_id))
+        self.writes.news.append(News(f"case:{self.case.id}:{what}", self.case.household_id,
+                                     event, {"number": number, **params}, cadre_id))
 
     def _close(self, status: CaseStatus, reason: str | None) -> None:
         self.changes.update(status=status, stage=None, closed_at=self.now, outcome_reason=reason)
