@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Executable, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Executable, Row, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from approvals.record import audit
@@ -45,8 +45,8 @@ from notifications import announcements
 from workflows.passes import SYSTEM, CaseRun, Outcome, Procedure, Writes
 from workflows.runtime import Runtime
 
-CASES, TASKS = Case.__table__, Task.__table__
-HOUSEHOLDS, PAIRINGS = Household.__table__, Pairing.__table__
+CASES, TASKS = cast(Table, Case.__table__), cast(Table, Task.__table__)
+HOUSEHOLDS, PAIRINGS = cast(Table, Household.__table__), cast(Table, Pairing.__table__)
 
 _READ_CASES = (select(CASES.c.id, CASES.c.status, CASES.c.household_id, CASES.c.pending_since,
                       CASES.c.opened_at, CASES.c.source, DefinitionRow.digest, Place.path)
@@ -80,7 +80,7 @@ _SET_HOUSEHOLD = update(HOUSEHOLDS).where(HOUSEHOLDS.c.id == bindparam("househol
 _END_PAIRING = update(PAIRINGS).where(PAIRINGS.c.household_id == bindparam("paired_household"),
                                       PAIRINGS.c.ended_on.is_(None))
 _NEW_PAIRING = insert(PAIRINGS)
-_NEW_MEASURE = insert(Measure.__table__)
+_NEW_MEASURE = insert(cast(Table, Measure.__table__))
 
 
 class Stale(Exception):
@@ -105,7 +105,7 @@ class Batch:
         self.objected = {o.task_id for o in objected}
         self.writes = Writes()
 
-    def _read(self, cases_query: Executable) -> tuple[list[Row[Any]], ...]:
+    def _read(self, cases_query: Executable) -> tuple[Sequence[Any], ...]:
         conn = self.s.connection()
         cases = conn.execute(cases_query, {"ids": self.case_ids}).all()
         tasks = conn.execute(_TASKS, {"ids": self.case_ids}).all()

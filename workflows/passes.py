@@ -10,14 +10,14 @@ A run reads the rows its unit of work read for it (workflows/batches.py) and onl
 what it decided, as `Writes`: the unit of work writes them with the rest of its batch, or
 drops them if the procedure raised. What the household hears is decided here (`_tell`: a
 stage passed, a case filed for them, returned, enrolled, rejected); who hears it, and who
-hears of a task opened, is notifications.announcements'.
+hears of a task opened, notifications.announcements decides.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -61,8 +61,8 @@ class Writes:
     news: list[News] = field(default_factory=list)  # for the household (announcements)
 
     def extend(self, other: Writes) -> None:
-        for name in self.__dataclass_fields__:
-            getattr(self, name).extend(getattr(other, name))
+        for buffer in fields(self):
+            getattr(self, buffer.name).extend(getattr(other, buffer.name))
 
 
 class CaseRun:
@@ -83,7 +83,7 @@ class CaseRun:
 
     @property
     def closed(self) -> bool:
-        return self.case.status != CaseStatus.OPEN
+        return bool(self.case.status != CaseStatus.OPEN)
 
     @property
     def with_public_notice(self) -> bool:
