@@ -24,7 +24,7 @@ from approvals.procedure.permissions import Actor
 from approvals.record.calendar import WorkCalendar
 from approvals.record.db import connection_of
 from approvals.record.definitions import Definition
-from approvals.record.errors import NotAllowed
+from approvals.record.errors import NotAllowed, NotFound
 from approvals.record.models import (
     Case,
     Household,
@@ -63,23 +63,28 @@ def apply(s: Session, applicant: Applicant, *, openid: str, filed_by: Actor | No
     """Record the application sent from `openid` (the farmer's WeChat, or the filing cadre's);
     refused (`Refused`, `NotAllowed` outside the cadre's jurisdiction) before anything is
     written."""
-    household = (s.get_one(Household, applicant.household_id)
-                 if applicant.household_id is not None else None)
-    village = household.village if household else s.get_one(Place, applicant.village_id)
+    household = member = None
+    if applicant.household_id is not None:  # the roster's, unless it changed since
+        household = s.get(Household, applicant.household_id)
+        member = next((m for m in household.members
+                       if m.id_number == applicant.id_number), None) if household else None
+        if member is None:
+            raise NotFound("没有找到这户的登记信息，可能刚有变动，请重新申请。")
+    village = household.village if household else s.get(Place, applicant.village_id)
+    if village is None:
+        raise NotFound("没有找到所选的村，请重新申请。")
     if filed_by is not None:
         ensure_may_file(filed_by, village.path)
     cases.ensure_may_identify(s, household, risk_types=risk_types)
 
-    if household is None:
+    if household is None or member is None:
         member = Member(name=applicant.name, id_number=applicant.id_number, relation="户主",
                         is_head=True, phone=applicant.phone)
         household = Household(village_id=village.id, members=[member])
         s.add(household)
         s.flush()
-    else:
-        member = next(m for m in household.members if m.id_number == applicant.id_number)
-        if applicant.phone and not member.phone:
-            member.phone = applicant.phone
+    elif applicant.phone and not member.phone:
+        member.phone = applicant.phone
     photos = list(s.scalars(select(MediaFile.media_id).where(
         MediaFile.openid == openid, MediaFile.case_id.is_(None)).order_by(MediaFile.id)))
     case = cases.open_identification(
