@@ -17,6 +17,8 @@ run: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 # Debian packages the tests use: Chromium for the phone pages (Playwright's own browser builds

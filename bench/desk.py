@@ -32,7 +32,6 @@ from stdnum.cn import ric  # noqa: E402
 from approvals.desk import imports, ledger  # noqa: E402
 from approvals.procedure.permissions import Actor  # noqa: E402
 from approvals.record.calendar import SystemClock  # noqa: E402
-from approvals.record.db import bind, session_scope  # noqa: E402
 from approvals.record.models import Household, Place  # noqa: E402
 from bench.pg import ensure_database  # noqa: E402
 from fangfan import config as config_module  # noqa: E402
@@ -68,11 +67,10 @@ def main() -> None:
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     upgrade(engine)
-    bind(engine)
     config = config_module.load(ROOT / "config.yaml")
     services = Services(Settings.from_env(), config, engine, SystemClock(),
                         config.work_calendar())
-    with session_scope() as s:
+    with services.database.session_scope() as s:
         roster(s, services)
         county = s.scalar(text("SELECT path FROM places WHERE level = 'county'"))
         villages = [(t.name, v.name) for t in s.query(Place).filter_by(level="township")
@@ -88,25 +86,25 @@ def main() -> None:
 
     t0 = time.perf_counter()
     table = imports.read_file(source, imports.ROSTER, imports.Limits())
-    with session_scope() as s:
+    with services.database.session_scope() as s:
         result = imports.import_roster(s, table, actor, now=dt.datetime.now(dt.UTC))
     imported = time.perf_counter() - t0
     assert result.ok and result.added == args.rows, result.problems[:3]
     t0 = time.perf_counter()
-    with session_scope() as s:
+    with services.database.session_scope() as s:
         again = imports.import_roster(
             s, imports.read_file(source, imports.ROSTER, imports.Limits()), actor,
             now=dt.datetime.now(dt.UTC))
     reimported = time.perf_counter() - t0
     assert again.unchanged == args.rows and not again.added
 
-    with session_scope() as s:
+    with services.database.session_scope() as s:
         s.execute(update(Household).values(monitoring="monitored", category="marginal",
                                            monitored_since=dt.date(2026, 1, 1)))
         place_id = s.scalar(text("SELECT id FROM places WHERE level = 'county'"))
     labels = ledger.Labels(config.categories, config.risk_types, {})
     t0 = time.perf_counter()
-    with session_scope() as s:
+    with services.database.session_scope() as s:
         count = ledger.write(work / "ledger.xlsx", "台账", ledger.rows(
             s, actor, ledger.Scope(place_id), labels, dt.datetime.now(dt.UTC), full_ids=False))
     exported = time.perf_counter() - t0

@@ -16,7 +16,8 @@ It prints decisions/s, p50/p99 per decision, the burst drain time of each unpace
 (first decision of a round until every case of it is advanced), advancement lag p50/p95
 (decision committed → next task opened) while decisions arrive at a steady --rate per second,
 peak memory, a bare insert-and-commit of one decision row (the floor), and the peer's rate
-from ../shared/peers/spiffworkflow/bench.py in the same run, with the ratio.
+from bench/spiffworkflow/bench.py (SpiffWorkflow driving the same five stages) in the same
+run, with the ratio.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 from approvals.procedure import decisions  # noqa: E402
 from approvals.procedure.cases import current_definition  # noqa: E402
 from approvals.record.calendar import SystemClock, local_date  # noqa: E402
-from approvals.record.db import bind, session_scope  # noqa: E402
+from approvals.record.db import Database  # noqa: E402
 from approvals.record.definitions import Level, Stage  # noqa: E402
 from approvals.record.models import (  # noqa: E402
     Cadre,
@@ -63,7 +64,7 @@ from fangfan.demo import FORMS  # noqa: E402
 from workflows.advance import CHUNK, advance_chunk, pending_cases  # noqa: E402
 from workflows.runtime import Runtime  # noqa: E402
 
-PEER = ROOT.parent / "shared" / "peers" / "spiffworkflow" / "bench.py"
+PEER = ROOT / "bench" / "spiffworkflow" / "bench.py"
 VILLAGES, TOWNSHIPS = 100, 10
 POLL_S = 0.25  # the advancer's interval (the worker's default is 2 s)
 
@@ -79,15 +80,13 @@ def setup(url: str):
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     upgrade(engine)
-    bind(engine)
-    config = config_module.load(ROOT / "config.yaml")
-    return engine, config
+    return engine, _install(engine)
 
 
 def seed(engine, config, n_cases: int) -> None:
     """Places, cadres, and n_cases households each with an open 入户核实 task (bulk inserts)."""
     now = dt.datetime.now(dt.UTC)
-    with session_scope() as s:
+    with DB.session_scope() as s:
         county = Place(name="基准县", level=Level.COUNTY, path="")
         s.add(county)
         s.flush()
@@ -151,9 +150,9 @@ def _id_number(i: int) -> str:
 def advancer(url: str, stop) -> None:
     """The worker's part: what each `advance-pending` flow run does, over and over."""
     engine, config = setup_existing(url)
-    runtime = Runtime(SystemClock(), config.work_calendar())
+    runtime = Runtime(SystemClock(), config.work_calendar(), DB)
     while not stop.wait(POLL_S):
-        pending = pending_cases(5000)
+        pending = pending_cases(DB, 5000)
         for start in range(0, len(pending), CHUNK):
             advance_chunk.fn(pending[start:start + CHUNK], runtime)
     engine.dispose()
@@ -161,19 +160,27 @@ def advancer(url: str, stop) -> None:
 
 def setup_existing(url: str):
     engine = make_engine(url)
-    bind(engine)
+    return engine, _install(engine)
+
+
+DB: Database  # this process's (the bench and its advancer process each set it up)
+
+
+def _install(engine):
+    global DB
+    DB = Database(engine)
     config = config_module.load(ROOT / "config.yaml")
-    return engine, config
+    return config
 
 
 def actors() -> dict[tuple[str, int], int]:
-    with session_scope() as s:
+    with DB.session_scope() as s:
         return {(c.role, c.place_id): c.id for c in s.scalars(select(Cadre))}
 
 
 def open_tasks(case_ids: list[int], stage: Stage) -> dict[int, tuple[int, str, int, int]]:
     """Each case's open task at `stage`: its id, role and place, and the case's village."""
-    with session_scope() as s:
+    with DB.session_scope() as s:
         rows = s.execute(select(Task.case_id, Task.id, Task.role, Task.place_id,
                                 Case.village_id).join(Case, Case.id == Task.case_id).where(
             Task.stage == stage, Task.status == TaskStatus.OPEN)).all()
@@ -209,7 +216,7 @@ def drive_round(case_ids: list[int], stage: Stage, who: dict, rate: float | None
             now = dt.datetime.now(dt.UTC)
             # as the phone page's POST runs it (approvals/web/casefile.py, decide_task): the
             # signed-in cadre and the task in one statement, the decision on that connection
-            with decisions.scope() as conn:
+            with DB.connection_scope() as conn:
                 actor, task = decisions.signed_in_at(conn, who[(role, place_id)],
                                                      local_date(now), task_id)
                 # the household is paired with its village cadre (decide checks who may be)
@@ -228,7 +235,7 @@ def drive_round(case_ids: list[int], stage: Stage, who: dict, rate: float | None
 def wait_drained(timeout: float = 300) -> float:
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < timeout:
-        if not pending_cases(1):
+        if not pending_cases(DB, 1):
             return time.perf_counter() - t0
         time.sleep(0.05)
     raise TimeoutError("advancement did not drain")
@@ -236,7 +243,7 @@ def wait_drained(timeout: float = 300) -> float:
 
 def lags(case_ids: list[int], stage: Stage) -> list[float]:
     """Decision committed (decided_at of `stage`) → next task opened, from the record itself."""
-    with session_scope() as s:
+    with DB.session_scope() as s:
         decided = dict(s.execute(select(Task.case_id, Task.decided_at).where(
             Task.stage == stage, Task.status == TaskStatus.DECIDED)).all())
         nxt = list(Stage)[list(Stage).index(stage) + 1]
@@ -309,7 +316,7 @@ def run_one(url: str, size: int, n_bench: int, rate: float, clients: int) -> dic
     finally:
         stop.set()
         proc.join(30)
-    with session_scope() as s:
+    with DB.session_scope() as s:
         enrolled = s.scalar(select(func.count()).select_from(Case).where(Case.status == "enrolled"))
     assert enrolled == n_bench, f"only {enrolled} of {n_bench} enrolled"
     result = {

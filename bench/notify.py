@@ -28,7 +28,6 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
 
 from approvals.record.calendar import LOCAL, SystemClock  # noqa: E402
-from approvals.record.db import session_scope  # noqa: E402
 from bench import pg  # noqa: E402
 from fangfan.services import Services  # noqa: E402
 from fangfan.settings import Settings  # noqa: E402
@@ -118,7 +117,7 @@ def main() -> None:
     wechat = config.wechat.model_copy(update={"api_base_url": api_url})
     services = Services(Settings.from_env(), config.model_copy(update={"wechat": wechat}),
                         engine, SystemClock(), calendar)
-    with session_scope() as s:
+    with services.database.session_scope() as s:
         outbox.enqueue(s.connection(), [
             {"key": f"bench:{i}", "recipient": f"cadre:{1 + i % VILLAGES}",
              "event": "cadre_digest", "audience": Audience.CADRE,

@@ -24,14 +24,12 @@ def ensure_database(url: str = PG_URL) -> str:
 
 
 def connect(config_path: Any) -> tuple[Engine, Any, Any]:
-    """The benchmark database bound for the services, config.yaml, and its calendar:
+    """The benchmark database (created if missing), config.yaml, and its calendar:
     (engine, config, calendar)."""
-    from approvals.record.db import bind
     from fangfan import config as config_module
     from fangfan.database import make_engine
 
     engine = make_engine(ensure_database())
-    bind(engine)
     config = config_module.load(config_path)
     return engine, config, config.work_calendar()
 
@@ -40,7 +38,7 @@ def seed(engine: Engine, config: Any, sql: Callable[[int], str]) -> None:
     """A fresh schema at the head migration, then `sql(definition_id)`'s statements (one per
     line ending in ';') with :now bound, then VACUUM ANALYZE so plans see the real sizes."""
     from approvals.procedure.cases import current_definition
-    from approvals.record.db import session_scope
+    from approvals.record.db import Database
     from approvals.record.models import CaseKind
     from fangfan.database import upgrade
 
@@ -48,7 +46,7 @@ def seed(engine: Engine, config: Any, sql: Callable[[int], str]) -> None:
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     upgrade(engine)
     now = dt.datetime.now(dt.UTC)
-    with session_scope() as s:
+    with Database(engine).session_scope() as s:
         definition = current_definition(s, config.definition(CaseKind.IDENTIFICATION), now).id
     with engine.begin() as conn:
         for statement in sql(definition).split(";\n"):

@@ -244,21 +244,20 @@ def prepare(url: str) -> int:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     upgrade(engine)
     from approvals.record.calendar import FixedClock
-    from approvals.record.db import session_scope
     from approvals.record.models import Case, Household, Member
     from fangfan import demo
     from fangfan.services import build
 
     services = build(engine=engine)
     demo.load(services)
-    with session_scope() as s:
+    with services.database.session_scope() as s:
         without = s.scalars(select(Household.id).where(Household.id.not_in(
             select(Case.household_id)))).all()
     applying = demo.Demo(services, FixedClock(services.clock.now()))
     for household_id in without:
         applying.apply(household_id, 0, risk_types=["illness"], category="sudden",
                        filed_by="farmer:bench")
-    with session_scope() as s:
+    with services.database.session_scope() as s:
         members = s.scalars(select(Member).order_by(Member.id)).all()
         farmers = len(members) - (1 - len(members) % 2)
         for k, member in enumerate(members[:farmers]):

@@ -50,9 +50,9 @@ def identity(text: str) -> Identity:
     text = normalize(text)
     found = ID_PATTERN.search(text)
     name = NAME_PATTERN.search(ID_PATTERN.sub(" ", text))
-    if not found and not name:
-        raise Unclear("请发送姓名和身份证号，中间空一格，例如：张三 110101199003074578")
     if not found:
+        if not name:
+            raise Unclear("请发送姓名和身份证号，中间空一格，例如：张三 110101199003074578")
         raise Unclear(f"好的，{name.group()}。还需要您的18位身份证号，请和姓名一起再发一次，"
                       f"例如：{name.group()} 110101199003074578")
     if len(found.group()) != 18:

@@ -85,7 +85,7 @@ def on_withdraw(turn: Turn, text: str) -> str:
     turn.save("idle", withdraw_case=None)
     if text not in ("确定", "确定撤回", "撤回", "是", "对", "确认"):
         return "好的，申请保留，继续办理。"
-    case = turn.ctx.s.get(Case, case_id)
+    case = turn.ctx.s.get_one(Case, case_id)
     try:
         cases.withdraw(turn.ctx.s, case, by=f"{case.household.head.name}（微信）",
                        now=turn.ctx.now)

@@ -63,10 +63,11 @@ class Context:
         return self
 
     def __exit__(self, error: type[BaseException] | None, value: BaseException | None,
-                 traceback: TracebackType | None) -> bool:
-        """The session first, then the connection's scope: a failed flush rolls it back."""
+                 traceback: TracebackType | None) -> None:
+        """The session first, then the connection's scope: a failed flush rolls it back.
+        Nothing is swallowed: the scopes roll back and re-raise."""
         self._conn = self._session = None
-        return self._scope.__exit__(error, value, traceback)
+        self._scope.__exit__(error, value, traceback)
 
 
 def _flushed_on_success(session: Session) -> Callable[..., None]:

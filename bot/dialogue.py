@@ -180,7 +180,7 @@ def _villages(turn: Turn) -> list[Place]:
 
 def _ask_village(turn: Turn) -> str:
     villages = _villages(turn)
-    towns = {p.id: p.name for p in turn.ctx.s.scalars(select(Place).where(
+    towns: dict[int | None, str] = {p.id: p.name for p in turn.ctx.s.scalars(select(Place).where(
         Place.id.in_({v.parent_id for v in villages})))}
     listing = "\n".join(f"{i}. {v.name}（{towns.get(v.parent_id, '')}）"
                         for i, v in enumerate(villages, start=1))

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import func, select, update
 
-from approvals.record.db import session_scope
+from approvals.record.db import AnyRow, rowcount
 from approvals.record.models import MediaFile, MediaStatus
 from approvals.record.photos import MAX_BYTES, image_kind
 from bot.wechat_adapter import WeChatApiError
@@ -33,7 +33,7 @@ MAX_FAILURES = 3
 
 def save_pending(services: Services, *, openid: str | None = None, limit: int = 20) -> int:
     """Download what is pending (for one user, or all); returns how many were saved."""
-    with session_scope() as s:
+    with services.database.session_scope() as s:
         query = select(MediaFile.id, MediaFile.openid, MediaFile.media_id).where(
             MediaFile.status == MediaStatus.PENDING).order_by(MediaFile.id).limit(limit)
         if openid:
@@ -46,7 +46,7 @@ def save_pending(services: Services, *, openid: str | None = None, limit: int = 
             content = api.download_media(row.media_id, MAX_BYTES)
         except WeChatApiError as err:
             log.warning("photo %s not downloaded: %s", row.id, err)
-            with session_scope() as s:
+            with services.database.session_scope() as s:
                 s.execute(update(MediaFile).where(MediaFile.id == row.id)
                           .values(error=str(err)[:500]))
             continue
@@ -58,10 +58,10 @@ def save_pending(services: Services, *, openid: str | None = None, limit: int = 
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{hashlib.sha256(row.media_id.encode()).hexdigest()[:24]}.{kind[0]}"
         path.write_bytes(content)
-        with session_scope() as s:
-            moved = s.execute(update(MediaFile).where(
+        with services.database.session_scope() as s:
+            moved = rowcount(s.execute(update(MediaFile).where(
                 MediaFile.id == row.id, MediaFile.status == MediaStatus.PENDING).values(
-                status=MediaStatus.SAVED, path=str(path), error=None)).rowcount
+                status=MediaStatus.SAVED, path=str(path), error=None)))
             if moved:  # count the photos of the same application (or draft) saved so far
                 case_id = s.scalar(select(MediaFile.case_id).where(MediaFile.id == row.id))
                 count = s.scalar(select(func.count()).select_from(MediaFile).where(
@@ -75,14 +75,14 @@ def save_pending(services: Services, *, openid: str | None = None, limit: int = 
     return saved
 
 
-def _refuse(services: Services, row: Row[Any], reason: str) -> None:
+def _refuse(services: Services, row: AnyRow, reason: str) -> None:
     """Not a picture, or larger than 10 MB: nothing is written, the row is `failed` (never
     fetched again) and the farmer is told once (the message is keyed by the photo)."""
     log.warning("photo %s refused: %s", row.id, reason)
-    with session_scope() as s:
-        moved = s.execute(update(MediaFile).where(
+    with services.database.session_scope() as s:
+        moved = rowcount(s.execute(update(MediaFile).where(
             MediaFile.id == row.id, MediaFile.status == MediaStatus.PENDING).values(
-            status=MediaStatus.FAILED, error=reason)).rowcount
+            status=MediaStatus.FAILED, error=reason)))
         if moved:
             outbox.enqueue(s.connection(), [{
                 "key": f"media:{row.id}", "recipient": row.openid, "event": "media_refused",

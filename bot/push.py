@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from approvals.record.calendar import Clock
-from approvals.record.db import session_scope
+from approvals.record.db import Database
 from approvals.record.models import Cadre
 from bot.models import InboundMessage
 from bot.wechat_adapter import OUTSIDE_WINDOW, WeChatApi, WeChatApiError, WeComApi
@@ -30,13 +30,14 @@ class WeChatPush:
     """Built for one dispatcher run (`Services.channels()`): what it reads of a person is read
     once per run, not once per message."""
 
-    def __init__(self, api: WeChatApi, template: TemplateConf | None, clock: Clock) -> None:
-        self.api, self.template, self.clock = api, template, clock
+    def __init__(self, database: Database, api: WeChatApi, template: TemplateConf | None,
+                 clock: Clock) -> None:
+        self.database, self.api, self.template, self.clock = database, api, template, clock
         self._last_seen: dict[str, dt.datetime | None] = {}
 
     def _in_window(self, openid: str) -> bool:
         if openid not in self._last_seen:
-            with session_scope() as s:
+            with self.database.session_scope() as s:
                 self._last_seen[openid] = s.scalar(select(func.max(InboundMessage.received_at))
                                                    .where(InboundMessage.openid == openid))
         seen = self._last_seen[openid]
@@ -79,14 +80,15 @@ class WeComPush:
 class CadrePush:
     """To a cadre: their preferred channel first, the other if it fails or is not set up."""
 
-    def __init__(self, wechat: WeChatPush, wecom: WeComPush | None) -> None:
-        self.wechat, self.wecom = wechat, wecom
+    def __init__(self, database: Database, wechat: WeChatPush, wecom: WeComPush | None
+                 ) -> None:
+        self.database, self.wechat, self.wecom = database, wechat, wecom
         self._cadres: dict[int, tuple[str | None, str | None, str] | None] = {}  # one run
 
     def _cadre(self, cadre_id: int) -> tuple[str | None, str | None, str] | None:
         """(openid, WeCom user id, preferred channel), read once per dispatcher run."""
         if cadre_id not in self._cadres:
-            with session_scope() as s:
+            with self.database.session_scope() as s:
                 cadre = s.get(Cadre, cadre_id)
                 self._cadres[cadre_id] = ((cadre.openid, cadre.wecom_userid, cadre.channel)
                                           if cadre else None)
@@ -99,10 +101,9 @@ class CadrePush:
         preferred = cadre[2] if cadre else "wechat"
         failures = []
         for name in (preferred, *(n for n in routes if n != preferred)):
-            route = routes.get(name)
-            if route is None or not route[1]:
+            channel, address = routes.get(name) or (None, None)
+            if channel is None or not address:
                 continue
-            channel, address = route
             try:
                 return channel.deliver(address, message)
             except DeliveryFailed as err:

@@ -19,7 +19,6 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from sqlalchemy import select
 
 from approvals.record.calendar import LOCAL
-from approvals.record.db import session_scope
 from approvals.record.models import (
     Cadre,
     Case,
@@ -41,13 +40,14 @@ ACCOUNT = "gh_fangfan_demo"
 
 
 def _services() -> Services:
-    return current_app.extensions["fangfan"]
+    services: Services = current_app.extensions["fangfan"]
+    return services
 
 
 @bp.get("")
 def page() -> str:
     """The chat, with a few demo household heads who may apply (dev data, shown in full)."""
-    with session_scope() as s:
+    with _services().database.session_scope() as s:
         busy = select(Case.household_id).where(Case.status == CaseStatus.OPEN)
         heads = s.execute(select(Member.name, Member.id_number, Place.name.label("village"))
                           .join(Household, Household.id == Member.household_id)
@@ -93,19 +93,27 @@ def say() -> Any:
     body = xml
     if mp.encoding_aes_key:
         body = callback.encrypt(xml, nonce, timestamp)
-        encrypted = re.search(r"<Encrypt><!\[CDATA\[(.*?)\]\]>", body).group(1)
+        encrypted = _tag(r"<Encrypt><!\[CDATA\[(.*?)\]\]>", body)
         params |= {"encrypt_type": "aes",
                    "msg_signature": _sha1(mp.token, timestamp, nonce, encrypted)}
     res = requests.post(url_for("wechat.receive", _external=True), params=params,
                         data=body.encode(), timeout=10)
     reply = res.text
     if reply.startswith("<xml>") and mp.encoding_aes_key:
-        signature = re.search(r"<MsgSignature><!\[CDATA\[(.*?)\]\]>", reply).group(1)
+        signature = _tag(r"<MsgSignature><!\[CDATA\[(.*?)\]\]>", reply)
         reply = callback.decrypt(reply.encode(), signature,
-                                 re.search(r"<TimeStamp>(\d+)</TimeStamp>", reply).group(1),
-                                 re.search(r"<Nonce><!\[CDATA\[(.*?)\]\]>", reply).group(1))
-    content = re.search(r"<Content><!\[CDATA\[(.*?)\]\]></Content>", reply, re.S)
-    return jsonify(status=res.status_code, reply=content.group(1) if content else "")
+                                 _tag(r"<TimeStamp>(\d+)</TimeStamp>", reply),
+                                 _tag(r"<Nonce><!\[CDATA\[(.*?)\]\]>", reply))
+    answer = re.search(r"<Content><!\[CDATA\[(.*?)\]\]></Content>", reply, re.S)
+    return jsonify(status=res.status_code, reply=answer.group(1) if answer else "")
+
+
+def _tag(pattern: str, xml: str) -> str:
+    """A field of what the webhook encrypted or answered: always there."""
+    found = re.search(pattern, xml)
+    if found is None:
+        raise ValueError(f"no {pattern} in the webhook's XML")
+    return found.group(1)
 
 
 def _sha1(*parts: str) -> str:
@@ -116,7 +124,7 @@ def _sha1(*parts: str) -> str:
 def pushed() -> Any:
     """Messages fangfan sent to this user after the chat (decisions, photos saved)."""
     openid, after = request.args.get("openid", ""), request.args.get("after", 0, type=int)
-    with session_scope() as s:
+    with _services().database.session_scope() as s:
         rows = s.scalars(select(OutboxMessage).where(
             OutboxMessage.recipient == openid, OutboxMessage.id > after,
             OutboxMessage.status == OutboxStatus.SENT).order_by(OutboxMessage.id)).all()
@@ -128,7 +136,7 @@ def pushed() -> Any:
 def messages() -> str:
     """What each cadre was sent (new tasks, digests), newest first: the cadres' side of the demo."""
     base = _services().config.notifications.base_url
-    with session_scope() as s:
+    with _services().database.session_scope() as s:
         cadres = s.execute(select(Cadre, Place.name).join(Place, Place.id == Cadre.place_id)
                            .order_by(Cadre.id)).all()
         sent = s.scalars(select(OutboxMessage).where(

@@ -28,13 +28,13 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from approvals.record.db import connection_scope, transaction_scope
 from bot import dialogue, media
 from bot.conversation import Chat, Context
 from bot.models import Conversation, InboundMessage, PlainNonce
 from bot.wechat_adapter import BadSignature, Callback, Inbound, Malformed
 
 if TYPE_CHECKING:  # the wiring passes these in; bot never imports it at run time
+    from fangfan.config import WeChatMpConf
     from fangfan.services import Services
 
 log = logging.getLogger(__name__)
@@ -44,13 +44,15 @@ PRUNE_EVERY_S = 60  # how often a process deletes plain-mode nonces past the win
 
 
 def _services() -> Services:
-    return current_app.extensions["fangfan"]
+    services: Services = current_app.extensions["fangfan"]
+    return services
 
 
 def _callback() -> Callback:
     """Built once per configuration (the AES key is decoded once, not per message)."""
     mp = _services().config.wechat.mp
-    cache = current_app.extensions.setdefault("wechat_callbacks", {})
+    cache: dict[WeChatMpConf, Callback] = current_app.extensions.setdefault(
+        "wechat_callbacks", {})
     if mp not in cache:
         cache[mp] = Callback(mp.token, mp.app_id, mp.encoding_aes_key,
                              mp.timestamp_window_seconds)
@@ -155,7 +157,7 @@ def _first_body(services: Services, timestamp: int, nonce: str, body: bytes) -> 
     now = int(services.clock.now().timestamp())
     window = services.config.wechat.mp.timestamp_window_seconds
     prune = current_app.extensions.setdefault("wechat_nonce_prune", {"at": 0})
-    with transaction_scope() as conn:
+    with services.database.transaction_scope() as conn:
         if now >= prune["at"]:
             prune["at"] = now + PRUNE_EVERY_S
             conn.execute(delete(NONCES).where(NONCES.c.timestamp < now - window - PRUNE_EVERY_S))
@@ -187,19 +189,20 @@ def answer(services: Services, inbound: Inbound) -> str:
     only for the steps that need it (bot/conversation.py): this is the path every farmer's
     message takes."""
     now = services.clock.now()
-    with Context(services.config, services.calendar, now, connection_scope) as ctx:
+    db = services.database
+    with Context(services.config, services.calendar, now, db.connection_scope) as ctx:
         text = dialogue.respond_at_once(ctx, inbound)
     if text is not None:
         services.inbound_log().add(inbound.dedupe_key, inbound.openid, now, text)
         return text
     try:
-        with Context(services.config, services.calendar, now, transaction_scope) as ctx:
+        with Context(services.config, services.calendar, now, db.transaction_scope) as ctx:
             text = _step(ctx, inbound)
             ctx.conn.execute(_ANSWERED, {"key": inbound.dedupe_key, "openid": inbound.openid,
                                          "received_at": now, "reply": text})
             return text
     except IntegrityError:
-        with connection_scope() as conn:
+        with db.connection_scope() as conn:
             first = conn.execute(_REPLY, {"key": inbound.dedupe_key}).scalar()
         log.info("a retry answered again")
         return first or ""

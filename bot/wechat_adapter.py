@@ -17,8 +17,9 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import requests
 from defusedxml import ElementTree as SafeET
@@ -36,9 +37,11 @@ from wechatpy.session import SessionStorage
 from wechatpy.utils import check_signature
 from wechatpy.work.client import WeChatClient as WorkClient
 
-from approvals.record.db import session_scope
+from approvals.record.db import Database
 from bot.models import AccessToken
 
+P = ParamSpec("P")
+R = TypeVar("R")
 log = logging.getLogger(__name__)
 
 TOKEN_ERRORS = {40001, 40014, 42001}  # invalid credential, invalid token, token expired
@@ -210,14 +213,15 @@ class _DatabaseStorage(SessionStorage):
 
     REMEMBER = 60.0
 
-    def __init__(self) -> None:
+    def __init__(self, database: Database) -> None:
+        self.database = database
         self._seen: dict[str, tuple[Any, float]] = {}  # key → (value, read until)
 
     def get(self, key: str, default: Any = None) -> Any:
         value, until = self._seen.get(key, (None, 0.0))
         if time.time() < until:
             return value
-        with session_scope() as s:
+        with self.database.session_scope() as s:
             row = s.get(AccessToken, key)
             if row is None or (row.expires_at is not None and row.expires_at < time.time()):
                 return default
@@ -227,7 +231,7 @@ class _DatabaseStorage(SessionStorage):
             return value
 
     def set(self, key: str, value: Any, ttl: int | None = None) -> None:
-        with session_scope() as s:
+        with self.database.session_scope() as s:
             row = s.get(AccessToken, key) or AccessToken(key=key, value="")
             row.value = str(value)
             row.expires_at = time.time() + ttl if ttl else None
@@ -235,7 +239,7 @@ class _DatabaseStorage(SessionStorage):
         self.forget(key)
 
     def delete(self, key: str) -> None:
-        with session_scope() as s:
+        with self.database.session_scope() as s:
             s.execute(delete(AccessToken).where(AccessToken.key == key))
         self.forget(key)
 
@@ -249,8 +253,11 @@ class _DatabaseStorage(SessionStorage):
 class _Client(WeChatClient):
     """WeChatClient against a configurable base URL, with a timeout on the token fetch."""
 
-    def __init__(self, base_url: str, appid: str, secret: str, timeout: float) -> None:
-        super().__init__(appid, secret, session=_DatabaseStorage(), timeout=timeout,
+    session: _DatabaseStorage
+
+    def __init__(self, database: Database, base_url: str, appid: str, secret: str,
+                 timeout: float) -> None:
+        super().__init__(appid, secret, session=_DatabaseStorage(database), timeout=timeout,
                          auto_retry=False)
         self.base_url = base_url.rstrip("/")
         self.API_BASE_URL = f"{self.base_url}/cgi-bin/"
@@ -259,7 +266,7 @@ class _Client(WeChatClient):
         res = self._http.get(f"{self.base_url}/cgi-bin/token", timeout=self.timeout, params={
             "grant_type": "client_credential", "appid": self.appid, "secret": self.secret})
         res.raise_for_status()
-        result = res.json()
+        result: dict[str, Any] = res.json()
         if result.get("errcode"):
             raise WeChatClientException(result["errcode"], result.get("errmsg", ""))
         expires_in = int(result.get("expires_in", 7200))
@@ -271,8 +278,11 @@ class _Client(WeChatClient):
 class _WorkClient(WorkClient):
     """WeCom's client against a configurable base URL, with a timeout on the token fetch."""
 
-    def __init__(self, base_url: str, corp_id: str, secret: str, timeout: float) -> None:
-        super().__init__(corp_id, secret, session=_DatabaseStorage(), timeout=timeout,
+    session: _DatabaseStorage
+
+    def __init__(self, database: Database, base_url: str, corp_id: str, secret: str,
+                 timeout: float) -> None:
+        super().__init__(corp_id, secret, session=_DatabaseStorage(database), timeout=timeout,
                          auto_retry=False)
         self.base_url = base_url.rstrip("/")
         self.API_BASE_URL = f"{self.base_url}/cgi-bin/"
@@ -281,7 +291,7 @@ class _WorkClient(WorkClient):
         res = self._http.get(f"{self.base_url}/cgi-bin/gettoken", timeout=self.timeout,
                              params={"corpid": self.corp_id, "corpsecret": self.secret})
         res.raise_for_status()
-        result = res.json()
+        result: dict[str, Any] = res.json()
         if result.get("errcode"):
             raise WeChatClientException(result["errcode"], result.get("errmsg", ""))
         expires_in = int(result.get("expires_in", 7200))
@@ -293,11 +303,12 @@ class _WorkClient(WorkClient):
 class _Api:
     """A wechatpy client's calls, each with a timeout and one token refresh and retry."""
 
-    _client: Any
+    _client: _Client | _WorkClient
     _fetching = threading.Lock()  # threads of a process fetch a token one at a time
 
     def _token(self) -> str | None:
-        return self._client.session.get(self._client.access_token_key)
+        token: str | None = self._client.session.get(self._client.access_token_key)
+        return token
 
     def _ensure_token(self, rejected: str | None = None) -> None:
         """Fetch a token when there is none, or when `rejected` is still the one we have;
@@ -309,19 +320,19 @@ class _Api:
             if current is None or current == rejected:
                 self._client.fetch_access_token()
 
-    def _call(self, fn: Any, *args: Any) -> Any:
+    def _call(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         try:
             if self._token() is None:
                 self._ensure_token()
             used = self._token()
             try:
-                return fn(*args)
+                return fn(*args, **kwargs)
             except WeChatClientException as err:
                 if err.errcode not in TOKEN_ERRORS:
                     raise
                 log.info("access token rejected (%s): refreshing once", err.errcode)
                 self._ensure_token(rejected=used)
-                return fn(*args)
+                return fn(*args, **kwargs)
         except WeChatClientException as err:
             if err.errcode is None:  # wechatpy's wrapper of an HTTP error status
                 raise WeChatApiError(None, f"HTTP {getattr(err.response, 'status_code', '?')}"
@@ -334,8 +345,12 @@ class _Api:
 class WeChatApi(_Api):
     """Outbound calls to the Official Account API."""
 
-    def __init__(self, base_url: str, app_id: str, app_secret: str, timeout: float) -> None:
-        self._client = _Client(base_url, app_id, app_secret, timeout)
+    _client: _Client
+
+    def __init__(self, database: Database, base_url: str, app_id: str, app_secret: str,
+                 timeout: float) -> None:
+        self._database = database  # where the shared access token is kept
+        self._client = _Client(database, base_url, app_id, app_secret, timeout)
 
     def send_text(self, openid: str, text: str) -> None:
         """A customer-service message: allowed within 48 h of the user's last message."""
@@ -379,12 +394,12 @@ class WeChatApi(_Api):
 
     def forget_token(self) -> None:
         """Drop the shared token (tests, or after the app secret was reset)."""
-        with session_scope() as s:
+        with self._database.session_scope() as s:
             s.execute(delete(AccessToken).where(AccessToken.key.like(f"{self._client.appid}_%")))
         self._client.session.forget_all()
 
     def cached_token(self) -> str | None:
-        with session_scope() as s:
+        with self._database.session_scope() as s:
             return s.scalar(select(AccessToken.value).where(
                 AccessToken.key == self._client.access_token_key))
 
@@ -392,9 +407,11 @@ class WeChatApi(_Api):
 class WeComApi(_Api):
     """WeCom (企业微信) application messages, for cadres who work in WeCom."""
 
-    def __init__(self, base_url: str, corp_id: str, agent_id: int, secret: str,
-                 timeout: float) -> None:
-        self._client = _WorkClient(base_url, corp_id, secret, timeout)
+    _client: _WorkClient
+
+    def __init__(self, database: Database, base_url: str, corp_id: str, agent_id: int,
+                 secret: str, timeout: float) -> None:
+        self._client = _WorkClient(database, base_url, corp_id, secret, timeout)
         self.agent_id = agent_id
 
     def send_card(self, user_id: str, title: str, description: str, url: str) -> None:

@@ -18,7 +18,7 @@ from flask_wtf.csrf import CSRFProtect
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from approvals.web import bp as approvals_bp
+from approvals import web as approvals_web
 from bot.webhook import bp as wechat_bp
 from fangfan import inputs
 from fangfan.services import Services
@@ -93,8 +93,9 @@ def create_app(services: Services) -> Flask:
         MAX_CONTENT_LENGTH=40 * 1024 * 1024,  # a few phone photos
         WTF_CSRF_TIME_LIMIT=None,  # a form left open between visits still submits
     )
+    # Flask's default JSON provider has the setting; `app.json` is typed as any provider
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["fangfan"] = services
+    approvals_web.install(app, services)  # the bot's webhook reads the same entry
     csrf = CSRFProtect(app)
     # TLS ends at the proxy in front; redirecting here would loop, so only HSTS says "https"
     PageHeaders(app, force_https=False, strict_transport_security=https,
@@ -103,8 +104,9 @@ def create_app(services: Services) -> Flask:
              content_security_policy_nonce_in=["script-src"], referrer_policy="same-origin")
     app.after_request(_no_store)
     if hops := config.workbench.proxy_hops:  # only headers the proxies in front set
+        # Flask's documented way to wrap the WSGI app; mypy sees a method being replaced
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
-    app.register_blueprint(approvals_bp)
+    app.register_blueprint(approvals_web.bp)
     app.register_blueprint(wechat_bp)
     csrf.exempt(wechat_bp)  # WeChat signs its callbacks; it cannot carry our token
     if config.dev_mode:

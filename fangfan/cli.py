@@ -9,7 +9,6 @@ import click
 
 from approvals.procedure.queries import list_cases, show_case
 from approvals.record import audit
-from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.errors import Refused
 from fangfan import config as config_module
@@ -28,7 +27,7 @@ def _services():
 
 def _anchor(services) -> None:
     """Publish the audit chain's head after a command that sealed (audit.anchor)."""
-    with session_scope() as s:
+    with services.database.session_scope() as s:
         audit.anchor(s, services.settings.anchor_path, services.clock.now())
 
 
@@ -109,10 +108,10 @@ def outbox_list(failed: bool, limit: int) -> None:
 
     from notifications.models import OutboxMessage, OutboxStatus
 
-    _services()
+    services = _services()
     labels = {"pending": "待发送", "sending": "发送中", "sent": "已送达", "dead": "发送失败",
               "uncertain": "不确定是否送达"}
-    with session_scope() as s:
+    with services.database.session_scope() as s:
         q = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
         if failed:
             q = q.where(OutboxMessage.status.in_([OutboxStatus.DEAD, OutboxStatus.UNCERTAIN]))
@@ -130,10 +129,9 @@ def outbox_list(failed: bool, limit: int) -> None:
 def reconcile() -> None:
     """Find every case whose next step is due or missing, and drive it."""
     from workflows.advance import reconcile as reconcile_flow
-    from workflows.runtime import Runtime
 
     services = _services()
-    result = reconcile_flow(Runtime(services.clock, services.calendar))
+    result = reconcile_flow(services.runtime)
     _anchor(services)
     click.echo(json.dumps(result, ensure_ascii=False))
 
@@ -150,7 +148,7 @@ def case() -> None:
 @click.option("--limit", default=200, show_default=True)
 def case_list(stage: str | None, overdue: bool, as_json: bool, limit: int) -> None:
     services = _services()
-    with session_scope() as s:
+    with services.database.session_scope() as s:
         rows = list_cases(s, services.clock.now(), stage=Stage(stage) if stage else None,
                           overdue=overdue, limit=limit)
     if as_json:
@@ -168,7 +166,7 @@ def case_list(stage: str | None, overdue: bool, as_json: bool, limit: int) -> No
 def case_show(case_id: int, as_json: bool) -> None:
     services = _services()
     try:
-        with session_scope() as s:
+        with services.database.session_scope() as s:
             data = show_case(s, case_id, services.clock.now())
     except Refused as err:
         raise click.ClickException(str(err)) from None
@@ -233,7 +231,7 @@ def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
     data = _read_form(form_file)
     now = services.clock.now()
     try:
-        with session_scope() as s:
+        with services.database.session_scope() as s:
             task = s.scalars(select(Task).where(Task.case_id == case_id,
                                                 Task.status == TaskStatus.OPEN)).first()
             if task is None:
@@ -250,6 +248,7 @@ def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
                             else FORMS.get(task.stage))
                 if cadre_id is None:
                     cadre_id = demo.actor_for(s, task).id
+            assert cadre_id is not None  # --as, or the demo's cadre in dev_mode (above)
             actor = Actor.signed_in(s, cadre_id, local_date(now))
             decided = decisions.decide(
                 s, task.id, actor, Verdict(verdict), now=now, reason=reason,
@@ -276,7 +275,7 @@ def cadre_code(cadre_id: int) -> None:
     services = _services()
     days = services.config.workbench.bind_code_days
     try:
-        with session_scope() as s:
+        with services.database.session_scope() as s:
             code = bindings.issue_code(s, cadre_id, now=services.clock.now(), valid_days=days)
             name = s.get_one(Cadre, cadre_id).name
     except Refused as err:
@@ -322,7 +321,7 @@ def export_ledger(place_name: str | None, stage: str | None, overdue: bool, moni
     config = services.config
     labels = ledger.Labels(config.categories, config.risk_types, {
         k.value: v.label for k, v in config.procedures["identification"].stages.items()})
-    with session_scope() as s:
+    with services.database.session_scope() as s:
         place, actor = _place_actor(s, place_name)
         scope = ledger.Scope(place.id, Stage(stage) if stage else None, overdue, monitored)
         written = [0]
@@ -353,7 +352,7 @@ def import_file(kind: str, file: str) -> None:
     except imports.BadFile as err:
         raise click.ClickException(str(err)) from None
     now = services.clock.now()
-    with session_scope() as s:
+    with services.database.session_scope() as s:
         _, actor = _place_actor(s, None)
         with click.progressbar(length=len(rows), label="导入中", show_pos=True) as bar:
             result = imports.run(s, kind, rows, actor, now=now, progress=bar.update,
@@ -392,7 +391,7 @@ def audit_verify(printed: tuple[str, ...]) -> None:
     """Check the whole hash chain against its anchors; exit 1 at any changed or deleted row."""
     heads = [_head(p) for p in printed]
     services = _services()
-    with session_scope() as s:
+    with services.database.session_scope() as s:
         count, breaks = audit.verify(s, services.settings.anchor_path, heads)
         waiting = audit.unsealed(s)
     for b in breaks:

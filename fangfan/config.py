@@ -225,9 +225,9 @@ class Config(Strict):
         a = self.assistance
         named = [m for ms in (*a.by_risk.values(), a.able_to_work, a.unable_to_work,
                               a.weak_motivation, list(a.subtypes)) for m in ms]
-        unknown = sorted(set(named) - set(self.measure_types))
-        if unknown:
-            raise ValueError(f"assistance: unknown measure types {unknown}")
+        unknown_types = sorted(set(named) - set(self.measure_types))
+        if unknown_types:
+            raise ValueError(f"assistance: unknown measure types {unknown_types}")
         if set(a.by_risk) - set(self.risk_types):
             raise ValueError(f"assistance.by_risk: unknown risk types "
                              f"{sorted(set(a.by_risk) - set(self.risk_types))}")

@@ -18,7 +18,6 @@ from stdnum.cn import ric
 from approvals.procedure import cases, decisions, elimination, objections
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import FixedClock, local_date
-from approvals.record.db import session_scope
 from approvals.record.definitions import Level, Stage
 from approvals.record.models import (
     Cadre,
@@ -74,7 +73,7 @@ class Demo:
 
     def apply(self, household_id: int, days_ago: float, **kw) -> int:
         config = self.services.config
-        with session_scope() as s:
+        with self.services.database.session_scope() as s:
             hh = s.get_one(Household, household_id)
             case = cases.open_identification(
                 s, hh, definition=config.definition(CaseKind.IDENTIFICATION),
@@ -87,15 +86,16 @@ class Demo:
         return case_id
 
     def advance(self, case_id: int) -> None:
-        with session_scope() as s:
+        with self.services.database.session_scope() as s:
             kind = s.get_one(Case, case_id).kind
-        advance_case.fn(case_id, kind, Runtime(self.clock, self.services.calendar))
+        advance_case.fn(case_id, kind, Runtime(self.clock, self.services.calendar,
+                                               self.services.database))
 
     def decide(self, case_id: int, days_ago: float, verdict: Verdict = Verdict.APPROVED,
                **kw) -> None:
-        with session_scope() as s:
-            task = s.scalar(select(Task).where(Task.case_id == case_id,
-                                               Task.status == TaskStatus.OPEN))
+        with self.services.database.session_scope() as s:
+            task = s.scalars(select(Task).where(Task.case_id == case_id,
+                                                Task.status == TaskStatus.OPEN)).one()
             actor = self.actor_for(s, task)
             data = kw.pop("data", None)
             if data is None and verdict == Verdict.APPROVED:
@@ -107,7 +107,7 @@ class Demo:
         """Approve the next `stages` stages, one every `step` days from `start_days_ago`."""
         days = start_days_ago
         for _ in range(stages):
-            with session_scope() as s:
+            with self.services.database.session_scope() as s:
                 stage = s.get_one(Case, case_id).stage
             if stage == Stage.PUBLIC_NOTICE:
                 days -= 6  # the notice runs its period, then the worker passes it
@@ -119,14 +119,14 @@ class Demo:
 
     def actor_for(self, s: Session, task: Task) -> Actor:
         return Actor.load(s, s.scalars(select(Cadre.id).where(
-            Cadre.role == task.role, Cadre.place_id == task.place_id)).first())
+            Cadre.role == task.role, Cadre.place_id == task.place_id).limit(1)).one())
 
     def county_form(self, s: Session, case_id: int) -> dict:
         case = s.get_one(Case, case_id)
         if case.kind == CaseKind.RISK_ELIMINATION:
             return {"comparison": "与民政、医保、人社数据比对无异常，收入稳定超过监测线。"}
         helper = s.scalars(select(Cadre).where(Cadre.role == "helper",
-                                               Cadre.place_id == case.village_id)).first()
+                                               Cadre.place_id == case.village_id).limit(1)).one()
         return {"comparison": "与医保、民政数据比对一致。", "category": case.category or "marginal",
                 "paired_cadre_id": helper.id,
                 "measures": [{"kind": "健康", "description": "落实医疗救助和大病保险报销",
@@ -136,7 +136,7 @@ class Demo:
 def load(services: Services) -> bool:
     """Load the demo; False when it was already there."""
     config = services.config
-    with session_scope() as s:
+    with services.database.session_scope() as s:
         if s.scalar(select(Place.id).where(Place.name == config.places.name,
                                            Place.level == Level.COUNTY)):
             return False
@@ -216,10 +216,10 @@ def _cases(demo: Demo, hh: list[int]) -> None:
     # an objection during 公示, still open
     case = demo.apply(hh[23], 6, **ill)
     demo.through(case, 2, 5, step=1)
-    with session_scope() as s:
+    with demo.services.database.session_scope() as s:
         actor = Actor.load(s, s.scalars(select(Cadre.id).where(
             Cadre.role == "village_cadre", Cadre.place_id == s.get_one(Case, case).village_id)
-        ).first())
+            .limit(1)).one())
         objections.raise_objection(s, case, actor, raised_by="本组村民",
                                    content="反映该户有一辆新购货车，收入情况需再核实。",
                                    now=demo.at(1))
@@ -252,7 +252,7 @@ def _eliminate(demo: Demo, households: list[int]) -> None:
     """One household eliminated, one on its way; both with the evidence the rules ask for."""
     config = demo.services.config
     for hh_id in households[:2]:
-        with session_scope() as s:
+        with demo.services.database.session_scope() as s:
             today = local_date(demo.at(20))
             s.execute(Measure.__table__.update().where(Measure.household_id == hh_id)
                       .values(done_on=today - dt.timedelta(days=150)))
@@ -276,7 +276,7 @@ def _eliminate(demo: Demo, households: list[int]) -> None:
                 s.add(IncomeRecord(household_id=hh_id, per_capita_net=net, recorded_on=on,
                                    revisit_id=visit.id))
     for hh_id, stages in zip(households[:2], (5, 2), strict=True):
-        with session_scope() as s:
+        with demo.services.database.session_scope() as s:
             household = s.get_one(Household, hh_id)
             actor = Actor.load(s, s.scalars(select(Cadre.id).where(
                 Cadre.role == "village_cadre", Cadre.place_id == household.village_id)).one())
@@ -286,6 +286,6 @@ def _eliminate(demo: Demo, households: list[int]) -> None:
                 calendar=demo.services.calendar, now=demo.at(20)).id
         demo.advance(case)
         demo.through(case, stages, 19, step=2)
-    with session_scope() as s:
+    with demo.services.database.session_scope() as s:
         assert s.get_one(Household, households[0]).monitoring == MonitoringStatus.ELIMINATED
         assert s.scalar(select(Pairing.id).where(Pairing.household_id == households[0]))

@@ -18,11 +18,12 @@ from fangfan.settings import ROOT, Settings
 PREFECT_PORT = 4200
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen, seconds: float) -> None:
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"进程意外退出：{' '.join(proc.args)}")
+            command = proc.args if isinstance(proc.args, list) else [proc.args]
+            raise SystemExit(f"进程意外退出：{' '.join(map(str, command))}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return

@@ -43,14 +43,19 @@ class DbInt(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
-class BoundedArgs(ImmutableMultiDict):  # type: ignore[type-arg]
+class BoundedArgs(ImmutableMultiDict[str, str]):
     """Query and form values; `type=int` means a bounded int (see `bounded_int`)."""
 
-    def get(self, key: Any, default: Any = None,
+    # one signature for werkzeug's overloaded get: the same arguments, `int` bounded
+    def get(self, key: Any, default: Any = None,  # type: ignore[override]
             type: Callable[[str], Any] | None = None) -> Any:
+        if type is None:
+            return super().get(key, default)
         return super().get(key, default, bounded_int if type is int else type)
 
     def getlist(self, key: Any, type: Callable[[str], Any] | None = None) -> Any:
+        if type is None:
+            return super().getlist(key)
         return super().getlist(key, bounded_int if type is int else type)
 
 

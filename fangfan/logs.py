@@ -62,6 +62,7 @@ def install() -> None:
         masking.filter(record)
         return record
 
+    # a mark on the function itself, so a second install sees it (functions take attributes)
     factory.masks_personal_data = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(factory)
 

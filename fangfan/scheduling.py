@@ -19,7 +19,7 @@ from sqlalchemy import String, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from approvals.record.db import Base, session_scope
+from approvals.record.db import Base, Database, rowcount
 
 JOBS_TABLE = "scheduler_jobs"
 HOLDER = f"{socket.gethostname()}:{os.getpid()}"
@@ -34,16 +34,16 @@ class JobLease(Base):
 
 
 @contextmanager
-def lease(job: str, now: dt.datetime, length: dt.timedelta,
+def lease(database: Database, job: str, now: dt.datetime, length: dt.timedelta,
           holder: str = HOLDER) -> Iterator[bool]:
     """Yields True when this process may run `job` now (and holds it until done)."""
-    with session_scope() as s:
-        taken = s.execute(update(JobLease).where(
+    with database.session_scope() as s:
+        taken = rowcount(s.execute(update(JobLease).where(
             JobLease.job == job, (JobLease.until <= now) | (JobLease.holder == holder))
-            .values(holder=holder, until=now + length)).rowcount
+            .values(holder=holder, until=now + length)))
     if not taken:
         try:
-            with session_scope() as s:
+            with database.session_scope() as s:
                 s.add(JobLease(job=job, holder=holder, until=now + length))
             taken = 1
         except IntegrityError:  # another worker has it
@@ -52,6 +52,6 @@ def lease(job: str, now: dt.datetime, length: dt.timedelta,
         yield bool(taken)
     finally:
         if taken:
-            with session_scope() as s:
+            with database.session_scope() as s:
                 s.execute(update(JobLease).where(JobLease.job == job, JobLease.holder == holder)
                           .values(until=now))

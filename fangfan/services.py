@@ -1,15 +1,18 @@
-"""Everything built once per process from settings and config: engine, clock, calendar."""
+"""Everything built once per process from settings and config: the database, clock, calendar.
+
+`Services` is the pages' `approvals.context.Context` (fangfan.app hands it to them)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
 from approvals.record.calendar import Clock, SystemClock, WorkCalendar
-from approvals.record.db import bind
+from approvals.record.db import Database
 from bot.inbound_log import InboundLog
 from bot.push import CadrePush, WeChatPush, WeComPush
 from bot.wechat_adapter import OAuth, WeChatApi, WeComApi
@@ -20,6 +23,7 @@ from fangfan.database import make_engine
 from fangfan.settings import Settings
 from notifications.channels import Channel
 from notifications.models import Audience
+from workflows.runtime import Runtime
 
 
 @dataclass
@@ -29,14 +33,29 @@ class Services:
     engine: Engine
     clock: Clock
     calendar: WorkCalendar
+    database: Database = field(init=False)  # the engine's scopes (approvals.record.db)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.database = Database(self.engine)
+
+    @property
+    def runtime(self) -> Runtime:
+        """What the flows are given: this process's clock, calendar and database."""
+        return Runtime(self.clock, self.calendar, self.database)
+
+    @property
+    def media_dir(self) -> Path:
+        """Where photos are kept: the farmers' from the chat, the cadres' from the pages."""
+        return self.settings.media_dir
 
     def wechat_api(self) -> WeChatApi:
         """The Official Account's API client (bot.wechat_adapter.WeChatApi), built once."""
         if "wechat_api" not in self._cache:
             conf = self.config.wechat
-            self._cache["wechat_api"] = WeChatApi(conf.api_base_url, conf.mp.app_id,
-                                                  conf.mp.app_secret, conf.timeout_seconds)
+            self._cache["wechat_api"] = WeChatApi(self.database, conf.api_base_url,
+                                                  conf.mp.app_id, conf.mp.app_secret,
+                                                  conf.timeout_seconds)
         return self._cache["wechat_api"]
 
     def inbound_log(self) -> InboundLog:
@@ -59,13 +78,15 @@ class Services:
     def channels(self) -> dict[Audience, Channel]:
         """Where the outbox delivers (notifications.channels.Channel), by audience."""
         templates, work = self.config.wechat.templates, self.config.wechat.work
-        wecom = (WeComPush(WeComApi(work.api_base_url, work.corp_id, work.agent_id, work.secret,
-                                    self.config.wechat.timeout_seconds)) if work else None)
-        return {Audience.FARMER: WeChatPush(self.wechat_api(), templates.get("case_update"),
+        db = self.database
+        wecom = (WeComPush(WeComApi(db, work.api_base_url, work.corp_id, work.agent_id,
+                                    work.secret, self.config.wechat.timeout_seconds))
+                 if work else None)
+        return {Audience.FARMER: WeChatPush(db, self.wechat_api(), templates.get("case_update"),
                                             self.clock),
-                Audience.CADRE: CadrePush(WeChatPush(self.wechat_api(),
-                                                     templates.get("task_reminder"), self.clock),
-                                          wecom)}
+                Audience.CADRE: CadrePush(db, WeChatPush(db, self.wechat_api(),
+                                                         templates.get("task_reminder"),
+                                                         self.clock), wecom)}
 
     def quiet_hours(self) -> tuple[dt.time, dt.time]:
         conf = self.config.notifications
@@ -78,5 +99,4 @@ def build(settings: Settings | None = None, clock: Clock | None = None,
     config = config_module.load(settings.config_path, settings.config_overrides)
     production.check(settings, config)  # before anything opens: no process runs on demo secrets
     engine = engine or make_engine(settings.database_url)
-    bind(engine)
     return Services(settings, config, engine, clock or SystemClock(), config.work_calendar())

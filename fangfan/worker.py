@@ -16,73 +16,58 @@ worker runs a job at a time (fangfan.scheduling). The schedule is kept in the da
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from approvals.record import audit
 from approvals.record.calendar import LOCAL
-from approvals.record.db import session_scope
 from bot import media
 from fangfan.scheduling import JOBS_TABLE, lease
 from fangfan.services import Services
 from notifications import reminders
 from notifications.dispatch import dispatch
 from workflows.advance import advance_pending, pending_cases, reconcile
-from workflows.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 
-_services: Services | None = None  # the worker's, set by build_scheduler
-
-
-def services() -> Services:
-    assert _services is not None, "build_scheduler() first"
-    return _services
-
-
-def runtime() -> Runtime:
-    """The flows' clock and calendar: the worker's."""
-    return Runtime(services().clock, services().calendar)
-
-
-def advance_if_pending() -> None:
-    if pending_cases(1):
-        log.info("advanced: %s", advance_pending(runtime()))
-    with session_scope() as s:  # rows appended without a pass after them (objections, 回退)
+def advance_if_pending(svc: Services) -> None:
+    if pending_cases(svc.database, 1):
+        log.info("advanced: %s", advance_pending(svc.runtime))
+    with svc.database.session_scope() as s:  # rows appended without a pass (objections, 回退)
         audit.seal(s)
-    anchor()
+    anchor(svc)
 
 
-def run_reconcile() -> None:
-    log.info("reconciled: %s", reconcile(runtime()))
-    anchor()
+def run_reconcile(svc: Services) -> None:
+    log.info("reconciled: %s", reconcile(svc.runtime))
+    anchor(svc)
 
 
-def anchor() -> None:
+def anchor(svc: Services) -> None:
     """Publish the audit chain's head, once the seals before it have committed."""
-    svc = services()
-    with session_scope() as s:
+    with svc.database.session_scope() as s:
         audit.anchor(s, svc.settings.anchor_path, svc.clock.now())
 
 
-def deliver() -> None:
-    svc = services()
-    result = dispatch(svc.channels(), svc.clock, quiet=svc.quiet_hours(),
+def deliver(svc: Services) -> None:
+    result = dispatch(svc.database, svc.channels(), svc.clock, quiet=svc.quiet_hours(),
                       base_url=svc.config.notifications.base_url)
     if result.sent or result.retried or result.dead:
         log.info("outbox: %s", result)
 
 
-def remind() -> None:
+def remind(svc: Services) -> None:
     """The cadres' daily digest, once the reminder time has come (idempotent per day)."""
-    svc = services()
     conf, now = svc.config.notifications, svc.clock.now()
     if now.astimezone(LOCAL).time() < conf.reminder_time:
         return
-    with session_scope() as s:
+    with svc.database.session_scope() as s:
         sent = reminders.sweep(s, now, svc.calendar, reminders.Rules(
             conf.due_soon_working_days, conf.escalate_after_working_days,
             conf.revisit_key_days, conf.revisit_all_days, tuple(conf.revisit_key_categories),
@@ -91,20 +76,20 @@ def remind() -> None:
         log.info("reminders: %s digests", sent)
 
 
-def fetch_photos() -> None:
-    media.save_pending(services())
+def fetch_photos(svc: Services) -> None:
+    media.save_pending(svc)
 
 
-def run(job: str) -> None:
+def run(svc: Services, job: str) -> None:
     """Run one job if no other worker is running it (see fangfan.scheduling)."""
-    with lease(job, services().clock.now(), LEASE) as mine:
+    with lease(svc.database, job, svc.clock.now(), LEASE) as mine:
         if mine:
-            JOBS[job][0]()
+            JOBS[job][0](svc)
 
 
 LEASE = dt.timedelta(minutes=10)  # longer than any job takes; a dead worker's lease runs out
 # id: (what, how often in seconds, run at start)
-JOBS = {
+JOBS: dict[str, tuple[Callable[[Services], None], int, bool]] = {
     "advance": (advance_if_pending, 2, False),
     "outbox": (deliver, 3, False),
     "reminders": (remind, 600, True),
@@ -113,17 +98,35 @@ JOBS = {
 }
 
 
+def scheduled(job: str) -> None:
+    """A job as the schedule stores it: APScheduler keeps a job by the importable name of a
+    function and its pickled arguments (here the job's id), which cannot hold the process's
+    Services. Never called: `_Schedule` hands every job it reads back to `run` with them."""
+    raise RuntimeError(f"job {job!r} runs through build_scheduler's job store")
+
+
+class _Schedule(SQLAlchemyJobStore):
+    """The schedule, kept in the database (table scheduler_jobs); every job read back from it
+    runs on this worker's Services."""
+
+    def __init__(self, svc: Services) -> None:
+        super().__init__(engine=svc.engine, tablename=JOBS_TABLE)
+        self.svc = svc
+
+    def _reconstitute_job(self, job_state: bytes) -> Any:
+        job = super()._reconstitute_job(job_state)
+        job.func = functools.partial(run, self.svc)  # stored as `scheduled`, the id its arg
+        return job
+
+
 def build_scheduler(svc: Services) -> BlockingScheduler:
     """The worker's scheduler: jobs kept in the database, coalesced, one runner at a time."""
-    global _services
-    _services = svc
-    store = SQLAlchemyJobStore(engine=svc.engine, tablename=JOBS_TABLE)
-    scheduler = BlockingScheduler(jobstores={"default": store},
+    scheduler = BlockingScheduler(jobstores={"default": _Schedule(svc)},
                                   job_defaults={"coalesce": True, "max_instances": 1,
                                                 "misfire_grace_time": 60})
     now = dt.datetime.now(dt.UTC)
     for job, (_, seconds, at_start) in JOBS.items():
         first = {"next_run_time": now} if at_start else {}  # None would add it paused
-        scheduler.add_job(run, "interval", seconds=seconds, id=job, args=[job],
+        scheduler.add_job(scheduled, "interval", seconds=seconds, id=job, args=[job],
                           replace_existing=True, **first)
     return scheduler

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from approvals.record.calendar import LOCAL, Clock
-from approvals.record.db import session_scope
+from approvals.record.db import Database
 from notifications.channels import Channel, DeliveryFailed
 from notifications.models import Audience, OutboxMessage, OutboxStatus
 from notifications.wording import render
@@ -48,14 +48,14 @@ def in_quiet_hours(moment: dt.datetime, quiet: tuple[dt.time, dt.time] | None) -
     return (start <= local or local < end) if start > end else start <= local < end
 
 
-def dispatch(channels: Mapping[Audience, Channel], clock: Clock, *,
+def dispatch(database: Database, channels: Mapping[Audience, Channel], clock: Clock, *,
              quiet: tuple[dt.time, dt.time] | None = None, base_url: str = "",
              limit: int = 100, parallel: int = 8) -> Dispatched:
     """Deliver what is due: `parallel` recipients at a time, each one's messages in order.
     Each send claims its row just before it goes, so a crash leaves at most the messages in
     flight uncertain. Farmers' messages wait through the quiet hours."""
     now = clock.now()
-    with session_scope() as s:
+    with database.session_scope() as s:
         # claimed by a dispatcher that died mid-send: it may have gone out, so it never
         # goes again; it is shown to supervisors as uncertain instead
         s.execute(update(OutboxMessage).where(
@@ -76,7 +76,7 @@ def dispatch(channels: Mapping[Audience, Channel], clock: Clock, *,
         """One person's messages go one after another, in the order they were written."""
         outcomes = []
         for message_id in ids:
-            outcomes.append(_send(message_id, channels, clock, base_url))
+            outcomes.append(_send(database, message_id, channels, clock, base_url))
             if outcomes[-1] in ("retried", "dead"):
                 break  # the rest wait, so that they do not overtake it
         return outcomes
@@ -88,10 +88,10 @@ def dispatch(channels: Mapping[Audience, Channel], clock: Clock, *,
     return result
 
 
-def _send(message_id: int, channels: Mapping[Audience, Channel], clock: Clock,
-          base_url: str) -> str | None:
+def _send(database: Database, message_id: int, channels: Mapping[Audience, Channel],
+          clock: Clock, base_url: str) -> str | None:
     """Claim one row, deliver it, record how it went: "sent", "retried", "dead" or None."""
-    with session_scope() as s:  # claim and read in one statement
+    with database.session_scope() as s:  # claim and read in one statement
         message = s.execute(update(OutboxMessage).where(
             OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.PENDING)
             .values(status=OutboxStatus.SENDING, claimed_at=clock.now())
@@ -119,6 +119,6 @@ def _send(message_id: int, channels: Mapping[Audience, Channel], clock: Clock,
         changes = {"status": OutboxStatus.DEAD, "attempts": message.attempts + 1,
                    "last_error": f"{type(err).__name__}: {err}"[:500]}
         outcome = "dead"
-    with session_scope() as s:
+    with database.session_scope() as s:
         s.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**changes))
     return outcome

@@ -89,7 +89,7 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
         .order_by(Task.due_at)).all()
     cadres = Holders(s.scalars(select(Cadre).where(Cadre.active)))
     by_id = cadres.by_id
-    supervisors = [(c, s.get(Place, c.place_id).path) for c in by_id.values()
+    supervisors = [(c, s.get_one(Place, c.place_id).path) for c in by_id.values()
                    if c.role == SUPERVISOR]
 
     items: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -149,8 +149,9 @@ def without_measures(s: Session, today: dt.date, calendar: WorkCalendar, rules: 
     places = dict(s.execute(select(Household.id, Place.name).join(
         Place, Place.id == Household.village_id).where(
         Household.id.in_([h for h, _ in found]))).tuples().all())
-    since = dict(s.execute(select(Household.id, Household.monitored_since).where(
-        Household.id.in_([h for h, _ in found]))).tuples().all())
+    since = {household_id: day for household_id, day in s.execute(  # monitored: a date
+        select(Household.id, Household.monitored_since).where(
+            Household.id.in_([h for h, _ in found]))).tuples() if day is not None}
     due = []
     for household_id, cadre_id in found:
         day = since[household_id] + dt.timedelta(days=rules.no_measure_alert_days)

@@ -1,5 +1,6 @@
-"""Test harness: a real database (SQLite file, or FANGFAN_TEST_DATABASE_URL), migrated with
-Alembic once per run and emptied after each test; a clock tests move; users' actions."""
+"""The fixtures every test may use: a real database (SQLite file, or FANGFAN_TEST_DATABASE_URL),
+migrated with Alembic once per run and emptied after each test; a clock tests move; the demo
+county (`world`, tests/support/world.py); Prefect, the fake WeChat API, Chromium."""
 
 from __future__ import annotations
 
@@ -7,42 +8,24 @@ import datetime as dt
 import os
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from approvals.procedure import cases, decisions, objections
-from approvals.procedure.permissions import Actor
-from approvals.record.calendar import LOCAL, FixedClock
-from approvals.record.db import Base, bind, session_scope
-from approvals.record.definitions import Stage
-from approvals.record.models import (
-    Cadre,
-    Case,
-    CaseKind,
-    Household,
-    Place,
-    Source,
-    Task,
-    TaskStatus,
-    Verdict,
-)
+from approvals.record.calendar import FixedClock
+from approvals.record.db import Base, Database
 from fangfan import config as config_module
 from fangfan.config import Config
 from fangfan.database import make_engine, upgrade
-from fangfan.demo import FORMS, roster
+from fangfan.demo import roster
 from fangfan.services import Services
 from fangfan.settings import ROOT, Settings
+from tests import db as test_db
 from tests.bot.fake_api import FakeWeChatApi, serve
-from workflows.advance import advance_case
-from workflows.passes import Outcome
-from workflows.runtime import Runtime
-
-START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=LOCAL)  # a Monday
+from tests.db import session_scope
+from tests.support.world import START, World
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +43,7 @@ def engine(database_url: str) -> Iterator[Engine]:
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     upgrade(engine)
-    bind(engine)
+    test_db.install(Database(engine))
     yield engine
     engine.dispose()
 
@@ -84,125 +67,11 @@ def services(engine: Engine, clock: FixedClock, config: Config, database_url: st
                         prefect_api_url=None, config_overrides={}, media_dir=tmp_path / "media",
                         anchor_path=anchors)
     services = Services(settings, config, engine, clock, config.work_calendar())
-    bind(engine)
     yield services
     services.close()
     with engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
-
-
-@dataclass
-class World:
-    """The demo county's people, and what they do, as tests say it."""
-
-    services: Services
-    clock: FixedClock
-
-    @property
-    def config(self) -> Config:
-        return self.services.config
-
-    @property
-    def runtime(self) -> Runtime:
-        """The flows' clock (the test's) and calendar."""
-        return Runtime(self.clock, self.services.calendar)
-
-    def cadre(self, role: str, place: str | None = None) -> Actor:
-        with session_scope() as s:
-            q = select(Cadre.id).join(Place).where(Cadre.role == role)
-            if place:
-                q = q.where(Place.name == place)
-            return Actor.load(s, s.scalars(q.order_by(Cadre.id)).first())
-
-    def household(self, village: str = "东沟村", index: int = 0) -> int:
-        with session_scope() as s:
-            return s.scalars(select(Household.id).join(Place).where(Place.name == village)
-                             .order_by(Household.id)).all()[index]
-
-    def apply(self, household_id: int, **kw: Any) -> int:
-        fields: dict[str, Any] = {"risk_types": ["illness"], "category": "sudden",
-                                  "source": Source.WECHAT, "filed_by": "farmer:test"} | kw
-        with session_scope() as s:
-            case = cases.open_identification(
-                s, s.get_one(Household, household_id), now=self.clock.now(),
-                definition=self.config.definition(CaseKind.IDENTIFICATION),
-                calendar=self.services.calendar,
-                fast_track_risks=frozenset(self.config.fast_track_risks), **fields)
-            case_id = case.id
-        self.advance(case_id)
-        return case_id
-
-    def advance(self, case_id: int) -> Outcome:
-        with session_scope() as s:
-            kind = s.get_one(Case, case_id).kind
-        return advance_case.fn(case_id, CaseKind(kind), self.runtime)
-
-    def open_task(self, case_id: int) -> Task:
-        with session_scope() as s:
-            return s.scalars(select(Task).where(Task.case_id == case_id,
-                                                Task.status == TaskStatus.OPEN)).one()
-
-    def open_task_count(self, case_id: int) -> int:
-        with session_scope() as s:
-            return len(s.scalars(select(Task.id).where(Task.case_id == case_id,
-                                                       Task.status == TaskStatus.OPEN)).all())
-
-    def form(self, case_id: int, stage: Stage) -> dict[str, Any]:
-        if stage != Stage.COUNTY_APPROVAL:
-            return FORMS[stage]
-        with session_scope() as s:  # the household's village's 帮扶联系人
-            village = s.get_one(Case, case_id).village_id
-            helper = s.scalars(select(Cadre.id).where(
-                Cadre.role == "helper", Cadre.active, Cadre.place_id == village)
-                .order_by(Cadre.id)).first()
-        return {"comparison": "与医保数据比对一致", "category": "sudden",
-                "paired_cadre_id": helper,
-                "measures": [{"kind": "健康", "planned_on": "2026-11-30"}]}
-
-    def decides(self, case_id: int, actor: Actor, verdict: Verdict = Verdict.APPROVED,
-                advance: bool = True, **kw: Any) -> decisions.Decided:
-        task = self.open_task(case_id)
-        if verdict == Verdict.APPROVED and "data" not in kw:
-            kw["data"] = self.form(case_id, task.stage)
-        with session_scope() as s:
-            decided = decisions.decide(s, task.id, actor, verdict, now=self.clock.now(), **kw)
-        if advance:
-            self.advance(case_id)
-        return decided
-
-    def approver(self, case_id: int) -> Actor:
-        task = self.open_task(case_id)
-        with session_scope() as s:
-            return Actor.load(s, s.scalars(select(Cadre.id).where(
-                Cadre.role == task.role, Cadre.place_id == task.place_id)).first())
-
-    def approve_through(self, case_id: int, until: Stage | None) -> None:
-        """Approve stage after stage until `until` is open; the notice runs out its period."""
-        while (stage := self.stage(case_id)) != until and stage is not None:
-            self.passes(case_id)
-
-    def passes(self, case_id: int) -> None:
-        """The current stage is approved: by its cadre, or for 公示 by its period running out."""
-        if self.stage(case_id) == Stage.PUBLIC_NOTICE:
-            self.clock.advance(days=6)
-            self.advance(case_id)
-        else:
-            self.decides(case_id, self.approver(case_id))
-
-    def stage(self, case_id: int) -> Stage | None:
-        with session_scope() as s:
-            return s.get_one(Case, case_id).stage
-
-    def case(self, case_id: int) -> Case:
-        with session_scope() as s:
-            return s.get_one(Case, case_id)
-
-    def object(self, case_id: int, content: str = "该户收入情况与实际不符") -> int:
-        actor = self.approver(case_id)
-        with session_scope() as s:
-            return objections.raise_objection(s, case_id, actor, raised_by="村民甲",
-                                              content=content, now=self.clock.now()).id
 
 
 @pytest.fixture
@@ -245,6 +114,3 @@ def browser() -> Iterator[object]:
         yield chromium
         chromium.close()
 
-
-def repo_path(*parts: str) -> Path:
-    return ROOT.joinpath(*parts)

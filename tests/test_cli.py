@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
 
-from approvals.record.db import session_scope
 from approvals.record.models import AuditEntry
 from fangfan.settings import ROOT
+from tests.db import session_scope
+from tests.support.cli import fangfan
 
 pytestmark = pytest.mark.slow
-
-
-def fangfan(*args: str, database_url: str, config: Path | None = None,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, FANGFAN_DATABASE_URL=database_url,
-               FANGFAN_CONFIG=str(config or ROOT / "config.yaml"), **(env or {}))
-    return subprocess.run([sys.executable, "-m", "fangfan", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
 
 
 def test_a_bad_config_exits_non_zero_with_one_line_naming_the_key(tmp_path, database_url):

@@ -13,8 +13,8 @@ from approvals.record.definitions import Stage
 from approvals.record.models import Task, TaskStatus
 from fangfan.demo import FORMS
 from fangfan.settings import ROOT
-from tests.conftest import World
-from tests.test_cli import fangfan
+from tests.support.cli import fangfan
+from tests.support.world import World
 
 pytestmark = pytest.mark.slow
 
@@ -73,7 +73,7 @@ def test_case_decide_outside_dev_mode_needs_the_cadre_and_the_findings(
     done = decide("--as", str(holder.id), "--form", str(form))
     assert done.returncode == 0, done.stderr
     assert f"已办理（{holder.name}）" in done.stdout and "「入户核实」通过" in done.stdout
-    from approvals.record.db import session_scope
+    from tests.db import session_scope
 
     with session_scope() as s:
         decided = s.get_one(Task, task.id)
@@ -87,7 +87,7 @@ def test_case_decide_in_dev_mode_still_fills_in_the_demo(
     case_id = world.apply(world.household("东沟村"))
     done = fangfan("case", "decide", str(case_id), database_url=database_url)
     assert done.returncode == 0, done.stderr
-    from approvals.record.db import session_scope
+    from tests.db import session_scope
 
     with session_scope() as s:
         task = s.get_one(Task, world_task_id(case_id))
@@ -97,7 +97,7 @@ def test_case_decide_in_dev_mode_still_fills_in_the_demo(
 def world_task_id(case_id: int) -> int:
     from sqlalchemy import select
 
-    from approvals.record.db import session_scope
+    from tests.db import session_scope
 
     with session_scope() as s:
         return s.scalars(select(Task.id).where(Task.case_id == case_id,

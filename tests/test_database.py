@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import Engine, exc, func, select, text
 
 from approvals.record import db
-from approvals.record.db import session_scope, statement_scope
 from approvals.record.definitions import Level
 from approvals.record.models import Place
 from fangfan.database import make_engine
 from fangfan.services import Services
+from tests.db import session_scope, statement_scope
 
 
 def test_a_read_does_not_wait_for_a_writer(services: Services) -> None:

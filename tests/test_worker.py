@@ -8,10 +8,10 @@ import time
 
 from sqlalchemy import text
 
-from approvals.record.db import session_scope
 from fangfan import worker
 from fangfan.scheduling import lease
 from fangfan.services import Services
+from tests.db import session_scope
 
 MINUTE = dt.timedelta(minutes=1)
 
@@ -19,18 +19,19 @@ MINUTE = dt.timedelta(minutes=1)
 def test_one_worker_holds_a_job_at_a_time_and_a_dead_ones_lease_runs_out(
         services: Services) -> None:
     now = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
-    with lease("outbox", now, MINUTE, holder="worker-a") as a:
-        with lease("outbox", now, MINUTE, holder="worker-b") as b:
+    with lease(services.database, "outbox", now, MINUTE, holder="worker-a") as a:
+        with lease(services.database, "outbox", now, MINUTE, holder="worker-b") as b:
             assert a and not b
-        with lease("reminders", now, MINUTE, holder="worker-b") as other_job:
+        with lease(services.database, "reminders", now, MINUTE, holder="worker-b") as other_job:
             assert other_job
-    with lease("outbox", now, MINUTE, holder="worker-b") as b:
+    with lease(services.database, "outbox", now, MINUTE, holder="worker-b") as b:
         assert b  # released when a's run ended
-    crashed = lease("outbox", now, MINUTE, holder="worker-c")
+    crashed = lease(services.database, "outbox", now, MINUTE, holder="worker-c")
     assert crashed.__enter__()  # ...and never leaves: killed mid-run
-    with lease("outbox", now + 30 * dt.timedelta(seconds=1), MINUTE, holder="worker-d") as d:
+    with lease(services.database, "outbox", now + 30 * dt.timedelta(seconds=1), MINUTE,
+               holder="worker-d") as d:
         assert not d
-    with lease("outbox", now + 2 * MINUTE, MINUTE, holder="worker-d") as d:
+    with lease(services.database, "outbox", now + 2 * MINUTE, MINUTE, holder="worker-d") as d:
         assert d
 
 

@@ -20,7 +20,7 @@ from prefect import flow, task
 from sqlalchemy import and_, exists, select, union, update
 
 from approvals.record import audit
-from approvals.record.db import dialect, session_scope
+from approvals.record.db import Database, rowcount
 from approvals.record.definitions import Stage
 from approvals.record.models import (
     Case,
@@ -53,12 +53,12 @@ def advance_case(case_id: int, kind: CaseKind, runtime: Runtime) -> Outcome:
         return work.advance(case_id, PROCEDURES[CaseKind(kind)])
 
 
-def pending_cases(limit: int) -> list[tuple[int, CaseKind]]:
+def pending_cases(database: Database, limit: int) -> list[tuple[int, CaseKind]]:
     """Cases with a decision awaiting its pass, or marked for a reason of their own."""
     decided = (select(Case.id, Case.kind).join(Task, Task.case_id == Case.id)
                .where(Task.awaits_pass))
     marked = select(Case.id, Case.kind).where(Case.pending_since.is_not(None))
-    with session_scope() as s:
+    with database.session_scope() as s:
         rows = s.execute(union(decided, marked).limit(limit)).all()
     return sorted((r.id, CaseKind(r.kind)) for r in rows)
 
@@ -73,7 +73,7 @@ def advance_chunk(cases: list[tuple[int, CaseKind]], runtime: Runtime) -> dict[s
     ids = [case_id for case_id, _ in cases]
     try:
         try:
-            with batch(ids, runtime, optimistic=dialect() == "sqlite") as work:
+            with batch(ids, runtime, optimistic=runtime.database.dialect == "sqlite") as work:
                 return _each(cases, _in(work))
         except Stale:
             with batch(ids, runtime) as work:
@@ -101,14 +101,14 @@ def _each(cases: list[tuple[int, CaseKind]], advance: Callable[[int, CaseKind], 
 
 @flow(name="advance-pending")
 def advance_pending(runtime: Runtime, limit: int = 5000) -> dict[str, int]:
-    cases = pending_cases(limit)
+    cases = pending_cases(runtime.database, limit)
     total: Counter[str] = Counter()
     for start in range(0, len(cases), CHUNK):
         total.update(advance_chunk(cases[start:start + CHUNK], runtime))
     return dict(total)
 
 
-def mark_stalled(now: dt.datetime) -> int:
+def mark_stalled(database: Database, now: dt.datetime) -> int:
     """Mark every open case whose next step is due or missing; return how many were marked.
 
     Due: a public notice whose period is over. Missing: an open case with no open task and no
@@ -120,17 +120,18 @@ def mark_stalled(now: dt.datetime) -> int:
         ~exists().where(Objection.task_id == Task.id, Objection.status == ObjectionStatus.OPEN))
     no_open_task = ~exists().where(Task.case_id == Case.id, (Task.status == TaskStatus.OPEN)
                                    | Task.awaits_pass)
-    with session_scope() as s:
-        return s.execute(update(Case).where(
+    with database.session_scope() as s:
+        return rowcount(s.execute(update(Case).where(
             and_(Case.status == CaseStatus.OPEN, Case.pending_since.is_(None)),
             notice_over | no_open_task,
-        ).values(pending_since=now)).rowcount
+        ).values(pending_since=now)))
 
 
 @flow(name="reconcile")
 def reconcile(runtime: Runtime) -> dict[str, int]:
-    marked = mark_stalled(runtime.clock.now())
-    result = advance_pending.fn(runtime, limit=1_000_000) if marked or pending_cases(1) else {}
-    with session_scope() as s:
+    marked = mark_stalled(runtime.database, runtime.clock.now())
+    result = (advance_pending.fn(runtime, limit=1_000_000)
+              if marked or pending_cases(runtime.database, 1) else {})
+    with runtime.database.session_scope() as s:
         audit.seal(s)
     return {"marked": marked, **result}

@@ -18,14 +18,14 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Executable, Row, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Executable, Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from approvals.record import audit
 from approvals.record.calendar import WorkCalendar
-from approvals.record.db import session_scope
+from approvals.record.db import AnyRow
 from approvals.record.definitions import Stage
 from approvals.record.models import (
     Case,
@@ -45,8 +45,8 @@ from notifications import announcements
 from workflows.passes import SYSTEM, CaseRun, Outcome, Procedure, Writes
 from workflows.runtime import Runtime
 
-CASES, TASKS = cast(Table, Case.__table__), cast(Table, Task.__table__)
-HOUSEHOLDS, PAIRINGS = cast(Table, Household.__table__), cast(Table, Pairing.__table__)
+CASES, TASKS = Case.__table__, Task.__table__
+HOUSEHOLDS, PAIRINGS = Household.__table__, Pairing.__table__
 
 _READ_CASES = (select(CASES.c.id, CASES.c.status, CASES.c.household_id, CASES.c.pending_since,
                       CASES.c.opened_at, CASES.c.source, DefinitionRow.digest, Place.path)
@@ -80,7 +80,7 @@ _SET_HOUSEHOLD = update(HOUSEHOLDS).where(HOUSEHOLDS.c.id == bindparam("househol
 _END_PAIRING = update(PAIRINGS).where(PAIRINGS.c.household_id == bindparam("paired_household"),
                                       PAIRINGS.c.ended_on.is_(None))
 _NEW_PAIRING = insert(PAIRINGS)
-_NEW_MEASURE = insert(cast(Table, Measure.__table__))
+_NEW_MEASURE = insert(Measure.__table__)
 
 
 class Stale(Exception):
@@ -105,14 +105,15 @@ class Batch:
         self.objected = {o.task_id for o in objected}
         self.writes = Writes()
 
-    def _read(self, cases_query: Executable) -> tuple[Sequence[Any], ...]:
+    def _read(self, cases_query: Executable) -> tuple[Sequence[AnyRow], ...]:
         conn = self.s.connection()
         cases = conn.execute(cases_query, {"ids": self.case_ids}).all()
         tasks = conn.execute(_TASKS, {"ids": self.case_ids}).all()
         paired = conn.execute(_PAIRED, {"ids": [c.household_id for c in cases]}).all()
         notices = [t.id for t in tasks
                    if t.stage == Stage.PUBLIC_NOTICE and t.status == TaskStatus.OPEN]
-        objected = conn.execute(_OBJECTED, {"ids": notices}).all() if notices else []
+        objected: Sequence[AnyRow] = (conn.execute(_OBJECTED, {"ids": notices}).all()
+                                      if notices else [])
         return cases, tasks, paired, objected
 
     def advance(self, case_id: int, procedure: Procedure) -> Outcome:
@@ -169,10 +170,10 @@ def _executemany(conn: Connection, statement: Executable, rows: list[dict[str, A
 
 @contextmanager
 def batch(case_ids: list[int], runtime: Runtime, optimistic: bool = False) -> Iterator[Batch]:
-    """A batch in a transaction of its own at the runtime's clock's now, written when the
-    block ends. An optimistic batch raises `Stale` there, having written nothing, if its rows
-    changed."""
-    with session_scope() as s:
+    """A batch in a transaction of its own in the runtime's database, at its clock's now,
+    written when the block ends. An optimistic batch raises `Stale` there, having written
+    nothing, if its rows changed."""
+    with runtime.database.session_scope() as s:
         work = Batch(s, case_ids, runtime.clock.now(), runtime.calendar, optimistic)
         yield work
         work.flush()

@@ -4,6 +4,7 @@ leaving cadre's pairings and open tasks in bulk (工作交接). Every change is 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from approvals.procedure.decisions import already_decided, load_ref
 from approvals.procedure.permissions import Actor, ensure_may_act
 from approvals.record import audit
 from approvals.record.calendar import local_date
+from approvals.record.db import rowcount
 from approvals.record.definitions import Stage
 from approvals.record.errors import NotAllowed, Refused
 from approvals.record.models import Cadre, Pairing, Place, StandIn, Task, TaskStatus
@@ -43,8 +45,9 @@ def transfer_task(s: Session, task_id: int, actor: Actor, to_cadre_id: int, *, r
         raise Refused(f"{to.name}不能办理这项任务，只能转交给本辖区同岗位的工作人员。")
     if to.id == task.assignee_id:
         raise Refused(f"这项任务已经由{to.name}负责。")
-    changed = s.execute(update(Task).where(Task.id == task_id, Task.status == TaskStatus.OPEN)
-                        .values(assignee_id=to.id)).rowcount
+    changed = rowcount(s.execute(update(Task).where(Task.id == task_id,
+                                                    Task.status == TaskStatus.OPEN)
+                                 .values(assignee_id=to.id)))
     if changed != 1:
         raise already_decided(load_ref(s, task_id))
     audit.append(s, actor=f"cadre:{actor.id}", action="task.transfer", now=now,
@@ -99,7 +102,7 @@ def stand_ins(s: Session, actor: Actor, today: dt.date) -> list[tuple[str, dt.da
 
 
 def hand_over(s: Session, actor: Actor, from_cadre_id: int, to_cadre_id: int, *,
-              handover_roles: list[str], reason: str, now: dt.datetime) -> tuple[int, int]:
+              handover_roles: Sequence[str], reason: str, now: dt.datetime) -> tuple[int, int]:
     """A cadre leaves: their pairings end today and start with the successor, and the open
     tasks handed to them go to the successor. Returns (pairings, tasks) moved."""
     if actor.role not in handover_roles:
@@ -122,9 +125,9 @@ def hand_over(s: Session, actor: Actor, from_cadre_id: int, to_cadre_id: int, *,
                                                  Pairing.ended_on.is_(None))):
             s.add(Pairing(household_id=pairing.household_id, cadre_id=successor.id,
                           started_on=today))
-    tasks = s.execute(update(Task).where(Task.assignee_id == leaving.id,
-                                         Task.status == TaskStatus.OPEN)
-                      .values(assignee_id=successor.id)).rowcount
+    tasks = rowcount(s.execute(update(Task).where(Task.assignee_id == leaving.id,
+                                                  Task.status == TaskStatus.OPEN)
+                               .values(assignee_id=successor.id)))
     s.flush()
     audit.append(s, actor=f"cadre:{actor.id}", action="cadre.hand_over", now=now,
                  payload={"from": leaving.id, "to": successor.id, "pairings": len(pairings),

@@ -3,6 +3,7 @@ measures, income records and its cases. The revisit reminders link here (/h/<id>
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +36,7 @@ class HouseholdView:
     sees_personal_data: bool
 
 
-def load(s: Session, household_id: int, actor: Actor, *, personal_data_roles: list[str]
+def load(s: Session, household_id: int, actor: Actor, *, personal_data_roles: Sequence[str]
          ) -> HouseholdView:
     household = s.scalars(select(Household).where(Household.id == household_id).options(
         selectinload(Household.members), joinedload(Household.village),

@@ -1,6 +1,6 @@
 """Assistance measures (帮扶措施): what fits a household, planning one, recording it done.
 
-分类帮扶 (DOMAIN.md): measures follow the household's risks (single risk, single measure;
+分类帮扶 (docs/domain.md): measures follow the household's risks (single risk, single measure;
 several, combined) and its capacity: able to work → development measures, unable → 低保 /
 特困 (综合保障), weak motivation → 扶志扶智. The system proposes; the cadre chooses.
 """
@@ -8,6 +8,7 @@ several, combined) and its capacity: able to work → development measures, unab
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -45,7 +46,7 @@ def risks_of(s: Session, household_id: int) -> list[str]:
     return list(found or [])
 
 
-def propose(s: Session, household: Household, rules: Rules, risk_labels: dict[str, str]
+def propose(s: Session, household: Household, rules: Rules, risk_labels: Mapping[str, str]
             ) -> list[Proposal]:
     """The measure types that fit, each once, with the first reason that calls for it."""
     found: dict[str, str] = {}
@@ -78,7 +79,7 @@ def ensure_assists(s: Session, actor: Actor, household: Household) -> None:
 
 def plan(s: Session, household: Household, actor: Actor, *, kind: str, subtype: str | None,
          description: str, unit: str, planned_on: dt.date, amount: Decimal | None,
-         measure_types: list[str], now: dt.datetime) -> Measure:
+         measure_types: Sequence[str], now: dt.datetime) -> Measure:
     ensure_assists(s, actor, household)
     if household.monitoring != MonitoringStatus.MONITORED:
         raise Refused("只有监测对象需要登记帮扶措施。")

@@ -1,4 +1,5 @@
-"""定期回访: the paired cadre records how a household is doing (seed 003 专栏2).
+"""定期回访: the paired cadre records how a household is doing (《东胜区衔接规划》专栏2,
+docs/domain.md).
 
 Every revisit records the quarterly content: members, income by kind minus production costs
 (→ 家庭人均纯收入) and compliant out-of-pocket costs; the first of a year also the annual

@@ -165,8 +165,11 @@ def _xlsx_rows(data: bytes, limits: Limits, columns: int) -> Iterator[list[str]]
     except Exception:  # openpyxl raises many kinds on a file that is not a workbook
         raise BadFile(NOT_EXCEL) from None
     try:
-        rows = book.active.iter_rows(max_row=limits.max_rows + 1, max_col=MAX_COLUMNS,
-                                     values_only=True)
+        sheet = book.active
+        if sheet is None:
+            raise BadFile(NOT_EXCEL)
+        rows = sheet.iter_rows(max_row=limits.max_rows + 1, max_col=MAX_COLUMNS,
+                               values_only=True)
         for row in rows:
             yield ["" if v is None else _cell(v) for v in row]
     except Exception:  # as above, for a sheet that is not what its workbook says
@@ -275,7 +278,7 @@ PHONE_RULE = "号码不正确（手机号为11位，如13812345678；座机须�
 
 
 def _length(column: Any) -> int:
-    return column.property.columns[0].type.length
+    return int(column.property.columns[0].type.length)
 
 
 def _too_long(n: int, column: str, value: str, limit: int) -> Problem | None:
@@ -418,8 +421,8 @@ def _against_the_record(s: Session, households: dict[str, dict[str, Any]],
         return f"{head.village}户主{head.name}（{mask_id(head.id_number)}）的户"
 
     def in_file(head: str, entry: dict[str, Any]) -> str:
-        if target[head] is not None:
-            return registered(target[head])
+        if (household_id := target[head]) is not None:
+            return registered(household_id)
         me = next(m for m in entry["members"] if m["id_number"] == head)
         return f"本文件第{me['row']}行户主{me['name']}（{mask_id(head)}）的新户"
 

@@ -11,7 +11,7 @@ chain's head at export is printed under the rows and in the page footer (approva
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -62,9 +62,9 @@ class Scope:
 
 @dataclass(frozen=True)
 class Labels:
-    categories: dict[str, str]
-    risk_types: dict[str, str]
-    stages: dict[str, str]
+    categories: Mapping[str, str]
+    risk_types: Mapping[str, str]
+    stages: Mapping[str, str]
 
 
 def _place(s: Session, actor: Actor, place_id: int) -> Place:
@@ -125,7 +125,7 @@ def rows(s: Session, actor: Actor, scope: Scope, labels: Labels, now: dt.datetim
             continue
         if (scope.stage or scope.overdue) and (case is None or case.status != CaseStatus.OPEN):
             continue
-        if scope.stage and (case.stage != scope.stage):
+        if scope.stage and (case is None or case.stage != scope.stage):
             continue
         due = case.task_due if case is not None and case.task_due is not None else (
             case.due_at if case is not None and case.status == CaseStatus.OPEN else None)

@@ -5,6 +5,7 @@ own transaction so that one refusal does not hold up the others."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +20,7 @@ BATCH_STAGES = (Stage.TOWNSHIP_AUDIT, Stage.COUNTY_APPROVAL)
 
 
 def approve_one(s: Session, task_id: int, actor: Actor, *, opinion: str, now: dt.datetime,
-                by_risk: dict[str, list[str]]) -> Decided:
+                by_risk: Mapping[str, Sequence[str]]) -> Decided:
     """Approve one task of the list. A county enrolment pairs the household with its current
     cadre (else the village's first 帮扶联系人) and plans one measure per risk type."""
     task = load_ref(s, task_id)
@@ -31,7 +32,7 @@ def approve_one(s: Session, task_id: int, actor: Actor, *, opinion: str, now: dt
     return decide(s, task, actor, Verdict.APPROVED, now=now, data=data)
 
 
-def _enrolment(s: Session, case_id: int, now: dt.datetime, by_risk: dict[str, list[str]]
+def _enrolment(s: Session, case_id: int, now: dt.datetime, by_risk: Mapping[str, Sequence[str]]
                ) -> dict[str, Any]:
     case = s.get_one(Case, case_id)
     paired = s.scalar(select(Pairing.cadre_id).where(

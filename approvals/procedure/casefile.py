@@ -5,6 +5,7 @@ roles that do not need it; a cadre sees only cases in their jurisdiction."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,7 +81,7 @@ def _label(definition: Definition, stage: str | None) -> str:
 
 
 def load(s: Session, case_id: int, actor: Actor, now: dt.datetime, calendar: WorkCalendar, *,
-         personal_data_roles: list[str]) -> CaseFile:
+         personal_data_roles: Sequence[str]) -> CaseFile:
     case = s.scalars(select(Case).where(Case.id == case_id).options(
         joinedload(Case.household).selectinload(Household.members), joinedload(Case.village),
         selectinload(Case.tasks).joinedload(Task.place), selectinload(Case.objections),
@@ -125,10 +126,10 @@ def _helpers(s: Session, case: Case) -> list[tuple[int, str]]:
     village's 帮扶联系人."""
     paired = s.scalars(select(Pairing.cadre_id).where(
         Pairing.household_id == case.household_id, Pairing.ended_on.is_(None))).all()
-    rows = s.execute(select(Cadre.id, Cadre.name, Cadre.unit).where(
+    rows = sorted(s.execute(select(Cadre.id, Cadre.name, Cadre.unit).where(
         Cadre.active, (Cadre.id.in_(paired)) | ((Cadre.role == "helper")
-                                               & (Cadre.place_id == case.village_id)))).all()
-    rows.sort(key=lambda r: (r.id not in paired, r.id))
+                                               & (Cadre.place_id == case.village_id)))),
+        key=lambda r: (r.id not in paired, r.id))
     return [(r.id, f"{r.name}（{r.unit}）" if r.unit else r.name) for r in rows]
 
 
@@ -152,7 +153,7 @@ def _events(s: Session, case: Case, definition: Definition) -> list[Event]:
     events = []
     for r in rows:
         p = r.payload or {}
-        task = tasks.get(p.get("task"))
+        task = tasks.get(p.get("task", 0))  # ids start at 1
         stage = p.get("stage") or (task.stage if task else None)
         if r.action.startswith("case.open"):
             what = "提交申请" if r.action.endswith("identification") else "村提出风险消除名单"

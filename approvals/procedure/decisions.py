@@ -40,7 +40,7 @@ from approvals.procedure import forms
 from approvals.procedure.permissions import SIGNED_IN, Actor, ensure_may_act
 from approvals.record import audit
 from approvals.record.calendar import LOCAL
-from approvals.record.db import connection_of, connection_scope
+from approvals.record.db import connection_of
 from approvals.record.definitions import Definition as DefinitionBody
 from approvals.record.definitions import Stage
 from approvals.record.errors import AlreadyDecided, NotFound, Refused
@@ -143,7 +143,6 @@ _SIGNED_IN_AT = (select(_ACTOR, _REF).select_from(_ACTOR.outerjoin(_REF, true())
                  .order_by(_ACTOR.c.rank))
 _AT = len(_ACTOR.c)  # where the task's columns begin
 
-scope = connection_scope  # where one decision runs, as the phone page's POST runs it
 NO_TASK = "没有找到这项任务，可能已被撤销。"
 
 
@@ -151,7 +150,7 @@ def load_ref(s: Session | Connection, task_id: int) -> TaskRef:
     row = connection_of(s).execute(_LOAD_REF, {"task_id": task_id}).one_or_none()
     if row is None:
         raise NotFound(NO_TASK)
-    return TaskRef(*row)
+    return TaskRef._make(row)
 
 
 def signed_in_at(s: Session | Connection, cadre_id: int, today: dt.date, task_id: int,
@@ -186,20 +185,20 @@ def decide(s: Session | Connection, task: int | TaskRef, actor: Actor, verdict: 
         raise Refused("这个案件目前不在该环节，不能办理。")
     if task.stage == Stage.PUBLIC_NOTICE and verdict == Verdict.APPROVED:
         raise Refused("公示期满且没有未处理的异议时，系统自动进入下一环节，无需手动通过。")
-    reason = (reason or "").strip()
+    reason, data = (reason or "").strip(), data or {}
     match verdict:
         case Verdict.APPROVED:
-            data = forms.check(definition, task.stage, data or {})
+            data = forms.check(definition, task.stage, data)
         case Verdict.REJECTED if not reason:
             raise Refused("不通过时必须填写理由，农户会收到这一理由。")
         case Verdict.RETURNED:
             _check_return(s, task, return_to, reason, definition.stage(return_to).label
                           if return_to else "")
     conn = connection_of(s)
-    params = {
+    params: dict[str, Any] = {  # the prebuilt statements' bound values
         "task_id": task.id, "new_verdict": verdict, "new_reason": reason or None,
         "new_return_to": return_to if verdict == Verdict.RETURNED else None,
-        "new_data": data or {}, "new_decided_at": now, "new_decided_by": actor.id,
+        "new_data": data, "new_decided_at": now, "new_decided_by": actor.id,
         "new_decided_by_name": actor.name, "actor_ref": f"cadre:{actor.id}",
         "action": f"decide.{verdict}",
         "payload": {"task": task.id, "stage": task.stage, "reason": reason,

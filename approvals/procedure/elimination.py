@@ -1,7 +1,8 @@
 """Risk elimination (风险消除): the criteria a proposal must meet, the proposal, and 回退.
 
-DOMAIN.md: monitored at least six months, at least one measure carried out, income stably
-above the year's line; a household with no one able to work is never proposed.
+The criteria (docs/domain.md, 风险消除): monitored at least six months, at least one measure
+carried out, income stably above the year's line; a household with no one able to work is
+never proposed.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ class EliminationRules(BaseModel):
     min_measures_done: int = 1
     stable_income_records: int = 2
     region: str = "全国"
-    income_lines: tuple[IncomeLine, ...] = (IncomeLine(region="全国", year=2021, amount=6000),)
+    income_lines: tuple[IncomeLine, ...] = (
+        IncomeLine(region="全国", year=2021, amount=Decimal(6000)),)
 
     def line_for(self, year: int) -> IncomeLine:
         """This region's line for the year, else its latest earlier one, else the national one."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from approvals.procedure import holders
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import WorkCalendar, last_day
+from approvals.record.db import AnySelect
 from approvals.record.definitions import Stage
 from approvals.record.models import (
     Cadre,
@@ -95,9 +96,11 @@ class Seats:
                               or_(Task.assignee_id.is_(None), Task.assignee_id.not_in(peers))))
                      for who, places, peers in self.posts))
 
+Ts = TypeVarTuple("Ts")
 
-def _filtered(q: Select[Any], seats: Seats, filters: Filters, stage: bool = True
-              ) -> Select[Any]:
+
+def _filtered(q: Select[*Ts], seats: Seats, filters: Filters, stage: bool = True
+              ) -> Select[*Ts]:
     q = q.where(Task.status == TaskStatus.OPEN, seats.mine())
     if stage and filters.stage:
         q = q.where(Task.stage == filters.stage)
@@ -114,7 +117,7 @@ def _filtered(q: Select[Any], seats: Seats, filters: Filters, stage: bool = True
     return q
 
 
-def _page(seats: Seats, filters: Filters, limit: int) -> Select[Any]:
+def _page(seats: Seats, filters: Filters, limit: int) -> AnySelect:
     ids = _filtered(select(Task.id), seats, filters).order_by(Task.due_at, Task.id).limit(limit)
     return (select(Task.id, Task.case_id, Task.stage, Task.due_at, Task.role, Task.assignee_id,
                    Holder.name.label("holder"), Case.opened_at, Village.name.label("village"),
@@ -142,8 +145,9 @@ def inbox(s: Session, actor: Actor, now: dt.datetime, calendar: WorkCalendar, *,
     term = filters.search.strip()
     too_many = seats.find(s, term) if term and not term.isdigit() else False
     rows = s.execute(_page(seats, filters, limit)).all()
-    counts = dict(s.execute(_filtered(select(Task.stage, func.count()), seats, filters,
-                                      stage=False).group_by(Task.stage)).tuples().all())
+    counts: dict[Stage, int] = dict(s.execute(_filtered(
+        select(Task.stage, func.count()), seats, filters, stage=False).group_by(Task.stage)
+    ).tuples().all())
     names = {p.id: p.name for p in actor.stands_for}
     items = []
     for r in rows:

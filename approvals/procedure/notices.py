@@ -10,6 +10,7 @@ objection; objections are in approvals/procedure/objections.py.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -73,8 +74,8 @@ class Notice:
     chain: audit.Head | None = None  # the audit chain's head, printed small at the foot
 
 
-def village_notice(s: Session, village_id: int, actor: Actor, *, categories: dict[str, str],
-                   public_reasons: dict[str, str]) -> Notice:
+def village_notice(s: Session, village_id: int, actor: Actor, *, categories: Mapping[str, str],
+                   public_reasons: Mapping[str, str]) -> Notice:
     """The village's cases now in 公示, as one notice for the board: the household head's
     name, village group, category and a one-line reason in public words; never an ID
     number, phone, bank account or illness. The audit chain's head goes at its foot, so the

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from approvals.procedure.decisions import decide, load_ref
 from approvals.procedure.permissions import Actor, ensure_may_act
 from approvals.record import audit
+from approvals.record.db import rowcount
 from approvals.record.definitions import Stage
 from approvals.record.errors import AlreadyDecided, NotFound, Refused
 from approvals.record.models import Case, Objection, ObjectionStatus, Task, TaskStatus, Verdict
@@ -54,10 +55,10 @@ def handle_objection(s: Session, objection_id: int, actor: Actor, *, substantiat
     if not handling.strip():
         raise Refused("请写明异议的调查核实情况。")
     status = ObjectionStatus.SUBSTANTIATED if substantiated else ObjectionStatus.DISMISSED
-    changed = s.execute(update(Objection).where(
+    changed = rowcount(s.execute(update(Objection).where(
         Objection.id == objection_id, Objection.status == ObjectionStatus.OPEN
     ).values(status=status, handling=handling.strip(), handled_by=actor.id,
-             handled_at=now)).rowcount
+             handled_at=now)))
     if changed != 1:
         raise AlreadyDecided("这条异议已经处理过了。")
     audit.append(s, actor=f"cadre:{actor.id}", action=f"objection.{status}", now=now,

@@ -93,12 +93,16 @@ class Actor:
 
 
 class Seat(Protocol):
-    """What a task asks of whoever acts on it."""
+    """What a task asks of whoever acts on it (read-only: a task row, a named tuple)."""
 
-    stage: Stage
-    role: str
-    place_path: str
-    assignee_id: int | None
+    @property
+    def stage(self) -> Stage: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def place_path(self) -> str: ...
+    @property
+    def assignee_id(self) -> int | None: ...
 
 
 def ensure_may_act(actor: Actor, seat: Seat, role_label: str) -> None:

@@ -190,6 +190,8 @@ def verify(s: Session, anchor_path: Path | None, also: Iterable[Head] = (),
             break
         for row in rows:
             count += 1
+            # a sealed row (seq > last_seq) has all three; unsealed rows have none
+            assert row.seq is not None and row.prev_hash is not None and row.hash is not None
             if row.seq != expected_seq:
                 gap = f"第{expected_seq}至{row.seq - 1}条记录缺失（被删除）"
                 breaks.append(Break(row.seq, gap))

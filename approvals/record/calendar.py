@@ -95,7 +95,7 @@ class WorkCalendar:
         if day in self.extra_holidays:
             return False
         try:
-            return chinese_calendar.is_workday(day)
+            return bool(chinese_calendar.is_workday(day))  # the library is untyped
         except NotImplementedError:
             if day.year not in self._warned:
                 self._warned.add(day.year)

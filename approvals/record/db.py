@@ -1,11 +1,12 @@
-"""Sessions without Flask: the declarative base, the sessionmakers and their scopes.
+"""The database without Flask: the declarative base, and `Database`, the engine with its
+scopes, which the wiring builds once per process and passes to the edges.
 
-The web app, flow tasks, CLI commands and scheduled jobs all open their sessions here; the
-wiring binds the engine once (`bind(engine)`). The edge owns the transaction: services flush,
-`session_scope()` commits once at the end, or rolls back on error. `statement_scope()` runs
-each statement as its own transaction: for reads, and for a decision on PostgreSQL, whose one
-write is a single statement (approvals/procedure/decisions.py). On PostgreSQL those run
-on an autocommit twin of the engine with a pool of its own (`statement_engine`).
+The web app, flow tasks, CLI commands and scheduled jobs open their sessions through the
+`Database` they are given. The edge owns the transaction: services flush, `session_scope()`
+commits once at the end, or rolls back on error. `statement_scope()` runs each statement as
+its own transaction: for reads, and for a decision on PostgreSQL, whose one write is a
+single statement (approvals/procedure/decisions.py). On PostgreSQL those run on an
+autocommit twin of the engine with a pool of its own (`statement_engine`).
 """
 
 from __future__ import annotations
@@ -16,19 +17,26 @@ import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import ClassVar
+from typing import Any, ClassVar, TypeAlias, cast
 
 from sqlalchemy import (
     Connection,
     DateTime,
     Engine,
     MetaData,
+    Row,
+    Select,
+    Table,
     TypeDecorator,
     create_engine,
     event,
     exc,
 )
+from sqlalchemy.engine import CursorResult, Result
+from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor, Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -45,14 +53,16 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect
+                           ) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: pass an aware one (ask the clock)")
         return value.astimezone(dt.UTC)
 
-    def process_result_value(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect
+                             ) -> dt.datetime | None:
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
         return value
@@ -61,15 +71,74 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar = {dt.datetime: UTCDateTime}
+    # every model here maps a Table (SQLAlchemy types it as any FromClause), which Core's
+    # insert() and update() take
+    __table__: ClassVar[Table]
 
 
-SessionFactory = sessionmaker(expire_on_commit=False)
-StatementFactory = sessionmaker(expire_on_commit=False)
+class Database:
+    """One process's database: the engine and the scopes work runs in.
 
+    Built once by the wiring (fangfan.services) and passed to what opens transactions: the
+    pages get it through their Context, the worker, CLI and bot through Services, the flows
+    through their runtime. The edge owns the transaction: services flush, `session_scope()`
+    commits once at the end, or rolls back on error."""
 
-def bind(engine: Engine) -> None:
-    SessionFactory.configure(bind=engine)
-    StatementFactory.configure(bind=statement_engine(engine))
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.statements = statement_engine(engine)
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._statement_sessions = sessionmaker(self.statements, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session_scope(self) -> Iterator[Session]:
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    @contextmanager
+    def statement_scope(self) -> Iterator[Session]:
+        """A session for reads; on PostgreSQL each statement is its own transaction
+        (autocommit).
+
+        Under READ COMMITTED each statement sees its own snapshot even inside a transaction,
+        so reads lose nothing here and save PostgreSQL the BEGIN and COMMIT round trips (on
+        SQLite a transaction that only reads costs nothing: it never begins). On PostgreSQL a
+        write here is safe when it is one statement; on SQLite nothing here is committed, so
+        only read. Writes that must stand or fall together belong in `session_scope()`.
+        """
+        session = self._statement_sessions()
+        try:
+            yield session
+        finally:
+            session.close()
+
+    @contextmanager
+    def connection_scope(self) -> Iterator[Connection]:
+        """A Core connection, for the hottest path (a decision) where an ORM session's own
+        bookkeeping costs as much as a statement. On PostgreSQL each statement is its own
+        transaction, as in `statement_scope()`; on SQLite the writes commit together at the
+        end, as in `session_scope()`."""
+        engine = self.statements
+        with engine.connect() if engine.dialect.name == "postgresql" else engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def transaction_scope(self) -> Iterator[Connection]:
+        """`session_scope()` without the ORM: a Core connection in one transaction, committed
+        at the end, rolled back on error."""
+        with self.engine.begin() as conn:
+            yield conn
 
 
 _TWINS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
@@ -96,61 +165,22 @@ def statement_engine(engine: Engine) -> Engine:
     return twin
 
 
-def dialect() -> str:
-    return SessionFactory.kw["bind"].dialect.name
-
-
-@contextmanager
-def session_scope() -> Iterator[Session]:
-    session = SessionFactory()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
-
-@contextmanager
-def statement_scope() -> Iterator[Session]:
-    """A session for reads; on PostgreSQL each statement is its own transaction (autocommit).
-
-    Under READ COMMITTED each statement sees its own snapshot even inside a transaction, so
-    reads lose nothing here and save PostgreSQL the BEGIN and COMMIT round trips (on SQLite a
-    transaction that only reads costs nothing: it never begins). On PostgreSQL a write here
-    is safe when it is one statement; on SQLite nothing here is committed, so only read.
-    Writes that must stand or fall together belong in `session_scope()`.
-    """
-    session = StatementFactory()
-    try:
-        yield session
-    finally:
-        session.close()
-
-
-@contextmanager
-def connection_scope() -> Iterator[Connection]:
-    """A Core connection, for the hottest path (a decision) where an ORM session's own
-    bookkeeping costs as much as a statement. On PostgreSQL each statement is its own
-    transaction, as in `statement_scope()`; on SQLite the writes commit together at the end,
-    as in `session_scope()`."""
-    engine = StatementFactory.kw["bind"]
-    with engine.connect() if engine.dialect.name == "postgresql" else engine.begin() as conn:
-        yield conn
-
-
-@contextmanager
-def transaction_scope() -> Iterator[Connection]:
-    """`session_scope()` without the ORM: a Core connection in one transaction, committed at
-    the end, rolled back on error."""
-    with SessionFactory.kw["bind"].begin() as conn:
-        yield conn
-
-
 def connection_of(s: Session | Connection) -> Connection:
     return s if isinstance(s, Connection) else s.connection()
+
+
+# A row, a query and a result of any columns (SQLAlchemy types each by its columns' types).
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]
+AnySelect: TypeAlias = Select[*tuple[Any, ...]]
+AnyResult: TypeAlias = Result[*tuple[Any, ...]]
+
+
+def rowcount(result: AnyResult) -> int:
+    """The rows an UPDATE or DELETE matched. Its result is a CursorResult, which
+    `Session.execute()` types as any Result."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"not the result of a DML statement: {type(result).__name__}")
+    return result.rowcount
 
 
 IDLE_PING_S = 5.0
@@ -168,11 +198,12 @@ def ping_when_idle(engine: Engine) -> None:
 
     @event.listens_for(engine, "connect")
     @event.listens_for(engine, "checkin")
-    def _used(_dbapi_conn, record) -> None:
+    def _used(_dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry, *_: object) -> None:
         record.info["used_at"] = time.monotonic()
 
     @event.listens_for(engine, "checkout")
-    def _ping(dbapi_conn, record, _proxy) -> None:
+    def _ping(dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry,
+              _proxy: PoolProxiedConnection) -> None:
         if time.monotonic() - record.info.get("used_at", 0.0) > IDLE_PING_S:
             try:
                 engine.dialect.do_ping(dbapi_conn)
@@ -208,7 +239,7 @@ def configure_sqlite(engine: Engine) -> None:
     """
 
     @event.listens_for(engine, "connect")
-    def _connect(dbapi_conn, _record) -> None:
+    def _connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA busy_timeout=5000")  # the first connection may need to set WAL
@@ -221,8 +252,12 @@ def configure_sqlite(engine: Engine) -> None:
         cur.close()
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _lock_before_writing(conn, _cursor, statement, _params, context, _many) -> None:
-        dbapi_conn = conn.connection.dbapi_connection
+    def _lock_before_writing(conn: Connection, _cursor: DBAPICursor, statement: str,
+                             _params: object, context: DefaultExecutionContext | None,
+                             _many: bool
+                             ) -> None:
+        # pysqlite's connection (typed Any | None: a checked-out connection always has one)
+        dbapi_conn = cast(sqlite3.Connection, conn.connection.driver_connection)
         if dbapi_conn.in_transaction or not _writes(statement, context):
             return
         deadline = time.monotonic() + LOCK_WAIT_S
@@ -238,7 +273,7 @@ def configure_sqlite(engine: Engine) -> None:
                 pause = min(pause * 1.5, 0.0005)
 
 
-def _writes(statement: str, context) -> bool:
+def _writes(statement: str, context: DefaultExecutionContext | None) -> bool:
     if context is not None and (context.isinsert or context.isupdate or context.isdelete
                                 or context.isddl):
         return True

@@ -9,9 +9,16 @@ from __future__ import annotations
 import hashlib
 import json
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class CaseKind(StrEnum):
+    """The procedures: each has its definition in config.yaml and its flow in workflows/."""
+
+    IDENTIFICATION = "identification"  # 识别纳入
+    RISK_ELIMINATION = "risk_elimination"  # 风险消除
 
 
 class Stage(StrEnum):
@@ -88,7 +95,7 @@ class Definition(Frozen):
     def level_of(self, stage: Stage) -> Level:
         return self.roles[self.stage(stage).role].level
 
-    def body(self) -> dict:
+    def body(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
     def digest(self) -> str:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Flask, render_template
 
+from approvals.context import Context
 from approvals.record import wording
 from approvals.record.calendar import last_day, local_date
 from approvals.record.errors import NotAllowed, NotFound
@@ -28,12 +29,18 @@ from approvals.web import (
     overview,
     signin,
 )
-from approvals.web.session import Answered, SignedOut, current_actor, to_sign_in
+from approvals.web.session import EXTENSION, Answered, SignedOut, current_actor, to_sign_in
 
 bp = Blueprint("approvals", __name__, template_folder="templates")
 for child in (assets.bp, signin.bp, inbox.bp, batch.bp, casefile.bp, household.bp,
               handover.bp, notices.bp, ledger.bp, imports.bp, dashboard.bp, overview.bp):
     bp.register_blueprint(child)
+
+
+def install(app: Flask, context: Context) -> None:
+    """Give the app's pages their Context; before `bp` is registered, whose sign-in pages
+    set up their rate limiter from it."""
+    app.extensions[EXTENSION] = context
 
 
 @bp.app_template_filter("localdate")

@@ -8,20 +8,19 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from approvals.procedure import batch, inbox
-from approvals.record.db import session_scope
-from approvals.record.definitions import Stage
+from approvals.procedure.permissions import Actor
+from approvals.record.definitions import CaseKind, Stage
 from approvals.record.errors import Refused
-from approvals.web.session import current_actor, now, services, signed_in
+from approvals.web.session import now, services, session_scope, signed_in
 
 bp = Blueprint("batch", __name__)
 
 
 @bp.route("/batch", methods=["GET", "POST"])
 @signed_in
-def batch_approve() -> Any:
+def batch_approve(actor: Actor) -> Any:
     """Approve several township audits or county approvals at once; each case is still
     decided, checked and audited on its own."""
-    actor = current_actor()
     config = services().config
     stage = request.values.get("stage", Stage.TOWNSHIP_AUDIT)
     stage = Stage(stage) if stage in batch.BATCH_STAGES else Stage.TOWNSHIP_AUDIT
@@ -49,6 +48,6 @@ def batch_approve() -> Any:
         items = inbox.inbox(s, actor, now(), services().calendar,
                             filters=inbox.Filters(stage=stage), limit=200,
                             due_soon_days=config.notifications.due_soon_working_days).items
-    labels = {k: v.label for k, v in config.procedures["identification"].stages.items()}
+    labels = {k: v.label for k, v in config.procedures[CaseKind.IDENTIFICATION].stages.items()}
     return render_template("batch.html", items=items, stage=stage, stage_labels=labels,
                            stages=batch.BATCH_STAGES)

@@ -9,31 +9,30 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from approvals.desk import dashboard
-from approvals.record.db import session_scope
-from approvals.record.definitions import Stage
+from approvals.procedure.permissions import Actor
+from approvals.record.definitions import CaseKind, Stage
 from approvals.record.errors import NotAllowed
 from approvals.record.models import Source
-from approvals.web.session import current_actor, now, services, signed_in
+from approvals.web.session import now, services, session_scope, signed_in
 
 bp = Blueprint("dashboard", __name__)
 
 
-def _supervisor() -> Any:
-    actor = current_actor()
+def _supervisor(actor: Actor) -> Actor:
     if actor.level not in ("township", "county"):
         raise NotAllowed("督导看板供乡镇和县级人员使用。")
     return actor
 
 
 def _labels() -> dict[str, str]:
-    stages = services().config.procedures["identification"].stages
+    stages = services().config.procedures[CaseKind.IDENTIFICATION].stages
     return {k.value: v.label for k, v in stages.items()}
 
 
 @bp.get("/dashboard")
 @signed_in
-def index() -> Any:
-    actor = _supervisor()
+def index(actor: Actor) -> Any:
+    _supervisor(actor)
     place = request.args.get("place", type=int)
     with session_scope() as s:
         figures = dashboard.figures(s, actor, now(), place_id=place)
@@ -58,14 +57,14 @@ def _date(key: str) -> dt.date | None:
 
 @bp.get("/dashboard/cases")
 @signed_in
-def cases() -> Any:
-    actor = _supervisor()
+def cases(actor: Actor) -> Any:
+    _supervisor(actor)
     config = services().config
     args = request.args
     stage = args.get("stage")
     filters = dashboard.Filters(
         place_id=args.get("place", type=int), cadre_id=args.get("cadre", type=int),
-        stage=Stage(stage) if stage in Stage.__members__.values() else None,
+        stage=Stage(stage) if stage and stage in Stage.__members__.values() else None,
         overdue=args.get("overdue") == "1", age=args.get("age", type=int),
         category=args.get("category") or None,
         risk=args.get("risk") if args.get("risk") in config.risk_types else None,

@@ -10,11 +10,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from approvals.assistance import handover
+from approvals.procedure.permissions import Actor
 from approvals.record.calendar import local_date
-from approvals.record.db import session_scope
 from approvals.record.errors import NotAllowed
 from approvals.record.models import Cadre, Place
-from approvals.web.session import attempt, current_actor, now, services, signed_in
+from approvals.web.session import attempt, now, services, session_scope, signed_in
 
 bp = Blueprint("handover", __name__)
 
@@ -28,8 +28,7 @@ def _date(key: str) -> dt.date | None:
 
 @bp.route("/me/stand-in", methods=["GET", "POST"])
 @signed_in
-def stand_in() -> Any:
-    actor = current_actor()
+def stand_in(actor: Actor) -> Any:
 
     def page(error: str | None = None) -> Any:
         with session_scope() as s:
@@ -53,8 +52,7 @@ def stand_in() -> Any:
 
 @bp.route("/handover", methods=["GET", "POST"])
 @signed_in
-def hand_over() -> Any:
-    actor = current_actor()
+def hand_over(actor: Actor) -> Any:
     roles = services().config.workbench.handover_roles
     if actor.role not in roles:
         raise NotAllowed("只有乡镇或县级管理人员可以办理工作交接。")

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from approvals.assistance import household as household_view
 from approvals.assistance import measures, revisits
 from approvals.procedure import elimination
+from approvals.procedure.permissions import Actor
 from approvals.record import photos
 from approvals.record.calendar import local_date
-from approvals.record.db import session_scope
 from approvals.record.errors import NotFound, Refused
 from approvals.record.models import CaseKind, Household
-from approvals.web.session import attempt, current_actor, now, services, signed_in
+from approvals.web.session import attempt, now, services, session_scope, signed_in
 
 bp = Blueprint("household", __name__)
 
@@ -49,9 +49,9 @@ def _date(key: str, label: str) -> dt.date:
         raise Refused(f"「{label}」日期格式应为 2026-01-31") from None
 
 
-def _page(household_id: int, *, error: str | None = None, status: int = 200) -> Any:
+def _page(actor: Actor, household_id: int, *, error: str | None = None, status: int = 200
+          ) -> Any:
     config = services().config
-    actor = current_actor()
     today = local_date(now())
     with session_scope() as s:
         view = household_view.load(s, household_id, actor,
@@ -72,57 +72,58 @@ def _page(household_id: int, *, error: str | None = None, status: int = 200) -> 
 
 @bp.get("/me/households")
 @signed_in
-def mine() -> Any:
+def mine(actor: Actor) -> Any:
     """我的结对户: the households paired with the cadre, the longest unvisited first."""
     with session_scope() as s:
-        rows = household_view.paired_with(s, current_actor())
+        rows = household_view.paired_with(s, actor)
     return render_template("paired.html", rows=rows)
 
 
 @bp.get("/h/<int:household_id>")
 @signed_in
-def show(household_id: int) -> Any:
+def show(actor: Actor, household_id: int) -> Any:
     """The household's page: where a revisit reminder leads."""
-    return _page(household_id)
+    return _page(actor, household_id)
 
 
-def _attempt(household_id: int, action: Callable[[Session], Any], done: str) -> Any:
-    attempt(action, refused=lambda text: _page(household_id, error=text, status=400))
+def _attempt(actor: Actor, household_id: int, action: Callable[[Session], Any], done: str
+             ) -> Any:
+    attempt(action, refused=lambda text: _page(actor, household_id, error=text, status=400))
     flash(done, "info")
     return redirect(url_for("approvals.household.show", household_id=household_id))
 
 
 @bp.post("/h/<int:household_id>/measures")
 @signed_in
-def plan_measure(household_id: int) -> Any:
+def plan_measure(actor: Actor, household_id: int) -> Any:
     def act(s: Session) -> None:
-        measures.plan(s, _household(s, household_id), current_actor(),
+        measures.plan(s, _household(s, household_id), actor,
                       kind=request.form.get("kind_other") or request.form.get("kind", ""),
                       subtype=request.form.get("subtype", "").strip(),
                       description=request.form.get("description", ""),
                       unit=request.form.get("unit", ""),
                       planned_on=_date("planned_on", "计划日期"), amount=_money("amount"),
                       measure_types=services().config.measure_types, now=now())
-    return _attempt(household_id, act, "已登记帮扶措施。")
+    return _attempt(actor, household_id, act, "已登记帮扶措施。")
 
 
 @bp.post("/h/<int:household_id>/measures/<int:measure_id>/done")
 @signed_in
-def measure_done(household_id: int, measure_id: int) -> Any:
+def measure_done(actor: Actor, household_id: int, measure_id: int) -> Any:
     def act(s: Session) -> None:
-        measures.carry_out(s, measure_id, current_actor(), done_on=_date("done_on", "落实日期"),
+        measures.carry_out(s, measure_id, actor, done_on=_date("done_on", "落实日期"),
                            result=request.form.get("result", ""), amount=_money("amount"),
                            now=now())
-    return _attempt(household_id, act, "已登记落实。")
+    return _attempt(actor, household_id, act, "已登记落实。")
 
 
 @bp.route("/h/<int:household_id>/revisit", methods=["GET", "POST"])
 @signed_in
-def revisit(household_id: int) -> Any:
+def revisit(actor: Actor, household_id: int) -> Any:
     def page(error: str | None = None) -> Any:
         with session_scope() as s:
             household = _household(s, household_id)
-            view = household_view.load(s, household_id, current_actor(),
+            view = household_view.load(s, household_id, actor,
                                        personal_data_roles=[])  # checks the jurisdiction
             today = local_date(now())
             return render_template(
@@ -143,9 +144,9 @@ def revisit(household_id: int) -> Any:
     def act(s: Session) -> Any:
         upload = photos.Upload.of([f.read() for f in request.files.getlist("photos")
                                    if f and f.filename])
-        done = revisits.record(s, _household(s, household_id), current_actor(), data,
+        done = revisits.record(s, _household(s, household_id), actor, data,
                                photos=upload.names, now=now())
-        upload.store(services().settings.media_dir, household_id, kind="households")
+        upload.store(services().media_dir, household_id, kind="households")
         return done.per_capita_net
 
     net = attempt(act, refused=page)
@@ -156,23 +157,23 @@ def revisit(household_id: int) -> Any:
 
 @bp.post("/h/<int:household_id>/eliminate")
 @signed_in
-def propose_elimination(household_id: int) -> Any:
+def propose_elimination(actor: Actor, household_id: int) -> Any:
     """村提出名单: refused, with every unmet criterion, unless the evidence holds."""
     config = services().config
 
     def act(s: Session) -> None:
-        elimination.propose(s, _household(s, household_id), current_actor(),
+        elimination.propose(s, _household(s, household_id), actor,
                             rules=config.elimination_rules(),
                             definition=config.definition(CaseKind.RISK_ELIMINATION),
                             calendar=services().calendar, now=now())
-    return _attempt(household_id, act, "已提出风险消除，进入入户核实。")
+    return _attempt(actor, household_id, act, "已提出风险消除，进入入户核实。")
 
 
 @bp.post("/h/<int:household_id>/revert")
 @signed_in
-def revert(household_id: int) -> Any:
+def revert(actor: Actor, household_id: int) -> Any:
     """风险消除回退: the county puts an eliminated household back under monitoring."""
     def act(s: Session) -> None:
-        elimination.revert(s, _household(s, household_id), current_actor(),
+        elimination.revert(s, _household(s, household_id), actor,
                            reason=request.form.get("reason", ""), now=now())
-    return _attempt(household_id, act, "已回退为监测对象，原有记录全部保留。")
+    return _attempt(actor, household_id, act, "已回退为监测对象，原有记录全部保留。")

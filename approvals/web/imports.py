@@ -3,28 +3,25 @@ and the example files in the layout the import expects."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import io
 from typing import Any
 
 from flask import Blueprint, render_template, request, send_file
 
-from approvals.desk import imports
-from approvals.record.db import session_scope
+from approvals.desk import examples, imports
+from approvals.procedure.permissions import Actor
 from approvals.record.errors import NotFound
-from approvals.web.session import current_actor, now, services, signed_in
+from approvals.web.session import now, services, session_scope, signed_in
 
 bp = Blueprint("imports", __name__)
-EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
-
 
 IMPORT_KINDS = {"roster": "花名册（户和成员）", "cadres": "干部名单", "pairings": "结对帮扶"}
 
 
 @bp.route("/import", methods=["GET", "POST"])
 @signed_in
-def import_page() -> Any:
+def import_page(actor: Actor) -> Any:
     """County admins upload a roster, cadres or pairings: all or nothing, every bad row told."""
-    actor = current_actor()
     imports.ensure_may_import(actor)
     result, error, kind = None, None, request.form.get("kind", "roster")
     if request.method == "POST":
@@ -51,8 +48,9 @@ def import_page() -> Any:
 
 @bp.get("/import/examples/<name>")
 @signed_in
-def example(name: str) -> Any:
-    """The example files shipped in docs/examples/, in the layout the import expects."""
-    if name not in ("roster.csv", "cadres.csv", "pairings.csv"):
+def example(_actor: Actor, name: str) -> Any:
+    """The example files shipped with the package, in the layout the import expects."""
+    if name not in examples.NAMES:
         raise NotFound("没有这个样例文件。")
-    return send_file(EXAMPLES / name, mimetype="text/csv", as_attachment=True)
+    return send_file(io.BytesIO(examples.read(name)), mimetype="text/csv", as_attachment=True,
+                     download_name=name)

@@ -7,15 +7,15 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from approvals.procedure import batch, inbox, queries
-from approvals.record.db import session_scope
-from approvals.record.definitions import Stage
-from approvals.web.session import current_actor, now, services, signed_in
+from approvals.procedure.permissions import Actor
+from approvals.record.definitions import CaseKind, Stage
+from approvals.web.session import now, services, session_scope, signed_in
 
 bp = Blueprint("inbox", __name__)
 
 
 def _filters() -> inbox.Filters:
-    stage = request.args.get("stage")
+    stage = request.args.get("stage") or ""
     return inbox.Filters(village_id=request.args.get("village", type=int),
                          stage=Stage(stage) if stage in Stage.__members__.values() else None,
                          search=(request.args.get("q") or "")[:30])
@@ -23,15 +23,14 @@ def _filters() -> inbox.Filters:
 
 @bp.get("/inbox")
 @signed_in
-def index() -> Any:
-    actor = current_actor()
+def index(actor: Actor) -> Any:
     config = services().config
     filters = _filters()
     with session_scope() as s:
         found = inbox.inbox(s, actor, now(), services().calendar, filters=filters,
                             due_soon_days=config.notifications.due_soon_working_days)
         villages = inbox.villages(s, actor)
-    stages = config.procedures["identification"].stages
+    stages = config.procedures[CaseKind.IDENTIFICATION].stages
     items, counts = found.items, found.counts
     return render_template(
         "inbox.html", items=items, counts=counts, filters=filters, villages=villages,
@@ -44,7 +43,7 @@ def index() -> Any:
 
 @bp.get("/t/<int:task_id>")
 @signed_in
-def task_link(task_id: int) -> Any:
+def task_link(_actor: Actor, task_id: int) -> Any:
     """The link in a reminder: straight to the task's case, at the task."""
     with session_scope() as s:
         case_id = queries.case_of_task(s, task_id)

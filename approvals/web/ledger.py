@@ -9,42 +9,42 @@ from flask import Blueprint, Response, render_template, request
 from sqlalchemy import select
 
 from approvals.desk import ledger
+from approvals.procedure.permissions import Actor
 from approvals.record import audit
 from approvals.record.calendar import local_date
-from approvals.record.db import session_scope
-from approvals.record.definitions import Stage
+from approvals.record.definitions import CaseKind, Stage
 from approvals.record.models import Place
-from approvals.web.session import desk_actor, now, services, signed_in
+from approvals.web.session import at_desk, now, services, session_scope, signed_in
 
 bp = Blueprint("ledger", __name__)
 
 
 @bp.get("/ledger")
 @signed_in
-def ledger_page() -> Any:
-    actor = desk_actor()
+def ledger_page(actor: Actor) -> Any:
+    at_desk(actor)
     config = services().config
     with session_scope() as s:
         places = s.execute(select(Place.id, Place.name, Place.level).where(
             Place.path.startswith(actor.place_path)).order_by(Place.path)).all()
         own = s.scalar(select(Place.id).where(Place.path == actor.place_path))
-    stages = config.procedures["identification"].stages
+    stages = config.procedures[CaseKind.IDENTIFICATION].stages
     return render_template("ledger.html", places=places, own=own,
                            stages={k.value: v.label for k, v in stages.items()})
 
 
 @bp.get("/ledger.xlsx")
 @signed_in
-def ledger_xlsx() -> Any:
-    actor = desk_actor()
+def ledger_xlsx(actor: Actor) -> Any:
+    at_desk(actor)
     config = services().config
-    stage = request.args.get("stage")
+    stage = request.args.get("stage") or ""
     scope = ledger.Scope(place_id=request.args.get("place", type=int) or 0,
                          stage=Stage(stage) if stage in Stage.__members__.values() else None,
                          overdue=request.args.get("overdue") == "1",
                          monitored_only=request.args.get("monitored") == "1")
     labels = ledger.Labels(config.categories, config.risk_types, {
-        k.value: v.label for k, v in config.procedures["identification"].stages.items()})
+        k.value: v.label for k, v in config.procedures[CaseKind.IDENTIFICATION].stages.items()})
     out = io.BytesIO()
     with session_scope() as s:
         place = s.get(Place, scope.place_id)

@@ -7,17 +7,17 @@ from typing import Any
 from flask import Blueprint, Response, render_template
 
 from approvals.procedure import notices
+from approvals.procedure.permissions import Actor
 from approvals.record.calendar import local_date
-from approvals.record.db import session_scope
-from approvals.web.session import current_actor, now, services, signed_in
+from approvals.web.session import now, services, session_scope, signed_in
 
 bp = Blueprint("notices", __name__)
 
 
-def _notice_page(village_id: int) -> str:
+def _notice_page(actor: Actor, village_id: int) -> str:
     config = services().config
     with session_scope() as s:
-        notice = notices.village_notice(s, village_id, current_actor(),
+        notice = notices.village_notice(s, village_id, actor,
                                         categories=config.categories,
                                         public_reasons=config.notice.public_reasons)
     kinds = sorted({line.kind for line in notice.lines}, key=["识别纳入", "风险消除"].index)
@@ -29,14 +29,14 @@ def _notice_page(village_id: int) -> str:
 
 @bp.get("/notices/<int:village_id>")
 @signed_in
-def notice(village_id: int) -> Any:
-    return _notice_page(village_id)
+def notice(actor: Actor, village_id: int) -> Any:
+    return _notice_page(actor, village_id)
 
 
 @bp.get("/notices/<int:village_id>.pdf")
 @signed_in
-def notice_pdf(village_id: int) -> Any:
-    page = _notice_page(village_id)
+def notice_pdf(actor: Actor, village_id: int) -> Any:
+    page = _notice_page(actor, village_id)
     try:
         from weasyprint import HTML  # needs pango from the system (Debian's libpango)
     except OSError:

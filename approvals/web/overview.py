@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, redirect
 
+from approvals.procedure.permissions import Actor
 from approvals.web.session import safe_next, signed_in
 
 bp = Blueprint("overview", __name__)
@@ -15,7 +16,7 @@ bp = Blueprint("overview", __name__)
 
 @bp.get("/")
 @signed_in
-def overview() -> Any:
+def overview(_actor: Actor) -> Any:
     return redirect(safe_next(None))
 
 

@@ -8,34 +8,60 @@ so a copy of the cookie (on any device) signs nobody in afterwards."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, request, session, url_for
 from sqlalchemy import Connection, update
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 
+from approvals.context import Context
 from approvals.procedure import decisions
 from approvals.procedure.decisions import TaskRef
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import local_date
-from approvals.record.db import connection_scope, session_scope
+from approvals.record.db import Database
 from approvals.record.errors import AlreadyDecided, NotAllowed, NotFound, Refused
 from approvals.record.models import Cadre
 
-
-def services() -> Any:
-    return current_app.extensions["fangfan"]
+EXTENSION = "fangfan"  # where the app keeps the pages' Context (approvals.web.install)
 
 
-def now() -> Any:
+def services() -> Context:
+    """What the process gives the pages: clock, calendar, media store, OAuth, config."""
+    context: Context = current_app.extensions[EXTENSION]
+    return context
+
+
+def now() -> dt.datetime:
     return services().clock.now()
 
 
+def database() -> Database:
+    return services().database
+
+
+# The app's database's scopes (approvals.record.db.Database), as the pages open them.
+def session_scope() -> AbstractContextManager[Session]:
+    return database().session_scope()
+
+
+def statement_scope() -> AbstractContextManager[Session]:
+    return database().statement_scope()
+
+
+def connection_scope() -> AbstractContextManager[Connection]:
+    return database().connection_scope()
+
+
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
 H = TypeVar("H", Session, Connection)  # what a service runs on: a session, or a bare connection
 
 
@@ -46,9 +72,16 @@ class Answered(Exception):
         self.response = response
 
 
+@overload
+def attempt(action: Callable[[Session], T], *, refused: Callable[[str], Any],
+            already: Callable[[str], Any] | None = None) -> T: ...
+@overload
 def attempt(action: Callable[[H], T], *, refused: Callable[[str], Any],
             already: Callable[[str], Any] | None = None,
-            scope: Callable[[], AbstractContextManager[H]] = session_scope) -> T:
+            scope: Callable[[], AbstractContextManager[H]]) -> T: ...
+def attempt(action: Callable[[Any], T], *, refused: Callable[[str], Any],
+            already: Callable[[str], Any] | None = None,
+            scope: Callable[[], AbstractContextManager[Any]] = session_scope) -> T:
     """Run one service in its own transaction (or `scope`). A rule's refusal becomes
     `refused(sentence)` (the form again, answers kept); another cadre having acted first,
     `already(sentence)`; outside one's role or jurisdiction stays NotAllowed, the app's 403
@@ -108,15 +141,17 @@ def current_actor() -> Actor | None:
                 except NotFound:
                     actor = None
             _remember(actor)
-    return g.actor
+    known: Actor | None = g.actor
+    return known
 
 
 def acting_on(conn: Connection, task_id: int) -> tuple[Actor, TaskRef]:
     """The signed-in cadre and the task they act on, read together on the decision's
-    connection (a view under `signed_in(lazy=True)`)."""
+    connection (a view under `signed_in_lazily`)."""
     actor, task = decisions.signed_in_at(conn, int(session["cadre_id"]), local_date(now()),
                                          task_id, _epoch())
-    if _remember(actor) is None:
+    actor = _remember(actor)
+    if actor is None:
         raise SignedOut
     if task is None:
         raise NotFound(decisions.NO_TASK)
@@ -125,13 +160,13 @@ def acting_on(conn: Connection, task_id: int) -> tuple[Actor, TaskRef]:
 
 def _remember(actor: Actor | None) -> Actor | None:
     """The request's actor; a cadre no longer there or active is signed out."""
-    g.actor = actor if actor is not None and actor.active else None
-    if g.actor is None:
+    g.actor = actor = actor if actor is not None and actor.active else None
+    if actor is None:
         session.clear()
-    return g.actor
+    return actor
 
 
-def to_sign_in() -> Any:
+def to_sign_in() -> Response:
     """To sign in, and back afterwards: to this page, or after a form to the page it was on."""
     back = (request.full_path.rstrip("?") if request.method == "GET"
             else urlsplit(request.referrer or "").path or None)
@@ -150,19 +185,28 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def signed_in(view: Callable[..., Any] | None = None, *, lazy: bool = False) -> Any:
-    """The view needs a signed-in cadre; others go to sign-in and come back afterwards.
-
-    `lazy`: only the sign-in cookie is checked here, and the view reads the cadre itself with
-    what it acts on (`acting_on`); a cadre gone by then raises SignedOut, which sends them to
-    sign in all the same. The decision POST does this: the cadre and the task in one
-    statement, the write on the same pooled connection."""
-    if view is None:
-        return functools.partial(signed_in, lazy=lazy)
+def signed_in(view: Callable[Concatenate[Actor, P], R]) -> Callable[P, R | Response]:
+    """The view needs a signed-in cadre and is given them as its first argument; others go
+    to sign in and come back afterwards."""
 
     @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if session.get("cadre_id") is None if lazy else current_actor() is None:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+        actor = current_actor()
+        if actor is None:
+            return to_sign_in()
+        return view(actor, *args, **kwargs)
+    return wrapper
+
+
+def signed_in_lazily(view: Callable[P, R]) -> Callable[P, R | Response]:
+    """Only the sign-in cookie is checked here, and the view reads the cadre itself with what
+    it acts on (`acting_on`); a cadre gone by then raises SignedOut, which sends them to sign
+    in all the same. The decision POST does this: the cadre and the task in one statement,
+    the write on the same pooled connection."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+        if session.get("cadre_id") is None:
             return to_sign_in()
         return view(*args, **kwargs)
     return wrapper
@@ -171,9 +215,8 @@ def signed_in(view: Callable[..., Any] | None = None, *, lazy: bool = False) -> 
 DESK_LEVELS = ("township", "county")
 
 
-def desk_actor() -> Actor:
+def at_desk(actor: Actor) -> Actor:
     """The signed-in cadre, if they work at a township's or the county's desk."""
-    actor = current_actor()
     if actor.level not in DESK_LEVELS:
         raise NotAllowed("台账导出和名单导入由乡镇和县级人员办理。")
     return actor

@@ -29,10 +29,18 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter, RateLimiter
 from sqlalchemy import select
 
+from approvals.context import Context
 from approvals.record import bindings
-from approvals.record.db import session_scope
 from approvals.record.models import Cadre, Place
-from approvals.web.session import now, safe_next, services, sign_in, sign_out
+from approvals.web.session import (
+    EXTENSION,
+    now,
+    safe_next,
+    services,
+    session_scope,
+    sign_in,
+    sign_out,
+)
 
 bp = Blueprint("signin", __name__)
 _LIMITER = "fangfan.bind_limiter"  # where an app keeps its limiter of POST /bind
@@ -41,7 +49,8 @@ _LIMITER = "fangfan.bind_limiter"  # where an app keeps its limiter of POST /bin
 @bp.record_once
 def _limiter(state: BlueprintSetupState) -> None:
     """One limiter per app, counting in the store `workbench.rate_limit_storage` names."""
-    storage = state.app.extensions["fangfan"].config.workbench.rate_limit_storage
+    context: Context = state.app.extensions[EXTENSION]
+    storage = context.config.workbench.rate_limit_storage
     state.app.extensions[_LIMITER] = MovingWindowRateLimiter(storage_from_string(storage))
 
 

@@ -13,11 +13,11 @@ from sqlalchemy import select, update
 from approvals.assistance import measures, revisits
 from approvals.procedure import elimination
 from approvals.record.calendar import LOCAL, local_date
-from approvals.record.db import session_scope
 from approvals.record.errors import NotAllowed, Refused
 from approvals.record.models import Household, IncomeRecord, Measure, Member, Pairing
 from notifications import reminders
-from tests.conftest import World
+from tests.db import session_scope
+from tests.support.world import World
 
 ANNUAL = {k: "正常" for k in revisits.ANNUAL}
 

@@ -11,15 +11,15 @@ import pytest
 from sqlalchemy import delete, func, select, update
 
 from approvals.record import audit
-from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import AuditEntry, Place
 from fangfan import worker
 from fangfan.app import create_app
 from fangfan.services import Services
-from tests.approvals.web.conftest import Desk, cadre_id
-from tests.conftest import World
-from tests.test_cli import fangfan
+from tests.db import session_scope
+from tests.support.cli import fangfan
+from tests.support.web import Desk, cadre_id
+from tests.support.world import World
 
 pytestmark = pytest.mark.slow
 
@@ -31,8 +31,7 @@ def sealed_and_anchored(world: World, services: Services) -> audit.Head:
         world.approve_through(world.apply(world.household("东沟村", i)), until=None)
     with session_scope() as s:  # a row the passes did not seal: the worker's job seals it
         audit.append(s, actor="cadre:1", action="test.note", now=world.clock.now())
-    worker.build_scheduler(services)
-    worker.run("advance")
+    worker.run(services, "advance")
     with session_scope() as s:
         head = audit.head(s)
         assert head is not None and audit.unsealed(s) == 0
@@ -51,7 +50,7 @@ def test_the_worker_publishes_the_head_once_per_move(world: World, services: Ser
     assert lines(services)[-1] == {"at": lines(services)[-1]["at"], "seq": head.seq,
                                    "hash": head.hash}
     assert f"audit chain anchored: seq={head.seq} hash={head.hash}" in caplog.text
-    worker.run("advance")  # nothing new sealed: no new line
+    worker.run(services, "advance")  # nothing new sealed: no new line
     assert len(lines(services)) == 1
 
 

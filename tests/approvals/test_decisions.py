@@ -10,10 +10,10 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from approvals.procedure import decisions, forms
-from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.errors import AlreadyDecided, NotAllowed, Refused
 from approvals.record.models import Case, CaseStatus, Task, TaskStatus, Verdict
+from tests.db import session_scope
 
 
 def test_application_opens_home_verification_for_the_paired_village(world):

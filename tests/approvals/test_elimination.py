@@ -11,10 +11,10 @@ from sqlalchemy import func, select, update
 
 from approvals.procedure import elimination
 from approvals.record.calendar import local_date
-from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.errors import NotAllowed, Refused
 from approvals.record.models import (
+    AuditEntry,
     Case,
     CaseKind,
     CaseStatus,
@@ -23,7 +23,11 @@ from approvals.record.models import (
     Measure,
     Member,
     MonitoringStatus,
+    Task,
 )
+from fangfan import config as config_module
+from fangfan.settings import ROOT
+from tests.db import session_scope
 
 
 def monitored(world, *, months: int = 7, measures_done: int = 1,
@@ -130,6 +134,30 @@ def test_a_household_outside_the_jurisdiction_is_not_allowed(world):
             calendar=world.services.calendar, now=world.clock.now())
     with session_scope() as s:
         assert s.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_a_county_without_the_elimination_notice_eliminates_without_one(world):
+    """A county whose config.yaml says `procedures.risk_elimination.with_public_notice: false`:
+    from the proposal to 风险消除, no 公示 task ever opens."""
+    world.services.config = config_module.load(
+        ROOT / "config.yaml", {"procedures.risk_elimination.with_public_notice": "false"})
+    hh = monitored(world)
+    case_id = propose(world, hh)
+    world.advance(case_id)
+    stages = []
+    while (stage := world.stage(case_id)) is not None:
+        stages.append(stage)
+        world.passes(case_id)
+    assert stages == [Stage.HOME_VERIFICATION, Stage.VILLAGE_REVIEW, Stage.TOWNSHIP_AUDIT,
+                      Stage.COUNTY_APPROVAL]
+    assert world.case(case_id).status == CaseStatus.ELIMINATED
+    with session_scope() as s:
+        assert s.get_one(Household, hh).monitoring == MonitoringStatus.ELIMINATED
+        opened = s.scalars(select(Task.stage).where(Task.case_id == case_id)).all()
+        logged = s.scalars(select(AuditEntry.payload).where(
+            AuditEntry.case_id == case_id, AuditEntry.action == "task.open")).all()
+    assert Stage.PUBLIC_NOTICE not in opened
+    assert [p["stage"] for p in logged] == stages
 
 
 def test_a_household_not_monitored_cannot_be_proposed(world):

@@ -13,13 +13,13 @@ from approvals.desk import dashboard
 from approvals.procedure import inbox
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import LOCAL
-from approvals.record.db import session_scope, transaction_scope
 from approvals.record.models import Cadre, Member
 from bot import progress
 from bot.conversation import Context
 from notifications import reminders
 from notifications.models import OutboxMessage
-from tests.conftest import World
+from tests.db import session_scope, transaction_scope
+from tests.support.world import World
 
 
 def held(world: World, case_id: int, viewer: Actor) -> tuple[bool, str | None]:

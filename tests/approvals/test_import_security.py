@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 
 from approvals.desk import imports
-from tests.conftest import World
+from tests.support.world import World
 
 LIMITS = imports.Limits()
 
@@ -155,7 +155,7 @@ def test_control_characters_and_phones_are_row_errors(world: World) -> None:
                          strict=True))]
 
     def problems(table: list[dict[str, str]]) -> list[str]:
-        from approvals.record.db import session_scope
+        from tests.db import session_scope
 
         with session_scope() as s:
             result = imports.run(s, "roster", table, world.cadre("supervisor"),

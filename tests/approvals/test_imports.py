@@ -9,12 +9,11 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from approvals.desk import imports
+from approvals.desk import examples, imports
 from approvals.procedure.permissions import Actor
-from approvals.record.db import session_scope
 from approvals.record.models import Cadre, Household, Member, Pairing, Place
-from fangfan.settings import ROOT
-from tests.conftest import World
+from tests.db import session_scope
+from tests.support.world import World
 
 
 def county(world: World) -> Actor:
@@ -22,7 +21,7 @@ def county(world: World) -> Actor:
 
 
 def rows(name: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
-    return imports.read_file(ROOT / "docs" / "examples" / name, columns, imports.Limits())
+    return imports.read_upload(io.BytesIO(examples.read(name)), name, columns, imports.Limits())
 
 
 def counts() -> tuple[int, int, int, int]:

@@ -9,10 +9,10 @@ import pytest
 from approvals.assistance import handover
 from approvals.procedure import decisions
 from approvals.procedure.permissions import Actor
-from approvals.record.db import connection_scope, session_scope
 from approvals.record.errors import NotFound
-from tests.approvals.web.conftest import cadre_id
-from tests.conftest import World
+from tests.db import connection_scope, session_scope
+from tests.support.web import cadre_id
+from tests.support.world import World
 
 
 def test_the_cadre_comes_with_whom_they_stand_in_for_that_day_once_each(world: World) -> None:

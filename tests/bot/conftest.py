@@ -6,27 +6,19 @@ import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
 
 from approvals.record.calendar import FixedClock
 from fangfan.app import create_app
-from fangfan.config import Config
 from fangfan.services import Services
 from tests.bot.fake_api import FakeWeChatApi
 from tests.bot.sender import WeChatSender
-from tests.conftest import World
+from tests.support.bot import sender_clock, with_mp
+from tests.support.world import World
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request is noise here
-
-
-def with_mp(config: Config, **changes: Any) -> Config:
-    """config.yaml with `wechat.mp` changed (validated, as a deployment's would be)."""
-    raw = config.model_dump()
-    raw["wechat"]["mp"] |= changes
-    return Config.model_validate(raw)
 
 
 @pytest.fixture
@@ -50,11 +42,6 @@ def serve_webhook(services: Services, fake_api: FakeWeChatApi
 @pytest.fixture
 def webhook_url(services: Services, serve_webhook: Callable[[Services], str]) -> str:
     return serve_webhook(services)
-
-
-def sender_clock(clock: FixedClock) -> Callable[[], float]:
-    """WeChat's servers and ours agree on the time: the sender signs at the test's clock."""
-    return lambda: clock.now().timestamp()
 
 
 @pytest.fixture

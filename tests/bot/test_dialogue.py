@@ -10,7 +10,6 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 
-from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import (
     Cadre,
@@ -30,16 +29,10 @@ from fangfan.services import Services
 from notifications.models import OutboxMessage
 from tests.bot.fake_api import FakeWeChatApi
 from tests.bot.sender import WeChatSender
-from tests.conftest import World
+from tests.db import session_scope
+from tests.support.world import World, roster_head
 
 NEW_ID = "11010519491231002X"  # not in the demo roster
-
-
-def roster_head(village: str = "东沟村", index: int = 0) -> tuple[str, str, int]:
-    with session_scope() as s:
-        member = s.scalars(select(Member).join(Household).join(Place).where(
-            Place.name == village, Member.is_head).order_by(Member.id)).all()[index]
-        return member.name, member.id_number, member.household_id
 
 
 def only_case(household_id: int) -> Case:

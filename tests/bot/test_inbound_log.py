@@ -8,11 +8,11 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, select
 
-from approvals.record.db import session_scope
 from bot.inbound_log import InboundLog
 from bot.models import InboundMessage
 from fangfan.services import Services
 from tests.bot.sender import WeChatSender
+from tests.db import session_scope
 
 
 def records(openid: str) -> list[tuple[str, str | None]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import Case, Verdict
 from bot.dialogue import MENU
@@ -15,8 +14,8 @@ from notifications.dispatch import MAX_ATTEMPTS, dispatch
 from notifications.models import OutboxMessage, OutboxStatus
 from tests.bot.fake_api import FakeWeChatApi
 from tests.bot.sender import WeChatSender
-from tests.bot.test_dialogue import roster_head
-from tests.conftest import World
+from tests.db import session_scope
+from tests.support.world import World, roster_head
 
 
 def applies(farmer: WeChatSender, world: World, index: int = 0) -> int:
@@ -43,7 +42,7 @@ def deliver(services: Services):
     # the webhook writes a question's record (which opens the 48 hours) behind, within a
     # second (bot/inbound_log.py); the dispatcher, a minute's sweep, runs later than that
     services.inbound_log().flush()
-    return dispatch(services.channels(), services.clock)
+    return dispatch(services.database, services.channels(), services.clock)
 
 
 def test_enrolment_is_told_in_the_chat_with_the_paired_cadre(
@@ -113,7 +112,7 @@ def test_expired_token_is_refreshed_once_and_shared(
         services: Services, fake_api: FakeWeChatApi, world: World) -> None:
     api = services.wechat_api()
     api.send_text("o_someone", "你好")
-    other_process = WeChatApi(services.config.wechat.api_base_url,
+    other_process = WeChatApi(services.database, services.config.wechat.api_base_url,
                               services.config.wechat.mp.app_id,
                               services.config.wechat.mp.app_secret, 2)
     other_process.send_text("o_someone", "又见面了")

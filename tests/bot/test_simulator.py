@@ -5,16 +5,16 @@ from __future__ import annotations
 import threading
 
 import requests
+from playwright.sync_api import expect
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from approvals.record.db import session_scope
 from approvals.record.models import Cadre, Case, Place
 from fangfan.app import create_app
 from fangfan.services import Services
 from notifications.dispatch import dispatch
-from tests.bot.test_dialogue import roster_head
-from tests.conftest import World
+from tests.db import session_scope
+from tests.support.world import World, roster_head
 
 
 def test_a_newcomer_applies_in_the_simulator_and_is_told_the_decision(
@@ -45,7 +45,8 @@ def test_a_newcomer_applies_in_the_simulator_and_is_told_the_decision(
     stand_in = services.config.wechat.model_copy(update={"api_base_url": f"{base}/api"})
     services.config = services.config.model_copy(update={"wechat": stand_in})
     services._cache.clear()
-    assert dispatch(services.channels(), services.clock).sent == 5  # 4 stages, then enrolled
+    # 4 stages, then enrolled
+    assert dispatch(services.database, services.channels(), services.clock).sent == 5
     pushed = requests.get(f"{base}/pushed", params={"openid": "o_sim_test01"}, timeout=5).json()
     assert "已通过「入户核实」" in pushed["messages"][0]["text"]
     assert "纳入监测" in pushed["messages"][-1]["text"]
@@ -79,23 +80,20 @@ def test_the_cadres_side_lists_what_each_cadre_was_sent(webhook_url: str, world:
 
 def test_the_simulator_page_chats_in_a_phone_browser(
         webhook_url: str, world: World, browser: object) -> None:
-    """As a newcomer opens it from README: http://.../dev/wechat, no trailing slash."""
+    """As a newcomer opens it from README: http://127.0.0.1:8000/dev/wechat, no trailing slash."""
     name, id_number, _ = roster_head()
     page = browser.new_page(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
     page.goto(webhook_url.replace("/wechat/mp", "/dev/wechat"))
 
-    def say(text: str) -> str:
-        bubbles = page.locator(".msg.bot")
-        count = bubbles.count()
-        page.fill("#text", text)
-        page.click("form#send button")
-        bubbles.nth(count).wait_for()  # a locator wait: the page's CSP forbids eval
-        return bubbles.last.inner_text()
-
-    assert "姓名和身份证号" in say("申请")
-    page.locator("a.head", has_text=name).click()  # the demo head fills the input
-    assert page.input_value("#text") == f"{name} {id_number}"
+    bubbles = page.locator(".msg.bot")  # the account's answers, one bubble each
+    expect(bubbles).to_have_count(0)
+    page.fill("#text", "申请")
     page.click("form#send button")
-    page.locator(".msg.bot").nth(1).wait_for()
-    assert "困难" in page.locator(".msg.bot").last.inner_text()
+    expect(bubbles).to_have_count(1)
+    expect(bubbles.nth(0)).to_contain_text("姓名和身份证号")
+    page.locator("a.head", has_text=name).click()  # the demo head fills the input
+    expect(page.locator("#text")).to_have_value(f"{name} {id_number}")
+    page.click("form#send button")
+    expect(bubbles).to_have_count(2)
+    expect(bubbles.nth(1)).to_contain_text("困难")
     page.close()

@@ -8,12 +8,12 @@ from dataclasses import replace
 import requests
 from sqlalchemy import func, select
 
-from approvals.record.db import session_scope
 from approvals.record.models import Case
 from bot.models import Conversation, InboundMessage
 from fangfan.services import Services
 from tests.bot.sender import WeChatSender, sha1_signature
-from tests.bot.test_dialogue import roster_head
+from tests.db import session_scope
+from tests.support.world import roster_head
 
 
 def count(model: type) -> int:

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from approvals.record.calendar import FixedClock
-from approvals.record.db import session_scope
 from approvals.record.models import MediaFile, MediaStatus
 from approvals.record.photos import MAX_BYTES
 from bot.inbound_log import InboundLog
@@ -27,11 +26,11 @@ from bot.wechat_adapter import Callback
 from fangfan.services import Services
 from notifications.models import OutboxMessage
 from notifications.wording import render
-from tests.bot.conftest import with_mp
 from tests.bot.fake_api import JPEG, FakeWeChatApi
 from tests.bot.sender import WeChatSender, sha1_signature
-from tests.bot.test_dialogue import roster_head
-from tests.conftest import World
+from tests.db import session_scope
+from tests.support.bot import with_mp
+from tests.support.world import World, roster_head
 
 
 def count(model: type, *where: object) -> int:

@@ -19,7 +19,6 @@ from sqlalchemy import select, update
 from approvals.assistance import handover
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import LOCAL, local_date
-from approvals.record.db import session_scope
 from approvals.record.models import Cadre, Household, IncomeRecord, Member, Place, Source
 from fangfan.config import WeComConf
 from fangfan.services import Services
@@ -29,7 +28,8 @@ from notifications.dispatch import dispatch
 from notifications.models import Audience, OutboxMessage, OutboxStatus
 from notifications.wording import render
 from tests.bot.fake_api import FakeWeChatApi
-from tests.conftest import World
+from tests.db import session_scope
+from tests.support.world import World
 
 RULES = reminders.Rules(due_soon_working_days=1, escalate_after_working_days=2)
 
@@ -139,12 +139,12 @@ def test_quiet_hours_hold_farmers_until_morning_not_cadres(
              "audience": Audience.CADRE, "params": {"name": "王书记", "items": []}}],
             world.clock.now())
     quiet = services.quiet_hours()
-    assert dispatch(services.channels(), world.clock, quiet=quiet).sent == 1
+    assert dispatch(services.database, services.channels(), world.clock, quiet=quiet).sent == 1
     assert [t["touser"] for t in fake_api.templates] == ["o_cadre"]
     world.clock.current = dt.datetime(2026, 11, 4, 6, 59, tzinfo=LOCAL)
-    assert dispatch(services.channels(), world.clock, quiet=quiet).sent == 0
+    assert dispatch(services.database, services.channels(), world.clock, quiet=quiet).sent == 0
     world.clock.current = dt.datetime(2026, 11, 4, 7, 0, tzinfo=LOCAL)
-    assert dispatch(services.channels(), world.clock, quiet=quiet).sent == 1
+    assert dispatch(services.database, services.channels(), world.clock, quiet=quiet).sent == 1
     assert [t["touser"] for t in fake_api.templates] == ["o_cadre", "o_farmer"]
 
 
@@ -152,7 +152,8 @@ DISPATCHER = """
 from fangfan.services import build
 from notifications.dispatch import dispatch
 services = build()
-print(dispatch(services.channels(), services.clock, parallel=1), flush=True)  # one in flight
+print(dispatch(services.database, services.channels(), services.clock, parallel=1),
+      flush=True)  # one in flight
 """
 
 
@@ -180,7 +181,7 @@ def test_a_dispatcher_killed_mid_send_never_sends_twice_and_loses_nothing_else(
     fake_api.hold_from = None
 
     world.clock.current = now + dt.timedelta(minutes=5)  # the restarted dispatcher, later
-    result = dispatch(services.channels(), world.clock)
+    result = dispatch(services.database, services.channels(), world.clock)
     assert result.sent == 2  # the two never tried
     sent_to = [t["touser"] for t in fake_api.templates]
     assert sorted(sent_to) == ["o_farmer_0", "o_farmer_1", "o_farmer_2", "o_farmer_3"]  # once
@@ -188,7 +189,7 @@ def test_a_dispatcher_killed_mid_send_never_sends_twice_and_loses_nothing_else(
         states = dict(s.execute(select(OutboxMessage.recipient, OutboxMessage.status)).all())
     assert states["o_farmer_1"] == OutboxStatus.UNCERTAIN  # shown, not resent
     assert [states[f"o_farmer_{i}"] for i in (0, 2, 3)] == [OutboxStatus.SENT] * 3
-    assert dispatch(services.channels(), world.clock).sent == 0
+    assert dispatch(services.database, services.channels(), world.clock).sent == 0
 
 
 def test_a_household_on_wechat_hears_of_a_case_a_cadre_filed_for_it(world: World) -> None:
@@ -221,7 +222,7 @@ def test_cadres_on_wecom_get_a_card_and_fall_back_to_wechat(
             wecom_userid="wangshuji", channel="wecom"))
     case_id = world.apply(world.household("东沟村"))
     base = "https://ff.example.cn"
-    assert dispatch(services.channels(), world.clock, base_url=base).sent == 1
+    assert dispatch(services.database, services.channels(), world.clock, base_url=base).sent == 1
     [card] = fake_api.cards
     assert card["touser"] == "wangshuji" and card["agentid"] == 1000002
     assert card["textcard"]["url"] == f"{base}/t/{world.open_task(case_id).id}"
@@ -229,7 +230,7 @@ def test_cadres_on_wecom_get_a_card_and_fall_back_to_wechat(
 
     fake_api.wecom_down = True  # WeCom fails: the same cadre gets it on WeChat instead
     world.apply(world.household("东沟村", 1))
-    assert dispatch(services.channels(), world.clock, base_url=base).sent == 1
+    assert dispatch(services.database, services.channels(), world.clock, base_url=base).sent == 1
     assert len(fake_api.cards) == 1 and fake_api.templates[0]["touser"] == "o_cadre_dg"
     assert to(f"cadre:{cadre}")[-1].channel == "template"
 
@@ -242,7 +243,7 @@ def test_a_cadre_with_no_way_to_reach_is_a_visible_failure(
                                          "event": "cadre_digest", "audience": Audience.CADRE,
                                          "params": {"name": "某", "items": []}}],
                        world.clock.now())
-    assert dispatch(services.channels(), world.clock).retried == 1
+    assert dispatch(services.database, services.channels(), world.clock).retried == 1
     [message] = to(f"cadre:{cadre}")
     assert "没有绑定微信或企业微信" in message.last_error
 

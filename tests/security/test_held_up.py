@@ -12,10 +12,10 @@ from sqlalchemy import select
 from stdnum.cn import ric
 
 from approvals.desk import imports
-from approvals.record.db import session_scope
 from approvals.record.models import Member, Place
-from tests.conftest import World
-from tests.security.web_rig import cadre, signed_in, site  # noqa: F401
+from tests.db import session_scope
+from tests.support.web import cadre, signed_in
+from tests.support.world import World
 
 MARKUP = "<script>alert(1)</script>"
 FORMULA = '=HYPERLINK("http://x.cn")'
@@ -26,7 +26,7 @@ def id_number(serial: int) -> str:
     return body + ric.calc_check_digit(body + "0")  # it reads the digits before the last
 
 
-def import_heads(site: str, names: list[str]) -> list[int]:  # noqa: F811
+def import_heads(site: str, names: list[str]) -> list[int]:
     """The county imports one new household in 东沟村 per name, over HTTP; their ids."""
     out = io.StringIO()
     writer = csv.writer(out)
@@ -43,7 +43,7 @@ def import_heads(site: str, names: list[str]) -> list[int]:  # noqa: F811
                 for n in numbers]
 
 
-def test_markup_in_a_name_is_shown_as_text(site: str, world: World) -> None:  # noqa: F811
+def test_markup_in_a_name_is_shown_as_text(site: str, world: World) -> None:
     (household,) = import_heads(site, [MARKUP])
     village = signed_in(site, cadre("village_cadre", "东沟村"))
     page = village.get(f"/h/{household}")
@@ -52,7 +52,7 @@ def test_markup_in_a_name_is_shown_as_text(site: str, world: World) -> None:  # 
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
 
 
-def test_a_formula_like_name_is_text_in_the_ledger(site: str, world: World) -> None:  # noqa: F811
+def test_a_formula_like_name_is_text_in_the_ledger(site: str, world: World) -> None:
     (household,) = import_heads(site, [FORMULA])
     world.apply(household)  # the ledger lists the households with a case
     county = signed_in(site, cadre("supervisor"))

@@ -11,13 +11,14 @@ import shutil
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
-from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import Place
-from tests.conftest import World
-from tests.security.web_rig import Browser, anonymous, cadre, signed_in, site  # noqa: F401
+from tests.db import session_scope
+from tests.support.web import Browser, anonymous, cadre, signed_in
+from tests.support.world import World
 
 NONCE = re.compile(r"'nonce-([^']+)'")
 
@@ -60,7 +61,7 @@ def county_case(world: World) -> tuple[int, int]:
 
 
 def test_pages_exports_and_the_pdf_carry_the_headers(
-        site: str, world: World, county_case: tuple[int, int]) -> None:  # noqa: F811
+        site: str, world: World, county_case: tuple[int, int]) -> None:
     case, village = county_case
     household = world.case(case).household_id
     visitor = anonymous(site)
@@ -98,7 +99,7 @@ def test_pages_exports_and_the_pdf_carry_the_headers(
 
 @pytest.mark.skipif(not shutil.which("chromium"), reason="make test installs chromium")
 def test_the_pages_work_under_the_csp_in_chromium(
-        browser: Any, site: str, world: World, county_case: tuple[int, int]) -> None:  # noqa: F811
+        browser: Any, site: str, world: World, county_case: tuple[int, int]) -> None:
     case, village = county_case
     household = world.case(case).household_id
     violations: list[str] = []
@@ -124,7 +125,7 @@ def test_the_pages_work_under_the_csp_in_chromium(
     village_phone.goto(f"/h/{household}/revisit")
     village_phone.fill("input[name=members]", "2")
     village_phone.fill("input[name=wage]", "10000")
-    assert "5000" in village_phone.locator("#net").inner_text()
+    expect(village_phone.locator("#net")).to_contain_text("5000")
     county = phone_of(cadre("supervisor"))
     county.goto("/dashboard")
     county.locator("#c-stage canvas").wait_for()  # ECharts ran (a script file and a nonce)

@@ -18,20 +18,20 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from approvals.record.db import session_scope
 from approvals.record.models import Household, Member
 from fangfan import logs
 from fangfan.services import Services
 from fangfan.settings import ROOT
 from tests.bot.fake_api import FakeWeChatApi
 from tests.bot.sender import WeChatSender
-from tests.conftest import World
-from tests.security.test_web_production import GOOD, environment, wait_healthy
-from tests.security.web_rig import anonymous, cadre, signed_in, site  # noqa: F401
+from tests.db import session_scope
+from tests.support.production import GOOD, environment, wait_healthy
+from tests.support.web import anonymous, cadre, signed_in
+from tests.support.world import World
 
 ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
 PHONE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
-HEAD_ID = "52263119680315001X"  # the demo's 王长林 (docs/examples/roster.csv)
+HEAD_ID = "52263119680315001X"  # the demo's 王长林 (approvals/desk/examples/roster.csv)
 NEW_ID, NEW_PHONE = "522631197005200048", "13800001111"
 
 
@@ -81,7 +81,7 @@ def test_a_database_error_keeps_its_parameters_and_the_log_masks_the_rest(
 
 
 def test_the_worst_paths_over_http_log_nothing_personal(
-        world: World, services: Services, fake_api: FakeWeChatApi, site: str,  # noqa: F811
+        world: World, services: Services, fake_api: FakeWeChatApi, site: str,
         captured: io.StringIO) -> None:
     # a village cadre searching by ID number and phone (the access log has the query)
     village = signed_in(site, cadre("village_cadre", "东沟村"))

@@ -14,8 +14,8 @@ from flask import Flask
 from approvals.record.definitions import Stage
 from fangfan.app import create_app
 from fangfan.services import Services
-from tests.conftest import World
-from tests.security.web_rig import Browser, anonymous, cadre, signed_in, site  # noqa: F401
+from tests.support.web import Browser, anonymous, cadre, signed_in
+from tests.support.world import World
 
 # raw, already percent-escaped as they go on the wire
 ODD = ["99999999999999999999", "2147483648", "-1", "%C2%B2", "%D9%A3", "%00", "1%00",
@@ -72,7 +72,7 @@ def send(browser: Browser, method: str, url: str, form: str | None) -> int:
 
 
 def test_odd_parameters_never_give_a_500(services: Services, world: World,
-                                         site: str) -> None:  # noqa: F811
+                                         site: str) -> None:
     case = world.apply(world.household())
     task = world.open_task(case)
     known = {"case_id": str(case), "task_id": str(task.id),
@@ -94,7 +94,7 @@ def test_odd_parameters_never_give_a_500(services: Services, world: World,
     assert not failures, "\n".join(failures[:40]) + f"\n({len(failures)} of {sent})"
 
 
-def test_the_examples_of_the_review(site: str, world: World) -> None:  # noqa: F811
+def test_the_examples_of_the_review(site: str, world: World) -> None:
     village = signed_in(site, cadre("village_cadre", "东沟村"))
     assert village.get("/c/99999999999999999999").status_code == 404
     assert village.get("/c/2147483648").status_code == 404

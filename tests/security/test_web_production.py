@@ -4,13 +4,8 @@ secrets of their own and an https base_url they start and answer."""
 
 from __future__ import annotations
 
-import base64
-import os
-import secrets
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -20,25 +15,14 @@ import yaml
 
 from fangfan.production import DEMO_VALUES
 from fangfan.settings import ROOT
+from tests.support.production import GOOD, environment, wait_healthy
 
 pytestmark = pytest.mark.slow
 
-GOOD = {
-    "FANGFAN_SECRET_KEY": secrets.token_urlsafe(32),
-    "FANGFAN_WECHAT_MP_TOKEN": secrets.token_hex(8),
-    "FANGFAN_WECHAT_MP_APP_SECRET": secrets.token_hex(16),
-    "FANGFAN_WECHAT_MP_ENCODING_AES_KEY": base64.b64encode(secrets.token_bytes(32)).decode()[:43],
-}
 DEMO_ENV = {"FANGFAN_SECRET_KEY": DEMO_VALUES["workbench.secret_key"],
             "FANGFAN_WECHAT_MP_TOKEN": DEMO_VALUES["wechat.mp.token"],
             "FANGFAN_WECHAT_MP_APP_SECRET": DEMO_VALUES["wechat.mp.app_secret"],
             "FANGFAN_WECHAT_MP_ENCODING_AES_KEY": DEMO_VALUES["wechat.mp.encoding_aes_key"]}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -49,12 +33,6 @@ def https_config(tmp_path: Path) -> Path:
     path.write_text(text.replace("base_url: http://127.0.0.1:8000",
                                  "base_url: https://fangfan.example.cn"), encoding="utf-8")
     return path
-
-
-def environment(database_url: str, config: Path, **env: str) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("FANGFAN_")}
-    return {**base, "FANGFAN_DATABASE_URL": database_url, "FANGFAN_CONFIG": str(config),
-            "FANGFAN_DEV_MODE": "false", "FANGFAN_PORT": str(free_port()), **env}
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -127,19 +105,6 @@ def test_gunicorn_refuses_demo_secrets_and_stops(env, named, database_url, https
     assert proc.returncode != 0
     assert len(lines_naming(stderr, named)) == 1, stderr
     assert "Traceback" not in stderr
-
-
-def wait_healthy(url: str, proc: subprocess.Popen[str]) -> dict[str, str]:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.communicate()
-        try:
-            behind_tls = urllib.request.Request(url, headers={"X-Forwarded-Proto": "https"})
-            with urllib.request.urlopen(behind_tls, timeout=2) as res:
-                return dict(res.headers)
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"{url} never answered")
 
 
 @pytest.mark.parametrize("server", ["serve", "gunicorn"])

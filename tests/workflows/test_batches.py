@@ -9,9 +9,9 @@ import threading
 import pytest
 from sqlalchemy import func, select, update
 
-from approvals.record.db import dialect, session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import CaseKind, Task, TaskStatus
+from tests.db import dialect, session_scope
 from workflows import batches
 from workflows.advance import advance_chunk, pending_cases
 from workflows.batches import Stale, batch
@@ -32,7 +32,7 @@ def test_a_broken_case_stays_marked_and_the_rest_of_its_chunk_advances(world):
     result = advance_chunk.fn([(c, CaseKind.IDENTIFICATION) for c in case_ids], world.runtime)
     assert result == {Outcome.ENROLLED: 3, "failed": 1}
     assert [world.case(c).status for c in case_ids] == ["enrolled", "open", "enrolled", "enrolled"]
-    assert pending_cases(10) == [(broken, CaseKind.IDENTIFICATION)]
+    assert pending_cases(world.services.database, 10) == [(broken, CaseKind.IDENTIFICATION)]
 
 
 def test_two_advancers_at_once_open_each_next_stage_once(world):
@@ -56,7 +56,7 @@ def test_two_advancers_at_once_open_each_next_stage_once(world):
             Task.stage == Stage.VILLAGE_REVIEW, Task.status == TaskStatus.OPEN)
             .group_by(Task.case_id)).all()
         assert sorted(opened) == sorted((c, 1) for c in case_ids)
-    assert pending_cases(10) == []
+    assert pending_cases(world.services.database, 10) == []
 
 
 def notice_over(world) -> int:

@@ -11,10 +11,10 @@ import sys
 import pytest
 from sqlalchemy import func, select, update
 
-from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import AuditEntry, Case, CaseKind, Task, TaskStatus
 from fangfan.settings import ROOT
+from tests.db import session_scope
 from workflows.advance import advance_case, advance_pending, pending_cases, reconcile
 from workflows.passes import Outcome
 
@@ -23,15 +23,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect")]
 KILL_AFTER_COMMIT = """
 import datetime as dt, os, signal, sys
 from approvals.procedure import decisions
-from approvals.record.db import session_scope
 from approvals.procedure.permissions import Actor
 from approvals.record.definitions import Stage
 from fangfan.demo import FORMS
 from fangfan.services import build
 
-build()
+services = build()
 task_id, actor_id, now = int(sys.argv[1]), int(sys.argv[2]), dt.datetime.fromisoformat(sys.argv[3])
-with session_scope() as s:
+with services.database.session_scope() as s:
     decisions.decide(s, task_id, Actor.load(s, actor_id), "approved", now=now,
                      data=FORMS[Stage.HOME_VERIFICATION])
 os.kill(os.getpid(), signal.SIGKILL)  # dies after the commit, before any flow runs
@@ -62,7 +61,7 @@ def test_one_flow_run_advances_a_batch_of_pending_cases(world):
     result = advance_pending(world.runtime)
     assert result == {Outcome.WAITING: 6}
     assert {world.stage(c) for c in case_ids} == {Stage.VILLAGE_REVIEW}
-    assert pending_cases(10) == []
+    assert pending_cases(world.services.database, 10) == []
 
 
 def test_a_kill_between_commit_and_flow_is_healed_by_reconcile(world, database_url):

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from approvals.procedure.queries import list_cases, show_case
 from approvals.record.calendar import LOCAL
-from approvals.record.db import session_scope
 from approvals.record.definitions import Deadline, Stage
 from approvals.record.errors import Refused
 from approvals.record.models import (
@@ -22,6 +21,7 @@ from approvals.record.models import (
     Pairing,
     Source,
 )
+from tests.db import session_scope
 
 
 def test_an_approved_case_enrols_the_household_with_a_paired_cadre_and_a_measure(world):

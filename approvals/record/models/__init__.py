@@ -1,9 +1,9 @@
 """The system of record: one aggregate per module, all exported here for Alembic and callers."""
 
+from approvals.record.definitions import CaseKind  # the kind of procedure a case follows
 from approvals.record.models.audit import AuditEntry
 from approvals.record.models.cases import (
     Case,
-    CaseKind,
     CaseRisk,
     CaseStatus,
     Definition,

@@ -28,15 +28,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from approvals.record.calendar import LOCAL
 from approvals.record.db import Base
+from approvals.record.definitions import CaseKind, Stage
 from approvals.record.definitions import Definition as DefinitionBody
-from approvals.record.definitions import Stage
 from approvals.record.models.households import Household
 from approvals.record.models.places import Place
-
-
-class CaseKind(StrEnum):
-    IDENTIFICATION = "identification"  # 识别纳入
-    RISK_ELIMINATION = "risk_elimination"  # 风险消除
 
 
 class Source(StrEnum):
@@ -102,7 +97,7 @@ def _parse(digest: str, body: dict[str, Any]) -> DefinitionBody:
 def parsed_definition(s: Session | Connection, digest: str) -> DefinitionBody:
     """The parsed definition with this digest, reading its row only the first time."""
     if digest not in _PARSED:
-        body = s.scalars(select(Definition.body).where(Definition.digest == digest)).first()
+        body = s.scalars(select(Definition.body).where(Definition.digest == digest)).one()
         _parse(digest, body)
     return _PARSED[digest]
 
@@ -168,7 +163,7 @@ class CaseRisk(Base):
 # the work in hand, and deciding a task takes it out of them instead of moving it within
 # each (on PostgreSQL an UPDATE adds no entry to a partial index the new row leaves).
 _OPEN = text(f"status = '{TaskStatus.OPEN}'")
-OPEN_ONLY = {"sqlite_where": _OPEN, "postgresql_where": _OPEN}
+OPEN_ONLY: dict[str, Any] = {"sqlite_where": _OPEN, "postgresql_where": _OPEN}  # dialect kwargs
 
 
 class Task(Base):

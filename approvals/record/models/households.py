@@ -100,9 +100,9 @@ class IncomeRecord(Base):
 
 
 class Revisit(Base):
-    """定期回访: what the paired cadre found (seed 003 专栏2). Quarterly: members, income by
-    kind minus production costs (→ per-capita net income), compliant out-of-pocket costs;
-    once a year also the annual content (`annual`)."""
+    """定期回访: what the paired cadre found (《东胜区衔接规划》专栏2, docs/domain.md).
+    Quarterly: members, income by kind minus production costs (→ per-capita net income),
+    compliant out-of-pocket costs; once a year also the annual content (`annual`)."""
 
     __tablename__ = "revisits"
 

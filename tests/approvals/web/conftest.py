@@ -1,27 +1,18 @@
-"""The phone pages' rig: the real app on real HTTP on 127.0.0.1, Debian's Chromium driven by
-Playwright in a phone viewport, and a Flask client for the authorisation matrix."""
+"""The phone pages' fixtures: the real app on real HTTP on 127.0.0.1 (in dev mode, or in
+production with the fake WeChat's sign-in), Debian's Chromium driven by Playwright in a phone
+viewport, and a Flask client for the authorisation matrix (tests/support/web.py)."""
 
 from __future__ import annotations
 
-import re
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
-from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from approvals.record.db import session_scope
-from approvals.record.models import Cadre
 from fangfan.app import create_app
 from fangfan.services import Services
 from tests.bot.fake_api import FakeWeChatApi
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+from tests.support.web import Desk, serve_app
 
 
 @pytest.fixture
@@ -43,13 +34,6 @@ def wechat(services: Services, fake_api: FakeWeChatApi) -> FakeWeChatApi:
     return fake_api
 
 
-def serve_app(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-
-
 @pytest.fixture
 def production_site(services: Services, wechat: FakeWeChatApi) -> Iterator[str]:
     yield from serve_app(create_app(services))
@@ -65,40 +49,6 @@ def phone(browser: object, site: str) -> Iterator[object]:
     page.set_default_timeout(10_000)
     yield page
     context.close()
-
-
-def shot(page: object, name: str) -> None:
-    """Kept as a test artifact (tests/artifacts/), for people to look at."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
-
-
-def cadre_id(name: str) -> int:
-    with session_scope() as s:
-        return s.scalars(select(Cadre.id).where(Cadre.name == name)).one()
-
-
-@dataclass
-class Desk:
-    """A cadre's browser session without a browser (Flask's client), for the matrix."""
-
-    client: FlaskClient
-    token: str = ""
-
-    def signs_in(self, cadre: int) -> Desk:
-        page = self.client.get("/login").text
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-        res = self.client.post("/login/dev", data={"csrf_token": token, "cadre_id": cadre})
-        assert res.status_code == 302
-        inbox = self.client.get("/inbox").text
-        self.token = re.search(r'name="csrf_token" value="([^"]+)"', inbox).group(1)  # type: ignore[union-attr]
-        return self
-
-    def post(self, url: str, **data: object) -> object:
-        return self.client.post(url, data={"csrf_token": self.token, **data})
-
-    def get(self, url: str) -> object:
-        return self.client.get(url)
 
 
 @pytest.fixture

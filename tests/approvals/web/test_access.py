@@ -13,11 +13,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
-from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import AuditEntry, Cadre, Objection, Task, TaskStatus
-from tests.approvals.web.conftest import Desk, cadre_id
-from tests.conftest import World
+from tests.db import session_scope
+from tests.support.web import Desk, cadre_id
+from tests.support.world import World
 
 # The demo county's cadres (fangfan.demo.roster); the cases below are in 东沟村, 青山镇.
 INSIDE = ["刘书记", "杨帮扶", "王审核", "赵审定", "钱督导"]  # 东沟村, 东沟村, 青山镇, county ×2
@@ -215,7 +215,7 @@ def test_a_signed_out_visitor_is_sent_to_sign_in_and_changes_nothing(
 
 def test_a_cadre_deactivated_while_signed_in_is_sent_to_sign_in_and_decides_nothing(
         app: Flask, world: World) -> None:
-    """The decision reads the cadre on its own connection (signed_in(lazy=True)): a cadre
+    """The decision reads the cadre on its own connection (signed_in_lazily): a cadre
     deactivated after opening the page is sent to sign in all the same."""
     case_id, task_id = case_at(world, Stage.TOWNSHIP_AUDIT)
     desk = Desk(app.test_client()).signs_in(cadre_id("王审核"))

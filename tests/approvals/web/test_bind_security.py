@@ -17,14 +17,14 @@ import requests
 from sqlalchemy import select
 
 from approvals.record import bindings
-from approvals.record.db import session_scope
 from approvals.record.models import AuditEntry, Cadre
 from fangfan.app import create_app
 from fangfan.services import Services
-from tests.approvals.web.conftest import cadre_id, serve_app
 from tests.bot.fake_api import FakeWeChatApi
-from tests.conftest import World
-from tests.test_cli import fangfan
+from tests.db import session_scope
+from tests.support.cli import fangfan
+from tests.support.web import cadre_id, serve_app
+from tests.support.world import World
 
 pytestmark = pytest.mark.slow
 

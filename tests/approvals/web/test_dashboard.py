@@ -8,14 +8,15 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from sqlalchemy import select
 
-from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import Place
-from tests.approvals.web.conftest import Desk, cadre_id, shot
-from tests.approvals.web.test_phone import sign_in
-from tests.conftest import World
+from tests.db import session_scope
+from tests.support.phone import sign_in
+from tests.support.web import Desk, cadre_id, shot
+from tests.support.world import World
 
 
 def known(world: World) -> dict[str, int]:
@@ -83,5 +84,6 @@ def test_the_dashboard_on_a_phone_and_a_desk(world: World, phone: Any, browser: 
     desk.locator("#c-week canvas").wait_for()
     shot(desk, "dashboard-desktop")
     desk.locator("#t-place a").first.click()  # a figure opens its list
-    assert "的期限已过" in desk.locator("#cases").inner_text()
+    expect(desk).to_have_url(re.compile(r"/dashboard/cases\?"))
+    expect(desk.locator("#cases")).to_contain_text("的期限已过")
     desk.context.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import shutil
 import subprocess
 
@@ -13,12 +14,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from approvals.record.db import session_scope
+from approvals.desk import examples, imports
 from approvals.record.definitions import Stage
 from approvals.record.models import Household, Member, Place
-from fangfan.settings import ROOT
-from tests.approvals.web.conftest import Desk, cadre_id
-from tests.conftest import World
+from tests.db import session_scope
+from tests.support.web import Desk, cadre_id
+from tests.support.world import World
 
 
 def heads(world: World, cases: list[int]) -> list[Member]:
@@ -109,7 +110,7 @@ def test_the_ledger_opens_in_excel_with_every_cell_as_expected(
 
 def test_a_roster_upload_with_bad_rows_changes_nothing_and_says_where(
         app: Flask, world: World) -> None:
-    good = (ROOT / "docs" / "examples" / "roster.csv").read_bytes()
+    good = examples.read("roster.csv")
     bad = good.replace(b"522631197005200048", b"522631197005200049")
     desk = Desk(app.test_client()).signs_in(cadre_id("钱督导"))
 
@@ -129,3 +130,22 @@ def test_a_roster_upload_with_bad_rows_changes_nothing_and_says_where(
     assert res.status_code == 400 and "不是有效的 Excel" in res.text
     assert Desk(app.test_client()).signs_in(cadre_id("王审核")).get(
         "/import").status_code == 403
+
+
+def test_the_import_page_offers_each_example_file_for_download(
+        app: Flask, world: World) -> None:
+    county = Desk(app.test_client()).signs_in(cadre_id("钱督导"))
+    links = re.findall(r'href="(/import/examples/[^"]+)"', county.get("/import").text)
+    assert sorted(links) == sorted(f"/import/examples/{name}" for name in examples.NAMES)
+    for link in links:
+        name = link.rsplit("/", 1)[1]
+        res = county.get(link)
+        assert res.status_code == 200 and res.mimetype == "text/csv"
+        assert res.headers["Content-Disposition"] == f"attachment; filename={name}"
+        assert res.data == examples.read(name)
+        kind = name.removesuffix(".csv")  # in the layout its import reads
+        assert imports.read_upload(io.BytesIO(res.data), name, imports.COLUMNS[kind],
+                                   imports.Limits())
+    assert county.get("/import/examples/config.yaml").status_code == 404
+    signed_out = app.test_client().get("/import/examples/roster.csv")
+    assert signed_out.status_code == 302 and "/login" in signed_out.headers["Location"]

@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from sqlalchemy import select, update
 
-from approvals.record.db import session_scope
 from approvals.record.models import Case, CaseKind, Household, IncomeRecord, Measure, Revisit
-from tests.approvals.web.conftest import Desk, cadre_id, shot
-from tests.approvals.web.test_phone import sign_in
-from tests.conftest import World
+from tests.db import session_scope
+from tests.support.phone import sign_in
+from tests.support.web import Desk, cadre_id, shot
+from tests.support.world import World
 
 
 def enrolled(world: World, index: int = 0) -> int:
@@ -29,7 +30,7 @@ def test_a_revisit_on_the_phone_keeps_a_half_filled_form(world: World, phone: An
     phone.goto("/inbox")
     sign_in(phone, "杨帮扶")
     phone.get_by_text("我的结对户").click()
-    assert phone.locator(".weui-cell", has_text="尚未回访").count() == 1
+    expect(phone.locator(".weui-cell", has_text="尚未回访")).to_have_count(1)
     phone.locator(".weui-cell", has_text="尚未回访").click()
     phone.get_by_role("link", name="登记定期回访").click()
     phone.get_by_label("工资性收入").fill("24000")
@@ -37,19 +38,20 @@ def test_a_revisit_on_the_phone_keeps_a_half_filled_form(world: World, phone: An
     phone.get_by_label("转移性收入").fill("3000")
     phone.get_by_label("生产经营费用").fill("3000")
     phone.get_by_label("家庭人口").fill("3")
-    assert phone.locator("#net").inner_text() == "家庭人均纯收入约 10000 元"
+    expect(phone.locator("#net")).to_have_text("家庭人均纯收入约 10000 元")
     phone.goto("/inbox")  # a call comes in; the cadre comes back later
     phone.goto(f"/h/{household}/revisit")
-    assert phone.get_by_label("工资性收入").input_value() == "24000"
+    expect(phone.get_by_label("工资性收入")).to_have_value("24000")
     phone.get_by_role("button", name="保存回访记录").click()  # the annual content is missing
-    assert phone.get_by_role("alert").get_by_text("今年第一次回访，请填写年度监测内容").count()
-    assert phone.get_by_label("工资性收入").input_value() == "24000"  # nothing lost
+    expect(phone.get_by_role("alert").get_by_text("今年第一次回访，请填写年度监测内容")
+           ).to_be_visible()
+    expect(phone.get_by_label("工资性收入")).to_have_value("24000")  # nothing lost
     for field in ("社会保障", "义务教育", "劳动力和就业", "住房安全", "饮水安全", "享受的帮扶政策"):
         phone.get_by_label(field).fill("正常")
     phone.get_by_label("已消除").check()
     phone.get_by_role("button", name="保存回访记录").click()
-    assert phone.get_by_text("已保存回访记录：家庭人均纯收入 10000 元").count()
-    assert phone.locator("svg[aria-label=人均纯收入图] rect").count() == 1
+    expect(phone.get_by_text("已保存回访记录：家庭人均纯收入 10000 元")).to_be_visible()
+    expect(phone.locator("svg[aria-label=人均纯收入图] rect")).to_have_count(1)
     shot(phone, "household-after-revisit")
     with session_scope() as s:
         [revisit] = s.scalars(select(Revisit).where(Revisit.household_id == household)).all()
@@ -57,7 +59,7 @@ def test_a_revisit_on_the_phone_keeps_a_half_filled_form(world: World, phone: An
     # saved: the kept copy on the phone is gone, the next visit starts from the record
     phone.goto(f"/h/{household}/revisit")
     assert phone.evaluate(f"localStorage.getItem('revisit:{household}')") is None
-    assert "已按" in phone.locator("p.pad.sub").first.inner_text()
+    expect(phone.locator("p.pad.sub").first).to_contain_text("已按")
 
 
 def test_measures_are_planned_and_carried_out_from_the_household_page(

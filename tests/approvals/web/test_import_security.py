@@ -20,11 +20,11 @@ import requests
 from sqlalchemy import func, select
 
 from approvals.desk import imports
-from approvals.record.db import session_scope
 from approvals.record.models import Case, Household, Member, Place
-from tests.approvals.web.conftest import cadre_id
-from tests.conftest import World
-from tests.test_cli import fangfan
+from tests.db import session_scope
+from tests.support.cli import fangfan
+from tests.support.web import cadre_id
+from tests.support.world import World
 
 pytestmark = pytest.mark.slow
 

@@ -13,13 +13,13 @@ import requests
 from sqlalchemy import event, select, update
 
 from approvals.procedure import batch, decisions
-from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.errors import Refused
 from approvals.record.models import Cadre, Pairing, Place, TaskStatus, Verdict
 from fangfan.services import Services
-from tests.approvals.web.conftest import cadre_id
-from tests.conftest import World
+from tests.db import session_scope
+from tests.support.web import cadre_id
+from tests.support.world import World
 
 pytestmark = pytest.mark.slow
 
@@ -121,7 +121,7 @@ def test_the_check_costs_the_decision_no_statement(world: World, services: Servi
 
         event.listen(services.engine, "before_cursor_execute", count)
         try:
-            with decisions.scope() as conn:
+            with services.database.connection_scope() as conn:  # as the POST runs
                 actor, task = decisions.signed_in_at(conn, world.approver(case_id).id,
                                                      world.clock.now().date(), task_id, 0)
                 assert actor is not None and task is not None

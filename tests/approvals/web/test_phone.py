@@ -3,12 +3,13 @@ through the pages, a return and its rework, an objection during the notice."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
-from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import (
     AuditEntry,
@@ -19,22 +20,12 @@ from approvals.record.models import (
     Task,
     TaskStatus,
 )
-from tests.approvals.web.conftest import shot
-from tests.conftest import World
+from tests.db import session_scope
+from tests.support.phone import open_case, sign_in
+from tests.support.web import shot
+from tests.support.world import World
 
 pytestmark = pytest.mark.slow
-
-
-def sign_in(page: Any, name: str) -> None:
-    """From wherever the page is: sign out if someone is signed in, then as `name`."""
-    if page.locator("text=退出").count():
-        page.get_by_role("button", name="退出").click()
-    page.get_by_label(f"以{name}登录").click()
-
-
-def open_case(page: Any, head: str) -> None:
-    page.goto("/inbox")
-    page.locator("#tasks a", has_text=head).click()
 
 
 def head_of(world: World, case_id: int) -> str:
@@ -51,14 +42,15 @@ def test_a_case_from_application_to_county_approval_on_the_phone(
     # the link of the reminder: sign-in first, then straight to the task
     phone.goto(f"/t/{task.id}")
     sign_in(phone, "刘书记")
-    assert phone.url.endswith(f"/c/{case_id}#task")
-    assert phone.locator("#task").get_by_text("入户核实").count()
+    expect(phone).to_have_url(re.compile(rf"/c/{case_id}#task$"))
+    expect(phone.locator("#task .weui-cells__title")).to_contain_text("当前环节：入户核实")
     phone.get_by_text("通过", exact=True).click()
     phone.locator("#visitor2").fill("杨帮扶")
     phone.get_by_label("核实情况").fill("户主住院治疗，自付医疗费用约四万元，情况属实。")
     phone.get_by_label("人均纯收入").fill("4200")
     phone.get_by_role("button", name="确认通过").click()
-    assert phone.get_by_text(f"已提交：{world.case(case_id).number} 入户核实通过").count()
+    number = world.case(case_id).number
+    expect(phone.get_by_text(f"已提交：{number} 入户核实通过")).to_be_visible()
     world.advance(case_id)  # the worker's pass
     assert world.stage(case_id) == Stage.VILLAGE_REVIEW
 
@@ -69,13 +61,14 @@ def test_a_case_from_application_to_county_approval_on_the_phone(
     phone.get_by_label("同意票数").fill("23")
     phone.get_by_label("反对票数").fill("1")
     phone.get_by_role("button", name="确认通过").click()
+    expect(phone.get_by_text(f"已提交：{number} 村民主评议通过")).to_be_visible()
     world.advance(case_id)
     assert world.stage(case_id) == Stage.PUBLIC_NOTICE
 
     open_case(phone, head)
     phone.get_by_label("张贴地点").fill("村委会公示栏")
     phone.get_by_role("button", name="登记张贴").click()
-    assert phone.get_by_text("已登记公示，公示期至11月").count()
+    expect(phone.get_by_text("已登记公示，公示期至11月")).to_be_visible()
     world.clock.advance(days=6)  # the notice runs out with no objection
     world.advance(case_id)
     assert world.stage(case_id) == Stage.TOWNSHIP_AUDIT
@@ -85,6 +78,7 @@ def test_a_case_from_application_to_county_approval_on_the_phone(
     open_case(phone, head)
     phone.get_by_text("通过", exact=True).click()
     phone.get_by_role("button", name="确认通过").click()
+    expect(phone.get_by_text(f"已提交：{number} 乡镇审核通过")).to_be_visible()
     world.advance(case_id)
     assert world.stage(case_id) == Stage.COUNTY_APPROVAL
 
@@ -94,6 +88,7 @@ def test_a_case_from_application_to_county_approval_on_the_phone(
     phone.get_by_text("通过", exact=True).click()
     phone.get_by_label("部门数据比对情况").fill("与医保、民政数据比对一致。")
     phone.get_by_role("button", name="确认通过").click()
+    expect(phone.get_by_text(f"已提交：{number} 县级比对审定通过")).to_be_visible()
     world.advance(case_id)
 
     case = world.case(case_id)
@@ -113,7 +108,7 @@ def test_a_case_from_application_to_county_approval_on_the_phone(
     phone.goto(f"/c/{case_id}")
     for step in ("提交申请", "「入户核实」通过", "张贴公示（村委会公示栏）", "「乡镇审核」通过",
                  "纳入监测"):
-        assert phone.locator(".timeline").get_by_text(step).count(), step
+        expect(phone.locator(".timeline").get_by_text(step)).to_be_visible()
 
 
 def test_a_return_is_reworked_and_resubmitted(world: World, phone: Any) -> None:
@@ -127,16 +122,19 @@ def test_a_return_is_reworked_and_resubmitted(world: World, phone: Any) -> None:
     phone.get_by_text("退回", exact=True).click()
     phone.get_by_label("入户核实").check()
     phone.get_by_role("button", name="确认退回").click()  # no reason yet: told, nothing lost
-    assert phone.get_by_role("alert").get_by_text("退回时必须写明需要补充或修改的内容").count()
-    assert phone.get_by_label("入户核实").is_checked()
+    expect(phone.get_by_role("alert").get_by_text("退回时必须写明需要补充或修改的内容")
+           ).to_be_visible()
+    expect(phone.get_by_label("入户核实")).to_be_checked()
     phone.locator(".p-returned textarea").fill("请补充住院费用票据照片。")
     phone.get_by_role("button", name="确认退回").click()
+    number = world.case(case_id).number
+    expect(phone.get_by_text(f"已提交：{number} 乡镇审核退回")).to_be_visible()
     world.advance(case_id)
     assert world.stage(case_id) == Stage.HOME_VERIFICATION
 
     sign_in(phone, "刘书记")
     open_case(phone, head)
-    assert phone.locator(".timeline").get_by_text("请补充住院费用票据照片。").count()
+    expect(phone.locator(".timeline").get_by_text("请补充住院费用票据照片。")).to_be_visible()
     phone.get_by_text("通过", exact=True).click()
     phone.locator("#visitor2").fill("黄联络")
     phone.get_by_label("核实情况").fill("已补充住院票据，自付部分属实。")
@@ -144,10 +142,12 @@ def test_a_return_is_reworked_and_resubmitted(world: World, phone: Any) -> None:
         "name": "bill.jpg", "mimeType": "image/jpeg",
         "buffer": b"\xff\xd8\xff\xe0" + b"bill" * 100 + b"\xff\xd9"}])
     phone.get_by_role("button", name="确认通过").click()
+    expect(phone.get_by_text(f"已提交：{number} 入户核实通过")).to_be_visible()
     world.advance(case_id)
     assert world.stage(case_id) == Stage.VILLAGE_REVIEW
     phone.goto(f"/c/{case_id}")
     photo = phone.locator(".photos img").first
+    expect(photo).to_be_visible()
     assert phone.request.get(photo.get_attribute("src")).status == 200
     with session_scope() as s:
         rounds = s.scalars(select(Task.round).where(
@@ -168,7 +168,7 @@ def test_an_objection_holds_the_notice_until_it_is_handled(world: World, phone: 
     phone.get_by_label("异议人").fill("本组村民甲")
     phone.get_by_label("异议内容").fill("该户新购一辆货车，收入需再核实。")
     phone.get_by_role("button", name="登记异议").click()
-    assert phone.get_by_text("已登记异议").count()
+    expect(phone.get_by_text("已登记异议")).to_be_visible()
 
     world.clock.advance(days=6)
     world.advance(case_id)
@@ -178,6 +178,7 @@ def test_an_objection_holds_the_notice_until_it_is_handled(world: World, phone: 
     phone.get_by_label("调查核实情况").fill("经核实，货车为亲属所有，与该户无关。")
     phone.get_by_label("异议不成立").check()
     phone.get_by_role("button", name="提交处理结果").click()
+    expect(phone.get_by_text("已记录：异议不成立")).to_be_visible()
     world.advance(case_id)
     assert world.stage(case_id) == Stage.TOWNSHIP_AUDIT
 
@@ -196,7 +197,9 @@ def test_a_double_tap_decides_once_and_a_late_cadre_sees_who_decided(
         page.get_by_text("通过", exact=True).click()
     phone.get_by_role("button", name="确认通过").dblclick()
     other.get_by_role("button", name="确认通过").click()
-    assert other.get_by_text("这项任务已由王审核于").count()  # not an error page
+    expect(other.get_by_text("这项任务已由王审核于")).to_be_visible()  # not an error page
+    # the first phone's answer is in too: decided (or, had its second tap gone out, told so)
+    expect(phone.get_by_role("status")).to_have_text(re.compile("乡镇审核通过|这项任务已由王审核于"))
     with session_scope() as s:
         decided = s.scalars(select(AuditEntry).where(AuditEntry.case_id == case_id,
                                                      AuditEntry.action == "decide.approved")

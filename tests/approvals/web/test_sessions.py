@@ -14,8 +14,8 @@ import requests
 from flask import Flask
 from itsdangerous import URLSafeTimedSerializer
 
-from tests.approvals.web.conftest import cadre_id
-from tests.conftest import World
+from tests.support.web import cadre_id
+from tests.support.world import World
 
 pytestmark = pytest.mark.slow
 COOKIE = "session"

@@ -3,19 +3,20 @@ sign-in page and API), a one-time code binding the cadre's WeChat the first time
 
 from __future__ import annotations
 
+import re
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from approvals.record import bindings
-from approvals.record.db import session_scope
 from approvals.record.models import Cadre
 from fangfan.services import Services
-from tests.approvals.web.conftest import cadre_id
 from tests.bot.fake_api import FakeWeChatApi
-from tests.conftest import World
+from tests.db import session_scope
+from tests.support.web import cadre_id
+from tests.support.world import World
 
 pytestmark = pytest.mark.slow
 
@@ -35,14 +36,16 @@ def test_first_sign_in_binds_with_the_code_then_wechat_alone_signs_in(
                                   base_url=production_site)
     page = context.new_page()
     page.goto(f"/t/{task_id}")  # the reminder's link, opened inside WeChat
-    assert "/bind" in page.url
-    assert page.locator("text=演示模式").count() == 0  # no demo list in production
+    expect(page).to_have_url(re.compile(r"/bind\b"))
+    expect(page.get_by_role("button", name="绑定并登录")).to_be_visible()
+    expect(page.get_by_text("演示模式")).to_have_count(0)  # no demo list in production
     page.get_by_label("绑定码").fill("0000-0000-0000-0000")
     page.get_by_role("button", name="绑定并登录").click()
-    assert page.get_by_role("alert").get_by_text("绑定码不正确").count()
+    expect(page.get_by_role("alert").get_by_text("绑定码不正确")).to_be_visible()
     page.get_by_label("绑定码").fill(code)
     page.get_by_role("button", name="绑定并登录").click()
-    assert page.url.endswith(f"/c/{case_id}#task")  # straight to the task
+    expect(page).to_have_url(re.compile(rf"/c/{case_id}#task$"))  # straight to the task
+    expect(page.locator(".bar")).to_contain_text("刘书记")
     with session_scope() as s:
         cadre = s.get_one(Cadre, cadre_id("刘书记"))
         assert cadre.openid == "o_cadre_liu" and cadre.bind_code_hash is None
@@ -52,8 +55,8 @@ def test_first_sign_in_binds_with_the_code_then_wechat_alone_signs_in(
     context = browser.new_context(base_url=production_site, locale="zh-CN")
     page = context.new_page()
     page.goto("/inbox")
-    assert urlsplit(page.url).path == "/inbox"
-    assert page.locator(".bar").get_by_text("刘书记").count()
+    expect(page).to_have_url(re.compile(r"^[^?#]*/inbox([?#]|$)"))
+    expect(page.locator(".bar")).to_contain_text("刘书记")
     context.close()
 
 
@@ -91,7 +94,8 @@ def test_a_forged_oauth_callback_signs_nobody_in(
     context = browser.new_context(base_url=production_site, locale="zh-CN")
     page = context.new_page()
     page.goto("/login/wechat?code=code-1&state=guessed")
-    assert page.get_by_text("登录链接已失效").count()
+    expect(page.get_by_text("登录链接已失效")).to_be_visible()
     page.goto("/inbox")  # still not signed in: WeChat is asked again
-    assert "/bind" in page.url
+    expect(page).to_have_url(re.compile(r"/bind\b"))
+    expect(page.locator(".bar")).to_have_count(0)
     context.close()

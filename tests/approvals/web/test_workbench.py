@@ -11,11 +11,11 @@ from flask import Flask
 from sqlalchemy import select
 
 from approvals.procedure import inbox as inbox_module
-from approvals.record.db import session_scope
 from approvals.record.definitions import Stage
 from approvals.record.models import AuditEntry, CaseStatus, Household, Pairing, Task, TaskStatus
-from tests.approvals.web.conftest import Desk, cadre_id
-from tests.conftest import World
+from tests.db import session_scope
+from tests.support.web import Desk, cadre_id
+from tests.support.world import World
 
 
 def inbox_cases(page: str) -> list[int]:
