@@ -17,6 +17,7 @@ from collections.abc import Callable
 from functools import partial
 
 from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 from sqlalchemy import and_, exists, select, union, update
 
 from approvals.record import audit
@@ -63,7 +64,9 @@ def pending_cases(database: Database, limit: int) -> list[tuple[int, CaseKind]]:
     return sorted((r.id, CaseKind(r.kind)) for r in rows)
 
 
-@task(name="advance-chunk")
+# never cached: a chunk's passes read the record as it is now (and the runtime it is given,
+# with its database, cannot be hashed into a cache key)
+@task(name="advance-chunk", cache_policy=NO_CACHE)
 def advance_chunk(cases: list[tuple[int, CaseKind]], runtime: Runtime) -> dict[str, int]:
     """One transaction for the chunk; if its writes fail, the cases go one by one.
 

@@ -63,8 +63,8 @@ def start_of_day(day: dt.date) -> dt.datetime:
 
 @dataclass
 class WorkCalendar:
-    """A calendar's value is its extra days (what a flow run records of it); what it has
-    worked out so far is kept beside them, not as fields."""
+    """A calendar's value is its extra days; what it has worked out so far is kept beside
+    them, not as fields, so two calendars with the same days are equal."""
 
     extra_holidays: frozenset[dt.date] = frozenset()
     extra_workdays: frozenset[dt.date] = frozenset()
