@@ -60,8 +60,8 @@ from approvals.record.models import (  # noqa: E402
 from bench.pg import PG_URL, ensure_database  # noqa: E402
 from fangfan import config as config_module  # noqa: E402
 from fangfan.database import make_engine, upgrade  # noqa: E402
-from workflows import runtime  # noqa: E402
 from workflows.advance import CHUNK, advance_chunk, pending_cases  # noqa: E402
+from workflows.runtime import Runtime  # noqa: E402
 
 PEER = ROOT / "bench" / "spiffworkflow" / "bench.py"
 VILLAGES, TOWNSHIPS = 100, 10
@@ -148,11 +148,12 @@ def _id_number(i: int) -> str:
 
 def advancer(url: str, stop) -> None:
     """The worker's part: what each `advance-pending` flow run does, over and over."""
-    engine, _ = setup_existing(url)
+    engine, config = setup_existing(url)
+    runtime = Runtime(SystemClock(), config.work_calendar(), DB)
     while not stop.wait(POLL_S):
-        pending = pending_cases(5000)
+        pending = pending_cases(DB, 5000)
         for start in range(0, len(pending), CHUNK):
-            advance_chunk.fn(pending[start:start + CHUNK])
+            advance_chunk.fn(pending[start:start + CHUNK], runtime)
     engine.dispose()
 
 
@@ -168,7 +169,6 @@ def _install(engine):
     global DB
     DB = Database(engine)
     config = config_module.load(ROOT / "config.yaml")
-    runtime.install(runtime.Runtime(SystemClock(), config.work_calendar(), DB))
     return config
 
 
@@ -236,7 +236,7 @@ def drive_round(case_ids: list[int], stage: Stage, who: dict, rate: float | None
 def wait_drained(timeout: float = 300) -> float:
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < timeout:
-        if not pending_cases(1):
+        if not pending_cases(DB, 1):
             return time.perf_counter() - t0
         time.sleep(0.05)
     raise TimeoutError("advancement did not drain")

@@ -24,19 +24,14 @@ def ensure_database(url: str = PG_URL) -> str:
 
 
 def connect(config_path: Any) -> tuple[Engine, Any, Any]:
-    """The benchmark database, config.yaml, and its calendar installed with the database as
-    the procedures' runtime: (engine, config, calendar)."""
-    from approvals.record.calendar import SystemClock
-    from approvals.record.db import Database
+    """The benchmark database (created if missing), config.yaml, and its calendar:
+    (engine, config, calendar)."""
     from fangfan import config as config_module
     from fangfan.database import make_engine
-    from workflows import runtime
 
     engine = make_engine(ensure_database())
     config = config_module.load(config_path)
-    calendar = config.work_calendar()
-    runtime.install(runtime.Runtime(SystemClock(), calendar, Database(engine)))
-    return engine, config, calendar
+    return engine, config, config.work_calendar()
 
 
 def seed(engine: Engine, config: Any, sql: Callable[[int], str]) -> None:

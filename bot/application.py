@@ -1,28 +1,20 @@
-"""What the dialogue does to the record: submit an application (a new household or one of
-the roster), refuse one that cannot be made, withdraw one before the village review."""
+"""The application's last steps in the chat: who may apply, the summary sent
+(approvals.procedure.applications records it), and withdrawing one before the village
+review."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from approvals.procedure import cases
+from approvals.procedure import applications, cases
+from approvals.procedure.permissions import Actor
 from approvals.record.errors import Refused
-from approvals.record.models import (
-    Cadre,
-    Case,
-    CaseKind,
-    CaseStatus,
-    Household,
-    Member,
-    MonitoringStatus,
-    Source,
-)
+from approvals.record.models import Case, CaseKind, CaseStatus, Household, MonitoringStatus
 from bot import progress
 from bot.conversation import Turn
-from bot.models import MediaFile
 
 
 def cannot_apply(s: Session, household: Household) -> str | None:
@@ -36,47 +28,30 @@ def cannot_apply(s: Session, household: Household) -> str | None:
     return None
 
 
+def filer(turn: Turn) -> Actor | None:
+    """The cadre filing for a household (干部代为申请), or None when farmers apply themselves."""
+    cadre_id = turn.draft.get("cadre_id")
+    return Actor.load(turn.ctx.s, cadre_id) if cadre_id else None
+
+
 def submit(turn: Turn) -> str:
     ctx, d, conv = turn.ctx, turn.draft, turn.conv
-    s = ctx.s
-    cadre = s.get(Cadre, d["cadre_id"]) if d.get("cadre_id") else None
-    household = s.get(Household, d["household_id"]) if d.get("household_id") else None
-    member = None
-    if household is None:
-        household = Household(village_id=d["village_id"])
-        member = Member(name=d["name"], id_number=d["id_number"], relation="户主", is_head=True,
-                        phone=d.get("phone"))
-        household.members.append(member)
-        s.add(household)
-        s.flush()
-    else:
-        member = next(m for m in household.members if m.id_number == d["id_number"])
-        if d.get("phone") and not member.phone:
-            member.phone = d["phone"]
-    photos = list(s.scalars(select(MediaFile.media_id).where(
-        MediaFile.openid == conv.openid, MediaFile.case_id.is_(None)).order_by(MediaFile.id)))
     definition = ctx.config.definition(CaseKind.IDENTIFICATION)
     try:
-        case = cases.open_identification(
-            s, household, definition=definition, calendar=ctx.calendar, now=ctx.now,
-            source=Source.CADRE_VISIT if cadre else Source.WECHAT,
-            filed_by=cadre.name if cadre else f"{d['name']}（微信申请）",
-            risk_types=d["risks"], income_12m=Decimal(d["income"]),
+        cadre = filer(turn)
+        case = applications.apply(
+            ctx.s, applications.Applicant(d["name"], d["id_number"], d.get("phone"),
+                                          d.get("household_id"), d.get("village_id")),
+            openid=conv.openid, filed_by=cadre, definition=definition,
+            calendar=ctx.calendar, now=ctx.now, risk_types=d["risks"],
+            income_12m=Decimal(d["income"]),
             answers={"description": d["difficulty"], "household_size": d["size"],
                      "phone": d.get("phone"), "channel": "wechat", "consent": True,
-                     "consent_at": ctx.now.isoformat(),
-                     "filed_by_cadre_id": cadre.id if cadre else None},
-            attachments=photos)
+                     "consent_at": ctx.now.isoformat()})
     except Refused as refused:
         turn.save("idle")
         conv.draft = {}
         return str(refused)
-    if photos:
-        s.execute(update(MediaFile).where(MediaFile.media_id.in_(photos))
-                  .values(case_id=case.id))
-    if cadre is None and member.openid is None and not s.scalar(
-            select(func.count()).select_from(Member).where(Member.openid == conv.openid)):
-        member.openid = conv.openid  # so that 进度 and the decision find this person
     turn.save("idle")
     conv.draft = {}
     stages = definition.procedure.stages

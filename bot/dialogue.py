@@ -18,14 +18,15 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, select
 
+from approvals.procedure import applications
+from approvals.record.errors import NotAllowed
 from approvals.record.identity import mask_id, mask_phone
 from approvals.record.models import Cadre, CaseStatus, Member, Place
 from bot import answers, application, progress, wording
 from bot.answers import Unclear
 from bot.conversation import Chat, Context, Turn
-from bot.models import MediaFile, MediaStatus
 from bot.wechat_adapter import Inbound
 
 MAX_TEXT = 500  # longer messages are cut; nobody types more on a phone
@@ -113,8 +114,7 @@ def _command(turn: Turn, command: str) -> str:
             return "现在没有正在填写的申请。" + wording.HINT
         turn.save("idle")
         conv.draft = {}
-        ctx.conn.execute(delete(MediaFile).where(MediaFile.openid == conv.openid,
-                                                 MediaFile.case_id.is_(None)))
+        applications.discard_photos(ctx.conn, conv.openid)
         return "好的，已取消这次申请，填写的内容已删除。需要时回复「申请」重新开始。"
     if command == "edit":
         if not conv.draft.get("id_number"):
@@ -172,10 +172,9 @@ def _ask_who(turn: Turn) -> str:
 
 def _villages(turn: Turn) -> list[Place]:
     query = select(Place).where(Place.level == "village").order_by(Place.id)
-    cadre_id = turn.draft.get("cadre_id")
-    if cadre_id:  # a cadre files only within their jurisdiction
-        cadre = turn.ctx.s.get_one(Cadre, cadre_id)
-        query = query.where(Place.path.startswith(cadre.place.path))
+    cadre = application.filer(turn)
+    if cadre:  # a cadre files only within their jurisdiction
+        query = query.where(Place.path.startswith(cadre.place_path))
     return list(turn.ctx.s.scalars(query))
 
 
@@ -242,10 +241,12 @@ def _on_who(turn: Turn, text: str) -> str:
     if member.name != who.name:
         raise Unclear("姓名和身份证号对不上，请核对后重新发送（姓名要和身份证上一致）。")
     household = member.household
-    if turn.draft.get("cadre_id"):
-        cadre = s.get_one(Cadre, turn.draft["cadre_id"])
-        if not household.village.path.startswith(cadre.place.path):
-            raise Unclear("这户不在您负责的范围内，请核对身份证号，或请所在村的干部代为申请。")
+    cadre = application.filer(turn)
+    if cadre:
+        try:
+            applications.ensure_may_file(cadre, household.village.path)
+        except NotAllowed as refused:
+            raise Unclear(f"{refused}请核对身份证号，或请所在村的干部代为申请。") from None
     refusal = application.cannot_apply(s, household)
     if refusal:
         turn.save("idle")
@@ -341,13 +342,11 @@ def _photo(turn: Turn, inbound: Inbound) -> str:
             return "收到照片。要申请的话，请先回复「申请」，填写过程中可以随时发照片。"
     if not inbound.media_id:
         return "这张照片没有收到，请再发一次。"
-    if s.scalar(select(MediaFile.id).where(MediaFile.media_id == inbound.media_id)):
+    if not applications.receive_photo(s, openid=conv.openid, media_id=inbound.media_id,
+                                      pic_url=inbound.pic_url, now=turn.ctx.now,
+                                      case=open_case):
         return "这张照片已经收到了，不用再发。"  # the same photo again, under a new MsgId
-    s.add(MediaFile(openid=conv.openid, media_id=inbound.media_id, pic_url=inbound.pic_url,
-                    status=MediaStatus.PENDING, received_at=turn.ctx.now,
-                    case_id=open_case.id if open_case else None))
     if open_case:
-        open_case.attachments = [*open_case.attachments, inbound.media_id]
         return f"收到照片，已补充到申请 {open_case.number} 里，干部核实时会看到。"
     turn.save(conv.step, photos=turn.draft.get("photos", 0) + 1)
     again = QUESTIONS.get(conv.step)

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select, update
 
 from approvals.record.db import AnyRow, rowcount
+from approvals.record.models import MediaFile, MediaStatus
 from approvals.record.photos import MAX_BYTES, image_kind
-from bot.models import MediaFile, MediaStatus
 from bot.wechat_adapter import WeChatApiError
 from notifications import outbox
 

@@ -1,14 +1,13 @@
 """What the bot keeps: conversations (drafts that survive restarts), inbound messages seen
-(the retry guard), plain-mode callbacks' nonces, photos received, and the shared
-access-token cache."""
+(the retry guard), plain-mode callbacks' nonces and the shared access-token cache. The photos
+received belong to the record (approvals.record.models.MediaFile)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, Float, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from approvals.record.db import Base
@@ -50,28 +49,6 @@ class PlainNonce(Base):
     timestamp: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     body_sha256: Mapped[str] = mapped_column(String(64))
-
-
-class MediaStatus(StrEnum):
-    PENDING = "pending"  # received; download after the answer
-    SAVED = "saved"
-    FAILED = "failed"
-
-
-class MediaFile(Base):
-    """A photo sent in the chat (hospital bill, damage), saved under var/media."""
-
-    __tablename__ = "wechat_media"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    openid: Mapped[str] = mapped_column(String(64), index=True)
-    media_id: Mapped[str] = mapped_column(String(128), unique=True)
-    pic_url: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[MediaStatus] = mapped_column(String(16), default=MediaStatus.PENDING)
-    path: Mapped[str | None] = mapped_column(Text)
-    error: Mapped[str | None] = mapped_column(Text)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
-    received_at: Mapped[dt.datetime]
 
 
 class AccessToken(Base):

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, bindparam, select
 from sqlalchemy.orm import Session
 
+from approvals.procedure.holders import holding_assignee
 from approvals.record.calendar import local_date
 from approvals.record.models import (
     Cadre,
@@ -47,7 +48,7 @@ _PROGRESS = (select(_LATEST, Definition.digest, Task.stage, Task.round,
              .outerjoin(Task, and_(Task.case_id == _LATEST.c.id,
                                    _LATEST.c.status == CaseStatus.OPEN))
              .outerjoin(Place, Place.id == Task.place_id)
-             .outerjoin(Cadre, Cadre.id == Task.assignee_id)
+             .outerjoin(Cadre, holding_assignee(Cadre))  # else its seat holds it
              .order_by(_LATEST.c.id.desc(), Task.id))
 _HELPER = (select(Cadre.name, Cadre.phone).join(Pairing, Pairing.cadre_id == Cadre.id)
            .where(Pairing.household_id == bindparam("household"), Pairing.ended_on.is_(None))

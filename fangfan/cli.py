@@ -143,7 +143,7 @@ def reconcile() -> None:
     from workflows.advance import reconcile as reconcile_flow
 
     services = _services()
-    result = reconcile_flow()
+    result = reconcile_flow(services.runtime)
     _anchor(services)
     click.echo(json.dumps(result, ensure_ascii=False))
 

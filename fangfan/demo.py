@@ -38,8 +38,8 @@ from approvals.record.models import (
     Verdict,
 )
 from fangfan.services import Services
-from workflows import runtime
 from workflows.advance import advance_case
+from workflows.runtime import Runtime
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
 GIVEN = {True: ["建国", "国强", "志明", "德福", "永红", "金山", "宝林", "长春", "占军", "福来"],
@@ -79,7 +79,8 @@ class Demo:
     def advance(self, case_id: int) -> None:
         with self.services.database.session_scope() as s:
             kind = s.get_one(Case, case_id).kind
-        advance_case(case_id, kind)
+        advance_case.fn(case_id, kind, Runtime(self.clock, self.services.calendar,
+                                               self.services.database))
 
     def decide(self, case_id: int, days_ago: float, verdict: Verdict = Verdict.APPROVED,
                **kw) -> None:
@@ -127,13 +128,7 @@ def load(services: Services) -> bool:
         households = roster(s, services)
         for cadre in s.scalars(select(Cadre)):  # the demo's cadres "follow" the account,
             cadre.openid = f"o_demo_cadre_{cadre.id}"  # so /dev/messages shows their reminders
-    demo = Demo(services, FixedClock(services.clock.now()))
-    previous = runtime.current()
-    runtime.install(runtime.Runtime(demo.clock, services.calendar, services.database))
-    try:
-        _cases(demo, households)
-    finally:
-        runtime.install(previous)
+    _cases(Demo(services, FixedClock(services.clock.now())), households)
     return True
 
 

@@ -23,7 +23,7 @@ from fangfan.database import make_engine
 from fangfan.settings import Settings
 from notifications.channels import Channel
 from notifications.models import Audience
-from workflows import runtime
+from workflows.runtime import Runtime
 
 
 @dataclass
@@ -38,6 +38,11 @@ class Services:
 
     def __post_init__(self) -> None:
         self.database = Database(self.engine)
+
+    @property
+    def runtime(self) -> Runtime:
+        """What the flows are given: this process's clock, calendar and database."""
+        return Runtime(self.clock, self.calendar, self.database)
 
     @property
     def media_dir(self) -> Path:
@@ -94,6 +99,4 @@ def build(settings: Settings | None = None, clock: Clock | None = None,
     config = config_module.load(settings.config_path, settings.config_overrides)
     production.check(settings, config)  # before anything opens: no process runs on demo secrets
     engine = engine or make_engine(settings.database_url)
-    services = Services(settings, config, engine, clock or SystemClock(), config.work_calendar())
-    runtime.install(runtime.Runtime(services.clock, services.calendar, services.database))
-    return services
+    return Services(settings, config, engine, clock or SystemClock(), config.work_calendar())

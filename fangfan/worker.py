@@ -39,15 +39,15 @@ log = logging.getLogger(__name__)
 
 
 def advance_if_pending(svc: Services) -> None:
-    if pending_cases(1):
-        log.info("advanced: %s", advance_pending())
+    if pending_cases(svc.database, 1):
+        log.info("advanced: %s", advance_pending(svc.runtime))
     with svc.database.session_scope() as s:  # rows appended without a pass (objections, 回退)
         audit.seal(s)
     anchor(svc)
 
 
 def run_reconcile(svc: Services) -> None:
-    log.info("reconciled: %s", reconcile())
+    log.info("reconciled: %s", reconcile(svc.runtime))
     anchor(svc)
 
 

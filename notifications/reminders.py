@@ -11,8 +11,8 @@ one message and a second sweep the same day adds nothing:
   supervisors whose jurisdiction covers it are told too (once);
 - revisits (定期回访) of the monitored households paired with the cadre, when due.
 
-A task is held by its assignee (the paired cadre for 入户核实) or, without one, by every
-active cadre of its role at its place.
+Who holds a task is approvals.procedure.holders' rule: its assignee (the paired cadre for
+入户核实) while active, else every active cadre of its role at its place.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from approvals.assistance import measures
+from approvals.procedure.holders import Holders
 from approvals.record.calendar import WorkCalendar, last_day, local_date, start_of_day
 from approvals.record.definitions import Deadline
 from approvals.record.models import (
@@ -61,7 +62,8 @@ class Rules:
     no_measure_alert_days: int = 30  # monitored this long with no measure carried out
 
 
-def reachable(cadre: Cadre) -> bool:
+def reachable(cadre: Any) -> bool:
+    """A cadre (or a row with their openid and wecom_userid) a message can reach."""
     return bool(cadre.openid or cadre.wecom_userid)
 
 
@@ -85,12 +87,9 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
         .where(Task.status == TaskStatus.OPEN, Task.due_at <= start_of_day(
             horizon + dt.timedelta(days=1)), Case.status == CaseStatus.OPEN)
         .order_by(Task.due_at)).all()
-    cadres = list(s.scalars(select(Cadre).where(Cadre.active).options()))
-    by_seat: dict[tuple[str, int], list[Cadre]] = defaultdict(list)
-    for cadre in cadres:
-        by_seat[(cadre.role, cadre.place_id)].append(cadre)
-    by_id = {c.id: c for c in cadres}
-    supervisors = [(c, s.get_one(Place, c.place_id).path) for c in cadres
+    cadres = Holders(s.scalars(select(Cadre).where(Cadre.active)))
+    by_id = cadres.by_id
+    supervisors = [(c, s.get_one(Place, c.place_id).path) for c in by_id.values()
                    if c.role == SUPERVISOR]
 
     items: dict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -106,9 +105,7 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
         item = {"task_id": t.id, "number": case_number(t.case_id, t.opened_at),
                 "stage": label, "place": t.place, "head": t.head, "kind": kind,
                 "late": late, "due": f"{day.month}月{day.day}日"}
-        holders = ([by_id[t.assignee_id]] if t.assignee_id in by_id
-                   else by_seat.get((t.role, t.place_id), []))
-        for cadre in holders:
+        for cadre in cadres.of(t.assignee_id, t.role, t.place_id):
             items[cadre.id].append(item)
         if kind == "overdue" and late == rules.escalate_after_working_days:
             for supervisor, path in supervisors:
@@ -209,41 +206,3 @@ def revisits_due(s: Session, today: dt.date, calendar: WorkCalendar, rules: Rule
                                  "number": "", "due": f"{day.month}月{day.day}日",
                                  "key_household": bool(key)}))
     return due
-
-
-def announce_new(conn: Connection, tasks: list[dict[str, Any]], now: dt.datetime) -> None:
-    """A new task is told at once to whoever holds it (the paired cadre first for 入户核实),
-    in the transaction that opens it. Called by the procedure's pass with the new rows."""
-    places = {t["place_id"] for t in tasks}
-    reachable = conn.execute(select(Cadre.id, Cadre.name, Cadre.role, Cadre.place_id).where(
-        Cadre.active, Cadre.openid.is_not(None) | Cadre.wecom_userid.is_not(None),
-        Cadre.place_id.in_(places) | Cadre.id.in_({t["assignee_id"] for t in tasks}))).all()
-    if not reachable:  # nobody of these places is on WeChat or WeCom yet
-        return
-    seats: dict[tuple[str, int], list[Any]] = defaultdict(list)
-    for cadre in reachable:
-        seats[(cadre.role, cadre.place_id)].append(cadre)
-    by_id = {c.id: c for c in reachable}
-    details = {r.id: r for r in conn.execute(
-        select(Task.id, Case.opened_at, Case.id.label("case_id"), DefinitionRow.digest,
-               Place.name.label("place"), Member.name.label("head"))
-        .join(Case, Case.id == Task.case_id).join(Place, Place.id == Task.place_id)
-        .join(DefinitionRow, DefinitionRow.id == Case.definition_id)
-        .join(Member, (Member.household_id == Case.household_id) & Member.is_head)
-        .where(Task.id.in_([t["id"] for t in tasks])))}
-    messages = []
-    for t in tasks:
-        holders = ([by_id[t["assignee_id"]]] if t["assignee_id"] in by_id
-                   else seats.get((t["role"], t["place_id"]), []))
-        if not holders or t["id"] not in details:
-            continue
-        d, day = details[t["id"]], last_day(t["due_at"])
-        item = {"task_id": t["id"], "number": case_number(d.case_id, d.opened_at),
-                "stage": parsed_definition(conn, d.digest).stage(t["stage"]).label,
-                "place": d.place,
-                "head": d.head, "kind": "new", "late": 0, "due": f"{day.month}月{day.day}日"}
-        messages += [{"key": f"task:{t['id']}:new:{c.id}", "recipient": f"cadre:{c.id}",
-                      "event": "task_new", "audience": Audience.CADRE,
-                      "params": {"name": c.name, "item": item}} for c in holders]
-    outbox.enqueue(conn, messages, now)
-

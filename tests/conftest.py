@@ -26,7 +26,6 @@ from tests import db as test_db
 from tests.bot.fake_api import FakeWeChatApi, serve
 from tests.db import session_scope
 from tests.support.world import START, World
-from workflows import runtime
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +67,6 @@ def services(engine: Engine, clock: FixedClock, config: Config, database_url: st
                         prefect_api_url=None, config_overrides={}, media_dir=tmp_path / "media",
                         anchor_path=anchors)
     services = Services(settings, config, engine, clock, config.work_calendar())
-    runtime.install(runtime.Runtime(clock, services.calendar, services.database))
     yield services
     services.close()
     with engine.begin() as conn:

@@ -11,11 +11,9 @@ stages of its own (each with its module, approvals/procedure/stages/) between th
 
 from __future__ import annotations
 
-from prefect import flow
-
 from approvals.record.definitions import Stage
 from approvals.record.models import Verdict
-from workflows.steps import Outcome, advancing
+from workflows.passes import CaseRun, Outcome
 
 # The stages this procedure is written around, in their order (workflows.advance.check holds
 # config.yaml to it at start-up).
@@ -28,19 +26,17 @@ STAGES = (
 )
 
 
-@flow(name="identification", log_prints=False)
-def identification(case_id: int) -> Outcome:
-    with advancing(case_id) as run:
-        if run.closed:
-            return Outcome.CLOSED
-        for stage in run.stages:
-            match run.stage(stage):
-                case Verdict.APPROVED:
-                    continue
-                case Verdict.RETURNED:
-                    return run.send_back()
-                case Verdict.REJECTED:
-                    return run.reject()
-                case None:
-                    return run.wait()
-        return run.enroll()  # 纳入监测: category, paired cadre, planned measures
+def identification(run: CaseRun) -> Outcome:
+    if run.closed:
+        return Outcome.CLOSED
+    for stage in run.stages:
+        match run.verdict_or_open(stage):
+            case Verdict.APPROVED:
+                continue
+            case Verdict.RETURNED:
+                return run.send_back()
+            case Verdict.REJECTED:
+                return run.reject()
+            case None:
+                return run.wait()
+    return run.enroll()  # 纳入监测: category, paired cadre, planned measures

@@ -10,11 +10,9 @@ own (each with its module, approvals/procedure/stages/) between these.
 
 from __future__ import annotations
 
-from prefect import flow
-
 from approvals.record.definitions import Stage
 from approvals.record.models import Verdict
-from workflows.steps import Outcome, advancing
+from workflows.passes import CaseRun, Outcome
 
 # The stages this procedure is written around, in their order (workflows.advance.check holds
 # config.yaml to it at start-up); 公示 only `with_public_notice`.
@@ -27,21 +25,19 @@ STAGES = (
 )
 
 
-@flow(name="risk-elimination", log_prints=False)
-def risk_elimination(case_id: int) -> Outcome:
-    with advancing(case_id) as run:
-        if run.closed:
-            return Outcome.CLOSED
-        for stage in run.stages:
-            if stage == Stage.PUBLIC_NOTICE and not run.with_public_notice:
+def risk_elimination(run: CaseRun) -> Outcome:
+    if run.closed:
+        return Outcome.CLOSED
+    for stage in run.stages:
+        if stage == Stage.PUBLIC_NOTICE and not run.with_public_notice:
+            continue
+        match run.verdict_or_open(stage):
+            case Verdict.APPROVED:
                 continue
-            match run.stage(stage):
-                case Verdict.APPROVED:
-                    continue
-                case Verdict.RETURNED:
-                    return run.send_back()
-                case Verdict.REJECTED:
-                    return run.reject()
-                case None:
-                    return run.wait()
-        return run.eliminate()  # 标注风险消除
+            case Verdict.RETURNED:
+                return run.send_back()
+            case Verdict.REJECTED:
+                return run.reject()
+            case None:
+                return run.wait()
+    return run.eliminate()  # 标注风险消除

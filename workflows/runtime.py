@@ -1,7 +1,9 @@
-"""What flows need: the database, the clock, the working-day calendar.
+"""What the procedures' passes need: the database, the clock and the working-day calendar.
 
-The wiring installs one Runtime at start-up (web, worker, CLI); tests install their own with
-a clock they move. Flows take only ids as parameters, so they can re-run from the record.
+Whoever drives the flows passes one (the worker, the command line, the demo, tests with a
+clock they move): a batch opens its transaction in the runtime's database, reads `now` from
+its clock once, and that moment and the calendar its deadlines are counted in travel together
+into every pass. Flows take only ids and this, so they can re-run from the record.
 """
 
 from __future__ import annotations
@@ -17,17 +19,3 @@ class Runtime:
     clock: Clock
     calendar: WorkCalendar
     database: Database
-
-
-_current: Runtime | None = None
-
-
-def install(runtime: Runtime) -> None:
-    global _current
-    _current = runtime
-
-
-def current() -> Runtime:
-    if _current is None:
-        raise RuntimeError("workflows.runtime.install() was not called")
-    return _current

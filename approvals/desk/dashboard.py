@@ -9,16 +9,16 @@ Everything is counted from open tasks and cases inside the supervisor's jurisdic
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from approvals.procedure.holders import Holders, held_by
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import WorkCalendar, last_day, local_date, start_of_day
-from approvals.record.db import AnyRow
 from approvals.record.definitions import Stage
 from approvals.record.models import (
     Cadre,
@@ -39,7 +39,7 @@ AGES = [(0, 2, "0–2天"), (3, 5, "3–5天"), (6, 10, "6–10天"), (11, 20, "
         (21, 100_000, "20天以上")]
 PAGE = 50
 COUNT_CAP = 1000
-Village, Township, Holder = aliased(Place), aliased(Place), aliased(Cadre)
+Village, Township = aliased(Place), aliased(Place)
 
 
 @dataclass(frozen=True)
@@ -93,30 +93,25 @@ def figures(s: Session, actor: Actor, now: dt.datetime, *, place_id: int | None 
         .join(Township, Township.id == Village.parent_id)
         .where(in_scope, late).group_by(level_below.id, level_below.name)
         .order_by(func.count().desc())).all()
-    # who holds the overdue tasks: the assignee, else every active cadre of the seat
-    held = {cadre_id: n for cadre_id, n in s.execute(
-        select(Task.assignee_id, func.count()).where(in_scope, late,
-                                                     Task.assignee_id.is_not(None))
-        .group_by(Task.assignee_id)).tuples() if cadre_id is not None}
-    seats = dict(((role, place), n) for role, place, n in s.execute(
-        select(Task.role, Task.place_id, func.count()).where(in_scope, late,
-                                                             Task.assignee_id.is_(None))
-        .group_by(Task.role, Task.place_id)))
-    names = {}
-    for cadre_id, name, role, place in s.execute(select(Cadre.id, Cadre.name, Cadre.role,
-                                                        Cadre.place_id).where(Cadre.active)):
-        names[cadre_id] = name
-        if (role, place) in seats:
-            held[cadre_id] = held.get(cadre_id, 0) + seats[(role, place)]
-    holders = sorted(((c, names.get(c, ""), n) for c, n in held.items() if c in names),
-                     key=lambda r: (-r[2], r[0]))[:10]
+    # who holds the overdue tasks (approvals.procedure.holders), counted per seat and assignee
+    overdue = s.execute(select(Task.assignee_id, Task.role, Task.place_id, func.count())
+                        .where(in_scope, late)
+                        .group_by(Task.assignee_id, Task.role, Task.place_id)).tuples().all()
+    cadres = Holders(s.execute(select(Cadre.id, Cadre.name, Cadre.role, Cadre.place_id)
+                               .where(Cadre.active)))
+    held: Counter[int] = Counter()
+    for assignee, role, place, n in overdue:
+        for cadre in cadres.of(assignee, role, place):
+            held[cadre.id] += n
+    by_cadre = sorted(((c, cadres.by_id[c].name, n) for c, n in held.items()),
+                      key=lambda r: (-r[2], r[0]))[:10]
     today = local_date(now)
     ages = list(s.execute(select(*(
         func.count().filter(Task.opened_at < start_of_day(today - dt.timedelta(days=lo - 1)),
                             Task.opened_at >= start_of_day(today - dt.timedelta(days=hi)))
         for lo, hi, _ in AGES)).where(in_scope)).one())
     return {"by_stage": by_stage, "by_place": [tuple(r) for r in by_place],
-            "by_cadre": [tuple(r) for r in holders], "ages": ages,
+            "by_cadre": by_cadre, "ages": ages,
             "weekly": _weekly(s, path, now, weeks), "total": sum(by_stage.values()),
             "overdue": sum(n for _, _, n in by_place)}
 
@@ -171,14 +166,12 @@ def cases(s: Session, actor: Actor, now: dt.datetime, calendar: WorkCalendar, fi
     q = (select(Task.id, Task.case_id, Task.stage, Task.role, Task.opened_at, Task.due_at,
                 Task.assignee_id, Task.place_id, Case.opened_at.label("case_opened"),
                 Member.name.label("head"), Village.name.label("village"),
-                Township.name.label("township"), Holder.name.label("holder"),
-                Definition.digest)
+                Township.name.label("township"), Definition.digest)
          .join(Case, Case.id == Task.case_id)
          .join(Definition, Definition.id == Case.definition_id)
          .join(Village, Village.id == Case.village_id)
          .join(Township, Township.id == Village.parent_id)
          .join(Member, (Member.household_id == Case.household_id) & Member.is_head)
-         .outerjoin(Holder, Holder.id == Task.assignee_id)
          .where(Task.status == TaskStatus.OPEN, Case.status == CaseStatus.OPEN,
                 Village.path.startswith(path)))
     if filters.stage:
@@ -186,10 +179,9 @@ def cases(s: Session, actor: Actor, now: dt.datetime, calendar: WorkCalendar, fi
     if filters.overdue:
         q = q.where(Task.due_at < now)
     if filters.cadre_id:
-        seat = select(Cadre.role, Cadre.place_id).where(Cadre.id == filters.cadre_id).subquery()
-        q = q.where(or_(Task.assignee_id == filters.cadre_id, and_(
-            Task.assignee_id.is_(None), Task.role == select(seat.c.role).scalar_subquery(),
-            Task.place_id == select(seat.c.place_id).scalar_subquery())))
+        cadre = s.execute(select(Cadre.id, Cadre.role, Cadre.place_id)
+                          .where(Cadre.id == filters.cadre_id)).one_or_none()
+        q = q.where(held_by(cadre) if cadre else false())
     if filters.age is not None and 0 <= filters.age < len(AGES):
         lo, hi, _ = AGES[filters.age]
         today = local_date(now)
@@ -215,11 +207,12 @@ def cases(s: Session, actor: Actor, now: dt.datetime, calendar: WorkCalendar, fi
     objections = set(s.scalars(select(Objection.case_id).where(
         Objection.case_id.in_([r.case_id for r in rows]),
         Objection.status == ObjectionStatus.OPEN)))
-    seats = _seat_holders(s, rows)
+    cadres = Holders.read(s, places={r.place_id for r in rows},
+                          assignees={r.assignee_id for r in rows})
     out = []
     for r in rows:
         day, late = last_day(r.due_at), r.due_at < now
-        who = r.holder or "、".join(seats.get((r.role, r.place_id), [])) or "无人在岗"
+        who = "、".join(c.name for c in cadres.of(r.assignee_id, r.role, r.place_id)) or "无人在岗"
         since = local_date(r.opened_at)
         why = f"{who}（{role_labels.get(r.role, r.role)}）自{since.month}月{since.day}日起办理"
         if r.case_id in objections:
@@ -233,18 +226,6 @@ def cases(s: Session, actor: Actor, now: dt.datetime, calendar: WorkCalendar, fi
                        r.township, parsed_definition(s, r.digest).stage(r.stage).label,
                        local_date(r.case_opened), day, late, why))
     return out, total
-
-
-def _seat_holders(s: Session, rows: Sequence[AnyRow]) -> dict[tuple[str, int], list[str]]:
-    seats = {(r.role, r.place_id) for r in rows if r.assignee_id is None}
-    if not seats:
-        return {}
-    found: dict[tuple[str, int], list[str]] = {}
-    for role, place_id, name in s.execute(select(Cadre.role, Cadre.place_id, Cadre.name).where(
-            Cadre.active, Cadre.place_id.in_({p for _, p in seats}))):
-        if (role, place_id) in seats:
-            found.setdefault((role, place_id), []).append(name)
-    return found
 
 
 def places(s: Session, actor: Actor) -> list[tuple[int, str, str]]:

@@ -55,6 +55,22 @@ def _ensure_no_open_case(s: Session, household: Household) -> None:
         raise Refused("这户已有正在办理的案件，请先查询进度，无需重复申请。")
 
 
+def ensure_may_identify(s: Session, household: Household | None, *, risk_types: list[str],
+                        category: str | None = None,
+                        assistance: list[dict[str, str]] | None = None,
+                        fast_track_risks: frozenset[str] = frozenset()) -> None:
+    """Every reason to refuse an application, checked before anything is written
+    (`household` None: a household not recorded yet)."""
+    if household is not None and household.monitoring == MonitoringStatus.MONITORED:
+        raise Refused("这户已经是监测对象，无需再次申请。如情况有变化，请联系帮扶联系人。")
+    if not risk_types:
+        raise Refused("请至少选择一种困难类型。")
+    if household is not None:
+        _ensure_no_open_case(s, household)
+    if assistance and not (category == "sudden" and fast_track_risks & set(risk_types)):
+        raise Refused("只有因灾、因意外等突发严重困难户可以先帮扶后认定。")
+
+
 def open_identification(
     s: Session, household: Household, *, definition: DefinitionBody, calendar: WorkCalendar,
     now: dt.datetime, source: Source, filed_by: str, risk_types: list[str],
@@ -63,13 +79,8 @@ def open_identification(
     assistance: list[dict[str, str]] | None = None, fast_track_risks: frozenset[str] = frozenset(),
 ) -> Case:
     """Record an application. `assistance` given at once makes it a fast-tracked case."""
-    if household.monitoring == MonitoringStatus.MONITORED:
-        raise Refused("这户已经是监测对象，无需再次申请。如情况有变化，请联系帮扶联系人。")
-    if not risk_types:
-        raise Refused("请至少选择一种困难类型。")
-    _ensure_no_open_case(s, household)
-    if assistance and not (category == "sudden" and fast_track_risks & set(risk_types)):
-        raise Refused("只有因灾、因意外等突发严重困难户可以先帮扶后认定。")
+    ensure_may_identify(s, household, risk_types=risk_types, category=category,
+                        assistance=assistance, fast_track_risks=fast_track_risks)
     case = _open(s, household, CaseKind.IDENTIFICATION, definition, calendar, now, source,
                  filed_by, category=category, risk_types=risk_types, income_12m=income_12m,
                  answers=answers or {}, attachments=attachments or [],

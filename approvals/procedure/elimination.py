@@ -22,7 +22,7 @@ from approvals.record import audit
 from approvals.record.calendar import WorkCalendar, local_date
 from approvals.record.definitions import Definition as DefinitionBody
 from approvals.record.definitions import Level
-from approvals.record.errors import Refused
+from approvals.record.errors import NotAllowed, Refused
 from approvals.record.models import (
     Case,
     Household,
@@ -142,7 +142,7 @@ def propose(s: Session, household: Household, actor: Actor, *, rules: Eliminatio
             definition: DefinitionBody, calendar: WorkCalendar, now: dt.datetime) -> Case:
     """村提出名单: open a risk-elimination case, or refuse with every unmet criterion."""
     if not actor.covers(household.village.path):
-        raise Refused("这户不在您的管辖范围内，不能提出风险消除。")
+        raise NotAllowed("这户不在您的管辖范围内，不能提出风险消除。")
     problems = unmet_criteria(s, household, rules, local_date(now))
     if problems:
         raise Refused("暂不能提出风险消除：" + "；".join(problems))
@@ -155,8 +155,10 @@ def revert(s: Session, household: Household, actor: Actor, *, reason: str,
     """风险消除回退: an eliminated household goes back to monitoring; its history stays."""
     if household.monitoring != MonitoringStatus.ELIMINATED:
         raise Refused("只有已风险消除的户才能回退。")
-    if actor.level != Level.COUNTY or not actor.covers(household.village.path):
+    if actor.level != Level.COUNTY:
         raise Refused("风险消除回退须由本县（区）审定人员办理。")
+    if not actor.covers(household.village.path):
+        raise NotAllowed("这户不在您的管辖范围内，不能办理风险消除回退。")
     if not reason.strip():
         raise Refused("回退必须写明理由。")
     household.monitoring = MonitoringStatus.MONITORED

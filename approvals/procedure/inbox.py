@@ -1,8 +1,10 @@
 """A cadre's inbox: the open tasks they hold, most urgent first, with counts per stage.
 
-A task is someone's when it was handed to them (`assignee_id`: the paired cadre for 入户核实,
-or a transfer), or when it waits for their role in their jurisdiction and was not handed to
-another cadre of that role. A stand-in (代理) also sees the tasks of whom they stand in for.
+A task is someone's as `holders` says: handed to them (`assignee_id`: the paired cadre for
+入户核实, or a transfer), or waiting for their role in their jurisdiction and not held by
+another active cadre of that role. A task of their seat handed to a cadre of another post
+stays in the inbox too, marked with who has it. A stand-in (代理) also sees the tasks of
+whom they stand in for.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any, TypeVarTuple
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from approvals.procedure import holders
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import WorkCalendar, last_day
 from approvals.record.db import AnySelect
@@ -70,8 +73,7 @@ class Seats:
         for who in actor.principals:
             places = list(s.scalars(select(Place.id).where(
                 Place.path.startswith(who.place_path))))
-            peers = s.scalars(select(Cadre.id).where(Cadre.role == who.role, Cadre.id != who.id))
-            self.posts.append((who, places, list(peers)))
+            self.posts.append((who, places, holders.peers(s, who.id, who.role)))
             self.places.update(places)
         self.households: list[int] | None = None  # a name search's matches, when searching
 
@@ -123,7 +125,7 @@ def _page(seats: Seats, filters: Filters, limit: int) -> AnySelect:
             .join(Village, Village.id == Case.village_id)
             .join(Definition, Definition.id == Case.definition_id)
             .join(Member, (Member.household_id == Case.household_id) & Member.is_head)
-            .outerjoin(Holder, Holder.id == Task.assignee_id)
+            .outerjoin(Holder, holders.holding_assignee(Holder))
             .where(Task.id.in_(ids.scalar_subquery()))
             .order_by(Task.due_at, Task.id))
 
@@ -150,7 +152,7 @@ def inbox(s: Session, actor: Actor, now: dt.datetime, calendar: WorkCalendar, *,
     for r in rows:
         day, left = last_day(r.due_at), calendar.working_days_left(r.due_at, now)
         urgency = "overdue" if r.due_at <= now else "soon" if left <= due_soon_days else "ok"
-        mine = r.assignee_id in actor.ids or r.assignee_id is None
+        mine = r.holder is None or r.assignee_id in actor.ids
         principal = next((names[p.id] for p in actor.stands_for
                           if r.assignee_id == p.id or (r.role == p.role and r.role != actor.role
                                                        and r.path.startswith(p.place_path))),

@@ -3,7 +3,7 @@ village's notice as printed for the board.
 
 The period counts from the day the notice went up, so a notice posted after its task opened
 ends correspondingly later; it never ends earlier than the period from the task's opening.
-The notice then passes by itself (workflows/steps.py) once its period is over with no open
+The notice then passes by itself (workflows/passes.py) once its period is over with no open
 objection; objections are in approvals/procedure/objections.py.
 """
 

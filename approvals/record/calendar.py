@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 LOCAL = ZoneInfo("Asia/Shanghai")
 
 
+@runtime_checkable  # Prefect checks a flow's parameters by type, a clock among them
 class Clock(Protocol):
     def now(self) -> dt.datetime: ...
 
@@ -61,11 +63,21 @@ def start_of_day(day: dt.date) -> dt.datetime:
 
 @dataclass
 class WorkCalendar:
+    """A calendar's value is its extra days; what it has worked out so far is kept beside
+    them, not as fields, so two calendars with the same days are equal."""
+
     extra_holidays: frozenset[dt.date] = frozenset()
     extra_workdays: frozenset[dt.date] = frozenset()
-    _warned: set[int] = field(default_factory=set, repr=False)
-    # answers remembered: chinese-calendar takes ~20 µs a day, and deadlines ask often
-    _known: dict[dt.date, bool] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def _known(self) -> dict[dt.date, bool]:
+        """Answers remembered: chinese-calendar takes ~20 µs a day, and deadlines ask often."""
+        return {}
+
+    @cached_property
+    def _warned(self) -> set[int]:
+        """The years whose missing holidays were logged already."""
+        return set()
 
     @classmethod
     def of(cls, holidays: Iterable[dt.date] = (), workdays: Iterable[dt.date] = ()) -> WorkCalendar:

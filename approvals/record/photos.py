@@ -1,5 +1,6 @@
-"""Photos of a case: the farmer's from the chat (saved by bot/media.py) and those a cadre
-takes with the phone for a stage (hospital bills, the house, the notice on the board).
+"""Photos of a case: the farmer's from the chat (`MediaFile`, fetched by bot/media.py) and
+those a cadre takes with the phone for a stage (hospital bills, the house, the notice on the
+board).
 
 A cadre's photo is stored under media_dir/cases/<case>/ (a revisit's under
 media_dir/households/<household>/) with a random name recorded in its task's data (the
@@ -18,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import filetype
-from sqlalchemy import text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from approvals.record.errors import Refused
+from approvals.record.models import MediaFile, MediaStatus
 
 MAX_BYTES = 10 * 1024 * 1024
 IMAGES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
@@ -86,8 +88,8 @@ def task_photo(media_dir: Path, case_id: int, name: str, *, kind: str = "cases")
 
 
 def farmer_photos(s: Session, case_id: int) -> list[tuple[int, str]]:
-    """(id, path) of the chat photos attached to the case. bot/ owns the table; approvals/
-    reads it by name so that it does not import bot/."""
-    return [(r.id, r.path) for r in s.execute(text(
-        "SELECT id, path FROM wechat_media WHERE case_id = :c AND status = 'saved' ORDER BY id"),
-        {"c": case_id})]
+    """(id, path) of the chat photos attached to the case and saved."""
+    return [(r.id, r.path) for r in s.execute(
+        select(MediaFile.id, MediaFile.path).where(
+            MediaFile.case_id == case_id, MediaFile.status == MediaStatus.SAVED)
+        .order_by(MediaFile.id))]

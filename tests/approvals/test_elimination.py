@@ -7,14 +7,15 @@ from decimal import Decimal
 
 import pytest
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from approvals.procedure import elimination
 from approvals.record.calendar import local_date
 from approvals.record.definitions import Stage
-from approvals.record.errors import Refused
+from approvals.record.errors import NotAllowed, Refused
 from approvals.record.models import (
     AuditEntry,
+    Case,
     CaseKind,
     CaseStatus,
     Household,
@@ -121,6 +122,18 @@ def test_elimination_runs_the_same_machine_and_reverts(world):
         assert household.monitoring == MonitoringStatus.MONITORED
         assert household.eliminated_on is None
     assert world.case(case_id).status == CaseStatus.ELIMINATED  # the history stays
+
+
+def test_a_household_outside_the_jurisdiction_is_not_allowed(world):
+    hh = monitored(world)
+    outsider = world.cadre("village_cadre", "南滩村")
+    with session_scope() as s, pytest.raises(NotAllowed, match="不在您的管辖范围内"):
+        elimination.propose(
+            s, s.get_one(Household, hh), outsider, rules=world.config.elimination_rules(),
+            definition=world.config.definition(CaseKind.RISK_ELIMINATION),
+            calendar=world.services.calendar, now=world.clock.now())
+    with session_scope() as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == 0
 
 
 def test_a_county_without_the_elimination_notice_eliminates_without_one(world):

@@ -26,7 +26,8 @@ def test_notice_passes_by_itself_after_its_period(world):
     world.advance(case_id)
     assert world.stage(case_id) == Stage.PUBLIC_NOTICE
     world.clock.current = notice.due_at
-    assert mark_stalled() == 1  # the worker's sweep finds the finished notice
+    # the worker's sweep finds the finished notice
+    assert mark_stalled(world.services.database, world.clock.now()) == 1
     world.advance(case_id)
     assert world.stage(case_id) == Stage.TOWNSHIP_AUDIT
 
@@ -36,7 +37,7 @@ def test_an_open_objection_holds_the_case_in_notice(world):
     world.approve_through(case_id, until=Stage.PUBLIC_NOTICE)
     world.object(case_id)
     world.clock.advance(days=10)
-    assert mark_stalled() == 0
+    assert mark_stalled(world.services.database, world.clock.now()) == 0
     world.advance(case_id)
     assert world.stage(case_id) == Stage.PUBLIC_NOTICE
 

@@ -15,11 +15,15 @@ from approvals.record.models import (
     Cadre,
     Case,
     CaseStatus,
+    Household,
+    MediaFile,
+    MediaStatus,
     Member,
+    Place,
     Source,
     Verdict,
 )
-from bot.models import Conversation, MediaFile, MediaStatus
+from bot.models import Conversation
 from fangfan.app import create_app
 from fangfan.services import Services
 from notifications.models import OutboxMessage
@@ -230,6 +234,50 @@ def test_a_cadre_files_on_behalf_of_a_household(farmer: WeChatSender, world: Wor
     assert case.source == Source.CADRE_VISIT and case.filed_by == cadre.name
     with session_scope() as s:  # the cadre's WeChat is not bound to the household
         assert s.scalar(select(Member.openid).where(Member.id_number == id_number)) is None
+
+
+def moved_to(cadre_id: int, village: str) -> None:
+    """The cadre now works in another village (a posting changed while they were filing)."""
+    with session_scope() as s:
+        place = s.scalar(select(Place.id).where(Place.name == village))
+        s.execute(update(Cadre).where(Cadre.id == cadre_id).values(place_id=place))
+
+
+def test_a_cadre_filing_outside_their_jurisdiction_is_refused_and_nothing_is_written(
+        farmer: WeChatSender, fake_api: FakeWeChatApi, world: World) -> None:
+    cadre = world.cadre("village_cadre", "东沟村")
+    with session_scope() as s:
+        s.execute(update(Cadre).where(Cadre.id == cadre.id).values(openid=farmer.openid))
+        members, households = (s.scalar(select(func.count()).select_from(table))
+                               for table in (Member, Household))
+    name, id_number, _ = roster_head(index=8)
+    with session_scope() as s:
+        s.execute(update(Member).where(Member.id_number == id_number).values(phone=None))
+    for said in ("申请", f"{name} {id_number}", "房子裂了，下雨漏", "一万五", "13912345678"):
+        farmer.say(said)
+    assert "收到照片" in farmer.photo("media-house-1")
+    moved_to(cadre.id, "南滩村")
+    reply = farmer.say("同意")
+    assert "这户不在您负责的范围内，不能代为申请" in reply and "申请编号" not in reply
+
+    assert "代为申请" in farmer.say("申请")  # a household of a village they no longer serve
+    farmer.say(f"王小明 {NEW_ID}")
+    village_list = farmer.log[-1][1]
+    assert "南滩村" in village_list and "东沟村" not in village_list
+    for said in ("南滩", "三口", "冰雹把庄稼打了", "两万", "跳过"):
+        farmer.say(said)
+    moved_to(cadre.id, "东沟村")
+    assert "这户不在您负责的范围内" in farmer.say("同意")
+
+    with session_scope() as s:  # no case, no household, no member, nothing attached or bound
+        assert s.scalar(select(func.count()).select_from(Case)) == 0
+        assert s.scalar(select(func.count()).select_from(Member)) == members
+        assert s.scalar(select(func.count()).select_from(Household)) == households
+        assert s.scalar(select(Member.phone).where(Member.id_number == id_number)) is None
+        assert s.scalar(select(Member.id).where(Member.openid == farmer.openid)) is None
+        assert s.scalar(select(MediaFile.case_id).where(
+            MediaFile.media_id == "media-house-1")) is None
+        assert s.get(Conversation, farmer.openid).step == "idle"
 
 
 def test_photos_are_saved_after_the_answer_and_attached(

@@ -17,9 +17,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from approvals.record.calendar import FixedClock
+from approvals.record.models import MediaFile, MediaStatus
 from approvals.record.photos import MAX_BYTES
 from bot.inbound_log import InboundLog
-from bot.models import Conversation, InboundMessage, MediaFile, MediaStatus, PlainNonce
+from bot.models import Conversation, InboundMessage, PlainNonce
 from bot.webhook import MAX_BODY
 from bot.wechat_adapter import Callback
 from fangfan.services import Services

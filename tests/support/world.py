@@ -29,7 +29,8 @@ from fangfan.config import Config
 from fangfan.services import Services
 from tests.db import session_scope
 from workflows.advance import advance_case
-from workflows.steps import Outcome
+from workflows.passes import Outcome
+from workflows.runtime import Runtime
 
 START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=LOCAL)  # a Monday
 
@@ -44,6 +45,11 @@ class World:
     @property
     def config(self) -> Config:
         return self.services.config
+
+    @property
+    def runtime(self) -> Runtime:
+        """What the flows are given: the test's clock, the calendar and the database."""
+        return Runtime(self.clock, self.services.calendar, self.services.database)
 
     def cadre(self, role: str, place: str | None = None) -> Actor:
         with session_scope() as s:
@@ -73,7 +79,7 @@ class World:
     def advance(self, case_id: int) -> Outcome:
         with session_scope() as s:
             kind = s.get_one(Case, case_id).kind
-        return advance_case(case_id, CaseKind(kind))
+        return advance_case.fn(case_id, CaseKind(kind), self.runtime)
 
     def open_task(self, case_id: int) -> Task:
         with session_scope() as s:

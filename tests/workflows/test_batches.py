@@ -12,10 +12,11 @@ from sqlalchemy import func, select, update
 from approvals.record.definitions import Stage
 from approvals.record.models import CaseKind, Task, TaskStatus
 from tests.db import dialect, session_scope
-from workflows import steps
+from workflows import batches
 from workflows.advance import advance_chunk, pending_cases
+from workflows.batches import Stale, batch
 from workflows.identification import identification
-from workflows.steps import Outcome, Stale, batch
+from workflows.passes import Outcome
 
 
 def test_a_broken_case_stays_marked_and_the_rest_of_its_chunk_advances(world):
@@ -28,10 +29,10 @@ def test_a_broken_case_stays_marked_and_the_rest_of_its_chunk_advances(world):
     with session_scope() as s:  # a county form without its category cannot enrol anybody
         s.execute(update(Task).where(Task.case_id == broken, Task.stage == Stage.COUNTY_APPROVAL)
                   .values(data={"comparison": "比对一致"}))
-    result = advance_chunk.fn([(c, CaseKind.IDENTIFICATION) for c in case_ids])
+    result = advance_chunk.fn([(c, CaseKind.IDENTIFICATION) for c in case_ids], world.runtime)
     assert result == {Outcome.ENROLLED: 3, "failed": 1}
     assert [world.case(c).status for c in case_ids] == ["enrolled", "open", "enrolled", "enrolled"]
-    assert pending_cases(10) == [(broken, CaseKind.IDENTIFICATION)]
+    assert pending_cases(world.services.database, 10) == [(broken, CaseKind.IDENTIFICATION)]
 
 
 def test_two_advancers_at_once_open_each_next_stage_once(world):
@@ -43,7 +44,7 @@ def test_two_advancers_at_once_open_each_next_stage_once(world):
 
     def advance() -> None:
         barrier.wait()
-        advance_chunk.fn(work)
+        advance_chunk.fn(work, world.runtime)
 
     threads = [threading.Thread(target=advance) for _ in range(2)]
     for t in threads:
@@ -55,7 +56,7 @@ def test_two_advancers_at_once_open_each_next_stage_once(world):
             Task.stage == Stage.VILLAGE_REVIEW, Task.status == TaskStatus.OPEN)
             .group_by(Task.case_id)).all()
         assert sorted(opened) == sorted((c, 1) for c in case_ids)
-    assert pending_cases(10) == []
+    assert pending_cases(world.services.database, 10) == []
 
 
 def notice_over(world) -> int:
@@ -67,14 +68,14 @@ def notice_over(world) -> int:
 
 def test_an_objection_raised_while_an_optimistic_pass_runs_leaves_it_unwritten(world):
     case_id = notice_over(world)
-    with pytest.raises(Stale), batch([case_id], optimistic=True):
-        assert identification.fn(case_id) == Outcome.WAITING  # the notice passed: 乡镇审核 next
+    with pytest.raises(Stale), batch([case_id], world.runtime, optimistic=True) as work:
+        assert work.advance(case_id, identification) == Outcome.WAITING  # 公示 passed: 乡镇审核
         world.object(case_id)  # a villager objects before the pass takes the lock
     assert world.stage(case_id) == Stage.PUBLIC_NOTICE
     with session_scope() as s:
         assert s.scalar(select(func.count()).where(
             Task.case_id == case_id, Task.stage == Stage.TOWNSHIP_AUDIT)) == 0
-    advance_chunk.fn([(case_id, CaseKind.IDENTIFICATION)])
+    advance_chunk.fn([(case_id, CaseKind.IDENTIFICATION)], world.runtime)
     assert world.stage(case_id) == Stage.PUBLIC_NOTICE  # the objection holds the notice
 
 
@@ -83,7 +84,7 @@ def test_the_worker_runs_a_stale_chunk_again_under_the_lock(world, monkeypatch):
         pytest.skip("optimistic chunks are SQLite's: PostgreSQL locks only the chunk's rows")
     held, quiet = notice_over(world), world.apply(world.household("北岭村", 2))
     world.decides(quiet, world.approver(quiet), advance=False)
-    flush, attempts = steps.Batch.flush, []
+    flush, attempts = batches.Batch.flush, []
 
     def objection_first(self) -> None:
         attempts.append(self.optimistic)
@@ -91,8 +92,9 @@ def test_the_worker_runs_a_stale_chunk_again_under_the_lock(world, monkeypatch):
             world.object(held)
         flush(self)
 
-    monkeypatch.setattr(steps.Batch, "flush", objection_first)
-    result = advance_chunk.fn([(held, CaseKind.IDENTIFICATION), (quiet, CaseKind.IDENTIFICATION)])
+    monkeypatch.setattr(batches.Batch, "flush", objection_first)
+    result = advance_chunk.fn([(held, CaseKind.IDENTIFICATION), (quiet, CaseKind.IDENTIFICATION)],
+                              world.runtime)
     assert attempts == [True, False]
     assert result == {Outcome.WAITING: 2}
     assert world.stage(held) == Stage.PUBLIC_NOTICE

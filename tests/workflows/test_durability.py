@@ -12,12 +12,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from approvals.record.definitions import Stage
-from approvals.record.models import AuditEntry, Case, Task, TaskStatus
+from approvals.record.models import AuditEntry, Case, CaseKind, Task, TaskStatus
 from fangfan.settings import ROOT
 from tests.db import session_scope
-from workflows.advance import advance_pending, pending_cases, reconcile
-from workflows.identification import identification
-from workflows.steps import Outcome
+from workflows.advance import advance_case, advance_pending, pending_cases, reconcile
+from workflows.passes import Outcome
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect")]
 
@@ -48,11 +47,11 @@ def _counts(case_id: int) -> tuple[int, int]:
 def test_the_flow_runs_as_a_prefect_flow_and_rerunning_it_changes_nothing(world):
     case_id = world.apply(world.household())
     world.decides(case_id, world.approver(case_id), advance=False)
-    assert identification(case_id) == Outcome.WAITING  # a real flow run
+    assert advance_case(case_id, CaseKind.IDENTIFICATION, world.runtime) == Outcome.WAITING
     assert world.stage(case_id) == Stage.VILLAGE_REVIEW
     before = _counts(case_id)
     for _ in range(3):
-        assert identification(case_id) == Outcome.WAITING
+        assert advance_case(case_id, CaseKind.IDENTIFICATION, world.runtime) == Outcome.WAITING
     assert _counts(case_id) == before
 
 
@@ -60,10 +59,10 @@ def test_one_flow_run_advances_a_batch_of_pending_cases(world):
     case_ids = [world.apply(world.household("南滩村", i)) for i in range(6)]
     for case_id in case_ids:
         world.decides(case_id, world.approver(case_id), advance=False)
-    result = advance_pending()
+    result = advance_pending(world.runtime)
     assert result == {Outcome.WAITING: 6}
     assert {world.stage(c) for c in case_ids} == {Stage.VILLAGE_REVIEW}
-    assert pending_cases(10) == []
+    assert pending_cases(world.services.database, 10) == []
 
 
 def test_a_kill_between_commit_and_flow_is_healed_by_reconcile(world, database_url):
@@ -81,7 +80,7 @@ def test_a_kill_between_commit_and_flow_is_healed_by_reconcile(world, database_u
         assert s.get_one(Case, case_id).stage == Stage.HOME_VERIFICATION
         assert not s.scalars(select(Task).where(Task.case_id == case_id,
                                                 Task.status == TaskStatus.OPEN)).all()
-    result = reconcile()
+    result = reconcile(world.runtime)
     assert result[Outcome.WAITING] == 1
     assert world.stage(case_id) == Stage.VILLAGE_REVIEW
     assert world.open_task(case_id).stage == Stage.VILLAGE_REVIEW
@@ -92,6 +91,6 @@ def test_reconcile_finds_a_case_whose_mark_was_lost(world):
     world.decides(case_id, world.approver(case_id), advance=False)
     with session_scope() as s:  # as if the mark had never been written
         s.execute(update(Task).where(Task.case_id == case_id).values(awaits_pass=False))
-    assert reconcile()["marked"] == 1
+    assert reconcile(world.runtime)["marked"] == 1
     assert world.stage(case_id) == Stage.VILLAGE_REVIEW
-    assert reconcile() == {"marked": 0}
+    assert reconcile(world.runtime) == {"marked": 0}

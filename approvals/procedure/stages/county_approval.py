@@ -1,7 +1,7 @@
 """县级比对审定 / 县级审定: the county compares the case with the departments' data.
 
 The comparison is always recorded. Approving an identification also enrols the household
-(workflows/steps.py `enroll` reads this form): its category, the paired cadre (checked by the
+(workflows/passes.py `enroll` reads this form): its category, the paired cadre (checked by the
 decision's own write, approvals/procedure/decisions.py) and at least one planned measure.
 """
 

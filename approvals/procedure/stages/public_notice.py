@@ -1,5 +1,5 @@
 """公示: the notice is posted in the village; it passes by itself once its period is over
-with no objection open (workflows/steps.py), so nobody approves it by hand. Posting it and
+with no objection open (workflows/passes.py), so nobody approves it by hand. Posting it and
 handling objections are its own services (approvals/procedure/notices.py, objections.py)."""
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from approvals.record.models.households import (
     MonitoringStatus,
     Revisit,
 )
+from approvals.record.models.media import MediaFile, MediaStatus
 from approvals.record.models.people import BindThrottle, Cadre, Pairing, StandIn
 from approvals.record.models.places import Place
 
@@ -37,6 +38,8 @@ __all__ = [
     "Household",
     "IncomeRecord",
     "Measure",
+    "MediaFile",
+    "MediaStatus",
     "Member",
     "MonitoringStatus",
     "Objection",

@@ -116,12 +116,14 @@ def test_an_elimination_is_proposed_only_on_its_evidence(app: Flask, world: Worl
                                - dt.timedelta(days=30 * months_ago)))
     page = desk.get(f"/h/{household}").text
     assert "提出风险消除</button>" in page
+    outsider = Desk(app.test_client()).signs_in(cadre_id("朱书记"))  # another village's
+    res = outsider.post(f"/h/{household}/eliminate")
+    assert res.status_code == 403 and "这户不在您的管辖范围内，不能提出风险消除" in res.text
     res = desk.post(f"/h/{household}/eliminate")
     assert res.status_code == 302
-    with session_scope() as s:
-        case_id = s.scalar(select(Case.id).where(Case.household_id == household,
-                                                 Case.kind == CaseKind.RISK_ELIMINATION))
-    assert case_id
+    with session_scope() as s:  # one case: the outsider's proposal opened none
+        [case_id] = s.scalars(select(Case.id).where(Case.household_id == household,
+                                                    Case.kind == CaseKind.RISK_ELIMINATION))
     # every reviewer sees what the proposal rests on
     township = Desk(app.test_client()).signs_in(cadre_id("王审核")).get(f"/c/{case_id}").text
     assert "风险消除依据" in township and "最近2次回访人均纯收入均不低于监测线" in township

@@ -1,0 +1,99 @@
+"""Who is told when a case moves: written to the outbox in the transaction of the passes that
+moved it, keyed so that a pass run again adds nothing.
+
+- The household: every member bound to WeChat hears, in plain words, what the pass says
+  happened to their case (`News`: filed for them, a stage passed, returned, enrolled,
+  rejected), with the paired cadre's name and phone where the news names them.
+- The cadres: a task opened is told at once to whoever holds it
+  (approvals.procedure.holders), on their own channel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from approvals.procedure.holders import Holders
+from approvals.record.calendar import last_day
+from approvals.record.models import Cadre, Case, Member, Place, Task
+from approvals.record.models import Definition as DefinitionRow
+from approvals.record.models.cases import case_number, parsed_definition
+from notifications import outbox
+from notifications.models import Audience
+from notifications.reminders import reachable
+
+
+@dataclass(frozen=True)
+class News:
+    """What the household hears of its case (an event of notifications.wording)."""
+
+    key: str  # unique per case and event, e.g. "case:12:enrolled"
+    household_id: int
+    event: str
+    params: dict[str, Any]
+    cadre_id: int | None = None  # whose name and phone to add (the paired cadre)
+
+
+def announce(conn: Connection, news: list[News], opened: list[dict[str, Any]],
+             now: dt.datetime) -> None:
+    """Everyone told of what a batch of passes did: the households of their news, the
+    holders of the tasks opened (rows as inserted, with their ids)."""
+    if news:
+        to_households(conn, news, now)
+    if opened:
+        to_holders(conn, opened, now)
+
+
+def to_households(conn: Connection, news: list[News], now: dt.datetime) -> None:
+    """One message per piece of news and member of the household bound to WeChat."""
+    openids: dict[int, list[str]] = defaultdict(list)
+    for row in conn.execute(select(Member.household_id, Member.openid).where(
+            Member.household_id.in_({n.household_id for n in news}),
+            Member.openid.is_not(None))):
+        openids[row.household_id].append(row.openid)
+    named = {n.cadre_id for n in news if n.cadre_id}
+    cadres = {c.id: c for c in conn.execute(select(Cadre.id, Cadre.name, Cadre.phone)
+                                            .where(Cadre.id.in_(named)))} if named else {}
+    messages = []
+    for n in news:
+        params = dict(n.params)
+        if n.cadre_id in cadres:
+            params.update(cadre=cadres[n.cadre_id].name, cadre_phone=cadres[n.cadre_id].phone)
+        messages += [{"key": f"{n.key}:{openid}", "recipient": openid, "event": n.event,
+                      "params": params} for openid in openids[n.household_id]]
+    outbox.enqueue(conn, messages, now)
+
+
+def to_holders(conn: Connection, tasks: list[dict[str, Any]], now: dt.datetime) -> None:
+    """Each new task to whoever holds it and can be reached."""
+    cadres = Holders.read(conn, places={t["place_id"] for t in tasks},
+                          assignees={t["assignee_id"] for t in tasks},
+                          columns=(Cadre.openid, Cadre.wecom_userid))
+    if not any(map(reachable, cadres.by_id.values())):  # nobody here on WeChat or WeCom yet
+        return
+    details = {r.id: r for r in conn.execute(
+        select(Task.id, Case.opened_at, Case.id.label("case_id"), DefinitionRow.digest,
+               Place.name.label("place"), Member.name.label("head"))
+        .join(Case, Case.id == Task.case_id).join(Place, Place.id == Task.place_id)
+        .join(DefinitionRow, DefinitionRow.id == Case.definition_id)
+        .join(Member, (Member.household_id == Case.household_id) & Member.is_head)
+        .where(Task.id.in_([t["id"] for t in tasks])))}
+    messages = []
+    for t in tasks:
+        holders = [c for c in cadres.of(t["assignee_id"], t["role"], t["place_id"])
+                   if reachable(c)]
+        if not holders or t["id"] not in details:
+            continue
+        d, day = details[t["id"]], last_day(t["due_at"])
+        item = {"task_id": t["id"], "number": case_number(d.case_id, d.opened_at),
+                "stage": parsed_definition(conn, d.digest).stage(t["stage"]).label,
+                "place": d.place, "head": d.head, "kind": "new", "late": 0,
+                "due": f"{day.month}月{day.day}日"}
+        messages += [{"key": f"task:{t['id']}:new:{c.id}", "recipient": f"cadre:{c.id}",
+                      "event": "task_new", "audience": Audience.CADRE,
+                      "params": {"name": c.name, "item": item}} for c in holders]
+    outbox.enqueue(conn, messages, now)
