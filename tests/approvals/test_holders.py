@@ -35,7 +35,7 @@ def overdue_holders(world: World, supervisor: Actor) -> tuple[list[str], list[st
     with session_scope() as s:
         figures = dashboard.figures(s, supervisor, world.clock.now())
         rows, _ = dashboard.cases(s, supervisor, world.clock.now(), world.services.calendar,
-                                  dashboard.Filters(overdue=True), {}, {})
+                                  dashboard.Filters(overdue=True), {})
     return [name for _, name, _ in figures["by_cadre"]], [r.why for r in rows]
 
 
