@@ -15,10 +15,16 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/fangfan run
 
-test: $(STAMP) browser
+test: check pytest
+
+# Lint, the layers' contracts and the types: seconds once mypy's cache is warm.
+check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+
+# The suite on SQLite, or on PostgreSQL with FANGFAN_TEST_DATABASE_URL.
+pytest: $(STAMP) browser
 	$(BIN)/pytest -q
 
 # Debian packages the tests use: Chromium for the phone pages (Playwright's own browser builds
@@ -53,5 +59,5 @@ bench-pages: $(STAMP)
 bench-desk: $(STAMP)
 	$(BIN)/python bench/desk.py
 
-.PHONY: install run test browser assets bench-engine bench-webhook bench-notify bench-pages \
+.PHONY: install run test check pytest browser assets bench-engine bench-webhook bench-notify bench-pages \
 	bench-desk
