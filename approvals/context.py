@@ -21,7 +21,7 @@ from approvals.desk.imports import Limits as ImportLimits
 from approvals.procedure.elimination import EliminationRules
 from approvals.record.calendar import Clock, WorkCalendar
 from approvals.record.db import Database
-from approvals.record.definitions import CaseKind, Definition, ProcedureDef, RoleDef
+from approvals.record.definitions import CaseKind, Definition, Level, ProcedureDef, RoleDef
 
 
 class OAuth(Protocol):
@@ -80,6 +80,10 @@ class PagesConfig(Protocol):
 
     @property
     def dev_mode(self) -> bool: ...
+    @property
+    def levels(self) -> Mapping[Level, str]:
+        """What this place calls its county, township and village (县/乡镇/村, 旗/苏木/嘎查)."""
+        ...
     @property
     def roles(self) -> Mapping[str, RoleDef]: ...
     @property

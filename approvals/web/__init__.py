@@ -33,7 +33,14 @@ from approvals.web import (
     overview,
     signin,
 )
-from approvals.web.session import EXTENSION, Answered, SignedOut, current_actor, to_sign_in
+from approvals.web.session import (
+    EXTENSION,
+    Answered,
+    SignedOut,
+    current_actor,
+    services,
+    to_sign_in,
+)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -81,8 +88,9 @@ def _labels(keys: list[str], names: dict[str, str]) -> str:
 
 @bp.app_context_processor
 def _globals() -> dict[str, Any]:
-    return {"me": current_actor, "MONITORING": wording.MONITORING,
-            "CASE_STATUS": wording.CASE_STATUS, "CASE_KIND": wording.CASE_KIND}
+    return {"me": current_actor, "levels": services().config.levels,
+            "MONITORING": wording.MONITORING, "CASE_STATUS": wording.CASE_STATUS,
+            "CASE_KIND": wording.CASE_KIND}
 
 
 @bp.app_errorhandler(Answered)
