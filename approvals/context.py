@@ -12,9 +12,12 @@ field or a plain attribute satisfies them alike.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+from sqlalchemy import Connection
 
 from approvals.assistance.measures import Rules as MeasureRules
 from approvals.desk.imports import Limits as ImportLimits
@@ -133,3 +136,10 @@ class Context(Protocol):
         ...
 
     def oauth(self) -> OAuth: ...
+
+    def tell_household(self, conn: Connection, household_id: int, key: str, event: str,
+                       params: Mapping[str, Any], now: dt.datetime) -> None:
+        """Tell the household's members bound to WeChat (an event of notifications.wording,
+        `key` unique per event), in the caller's transaction: for what happens outside a
+        case's pass, such as a 回退."""
+        ...

@@ -40,9 +40,15 @@ class CalendarConf(Strict):
 
 
 class EliminationConf(Strict):
+    """风险消除's criteria (approvals.procedure.elimination): local rules, with defaults."""
+
     min_months_monitored: int = Field(6, ge=0)
-    min_measures_done: int = Field(1, ge=0)
-    stable_income_records: int = Field(2, ge=1)
+    min_measures_done: int = Field(1, ge=0)  # carried out in this monitoring period
+    # every income record of the revisits spanning at least this many months (back from the
+    # latest) is at or above its year's line
+    stable_income_months: int = Field(6, ge=1, le=60)
+    # a household with no one able to work is never eliminated (it stays under 兜底保障)
+    never_without_labour: bool = True
 
 
 class TownshipConf(Strict):

@@ -243,8 +243,9 @@ def _eliminate(demo: Demo, households: list[int]) -> None:
                       .values(done_on=today - dt.timedelta(days=150)))
             helper = s.scalar(select(Pairing.cadre_id).where(Pairing.household_id == hh_id))
             members = len(s.get_one(Household, hh_id).members)
-            for months_ago, income in ((5, "9800"), (2, "10400")):
-                on = today - dt.timedelta(days=30 * months_ago)
+            # revisits over more than six months, the latest finding 两不愁三保障 secure
+            for days_ago, income in ((220, "9800"), (120, "10100"), (20, "10400")):
+                on = today - dt.timedelta(days=days_ago)
                 net = Decimal(income)
                 visit = Revisit(household_id=hh_id, cadre_id=helper, visited_on=on,
                                 members=members, wage=net * members, business=Decimal(0),
@@ -254,7 +255,9 @@ def _eliminate(demo: Demo, households: list[int]) -> None:
                                     "social_security": "全员参加医保和养老保险",
                                     "schooling": "无失学辍学", "employment": "一人在县城务工",
                                     "housing": "住房安全", "water": "饮水安全",
-                                    "policies": "医疗救助、公益性岗位"} if months_ago == 5 else {},
+                                    "policies": "医疗救助、公益性岗位"} if days_ago == 220 else {},
+                                secure=dict.fromkeys(elimination.SECURITY, True)
+                                if days_ago == 20 else {},
                                 notes="", photos=[], recorded_at=demo.at(20))
                 s.add(visit)
                 s.flush()

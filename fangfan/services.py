@@ -5,11 +5,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from approvals.record.calendar import Clock, SystemClock, WorkCalendar
 from approvals.record.db import Database
@@ -21,6 +22,8 @@ from fangfan import production
 from fangfan.config import Config
 from fangfan.database import make_engine
 from fangfan.settings import Settings
+from notifications import announcements
+from notifications.announcements import News
 from notifications.channels import Channel
 from notifications.models import Audience
 from workflows.runtime import Runtime
@@ -87,6 +90,12 @@ class Services:
                 Audience.CADRE: CadrePush(db, WeChatPush(db, self.wechat_api(),
                                                          templates.get("task_reminder"),
                                                          self.clock), wecom)}
+
+    def tell_household(self, conn: Connection, household_id: int, key: str, event: str,
+                       params: Mapping[str, Any], now: dt.datetime) -> None:
+        """The household hears of something done outside a case's pass (a 回退): its
+        members bound to WeChat, in the caller's transaction (notifications.announcements)."""
+        announcements.to_households(conn, [News(key, household_id, event, dict(params))], now)
 
     def quiet_hours(self) -> tuple[dt.time, dt.time]:
         conf = self.config.notifications

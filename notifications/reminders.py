@@ -9,7 +9,9 @@ one message and a second sweep the same day adds nothing:
 - overdue: every working day while it stays open, with the working days it is late;
 - escalation: when it has been overdue `escalate_after_working_days` working days, the
   supervisors whose jurisdiction covers it are told too (once);
-- revisits (定期回访) of the monitored households paired with the cadre, when due.
+- revisits (定期回访) of the monitored and eliminated households paired with the cadre, when
+  due; a monitored household with no measure carried out (to its paired cadre), and one with
+  no active pairing at all (to its village's cadres).
 
 Who holds a task is approvals.procedure.holders' rule: its assignee (the paired cadre for
 入户核实) while active, else every active cadre of its role at its place.
@@ -49,6 +51,7 @@ from notifications import outbox
 from notifications.models import Audience
 
 SUPERVISOR = "supervisor"
+VILLAGE_CADRE = "village_cadre"  # told of a monitored household of their village left unpaired
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,9 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
     for cadre_id, item in without_measures(s, today, calendar, rules):
         if cadre_id in by_id:
             items[cadre_id].append(item)
+    for cadre_id, item in without_pairing(s, today, calendar, rules):
+        if cadre_id in by_id:
+            items[cadre_id].append(item)
     # 代理: a stand-in hears of the tasks of whom they stand in for, while they do
     for principal, stand_in in s.execute(select(StandIn.cadre_id, StandIn.stand_in_id).where(
             StandIn.starts_on <= today, StandIn.ends_on >= today)).tuples().all():
@@ -167,9 +173,44 @@ def without_measures(s: Session, today: dt.date, calendar: WorkCalendar, rules: 
     return due
 
 
+def without_pairing(s: Session, today: dt.date, calendar: WorkCalendar, rules: Rules
+                    ) -> list[tuple[int, dict[str, Any]]]:
+    """The alert for a monitored household with no active pairing (no 帮扶联系人): to the
+    village cadres of its village, from the next working day and every few working days
+    after, until it is paired (by the county's approval, a pairings import or a hand-over)."""
+    found = measures.without_pairing(s)
+    if not found:
+        return []
+    ids = [h for h, _, _ in found]
+    names = dict(s.execute(select(Household.id, Member.name).join(
+        Member, (Member.household_id == Household.id) & Member.is_head).where(
+        Household.id.in_(ids))).tuples().all())
+    places = dict(s.execute(select(Place.id, Place.name).where(
+        Place.id.in_({v for _, v, _ in found}))).tuples().all())
+    village_cadres: dict[int, list[int]] = defaultdict(list)
+    for cadre_id, place_id in s.execute(select(Cadre.id, Cadre.place_id).where(
+            Cadre.active, Cadre.role == VILLAGE_CADRE,
+            Cadre.place_id.in_(list(places)))).tuples():
+        village_cadres[place_id].append(cadre_id)
+    due = []
+    for household_id, village_id, since in found:
+        day = since + dt.timedelta(days=1)
+        while not calendar.is_workday(day):
+            day += dt.timedelta(days=1)
+        if today < day or calendar.working_days_between(day, today) % (
+                rules.revisit_every_working_days) != 0:
+            continue
+        item = {"household_id": household_id, "kind": "no_pairing", "late": 0,
+                "place": places[village_id], "head": names[household_id], "stage": "结对帮扶",
+                "number": "", "due": f"{since.month}月{since.day}日"}
+        due += [(cadre_id, item) for cadre_id in village_cadres[village_id]]
+    return due
+
+
 def revisits_due(s: Session, today: dt.date, calendar: WorkCalendar, rules: Rules
                  ) -> list[tuple[int, dict[str, Any]]]:
-    """定期回访: monitored households whose revisit is due, for their paired cadre. A revisit
+    """定期回访: monitored and eliminated households whose revisit is due, for their paired
+    cadre. A revisit
     is due its cadence after the last one recorded (or after monitoring began); the cadre is
     reminded that day and every few working days after, until it is recorded."""
     last_visit = (select(IncomeRecord.household_id,
@@ -180,17 +221,20 @@ def revisits_due(s: Session, today: dt.date, calendar: WorkCalendar, rules: Rule
                                           worker.able_to_work)
                   .correlate(Household).exists())
     rows = s.execute(
-        select(Household.id, Household.category, Household.monitored_since,
+        select(Household.id, Household.category, Household.monitored_since, Household.monitoring,
                last_visit.c.on, no_labour.label("no_labour"), Pairing.cadre_id,
                Place.name.label("place"), Member.name.label("head"))
         .join(Pairing, (Pairing.household_id == Household.id) & Pairing.ended_on.is_(None))
         .join(Place, Place.id == Household.village_id)
         .join(Member, (Member.household_id == Household.id) & Member.is_head)
         .outerjoin(last_visit, last_visit.c.household_id == Household.id)
-        .where(Household.monitoring == MonitoringStatus.MONITORED)).all()
+        .where(Household.monitoring.in_((MonitoringStatus.MONITORED,
+                                         MonitoringStatus.ELIMINATED)))).all()
     due = []
     for h in rows:
-        key = h.category in rules.revisit_key_categories or h.no_labour
+        # eliminated households stay in the rounds (已消除风险对象的跟踪和回访), quarterly
+        eliminated = h.monitoring == MonitoringStatus.ELIMINATED
+        key = not eliminated and (h.category in rules.revisit_key_categories or h.no_labour)
         every = rules.revisit_key_days if key else rules.revisit_all_days
         since = h.on or h.monitored_since
         if since is None:
@@ -204,5 +248,5 @@ def revisits_due(s: Session, today: dt.date, calendar: WorkCalendar, rules: Rule
         due.append((h.cadre_id, {"household_id": h.id, "kind": "revisit", "late": 0,
                                  "place": h.place, "head": h.head, "stage": "定期回访",
                                  "number": "", "due": f"{day.month}月{day.day}日",
-                                 "key_household": bool(key)}))
+                                 "key_household": bool(key), "eliminated": eliminated}))
     return due

@@ -10,7 +10,7 @@ REVIEW_HINT = "如对结果有异议，可以向乡镇人民政府申请复核�
 
 
 TAGS = {"due_soon": "即将到期", "overdue": "已超期", "escalation": "督办", "new": "新待办",
-        "revisit": "回访", "no_measure": "未落实措施"}
+        "revisit": "回访", "no_measure": "未落实措施", "no_pairing": "未结对"}
 
 
 def task_link(base_url: str, task_id: int) -> str:
@@ -32,8 +32,12 @@ def _line(item: dict[str, Any]) -> str:
     if item["kind"] == "no_measure":
         return (f"【{tag}】{item['place']} {item['head']} {item['due']}纳入监测，"
                 "至今没有落实的帮扶措施")
+    if item["kind"] == "no_pairing":
+        return (f"【{tag}】{item['place']} {item['head']} 是监测对象，"
+                f"{item['due']}起没有帮扶联系人，请尽快确定结对")
     if item["kind"] == "revisit":
-        who = "重点户，" if item.get("key_household") else ""
+        who = ("重点户，" if item.get("key_household") else
+               "已消除风险户跟踪回访，" if item.get("eliminated") else "")
         return f"【{tag}】{item['place']} {item['head']} 定期回访（{who}{item['due']}起应回访）"
     return (f"【{tag}】{item['place']} {item['head']} {item['stage']}"
             f"（申请{item['number']}，{item['due']}到期）")
@@ -50,6 +54,43 @@ def _digest(p: dict[str, Any], base_url: str) -> Rendered:
                     + "\n".join(lines), "待办提醒", f"{len(items)}件", summary,
                     "\n".join(_line(i) for i in items[:3]) + ("……" if len(items) > 3 else ""),
                     f"{base_url.rstrip('/')}/inbox")
+
+
+def _elimination(event: str, p: dict[str, Any]) -> Rendered:
+    """风险消除 in its own words: 已列入风险消除名单, 已标注风险消除, 暂不标注风险消除, 回退;
+    never an application's (申请, 纳入, 未予纳入)."""
+    number = p.get("number", "")
+    if event == "elimination_listed":
+        detail = (f"接下来是「{p['next']}」，干部会上门核实风险是否已经稳定消除。"
+                  "回复「进度」可以查询。")
+        return Rendered(f"您家已列入风险消除名单（编号 {number}）。{detail}", "已列入风险消除名单",
+                        number, "已列入风险消除名单", detail)
+    if event == "elimination_passed":
+        detail = f"已通过「{p['passed']}」，现在进入「{p['next']}」。回复「进度」可以查看详情。"
+        return Rendered(f"您家的风险消除（编号 {number}）{detail}", "风险消除进展", number,
+                        f"已通过{p['passed']}", detail)
+    if event == "elimination_returned":
+        detail = (f"需要补充：{(p.get('reason') or '请等候干部联系').rstrip('。.')}。"
+                  f"{p.get('stage', '')}会重新办理，干部会联系您。")
+        return Rendered(f"您家的风险消除（编号 {number}）已回退重新办理。{detail}",
+                        "风险消除已回退", number, "回退重新办理", detail)
+    if event == "elimination_approved":
+        contact = (f"帮扶联系人{p['cadre']}（电话 {p['cadre_phone']}）会继续定期回访，"
+                   if p.get("cadre") else "干部会继续定期回访，")
+        detail = f"{contact}如果再遇到困难，可以随时联系或重新申请。"
+        return Rendered(f"您家（编号 {number}）经审定，已标注风险消除。{detail}",
+                        "已标注风险消除", number, "已标注风险消除", detail)
+    if event == "elimination_rejected":
+        detail = (f"原因：{(p.get('reason') or '未说明').rstrip('。.')}。"
+                  "您家继续作为监测对象，帮扶措施照常落实。")
+        return Rendered(f"您家的风险消除（编号 {number}）经审核，暂不标注风险消除。{detail}",
+                        "暂不标注风险消除", number, "暂不标注风险消除", detail)
+    if event == "elimination_reverted":
+        detail = (f"原因：{(p.get('reason') or '未说明').rstrip('。.')}。"
+                  "您家重新作为监测对象，帮扶联系人会继续落实帮扶措施。")
+        return Rendered(f"您家的风险消除已回退。{detail}", "风险消除已回退", "",
+                        "重新纳入监测", detail)
+    raise ValueError(f"unknown outbox event {event!r}")
 
 
 @dataclass(frozen=True)
@@ -79,6 +120,8 @@ def render(event: str, p: dict[str, Any], base_url: str = "") -> Rendered:
                   f"{p.get('stage', '')}会重新办理，干部会联系您。")
         return Rendered(f"您的申请（编号 {number}）被退回补充材料。{detail}",
                         "您的申请需要补充材料", number, "退回补充", detail)
+    if event.startswith("elimination_"):
+        return _elimination(event, p)
     if event == "cadre_digest":
         return _digest(p, base_url)
     if event == "task_new":

@@ -26,11 +26,23 @@ from sqlalchemy import Row
 from approvals.record import audit
 from approvals.record.calendar import WorkCalendar, local_date
 from approvals.record.definitions import Definition, Level, Stage
-from approvals.record.models import CaseStatus, MonitoringStatus, Source, TaskStatus, Verdict
+from approvals.record.models import (
+    CaseKind,
+    CaseStatus,
+    MonitoringStatus,
+    Source,
+    TaskStatus,
+    Verdict,
+)
 from approvals.record.models.cases import case_number
 from notifications.announcements import News
 
 SYSTEM = "系统"
+# A risk elimination is told in its own procedure's words (已列入风险消除名单, 暂不标注风险消除,
+# notifications.wording), never an application's.
+ELIMINATION_NEWS = {"case_received": "elimination_listed", "stage_passed": "elimination_passed",
+                    "case_returned": "elimination_returned",
+                    "case_rejected": "elimination_rejected"}
 LEVELS = [Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE]  # the order of ids in a place's path
 
 
@@ -192,9 +204,12 @@ class CaseRun:
             "household_id": self.case.household_id, "monitoring": MonitoringStatus.ELIMINATED,
             "eliminated_on": local_date(self.now)})
         self._close(CaseStatus.ELIMINATED, None)
+        self._tell("eliminated", "elimination_approved", cadre_id=self.paired)
         return Outcome.ELIMINATED
 
     def _tell(self, what: str, event: str, cadre_id: int | None = None, **params: Any) -> None:
+        if self.definition.kind == CaseKind.RISK_ELIMINATION:
+            event = ELIMINATION_NEWS.get(event, event)
         number = case_number(self.case.id, self.case.opened_at)
         self.writes.news.append(News(f"case:{self.case.id}:{what}", self.case.household_id,
                                      event, {"number": number, **params}, cadre_id))

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from approvals.procedure.permissions import Actor
@@ -130,3 +130,19 @@ def without_measure(s: Session, today: dt.date, after_days: int) -> list[tuple[i
         .where(Household.monitoring == MonitoringStatus.MONITORED,
                Household.monitored_since <= today - dt.timedelta(days=after_days), ~done)
         .order_by(Household.id)).tuples())
+
+
+def without_pairing(s: Session) -> list[tuple[int, int, dt.date]]:
+    """(household, village, since when) of monitored households with no active pairing: the
+    alert of the daily digest (every monitored household has a 帮扶联系人, 帮扶责任不脱钩).
+    Since when: the later of entering monitoring and the last pairing's end."""
+    active = select(Pairing.id).where(Pairing.household_id == Household.id,
+                                      Pairing.ended_on.is_(None)).correlate(Household).exists()
+    ended = (select(func.max(Pairing.ended_on)).where(Pairing.household_id == Household.id)
+             .correlate(Household).scalar_subquery())
+    return [(household, village, max(d for d in (since, last) if d is not None))
+            for household, village, since, last in s.execute(
+                select(Household.id, Household.village_id, Household.monitored_since, ended)
+                .where(Household.monitoring == MonitoringStatus.MONITORED,
+                       Household.monitored_since.is_not(None), ~active)
+                .order_by(Household.id)).tuples()]

@@ -1,5 +1,6 @@
 """定期回访: the paired cadre records how a household is doing (《东胜区衔接规划》专栏2,
-docs/domain.md).
+docs/domain.md). Eliminated households stay in the rounds (已消除风险对象的跟踪和回访): a
+revisit that finds their risk back opens a new identification case.
 
 Every revisit records the quarterly content: members, income by kind minus production costs
 (→ 家庭人均纯收入) and compliant out-of-pocket costs; the first of a year also the annual
@@ -10,6 +11,7 @@ reminders and the elimination criteria read.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -17,12 +19,26 @@ from pydantic import Field, ValidationError
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
-from approvals.assistance.measures import ensure_assists
+from approvals.assistance.measures import ensure_assists, risks_of
+from approvals.procedure import elimination
+from approvals.procedure.cases import open_identification
+from approvals.procedure.elimination import EliminationRules
 from approvals.procedure.forms import Form, chinese
 from approvals.procedure.permissions import Actor
 from approvals.record import audit
+from approvals.record.calendar import WorkCalendar
+from approvals.record.definitions import Definition as DefinitionBody
 from approvals.record.errors import Refused
-from approvals.record.models import Household, IncomeRecord, MonitoringStatus, Revisit
+from approvals.record.models import (
+    Case,
+    CaseStatus,
+    Household,
+    IncomeRecord,
+    MonitoringStatus,
+    Revisit,
+    Source,
+)
+from approvals.record.models.cases import case_number
 
 ANNUAL = {  # 年度监测内容: key → label
     "social_security": "社会保障（医保、养老保险、低保特困）",
@@ -32,6 +48,9 @@ ANNUAL = {  # 年度监测内容: key → label
     "water": "饮水安全",
     "policies": "享受的帮扶政策",
 }
+# 两不愁三保障、饮水安全 and rigid expenditure: any revisit may record them (the annual one
+# should); the elimination criteria read the latest (approvals.procedure.elimination.security).
+SECURITY = elimination.SECURITY
 MONEY = ("wage", "business", "property", "transfer", "production_costs", "out_of_pocket")
 
 
@@ -47,6 +66,7 @@ class RevisitForm(Form):
     risk_remains: bool = Field(title="风险是否仍存在")
     weak_motivation: bool = Field(default=False, title="内生动力不足")
     annual: dict[str, str] = Field(default_factory=dict, title="年度监测内容")
+    secure: dict[str, bool] = Field(default_factory=dict, title="两不愁三保障及饮水安全")
     notes: str = Field(default="", title="其他情况", max_length=2000)
 
 
@@ -72,11 +92,35 @@ def prefill(s: Session, household: Household) -> dict[str, Any]:
     return {"members": last.members, "risk_remains": last.risk_remains,
             "weak_motivation": last.weak_motivation, **{k: getattr(last, k) for k in MONEY},
             **{f"annual_{k}": v for k, v in (last.annual or {}).items()},
+            **{f"secure_{k}": "yes" if v else "no" for k, v in (last.secure or {}).items()},
             "last_visited_on": last.visited_on, "last_net": last.per_capita_net}
 
 
+@dataclass(frozen=True)
+class Reopening:
+    """What a revisit of an eliminated household needs to open a new identification when it
+    finds the risk back (已消除风险对象的跟踪和回访): the procedure, its calendar, the lines."""
+
+    definition: DefinitionBody
+    calendar: WorkCalendar
+    rules: EliminationRules
+
+
+@dataclass(frozen=True)
+class Recorded:
+    revisit: Revisit
+    reopened: Case | None  # the identification a risk found back opened
+
+    @property
+    def reopened_number(self) -> str | None:
+        return case_number(self.reopened.id, self.reopened.opened_at) if self.reopened else None
+
+
 def record(s: Session, household: Household, actor: Actor, data: dict[str, Any], *,
-           photos: list[str], now: dt.datetime) -> Revisit:
+           photos: list[str], reopen: Reopening, now: dt.datetime) -> Recorded:
+    """Record a revisit of a monitored or eliminated household. An eliminated household found
+    at risk again (the cadre says so, or its income is below the year's line) gets a new
+    identification case, filed by the cadre (干部走访排查), unless one is already open."""
     ensure_assists(s, actor, household)
     if household.monitoring == MonitoringStatus.NONE:
         raise Refused("这户不是监测对象，无需定期回访。")
@@ -95,7 +139,9 @@ def record(s: Session, household: Household, actor: Actor, data: dict[str, Any],
     revisit = Revisit(household_id=household.id, cadre_id=actor.id, visited_on=form.visited_on,
                       members=form.members, **{k: getattr(form, k) for k in MONEY},
                       per_capita_net=net, risk_remains=form.risk_remains,
-                      weak_motivation=form.weak_motivation, annual=annual, notes=form.notes,
+                      weak_motivation=form.weak_motivation, annual=annual,
+                      secure={k: v for k, v in form.secure.items() if k in SECURITY},
+                      notes=form.notes,
                       photos=photos, recorded_at=now)
     s.add(revisit)
     s.flush()
@@ -103,7 +149,30 @@ def record(s: Session, household: Household, actor: Actor, data: dict[str, Any],
                        per_capita_net=net, revisit_id=revisit.id))
     audit.append(s, actor=f"cadre:{actor.id}", action="household.revisit", now=now,
                  payload={"household": household.id, "revisit": revisit.id})
-    return revisit
+    return Recorded(revisit, _risk_back(s, household, revisit, actor, reopen, now))
+
+
+def _risk_back(s: Session, household: Household, revisit: Revisit, actor: Actor,
+               reopen: Reopening, now: dt.datetime) -> Case | None:
+    if household.monitoring != MonitoringStatus.ELIMINATED:
+        return None
+    line = reopen.rules.line_for(revisit.visited_on.year).amount
+    below = revisit.per_capita_net < line
+    if not (revisit.risk_remains or below):
+        return None
+    if s.scalar(select(Case.id).where(Case.household_id == household.id,
+                                      Case.status == CaseStatus.OPEN)):
+        return None  # already being handled: the revisit is on its record
+    found = "、".join(([f"人均纯收入{revisit.per_capita_net:.0f}元，低于监测范围{line:.0f}元"]
+                      if below else []) + (["回访干部认为风险仍存在"] if revisit.risk_remains
+                                           else []))
+    return open_identification(
+        s, household, definition=reopen.definition, calendar=reopen.calendar, now=now,
+        source=Source.CADRE_VISIT, filed_by=f"cadre:{actor.id}",
+        risk_types=risks_of(s, household.id) or ["other"], category=household.category,
+        income_12m=revisit.per_capita_net * revisit.members,
+        answers={"description": f"已消除风险户{revisit.visited_on:%Y年%m月%d日}回访发现风险回升："
+                                f"{found}。", "revisit": revisit.id})
 
 
 def count(s: Session, household_id: int) -> int:

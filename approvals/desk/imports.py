@@ -556,7 +556,8 @@ def import_cadres(s: Session, rows: list[dict[str, str]], actor: Actor, *,
 
 def import_pairings(s: Session, rows: list[dict[str, str]], actor: Actor, *,
                     now: dt.datetime) -> Result:
-    """Pairings: a household (by its head's ID) with a cadre (by name and phone)."""
+    """Pairings: a household (by its head's ID) with a cadre (by name and phone). A household
+    paired with someone else already has that pairing ended the day the new one starts."""
     result = Result()
     wanted = []
     for n, row in enumerate(rows, 2):
@@ -591,17 +592,24 @@ def import_pairings(s: Session, rows: list[dict[str, str]], actor: Actor, *,
             wanted.append((household.household_id, cadre.id, start))
     if result.problems:
         return result
+    ended = 0
     for household_id, cadre_id, start in wanted:
-        if s.scalar(select(Pairing.id).where(Pairing.household_id == household_id,
-                                             Pairing.cadre_id == cadre_id,
-                                             Pairing.ended_on.is_(None))):
+        current = s.scalars(select(Pairing).where(Pairing.household_id == household_id,
+                                                  Pairing.ended_on.is_(None))
+                            .with_for_update()).all()
+        if any(p.cadre_id == cadre_id for p in current):
             result.unchanged += 1
             continue
+        # one pairing at a time (帮扶责任不脱钩): the new one takes over the day it starts
+        for previous in current:
+            previous.ended_on = max(start, previous.started_on)
+            ended += 1
         s.add(Pairing(household_id=household_id, cadre_id=cadre_id, started_on=start))
+        s.flush()
         result.added += 1
     if result.added:
         audit.append(s, actor=f"cadre:{actor.id}", action="import.pairings", now=now,
-                     payload={"added": result.added})
+                     payload={"added": result.added, "ended": ended})
     return result
 
 

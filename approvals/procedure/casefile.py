@@ -26,6 +26,7 @@ from approvals.record.models import (
     Case,
     Household,
     Pairing,
+    Place,
     Task,
     TaskStatus,
     Verdict,
@@ -112,7 +113,7 @@ def load(s: Session, case_id: int, actor: Actor, now: dt.datetime, calendar: Wor
         file.returnable = [(st, _label(definition, st)) for st in definition.order
                            if st in passed and definition.earlier(st, task.stage)]
         if task.stage == Stage.COUNTY_APPROVAL:
-            file.helpers = _helpers(s, case)
+            file.helpers = _helpers(s, case, definition)
     return file
 
 
@@ -124,16 +125,23 @@ class _Seat:
     assignee_id: int | None
 
 
-def _helpers(s: Session, case: Case) -> list[tuple[int, str]]:
-    """Cadres who can be paired with the household: its current pairing first, then the
-    village's 帮扶联系人."""
+def _helpers(s: Session, case: Case, definition: Definition) -> list[tuple[int, str]]:
+    """Cadres who can be paired with the household (帮扶联系人): its current pairing first,
+    then every active cadre of a role that may be paired (config.yaml `pairable`: county and
+    township cadres, the resident work team, the village's helpers) placed at its village, its
+    township or its county, the nearest first; the rule the decision itself checks."""
     paired = s.scalars(select(Pairing.cadre_id).where(
         Pairing.household_id == case.household_id, Pairing.ended_on.is_(None))).all()
-    rows = sorted(s.execute(select(Cadre.id, Cadre.name, Cadre.unit).where(
-        Cadre.active, (Cadre.id.in_(paired)) | ((Cadre.role == "helper")
-                                               & (Cadre.place_id == case.village_id)))),
-        key=lambda r: (r.id not in paired, r.id))
-    return [(r.id, f"{r.name}（{r.unit}）" if r.unit else r.name) for r in rows]
+    village = s.get_one(Place, case.village_id)
+    ids = [int(x) for x in village.path.strip("/").split("/")]  # county, township, village
+    pairable = [key for key, role in definition.roles.items() if role.may_be_paired]
+    rows = sorted(s.execute(select(Cadre.id, Cadre.name, Cadre.unit, Cadre.role, Cadre.place_id)
+                            .where(Cadre.active, (Cadre.id.in_(paired)) | (
+                                Cadre.role.in_(pairable) & Cadre.place_id.in_(ids)))),
+                  key=lambda r: (r.id not in paired, -ids.index(r.place_id)
+                                 if r.place_id in ids else 0, r.id))
+    labels = {key: role.label for key, role in definition.roles.items()}
+    return [(r.id, f"{r.name}（{r.unit or labels.get(r.role, r.role)}）") for r in rows]
 
 
 def _photos(s: Session, case: Case, definition: Definition) -> list[Photo]:

@@ -1,8 +1,10 @@
 """Risk elimination (风险消除): the criteria a proposal must meet, the proposal, and 回退.
 
-The criteria (docs/domain.md, 风险消除): monitored at least six months, at least one measure
-carried out, income stably above the year's line; a household with no one able to work is
-never proposed.
+The criteria (docs/domain.md, 风险消除; config.yaml `elimination`): monitored at least N
+months, at least N measures carried out in this monitoring period, every revisit's income at
+or above the year's line over at least N months, the latest check finding 两不愁三保障, 饮水
+and rigid expenditure secure; with `never_without_labour` (the default) a household with no
+one able to work is never proposed.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from approvals.procedure.permissions import Actor
 from approvals.record import audit
 from approvals.record.calendar import WorkCalendar, local_date
 from approvals.record.definitions import Definition as DefinitionBody
-from approvals.record.definitions import Level
+from approvals.record.definitions import Level, Stage
 from approvals.record.errors import NotAllowed, Refused
 from approvals.record.models import (
     Case,
@@ -30,6 +32,8 @@ from approvals.record.models import (
     Measure,
     MonitoringStatus,
     Revisit,
+    Task,
+    TaskStatus,
 )
 
 
@@ -43,8 +47,9 @@ class IncomeLine(BaseModel):
 class EliminationRules(BaseModel):
     model_config = ConfigDict(frozen=True)
     min_months_monitored: int = 6
-    min_measures_done: int = 1
-    stable_income_records: int = 2
+    min_measures_done: int = 1  # carried out since the household entered monitoring
+    stable_income_months: int = 6  # the revisits' incomes span at least this, all on the line
+    never_without_labour: bool = True  # no one able to work: never eliminated (config rule)
     region: str = "全国"
     income_lines: tuple[IncomeLine, ...] = (
         IncomeLine(region="全国", year=2021, amount=Decimal(6000)),)
@@ -58,49 +63,137 @@ class EliminationRules(BaseModel):
         raise LookupError(f"no income line for {year}")
 
 
+# 两不愁三保障、饮水安全 and rigid expenditure: what a revisit (approvals.assistance.revisits)
+# or a home verification records as secure or not, under these keys (`secure`).
+SECURITY = {
+    "food_clothing": "不愁吃、不愁穿",
+    "schooling": "义务教育有保障",
+    "medical": "基本医疗有保障",
+    "housing": "住房安全有保障",
+    "water": "饮水安全有保障",
+    "rigid_expenditure": "大额刚性支出已解决或没有",
+}
+
+
 @dataclass(frozen=True)
 class Evidence:
-    """One criterion as every reviewer sees it: what it asks, what the records show."""
+    """One criterion as every reviewer sees it: what it asks, what the records show, and
+    when it is not met, why, in a sentence the proposer reads."""
 
     criterion: str
     found: str
     met: bool
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class SecurityCheck:
+    """The latest record of 两不愁三保障、饮水安全 and rigid expenditure, and where it is from."""
+
+    on: dt.date
+    source: str  # 回访 / 入户核实
+    secure: dict[str, bool]
+
+
+def security(s: Session, household_id: int) -> SecurityCheck | None:
+    """The latest check of the SECURITY keys: the latest revisit that recorded them, or a
+    home verification decided later whose form recorded them (its `secure`)."""
+    revisit = s.execute(select(Revisit.visited_on, Revisit.secure).where(
+        Revisit.household_id == household_id).order_by(
+        Revisit.visited_on.desc(), Revisit.id.desc())).all()
+    found = next((SecurityCheck(on, "回访", dict(secure)) for on, secure in revisit if secure),
+                 None)
+    verified = s.execute(select(Task.decided_at, Task.data).join(Case, Case.id == Task.case_id)
+                         .where(Case.household_id == household_id,
+                                Task.stage == Stage.HOME_VERIFICATION,
+                                Task.status == TaskStatus.DECIDED)
+                         .order_by(Task.decided_at.desc())).all()
+    for decided_at, data in verified:
+        secure = (data or {}).get("secure")
+        if isinstance(secure, dict) and secure and decided_at is not None:
+            on = local_date(decided_at)
+            if found is None or on > found.on:
+                found = SecurityCheck(on, "入户核实", {k: bool(v) for k, v in secure.items()})
+            break
+    return found
+
+
+def _income(s: Session, household: Household, since: dt.date, rules: EliminationRules
+            ) -> Evidence:
+    """Every income record of this monitoring period from the one that opens a span of
+    `stable_income_months` (back from the latest) to the latest is at or above its year's
+    line: two good records a month apart prove nothing, and a dip inside the span fails."""
+    months = rules.stable_income_months
+    criterion = f"连续{months}个月以上的回访人均纯收入均不低于监测范围"
+    records = s.scalars(select(IncomeRecord).where(IncomeRecord.household_id == household.id,
+                                                   IncomeRecord.recorded_on >= since)
+                        .order_by(IncomeRecord.recorded_on, IncomeRecord.id)).all()
+    if not records:
+        return Evidence(criterion, "无回访记录", False,
+                        "纳入监测以来没有回访收入记录，无法判断收入是否稳定。")
+    start = records[-1].recorded_on - relativedelta(months=months)
+    opening = [r for r in records if r.recorded_on <= start]
+    span = records[records.index(opening[-1]):] if opening else records
+    shown = "；".join(f"{r.recorded_on:%Y年%m月%d日} {r.per_capita_net:.0f}元（监测范围"
+                     f"{rules.line_for(r.recorded_on.year).amount:.0f}元）" for r in span)
+    below = [r for r in span if r.per_capita_net < rules.line_for(r.recorded_on.year).amount]
+    if below:
+        r = below[-1]
+        return Evidence(criterion, shown, False,
+                        f"{r.recorded_on:%Y年%m月%d日}回访人均纯收入{r.per_capita_net:.0f}元，"
+                        f"低于当年监测范围{rules.line_for(r.recorded_on.year).amount:.0f}元。")
+    if not opening:
+        return Evidence(criterion, shown, False,
+                        f"回访收入记录跨度不足{months}个月（{records[0].recorded_on:%Y年%m月%d日}"
+                        f"至{records[-1].recorded_on:%Y年%m月%d日}），无法判断收入是否稳定。")
+    return Evidence(criterion, shown, True)
 
 
 def evidence(s: Session, household: Household, rules: EliminationRules, today: dt.date
              ) -> list[Evidence]:
-    """The elimination criteria read from the household's records (measures, revisits)."""
-    rows = []
+    """The elimination criteria read from the household's records (measures, revisits, the
+    latest check of 两不愁三保障): every one, met or not, in the order reviewers read them."""
     since = household.monitored_since
-    if since is not None:
-        enough = since + relativedelta(months=rules.min_months_monitored)
-        rows.append(Evidence(f"纳入监测满{rules.min_months_monitored}个月",
-                             f"{since:%Y年%m月%d日}纳入", today >= enough))
+    if since is None:
+        return []
+    rows = []
+    enough = since + relativedelta(months=rules.min_months_monitored)
+    rows.append(Evidence(f"纳入监测满{rules.min_months_monitored}个月",
+                         f"{since:%Y年%m月%d日}纳入", today >= enough,
+                         f"纳入监测不满{rules.min_months_monitored}个月（{since:%Y年%m月%d日}"
+                         f"纳入，{enough:%Y年%m月%d日}后方可提出）。"))
     done = s.scalars(select(Measure).where(Measure.household_id == household.id,
-                                           Measure.done_on.is_not(None))).all()
-    rows.append(Evidence(f"至少落实{rules.min_measures_done}项帮扶措施",
+                                           Measure.done_on.is_not(None),
+                                           Measure.done_on >= since)).all()
+    rows.append(Evidence(f"本轮监测期内至少落实{rules.min_measures_done}项帮扶措施",
                          "、".join(f"{m.kind}（{m.done_on:%Y-%m-%d}）" for m in done) or "无",
-                         len(done) >= rules.min_measures_done))
-    records = s.scalars(select(IncomeRecord).where(IncomeRecord.household_id == household.id)
-                        .order_by(IncomeRecord.recorded_on.desc())
-                        .limit(rules.stable_income_records)).all()
-    shown = "；".join(f"{r.recorded_on:%Y年%m月} {r.per_capita_net:.0f}元（线"
-                     f"{rules.line_for(r.recorded_on.year).amount:.0f}元）" for r in records)
-    rows.append(Evidence(f"最近{rules.stable_income_records}次回访人均纯收入均不低于监测线",
-                         shown or "无回访记录",
-                         len(records) >= rules.stable_income_records and all(
-                             r.per_capita_net >= rules.line_for(r.recorded_on.year).amount
-                             for r in records)))
+                         len(done) >= rules.min_measures_done,
+                         f"纳入监测以来已落实的帮扶措施不足{rules.min_measures_done}项。"))
+    rows.append(_income(s, household, since, rules))
     last = s.scalars(select(Revisit).where(Revisit.household_id == household.id)
                      .order_by(Revisit.visited_on.desc(), Revisit.id.desc())).first()
     if last is not None:
         rows.append(Evidence("最近一次回访风险已消除",
                              f"{last.visited_on:%Y年%m月%d日}：" +
                              ("风险仍存在" if last.risk_remains else "风险已消除"),
-                             not last.risk_remains))
-    rows.append(Evidence("家中有劳动能力的成员",
-                         "有" if household.anyone_able_to_work else "整户无劳动能力",
-                         household.anyone_able_to_work))
+                             not last.risk_remains,
+                             f"{last.visited_on:%Y年%m月%d日}回访时风险仍存在。"))
+    check = security(s, household.id)
+    criterion = "两不愁三保障及饮水安全有保障，刚性支出问题已解决"
+    if check is None:
+        rows.append(Evidence(criterion, "没有核实记录", False,
+                             "回访或入户核实尚未记录两不愁三保障及饮水安全情况。"))
+    else:
+        unmet = [label for key, label in SECURITY.items() if not check.secure.get(key)]
+        rows.append(Evidence(criterion, f"{check.on:%Y年%m月%d日}{check.source}："
+                             + ("均有保障" if not unmet else "未保障：" + "、".join(unmet)),
+                             not unmet,
+                             f"{check.on:%Y年%m月%d日}{check.source}时以下各项未保障或未核实："
+                             + "、".join(unmet) + "。"))
+    able = household.anyone_able_to_work
+    if rules.never_without_labour:
+        rows.append(Evidence("家中有劳动能力的成员", "有" if able else "整户无劳动能力", able,
+                             "整户无劳动能力，不能标注风险消除，应继续落实兜底保障。"))
     return rows
 
 
@@ -109,33 +202,7 @@ def unmet_criteria(s: Session, household: Household, rules: EliminationRules,
     """Every criterion the household fails, in Chinese; empty when it may be proposed."""
     if household.monitoring != MonitoringStatus.MONITORED or household.monitored_since is None:
         return ["这户不是监测对象，无需风险消除。"]
-    problems = []
-    if not household.anyone_able_to_work:
-        problems.append("整户无劳动能力，不能标注风险消除，应继续落实兜底保障。")
-    enough = household.monitored_since + relativedelta(months=rules.min_months_monitored)
-    if today < enough:
-        problems.append(f"纳入监测不满{rules.min_months_monitored}个月"
-                        f"（{household.monitored_since:%Y年%m月%d日}纳入，{enough:%Y年%m月%d日}后方可提出）。")
-    done = s.scalars(select(Measure).where(Measure.household_id == household.id,
-                                           Measure.done_on.is_not(None))).all()
-    if len(done) < rules.min_measures_done:
-        problems.append(f"已落实的帮扶措施不足{rules.min_measures_done}项。")
-    records = s.scalars(select(IncomeRecord).where(IncomeRecord.household_id == household.id)
-                        .order_by(IncomeRecord.recorded_on.desc())
-                        .limit(rules.stable_income_records)).all()
-    if len(records) < rules.stable_income_records:
-        problems.append(f"回访收入记录不足{rules.stable_income_records}次，无法判断收入是否稳定。")
-    else:
-        below = [r for r in records if r.per_capita_net < rules.line_for(r.recorded_on.year).amount]
-        for r in below:
-            line = rules.line_for(r.recorded_on.year).amount
-            problems.append(f"{r.recorded_on:%Y年%m月}人均纯收入{r.per_capita_net:.0f}元，"
-                            f"低于当年监测线{line:.0f}元。")
-    last = s.scalars(select(Revisit).where(Revisit.household_id == household.id)
-                     .order_by(Revisit.visited_on.desc(), Revisit.id.desc())).first()
-    if last is not None and last.risk_remains:
-        problems.append(f"{last.visited_on:%Y年%m月%d日}回访时风险仍存在。")
-    return problems
+    return [e.problem for e in evidence(s, household, rules, today) if not e.met]
 
 
 def propose(s: Session, household: Household, actor: Actor, *, rules: EliminationRules,
@@ -152,7 +219,8 @@ def propose(s: Session, household: Household, actor: Actor, *, rules: Eliminatio
 
 def revert(s: Session, household: Household, actor: Actor, *, reason: str,
            now: dt.datetime) -> Household:
-    """风险消除回退: an eliminated household goes back to monitoring; its history stays."""
+    """风险消除回退: an eliminated household goes back to monitoring, a new monitoring period
+    from today; its history stays. The page tells the household (elimination_reverted)."""
     if household.monitoring != MonitoringStatus.ELIMINATED:
         raise Refused("只有已风险消除的户才能回退。")
     if actor.level != Level.COUNTY:
@@ -163,6 +231,8 @@ def revert(s: Session, household: Household, actor: Actor, *, reason: str,
         raise Refused("回退必须写明理由。")
     household.monitoring = MonitoringStatus.MONITORED
     household.eliminated_on = None
+    # a new monitoring period: the next elimination counts its months and measures from here
+    household.monitored_since = local_date(now)
     audit.append(s, actor=f"cadre:{actor.id}", action="household.revert", now=now,
                  payload={"household": household.id, "reason": reason.strip()})
     s.flush()

@@ -59,9 +59,13 @@ def hand_over(actor: Actor) -> Any:
 
     def page(error: str | None = None) -> Any:
         with session_scope() as s:
+            # who holds pairings or village tasks: every pairable role (county and township
+            # cadres too, config.yaml `pairable`) and the village's posts
+            pairable = [k for k, r in services().config.roles.items() if r.may_be_paired]
             cadres = s.execute(select(Cadre.id, Cadre.name, Cadre.role,
                                       Place.name.label("place")).join(Place).where(
-                Cadre.active, Place.path.startswith(actor.place_path), Place.level == "village")
+                Cadre.active, Place.path.startswith(actor.place_path),
+                (Place.level == "village") | Cadre.role.in_(pairable))
                 .order_by(Place.path, Cadre.id)).all()
         labels = {k: v.label for k, v in services().config.roles.items()}
         return render_template("handover.html", cadres=cadres, roles=labels, error=error,

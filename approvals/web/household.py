@@ -128,7 +128,7 @@ def revisit(actor: Actor, household_id: int) -> Any:
             today = local_date(now())
             return render_template(
                 "revisit.html", h=household, v=view, last=revisits.prefill(s, household),
-                annual=revisits.ANNUAL, today=today, error=error,
+                annual=revisits.ANNUAL, security=revisits.SECURITY, today=today, error=error,
                 annual_due=revisits.annual_due(s, household_id, today.year),
                 form=request.form if error else {}), 400 if error else 200
 
@@ -140,17 +140,25 @@ def revisit(actor: Actor, household_id: int) -> Any:
     data["risk_remains"] = {"yes": True, "no": False}.get(request.form.get("risk", ""))
     data["weak_motivation"] = request.form.get("weak_motivation") == "yes"
     data["annual"] = {k: request.form.get(f"annual_{k}", "") for k in revisits.ANNUAL}
+    data["secure"] = {k: answer == "yes" for k in revisits.SECURITY
+                      if (answer := request.form.get(f"secure_{k}")) in ("yes", "no")}
 
     def act(s: Session) -> Any:
         upload = photos.Upload.of([f.read() for f in request.files.getlist("photos")
                                    if f and f.filename])
-        done = revisits.record(s, _household(s, household_id), actor, data,
-                               photos=upload.names, now=now())
+        config = services().config
+        done = revisits.record(
+            s, _household(s, household_id), actor, data, photos=upload.names, now=now(),
+            reopen=revisits.Reopening(config.definition(CaseKind.IDENTIFICATION),
+                                      services().calendar, config.elimination_rules()))
         upload.store(services().media_dir, household_id, kind="households")
-        return done.per_capita_net
+        return done.revisit.per_capita_net, done.reopened_number
 
-    net = attempt(act, refused=page)
+    net, reopened = attempt(act, refused=page)
     flash(f"已保存回访记录：家庭人均纯收入 {net:.0f} 元。", "info")
+    if reopened:
+        flash(f"回访发现这户风险回升，已按干部走访排查发起识别纳入（编号 {reopened}），"
+              "进入入户核实。", "info")
     return redirect(url_for("approvals.household.show", household_id=household_id,
                             saved="revisit"))
 
@@ -174,6 +182,9 @@ def propose_elimination(actor: Actor, household_id: int) -> Any:
 def revert(actor: Actor, household_id: int) -> Any:
     """风险消除回退: the county puts an eliminated household back under monitoring."""
     def act(s: Session) -> None:
-        elimination.revert(s, _household(s, household_id), actor,
-                           reason=request.form.get("reason", ""), now=now())
+        at, reason = now(), request.form.get("reason", "").strip()
+        elimination.revert(s, _household(s, household_id), actor, reason=reason, now=at)
+        services().tell_household(s.connection(), household_id,
+                                  f"household:{household_id}:reverted:{at.isoformat()}",
+                                  "elimination_reverted", {"reason": reason}, at)
     return _attempt(actor, household_id, act, "已回退为监测对象，原有记录全部保留。")

@@ -14,7 +14,14 @@ from approvals.assistance import measures, revisits
 from approvals.procedure import elimination
 from approvals.record.calendar import LOCAL, local_date
 from approvals.record.errors import NotAllowed, Refused
-from approvals.record.models import Household, IncomeRecord, Measure, Member, Pairing
+from approvals.record.models import (
+    CaseKind,
+    Household,
+    IncomeRecord,
+    Measure,
+    Member,
+    Pairing,
+)
 from notifications import reminders
 from tests.db import session_scope
 from tests.support.world import World
@@ -46,9 +53,15 @@ def visit(world: World, household_id: int, **answers: object) -> revisits.Revisi
     helper = world.cadre("helper", "东沟村")
     with session_scope() as s:
         revisit = revisits.record(s, s.get_one(Household, household_id), helper, data,
-                                  photos=[], now=world.clock.now())
+                                  photos=[], now=world.clock.now(),
+                                  reopen=reopening(world)).revisit
         s.expunge(revisit)
         return revisit
+
+
+def reopening(world: World) -> revisits.Reopening:
+    return revisits.Reopening(world.config.definition(CaseKind.IDENTIFICATION),
+                              world.services.calendar, world.config.elimination_rules())
 
 
 def test_measures_are_proposed_by_risk_and_capacity(world: World) -> None:
@@ -167,13 +180,14 @@ def test_the_evidence_shows_each_criterion_and_an_open_risk_blocks_the_proposal(
     household = enrolled(world)
     with session_scope() as s:
         hh = s.get_one(Household, household)
-        hh.monitored_since -= dt.timedelta(days=200)
+        hh.monitored_since -= dt.timedelta(days=300)
         s.execute(update(Measure).where(Measure.household_id == household)
                   .values(done_on=hh.monitored_since + dt.timedelta(days=10)))
     world.clock.advance(days=1)
     visit(world, household, risk_remains=True)
-    world.clock.advance(days=60)
-    visit(world, household, risk_remains=True)  # 2027: the annual content again
+    world.clock.advance(days=200)  # the revisits' incomes span more than six months
+    visit(world, household, risk_remains=True,  # 2027: the annual content again
+          secure=dict.fromkeys(revisits.SECURITY, True))
     config = world.config
     with session_scope() as s:
         hh = s.get_one(Household, household)
@@ -182,8 +196,10 @@ def test_the_evidence_shows_each_criterion_and_an_open_risk_blocks_the_proposal(
         unmet = elimination.unmet_criteria(s, hh, config.elimination_rules(),
                                            local_date(world.clock.now()))
     assert [(e.criterion, e.met) for e in rows] == [
-        ("纳入监测满6个月", True), ("至少落实1项帮扶措施", True),
-        ("最近2次回访人均纯收入均不低于监测线", True), ("最近一次回访风险已消除", False),
+        ("纳入监测满6个月", True), ("本轮监测期内至少落实1项帮扶措施", True),
+        ("连续6个月以上的回访人均纯收入均不低于监测范围", True),
+        ("最近一次回访风险已消除", False),
+        ("两不愁三保障及饮水安全有保障，刚性支出问题已解决", True),
         ("家中有劳动能力的成员", True)]
     assert unmet == [next(u for u in unmet if "回访时风险仍存在" in u)]
     world.clock.advance(days=30)

@@ -23,18 +23,28 @@ from approvals.record.models import (
     Measure,
     Member,
     MonitoringStatus,
+    Revisit,
     Task,
+    TaskStatus,
+    Verdict,
 )
 from fangfan import config as config_module
 from fangfan.settings import ROOT
 from tests.db import session_scope
 
 
+GOOD = ((200, "9500"), (100, "9800"), (10, "9700"))  # (days ago, per-capita net income)
+
+
 def monitored(world, *, months: int = 7, measures_done: int = 1,
-              incomes: tuple[str, ...] = ("9500", "9800")) -> int:
-    """A household enrolled `months` ago with its measures and revisit incomes."""
+              incomes: tuple[tuple[int, str], ...] = GOOD,
+              secure: dict[str, bool] | None = None) -> int:
+    """A household enrolled `months` ago with its measures carried out, its revisits' incomes
+    and, on the latest revisit, 两不愁三保障, 饮水 and rigid expenditure (all secure unless
+    told otherwise)."""
     hh = world.household("北岭村", 1)
     today = local_date(world.clock.now())
+    helper = world.cadre("helper", "北岭村").id
     with session_scope() as s:
         household = s.get_one(Household, hh)
         household.monitoring = MonitoringStatus.MONITORED
@@ -42,10 +52,26 @@ def monitored(world, *, months: int = 7, measures_done: int = 1,
         household.monitored_since = today - relativedelta(months=months)
         for _ in range(measures_done):
             s.add(Measure(household_id=hh, kind="就业", planned_on=today, done_on=today))
-        for i, amount in enumerate(incomes):
-            s.add(IncomeRecord(household_id=hh, per_capita_net=Decimal(amount),
-                               recorded_on=today - dt.timedelta(days=90 * (len(incomes) - i))))
+        for i, (days_ago, amount) in enumerate(incomes):
+            on, net = today - dt.timedelta(days=days_ago), Decimal(amount)
+            visit = Revisit(household_id=hh, cadre_id=helper, visited_on=on, members=1,
+                            wage=net, business=0, property=0, transfer=0, production_costs=0,
+                            out_of_pocket=0, per_capita_net=net, risk_remains=False,
+                            secure=(dict.fromkeys(elimination.SECURITY, True) | (secure or {})
+                                    if i == len(incomes) - 1 else {}),
+                            recorded_at=world.clock.now())
+            s.add(visit)
+            s.flush()
+            s.add(IncomeRecord(household_id=hh, per_capita_net=net, recorded_on=on,
+                               revisit_id=visit.id))
     return hh
+
+
+def unmet(world, hh: int) -> list[str]:
+    with session_scope() as s:
+        return elimination.unmet_criteria(s, s.get_one(Household, hh),
+                                          world.config.elimination_rules(),
+                                          local_date(world.clock.now()))
 
 
 def propose(world, hh: int):
@@ -58,7 +84,9 @@ def propose(world, hh: int):
 
 
 def test_exactly_six_months_is_enough_one_day_less_is_not(world):
-    hh = monitored(world, months=6)
+    today = local_date(world.clock.now())
+    since = (today - (today - relativedelta(months=6))).days  # revisited that day and today
+    hh = monitored(world, months=6, incomes=((since, "9500"), (0, "9700")))
     case_id = propose(world, hh)
     assert world.case(case_id).kind == CaseKind.RISK_ELIMINATION
     with session_scope() as s:
@@ -76,28 +104,112 @@ def test_no_measure_carried_out_is_refused(world):
         propose(world, hh)
 
 
-def test_income_must_be_at_or_above_the_line_on_the_last_records(world):
+def test_income_must_be_at_or_above_the_line_on_every_revisit_of_the_span(world):
     line = world.config.elimination_rules().line_for(2026).amount
     assert line == Decimal("8900")
-    with pytest.raises(Refused, match="低于当年监测线8900元"):
-        propose(world, monitored(world, incomes=("9500", str(line - 1))))
+    with pytest.raises(Refused, match="低于当年监测范围8900元"):
+        propose(world, monitored(world, incomes=((200, "9500"), (10, str(line - 1)))))
+
+
+def test_a_dip_inside_the_span_fails_even_with_good_records_around_it(world):
+    hh = monitored(world, incomes=((200, "9500"), (120, "8000"), (60, "9800"), (10, "9900")))
+    assert any("回访人均纯收入8000元，低于当年监测范围8900元" in p for p in unmet(world, hh))
+
+
+def test_a_dip_before_the_span_no_longer_counts(world):
+    """The span runs back six months from the latest revisit: an older dip is history."""
+    hh = monitored(world, months=12, incomes=((330, "7000"), (200, "9500"), (10, "9900")))
+    assert unmet(world, hh) == []
+
+
+def test_two_good_records_a_month_apart_are_not_enough(world):
+    hh = monitored(world, incomes=((40, "12000"), (10, "12000")))
+    problems = unmet(world, hh)
+    assert any("回访收入记录跨度不足6个月" in p for p in problems), problems
+    with pytest.raises(Refused, match="跨度不足6个月"):
+        propose(world, hh)
+
+
+def test_the_span_must_be_within_this_monitoring_period(world):
+    """Income from before the household entered monitoring proves nothing of this period."""
+    hh = monitored(world, months=7, incomes=((260, "9500"), (100, "9800"), (10, "9700")))
+    assert any("跨度不足6个月" in p for p in unmet(world, hh))
+
+
+def test_the_span_in_months_is_config(world):
+    world.services.config = config_module.load(
+        ROOT / "config.yaml", {"elimination.stable_income_months": "1"})
+    assert unmet(world, monitored(world, incomes=((40, "12000"), (10, "12000")))) == []
 
 
 def test_income_exactly_on_the_line_passes(world):
-    assert propose(world, monitored(world, incomes=("8900", "8900")))
+    assert propose(world, monitored(world, incomes=((200, "8900"), (10, "8900"))))
 
 
-def test_too_few_income_records_is_refused(world):
-    with pytest.raises(Refused, match="回访收入记录不足2次"):
-        propose(world, monitored(world, incomes=("9900",)))
+def test_no_revisit_income_is_refused(world):
+    with pytest.raises(Refused, match="没有回访收入记录"):
+        propose(world, monitored(world, incomes=()))
+
+
+def test_a_measure_of_an_earlier_monitoring_period_does_not_count(world):
+    hh = monitored(world, measures_done=0)
+    with session_scope() as s:
+        since = s.get_one(Household, hh).monitored_since
+        s.add(Measure(household_id=hh, kind="就业", planned_on=since - dt.timedelta(days=400),
+                      done_on=since - dt.timedelta(days=300)))
+    assert "纳入监测以来已落实的帮扶措施不足1项。" in unmet(world, hh)
+
+
+@pytest.mark.parametrize("key", list(elimination.SECURITY))
+def test_each_of_two_worries_three_guarantees_water_and_expenditure_must_be_secure(world, key):
+    hh = monitored(world, secure={key: False})
+    problems = unmet(world, hh)
+    assert len(problems) == 1 and elimination.SECURITY[key] in problems[0], problems
+
+
+def test_without_a_check_of_the_guarantees_it_is_refused(world):
+    hh = monitored(world)
+    with session_scope() as s:
+        s.execute(update(Revisit).where(Revisit.household_id == hh).values(secure={}))
+    assert unmet(world, hh) == ["回访或入户核实尚未记录两不愁三保障及饮水安全情况。"]
+
+
+def test_a_later_home_verification_recording_the_guarantees_supersedes_the_revisit(world):
+    hh = monitored(world)
+    case_id = propose(world, hh)
+    world.advance(case_id)
+    task = world.open_task(case_id)
+    found = dict.fromkeys(elimination.SECURITY, True) | {"water": False}
+    with session_scope() as s:
+        s.execute(update(Task).where(Task.id == task.id).values(
+            status=TaskStatus.DECIDED, verdict=Verdict.APPROVED,
+            decided_at=world.clock.now() + dt.timedelta(days=1), data={"secure": found}))
+        check = elimination.security(s, hh)
+    assert check is not None and check.source == "入户核实" and check.secure["water"] is False
 
 
 def test_a_household_with_no_one_able_to_work_is_never_proposed(world):
     hh = monitored(world)
     with session_scope() as s:
+        assert s.get_one(Household, hh).anyone_able_to_work
         s.execute(update(Member).where(Member.household_id == hh).values(able_to_work=False))
+    with session_scope() as s:
+        assert not s.get_one(Household, hh).anyone_able_to_work
     with pytest.raises(Refused, match="整户无劳动能力"):
         propose(world, hh)
+
+
+def test_never_without_labour_is_a_config_rule(world):
+    """The rule is config.yaml's (`elimination.never_without_labour`, on by default); a
+    county that turns it off decides such households on the other criteria alone."""
+    assert world.config.elimination.never_without_labour is True
+    hh = monitored(world)
+    with session_scope() as s:
+        s.execute(update(Member).where(Member.household_id == hh).values(able_to_work=False))
+    world.services.config = config_module.load(
+        ROOT / "config.yaml", {"elimination.never_without_labour": "false"})
+    assert unmet(world, hh) == []
+    assert propose(world, hh)
 
 
 def test_elimination_runs_the_same_machine_and_reverts(world):

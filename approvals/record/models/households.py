@@ -121,6 +121,10 @@ class Revisit(Base):
     risk_remains: Mapped[bool]  # 风险是否仍存在
     weak_motivation: Mapped[bool] = mapped_column(default=False)  # 内生动力不足
     annual: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # 年度监测内容
+    # 两不愁三保障、饮水安全 and rigid expenditure as the cadre found them, each secure or not
+    # (approvals.assistance.revisits.SECURITY; the elimination criteria read the latest)
+    secure: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict,
+                                                    server_default="{}")
     notes: Mapped[str] = mapped_column(Text, default="")
     photos: Mapped[list[str]] = mapped_column(JSON, default=list)
     recorded_at: Mapped[dt.datetime]

@@ -11,6 +11,8 @@ from flask import Flask
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
+from approvals.assistance import revisits
+from approvals.procedure.elimination import SECURITY
 from approvals.record.models import Case, CaseKind, Household, IncomeRecord, Measure, Revisit
 from tests.db import session_scope
 from tests.support.phone import sign_in
@@ -46,8 +48,11 @@ def test_a_revisit_on_the_phone_keeps_a_half_filled_form(world: World, phone: An
     expect(phone.get_by_role("alert").get_by_text("今年第一次回访，请填写年度监测内容")
            ).to_be_visible()
     expect(phone.get_by_label("工资性收入")).to_have_value("24000")  # nothing lost
-    for field in ("社会保障", "义务教育", "劳动力和就业", "住房安全", "饮水安全", "享受的帮扶政策"):
-        phone.get_by_label(field).fill("正常")
+    for field in revisits.ANNUAL.values():
+        phone.get_by_label(field, exact=True).fill("正常")
+    for label in SECURITY.values():  # 两不愁三保障, 饮水 and rigid expenditure
+        phone.get_by_role("radiogroup", name=label).get_by_label("是").check()
+    phone.get_by_role("radiogroup", name=SECURITY["water"]).get_by_label("否").check()
     phone.get_by_label("已消除").check()
     phone.get_by_role("button", name="保存回访记录").click()
     expect(phone.get_by_text("已保存回访记录：家庭人均纯收入 10000 元")).to_be_visible()
@@ -56,6 +61,7 @@ def test_a_revisit_on_the_phone_keeps_a_half_filled_form(world: World, phone: An
     with session_scope() as s:
         [revisit] = s.scalars(select(Revisit).where(Revisit.household_id == household)).all()
         assert revisit.per_capita_net == 10000 and revisit.risk_remains is False
+        assert revisit.secure == dict.fromkeys(SECURITY, True) | {"water": False}
     # saved: the kept copy on the phone is gone, the next visit starts from the record
     phone.goto(f"/h/{household}/revisit")
     assert phone.evaluate(f"localStorage.getItem('revisit:{household}')") is None
@@ -99,16 +105,17 @@ def test_an_elimination_is_proposed_only_on_its_evidence(app: Flask, world: Worl
     assert res.status_code == 400 and "纳入监测不满6个月" in res.text
     with session_scope() as s:
         hh = s.get_one(Household, household)
-        hh.monitored_since -= dt.timedelta(days=200)
+        hh.monitored_since -= dt.timedelta(days=250)
         s.execute(update(Measure).where(Measure.household_id == household)
                   .values(done_on=hh.monitored_since + dt.timedelta(days=5)))
-    for months_ago in (3, 1):
+    for months_ago in (8, 4, 1):  # the incomes span more than six months
         with session_scope() as s:
             s.add(Revisit(household_id=household, cadre_id=cadre_id("杨帮扶"),
                           visited_on=world.clock.now().date() - dt.timedelta(days=30 * months_ago),
                           members=3, wage=30000, business=0, property=0, transfer=0,
                           production_costs=0, out_of_pocket=0, per_capita_net=10000,
                           risk_remains=False, annual={}, notes="", photos=[],
+                          secure=dict.fromkeys(SECURITY, True),
                           recorded_at=world.clock.now()))
         with session_scope() as s:
             s.add(IncomeRecord(household_id=household, per_capita_net=10000,
@@ -126,7 +133,8 @@ def test_an_elimination_is_proposed_only_on_its_evidence(app: Flask, world: Worl
                                                     Case.kind == CaseKind.RISK_ELIMINATION))
     # every reviewer sees what the proposal rests on
     township = Desk(app.test_client()).signs_in(cadre_id("王审核")).get(f"/c/{case_id}").text
-    assert "风险消除依据" in township and "最近2次回访人均纯收入均不低于监测线" in township
+    assert "风险消除依据" in township
+    assert "连续6个月以上的回访人均纯收入均不低于监测范围" in township
     assert "不符合" not in township
 
 

@@ -22,6 +22,7 @@ from tests.support.web import cadre_id
 from tests.support.world import World
 
 pytestmark = pytest.mark.slow
+PAIRABLE = "帮扶联系人、村干部/驻村工作队、乡镇帮扶干部、县直帮扶干部"  # config.yaml `pairable`
 
 
 def token(page: str) -> str:
@@ -61,8 +62,8 @@ def test_the_paired_cadre_must_be_a_pairable_cadre_of_the_households_jurisdictio
     refused = {
         99_999_999: "没有找到这位在岗人员",
         gone: "没有找到这位在岗人员",
-        cadre_id("钱督导"): "应为帮扶联系人、村干部/驻村工作队",  # a supervisor
-        cadre_of("township_auditor", "青山镇"): "应为帮扶联系人、村干部/驻村工作队",
+        cadre_id("钱督导"): f"应为{PAIRABLE}",  # a supervisor
+        cadre_of("township_auditor", "青山镇"): f"应为{PAIRABLE}",
         cadre_of("helper", "南滩村"): "不在该户所在辖区",  # another township's helper
         cadre_of("village_cadre", "西坡村"): "不在该户所在辖区",  # the next village's
     }

@@ -25,6 +25,7 @@ from approvals.record.models import (
     IncomeRecord,
     Measure,
     MonitoringStatus,
+    Revisit,
     Task,
 )
 from fangfan import config as config_module
@@ -162,7 +163,13 @@ def _elimination_at_county(world: World) -> int:
         s.add(Measure(household_id=hh, kind="就业", planned_on=today, done_on=today))
         s.add_all([IncomeRecord(household_id=hh, per_capita_net=Decimal(amount),
                                 recorded_on=today - dt.timedelta(days=days))
-                   for amount, days in (("9500", 180), ("9800", 90))])
+                   for amount, days in (("9500", 200), ("9800", 100), ("9900", 5))])
+        s.add(Revisit(household_id=hh, cadre_id=world.cadre("helper", "北岭村").id,
+                      visited_on=today - dt.timedelta(days=5), members=3, wage=29700,
+                      business=0, property=0, transfer=0, production_costs=0,
+                      out_of_pocket=0, per_capita_net=9900, risk_remains=False,
+                      secure=dict.fromkeys(elimination.SECURITY, True),
+                      recorded_at=world.clock.now()))
     with session_scope() as s:
         case_id = elimination.propose(
             s, s.get_one(Household, hh), world.cadre("village_cadre", "北岭村"),
