@@ -32,7 +32,6 @@ from fangfan import config as config_module
 from fangfan.settings import ROOT
 from tests.db import session_scope
 
-
 GOOD = ((200, "9500"), (100, "9800"), (10, "9700"))  # (days ago, per-capita net income)
 
 
