@@ -77,7 +77,7 @@ def _elimination(event: str, p: dict[str, Any]) -> Rendered:
     if event == "elimination_approved":
         contact = (f"帮扶联系人{p['cadre']}（电话 {p['cadre_phone']}）会继续定期回访，"
                    if p.get("cadre") else "干部会继续定期回访，")
-        detail = f"{contact}如果再遇到困难，可以随时联系或重新申请。"
+        detail = f"{contact}如果再遇到困难，请及时告诉干部。"
         return Rendered(f"您家（编号 {number}）经审定，已标注风险消除。{detail}",
                         "已标注风险消除", number, "已标注风险消除", detail)
     if event == "elimination_rejected":
