@@ -14,6 +14,7 @@ from approvals.record.calendar import local_date
 from approvals.record.models import (
     Cadre,
     Case,
+    CaseKind,
     CaseStatus,
     Definition,
     Member,
@@ -65,7 +66,10 @@ def cases_of(s: Session, openid: str) -> list[Case]:
 def describe(conn: Connection, case: Row[Any], tasks: list[Row[Any]]) -> str:
     """One case in plain words; `case` and `tasks` are rows of `_PROGRESS`."""
     definition = parsed_definition(conn, case.digest)
-    head = f"申请编号 {case_number(case.id, case.opened_at)}（{definition.procedure.label}）"
+    # a risk elimination is not the household's application: it is told in its own words
+    elimination = definition.kind == CaseKind.RISK_ELIMINATION
+    head = (f"{'编号' if elimination else '申请编号'} {case_number(case.id, case.opened_at)}"
+            f"（{definition.procedure.label}）")
     if case.status == CaseStatus.OPEN:
         live = [t for t in tasks if t.task_status == TaskStatus.OPEN]
         if not live:
@@ -86,9 +90,11 @@ def describe(conn: Connection, case: Row[Any], tasks: list[Row[Any]]) -> str:
         return f"{head}：已审定，纳入监测，会为您家落实帮扶措施。{contact}"
     if case.status == CaseStatus.REJECTED:
         reason = (case.outcome_reason or "未说明").rstrip("。.")
+        if elimination:
+            return f"{head}：暂不标注风险消除，继续作为监测对象落实帮扶。原因：{reason}。"
         return f"{head}：未予纳入。原因：{reason}。{REVIEW_HINT}"
     if case.status == CaseStatus.ELIMINATED:
-        return f"{head}：风险已消除。帮扶干部还会定期回访。"
+        return f"{head}：已标注风险消除。帮扶干部还会定期回访。"
     return f"{head}：已撤回。"
 
 

@@ -24,11 +24,13 @@ from approvals.record.models import (
     Source,
     Verdict,
 )
+from bot import progress
+from bot.conversation import Context
 from notifications import reminders
 from notifications.models import OutboxMessage
 from notifications.wording import render
 from tests.approvals.test_elimination import monitored, propose
-from tests.db import session_scope
+from tests.db import session_scope, transaction_scope
 from tests.support.web import Desk, cadre_id
 from tests.support.world import World
 
@@ -72,6 +74,14 @@ def test_the_farmer_hears_listed_then_each_step_then_eliminated(world: World) ->
         assert not any(w in text for w in APPLICATION_WORDS), text
     world.advance(case_id)  # a pass again tells nothing twice
     assert len(told()) == len(messages)
+    answer = progress_of(world, "o_farmer")  # 「进度」 in the chat says it the same way
+    assert "（风险消除）：已标注风险消除。" in answer and "申请编号" not in answer.split("\n")[0]
+
+
+def progress_of(world: World, openid: str) -> str:
+    with Context(world.config, world.services.calendar, world.clock.now(),
+                 transaction_scope) as ctx:
+        return progress.progress(ctx, openid)
 
 
 def test_not_approved_is_told_as_not_marked_eliminated(world: World) -> None:
@@ -85,6 +95,7 @@ def test_not_approved_is_told_as_not_marked_eliminated(world: World) -> None:
     assert "经审核，暂不标注风险消除。原因：家庭收入仍不稳定。" in text
     assert "继续作为监测对象" in text
     assert not any(w in text for w in APPLICATION_WORDS)
+    assert "暂不标注风险消除" in progress_of(world, "o_farmer").split("\n")[0]
 
 
 def test_a_return_is_told_as_a_return_of_the_elimination(world: World) -> None:
