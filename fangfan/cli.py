@@ -367,8 +367,7 @@ def import_file(kind: str, file: str) -> None:
         _, actor = _place_actor(s, None)
         with click.progressbar(length=len(rows), label="导入中", show_pos=True) as bar:
             result = imports.run(s, kind, rows, actor, now=now, progress=bar.update,
-                                 role_labels={k: r.label for k, r in
-                                              services.config.roles.items()})
+                                 roles=services.config.roles)
         if not result.ok:
             s.rollback()
     if not result.ok:

@@ -23,7 +23,7 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -35,6 +35,7 @@ from stdnum.exceptions import ValidationError
 
 from approvals.procedure.permissions import Actor
 from approvals.record import audit
+from approvals.record.definitions import RoleDef
 from approvals.record.errors import NotAllowed
 from approvals.record.identity import mask_id
 from approvals.record.models import Cadre, Household, Member, Pairing, Place
@@ -555,9 +556,11 @@ def import_cadres(s: Session, rows: list[dict[str, str]], actor: Actor, *,
 
 
 def import_pairings(s: Session, rows: list[dict[str, str]], actor: Actor, *,
-                    now: dt.datetime) -> Result:
+                    now: dt.datetime, pairable: Mapping[str, str]) -> Result:
     """Pairings: a household (by its head's ID) with a cadre (by name and phone). A household
-    paired with someone else already has that pairing ended the day the new one starts."""
+    paired with someone else already has that pairing ended the day the new one starts. The
+    cadre holds a role that may be paired (`pairable`: role → label, config.yaml) and works
+    in the household's village or above it, as the county's enrolment checks."""
     result = Result()
     wanted = []
     for n, row in enumerate(rows, 2):
@@ -575,11 +578,14 @@ def import_pairings(s: Session, rows: list[dict[str, str]], actor: Actor, *,
                                            "花名册中没有这位户主，请先导入花名册"))
         elif not actor.covers(household.path):
             result.problems.append(Problem(n, "户主身份证号", "这户不在您的管辖范围内"))
-        cadre = s.execute(select(Cadre.id, Place.path).join(Place).where(
+        cadre = s.execute(select(Cadre.id, Cadre.role, Place.path).join(Place).where(
             Cadre.name == row["帮扶联系人"], Cadre.phone == (row["联系人电话"] or None),
             Cadre.active)).first()
         if cadre is None:
             result.problems.append(Problem(n, "帮扶联系人", "没有这位在岗人员（姓名和电话须一致）"))
+        elif cadre.role not in pairable:
+            result.problems.append(Problem(n, "帮扶联系人",
+                                           f"应为{'、'.join(pairable.values())}"))
         elif household is not None and not (cadre.path.startswith(household.path) or
                                              household.path.startswith(cadre.path)):
             result.problems.append(Problem(n, "帮扶联系人", "这位干部不在该户所在辖区"))
@@ -622,7 +628,7 @@ COLUMNS = {"roster": ROSTER, "cadres": CADRES, "pairings": PAIRINGS}
 
 
 def run(s: Session, kind: str, rows: list[dict[str, str]], actor: Actor, *, now: dt.datetime,
-        role_labels: dict[str, str], progress: Callable[[int], None] | None = None) -> Result:
+        roles: Mapping[str, RoleDef], progress: Callable[[int], None] | None = None) -> Result:
     """One import of `kind` (a key of COLUMNS); the caller rolls back when it is not ok."""
     unreadable = _control_problems(rows)
     if unreadable:
@@ -630,8 +636,10 @@ def run(s: Session, kind: str, rows: list[dict[str, str]], actor: Actor, *, now:
     if kind == "roster":
         return import_roster(s, rows, actor, now=now, progress=progress)
     if kind == "cadres":
-        return import_cadres(s, rows, actor, now=now, role_labels=role_labels)
-    return import_pairings(s, rows, actor, now=now)
+        return import_cadres(s, rows, actor, now=now,
+                             role_labels={k: r.label for k, r in roles.items()})
+    return import_pairings(s, rows, actor, now=now,
+                           pairable={k: r.label for k, r in roles.items() if r.may_be_paired})
 
 
 def ensure_may_import(actor: Actor) -> None:

@@ -37,8 +37,8 @@ def import_page(actor: Actor) -> Any:
                 error = str(err)
             else:
                 with session_scope() as s:
-                    result = imports.run(s, kind, rows, actor, now=now(), role_labels={
-                        k: r.label for k, r in services().config.roles.items()})
+                    result = imports.run(s, kind, rows, actor, now=now(),
+                                         roles=services().config.roles)
                     if not result.ok:
                         s.rollback()
     status = 400 if error or (result and not result.ok) else 200

@@ -159,7 +159,7 @@ def test_control_characters_and_phones_are_row_errors(world: World) -> None:
 
         with session_scope() as s:
             result = imports.run(s, "roster", table, world.cadre("supervisor"),
-                                 now=world.clock.now(), role_labels={})
+                                 now=world.clock.now(), roles={})
             s.rollback()
         return [str(p) for p in result.problems]
 

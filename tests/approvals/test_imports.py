@@ -33,7 +33,7 @@ def counts() -> tuple[int, int, int, int]:
 def run(world: World, kind: str, table: list[dict[str, str]]) -> imports.Result:
     with session_scope() as s:
         result = imports.run(s, kind, table, county(world), now=world.clock.now(),
-                             role_labels={k: r.label for k, r in world.config.roles.items()})
+                             roles=world.config.roles)
         if not result.ok:
             s.rollback()
     return result

@@ -133,8 +133,7 @@ def _head_id(household: int) -> str:
 def _import(world: World, table: list[dict[str, str]]) -> imports.Result:
     with session_scope() as s:
         return imports.run(s, "pairings", table, world.cadre("supervisor"),
-                           now=world.clock.now(),
-                           role_labels={k: r.label for k, r in world.config.roles.items()})
+                           now=world.clock.now(), roles=world.config.roles)
 
 
 def test_a_pairings_import_ends_the_previous_pairing_instead_of_opening_a_second(
@@ -161,3 +160,20 @@ def test_a_pairings_import_ends_the_previous_pairing_instead_of_opening_a_second
     assert [tuple(p) for p in pairings] == [
         (first[0], dt.date(2026, 10, 1), dt.date(2026, 11, 1)),
         (second[0], dt.date(2026, 11, 1), None)]
+
+
+def test_a_pairings_import_takes_county_cadres_and_refuses_roles_never_paired(
+        world: World) -> None:
+    add_cadre("孙县直", "county_cadre", "示范县", "13911110001")
+    head = _head_id(world.household("东沟村"))
+    result = _import(world, [
+        {"户主身份证号": head, "帮扶联系人": "孙县直", "联系人电话": "13911110001",
+         "开始日期": "2026-11-01"}])
+    assert result.ok and result.added == 1
+    with session_scope() as s:
+        supervisor = s.execute(select(Cadre.name, Cadre.phone).where(
+            Cadre.role == "supervisor")).one()
+    refused = _import(world, [{"户主身份证号": head, "帮扶联系人": supervisor[0],
+                               "联系人电话": supervisor[1], "开始日期": "2026-11-02"}])
+    assert [str(p) for p in refused.problems] == [
+        "第2行「帮扶联系人」：应为帮扶联系人、村干部/驻村工作队、乡镇帮扶干部、县直帮扶干部"]
