@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict
@@ -63,14 +64,15 @@ class EliminationRules(BaseModel):
         raise LookupError(f"no income line for {year}")
 
 
-# 两不愁三保障、饮水安全 and rigid expenditure: what a revisit (approvals.assistance.revisits)
-# or a home verification records as secure or not, under these keys (`secure`).
+# 两不愁三保障、饮水安全 and rigid expenditure: what a revisit (approvals.assistance.revisits,
+# `secure`) or a home verification (its form's `securities`, the four 保障 under the same
+# keys) records as secure or not.
 SECURITY = {
     "food_clothing": "不愁吃、不愁穿",
-    "schooling": "义务教育有保障",
-    "medical": "基本医疗有保障",
+    "compulsory_education": "义务教育有保障",
+    "basic_medical": "基本医疗有保障",
     "housing": "住房安全有保障",
-    "water": "饮水安全有保障",
+    "drinking_water": "饮水安全有保障",
     "rigid_expenditure": "大额刚性支出已解决或没有",
 }
 
@@ -88,34 +90,40 @@ class Evidence:
 
 @dataclass(frozen=True)
 class SecurityCheck:
-    """The latest record of 两不愁三保障、饮水安全 and rigid expenditure, and where it is from."""
+    """Each SECURITY key as the latest record that answered it found it, and which records
+    those were ("2026年11月02日回访" ...)."""
 
-    on: dt.date
-    source: str  # 回访 / 入户核实
     secure: dict[str, bool]
+    seen: list[str]
 
 
 def security(s: Session, household_id: int) -> SecurityCheck | None:
-    """The latest check of the SECURITY keys: the latest revisit that recorded them, or a
-    home verification decided later whose form recorded them (its `secure`)."""
-    revisit = s.execute(select(Revisit.visited_on, Revisit.secure).where(
-        Revisit.household_id == household_id).order_by(
-        Revisit.visited_on.desc(), Revisit.id.desc())).all()
-    found = next((SecurityCheck(on, "回访", dict(secure)) for on, secure in revisit if secure),
-                 None)
-    verified = s.execute(select(Task.decided_at, Task.data).join(Case, Case.id == Task.case_id)
-                         .where(Case.household_id == household_id,
-                                Task.stage == Stage.HOME_VERIFICATION,
-                                Task.status == TaskStatus.DECIDED)
-                         .order_by(Task.decided_at.desc())).all()
-    for decided_at, data in verified:
-        secure = (data or {}).get("secure")
-        if isinstance(secure, dict) and secure and decided_at is not None:
-            on = local_date(decided_at)
-            if found is None or on > found.on:
-                found = SecurityCheck(on, "入户核实", {k: bool(v) for k, v in secure.items()})
-            break
-    return found
+    """The latest check of 两不愁三保障、饮水安全 and rigid expenditure, key by key: from the
+    revisits that recorded them and the home verifications decided (their `securities`),
+    the latest answer of each; None when nothing was ever recorded."""
+    found: list[tuple[dt.date, str, dict[str, Any]]] = [
+        (on, "回访", dict(secure)) for on, secure in s.execute(
+            select(Revisit.visited_on, Revisit.secure).where(
+                Revisit.household_id == household_id)) if secure]
+    for decided_at, data in s.execute(
+            select(Task.decided_at, Task.data).join(Case, Case.id == Task.case_id)
+            .where(Case.household_id == household_id, Task.stage == Stage.HOME_VERIFICATION,
+                   Task.status == TaskStatus.DECIDED, Task.decided_at.is_not(None))):
+        securities = (data or {}).get("securities")
+        if isinstance(securities, dict) and securities:
+            found.append((local_date(decided_at), "入户核实", securities))
+    if not found:
+        return None
+    found.sort(key=lambda f: f[0], reverse=True)
+    secure, seen = {}, []
+    for key in SECURITY:
+        for on, source, answers in found:
+            if key in answers:
+                secure[key] = bool(answers[key])
+                if f"{on:%Y年%m月%d日}{source}" not in seen:
+                    seen.append(f"{on:%Y年%m月%d日}{source}")
+                break
+    return SecurityCheck(secure, seen)
 
 
 def _income(s: Session, household: Household, since: dt.date, rules: EliminationRules
@@ -185,11 +193,10 @@ def evidence(s: Session, household: Household, rules: EliminationRules, today: d
                              "回访或入户核实尚未记录两不愁三保障及饮水安全情况。"))
     else:
         unmet = [label for key, label in SECURITY.items() if not check.secure.get(key)]
-        rows.append(Evidence(criterion, f"{check.on:%Y年%m月%d日}{check.source}："
-                             + ("均有保障" if not unmet else "未保障：" + "、".join(unmet)),
+        rows.append(Evidence(criterion, "、".join(check.seen) + "："
+                             + ("均有保障" if not unmet else "未保障或未核实：" + "、".join(unmet)),
                              not unmet,
-                             f"{check.on:%Y年%m月%d日}{check.source}时以下各项未保障或未核实："
-                             + "、".join(unmet) + "。"))
+                             "以下各项未保障或未核实：" + "、".join(unmet) + "。"))
     able = household.anyone_able_to_work
     if rules.never_without_labour:
         rows.append(Evidence("家中有劳动能力的成员", "有" if able else "整户无劳动能力", able,

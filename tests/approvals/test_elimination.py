@@ -174,17 +174,23 @@ def test_without_a_check_of_the_guarantees_it_is_refused(world):
 
 
 def test_a_later_home_verification_recording_the_guarantees_supersedes_the_revisit(world):
+    """The home verification records the four 保障 (its form's `securities`); what it did
+    not ask (两不愁's food and clothing, rigid expenditure) stays the revisit's."""
     hh = monitored(world)
     case_id = propose(world, hh)
     world.advance(case_id)
     task = world.open_task(case_id)
-    found = dict.fromkeys(elimination.SECURITY, True) | {"water": False}
+    four = {"compulsory_education": True, "basic_medical": True, "housing": True,
+            "drinking_water": False}
     with session_scope() as s:
         s.execute(update(Task).where(Task.id == task.id).values(
             status=TaskStatus.DECIDED, verdict=Verdict.APPROVED,
-            decided_at=world.clock.now() + dt.timedelta(days=1), data={"secure": found}))
+            decided_at=world.clock.now() + dt.timedelta(days=1), data={"securities": four}))
         check = elimination.security(s, hh)
-    assert check is not None and check.source == "入户核实" and check.secure["water"] is False
+    assert check is not None
+    assert check.secure == dict.fromkeys(elimination.SECURITY, True) | {"drinking_water": False}
+    assert [seen[-2:] for seen in check.seen] == ["回访", "核实"]  # 两不愁 first, then the 保障
+    assert unmet(world, hh) == ["以下各项未保障或未核实：饮水安全有保障。"]
 
 
 def test_a_household_with_no_one_able_to_work_is_never_proposed(world):

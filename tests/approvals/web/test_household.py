@@ -52,7 +52,7 @@ def test_a_revisit_on_the_phone_keeps_a_half_filled_form(world: World, phone: An
         phone.get_by_label(field, exact=True).fill("正常")
     for label in SECURITY.values():  # 两不愁三保障, 饮水 and rigid expenditure
         phone.get_by_role("radiogroup", name=label).get_by_label("是").check()
-    phone.get_by_role("radiogroup", name=SECURITY["water"]).get_by_label("否").check()
+    phone.get_by_role("radiogroup", name=SECURITY["drinking_water"]).get_by_label("否").check()
     phone.get_by_label("已消除").check()
     phone.get_by_role("button", name="保存回访记录").click()
     expect(phone.get_by_text("已保存回访记录：家庭人均纯收入 10000 元")).to_be_visible()
@@ -61,7 +61,7 @@ def test_a_revisit_on_the_phone_keeps_a_half_filled_form(world: World, phone: An
     with session_scope() as s:
         [revisit] = s.scalars(select(Revisit).where(Revisit.household_id == household)).all()
         assert revisit.per_capita_net == 10000 and revisit.risk_remains is False
-        assert revisit.secure == dict.fromkeys(SECURITY, True) | {"water": False}
+        assert revisit.secure == dict.fromkeys(SECURITY, True) | {"drinking_water": False}
     # saved: the kept copy on the phone is gone, the next visit starts from the record
     phone.goto(f"/h/{household}/revisit")
     assert phone.evaluate(f"localStorage.getItem('revisit:{household}')") is None
