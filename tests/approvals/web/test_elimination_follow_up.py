@@ -162,6 +162,8 @@ def test_a_revisit_finding_the_risk_back_opens_an_identification(
         app: Flask, world: World) -> None:
     hh = eliminated(world)
     village = Desk(app.test_client()).signs_in(world.cadre("village_cadre", "北岭村").id)
+    assert "已消除风险户跟踪回访：如人均纯收入低于监测范围或风险仍存在" in village.get(
+        f"/h/{hh}/revisit").text
     world.clock.advance(days=30)
     # all well: recorded, nothing opened
     res = village.post(f"/h/{hh}/revisit", **revisit_form(world, risk="no", wage="12000"))
