@@ -117,7 +117,7 @@ def seed(engine, config, n_cases: int) -> None:
                 for i in ids])
             conn.execute(insert(Member), [{
                 "household_id": i, "name": f"户主{i}", "relation": "户主", "is_head": True,
-                "able_to_work": True, "id_number": _id_number(i)} for i in ids])
+                "labour": "full", "id_number": _id_number(i)} for i in ids])
             conn.execute(insert(Case), [{
                 "id": i, "kind": "identification", "household_id": i,
                 "village_id": villages[i % len(villages)], "definition_id": definition_id,
