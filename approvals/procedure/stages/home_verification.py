@@ -181,12 +181,13 @@ class HomeVerificationStage(StageModule):
                      data: dict[str, Any]) -> dict[str, Any]:
         """The members are the household's, an added one is not registered elsewhere, and a
         proposed 脱贫不稳定户 is a 脱贫户."""
-        conn = connection_of(s)
-        household_id, poor = conn.execute(
-            select(Household.id, Household.formerly_poor).join(Case, Case.household_id
-                                                                == Household.id)
-            .where(Case.id == case_id)).one()
-        own = set(conn.scalars(select(Member.id).where(Member.household_id == household_id)))
+        conn = connection_of(s)  # one statement: the 脱贫户 flag and the members' ids
+        found = conn.execute(
+            select(Household.formerly_poor, Member.id)
+            .join(Case, Case.household_id == Household.id)
+            .join(Member, Member.household_id == Household.id)
+            .where(Case.id == case_id)).all()
+        poor, own = bool(found and found[0].formerly_poor), {r.id for r in found}
         strangers = [m["name"] for m in data["members"] if m["id"] is not None
                      and m["id"] not in own]
         if strangers:

@@ -126,17 +126,15 @@ def test_the_check_costs_the_decision_no_statement(world: World, services: Servi
         def count(*args: object) -> None:
             seen.append(str(args[2]))
 
-        event.listen(services.engine, "before_cursor_execute", count)
-        try:
-            with services.database.connection_scope() as conn:  # as the POST runs
-                actor, task = decisions.signed_in_at(conn, world.approver(case_id).id,
-                                                     world.clock.now().date(), task_id, 0)
-                assert actor is not None and task is not None
-                seen.clear()
-                decisions.decide(conn, task, actor, Verdict.APPROVED, now=world.clock.now(),
-                                 data=form)
-        finally:
-            event.remove(services.engine, "before_cursor_execute", count)
+        # on the POST's own connection (PostgreSQL's is the autocommit twin's, not the engine's)
+        with services.database.connection_scope() as conn:  # as the POST runs
+            actor, task = decisions.signed_in_at(conn, world.approver(case_id).id,
+                                                 world.clock.now().date(), task_id, 0)
+            assert actor is not None and task is not None
+            event.listen(conn, "before_cursor_execute", count)
+            decisions.decide(conn, task, actor, Verdict.APPROVED, now=world.clock.now(),
+                             data=form)
+        assert seen  # counted
         return len(seen)
 
     # and one read: the household's 脱贫户 flag and the verification's proposed category,
