@@ -38,7 +38,7 @@ from tests.bot.conftest import farmer, serve_webhook, webhook_url  # noqa: F401 
 from tests.bot.sender import WeChatSender
 from tests.db import session_scope
 from tests.support.phone import sign_in
-from tests.support.web import Desk, cadre, cadre_id
+from tests.support.web import Desk, cadre, cadre_id, shot
 from tests.support.world import World, roster_head
 
 pytestmark = pytest.mark.slow
@@ -93,6 +93,7 @@ def test_the_verification_record_is_complete_through_the_phone_page(
     # the category the findings point to: illness, not a 脱贫户 → 突发严重困难户
     expect(phone.locator("#category")).to_have_value("sudden")
     phone.get_by_label("核实情况").fill("户主住院，自付医疗费用较大；次子已外出落户；孙女随住。")
+    shot(phone, "case-home-verification")
     phone.locator("#photos").set_input_files(files=[
         {"name": "home.jpg", "mimeType": "image/jpeg", "buffer": JPEG}])
     phone.get_by_role("button", name="确认通过").click()
@@ -127,6 +128,7 @@ def test_the_verification_record_is_complete_through_the_phone_page(
     expect(proposal).to_contain_text("入户核实建议类别：突发严重困难户")
     expect(proposal).to_contain_text("低于2026年监测范围8,900元")
     expect(phone.locator("#category")).to_have_value("sudden")
+    shot(phone, "case-county-enrolment")
 
 
 def test_a_risk_found_not_real_cannot_be_approved(world: World, phone: Any) -> None:
