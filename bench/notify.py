@@ -48,8 +48,8 @@ INSERT INTO cadres (id, name, role, place_id, openid, active, channel)
   FROM generate_series(1, {villages}) v;
 INSERT INTO households (id, village_id, monitoring)
   SELECT g, 101 + g % {villages}, 'none' FROM generate_series(1, {n}) g;
-INSERT INTO members (id, household_id, name, id_number, relation, is_head, able_to_work)
-  SELECT g, g, '户主' || g, lpad(g::text, 18, '0'), '户主', true, true
+INSERT INTO members (id, household_id, name, id_number, relation, is_head, labour)
+  SELECT g, g, '户主' || g, lpad(g::text, 18, '0'), '户主', true, 'full'
   FROM generate_series(1, {n}) g;
 INSERT INTO cases (id, kind, household_id, village_id, definition_id, source, risk_types,
                    answers, attachments, filed_by, fast_tracked, status, stage, opened_at, due_at)

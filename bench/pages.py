@@ -58,8 +58,8 @@ INSERT INTO cadres (id, name, role, place_id, active, channel)
          (2001, '督导', 'supervisor', 1, true, 'wechat');
 INSERT INTO households (id, village_id, monitoring)
   SELECT g, 101 + g % {villages}, 'none' FROM generate_series(1, {n}) g;
-INSERT INTO members (id, household_id, name, id_number, relation, is_head, able_to_work, phone)
-  SELECT g, g, '户主' || g, lpad(g::text, 18, '0'), '户主', true, true,
+INSERT INTO members (id, household_id, name, id_number, relation, is_head, labour, phone)
+  SELECT g, g, '户主' || g, lpad(g::text, 18, '0'), '户主', true, 'full',
          '138' || lpad(g::text, 8, '0')
   FROM generate_series(1, {n}) g;
 INSERT INTO cases (id, kind, household_id, village_id, definition_id, source, risk_types,

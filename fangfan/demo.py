@@ -26,6 +26,7 @@ from approvals.record.models import (
     CaseKind,
     Household,
     IncomeRecord,
+    Labour,
     Measure,
     Member,
     MonitoringStatus,
@@ -165,7 +166,8 @@ def roster(s: Session, services: Services) -> list[int]:
                       phone=f"1390000{k:02d}13", unit="县教育局")])
             for h in range(11):
                 seq += 1
-                hh = Household(village=village, group_name=f"{h % 4 + 1}组")
+                hh = Household(village=village, group_name=f"{h % 4 + 1}组",
+                               formerly_poor=seq % 5 == 3)  # 脱贫户: one in five
                 size = 2 + seq % 3
                 head_born = 1958 + (seq * 7) % 28
                 for m in range(size):  # 户主, 配偶 (her own surname), 子女 (his)
@@ -180,7 +182,8 @@ def roster(s: Session, services: Services) -> list[int]:
                         id_number=id_number(seq * 7 + m, birth, male=male),
                         phone=f"138{seq:04d}{m:04d}" if head else None,
                         relation="户主" if head else ("配偶" if spouse else "子女"),
-                        is_head=head, able_to_work=not (seq % 9 == 0)))
+                        is_head=head, labour=Labour.NONE if seq % 9 == 0 else
+                        Labour.PARTIAL if m == 1 and seq % 4 == 0 else Labour.FULL))
                 s.add(hh)
                 s.flush()
                 households.append(hh.id)

@@ -218,7 +218,7 @@ def revisits_due(s: Session, today: dt.date, calendar: WorkCalendar, rules: Rule
                   .group_by(IncomeRecord.household_id).subquery())
     worker = aliased(Member)
     no_labour = ~(select(worker.id).where(worker.household_id == Household.id,
-                                          worker.able_to_work)
+                                          worker.able_to_work, worker.left_on.is_(None))
                   .correlate(Household).exists())
     rows = s.execute(
         select(Household.id, Household.category, Household.monitored_since, Household.monitoring,

@@ -44,9 +44,9 @@ def test_case_decide_outside_dev_mode_needs_the_cadre_and_the_findings(
     assert task.stage == Stage.HOME_VERIFICATION
     holder = world.approver(case_id)
     stranger = world.cadre(task.role, "南滩村")  # the same role, another village
-    findings = {"visitors": ["东沟村书记", "县农业农村局帮扶员"], "visited_on": "2026-11-02",
-                "risk_confirmed": True, "income_estimate": "4800",
-                "findings": "命令行录入：住院属实，已核对病历。"}
+    findings = world.form(case_id, Stage.HOME_VERIFICATION) | {
+        "visitors": ["东沟村书记", "县农业农村局帮扶员"], "visited_on": "2026-11-02",
+        "risk_confirmed": True, "wage": "4800", "findings": "命令行录入：住院属实，已核对病历。"}
     form = tmp_path / "findings.json"
     form.write_text(json.dumps(findings, ensure_ascii=False), encoding="utf-8")
 

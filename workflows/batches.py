@@ -31,6 +31,7 @@ from approvals.record.models import (
     Case,
     Household,
     Measure,
+    Member,
     Objection,
     ObjectionStatus,
     Pairing,
@@ -81,6 +82,10 @@ _END_PAIRING = update(PAIRINGS).where(PAIRINGS.c.household_id == bindparam("pair
                                       PAIRINGS.c.ended_on.is_(None))
 _NEW_PAIRING = insert(PAIRINGS)
 _NEW_MEASURE = insert(Measure.__table__)
+MEMBERS = Member.__table__
+_SET_MEMBER = update(MEMBERS).where(MEMBERS.c.id == bindparam("member_id"),
+                                    MEMBERS.c.household_id == bindparam("member_household"))
+_NEW_MEMBER = insert(MEMBERS)
 
 
 class Stale(Exception):
@@ -152,6 +157,7 @@ class Batch:
         for statement, rows in ((_SET_HOUSEHOLD, w.households),
                                 (_END_PAIRING, w.pairings_ended),  # before the new one
                                 (_NEW_PAIRING, w.pairings), (_NEW_MEASURE, w.measures),
+                                (_SET_MEMBER, w.members), (_NEW_MEMBER, w.new_members),
                                 (_SET_CASE, w.cases)):
             _executemany(conn, statement, rows)
         if w.passed:

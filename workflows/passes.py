@@ -69,6 +69,8 @@ class Writes:
     pairings_ended: list[dict[str, Any]] = field(default_factory=list)
     pairings: list[dict[str, Any]] = field(default_factory=list)
     measures: list[dict[str, Any]] = field(default_factory=list)
+    members: list[dict[str, Any]] = field(default_factory=list)  # as a verification found
+    new_members: list[dict[str, Any]] = field(default_factory=list)
     passed: list[int] = field(default_factory=list)  # tasks whose decision had its pass
     news: list[News] = field(default_factory=list)  # for the household (announcements)
 
@@ -120,6 +122,8 @@ class CaseRun:
             return verdict
         if task.awaits_pass and task.verdict == Verdict.APPROVED:
             self._passed = task
+            if stage == Stage.HOME_VERIFICATION:
+                self._members_found(task.data)
         return Verdict(task.verdict) if task.verdict else None
 
     def _open(self, stage: str) -> None:
@@ -141,6 +145,20 @@ class CaseRun:
         self.writes.tasks.append(task)
         self.changes["stage"] = stage
         self._record("task.open", {"stage": stage, "round": rounds + 1}, task)
+
+    def _members_found(self, form: dict[str, Any]) -> None:
+        """The household's members as an approved verification found them (corrected,
+        added, marked as left on the day of the visit): applied once, by the pass that
+        follows its approval (approvals/procedure/stages/home_verification.py)."""
+        hh, visited = self.case.household_id, form.get("visited_on")
+        for m in form.get("members", []):
+            row = {"name": m["name"], "relation": m["relation"], "labour": m["labour"],
+                   "left_on": dt.date.fromisoformat(visited) if m["left"] and visited else None}
+            if m.get("id") is None:
+                self.writes.new_members.append({**row, "household_id": hh, "is_head": False,
+                                                "id_number": m["id_number"]})
+            else:
+                self.writes.members.append({**row, "member_id": m["id"], "member_household": hh})
 
     def _record(self, action: str, payload: dict[str, Any],
                 task: dict[str, Any] | None = None) -> None:

@@ -23,6 +23,7 @@ from approvals.record.models import (
     Place,
     Revisit,
 )
+from approvals.record.models.households import LABOUR_LABELS
 
 
 @dataclass
@@ -47,6 +48,7 @@ def load(s: Session, household_id: int, actor: Actor, *, personal_data_roles: Se
         raise NotAllowed("这户不在您的管辖范围内，您无权查看。")
     full = actor.role in personal_data_roles
     members = [{"name": m.name, "relation": m.relation, "able_to_work": m.able_to_work,
+                "labour": LABOUR_LABELS[m.labour], "left_on": m.left_on,
                 "id_number": m.id_number if full else mask_id(m.id_number),
                 "phone": (m.phone or "") if full else mask_phone(m.phone)}
                for m in household.members]

@@ -1,8 +1,12 @@
 """Assistance measures (帮扶措施): what fits a household, planning one, recording it done.
 
-分类帮扶 (docs/domain.md): measures follow the household's risks (single risk, single measure;
-several, combined) and its capacity: able to work → development measures, unable → 低保 /
-特困 (综合保障), weak motivation → 扶志扶智. The system proposes; the cadre chooses.
+分类帮扶 as the policy text says it (docs/domain.md): the measures follow the household's
+risks and its capacity. A single risk proposes a single measure, several risks a combination
+(one per risk); a household that can work is proposed development measures first (产业, 就业,
+公益岗位, 小额信贷: `Rules.able_to_work`) and 综合保障 (`Rules.unable_to_work`) only where
+capacity is lost; a household with no one able to work is proposed 兜底保障 as well; weak
+motivation adds 扶志扶智. The proposal is a suggestion: the county's approval form (single or
+batch) and the household page show it prefilled, and the cadre changes it.
 """
 
 from __future__ import annotations
@@ -18,16 +22,24 @@ from sqlalchemy.orm import Session
 from approvals.procedure.permissions import Actor
 from approvals.record import audit
 from approvals.record.errors import NotAllowed, Refused
-from approvals.record.models import Case, Household, Measure, MonitoringStatus, Pairing, Revisit
+from approvals.record.models import (
+    Case,
+    Household,
+    Labour,
+    Measure,
+    MonitoringStatus,
+    Pairing,
+    Revisit,
+)
 
 ASSISTING_ROLES = ("helper", "village_cadre")
 
 
 @dataclass(frozen=True)
 class Rules:
-    by_risk: dict[str, list[str]]
-    able_to_work: list[str]
-    unable_to_work: list[str]
+    by_risk: dict[str, list[str]]  # risk → the measure types that answer it, best first
+    able_to_work: list[str]  # development measures
+    unable_to_work: list[str]  # 综合保障 (兜底)
     weak_motivation: list[str]
     subtypes: dict[str, list[str]]
 
@@ -46,25 +58,48 @@ def risks_of(s: Session, household_id: int) -> list[str]:
     return list(found or [])
 
 
-def propose(s: Session, household: Household, rules: Rules, risk_labels: Mapping[str, str]
-            ) -> list[Proposal]:
-    """The measure types that fit, each once, with the first reason that calls for it."""
+def _for_risk(kinds: Sequence[str], labour: Labour, rules: Rules) -> str | None:
+    """The one measure a risk is proposed, for the household's capacity."""
+    development = [k for k in kinds if k in rules.able_to_work]
+    if labour == Labour.NONE:  # nobody can take up a development measure
+        return next((k for k in kinds if k not in rules.able_to_work), None)
+    if development:
+        return development[0]
+    if labour == Labour.FULL:  # 综合保障 only where capacity is lost
+        return next((k for k in kinds if k not in rules.unable_to_work),
+                    rules.able_to_work[0] if rules.able_to_work else None)
+    return kinds[0] if kinds else None
+
+
+def proposals(risks: Sequence[str], labour: Labour, rules: Rules,
+              risk_labels: Mapping[str, str], weak_motivation: bool = False) -> list[Proposal]:
+    """The measures for these risks and this capacity (the module's docstring): one per risk,
+    each type once, development measures first."""
     found: dict[str, str] = {}
-    for risk in risks_of(s, household.id):
-        for kind in rules.by_risk.get(risk, []):
+    for risk in dict.fromkeys(risks):
+        kind = _for_risk(rules.by_risk.get(risk, []), labour, rules)
+        if kind is not None:
             found.setdefault(kind, risk_labels.get(risk, risk))
-    if household.anyone_able_to_work:
-        for kind in rules.able_to_work:
-            found.setdefault(kind, "有劳动能力，发展产业就业")
-    else:
-        for kind in rules.unable_to_work:
+    if labour == Labour.NONE:
+        for kind in rules.unable_to_work[:1]:
             found.setdefault(kind, "整户无劳动能力，兜底保障")
-    last = s.scalars(select(Revisit.weak_motivation).where(Revisit.household_id == household.id)
-                     .order_by(Revisit.visited_on.desc(), Revisit.id.desc())).first()
-    if last:
+    elif not found and rules.able_to_work:
+        found[rules.able_to_work[0]] = "有劳动能力，发展产业就业"
+    if weak_motivation:
         for kind in rules.weak_motivation:
             found.setdefault(kind, "回访发现内生动力不足")
-    return [Proposal(kind, why) for kind, why in found.items()]
+    ordered = sorted(found.items(), key=lambda kv: kv[0] not in rules.able_to_work)
+    return [Proposal(kind, why) for kind, why in ordered]
+
+
+def propose(s: Session, household: Household, rules: Rules, risk_labels: Mapping[str, str]
+            ) -> list[Proposal]:
+    """The proposal for a monitored household: the risks it was enrolled for, its capacity
+    now, and what its last revisit found of its motivation."""
+    last = s.scalars(select(Revisit.weak_motivation).where(Revisit.household_id == household.id)
+                     .order_by(Revisit.visited_on.desc(), Revisit.id.desc())).first()
+    return proposals(risks_of(s, household.id), household.labour, rules, risk_labels,
+                     weak_motivation=bool(last))
 
 
 def ensure_assists(s: Session, actor: Actor, household: Household) -> None:

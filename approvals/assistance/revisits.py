@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from pydantic import Field, ValidationError
@@ -20,7 +20,7 @@ from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
 from approvals.assistance.measures import ensure_assists, risks_of
-from approvals.procedure import elimination
+from approvals.procedure import elimination, income
 from approvals.procedure.cases import open_identification
 from approvals.procedure.elimination import EliminationRules
 from approvals.procedure.forms import Form, chinese
@@ -71,9 +71,10 @@ class RevisitForm(Form):
 
 
 def per_capita_net(form: RevisitForm) -> Decimal:
-    """(工资性 + 生产经营性 + 财产性 + 转移性 − 生产经营费用) ÷ 家庭人口, yuan per person."""
-    net = form.wage + form.business + form.property + form.transfer - form.production_costs
-    return (net / form.members).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    """The revisit's 家庭人均纯收入 (approvals/procedure/income.py computes it)."""
+    return income.per_capita_net(wage=form.wage, business=form.business,
+                                 property=form.property, transfer=form.transfer,
+                                 production_costs=form.production_costs, members=form.members)
 
 
 def annual_due(s: Session, household_id: int, year: int) -> bool:
@@ -88,7 +89,7 @@ def prefill(s: Session, household: Household) -> dict[str, Any]:
     last = s.scalars(select(Revisit).where(Revisit.household_id == household.id)
                      .order_by(Revisit.visited_on.desc(), Revisit.id.desc())).first()
     if last is None:
-        return {"members": len(household.members), "risk_remains": True}
+        return {"members": len(household.present), "risk_remains": True}
     return {"members": last.members, "risk_remains": last.risk_remains,
             "weak_motivation": last.weak_motivation, **{k: getattr(last, k) for k in MONEY},
             **{f"annual_{k}": v for k, v in (last.annual or {}).items()},

@@ -38,13 +38,22 @@ from approvals.record import audit
 from approvals.record.definitions import RoleDef
 from approvals.record.errors import NotAllowed
 from approvals.record.identity import mask_id
-from approvals.record.models import Cadre, Household, Member, Pairing, Place
+from approvals.record.models import Cadre, Household, Labour, Member, Pairing, Place
 
 ROSTER = ("乡镇", "村", "村民小组", "户主身份证号", "姓名", "身份证号", "与户主关系", "联系电话",
           "劳动能力")
+# 脱贫户, an optional column of the roster (the head's row, or any member's, says it)
+FORMERLY_POOR = "脱贫户"
+# columns a layout reads when a file has them (older files go on working without)
+OPTIONAL: dict[tuple[str, ...], tuple[str, ...]] = {ROSTER: (FORMERLY_POOR,)}
 CADRES = ("姓名", "岗位", "乡镇", "村", "联系电话", "单位")
 PAIRINGS = ("户主身份证号", "帮扶联系人", "联系人电话", "开始日期")
-YES, NO = {"有", "是", "能", "有劳动能力", ""}, {"无", "否", "不能", "无劳动能力", "丧失劳动能力"}
+# 劳动能力 as a roster writes it: 有 / 部分丧失 / 无 (and the usual ways of saying them)
+LABOUR = {**dict.fromkeys(("有", "是", "能", "有劳动能力", ""), Labour.FULL),
+          **dict.fromkeys(("部分丧失", "部分", "部分丧失劳动能力", "弱劳动力", "半劳动力"),
+                          Labour.PARTIAL),
+          **dict.fromkeys(("无", "否", "不能", "无劳动能力", "丧失劳动能力"), Labour.NONE)}
+YES, NO = {"是", "脱贫户", "有", "√"}, {"", "否", "无", "一般户", "一般农户"}
 
 
 @dataclass(frozen=True)
@@ -130,7 +139,8 @@ def read_table(data: bytes, filename: str, columns: tuple[str, ...],
     missing = [c for c in columns if c not in header]
     if missing:
         raise BadFile(f"缺少列：{'、'.join(missing)}（第1行应为表头：{'、'.join(columns)}）。")
-    index = {c: header.index(c) for c in columns}
+    optional = [c for c in OPTIONAL.get(columns, ()) if c in header]
+    index = {c: header.index(c) for c in (*columns, *optional)}
     rows = []
     for n, r in enumerate(table, 1):
         if n > limits.max_rows:
@@ -360,22 +370,27 @@ def import_roster(s: Session, rows: list[dict[str, str]], actor: Actor, *, now: 
             _too_long(n, "村民小组", row["村民小组"], _length(Household.group_name)),
             _too_long(n, "与户主关系", row["与户主关系"], _length(Member.relation)),
             _phone_problem(n, "联系电话", row["联系电话"], _length(Member.phone))) if p)
-        able = row["劳动能力"]
-        if able not in YES | NO:
-            problems.append(Problem(n, "劳动能力", "应填“有”或“无”"))
+        labour = LABOUR.get(row["劳动能力"])
+        if labour is None:
+            problems.append(Problem(n, "劳动能力", "应填“有”“部分丧失”或“无”"))
+        poor = row.get(FORMERLY_POOR, "")
+        if poor not in YES | NO:
+            problems.append(Problem(n, FORMERLY_POOR, "应填“是”或“否”"))
         is_head = row["与户主关系"] == "户主"
         if is_head and number and head and number != head:
             problems.append(Problem(n, "户主身份证号", "户主本人这一行应填自己的身份证号"))
         if number is None or head is None or village is None:
             continue
         entry = households.setdefault(head, {"village": village, "group": row["村民小组"],
-                                             "members": [], "row": n})
+                                             "members": [], "row": n, "poor": None})
+        if FORMERLY_POOR in row:  # a file without the column leaves the flag as it is
+            entry["poor"] = bool(entry["poor"]) or poor in YES
         if entry["village"] != village:
             problems.append(Problem(n, "村", "同一户的成员不在同一个村"))
         entry["members"].append({"name": row["姓名"], "id_number": number,
                                  "relation": row["与户主关系"] or "其他",
                                  "phone": row["联系电话"] or None, "is_head": is_head,
-                                 "able_to_work": able not in NO, "row": n})
+                                 "labour": labour, "row": n})
     for head, entry in households.items():
         if not any(m["is_head"] and m["id_number"] == head for m in entry["members"]):
             result.problems.append(Problem(entry["row"], "与户主关系",
@@ -387,7 +402,7 @@ def import_roster(s: Session, rows: list[dict[str, str]], actor: Actor, *, now: 
     for chunk in _chunks(numbers, 5000):
         existing.update({r.id_number: r for r in s.execute(
             select(Member.id, Member.id_number, Member.household_id, Member.name,
-                   Member.relation, Member.phone, Member.is_head, Member.able_to_work)
+                   Member.relation, Member.phone, Member.is_head, Member.labour)
             .where(Member.id_number.in_(chunk)))})
     result.problems.extend(_against_the_record(s, households, existing))
     if result.problems:
@@ -465,12 +480,18 @@ def _apply_roster(s: Session, households: dict[str, dict[str, Any]], existing: d
     new_households = [(head, e) for head, e in households.items() if head not in existing]
     ids = s.execute(insert(Household).returning(Household.id, sort_by_parameter_order=True),
                     [{"village_id": e["village"], "group_name": e["group"] or None,
-                      "monitoring": "none"} for _, e in new_households]).scalars().all() \
+                      "monitoring": "none", "formerly_poor": bool(e["poor"])}
+                     for _, e in new_households]).scalars().all() \
         if new_households else []
     household_of = {head: hid for (head, _), hid in zip(new_households, ids, strict=True)}
     household_of |= {head: existing[head].household_id for head in households
                      if head in existing}
-    fields = ("name", "relation", "phone", "is_head", "able_to_work")
+    flagged = [{"flagged_id": existing[head].household_id, "formerly_poor": e["poor"]}
+               for head, e in households.items() if head in existing and e["poor"] is not None]
+    if flagged:
+        s.connection().execute(update(Household.__table__).where(
+            Household.__table__.c.id == bindparam("flagged_id")), flagged)
+    fields = ("name", "relation", "phone", "is_head", "labour")
     inserts, updates = [], []
     for head, entry in households.items():
         for m in entry["members"]:

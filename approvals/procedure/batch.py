@@ -1,46 +1,78 @@
 """Batch approval (批量审批) for township audits and county approvals: the same decision,
 with the same checks and audit row, for each case of a list; the edge gives each case its
-own transaction so that one refusal does not hold up the others."""
+own transaction so that one refusal does not hold up the others.
+
+A county enrolment in a batch asks what a single approval asks, per case: the category (the
+home verification's proposal first), the paired cadre and the measures, as the approver
+confirmed or changed them on the page (approvals/web/batch.py). Nothing is made up here.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from approvals.procedure.casefile import pairing_candidates
 from approvals.procedure.decisions import Decided, decide, load_ref
 from approvals.procedure.permissions import Actor
+from approvals.procedure.stages.base import Posted
+from approvals.procedure.stages.county_approval import STAGE as COUNTY
+from approvals.procedure.stages.county_approval import verification_proposal
 from approvals.record.definitions import Stage
-from approvals.record.models import Cadre, Case, CaseKind, Pairing, Verdict
+from approvals.record.models import Case, CaseKind, Labour, Verdict
 
 BATCH_STAGES = (Stage.TOWNSHIP_AUDIT, Stage.COUNTY_APPROVAL)
 
 
+class Prefixed:
+    """One case's part of the batch page's POST: its fields carry `-<task id>`."""
+
+    def __init__(self, posted: Posted, task_id: int) -> None:
+        self.posted, self.suffix = posted, f"-{task_id}"
+
+    def get(self, key: str, /) -> str | None:
+        return self.posted.get(key + self.suffix)
+
+    def getlist(self, key: str, /) -> list[str]:
+        return self.posted.getlist(key + self.suffix)
+
+
+@dataclass(frozen=True)
+class Asks:
+    """What the batch page asks of one county enrolment, prefilled as the single approval's
+    form is: the verification's proposed category, whom the household may be paired with,
+    and what its measures are proposed from (risks, capacity)."""
+
+    category: str | None
+    formerly_poor: bool
+    candidates: list[tuple[int, str]]
+    risk_types: list[str]
+    labour: Labour
+
+
+def enrolment_asks(s: Session, case_id: int) -> Asks | None:
+    """None for a case that enrols nobody (a risk elimination's county approval)."""
+    case = s.get_one(Case, case_id)
+    if case.kind != CaseKind.IDENTIFICATION:
+        return None
+    return Asks(verification_proposal(s.connection(), case_id) or case.category,
+                case.household.formerly_poor, pairing_candidates(s, case),
+                list(case.risk_types), case.household.labour)
+
+
 def approve_one(s: Session, task_id: int, actor: Actor, *, opinion: str, now: dt.datetime,
-                by_risk: Mapping[str, Sequence[str]]) -> Decided:
-    """Approve one task of the list. A county enrolment pairs the household with its current
-    cadre (else the village's first 帮扶联系人) and plans one measure per risk type."""
+                posted: Posted | None = None) -> Decided:
+    """Approve one task of the list. A county enrolment takes its category, paired cadre and
+    measures from the case's own fields of the page (`posted`, read as the single approval
+    reads them)."""
     task = load_ref(s, task_id)
     data: dict[str, Any] = {"opinion": opinion.strip() or "同意"}
     if task.stage == Stage.COUNTY_APPROVAL:
         data = {"comparison": opinion.strip()}
         if task.case_kind == CaseKind.IDENTIFICATION:
-            data |= _enrolment(s, task.case_id, now, by_risk)
+            answers = COUNTY.parse(Prefixed(posted, task_id), task.case_kind) if posted else {}
+            data |= {k: v for k, v in answers.items() if k != "comparison"}
     return decide(s, task, actor, Verdict.APPROVED, now=now, data=data)
-
-
-def _enrolment(s: Session, case_id: int, now: dt.datetime, by_risk: Mapping[str, Sequence[str]]
-               ) -> dict[str, Any]:
-    case = s.get_one(Case, case_id)
-    paired = s.scalar(select(Pairing.cadre_id).where(
-        Pairing.household_id == case.household_id, Pairing.ended_on.is_(None)))
-    if paired is None:
-        paired = s.scalar(select(Cadre.id).where(Cadre.active, Cadre.role == "helper",
-                                                 Cadre.place_id == case.village_id)
-                          .order_by(Cadre.id))
-    kinds = list(dict.fromkeys(by_risk[r][0] for r in case.risk_types if by_risk.get(r)))
-    return {"category": case.category or "", "paired_cadre_id": paired,
-            "measures": [{"kind": k, "planned_on": now.date().isoformat()} for k in kinds]}

@@ -31,6 +31,7 @@ from approvals.record.models import (
     TaskStatus,
     Verdict,
 )
+from approvals.record.models.households import LABOUR_LABELS
 
 ACTIONS = {
     "task.open": "进入「{stage}」", "decide.approved": "「{stage}」通过",
@@ -98,7 +99,8 @@ def load(s: Session, case_id: int, actor: Actor, now: dt.datetime, calendar: Wor
     members = [{"name": m.name, "relation": m.relation, "is_head": m.is_head,
                 "id_number": m.id_number if full else mask_id(m.id_number),
                 "phone": (m.phone or "") if full else mask_phone(m.phone),
-                "able_to_work": m.able_to_work} for m in case.household.members]
+                "able_to_work": m.able_to_work, "labour": LABOUR_LABELS[m.labour],
+                "left_on": m.left_on} for m in case.household.members]
     task = next((t for t in case.tasks if t.status == TaskStatus.OPEN), None)
     file = CaseFile(case, definition, members, _photos(s, case, definition),
                     _events(s, case, definition),
@@ -113,7 +115,7 @@ def load(s: Session, case_id: int, actor: Actor, now: dt.datetime, calendar: Wor
         file.returnable = [(st, _label(definition, st)) for st in definition.order
                            if st in passed and definition.earlier(st, task.stage)]
         if task.stage == Stage.COUNTY_APPROVAL:
-            file.helpers = _helpers(s, case, definition)
+            file.helpers = pairing_candidates(s, case)
     return file
 
 
@@ -123,6 +125,12 @@ class _Seat:
     role: str
     place_path: str
     assignee_id: int | None
+
+
+def pairing_candidates(s: Session, case: Case) -> list[tuple[int, str]]:
+    """Whom the county may pair the household with (the single approval's list; the batch
+    page shows the same)."""
+    return _helpers(s, case, case.definition.parsed())
 
 
 def _helpers(s: Session, case: Case, definition: Definition) -> list[tuple[int, str]]:

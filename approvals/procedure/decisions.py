@@ -185,7 +185,9 @@ def decide(s: Session | Connection, task: int | TaskRef, actor: Actor, verdict: 
     reason, data = (reason or "").strip(), data or {}
     match verdict:
         case Verdict.APPROVED:
-            data = stages.of(task.stage).check(definition, data)
+            stage = stages.of(task.stage)
+            data = stage.against_case(s, task.case_id, definition,
+                                      stage.check(definition, data))
         case Verdict.REJECTED if not reason:
             raise Refused("不通过时必须填写理由，农户会收到这一理由。")
         case Verdict.RETURNED:

@@ -70,6 +70,9 @@ class StageDef(Frozen):
     label: str
     role: str
     deadline: Deadline
+    # 入户核实: how many people must visit the household (the county sets one or two for an
+    # identification; unsaid: two). Kept with the definition, so a case keeps its rule.
+    visitors: int | None = Field(None, ge=1, le=5)
 
 
 class ProcedureDef(Frozen):

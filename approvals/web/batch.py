@@ -7,8 +7,10 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from approvals.assistance import measures
 from approvals.procedure import batch, inbox
 from approvals.procedure.permissions import Actor
+from approvals.record.calendar import local_date
 from approvals.record.definitions import Stage
 from approvals.record.errors import Refused
 from approvals.web.session import now, services, session_scope, signed_in
@@ -35,19 +37,26 @@ def batch_approve(actor: Actor) -> Any:
                     with session_scope() as s:
                         batch.approve_one(s, task_id, actor, now=now(),
                                           opinion=request.form.get("opinion", ""),
-                                          by_risk=config.assistance.by_risk)
+                                          posted=request.form)
                     done += 1
                 except Refused as err:
                     failed.append(str(err))
             if done:
                 flash(f"已通过 {done} 件。", "info")
             for reason, n in Counter(failed).items():
-                flash(f"{n} 件未通过：{reason}", "error")
+                flash(f"{n} 件未能通过：{reason}", "error")
             return redirect(url_for("approvals.batch.batch_approve", stage=stage))
     with session_scope() as s:
         items = inbox.inbox(s, actor, now(), services().calendar,
                             filters=inbox.Filters(stage=stage), limit=200,
                             due_soon_days=config.notifications.due_soon_working_days).items
-    return render_template("batch.html", items=items, stage=stage,
-                           stage_labels=config.stage_labels(),
-                           stages=batch.BATCH_STAGES)
+        asks = ({it.task_id: batch.enrolment_asks(s, it.case_id) for it in items}
+                if stage == Stage.COUNTY_APPROVAL else {})
+        rules = config.assistance_rules()
+        proposals = {task_id: measures.proposals(a.risk_types, a.labour, rules,
+                                                 config.risk_types)
+                     for task_id, a in asks.items() if a is not None}
+        return render_template("batch.html", items=items, stage=stage, asks=asks,
+                               proposals=proposals, stage_labels=config.stage_labels(),
+                               stages=batch.BATCH_STAGES, categories=config.categories,
+                               measure_types=config.measure_types, today=local_date(now()))

@@ -11,12 +11,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from approvals.assistance import handover
+from approvals.assistance import handover, measures
 from approvals.procedure import casefile, elimination, notices, objections, queries, stages
 from approvals.procedure.decisions import VERDICT_LABELS, Decided, TaskRef, decide
 from approvals.procedure.permissions import Actor
 from approvals.record import photos
 from approvals.record.calendar import local_date
+from approvals.record.definitions import Stage
 from approvals.record.errors import NotAllowed, NotFound, Refused
 from approvals.record.models import Case, CaseKind, Objection, Place, Task, Verdict
 from approvals.web.session import (
@@ -49,8 +50,21 @@ def _page(actor: Actor, case_id: int, *, error: str | None = None, form: Any = N
             "case.html", f=file, error=error, form=form or {}, today=local_date(now()),
             categories=file.definition.categories, measure_types=file.definition.measure_types,
             risk_labels=config.risk_types, reject_reasons=config.workbench.reject_reasons,
-            colleagues=colleagues, verdicts=VERDICT_LABELS, evidence=evidence)
+            colleagues=colleagues, verdicts=VERDICT_LABELS, evidence=evidence,
+            income_line=config.elimination_rules().line_for(local_date(now()).year),
+            proposals=_proposals(s, file, config))
     return page, status
+
+
+def _proposals(s: Session, file: casefile.CaseFile, config: Any) -> list[measures.Proposal]:
+    """The measures a county enrolment is proposed (approvals/assistance/measures.py): the
+    form starts with them, the county changes them."""
+    task = file.task
+    if task is None or task.stage != Stage.COUNTY_APPROVAL or \
+            file.case.kind != CaseKind.IDENTIFICATION:
+        return []
+    return measures.proposals(file.case.risk_types, file.case.household.labour,
+                              config.assistance_rules(), config.risk_types)
 
 
 @bp.get("/c/<int:case_id>")

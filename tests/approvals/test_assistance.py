@@ -18,6 +18,7 @@ from approvals.record.models import (
     CaseKind,
     Household,
     IncomeRecord,
+    Labour,
     Measure,
     Member,
     Pairing,
@@ -65,11 +66,26 @@ def reopening(world: World) -> revisits.Reopening:
 
 
 def test_measures_are_proposed_by_risk_and_capacity(world: World) -> None:
+    """003 (二): a single risk, a single measure; several, a combination; development
+    measures first for a household that can work, 综合保障 only where capacity is lost."""
+    rules, labels = world.config.assistance_rules(), world.config.risk_types
+
+    def kinds(risks: tuple[str, ...], labour: Labour) -> list[str]:
+        return [p.kind for p in measures.proposals(risks, labour, rules, labels)]
+
+    assert kinds(("illness",), Labour.FULL) == ["健康"]  # single risk, single measure
+    assert kinds(("illness", "schooling"), Labour.FULL) == ["健康", "教育"]  # combined
+    assert kinds(("illness", "industry"), Labour.FULL) == ["产业", "健康"]  # development first
+    assert kinds(("disability",), Labour.FULL) == ["公益岗位"]  # not 综合保障: can work
+    assert kinds(("family",), Labour.FULL) == ["社会帮扶"]
+    assert kinds(("water",), Labour.FULL) == ["饮水安全"]
+    assert kinds(("disability",), Labour.PARTIAL) == ["公益岗位"]
+    assert kinds(("disability",), Labour.NONE) == ["综合保障"]  # capacity lost
+    assert kinds(("accident",), Labour.FULL) == ["防贫保险"]
+    assert all(k in world.config.measure_types for k in ("防贫保险", "社会帮扶"))
+
     able = enrolled(world, 0, ("illness", "schooling"))
-    assert proposed(world, able) == {
-        "健康": "因病", "综合保障": "因病", "教育": "因学",
-        "产业": "有劳动能力，发展产业就业", "就业": "有劳动能力，发展产业就业",
-        "消费": "有劳动能力，发展产业就业"}
+    assert proposed(world, able) == {"健康": "因病", "教育": "因学"}
     unable = enrolled(world, 1, ("housing",))
     with session_scope() as s:
         s.execute(update(Member).where(Member.household_id == unable).values(able_to_work=False))

@@ -192,10 +192,13 @@ def test_every_form_refusal_is_in_chinese(config) -> None:
            "income_estimate": "-3", "findings": "x", "meeting_on": 5, "attendance": "1.5",
            "votes_for": "many", "votes_against": -1, "minutes": ["a"], "opinion": {"a": 1},
            "comparison": "x", "category": 3, "paired_cadre_id": "某人",
-           "measures": [{"kind": "健康", "planned_on": "2026-13-40"}]}
+           "measures": [{"kind": "健康", "planned_on": "2026-13-40"}],
+           "members": [{"name": "", "labour": "maybe"}], "wage": "-1", "medical": "很多",
+           "securities": {"housing": "也许"}, "risk_eliminated": "也许"}
     asked = {stages.of(key).form(definition) for definition in (
         config.definition(kind) for kind in CaseKind) for key in definition.order}
-    assert len(asked - {forms.Form}) == 5  # the county's two, and one per other stage
+    # the county's two, the verification's two (identification, elimination), one per other
+    assert len(asked - {forms.Form}) == 6
     for form in asked - {forms.Form}:  # the bare form asks nothing: 公示 is not approved
         try:
             form.model_validate(bad)

@@ -55,7 +55,11 @@ def test_the_example_files_import_and_importing_them_again_changes_nothing(
         head = s.scalars(select(Member).where(Member.id_number == "52263119680315001X")).one()
         household = s.get_one(Household, head.household_id)
         assert household.village.name == "东沟村" and len(household.members) == 3
+        assert [m.labour for m in household.members] == ["full", "partial", "none"]
         assert [m.able_to_work for m in household.members] == [True, True, False]
+        assert not household.formerly_poor  # the roster's 脱贫户 column
+        other = s.scalars(select(Member).where(Member.id_number == "522631195511110011")).one()
+        assert s.get_one(Household, other.household_id).formerly_poor
 
 
 def test_every_bad_row_is_reported_and_nothing_is_imported(world: World) -> None:
@@ -78,7 +82,7 @@ def test_every_bad_row_is_reported_and_nothing_is_imported(world: World) -> None
     assert [str(p) for p in result.problems] == [
         "第3行「身份证号」：号码不正确（18位，校验码不符）",
         "第4行「村」：本辖区没有“青山镇西沟村”",
-        "第4行「劳动能力」：应填“有”或“无”",
+        "第4行「劳动能力」：应填“有”“部分丧失”或“无”",
         "第5行「身份证号」：与第2行重复（同一人登记了两次）",
         "第5行「姓名」：不能为空",
     ]

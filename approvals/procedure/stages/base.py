@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from pydantic import ValidationError
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from approvals.procedure.forms import Form, chinese
@@ -41,6 +42,12 @@ def number(posted: Posted, key: str) -> str | None:
     """A number as typed, without thousands separators or 元; None if left empty."""
     value = text(posted, key).replace(",", "").replace("，", "").removesuffix("元")
     return value or None
+
+
+def rows(posted: Posted, *keys: str) -> list[tuple[str, ...]]:
+    """A repeated group of fields (one row per value of the first key), a missing one as ""."""
+    columns = [posted.getlist(k) for k in keys]
+    return [tuple(c[i] if i < len(c) else "" for c in columns) for i in range(len(columns[0]))]
 
 
 class StageModule(ABC):
@@ -74,6 +81,12 @@ class StageModule(ABC):
     def demo_form(self, s: Session, case: Case, today: dt.date) -> dict[str, Any] | None:
         """What the demo (and the tests, and `case decide` in dev_mode) approve the stage
         with; None for a stage nobody approves by hand."""
+
+    def against_case(self, s: Session | Connection, case_id: int, definition: Definition,
+                     data: dict[str, Any]) -> dict[str, Any]:
+        """The checked form against the case's record (its household, earlier stages), for
+        a stage whose rules need it; most need nothing, and read nothing."""
+        return data
 
     def check(self, definition: Definition, data: dict[str, Any]) -> dict[str, Any]:
         """The validated form as JSON-ready data, or a Chinese refusal naming what is

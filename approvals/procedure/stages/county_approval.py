@@ -2,7 +2,10 @@
 
 The comparison is always recorded. Approving an identification also enrols the household
 (workflows/passes.py `enroll` reads this form): its category, the paired cadre (checked by the
-decision's own write, approvals/procedure/decisions.py) and at least one planned measure.
+decision's own write, approvals/procedure/decisions.py) and the planned measures, one or a
+combination (the page prefills them with approvals/assistance/measures.py's proposal). The
+category starts as the home verification's proposal; the county confirms or changes it, and
+the record keeps both (`proposed_category`).
 """
 
 from __future__ import annotations
@@ -11,14 +14,24 @@ import datetime as dt
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import select
+from sqlalchemy import Connection, Select, select
 from sqlalchemy.orm import Session
 
 from approvals.procedure.forms import Form
-from approvals.procedure.stages.base import Posted, StageModule, number, text
-from approvals.record.definitions import Definition
+from approvals.procedure.stages.base import Posted, StageModule, number, rows, text
+from approvals.procedure.stages.home_verification import refuse_unstable
+from approvals.record.db import connection_of
+from approvals.record.definitions import Definition, Stage
 from approvals.record.errors import Refused
-from approvals.record.models import Cadre, Case, CaseKind
+from approvals.record.models import (
+    Cadre,
+    Case,
+    CaseKind,
+    Household,
+    Task,
+    TaskStatus,
+    Verdict,
+)
 
 
 class PlannedMeasure(Form):
@@ -37,6 +50,24 @@ class CountyEnrolment(CountyApproval):
     category: str = Field(title="监测对象类别")
     paired_cadre_id: int = Field(title="帮扶联系人")
     measures: list[PlannedMeasure] = Field(title="帮扶措施", min_length=1)
+    # the verification's proposal, and both labels as they read on the day (`against_case`)
+    proposed_category: str | None = Field(default=None, title="入户核实建议类别")
+    category_label: str = ""
+    proposed_label: str = ""
+
+
+def _proposal(case_id: int) -> Select[tuple[Any]]:
+    """The form of the case's approved home verification (its latest round)."""
+    return (select(Task.data).where(
+        Task.case_id == case_id, Task.stage == Stage.HOME_VERIFICATION,
+        Task.verdict == Verdict.APPROVED, Task.status == TaskStatus.DECIDED)
+        .order_by(Task.id.desc()).limit(1))
+
+
+def verification_proposal(conn: Connection, case_id: int) -> str | None:
+    """The category the case's approved home verification proposed."""
+    data = conn.scalars(_proposal(case_id)).first()
+    return (data or {}).get("category")
 
 
 class CountyApprovalStage(StageModule):
@@ -58,18 +89,43 @@ class CountyApprovalStage(StageModule):
                 raise Refused(f"「帮扶措施」类型不在配置中：{'、'.join(unknown)}")
         return checked
 
+    def against_case(self, s: Session | Connection, case_id: int, definition: Definition,
+                     data: dict[str, Any]) -> dict[str, Any]:
+        """An enrolment records the verification's proposal beside the county's choice; a
+        脱贫不稳定户 must be a 脱贫户."""
+        if definition.kind != CaseKind.IDENTIFICATION:
+            return data
+        # one statement: the household's 脱贫户 flag and what the verification proposed
+        poor, proposed = connection_of(s).execute(
+            select(Household.formerly_poor, _proposal(case_id).scalar_subquery())
+            .join(Case, Case.household_id == Household.id).where(Case.id == case_id)).one()
+        refuse_unstable(bool(poor), data["category"], "监测对象类别")
+        proposed = (proposed or {}).get("category")
+        labels = definition.categories
+        return data | {"proposed_category": proposed,
+                       "category_label": labels[data["category"]],
+                       "proposed_label": labels.get(proposed, "") if proposed else ""}
+
     def parse(self, posted: Posted, kind: str) -> dict[str, Any]:
         data: dict[str, Any] = {"comparison": text(posted, "comparison")}
         if kind == CaseKind.IDENTIFICATION:
+            measures = rows(posted, "measure_kind", "measure_description", "measure_planned_on")
             data |= {"category": text(posted, "category"),
                      "paired_cadre_id": number(posted, "paired_cadre_id"),
-                     "measures": [{"kind": text(posted, "measure_kind"),
-                                   "description": text(posted, "measure_description"),
-                                   "planned_on": text(posted, "measure_planned_on") or None}]}
+                     "measures": [{"kind": k.strip(), "description": d.strip(),
+                                   "planned_on": p.strip() or None}
+                                  for k, d, p in measures if k.strip()]}
         return data
 
     def summary(self, data: dict[str, Any]) -> str:
-        return str(data.get("comparison", ""))
+        comparison = str(data.get("comparison", ""))
+        label, proposed = data.get("category_label"), data.get("proposed_label")
+        if not label:
+            return comparison
+        if not proposed:
+            return f"{comparison} 监测类别：{label}。"
+        how = "确认" if proposed == label else f"调整（入户核实建议{proposed}）"
+        return f"{comparison} 监测类别：{label}，{how}。"
 
     def demo_form(self, s: Session, case: Case, today: dt.date) -> dict[str, Any]:
         if case.kind != CaseKind.IDENTIFICATION:
@@ -77,7 +133,9 @@ class CountyApprovalStage(StageModule):
         helper = s.scalars(select(Cadre.id).where(Cadre.role == "helper", Cadre.active,
                                                   Cadre.place_id == case.village_id)
                            .order_by(Cadre.id)).first()
-        return {"comparison": "与医保、民政数据比对一致。", "category": case.category or "marginal",
+        proposed = verification_proposal(s.connection(), case.id)
+        return {"comparison": "与医保、民政数据比对一致。",
+                "category": proposed or case.category or "marginal",
                 "paired_cadre_id": helper,
                 "measures": [{"kind": "健康", "description": "落实医疗救助和大病保险报销",
                               "planned_on": today.isoformat()}]}

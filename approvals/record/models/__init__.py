@@ -17,6 +17,7 @@ from approvals.record.models.cases import (
 from approvals.record.models.households import (
     Household,
     IncomeRecord,
+    Labour,
     Measure,
     Member,
     MonitoringStatus,
@@ -37,6 +38,7 @@ __all__ = [
     "Definition",
     "Household",
     "IncomeRecord",
+    "Labour",
     "Measure",
     "MediaFile",
     "MediaStatus",

@@ -7,12 +7,25 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Index, Numeric, String, Text, false
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from approvals.record.db import Base
 from approvals.record.identity import normalize_id_number
 from approvals.record.models.places import Place
+
+
+class Labour(StrEnum):
+    """劳动能力 of a member, as the verification records it."""
+
+    FULL = "full"  # 有劳动能力
+    PARTIAL = "partial"  # 部分丧失劳动能力
+    NONE = "none"  # 无劳动能力
+
+
+LABOUR_LABELS = {Labour.FULL: "有劳动能力", Labour.PARTIAL: "部分丧失劳动能力",
+                 Labour.NONE: "无劳动能力"}
 
 
 class MonitoringStatus(StrEnum):
@@ -31,6 +44,9 @@ class Household(Base):
     category: Mapped[str | None] = mapped_column(String(16))
     monitored_since: Mapped[dt.date | None]
     eliminated_on: Mapped[dt.date | None]
+    # 脱贫户: the household left poverty in the campaign (the roster's 脱贫户 column); only
+    # such a household can be a 脱贫不稳定户
+    formerly_poor: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     village: Mapped[Place] = relationship()
     members: Mapped[list[Member]] = relationship(
@@ -42,8 +58,20 @@ class Household(Base):
         return next(m for m in self.members if m.is_head)
 
     @property
+    def present(self) -> list[Member]:
+        """The members still in the household (a verification marks who has left)."""
+        return [m for m in self.members if m.left_on is None]
+
+    @property
     def anyone_able_to_work(self) -> bool:
-        return any(m.able_to_work for m in self.members)
+        """Whether a present member can work at all (fully or partly)."""
+        return any(m.able_to_work for m in self.present)
+
+    @property
+    def labour(self) -> Labour:
+        """The household's capacity: its most able present member's."""
+        found = {m.labour for m in self.present}
+        return next((x for x in Labour if x in found), Labour.NONE)
 
 
 class Member(Base):
@@ -59,10 +87,31 @@ class Member(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     relation: Mapped[str] = mapped_column(String(16))  # 与户主关系
     is_head: Mapped[bool] = mapped_column(default=False)
-    able_to_work: Mapped[bool] = mapped_column(default=True)
+    labour: Mapped[Labour] = mapped_column(String(8), default=Labour.FULL,  # 劳动能力
+                                           server_default=Labour.FULL.value)
+    left_on: Mapped[dt.date | None]  # 已迁出/去世, as a verification found; the row stays
     openid: Mapped[str | None] = mapped_column(String(64), unique=True)  # WeChat identity
 
     household: Mapped[Household] = relationship(back_populates="members")
+
+    @hybrid_property
+    def able_to_work(self) -> bool:
+        """有劳动能力 or 部分丧失: can work at all (what most rules ask)."""
+        return self.labour != Labour.NONE
+
+    @able_to_work.inplace.setter
+    def _able_to_work_set(self, value: bool) -> None:
+        self.labour = Labour.FULL if value else Labour.NONE
+
+    @able_to_work.inplace.expression
+    @classmethod
+    def _able_to_work_expression(cls) -> ColumnElement[bool]:
+        return cls.labour != Labour.NONE
+
+    @able_to_work.inplace.update_expression
+    @classmethod
+    def _able_to_work_update(cls, value: Any) -> list[tuple[Any, Any]]:
+        return [(cls.labour, Labour.FULL if value else Labour.NONE)]
 
     @validates("id_number")
     def _valid_id(self, _key: str, value: str) -> str:

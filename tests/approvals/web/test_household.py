@@ -4,6 +4,7 @@ planned and carried out, and an elimination proposal refused or made on its evid
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -73,7 +74,8 @@ def test_measures_are_planned_and_carried_out_from_the_household_page(
     household = enrolled(world)
     desk = Desk(app.test_client()).signs_in(cadre_id("杨帮扶"))
     page = desk.get(f"/h/{household}").text
-    assert "（因病）" in page and "（有劳动能力，发展产业就业）" in page  # the proposals
+    # the proposal: one risk (因病), one measure, none of 综合保障 for a household that works
+    assert re.findall(r'name="kind" value="([^"]+)"', page) == ["健康"] and "（因病）" in page
     res = desk.post(f"/h/{household}/measures", kind="就业", subtype="公益性岗位",
                     description="村保洁员", unit="县人社局", planned_on="2026-11-10",
                     amount="800元")

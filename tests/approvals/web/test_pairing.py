@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from sqlalchemy import event, select, update
+from werkzeug.datastructures import MultiDict
 
 from approvals.procedure import batch, decisions
 from approvals.record.definitions import Stage
@@ -91,7 +92,8 @@ def _active_helper(village: str) -> int:
 
 
 def test_the_batch_approval_does_not_pair_with_a_cadre_who_has_left(world: World) -> None:
-    """The batch pairs with the household's current cadre: one who has left is refused."""
+    """A batch enrolment chosen with a cadre who has left (still the household's pairing)
+    is refused, as a single approval is."""
     case_id, task_id = at_county(world)
     with session_scope() as s:
         household = world.case(case_id).household_id
@@ -103,7 +105,12 @@ def test_the_batch_approval_does_not_pair_with_a_cadre_who_has_left(world: World
     county = world.cadre("county_approver")
     with session_scope() as s, pytest.raises(Refused, match="没有找到这位在岗人员"):
         batch.approve_one(s, task_id, county, opinion="与部门数据比对一致",
-                          now=world.clock.now(), by_risk=world.config.assistance.by_risk)
+                          now=world.clock.now(), posted=MultiDict([
+                              (f"category-{task_id}", "sudden"),
+                              (f"paired_cadre_id-{task_id}", str(gone)),
+                              (f"measure_kind-{task_id}", "健康"),
+                              (f"measure_description-{task_id}", ""),
+                              (f"measure_planned_on-{task_id}", "2026-11-09")]))
     assert world.open_task(case_id).status == TaskStatus.OPEN
 
 
@@ -120,17 +127,17 @@ def test_the_check_costs_the_decision_no_statement(world: World, services: Servi
         def count(*args: object) -> None:
             seen.append(str(args[2]))
 
-        event.listen(services.engine, "before_cursor_execute", count)
-        try:
-            with services.database.connection_scope() as conn:  # as the POST runs
-                actor, task = decisions.signed_in_at(conn, world.approver(case_id).id,
-                                                     world.clock.now().date(), task_id, 0)
-                assert actor is not None and task is not None
-                seen.clear()
-                decisions.decide(conn, task, actor, Verdict.APPROVED, now=world.clock.now(),
-                                 data=form)
-        finally:
-            event.remove(services.engine, "before_cursor_execute", count)
+        # on the POST's own connection (PostgreSQL's is the autocommit twin's, not the engine's)
+        with services.database.connection_scope() as conn:  # as the POST runs
+            actor, task = decisions.signed_in_at(conn, world.approver(case_id).id,
+                                                 world.clock.now().date(), task_id, 0)
+            assert actor is not None and task is not None
+            event.listen(conn, "before_cursor_execute", count)
+            decisions.decide(conn, task, actor, Verdict.APPROVED, now=world.clock.now(),
+                             data=form)
+        assert seen  # counted
         return len(seen)
 
-    assert statements(Stage.COUNTY_APPROVAL, 0) == statements(Stage.TOWNSHIP_AUDIT, 1)
+    # and one read: the household's 脱贫户 flag and the verification's proposed category,
+    # which the enrolment records beside its own (approvals/procedure/stages/county_approval.py)
+    assert statements(Stage.COUNTY_APPROVAL, 0) == statements(Stage.TOWNSHIP_AUDIT, 1) + 1

@@ -47,7 +47,7 @@ def test_a_case_from_application_to_county_approval_on_the_phone(
     phone.get_by_text("通过", exact=True).click()
     phone.locator("#visitor2").fill("杨帮扶")
     phone.get_by_label("核实情况").fill("户主住院治疗，自付医疗费用约四万元，情况属实。")
-    phone.get_by_label("人均纯收入").fill("4200")
+    phone.get_by_label("工资性收入").fill("4200")
     phone.get_by_role("button", name="确认通过").click()
     number = world.case(case_id).number
     expect(phone.get_by_text(f"已提交：{number} 入户核实通过")).to_be_visible()
@@ -100,7 +100,7 @@ def test_a_case_from_application_to_county_approval_on_the_phone(
         home = s.scalars(select(Task).where(Task.case_id == case_id,
                                             Task.stage == Stage.HOME_VERIFICATION)).one()
         assert home.data["visitors"] == sorted(["刘书记", "杨帮扶"])
-        assert home.data["income_estimate"] == "4200"
+        assert home.data["wage"] == "4200"
         notice = s.scalars(select(Task).where(Task.case_id == case_id,
                                               Task.stage == Stage.PUBLIC_NOTICE)).one()
         assert notice.data["where"] == "村委会公示栏"

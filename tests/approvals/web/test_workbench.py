@@ -14,7 +14,7 @@ from approvals.procedure import inbox as inbox_module
 from approvals.record.definitions import Stage
 from approvals.record.models import AuditEntry, CaseStatus, Household, Pairing, Task, TaskStatus
 from tests.db import session_scope
-from tests.support.web import Desk, cadre_id
+from tests.support.web import Desk, cadre, cadre_id
 from tests.support.world import World
 
 
@@ -70,11 +70,16 @@ def test_batch_approval_decides_each_case_on_its_own(app: Flask, world: World) -
 
     county = Desk(app.test_client()).signs_in(cadre_id("赵审定"))
     county_tasks = [world.open_task(c).id for c in cases]
-    res = county.post("/batch", stage="county_approval", task=county_tasks, opinion="")
+    helper = cadre("helper", "东沟村")
+    chosen = {f"{key}-{t}": value for t in county_tasks for key, value in (
+        ("category", "sudden"), ("paired_cadre_id", helper), ("measure_kind", "健康"),
+        ("measure_planned_on", "2026-11-30"))}
+    res = county.post("/batch", stage="county_approval", task=county_tasks, opinion="",
+                      **chosen)
     page = county.get(res.headers["Location"]).text
-    assert "3 件未通过：「部门数据比对情况」" in page  # the county must write what it compared
+    assert "3 件未能通过：「部门数据比对情况」" in page  # the county must write what it compared
     county.post("/batch", stage="county_approval", task=county_tasks,
-                opinion="与医保、民政数据比对一致")
+                opinion="与医保、民政数据比对一致", **chosen)
     for case_id in cases:
         world.advance(case_id)
         assert world.case(case_id).status == CaseStatus.ENROLLED
