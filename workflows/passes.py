@@ -110,7 +110,7 @@ class CaseRun:
             self._passed = task
         return Verdict(task.verdict) if task.verdict else None
 
-    def _open(self, stage: str) -> None:
+    def _open(self, stage: str, data: dict[str, Any] | None = None) -> None:
         spec = self.definition.stage(stage)
         if self._passed is not None:  # the household hears of each step in plain words
             passed = self._passed
@@ -124,7 +124,7 @@ class CaseRun:
         task = {"case_id": self.case.id, "stage": stage, "round": rounds + 1,
                 "status": TaskStatus.OPEN, "role": spec.role, "opened_at": self.now,
                 "place_id": int(path[LEVELS.index(self.definition.level_of(stage))]),
-                "due_at": self.calendar.due(self.now, spec.deadline), "data": {},
+                "due_at": self.calendar.due(self.now, spec.deadline), "data": data or {},
                 "assignee_id": self.paired if stage == Stage.HOME_VERIFICATION else None}
         self.writes.tasks.append(task)
         self.changes["stage"] = stage
@@ -155,7 +155,10 @@ class CaseRun:
         order = self.definition.order  # decide() let it return only to an earlier stage
         again = order[order.index(returned.return_to):order.index(returned.stage) + 1]
         self.writes.superseded.append((self.case.id, again))
-        self._open(returned.return_to)
+        # the reopened task says why, for the top of its case page and its line in the inbox
+        self._open(returned.return_to, data={"returned": {
+            "from": returned.stage, "by": returned.decided_by_name, "reason": returned.reason,
+            "at": returned.decided_at.isoformat() if returned.decided_at else None}})
         self._tell(f"returned:{returned.id}", "case_returned", reason=returned.reason,
                    stage=self.definition.stage(returned.return_to).label)
         return Outcome.RETURNED

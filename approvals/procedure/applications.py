@@ -80,7 +80,8 @@ def apply(s: Session, applicant: Applicant, *, openid: str, filed_by: Actor | No
     if household is None or member is None:
         member = Member(name=applicant.name, id_number=applicant.id_number, relation="户主",
                         is_head=True, phone=applicant.phone)
-        household = Household(village_id=village.id, members=[member])
+        household = Household(village_id=village.id, members=[member],
+                              declared_size=_size(answers.get("household_size")))
         s.add(household)
         s.flush()
     elif applicant.phone and not member.phone:
@@ -101,6 +102,12 @@ def apply(s: Session, applicant: Applicant, *, openid: str, filed_by: Actor | No
             select(func.count()).select_from(Member).where(Member.openid == openid)):
         member.openid = openid  # so that 进度 and the decision find this person
     return case
+
+
+def _size(given: Any) -> int | None:
+    """The household size the applicant gave (a whole number of people), else None."""
+    return given if isinstance(given, int) and not isinstance(given, bool) and given > 0 \
+        else None
 
 
 def receive_photo(s: Session, *, openid: str, media_id: str, pic_url: str | None,

@@ -24,7 +24,9 @@ from approvals.record.models import (
     AuditEntry,
     Cadre,
     Case,
+    CaseStatus,
     Household,
+    Measure,
     Pairing,
     Task,
     TaskStatus,
@@ -72,6 +74,9 @@ class CaseFile:
     helpers: list[tuple[int, str]] = field(default_factory=list)  # cadres a household may pair
     working_days_left: int | None = None
     sees_personal_data: bool = False
+    returned: dict[str, str] | None = None  # the open task was reopened by a return: why
+    # 纳入监测: what the last approval decided (category, paired cadre, measures)
+    enrolled: dict[str, Any] | None = None
 
     @property
     def number(self) -> str:
@@ -102,11 +107,16 @@ def load(s: Session, case_id: int, actor: Actor, now: dt.datetime, calendar: Wor
     file = CaseFile(case, definition, members, _photos(s, case, definition),
                     _events(s, case, definition),
                     task, False, sees_personal_data=full)
+    if case.status == CaseStatus.ENROLLED:
+        file.enrolled = _enrolled(s, case, definition)
     if task is not None:
         seat = _Seat(task.stage, task.role, task.place.path, task.assignee_id)
         file.may_act = may_act(actor, seat)
         file.stage = stages.of(task.stage)
         file.working_days_left = calendar.working_days_left(task.due_at, now)
+        if back := (task.data or {}).get("returned"):  # written by the pass that reopened it
+            file.returned = {"stage": _label(definition, back.get("from")),
+                             "by": back.get("by") or "", "reason": back.get("reason") or ""}
         passed = {t.stage for t in case.tasks if t.verdict == Verdict.APPROVED
                   and t.status == TaskStatus.DECIDED}
         file.returnable = [(st, _label(definition, st)) for st in definition.order
@@ -114,6 +124,15 @@ def load(s: Session, case_id: int, actor: Actor, now: dt.datetime, calendar: Wor
         if task.stage == Stage.COUNTY_APPROVAL:
             file.helpers = _helpers(s, case)
     return file
+
+
+def _enrolled(s: Session, case: Case, definition: Definition) -> dict[str, Any]:
+    paired = s.scalars(select(Cadre.name).join(Pairing, Pairing.cadre_id == Cadre.id).where(
+        Pairing.household_id == case.household_id, Pairing.ended_on.is_(None))).all()
+    measures = s.scalars(select(Measure.kind).where(Measure.case_id == case.id)
+                         .order_by(Measure.id)).all()
+    return {"category": definition.categories.get(case.category or "", case.category or ""),
+            "paired": "、".join(paired), "measures": "、".join(measures)}
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from approvals.procedure.permissions import Actor
 from approvals.record import photos
 from approvals.record.calendar import local_date
 from approvals.record.errors import NotAllowed, NotFound, Refused
-from approvals.record.models import Case, CaseKind, Objection, Place, Task, Verdict
+from approvals.record.models import Cadre, Case, CaseKind, Objection, Place, Task, Verdict
 from approvals.web.session import (
     acting_on,
     attempt,
@@ -86,9 +86,10 @@ def decide_task(task_id: int) -> Any:
               or request.form.get("reason", "").strip())
     actor: Actor | None = None  # read once, with the task, by the decision itself
     task: TaskRef | None = None
+    data: dict[str, Any] = {}
 
     def act(conn: Connection) -> Decided:
-        nonlocal actor, task
+        nonlocal actor, task, data
         actor, task = acting_on(conn, task_id)
         if verdict not in Verdict.__members__.values():
             raise Refused("请先选择“通过”“退回”或“不通过”。")
@@ -112,9 +113,26 @@ def decide_task(task_id: int) -> Any:
     # a Core connection, the decision's own (approvals/procedure/decisions.py)
     decided = attempt(act, scope=connection_scope, already=already, refused=refused)
     flash(f"已提交：{decided.case_number} {decided.stage_label}"
-          f"{VERDICT_LABELS[decided.verdict]}。"
-          + ("下一环节几秒后自动开启。" if decided.verdict == Verdict.APPROVED else ""), "info")
+          f"{VERDICT_LABELS[decided.verdict]}。" + _what_follows(decided, data), "info")
     return redirect(url_for("approvals.inbox.index"))
+
+
+def _what_follows(decided: Decided, data: dict[str, Any]) -> str:
+    """After an approval: the next stage opens, or, after the last, the case is closed
+    with what the approval decided (the pass enrols the household a moment later)."""
+    if decided.verdict != Verdict.APPROVED:
+        return ""
+    definition = services().config.definition(decided.case_kind)
+    if decided.stage != definition.order[-1]:
+        return "下一环节几秒后自动开启。"
+    if decided.case_kind == CaseKind.RISK_ELIMINATION:
+        return "案件办结：标注风险消除。"
+    with statement_scope() as s:
+        cadre = s.get(Cadre, data.get("paired_cadre_id") or 0)
+    measures = "、".join(m.get("kind", "") for m in data.get("measures", []))
+    category = definition.categories.get(data.get("category", ""), "")
+    return (f"案件办结：纳入监测，监测类别为{category}，结对帮扶干部为"
+            f"{cadre.name if cadre else '—'}，帮扶措施：{measures or '—'}。")
 
 
 def _uploads() -> list[bytes]:

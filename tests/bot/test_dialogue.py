@@ -92,6 +92,7 @@ def test_new_household_forgiving_answers_and_a_change_before_submitting(
         case = s.scalars(select(Case).where(Case.household_id == member.household_id)).one()
         assert case.risk_types == ["illness", "labour"] and case.income_12m == Decimal(18000)
         assert case.answers["household_size"] == 5
+        assert member.household.size == 5  # kept on the household, not only in the answers
 
 
 def test_draft_survives_a_restart_and_is_resumed_days_later(

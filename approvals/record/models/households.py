@@ -21,6 +21,11 @@ class MonitoringStatus(StrEnum):
     ELIMINATED = "eliminated"  # 风险消除
 
 
+def size_of(members: int, declared: int | None) -> int:
+    """家庭人口 of a household with `members` recorded and `declared` by its application."""
+    return members if members > 1 or not declared else declared
+
+
 class Household(Base):
     __tablename__ = "households"
 
@@ -31,6 +36,9 @@ class Household(Base):
     category: Mapped[str | None] = mapped_column(String(16))
     monitored_since: Mapped[dt.date | None]
     eliminated_on: Mapped[dt.date | None]
+    # 家庭人口 as the applicant gave it (the chat asks it of a household not in the roster):
+    # it stands until the household's members are recorded (入户核实)
+    declared_size: Mapped[int | None]
 
     village: Mapped[Place] = relationship()
     members: Mapped[list[Member]] = relationship(
@@ -40,6 +48,11 @@ class Household(Base):
     @property
     def head(self) -> Member:
         return next(m for m in self.members if m.is_head)
+
+    @property
+    def size(self) -> int:
+        """家庭人口: the members recorded, or the applicant's figure while only the head is."""
+        return size_of(len(self.members), self.declared_size)
 
     @property
     def anyone_able_to_work(self) -> bool:

@@ -1,0 +1,24 @@
+"""the household size an applicant declares, kept on the household
+
+Revision ID: 0017
+Revises: 0013
+Create Date: 2026-12-03 12:00:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0017"
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("households", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("declared_size", sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("households", schema=None) as batch_op:
+        batch_op.drop_column("declared_size")
