@@ -49,7 +49,8 @@ CASES, TASKS = Case.__table__, Task.__table__
 HOUSEHOLDS, PAIRINGS = Household.__table__, Pairing.__table__
 
 _READ_CASES = (select(CASES.c.id, CASES.c.status, CASES.c.household_id, CASES.c.pending_since,
-                      CASES.c.opened_at, CASES.c.source, DefinitionRow.digest, Place.path)
+                      CASES.c.opened_at, CASES.c.source, CASES.c.fast_tracked,
+                      DefinitionRow.digest, Place.path)
                .join(DefinitionRow, DefinitionRow.id == CASES.c.definition_id)
                .join(Place, Place.id == CASES.c.village_id)
                .where(CASES.c.id.in_(bindparam("ids", expanding=True)))

@@ -130,6 +130,12 @@ class CaseRun:
         self.changes["stage"] = stage
         self._record("task.open", {"stage": stage, "round": rounds + 1}, task)
 
+    def tell_fast_track(self) -> None:
+        """先帮扶后认定: the household and the township hear of it, once (the outbox's keys
+        make a later pass add nothing)."""
+        if self.case.fast_tracked and not self.closed:
+            self._tell("fast_track", "case_fast_tracked", case_id=self.case.id)
+
     def _record(self, action: str, payload: dict[str, Any],
                 task: dict[str, Any] | None = None) -> None:
         self.writes.audit.append((audit.Entry(SYSTEM, action, self.case.id, payload), task))

@@ -190,7 +190,7 @@ def _events(s: Session, case: Case, definition: Definition) -> list[Event]:
             who = names.get(int(who.split(":")[1]) if who.split(":")[1].isdigit() else 0, "干部")
         elif who.startswith("farmer:"):
             who = "农户"
-        detail = p.get("reason") or ""
+        detail = p.get("reason") or p.get("facts") or ""
         if r.action == "decide.approved" and stage == Stage.PUBLIC_NOTICE and \
                 r.actor == "系统":
             what, detail = "公示期满，无异议", ""

@@ -12,11 +12,20 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from approvals.assistance import handover
-from approvals.procedure import casefile, elimination, notices, objections, queries, stages
+from approvals.procedure import (
+    casefile,
+    elimination,
+    fast_track,
+    notices,
+    objections,
+    queries,
+    stages,
+)
 from approvals.procedure.decisions import VERDICT_LABELS, Decided, TaskRef, decide
 from approvals.procedure.permissions import Actor
 from approvals.record import photos
 from approvals.record.calendar import local_date
+from approvals.record.definitions import Level
 from approvals.record.errors import NotAllowed, NotFound, Refused
 from approvals.record.models import Cadre, Case, CaseKind, Objection, Place, Task, Verdict
 from approvals.web.session import (
@@ -49,7 +58,9 @@ def _page(actor: Actor, case_id: int, *, error: str | None = None, form: Any = N
             "case.html", f=file, error=error, form=form or {}, today=local_date(now()),
             categories=file.definition.categories, measure_types=file.definition.measure_types,
             risk_labels=config.risk_types, reject_reasons=config.workbench.reject_reasons,
-            colleagues=colleagues, verdicts=VERDICT_LABELS, evidence=evidence)
+            colleagues=colleagues, verdicts=VERDICT_LABELS, evidence=evidence,
+            fast_track_causes=fast_track.causes(config.fast_track_risks, config.risk_types),
+            all_measure_types=config.measure_types)
     return page, status
 
 
@@ -177,6 +188,24 @@ def handle_objection(actor: Actor, objection_id: int) -> Any:
         handling=request.form.get("handling", "")))
     return _done(case_id, "异议属实，案件已退回入户核实。" if substantiated
                  else "已记录：异议不成立。公示期满后自动进入乡镇审核。")
+
+
+@bp.post("/c/<int:case_id>/fast-track")
+@signed_in
+def fast_track_case(actor: Actor, case_id: int) -> Any:
+    """先帮扶后认定: the assistance given at once; the procedure runs after."""
+    config = services().config
+    _attempt(actor, case_id, lambda s: fast_track.mark(
+        s, case_id, actor, cause=request.form.get("cause", ""),
+        facts=request.form.get("facts", ""),
+        public_agrees=request.form.get("public_agrees") == "yes",
+        measure_kind=request.form.get("measure_kind", ""),
+        measure_description=request.form.get("measure_description", ""),
+        fast_track_risks=config.fast_track_risks, risk_labels=config.risk_types,
+        measure_types=config.measure_types, now=now()))
+    township = config.levels[Level.TOWNSHIP]
+    return _done(case_id, f"已按先帮扶后认定登记，帮扶已落实；已告知农户和{township}，"
+                          "认定程序照常进行。")
 
 
 @bp.post("/t/<int:task_id>/transfer")
