@@ -67,6 +67,15 @@ def submit(turn: Turn) -> str:
             f"{told}")
 
 
+def confirm_consent(turn: Turn) -> str:
+    """「确认授权」: the household confirms the 承诺授权 of an application a cadre filed for it."""
+    case = applications.confirm_in_chat(turn.ctx.s, turn.conv.openid, turn.ctx.now)
+    if case is None:
+        return "没有需要您确认授权的申请。回复「进度」可以查询办理情况。"
+    return (f"已确认授权，谢谢。申请（编号 {case.number}）继续办理，"
+            "结果会在这里告诉您。回复「进度」可以查询。")
+
+
 def ask_withdraw(turn: Turn) -> str:
     s = turn.ctx.s
     open_case = next((c for c in progress.cases_of(s, turn.conv.openid)

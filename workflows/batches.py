@@ -50,6 +50,7 @@ HOUSEHOLDS, PAIRINGS = Household.__table__, Pairing.__table__
 
 _READ_CASES = (select(CASES.c.id, CASES.c.status, CASES.c.household_id, CASES.c.pending_since,
                       CASES.c.opened_at, CASES.c.source, CASES.c.fast_tracked,
+                      CASES.c.consent_pending,
                       DefinitionRow.digest, Place.path)
                .join(DefinitionRow, DefinitionRow.id == CASES.c.definition_id)
                .join(Place, Place.id == CASES.c.village_id)

@@ -117,7 +117,10 @@ class CaseRun:
             self._tell(f"passed:{passed.stage}:{passed.round}", "stage_passed",
                        passed=self.definition.stage(passed.stage).label, next=spec.label)
         elif not self.tasks and self.case.source != Source.WECHAT:  # filed for them
-            self._tell("received", "case_received", next=spec.label)
+            if self.case.consent_pending:  # and their consent is asked on their WeChat
+                self._tell("consent", "consent_requested", next=spec.label)
+            else:
+                self._tell("received", "case_received", next=spec.label)
         rounds = max((t.round for t in self.tasks if t.stage == stage), default=0)
         # the place whose cadres hold this stage: the village, or its township or county
         path = self.case.path.strip("/").split("/")

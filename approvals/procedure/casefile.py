@@ -39,7 +39,7 @@ ACTIONS = {
     "objection.raise": "登记公示异议", "objection.substantiated": "异议属实",
     "objection.dismissed": "异议不成立", "notice.posted": "张贴公示（{where}）",
     "task.transfer": "转交给{to_name}", "case.fast_track": "先帮扶后认定，已落实临时帮扶",
-    "case.withdrawn": "申请人撤回申请", "case.enrolled": "纳入监测",
+    "case.withdrawn": "申请人撤回申请", "case.consent": "确认承诺授权", "case.enrolled": "纳入监测",
     "case.rejected": "办结：不予纳入", "case.eliminated": "风险消除",
 }
 
@@ -158,6 +158,9 @@ def _helpers(s: Session, case: Case) -> list[tuple[int, str]]:
 def _photos(s: Session, case: Case, definition: Definition) -> list[Photo]:
     farmer = photos.farmer_photos(s, case.id)
     found = [Photo("farmer", i, 0, f"农户上传 {n}") for n, (i, _path) in enumerate(farmer, 1)]
+    signed = (case.answers or {}).get("consent")
+    for n, _name in enumerate(signed.get("photos", []) if isinstance(signed, dict) else []):
+        found.append(Photo("consent", case.id, n, f"承诺授权书 {n + 1}"))
     for t in case.tasks:
         for n, _name in enumerate((t.data or {}).get("photos", [])):
             found.append(Photo("task", t.id, n, f"{_label(definition, t.stage)} {n + 1}"))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from approvals.assistance import handover
 from approvals.procedure import (
+    applications,
     casefile,
     elimination,
     fast_track,
@@ -146,8 +147,8 @@ def _what_follows(decided: Decided, data: dict[str, Any]) -> str:
             f"{cadre.name if cadre else '—'}，帮扶措施：{measures or '—'}。")
 
 
-def _uploads() -> list[bytes]:
-    return [f.read() for f in request.files.getlist("photos") if f and f.filename]
+def _uploads(field: str = "photos") -> list[bytes]:
+    return [f.read() for f in request.files.getlist(field) if f and f.filename]
 
 
 @bp.post("/t/<int:task_id>/notice")
@@ -208,6 +209,18 @@ def fast_track_case(actor: Actor, case_id: int) -> Any:
                           "认定程序照常进行。")
 
 
+@bp.post("/c/<int:case_id>/consent")
+@signed_in
+def consent_photo(actor: Actor, case_id: int) -> Any:
+    """The signed 承诺授权书 photographed, when the household has not confirmed in the chat."""
+    def act(s: Session) -> None:
+        upload = photos.Upload.of(_uploads("consent_photos"))
+        applications.consent_by_photo(s, case_id, actor, upload.names, now=now())
+        upload.store(services().media_dir, case_id)
+    _attempt(actor, case_id, act)
+    return _done(case_id, "已保存签字的承诺授权书，申请可以继续审核。")
+
+
 @bp.post("/t/<int:task_id>/transfer")
 @signed_in
 def transfer(actor: Actor, task_id: int) -> Any:
@@ -231,6 +244,11 @@ def photo(actor: Actor, case_id: int, kind: str, ref: int, index: int) -> Any:
             raise NotAllowed("这户不在您的管辖范围内，您无权查看。")
         if kind == "farmer":
             found = dict(photos.farmer_photos(s, case_id)).get(ref)
+        elif kind == "consent":  # the signed 承诺授权书, kept under the case
+            consent = (s.get_one(Case, case_id).answers or {}).get("consent") or {}
+            names = consent.get("photos", []) if ref == case_id else []
+            found = str(photos.task_photo(services().media_dir, case_id, names[index])) \
+                if index < len(names) else None
         else:
             task = s.get(Task, ref)
             names = (task.data or {}).get("photos", []) if task and task.case_id == case_id \
