@@ -60,6 +60,13 @@ class Consent:
 
     photos: tuple[str, ...] = ()
     in_chat: bool = False
+    # a cadre filing in the chat for a household with no WeChat bound: the signed form is
+    # photographed on the case page afterwards (`consent_by_photo`), and until then it waits
+    photo_to_come: bool = False
+
+    @property
+    def pending(self) -> bool:
+        return self.in_chat or self.photo_to_come
 
 
 def ensure_may_file(cadre: Actor, village_path: str) -> None:
@@ -116,7 +123,7 @@ def apply(s: Session, applicant: Applicant, *, openid: str | None, filed_by: Act
     if photos:
         s.execute(update(MediaFile).where(MediaFile.media_id.in_(photos))
                   .values(case_id=case.id))
-    case.consent_pending = bool(consent and consent.in_chat)
+    case.consent_pending = bool(consent and consent.pending)
     if openid and filed_by is None and member.openid is None and not s.scalar(
             select(func.count()).select_from(Member).where(Member.openid == openid)):
         member.openid = openid  # so that 进度 and the decision find this person
@@ -125,6 +132,8 @@ def apply(s: Session, applicant: Applicant, *, openid: str | None, filed_by: Act
 
 def _consent_record(household: Household | None, consent: Consent,
                     now: dt.datetime) -> dict[str, Any]:
+    if consent.photo_to_come:
+        return {"how": "photo", "status": "pending", "asked_at": now.isoformat()}
     if consent.in_chat:
         if household is None or not any(m.openid for m in household.members):
             raise Refused("这户还没有人绑定微信，无法在微信中确认，请拍照上传签字的承诺授权书。")
@@ -153,10 +162,16 @@ def confirm_in_chat(s: Session, openid: str, now: dt.datetime) -> Case | None:
     return case
 
 
+def household_on_wechat(s: Session, household_id: int | None) -> bool:
+    """Someone of the household is bound to WeChat (and can confirm there)."""
+    return household_id is not None and bool(s.scalar(select(Member.id).where(
+        Member.household_id == household_id, Member.openid.is_not(None)).limit(1)))
+
+
 def consent_by_photo(s: Session, case_id: int, actor: Actor, photos: list[str],
                      now: dt.datetime) -> Case:
     """The signed form photographed after all (the farmer has no WeChat, or did not answer):
-    the case waiting for the chat's confirmation goes on."""
+    the case waiting for it goes on."""
     case = s.scalar(select(Case).where(Case.id == case_id).with_for_update())
     if case is None:
         raise NotFound("没有找到这个案件。")

@@ -135,3 +135,24 @@ def test_no_chat_confirmation_for_a_household_without_wechat_nor_filing_outside(
     south = world.household("南滩村")
     res = phone.goto(f"/h/{south}/apply")
     assert res.status == 403
+
+
+def test_the_signed_form_photographed_later_lifts_the_wait(world: World, phone: Any) -> None:
+    household_id, head = _household(world, 7)
+    with session_scope() as s:
+        s.get_one(Household, household_id).head.openid = "o_never_answers"
+    phone.goto("/inbox")
+    sign_in(phone, "刘书记")
+    _fill(phone, head)
+    phone.get_by_label("请农户在微信中确认").check()
+    phone.get_by_role("button", name="提交申请").click()
+    pending = phone.locator("#consent-pending")
+    expect(pending).to_contain_text("确认之前不能通过审核")
+    pending.get_by_label("签字的授权书照片").set_input_files(files=[{
+        "name": "consent.jpg", "mimeType": "image/jpeg", "buffer": SIGNED}])
+    pending.get_by_role("button", name="改为上传签字的授权书").click()
+    expect(phone.get_by_text("已保存签字的承诺授权书")).to_be_visible()
+    expect(phone.locator("#consent-pending")).to_have_count(0)
+    expect(phone.locator("#consent")).to_have_text("已上传签字照片")
+    expect(phone.get_by_role("img", name="承诺授权书 1")).to_be_visible()
+    expect(phone.locator(".timeline")).to_contain_text("确认承诺授权")
