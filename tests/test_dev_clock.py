@@ -86,3 +86,20 @@ def test_the_simulators_button_moves_the_clock(
     page.get_by_role("button", name="恢复实际时间").click()
     expect(page.locator("#now")).to_have_text("演示时间：2026-11-02 09:00")
     page.close()
+
+
+@pytest.mark.usefixtures("prefect")
+def test_the_workers_flow_runs_at_the_moved_time(world: World, tmp_path: Path) -> None:
+    """What the worker does with the demo's clock: a Prefect flow run given it (its Runtime)
+    stamps what it opens at the moved time."""
+    from workflows.advance import advance_pending
+    from workflows.runtime import Runtime
+
+    case_id = world.apply(world.household("东沟村"))
+    world.decides(case_id, world.approver(case_id), advance=False)
+    shifted = ShiftedClock(world.clock, tmp_path / "dev-clock")
+    demo = dataclasses.replace(world.services, clock=shifted)
+    demo.move_clock("+5d")
+    advance_pending(Runtime(shifted, demo.calendar, demo.database))  # as the worker runs it
+    opened = world.open_task(case_id)
+    assert opened.opened_at == world.clock.now() + dt.timedelta(days=5)
