@@ -106,7 +106,7 @@ def render(event: str, p: dict[str, Any], base_url: str = "") -> Rendered:
         return Rendered(f"{p['name']}，您好。{detail}", "先帮扶后认定", number,
                         "已先行帮扶", detail, f"{base_url.rstrip('/')}/inbox")
     if event == "consent_requested":
-        detail = ("村里干部走访时为您家登记了防返贫监测申请。"
+        detail = ("干部走访时为您家登记了防返贫监测申请。"
                   "请确认《监测对象申请及承诺授权查询书》：同意有关部门查询您家成员的身份、收入、社保、医疗等信息，并承诺所填内容真实。"
                   "同意请回复「确认授权」；确认之前，申请不会通过审核。")
         return Rendered(f"{detail}申请编号 {number}。", "请确认承诺授权", number, "待确认",
