@@ -39,6 +39,11 @@ def submit(turn: Turn) -> str:
     definition = ctx.config.definition(CaseKind.IDENTIFICATION)
     try:
         cadre = filer(turn)
+        # filed by a cadre: the household's own 承诺授权, confirmed on its WeChat, or its
+        # signed form photographed on the case page (the cadre's 「同意」 is not theirs)
+        on_wechat = bool(cadre) and applications.household_on_wechat(ctx.s, d.get("household_id"))
+        consent = (applications.Consent(in_chat=on_wechat, photo_to_come=not on_wechat)
+                   if cadre else None)
         case = applications.apply(
             ctx.s, applications.Applicant(d["name"], d["id_number"], d.get("phone"),
                                           d.get("household_id"), d.get("village_id")),
@@ -47,7 +52,7 @@ def submit(turn: Turn) -> str:
             income_12m=Decimal(d["income"]),
             answers={"description": d["difficulty"], "household_size": d["size"],
                      "phone": d.get("phone"), "channel": "wechat", "consent": True,
-                     "consent_at": ctx.now.isoformat()})
+                     "consent_at": ctx.now.isoformat()}, consent=consent)
     except Refused as refused:
         turn.save("idle")
         conv.draft = {}
@@ -60,11 +65,24 @@ def submit(turn: Turn) -> str:
     total_unit = "个工作日" if definition.procedure.total.unit == "working" else "天"
     told = ("办理进度可以在干部工作台查看。" if cadre
             else "结果会在这里告诉您。\n随时回复「进度」查看办到哪一步。")
+    if consent is not None:
+        told += ("已请农户在微信中回复「确认授权」，确认前不能通过审核。" if consent.in_chat else
+                 "请在干部工作台的案件页上传农户签字的《监测对象申请及承诺授权查询书》照片，"
+                 "上传前不能通过审核。")
     later = " → ".join(st.label for st in list(stages.values())[1:])
     return (f"已提交！申请编号：{case.number}\n"
             f"接下来：{first.label}（{first.deadline.days}{unit}内，干部会上门了解情况）→ {later}"
             f"，一般{definition.procedure.total.days}{total_unit}内办完，"
             f"{told}")
+
+
+def confirm_consent(turn: Turn) -> str:
+    """「确认授权」: the household confirms the 承诺授权 of an application a cadre filed for it."""
+    case = applications.confirm_in_chat(turn.ctx.s, turn.conv.openid, turn.ctx.now)
+    if case is None:
+        return "没有需要您确认授权的申请。回复「进度」可以查询办理情况。"
+    return (f"已确认授权，谢谢。申请（编号 {case.number}）继续办理，"
+            "结果会在这里告诉您。回复「进度」可以查询。")
 
 
 def ask_withdraw(turn: Turn) -> str:

@@ -38,6 +38,7 @@ COMMANDS = {
     "取消": "cancel", "不申请了": "cancel", "放弃": "cancel",
     "修改": "edit", "改": "edit",
     "撤回": "withdraw", "撤销": "withdraw",
+    "确认授权": "consent", "同意授权": "consent",
     "政策": "policy", "政策说明": "policy",
 }
 MENU_KEYS = {"APPLY": "apply", "PROGRESS": "progress", "POLICY": "policy"}
@@ -124,6 +125,8 @@ def _command(turn: Turn, command: str) -> str:
             f"{i}. {label}" for i, (_, label) in enumerate(_editable(turn), start=1))
     if command == "withdraw":
         return application.ask_withdraw(turn)
+    if command == "consent":
+        return application.confirm_consent(turn)
     # apply
     if conv.step not in ("idle", "", "withdraw"):
         return "您有一份还没填完的申请，我们接着填。\n" + _ask_next(turn)

@@ -8,6 +8,7 @@ succeed on a laptop: config.yaml's demo `wechat.api_base_url` points at it.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import secrets
@@ -56,7 +57,23 @@ def page() -> str:
                                  Household.monitoring == MonitoringStatus.NONE,
                                  Household.id.not_in(busy))
                           .order_by(Member.id).limit(5)).all()
-    return render_template("simulator.html", heads=heads)
+    return render_template("simulator.html", heads=heads, now=_shown(_services().clock.now()))
+
+
+def _shown(moment: dt.datetime) -> str:
+    return moment.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
+
+
+@bp.post("/clock")
+def clock() -> Any:
+    """快进: the demo's time moved forward for every process (fangfan.dev_clock); the
+    notices and deadlines that fell due move on at the worker's next pass."""
+    step = str((request.get_json(silent=True) or {}).get("step") or "")
+    try:
+        moved = _services().move_clock(step)
+    except ValueError as err:
+        return jsonify(error=str(err)), 400
+    return jsonify(now=_shown(moved))
 
 
 def _message_xml(openid: str, kind: str, inner: str, now: int) -> str:

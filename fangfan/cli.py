@@ -435,6 +435,36 @@ def config_check() -> None:
     click.echo(f"{settings.config_path}: 配置有效（{mode}）。")
 
 
+@main.group("dev")
+def dev_group() -> None:
+    """The demo (dev_mode only)."""
+
+
+@dev_group.command("clock")
+@click.argument("step")
+def dev_clock(step: str) -> None:
+    """Move the demo's time forward for every process: +5d, +2h, +30m; `reset` puts it back."""
+    from approvals.record.calendar import LOCAL
+
+    services = _services()
+    try:
+        moved = services.move_clock(step)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    ahead = services.clock.offset()
+    shown = moved.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
+    click.echo(f"演示时间现在是 {shown}" + (
+        f"（比实际时间快{_span(ahead)}）。" if ahead else "（实际时间）。"))
+
+
+def _span(delta) -> str:
+    days, rest = divmod(int(delta.total_seconds()), 86400)
+    hours, rest = divmod(rest, 3600)
+    parts = [f"{days}天" if days else "", f"{hours}小时" if hours else "",
+             f"{rest // 60}分钟" if rest // 60 else ""]
+    return "".join(parts) or "不到1分钟"
+
+
 @main.command("run")
 def run() -> None:
     """Everything for a laptop: Prefect server, worker, web app (what `make run` starts)."""

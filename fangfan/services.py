@@ -21,11 +21,13 @@ from fangfan import config as config_module
 from fangfan import production
 from fangfan.config import Config
 from fangfan.database import make_engine
+from fangfan.dev_clock import ShiftedClock, parse_step
 from fangfan.settings import Settings
 from notifications import announcements
 from notifications.announcements import News
 from notifications.channels import Channel
 from notifications.models import Audience
+from workflows.advance import mark_stalled
 from workflows.runtime import Runtime
 
 
@@ -97,6 +99,22 @@ class Services:
         members bound to WeChat, in the caller's transaction (notifications.announcements)."""
         announcements.to_households(conn, [News(key, household_id, event, dict(params))], now)
 
+    def move_clock(self, step: str) -> dt.datetime:
+        """The demo's clock moved (`+5d`, `+2h`, `+30m`) or put back (`reset`) for every
+        process; refused (ValueError, in words for the user) without dev_mode. What fell due
+        meanwhile (a notice period over) is marked at once, so the worker's next pass, a few
+        seconds later, moves it on instead of reconcile's, minutes later."""
+        if not self.config.dev_mode or not isinstance(self.clock, ShiftedClock):
+            raise ValueError("只有开发模式（dev_mode）下可以调整时间。")
+        if step.strip() == "reset":
+            return self.clock.reset()
+        delta = parse_step(step)
+        if delta is None:
+            raise ValueError("时间格式应为 +5d（天）、+2h（小时）、+30m（分钟）或 reset。")
+        moved = self.clock.move(delta)
+        mark_stalled(self.database, moved)
+        return moved
+
     def quiet_hours(self) -> tuple[dt.time, dt.time]:
         conf = self.config.notifications
         return conf.quiet_start, conf.quiet_end
@@ -108,4 +126,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None,
     config = config_module.load(settings.config_path, settings.config_overrides)
     production.check(settings, config)  # before anything opens: no process runs on demo secrets
     engine = engine or make_engine(settings.database_url)
-    return Services(settings, config, engine, clock or SystemClock(), config.work_calendar())
+    clock = clock or SystemClock()
+    if config.dev_mode:  # the demo's time can be moved forward (fangfan.dev_clock)
+        clock = ShiftedClock(clock, settings.dev_clock_path)
+    return Services(settings, config, engine, clock, config.work_calendar())

@@ -29,6 +29,9 @@ class Settings:
     media_dir: Path = ROOT / "var" / "media"  # photos farmers send
     # the audit chain's published heads (approvals.record.audit.anchor), outside the database
     anchor_path: Path = ROOT / "var" / "audit-anchors.log"
+    # dev_mode only: how far the demo's clock was moved (fangfan.dev_clock), shared by the
+    # processes of `make run`
+    dev_clock_path: Path = ROOT / "var" / "dev-clock"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -42,6 +45,7 @@ class Settings:
             media_dir=Path(os.environ.get("FANGFAN_MEDIA_DIR", var / "media")),
             anchor_path=Path(os.environ.get("FANGFAN_AUDIT_ANCHORS",
                                             var / "audit-anchors.log")),
+            dev_clock_path=Path(os.environ.get("FANGFAN_DEV_CLOCK", var / "dev-clock")),
             config_overrides={key: os.environ[name] for name, key in CONFIG_FROM_ENV.items()
                               if os.environ.get(name)},
         )

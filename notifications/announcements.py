@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, select
+from sqlalchemy.orm import aliased
 
 from approvals.procedure.holders import Holders
 from approvals.record.calendar import last_day
@@ -44,6 +45,7 @@ def announce(conn: Connection, news: list[News], opened: list[dict[str, Any]],
     holders of the tasks opened (rows as inserted, with their ids)."""
     if news:
         to_households(conn, news, now)
+        to_township(conn, [n for n in news if n.event == "case_fast_tracked"], now)
     if opened:
         to_holders(conn, opened, now)
 
@@ -65,6 +67,35 @@ def to_households(conn: Connection, news: list[News], now: dt.datetime) -> None:
             params.update(cadre=cadres[n.cadre_id].name, cadre_phone=cadres[n.cadre_id].phone)
         messages += [{"key": f"{n.key}:{openid}", "recipient": openid, "event": n.event,
                       "params": params} for openid in openids[n.household_id]]
+    outbox.enqueue(conn, messages, now)
+
+
+def to_township(conn: Connection, news: list[News], now: dt.datetime) -> None:
+    """先帮扶后认定 told to the active cadres of the case's township (who audit it later), on
+    their own channel: what happened and what was given at once."""
+    if not news:
+        return
+    village = aliased(Place)
+    cases = conn.execute(
+        select(Case.id, Case.opened_at, Case.answers, Member.name.label("head"),
+               village.name.label("village"), village.parent_id)
+        .join(village, village.id == Case.village_id)
+        .join(Member, (Member.household_id == Case.household_id) & Member.is_head)
+        .where(Case.id.in_({n.params["case_id"] for n in news}))).all()
+    townships = {c.parent_id for c in cases}
+    cadres = conn.execute(select(Cadre.id, Cadre.name, Cadre.place_id, Cadre.openid,
+                                 Cadre.wecom_userid)
+                          .where(Cadre.place_id.in_(townships), Cadre.active)).all()
+    messages = []
+    for c in cases:
+        told = (c.answers or {}).get("fast_track", {})
+        item = {"number": case_number(c.id, c.opened_at), "head": c.head,
+                "place": c.village, "cause": told.get("cause_label", ""),
+                "facts": told.get("facts", ""), "measure": told.get("measure", "")}
+        messages += [{"key": f"case:{c.id}:fast_track:cadre:{cadre.id}",
+                      "recipient": f"cadre:{cadre.id}", "event": "case_fast_tracked_township",
+                      "audience": Audience.CADRE, "params": {"name": cadre.name, **item}}
+                     for cadre in cadres if cadre.place_id == c.parent_id and reachable(cadre)]
     outbox.enqueue(conn, messages, now)
 
 

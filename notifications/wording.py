@@ -138,6 +138,22 @@ def render(event: str, p: dict[str, Any], base_url: str = "") -> Rendered:
         detail = (f"村里已为您家登记了防返贫监测申请，接下来是「{p['next']}」，"
                   "干部会上门了解情况。回复「进度」可以查询。")
         return Rendered(f"{detail}申请编号 {number}。", "申请已受理", number, "已受理", detail)
+    if event == "case_fast_tracked":
+        detail = ("您家的困难已按“先帮扶后认定”办理：帮扶已先落实，认定程序随后办理，"
+                  "结果会告诉您。回复「进度」可以查询。")
+        return Rendered(f"您的申请（编号 {number}）{detail}", "已先行帮扶", number,
+                        "先帮扶后认定", detail)
+    if event == "case_fast_tracked_township":
+        detail = (f"{p['place']} {p['head']}（申请{number}）因{p['cause']}按先帮扶后认定办理，"
+                  f"已落实：{p['measure']}。事实：{p['facts']}。认定程序随后办理。")
+        return Rendered(f"{p['name']}，您好。{detail}", "先帮扶后认定", number,
+                        "已先行帮扶", detail, f"{base_url.rstrip('/')}/inbox")
+    if event == "consent_requested":
+        detail = ("干部走访时为您家登记了防返贫监测申请。"
+                  "请确认《监测对象申请及承诺授权查询书》：同意有关部门查询您家成员的身份、收入、社保、医疗等信息，并承诺所填内容真实。"
+                  "同意请回复「确认授权」；确认之前，申请不会通过审核。")
+        return Rendered(f"{detail}申请编号 {number}。", "请确认承诺授权", number, "待确认",
+                        detail)
     if event == "media_saved":
         detail = f"已保存{p.get('count', 1)}张照片，会附在您的申请里。"
         return Rendered(detail, "照片已保存", number, "已保存", detail)

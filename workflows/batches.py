@@ -50,7 +50,9 @@ CASES, TASKS = Case.__table__, Task.__table__
 HOUSEHOLDS, PAIRINGS = Household.__table__, Pairing.__table__
 
 _READ_CASES = (select(CASES.c.id, CASES.c.status, CASES.c.household_id, CASES.c.pending_since,
-                      CASES.c.opened_at, CASES.c.source, DefinitionRow.digest, Place.path)
+                      CASES.c.opened_at, CASES.c.source, CASES.c.fast_tracked,
+                      CASES.c.consent_pending,
+                      DefinitionRow.digest, Place.path)
                .join(DefinitionRow, DefinitionRow.id == CASES.c.definition_id)
                .join(Place, Place.id == CASES.c.village_id)
                .where(CASES.c.id.in_(bindparam("ids", expanding=True)))
@@ -58,7 +60,8 @@ _READ_CASES = (select(CASES.c.id, CASES.c.status, CASES.c.household_id, CASES.c.
 _CASES = _READ_CASES.with_for_update(of=CASES)
 _TASKS = (select(TASKS.c.id, TASKS.c.case_id, TASKS.c.stage, TASKS.c.round, TASKS.c.status,
                  TASKS.c.verdict, TASKS.c.return_to, TASKS.c.reason, TASKS.c.data,
-                 TASKS.c.due_at, TASKS.c.awaits_pass)
+                 TASKS.c.due_at, TASKS.c.awaits_pass, TASKS.c.decided_at,
+                 TASKS.c.decided_by_name)
           .where(TASKS.c.case_id.in_(bindparam("ids", expanding=True))).order_by(TASKS.c.id))
 _PAIRED = (select(Pairing.household_id, Pairing.cadre_id)
            .where(Pairing.household_id.in_(bindparam("ids", expanding=True)),

@@ -29,6 +29,7 @@ STAGES = (
 def identification(run: CaseRun) -> Outcome:
     if run.closed:
         return Outcome.CLOSED
+    run.tell_fast_track()  # 先帮扶后认定: assisted first, the stages run all the same
     for stage in run.stages:
         match run.verdict_or_open(stage):
             case Verdict.APPROVED:

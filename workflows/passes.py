@@ -126,21 +126,24 @@ class CaseRun:
                 self._members_found(task.data)
         return Verdict(task.verdict) if task.verdict else None
 
-    def _open(self, stage: str) -> None:
+    def _open(self, stage: str, data: dict[str, Any] | None = None) -> None:
         spec = self.definition.stage(stage)
         if self._passed is not None:  # the household hears of each step in plain words
             passed = self._passed
             self._tell(f"passed:{passed.stage}:{passed.round}", "stage_passed",
                        passed=self.definition.stage(passed.stage).label, next=spec.label)
         elif not self.tasks and self.case.source != Source.WECHAT:  # filed for them
-            self._tell("received", "case_received", next=spec.label)
+            if self.case.consent_pending:  # and their consent is asked on their WeChat
+                self._tell("consent", "consent_requested", next=spec.label)
+            else:
+                self._tell("received", "case_received", next=spec.label)
         rounds = max((t.round for t in self.tasks if t.stage == stage), default=0)
         # the place whose cadres hold this stage: the village, or its township or county
         path = self.case.path.strip("/").split("/")
         task = {"case_id": self.case.id, "stage": stage, "round": rounds + 1,
                 "status": TaskStatus.OPEN, "role": spec.role, "opened_at": self.now,
                 "place_id": int(path[LEVELS.index(self.definition.level_of(stage))]),
-                "due_at": self.calendar.due(self.now, spec.deadline), "data": {},
+                "due_at": self.calendar.due(self.now, spec.deadline), "data": data or {},
                 "assignee_id": self.paired if stage == Stage.HOME_VERIFICATION else None}
         self.writes.tasks.append(task)
         self.changes["stage"] = stage
@@ -159,6 +162,12 @@ class CaseRun:
                                                 "id_number": m["id_number"]})
             else:
                 self.writes.members.append({**row, "member_id": m["id"], "member_household": hh})
+
+    def tell_fast_track(self) -> None:
+        """先帮扶后认定: the household and the township hear of it, once (the outbox's keys
+        make a later pass add nothing)."""
+        if self.case.fast_tracked and not self.closed:
+            self._tell("fast_track", "case_fast_tracked", case_id=self.case.id)
 
     def _record(self, action: str, payload: dict[str, Any],
                 task: dict[str, Any] | None = None) -> None:
@@ -185,7 +194,10 @@ class CaseRun:
         order = self.definition.order  # decide() let it return only to an earlier stage
         again = order[order.index(returned.return_to):order.index(returned.stage) + 1]
         self.writes.superseded.append((self.case.id, again))
-        self._open(returned.return_to)
+        # the reopened task says why, for the top of its case page and its line in the inbox
+        self._open(returned.return_to, data={"returned": {
+            "from": returned.stage, "by": returned.decided_by_name, "reason": returned.reason,
+            "at": returned.decided_at.isoformat() if returned.decided_at else None}})
         self._tell(f"returned:{returned.id}", "case_returned", reason=returned.reason,
                    stage=self.definition.stage(returned.return_to).label)
         return Outcome.RETURNED

@@ -42,6 +42,7 @@ from approvals.record.models import (
     TaskStatus,
 )
 from approvals.record.models.cases import case_number, parsed_definition
+from approvals.record.models.households import size_of
 
 COLUMNS = [  # header, width
     ("序号", 6), ("乡镇", 10), ("村", 10), ("村民小组", 8), ("户主姓名", 10), ("户主身份证号", 21),
@@ -87,7 +88,7 @@ def rows(s: Session, actor: Actor, scope: Scope, labels: Labels, now: dt.datetim
     households = s.execute(
         select(Household.id, township.name, village.name, Household.group_name, Member.name,
                Member.id_number, Household.monitoring, Household.category,
-               Household.monitored_since)
+               Household.monitored_since, Household.declared_size)
         .join(village, village.id == Household.village_id)
         .join(township, township.id == village.parent_id)
         .join(Member, (Member.household_id == Household.id) & Member.is_head)
@@ -153,7 +154,8 @@ def rows(s: Session, actor: Actor, scope: Scope, labels: Labels, now: dt.datetim
         risks, *case_rest = case_columns
         yield [
             n, h[1], h[2], h.group_name or "", h[4],
-            h.id_number if full_ids else mask_id(h.id_number), sizes.get(h.id, 0),
+            h.id_number if full_ids else mask_id(h.id_number),
+            size_of(sizes.get(h.id, 0), h.declared_size),
             wording.MONITORING.get(h.monitoring, h.monitoring),
             labels.categories.get(h.category or "", ""), risks, h.monitored_since, *case_rest,
             cadres.get(h.id, ""), "、".join(measures.get(h.id, [])),

@@ -24,7 +24,9 @@ from approvals.record.models import (
     AuditEntry,
     Cadre,
     Case,
+    CaseStatus,
     Household,
+    Measure,
     Pairing,
     Place,
     Task,
@@ -39,7 +41,7 @@ ACTIONS = {
     "objection.raise": "登记公示异议", "objection.substantiated": "异议属实",
     "objection.dismissed": "异议不成立", "notice.posted": "张贴公示（{where}）",
     "task.transfer": "转交给{to_name}", "case.fast_track": "先帮扶后认定，已落实临时帮扶",
-    "case.withdrawn": "申请人撤回申请", "case.enrolled": "纳入监测",
+    "case.withdrawn": "申请人撤回申请", "case.consent": "确认承诺授权", "case.enrolled": "纳入监测",
     "case.rejected": "办结：不予纳入", "case.eliminated": "风险消除",
 }
 
@@ -74,6 +76,9 @@ class CaseFile:
     helpers: list[tuple[int, str]] = field(default_factory=list)  # cadres a household may pair
     working_days_left: int | None = None
     sees_personal_data: bool = False
+    returned: dict[str, str] | None = None  # the open task was reopened by a return: why
+    # 纳入监测: what the last approval decided (category, paired cadre, measures)
+    enrolled: dict[str, Any] | None = None
 
     @property
     def number(self) -> str:
@@ -105,11 +110,16 @@ def load(s: Session, case_id: int, actor: Actor, now: dt.datetime, calendar: Wor
     file = CaseFile(case, definition, members, _photos(s, case, definition),
                     _events(s, case, definition),
                     task, False, sees_personal_data=full)
+    if case.status == CaseStatus.ENROLLED:
+        file.enrolled = _enrolled(s, case, definition)
     if task is not None:
         seat = _Seat(task.stage, task.role, task.place.path, task.assignee_id)
         file.may_act = may_act(actor, seat)
         file.stage = stages.of(task.stage)
         file.working_days_left = calendar.working_days_left(task.due_at, now)
+        if back := (task.data or {}).get("returned"):  # written by the pass that reopened it
+            file.returned = {"stage": _label(definition, back.get("from")),
+                             "by": back.get("by") or "", "reason": back.get("reason") or ""}
         passed = {t.stage for t in case.tasks if t.verdict == Verdict.APPROVED
                   and t.status == TaskStatus.DECIDED}
         file.returnable = [(st, _label(definition, st)) for st in definition.order
@@ -117,6 +127,15 @@ def load(s: Session, case_id: int, actor: Actor, now: dt.datetime, calendar: Wor
         if task.stage == Stage.COUNTY_APPROVAL:
             file.helpers = pairing_candidates(s, case)
     return file
+
+
+def _enrolled(s: Session, case: Case, definition: Definition) -> dict[str, Any]:
+    paired = s.scalars(select(Cadre.name).join(Pairing, Pairing.cadre_id == Cadre.id).where(
+        Pairing.household_id == case.household_id, Pairing.ended_on.is_(None))).all()
+    measures = s.scalars(select(Measure.kind).where(Measure.case_id == case.id)
+                         .order_by(Measure.id)).all()
+    return {"category": definition.categories.get(case.category or "", case.category or ""),
+            "paired": "、".join(paired), "measures": "、".join(measures)}
 
 
 @dataclass(frozen=True)
@@ -155,6 +174,9 @@ def _helpers(s: Session, case: Case, definition: Definition) -> list[tuple[int, 
 def _photos(s: Session, case: Case, definition: Definition) -> list[Photo]:
     farmer = photos.farmer_photos(s, case.id)
     found = [Photo("farmer", i, 0, f"农户上传 {n}") for n, (i, _path) in enumerate(farmer, 1)]
+    signed = (case.answers or {}).get("consent")
+    for n, _name in enumerate(signed.get("photos", []) if isinstance(signed, dict) else []):
+        found.append(Photo("consent", case.id, n, f"承诺授权书 {n + 1}"))
     for t in case.tasks:
         for n, _name in enumerate((t.data or {}).get("photos", [])):
             found.append(Photo("task", t.id, n, f"{_label(definition, t.stage)} {n + 1}"))
@@ -187,7 +209,7 @@ def _events(s: Session, case: Case, definition: Definition) -> list[Event]:
             who = names.get(int(who.split(":")[1]) if who.split(":")[1].isdigit() else 0, "干部")
         elif who.startswith("farmer:"):
             who = "农户"
-        detail = p.get("reason") or ""
+        detail = p.get("reason") or p.get("facts") or ""
         if r.action == "decide.approved" and stage == Stage.PUBLIC_NOTICE and \
                 r.actor == "系统":
             what, detail = "公示期满，无异议", ""

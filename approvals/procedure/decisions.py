@@ -56,6 +56,8 @@ from approvals.record.models import (
 )
 from approvals.record.models.cases import case_number, parsed_definition
 
+CONSENT_PENDING = ("农户尚未确认《监测对象申请及承诺授权查询书》，暂不能通过：请农户在微信中回复"
+                   "「确认授权」，或在本页上传签字的授权书照片。")
 VERDICT_LABELS = {Verdict.APPROVED: "通过", Verdict.REJECTED: "不通过", Verdict.RETURNED: "退回"}
 
 
@@ -77,6 +79,7 @@ class TaskRef(NamedTuple):
     case_kind: CaseKind
     definition_digest: str
     case_opened_at: dt.datetime
+    consent_pending: bool = False  # a cadre-filed case the household has not confirmed yet
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ class Decided:
 _LOAD_REF = (
     select(Task.id, Task.case_id, Task.stage, Task.status, Task.role, Task.assignee_id,
            Task.verdict, Task.decided_at, Task.decided_by_name, Place.path, Case.status,
-           Case.stage, Case.kind, Definition.digest, Case.opened_at)
+           Case.stage, Case.kind, Definition.digest, Case.opened_at, Case.consent_pending)
     .join(Case, Case.id == Task.case_id).join(Place, Place.id == Task.place_id)
     .join(Definition, Definition.id == Case.definition_id)
     .where(Task.id == bindparam("task_id")))
@@ -184,6 +187,8 @@ def decide(s: Session | Connection, task: int | TaskRef, actor: Actor, verdict: 
         raise Refused("这个案件目前不在该环节，不能办理。")
     reason, data = (reason or "").strip(), data or {}
     match verdict:
+        case Verdict.APPROVED if task.consent_pending:
+            raise Refused(CONSENT_PENDING)
         case Verdict.APPROVED:
             stage = stages.of(task.stage)
             data = stage.against_case(s, task.case_id, definition,

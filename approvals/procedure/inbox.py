@@ -60,6 +60,7 @@ class Item:
     working_days_left: int  # negative: working days late
     held_by: str | None  # whom it was handed to, when not the viewer
     for_whom: str | None  # the colleague a stand-in acts for
+    returned: bool = False  # reopened by a return (退回): the reason is on its case page
 
 
 class Seats:
@@ -119,8 +120,9 @@ def _filtered(q: Select[*Ts], seats: Seats, filters: Filters, stage: bool = True
 def _page(seats: Seats, filters: Filters, limit: int) -> AnySelect:
     ids = _filtered(select(Task.id), seats, filters).order_by(Task.due_at, Task.id).limit(limit)
     return (select(Task.id, Task.case_id, Task.stage, Task.due_at, Task.role, Task.assignee_id,
-                   Holder.name.label("holder"), Case.opened_at, Village.name.label("village"),
-                   Place.path, Member.name.label("head"), Definition.digest)
+                   Holder.name.label("holder"), Case.opened_at, Task.data,
+                   Village.name.label("village"), Place.path, Member.name.label("head"),
+                   Definition.digest)
             .join(Case, Case.id == Task.case_id).join(Place, Place.id == Task.place_id)
             .join(Village, Village.id == Case.village_id)
             .join(Definition, Definition.id == Case.definition_id)
@@ -160,7 +162,8 @@ def inbox(s: Session, actor: Actor, now: dt.datetime, calendar: WorkCalendar, *,
         items.append(Item(
             r.id, r.case_id, case_number(r.case_id, r.opened_at), r.stage,
             parsed_definition(s, r.digest).stage(r.stage).label, r.village, r.head, r.due_at,
-            day, urgency, left, None if mine else r.holder, principal))
+            day, urgency, left, None if mine else r.holder, principal,
+            "returned" in (r.data or {})))
     return Inbox(items, counts, too_many)
 
 

@@ -24,6 +24,7 @@ from approvals.web import (
     batch,
     casefile,
     dashboard,
+    filing,
     handover,
     household,
     imports,
@@ -60,7 +61,7 @@ def _stage_partial(name: str) -> tuple[str, str, Callable[[], bool]] | None:
 
 bp = Blueprint("approvals", __name__, template_folder="templates")
 bp.jinja_loader = ChoiceLoader([FunctionLoader(_stage_partial), FileSystemLoader(TEMPLATES)])
-for child in (assets.bp, signin.bp, inbox.bp, batch.bp, casefile.bp, household.bp,
+for child in (assets.bp, signin.bp, inbox.bp, batch.bp, casefile.bp, household.bp, filing.bp,
               handover.bp, notices.bp, ledger.bp, imports.bp, dashboard.bp, overview.bp):
     bp.register_blueprint(child)
 

@@ -11,7 +11,7 @@ from approvals.assistance import measures
 from approvals.procedure import batch, inbox
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import local_date
-from approvals.record.definitions import Stage
+from approvals.record.definitions import CaseKind, Stage
 from approvals.record.errors import Refused
 from approvals.web.session import now, services, session_scope, signed_in
 
@@ -24,8 +24,14 @@ def batch_approve(actor: Actor) -> Any:
     """Approve several township audits or county approvals at once; each case is still
     decided, checked and audited on its own."""
     config = services().config
-    stage = request.values.get("stage", Stage.TOWNSHIP_AUDIT)
-    stage = stage if stage in batch.BATCH_STAGES else Stage.TOWNSHIP_AUDIT
+    # without a choice, the stage the cadre's own role decides (a county approver's list
+    # is the county's, not the township's)
+    definition = config.definition(CaseKind.IDENTIFICATION)
+    own = next((st for st in batch.BATCH_STAGES if st in definition.procedure.stages
+                and definition.stage(st).role in {p.role for p in actor.principals}),
+               Stage.TOWNSHIP_AUDIT)
+    stage = request.values.get("stage", own)
+    stage = stage if stage in batch.BATCH_STAGES else own
     if request.method == "POST":
         ids = request.form.getlist("task", type=int)  # bounded ints (fangfan.inputs)
         if not ids:

@@ -12,14 +12,23 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from approvals.assistance import handover, measures
-from approvals.procedure import casefile, elimination, notices, objections, queries, stages
+from approvals.procedure import (
+    applications,
+    casefile,
+    elimination,
+    fast_track,
+    notices,
+    objections,
+    queries,
+    stages,
+)
 from approvals.procedure.decisions import VERDICT_LABELS, Decided, TaskRef, decide
 from approvals.procedure.permissions import Actor
 from approvals.record import photos
 from approvals.record.calendar import local_date
-from approvals.record.definitions import Stage
+from approvals.record.definitions import Level, Stage
 from approvals.record.errors import NotAllowed, NotFound, Refused
-from approvals.record.models import Case, CaseKind, Objection, Place, Task, Verdict
+from approvals.record.models import Cadre, Case, CaseKind, Objection, Place, Task, Verdict
 from approvals.web.session import (
     acting_on,
     attempt,
@@ -52,7 +61,9 @@ def _page(actor: Actor, case_id: int, *, error: str | None = None, form: Any = N
             risk_labels=config.risk_types, reject_reasons=config.workbench.reject_reasons,
             colleagues=colleagues, verdicts=VERDICT_LABELS, evidence=evidence,
             income_line=config.elimination_rules().line_for(local_date(now()).year),
-            proposals=_proposals(s, file, config))
+            proposals=_proposals(s, file, config),
+            fast_track_causes=fast_track.causes(config.fast_track_risks, config.risk_types),
+            all_measure_types=config.measure_types)
     return page, status
 
 
@@ -100,9 +111,10 @@ def decide_task(task_id: int) -> Any:
               or request.form.get("reason", "").strip())
     actor: Actor | None = None  # read once, with the task, by the decision itself
     task: TaskRef | None = None
+    data: dict[str, Any] = {}
 
     def act(conn: Connection) -> Decided:
-        nonlocal actor, task
+        nonlocal actor, task, data
         actor, task = acting_on(conn, task_id)
         if verdict not in Verdict.__members__.values():
             raise Refused("请先选择“通过”“退回”或“不通过”。")
@@ -126,13 +138,30 @@ def decide_task(task_id: int) -> Any:
     # a Core connection, the decision's own (approvals/procedure/decisions.py)
     decided = attempt(act, scope=connection_scope, already=already, refused=refused)
     flash(f"已提交：{decided.case_number} {decided.stage_label}"
-          f"{VERDICT_LABELS[decided.verdict]}。"
-          + ("下一环节几秒后自动开启。" if decided.verdict == Verdict.APPROVED else ""), "info")
+          f"{VERDICT_LABELS[decided.verdict]}。" + _what_follows(decided, data), "info")
     return redirect(url_for("approvals.inbox.index"))
 
 
-def _uploads() -> list[bytes]:
-    return [f.read() for f in request.files.getlist("photos") if f and f.filename]
+def _what_follows(decided: Decided, data: dict[str, Any]) -> str:
+    """After an approval: the next stage opens, or, after the last, the case is closed
+    with what the approval decided (the pass enrols the household a moment later)."""
+    if decided.verdict != Verdict.APPROVED:
+        return ""
+    definition = services().config.definition(decided.case_kind)
+    if decided.stage != definition.order[-1]:
+        return "下一环节几秒后自动开启。"
+    if decided.case_kind == CaseKind.RISK_ELIMINATION:
+        return "案件办结：标注风险消除。"
+    with statement_scope() as s:
+        cadre = s.get(Cadre, data.get("paired_cadre_id") or 0)
+    measures = "、".join(m.get("kind", "") for m in data.get("measures", []))
+    category = definition.categories.get(data.get("category", ""), "")
+    return (f"案件办结：纳入监测，监测类别为{category}，结对帮扶干部为"
+            f"{cadre.name if cadre else '—'}，帮扶措施：{measures or '—'}。")
+
+
+def _uploads(field: str = "photos") -> list[bytes]:
+    return [f.read() for f in request.files.getlist(field) if f and f.filename]
 
 
 @bp.post("/t/<int:task_id>/notice")
@@ -175,6 +204,36 @@ def handle_objection(actor: Actor, objection_id: int) -> Any:
                  else "已记录：异议不成立。公示期满后自动进入乡镇审核。")
 
 
+@bp.post("/c/<int:case_id>/fast-track")
+@signed_in
+def fast_track_case(actor: Actor, case_id: int) -> Any:
+    """先帮扶后认定: the assistance given at once; the procedure runs after."""
+    config = services().config
+    _attempt(actor, case_id, lambda s: fast_track.mark(
+        s, case_id, actor, cause=request.form.get("cause", ""),
+        facts=request.form.get("facts", ""),
+        public_agrees=request.form.get("public_agrees") == "yes",
+        measure_kind=request.form.get("measure_kind", ""),
+        measure_description=request.form.get("measure_description", ""),
+        fast_track_risks=config.fast_track_risks, risk_labels=config.risk_types,
+        measure_types=config.measure_types, now=now()))
+    township = config.levels[Level.TOWNSHIP]
+    return _done(case_id, f"已按先帮扶后认定登记，帮扶已落实；已告知农户和{township}，"
+                          "认定程序照常进行。")
+
+
+@bp.post("/c/<int:case_id>/consent")
+@signed_in
+def consent_photo(actor: Actor, case_id: int) -> Any:
+    """The signed 承诺授权书 photographed, when the household has not confirmed in the chat."""
+    def act(s: Session) -> None:
+        upload = photos.Upload.of(_uploads("consent_photos"))
+        applications.consent_by_photo(s, case_id, actor, upload.names, now=now())
+        upload.store(services().media_dir, case_id)
+    _attempt(actor, case_id, act)
+    return _done(case_id, "已保存签字的承诺授权书，申请可以继续审核。")
+
+
 @bp.post("/t/<int:task_id>/transfer")
 @signed_in
 def transfer(actor: Actor, task_id: int) -> Any:
@@ -198,6 +257,11 @@ def photo(actor: Actor, case_id: int, kind: str, ref: int, index: int) -> Any:
             raise NotAllowed("这户不在您的管辖范围内，您无权查看。")
         if kind == "farmer":
             found = dict(photos.farmer_photos(s, case_id)).get(ref)
+        elif kind == "consent":  # the signed 承诺授权书, kept under the case
+            consent = (s.get_one(Case, case_id).answers or {}).get("consent") or {}
+            names = consent.get("photos", []) if ref == case_id else []
+            found = str(photos.task_photo(services().media_dir, case_id, names[index])) \
+                if index < len(names) else None
         else:
             task = s.get(Task, ref)
             names = (task.data or {}).get("photos", []) if task and task.case_id == case_id \

@@ -92,6 +92,7 @@ def test_new_household_forgiving_answers_and_a_change_before_submitting(
         case = s.scalars(select(Case).where(Case.household_id == member.household_id)).one()
         assert case.risk_types == ["illness", "labour"] and case.income_12m == Decimal(18000)
         assert case.answers["household_size"] == 5
+        assert member.household.size == 5  # kept on the household, not only in the answers
 
 
 def test_draft_survives_a_restart_and_is_resumed_days_later(
@@ -230,10 +231,29 @@ def test_a_cadre_files_on_behalf_of_a_household(farmer: WeChatSender, world: Wor
     for said in (f"{name} {id_number}", "房子裂了，下雨漏", "一万五", "同意"):
         reply = farmer.say(said)
     assert "申请编号" in reply
+    # the cadre's 「同意」 is not the household's: its signed form is still to come
+    assert "上传农户签字的《监测对象申请及承诺授权查询书》" in reply
     case = only_case(household_id)
     assert case.source == Source.CADRE_VISIT and case.filed_by == cadre.name
+    assert case.consent_pending and case.answers["consent"]["how"] == "photo"
     with session_scope() as s:  # the cadre's WeChat is not bound to the household
         assert s.scalar(select(Member.openid).where(Member.id_number == id_number)) is None
+
+
+def test_a_cadre_filing_in_the_chat_for_a_household_on_wechat_asks_it_to_confirm(
+        farmer: WeChatSender, world: World) -> None:
+    cadre = world.cadre("village_cadre", "东沟村")
+    name, id_number, household_id = roster_head(index=6)
+    with session_scope() as s:
+        s.execute(update(Cadre).where(Cadre.id == cadre.id).values(openid=farmer.openid))
+        s.execute(update(Member).where(Member.id_number == id_number)
+                  .values(openid="o_household_06"))
+    farmer.say("申请")
+    for said in (f"{name} {id_number}", "房子裂了，下雨漏", "一万五", "同意"):
+        reply = farmer.say(said)
+    assert "已请农户在微信中回复「确认授权」" in reply
+    case = only_case(household_id)
+    assert case.consent_pending and case.answers["consent"]["how"] == "chat"
 
 
 def moved_to(cadre_id: int, village: str) -> None:

@@ -120,6 +120,9 @@ class Case(Base):
     attachments: Mapped[list[str]] = mapped_column(JSON, default=list)
     filed_by: Mapped[str] = mapped_column(String(64))  # who opened it, for the audit and the farmer
     fast_tracked: Mapped[bool] = mapped_column(default=False)
+    # filed by a cadre, the household's 承诺授权 to be confirmed in the chat: until then no
+    # stage is approved (approvals.procedure.applications, decisions.decide)
+    consent_pending: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     status: Mapped[CaseStatus] = mapped_column(String(16), default=CaseStatus.OPEN)
     stage: Mapped[str | None] = mapped_column(String(32))  # a stage key of its definition
     opened_at: Mapped[dt.datetime]

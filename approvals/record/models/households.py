@@ -34,6 +34,11 @@ class MonitoringStatus(StrEnum):
     ELIMINATED = "eliminated"  # 风险消除
 
 
+def size_of(members: int, declared: int | None) -> int:
+    """家庭人口 of a household with `members` recorded and `declared` by its application."""
+    return members if members > 1 or not declared else declared
+
+
 class Household(Base):
     __tablename__ = "households"
 
@@ -47,6 +52,9 @@ class Household(Base):
     # 脱贫户: the household left poverty in the campaign (the roster's 脱贫户 column); only
     # such a household can be a 脱贫不稳定户
     formerly_poor: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # 家庭人口 as the applicant gave it (the chat asks it of a household not in the roster):
+    # it stands until the household's members are recorded (入户核实)
+    declared_size: Mapped[int | None]
 
     village: Mapped[Place] = relationship()
     members: Mapped[list[Member]] = relationship(
@@ -61,6 +69,11 @@ class Household(Base):
     def present(self) -> list[Member]:
         """The members still in the household (a verification marks who has left)."""
         return [m for m in self.members if m.left_on is None]
+
+    @property
+    def size(self) -> int:
+        """家庭人口: the members recorded, or the applicant's figure while only the head is."""
+        return size_of(len(self.present), self.declared_size)
 
     @property
     def anyone_able_to_work(self) -> bool:
