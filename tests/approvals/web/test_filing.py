@@ -107,7 +107,7 @@ def test_the_household_confirms_in_the_chat_and_until_then_nothing_is_approved(
     phone.get_by_text("通过", exact=True).click()
     phone.locator("#visitor2").fill("杨帮扶")
     phone.get_by_label("核实情况").fill("户主住院属实。")
-    phone.get_by_label("人均纯收入").fill("2250")
+    phone.get_by_label("工资性收入").fill("4500")
     phone.get_by_role("button", name="确认通过").click()
     expect(phone.get_by_role("alert")).to_contain_text("农户尚未确认《监测对象申请及承诺授权查询书》")
     assert world.stage(case_id) == Stage.HOME_VERIFICATION
@@ -119,7 +119,7 @@ def test_the_household_confirms_in_the_chat_and_until_then_nothing_is_approved(
     phone.get_by_text("通过", exact=True).click()
     phone.locator("#visitor2").fill("杨帮扶")
     phone.get_by_label("核实情况").fill("户主住院属实。")
-    phone.get_by_label("人均纯收入").fill("2250")
+    phone.get_by_label("工资性收入").fill("4500")
     phone.get_by_role("button", name="确认通过").click()
     expect(phone.get_by_text("入户核实通过")).to_be_visible()
     assert "没有需要您确认授权的申请" in farmer.say("确认授权")
