@@ -79,6 +79,11 @@ def render(event: str, p: dict[str, Any], base_url: str = "") -> Rendered:
                   f"{p.get('stage', '')}会重新办理，干部会联系您。")
         return Rendered(f"您的申请（编号 {number}）被退回补充材料。{detail}",
                         "您的申请需要补充材料", number, "退回补充", detail)
+    if event == "objection_upheld":  # never the handling's text: it can name the objector
+        detail = (f"公示期间收到群众反映，经调查核实，需要重新办理「{p.get('stage', '')}」。"
+                  "干部会联系您，请如实说明家庭情况。")
+        return Rendered(f"您的申请（编号 {number}）{detail}", "您的申请需要重新核实", number,
+                        "重新核实", detail)
     if event == "cadre_digest":
         return _digest(p, base_url)
     if event == "task_new":

@@ -125,14 +125,27 @@ def _uploads() -> list[bytes]:
 @signed_in
 def post_notice(actor: Actor, task_id: int) -> Any:
     case_id = _case_of(task_id)
-    try:
-        posted_on = dt.date.fromisoformat(request.form.get("posted_on", ""))
-    except ValueError:
-        return _page(actor, case_id, error="「张贴日期」日期格式应为 2026-01-31",
-                     form=request.form, status=400)
-    ends = _attempt(actor, case_id, lambda s: notices.post_notice(
-        s, task_id, actor, posted_on=posted_on, where=request.form.get("where", ""),
-        now=now(), calendar=services().calendar))
+    days: dict[str, dt.date | None] = {}
+    for key, label in (("posted_on", "张贴日期"), ("starts_on", "公示开始日期")):
+        typed = request.form.get(key, "").strip()
+        try:
+            days[key] = dt.date.fromisoformat(typed) if typed else None
+        except ValueError:
+            return _page(actor, case_id, error=f"「{label}」日期格式应为 2026-01-31",
+                         form=request.form, status=400)
+    posted_on = days["posted_on"]
+    if posted_on is None:
+        return _page(actor, case_id, error="「张贴日期」必须填写", form=request.form, status=400)
+
+    def post(s: Session) -> dt.datetime:
+        upload = photos.Upload.of(_uploads())
+        with upload.stored(services().media_dir, case_id):
+            return notices.post_notice(
+                s, task_id, actor, posted_on=posted_on, starts_on=days["starts_on"],
+                where=request.form.get("where", ""), photos=upload.names, now=now(),
+                calendar=services().calendar)
+
+    ends = _attempt(actor, case_id, post)
     last = local_date(ends - dt.timedelta(microseconds=1))
     return _done(case_id, f"已登记公示，公示期至{last.month}月{last.day}日。")
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from approvals.record.definitions import Stage
 from approvals.record.models import AuditEntry, Cadre, Objection, Task, TaskStatus
 from tests.db import session_scope
-from tests.support.web import Desk, cadre_id
+from tests.support.web import Desk, board, cadre_id
 from tests.support.world import World
 
 # The demo county's cadres (fangfan.demo.roster); the cases below are in 东沟村, 青山镇.
@@ -163,7 +163,7 @@ def test_the_notice_and_its_objections_are_kept_by_the_village(app: Flask, world
     case_id, task_id = case_at(world, Stage.PUBLIC_NOTICE)
     check_matrix(app, case_id, ["刘书记"],
                  lambda d: d.post(f"/t/{task_id}/notice", posted_on="2026-11-02",
-                                  where="村委会公示栏"),
+                                  where="村委会公示栏", photos=board()),
                  lambda res: res.status_code == 302)
     check_matrix(app, case_id, ["刘书记"],
                  lambda d: d.post(f"/c/{case_id}/objections", raised_by="村民甲",
