@@ -22,7 +22,14 @@ from approvals.desk.imports import Limits as ImportLimits
 from approvals.procedure import stages
 from approvals.procedure.elimination import EliminationRules, IncomeLine
 from approvals.record.calendar import WorkCalendar
-from approvals.record.definitions import Definition, Level, ProcedureDef, RoleDef, stage_labels
+from approvals.record.definitions import (
+    Definition,
+    Level,
+    ProcedureDef,
+    RoleDef,
+    VoteRules,
+    stage_labels,
+)
 from approvals.record.models import CaseKind
 
 
@@ -203,6 +210,7 @@ class Config(Strict):
     income_lines: list[IncomeLine] = Field(min_length=1)
     calendar: CalendarConf = CalendarConf()
     procedures: dict[CaseKind, ProcedureDef]
+    village_review: VoteRules = VoteRules()
     elimination: EliminationConf = EliminationConf()
     places: PlacesConf
     wechat: WeChatConf
@@ -243,7 +251,8 @@ class Config(Strict):
 
     def definition(self, kind: CaseKind) -> Definition:
         return Definition(kind=kind, procedure=self.procedures[kind], roles=self.roles,
-                          categories=self.categories, measure_types=self.measure_types)
+                          categories=self.categories, measure_types=self.measure_types,
+                          village_review=self.village_review)
 
     def stage_labels(self) -> dict[str, str]:
         """Every stage of the procedures, in order, with its label (for filters over the

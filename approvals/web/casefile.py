@@ -93,8 +93,9 @@ def decide_task(task_id: int) -> Any:
         if verdict not in Verdict.__members__.values():
             raise Refused("请先选择“通过”“退回”或“不通过”。")
         data = stages.of(task.stage).parse(request.form, task.case_kind)
-        upload = photos.Upload.of(_uploads() if verdict == Verdict.APPROVED else [])
-        if verdict == Verdict.APPROVED:
+        # kept with a rejection too: a stage's record (the vote's minutes) decides either way
+        upload = photos.Upload.of(_uploads() if verdict != Verdict.RETURNED else [])
+        if verdict != Verdict.RETURNED:
             data["photos"] = upload.names
         with upload.stored(services().media_dir, task.case_id):
             return decide(conn, task, actor, Verdict(verdict), now=now(), data=data,

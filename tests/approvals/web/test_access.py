@@ -77,7 +77,8 @@ def test_photos_and_the_household_page_only_within_the_jurisdiction(
     case_id, task_id = case_at(world, Stage.VILLAGE_REVIEW)
     desk = Desk(app.test_client()).signs_in(cadre_id("刘书记"))
     desk.post(f"/t/{task_id}/decide", verdict="approved", meeting_on="2026-11-02",
-              attendance="20", votes_for="18", photos=(io.BytesIO(JPEG), "minutes.jpg"))
+              expected="25", attendance="20", votes_for="18",
+              photos=(io.BytesIO(JPEG), "minutes.jpg"))
     with session_scope() as s:
         assert len(s.get_one(Task, task_id).data["photos"]) == 1
     household = world.case(case_id).household_id
@@ -91,7 +92,8 @@ def test_a_refused_decision_leaves_no_photo_behind(app: Flask, world: World) -> 
     so every refusal must take them away again."""
     case_id, task_id = case_at(world, Stage.VILLAGE_REVIEW)
     folder = world.services.settings.media_dir / "cases" / str(case_id)
-    form = {"verdict": "approved", "meeting_on": "2026-11-02", "attendance": "20"}
+    form = {"verdict": "approved", "meeting_on": "2026-11-02", "expected": "25",
+            "attendance": "20"}
     outsider = Desk(app.test_client()).signs_in(cadre_id("陈书记"))
     res = outsider.post(f"/t/{task_id}/decide", votes_for="18", **form,
                         photos=(io.BytesIO(JPEG), "minutes.jpg"))

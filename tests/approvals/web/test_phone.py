@@ -57,6 +57,7 @@ def test_a_case_from_application_to_county_approval_on_the_phone(
     shot(phone, "inbox-village-cadre")
     open_case(phone, head)
     phone.get_by_text("通过", exact=True).click()
+    phone.get_by_label("应到人数").fill("27")
     phone.get_by_label("参会人数").fill("25")
     phone.get_by_label("同意票数").fill("23")
     phone.get_by_label("反对票数").fill("1")
