@@ -21,6 +21,7 @@ from approvals.assistance.measures import Rules as MeasureRules
 from approvals.desk.imports import Limits as ImportLimits
 from approvals.procedure import stages
 from approvals.procedure.elimination import EliminationRules, IncomeLine
+from approvals.procedure.reexaminations import ReexaminationRules
 from approvals.record.calendar import WorkCalendar
 from approvals.record.definitions import (
     Definition,
@@ -211,6 +212,7 @@ class Config(Strict):
     calendar: CalendarConf = CalendarConf()
     procedures: dict[CaseKind, ProcedureDef]
     village_review: VoteRules = VoteRules()
+    reexamination: ReexaminationRules = ReexaminationRules()  # 复核
     elimination: EliminationConf = EliminationConf()
     places: PlacesConf
     wechat: WeChatConf
@@ -228,6 +230,8 @@ class Config(Strict):
                 if spec.role not in self.roles:
                     raise ValueError(
                         f"procedures.{kind}.stages.{stage}.role: unknown role {spec.role!r}")
+        if self.reexamination.role not in self.roles:
+            raise ValueError(f"reexamination.role: unknown role {self.reexamination.role!r}")
         unknown = set(self.fast_track_risks) - set(self.risk_types)
         if unknown:
             raise ValueError(f"fast_track_risks: unknown risk types {sorted(unknown)}")

@@ -12,13 +12,30 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from approvals.assistance import handover
-from approvals.procedure import casefile, elimination, notices, objections, queries, stages
+from approvals.procedure import (
+    casefile,
+    elimination,
+    notices,
+    objections,
+    queries,
+    reexaminations,
+    stages,
+)
 from approvals.procedure.decisions import VERDICT_LABELS, Decided, TaskRef, decide
 from approvals.procedure.permissions import Actor
 from approvals.record import photos
 from approvals.record.calendar import local_date
 from approvals.record.errors import NotAllowed, NotFound, Refused
-from approvals.record.models import Case, CaseKind, Objection, Place, Task, Verdict
+from approvals.record.models import (
+    Case,
+    CaseKind,
+    Objection,
+    Place,
+    Reexamination,
+    ReexaminationResult,
+    Task,
+    Verdict,
+)
 from approvals.web.session import (
     acting_on,
     attempt,
@@ -45,8 +62,12 @@ def _page(actor: Actor, case_id: int, *, error: str | None = None, form: Any = N
         evidence = (elimination.evidence(s, file.case.household, config.elimination_rules(),
                                          local_date(now()))
                     if file.case.kind == CaseKind.RISK_ELIMINATION else [])
+        reviews = reexaminations.of_case(s, case_id)
         page = render_template(
             "case.html", f=file, error=error, form=form or {}, today=local_date(now()),
+            reviews=reviews, results=reexaminations.RESULTS, now=now(),
+            deciding={r.id for r in reviews if reexaminations.may_decide(s, actor, r)},
+            may_request=reexaminations.may_request(s, file.case, reviews),
             categories=file.definition.categories, measure_types=file.definition.measure_types,
             risk_labels=config.risk_types, reject_reasons=config.workbench.reject_reasons,
             colleagues=colleagues, verdicts=VERDICT_LABELS, evidence=evidence)
@@ -173,6 +194,36 @@ def handle_objection(actor: Actor, objection_id: int) -> Any:
         handling=request.form.get("handling", "")))
     return _done(case_id, "异议属实，案件已退回入户核实。" if substantiated
                  else "已记录：异议不成立。公示期满后自动进入乡镇审核。")
+
+
+@bp.post("/c/<int:case_id>/reexaminations")
+@signed_in
+def request_reexamination(actor: Actor, case_id: int) -> Any:
+    _attempt(actor, case_id, lambda s: reexaminations.request_by_cadre(
+        s, case_id, actor, request.form.get("grounds", ""), now=now(),
+        calendar=services().calendar, rules=services().config.reexamination))
+    return _done(case_id, "已提交复核申请，申请人会收到通知。")
+
+
+@bp.post("/reexaminations/<int:reexamination_id>")
+@signed_in
+def decide_reexamination(actor: Actor, reexamination_id: int) -> Any:
+    with session_scope() as s:
+        case_id = s.scalar(select(Reexamination.case_id)
+                           .where(Reexamination.id == reexamination_id))
+    if case_id is None:
+        raise NotFound("没有找到这项复核。")
+    try:
+        result = ReexaminationResult(request.form.get("result", ""))
+    except ValueError:
+        return _page(actor, case_id, error="请选择“维持原结论”或“撤销原结论并重新办理”。",
+                     form=request.form, status=400)
+    config = services().config
+    _attempt(actor, case_id, lambda s: reexaminations.decide(
+        s, reexamination_id, actor, result, request.form.get("review_reason", ""), now=now(),
+        calendar=services().calendar,
+        role_label=config.roles[config.reexamination.role].label))
+    return _done(case_id, f"复核结果已提交：{reexaminations.RESULTS[result]}。申请人会收到通知。")
 
 
 @bp.post("/t/<int:task_id>/transfer")
