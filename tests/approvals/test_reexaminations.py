@@ -170,3 +170,15 @@ def test_an_overdue_reexamination_is_in_the_townships_digest_and_inbox(world: Wo
     assert "【已超期1个工作日】" in text and "复核" in text
     assert f"https://ff.example.cn/c/{case_id}#reexamination" in text
     assert [w.id for w in waiting] == [review_id] and elsewhere == []
+    with session_scope() as s:  # still late a working day later: the supervisors hear of it
+        s.execute(update(Cadre).where(Cadre.role == "supervisor").values(openid="o_sup"))
+    day += dt.timedelta(days=1)
+    while not world.services.calendar.is_workday(day):
+        day += dt.timedelta(days=1)
+    world.clock.current = dt.datetime.combine(day, dt.time(8, 30), LOCAL)
+    with session_scope() as s:
+        reminders.sweep(s, world.clock.now(), world.services.calendar, rules)
+        escalated = [i for m in s.scalars(select(OutboxMessage).where(
+            OutboxMessage.recipient.like("cadre:%"), OutboxMessage.event == "cadre_digest"))
+            for i in m.params["items"] if i["kind"] == "escalation"]
+    assert [(i["stage"], i["case_id"]) for i in escalated] == [("复核", case_id)]

@@ -32,7 +32,8 @@ FORM_KEYS = ["verdict", "return_to", "reason", "reason_typed", "posted_on", "whe
              "paired_cadre_id", "measure_kind", "measure_description", "measure_planned_on",
              "members", "wage", "business", "property", "transfer", "production_costs",
              "out_of_pocket", "notes", "weak_motivation", "starts_on", "ends_on",
-             "annual_social_security", "annual_schooling", "annual_employment"]
+             "annual_social_security", "annual_schooling", "annual_employment",
+             "expected", "abstentions", "grounds", "review_reason"]
 SKIP = {"/wechat/mp"}  # the webhook's odd bodies are tests/bot's (signed XML, not forms)
 
 
