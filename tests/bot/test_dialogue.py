@@ -336,6 +336,7 @@ def test_a_farmer_asks_for_a_reexamination_in_the_chat_and_hears_its_result(
     assert "还在办理中" in farmer.say("申请复核")
     world.decides(case_id, world.approver(case_id), Verdict.REJECTED,
                   reason="入户核实发现风险不属实")
+    assert "回复「申请复核」加上理由即可申请" in farmer.say("进度")
     reply = farmer.say("我不服，医药费票据没算进去")
     assert f"已收到您对申请 {only_case(household_id).number} 的复核申请" in reply
     assert "乡镇会重新审查" in reply and "日前办结" in reply
@@ -344,6 +345,7 @@ def test_a_farmer_asks_for_a_reexamination_in_the_chat_and_hears_its_result(
         assert review.grounds == "医药费票据没算进去"
         assert review.requested_by == f"farmer:{farmer.openid}"
     assert "已经申请过复核" in farmer.say("要求复核")
+    assert "您已申请复核，正在办理" in farmer.say("进度")
     with session_scope() as s:
         reexaminations.decide(s, review.id, world.cadre("township_auditor", "青山镇"),
                               ReexaminationResult.REVOKED, "补充票据后自付费用较大，重新核实",
