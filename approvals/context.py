@@ -22,6 +22,7 @@ from sqlalchemy import Connection
 from approvals.assistance.measures import Rules as MeasureRules
 from approvals.desk.imports import Limits as ImportLimits
 from approvals.procedure.elimination import EliminationRules
+from approvals.procedure.reexaminations import ReexaminationRules
 from approvals.record.calendar import Clock, WorkCalendar
 from approvals.record.db import Database
 from approvals.record.definitions import CaseKind, Definition, Level, ProcedureDef, RoleDef
@@ -109,6 +110,8 @@ class PagesConfig(Protocol):
     def assistance(self) -> AssistanceConfig: ...
     @property
     def notice(self) -> NoticeConfig: ...
+    @property
+    def reexamination(self) -> ReexaminationRules: ...
 
     def definition(self, kind: CaseKind) -> Definition: ...
 

@@ -1,6 +1,6 @@
 """The application's last steps in the chat: who may apply, the summary sent
-(approvals.procedure.applications records it), and withdrawing one before the village
-review."""
+(approvals.procedure.applications records it), withdrawing one before the village review, and
+asking for a 复核 of one not enrolled."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from approvals.procedure import applications, cases
+from approvals.procedure import applications, cases, reexaminations
 from approvals.procedure.permissions import Actor
+from approvals.record.calendar import last_day
+from approvals.record.definitions import Level
 from approvals.record.errors import Refused
 from approvals.record.models import Case, CaseKind, CaseStatus, Household, MonitoringStatus
 from bot import progress
@@ -110,3 +112,20 @@ def on_withdraw(turn: Turn, text: str) -> str:
     except Refused as refused:
         return str(refused)
     return f"申请 {case.number} 已撤回。以后有需要可以随时重新申请。"
+
+
+def reexamine(turn: Turn, grounds: str) -> str:
+    """申请复核 / 我不服 / 要求复核: the household's latest application, if it was not enrolled,
+    goes to the township again (approvals.procedure.reexaminations)."""
+    ctx = turn.ctx
+    try:
+        review = reexaminations.request_from_chat(
+            ctx.s, turn.conv.openid, grounds, now=ctx.now, calendar=ctx.calendar,
+            rules=ctx.config.reexamination)
+    except Refused as refused:
+        return str(refused)
+    case = ctx.s.get_one(Case, review.case_id)
+    day = last_day(review.due_at)
+    township = ctx.config.levels[Level.TOWNSHIP]
+    return (f"已收到您对申请 {case.number} 的复核申请，{township}会重新审查，"
+            f"{day.month}月{day.day}日前办结，结果会通过这里告诉您。")

@@ -60,6 +60,9 @@ def respond(ctx: Context, conv: Chat, inbound: Inbound) -> str:
     if inbound.kind == "image":
         return _photo(turn, inbound)
     text = inbound.text.strip()[:MAX_TEXT]  # kept as typed; the parsers normalize
+    grounds = _reexamination_in(text)
+    if grounds is not None:
+        return application.reexamine(turn, grounds)
     command = _command_in(text)
     if command:
         return _command(turn, command)
@@ -99,6 +102,17 @@ def respond_at_once(ctx: Context, inbound: Inbound) -> str | None:
         case _:
             return "暂时只能看懂文字、语音和照片。回复「帮助」查看能做什么。"
     return AT_ONCE[command](ctx, inbound.openid) if command in AT_ONCE else None
+
+
+# 复核: the applicant disagrees with 不予纳入; what follows the words is their grounds
+REEXAMINE = ("申请复核", "要求复核", "我要复核", "我不服", "不服", "复核")
+
+
+def _reexamination_in(text: str) -> str | None:
+    """The grounds ("" if none) when the message asks for a 复核, else None."""
+    said = answers.normalize(text)
+    word = next((w for w in REEXAMINE if said.startswith(w)), None)
+    return None if word is None else said[len(word):].strip(" ：:，,。.！!")
 
 
 def _command_in(text: str) -> str | None:

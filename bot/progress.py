@@ -20,6 +20,9 @@ from approvals.record.models import (
     Member,
     Pairing,
     Place,
+    Reexamination,
+    ReexaminationResult,
+    ReexaminationStatus,
     Task,
     TaskStatus,
 )
@@ -92,10 +95,26 @@ def describe(conn: Connection, case: Row[Any], tasks: list[Row[Any]]) -> str:
         reason = (case.outcome_reason or "未说明").rstrip("。.")
         if elimination:
             return f"{head}：暂不标注风险消除，继续作为监测对象落实帮扶。原因：{reason}。"
-        return f"{head}：未予纳入。原因：{reason}。{REVIEW_HINT}"
+        return f"{head}：未予纳入。原因：{reason}。{_reexamination(conn, case.id)}"
     if case.status == CaseStatus.ELIMINATED:
         return f"{head}：已标注风险消除。帮扶干部还会定期回访。"
     return f"{head}：已撤回。"
+
+
+# the case's latest 复核, read only for a case closed as 不予纳入
+_REEXAMINATION = (select(Reexamination.status, Reexamination.result, Reexamination.due_at)
+                  .where(Reexamination.case_id == bindparam("case"))
+                  .order_by(Reexamination.id.desc()).limit(1))
+
+
+def _reexamination(conn: Connection, case_id: int) -> str:
+    review = conn.execute(_REEXAMINATION, {"case": case_id}).first()
+    # a revoked one reopened the case: this rejection came after it and may be examined
+    if review is None or review.result == ReexaminationResult.REVOKED:
+        return f"{REVIEW_HINT}回复「申请复核」加上理由即可申请。"
+    if review.status == ReexaminationStatus.OPEN:
+        return f"您已申请复核，正在办理，预计{day(review.due_at)}前有结果。"
+    return "复核结果：维持原结论。如仍有异议，可以拨打12317热线反映。"
 
 
 def progress(ctx: Context, openid: str) -> str:

@@ -21,8 +21,16 @@ from approvals.assistance.measures import Rules as MeasureRules
 from approvals.desk.imports import Limits as ImportLimits
 from approvals.procedure import stages
 from approvals.procedure.elimination import EliminationRules, IncomeLine
+from approvals.procedure.reexaminations import ReexaminationRules
 from approvals.record.calendar import WorkCalendar
-from approvals.record.definitions import Definition, Level, ProcedureDef, RoleDef, stage_labels
+from approvals.record.definitions import (
+    Definition,
+    Level,
+    ProcedureDef,
+    RoleDef,
+    VoteRules,
+    stage_labels,
+)
 from approvals.record.models import CaseKind
 
 
@@ -209,6 +217,8 @@ class Config(Strict):
     income_lines: list[IncomeLine] = Field(min_length=1)
     calendar: CalendarConf = CalendarConf()
     procedures: dict[CaseKind, ProcedureDef]
+    village_review: VoteRules = VoteRules()
+    reexamination: ReexaminationRules = ReexaminationRules()  # 复核
     elimination: EliminationConf = EliminationConf()
     places: PlacesConf
     wechat: WeChatConf
@@ -226,6 +236,8 @@ class Config(Strict):
                 if spec.role not in self.roles:
                     raise ValueError(
                         f"procedures.{kind}.stages.{stage}.role: unknown role {spec.role!r}")
+        if self.reexamination.role not in self.roles:
+            raise ValueError(f"reexamination.role: unknown role {self.reexamination.role!r}")
         unknown = set(self.fast_track_risks) - set(self.risk_types)
         if unknown:
             raise ValueError(f"fast_track_risks: unknown risk types {sorted(unknown)}")
@@ -249,7 +261,8 @@ class Config(Strict):
 
     def definition(self, kind: CaseKind) -> Definition:
         return Definition(kind=kind, procedure=self.procedures[kind], roles=self.roles,
-                          categories=self.categories, measure_types=self.measure_types)
+                          categories=self.categories, measure_types=self.measure_types,
+                          village_review=self.village_review)
 
     def stage_labels(self) -> dict[str, str]:
         """Every stage of the procedures, in order, with its label (for filters over the

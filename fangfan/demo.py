@@ -8,6 +8,8 @@ so their histories, deadlines and overdue tasks are real.
 from __future__ import annotations
 
 import datetime as dt
+import struct
+import zlib
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -15,9 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
 
-from approvals.procedure import cases, decisions, elimination, objections
+from approvals.procedure import cases, decisions, elimination, notices, objections
 from approvals.procedure import stages as stage_modules
 from approvals.procedure.permissions import Actor
+from approvals.record import photos
 from approvals.record.calendar import FixedClock, local_date
 from approvals.record.definitions import Level, Stage
 from approvals.record.models import (
@@ -102,12 +105,28 @@ class Demo:
             with self.services.database.session_scope() as s:
                 stage = s.get_one(Case, case_id).stage
             if stage == Stage.PUBLIC_NOTICE:
+                # posted the day the stage opened: the period starts from the posting
+                self.post_notice(case_id, days + step)
                 days -= 6  # the notice runs its period, then the worker passes it
                 self.at(days)
                 self.advance(case_id)
             else:
                 self.decide(case_id, days)
             days -= step
+
+    def post_notice(self, case_id: int, days_ago: float) -> None:
+        """The village records the notice on the board, with a photo (a plain grey one)."""
+        now = self.at(days_ago)
+        with self.services.database.session_scope() as s:
+            task = s.scalars(select(Task).where(Task.case_id == case_id,
+                                                Task.status == TaskStatus.OPEN)).one()
+            if notices.posted(task.data):  # a longer period still running: posted once
+                return
+            upload = photos.Upload.of([_grey_png()])
+            upload.store(self.services.media_dir, case_id)
+            notices.post_notice(s, task.id, self.actor_for(s, task), posted_on=local_date(now),
+                                where="村委会公示栏", photos=upload.names, now=now,
+                                calendar=self.services.calendar)
 
     def actor_for(self, s: Session, task: Task) -> Actor:
         return Actor.load(s, s.scalars(select(Cadre.id).where(
@@ -117,6 +136,17 @@ class Demo:
         """The stage's form as the demo fills it in (its module's `demo_form`)."""
         return stage_modules.of(task.stage).demo_form(s, s.get_one(Case, task.case_id),
                                                       local_date(self.clock.current))
+
+
+def _grey_png(size: int = 64) -> bytes:
+    """A plain grey PNG, the demo's stand-in for a photo of the notice board."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body)))
+    rows = b"".join(b"\x00" + b"\xc8" * size for _ in range(size))
+    header = struct.pack(">IIBBBBB", size, size, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def load(services: Services) -> bool:

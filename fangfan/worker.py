@@ -31,7 +31,7 @@ from bot import media
 from fangfan.config import Config, ConfigError
 from fangfan.scheduling import JOBS_TABLE, lease
 from fangfan.services import Services
-from notifications import reminders
+from notifications import reexaminations, reminders
 from notifications.dispatch import dispatch
 from workflows.advance import FlowMismatch, advance_pending, check, pending_cases, reconcile
 
@@ -58,6 +58,8 @@ def anchor(svc: Services) -> None:
 
 
 def deliver(svc: Services) -> None:
+    with svc.database.session_scope() as s:  # 复核 results are decided outside any pass
+        reexaminations.announce(s.connection(), svc.clock.now())
     result = dispatch(svc.database, svc.channels(), svc.clock, quiet=svc.quiet_hours(),
                       base_url=svc.config.notifications.base_url)
     if result.sent or result.retried or result.dead:

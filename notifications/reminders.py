@@ -41,6 +41,8 @@ from approvals.record.models import (
     MonitoringStatus,
     Pairing,
     Place,
+    Reexamination,
+    ReexaminationStatus,
     StandIn,
     Task,
     TaskStatus,
@@ -123,6 +125,8 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
     for cadre_id, item in without_pairing(s, today, calendar, rules):
         if cadre_id in by_id:
             items[cadre_id].append(item)
+    for cadre_id, item in reexaminations_due(s, now, calendar, rules, cadres, supervisors):
+        items[cadre_id].append(item)
     # 代理: a stand-in hears of the tasks of whom they stand in for, while they do
     for principal, stand_in in s.execute(select(StandIn.cadre_id, StandIn.stand_in_id).where(
             StandIn.starts_on <= today, StandIn.ends_on >= today)).tuples().all():
@@ -250,3 +254,37 @@ def revisits_due(s: Session, today: dt.date, calendar: WorkCalendar, rules: Rule
                                  "number": "", "due": f"{day.month}月{day.day}日",
                                  "key_household": bool(key), "eliminated": eliminated}))
     return due
+
+
+def reexaminations_due(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules,
+                       cadres: Holders[Any], supervisors: list[tuple[Cadre, str]]
+                       ) -> list[tuple[int, dict[str, Any]]]:
+    """复核 (approvals/procedure/reexaminations.py) due soon or overdue, for whoever holds
+    its role at its township, and escalated to the supervisors, as a stage's task is; the
+    item links to the case page."""
+    today = local_date(now)
+    found = []
+    for r in s.execute(select(
+            Reexamination.id, Reexamination.role, Reexamination.place_id, Reexamination.due_at,
+            Case.id.label("case_id"), Case.opened_at, Place.name.label("place"), Place.path,
+            Member.name.label("head"))
+            .join(Case, Case.id == Reexamination.case_id)
+            .join(Place, Place.id == Reexamination.place_id)
+            .join(Member, (Member.household_id == Case.household_id) & Member.is_head)
+            .where(Reexamination.status == ReexaminationStatus.OPEN)
+            .order_by(Reexamination.due_at)):
+        day = last_day(r.due_at)
+        if now < r.due_at:
+            if calendar.working_days_between(today, day) != rules.due_soon_working_days:
+                continue
+            kind, late = "due_soon", 0
+        else:
+            kind, late = "overdue", -calendar.working_days_left(r.due_at, now)
+        item = {"case_id": r.case_id, "number": case_number(r.case_id, r.opened_at),
+                "stage": "复核", "place": r.place, "head": r.head, "kind": kind,
+                "late": late, "due": f"{day.month}月{day.day}日"}
+        found += [(c.id, item) for c in cadres.of(None, r.role, r.place_id)]
+        if kind == "overdue" and late == rules.escalate_after_working_days:
+            found += [(supervisor.id, {**item, "kind": "escalation"})
+                      for supervisor, path in supervisors if r.path.startswith(path)]
+    return found

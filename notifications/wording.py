@@ -22,6 +22,8 @@ def item_link(base_url: str, item: dict[str, Any]) -> str:
     """A task's page, or for a revisit the household's page (the phone pages)."""
     if item.get("task_id"):
         return task_link(base_url, item["task_id"])
+    if item.get("case_id"):  # a 复核: its block of the case page
+        return f"{base_url.rstrip('/')}/c/{item['case_id']}#reexamination"
     return f"{base_url.rstrip('/')}/h/{item['household_id']}"
 
 
@@ -122,6 +124,26 @@ def render(event: str, p: dict[str, Any], base_url: str = "") -> Rendered:
                         "您的申请需要补充材料", number, "退回补充", detail)
     if event.startswith("elimination_"):
         return _elimination(event, p)
+    if event == "objection_upheld":  # never the handling's text: it can name the objector
+        detail = (f"公示期间收到群众反映，经调查核实，需要重新办理「{p.get('stage', '')}」。"
+                  "干部会联系您，请如实说明家庭情况。")
+        return Rendered(f"您的申请（编号 {number}）{detail}", "您的申请需要重新核实", number,
+                        "重新核实", detail)
+    if event == "reexamination_received":
+        detail = "已为您提交复核申请，会重新审查并把结果告诉您。回复「进度」可以查询。"
+        return Rendered(f"您的申请（编号 {number}）{detail}", "复核申请已受理", number, "已受理",
+                        detail)
+    if event == "reexamination_decided":
+        why = (p.get("reason") or "").rstrip("。.")
+        if p.get("result") == "revoked":
+            detail = (f"复核结果：撤销原结论，重新办理。理由：{why}。"
+                      "会重新入户核实，干部会联系您。")
+            result = "撤销原结论，重新办理"
+        else:
+            detail = f"复核结果：维持原结论。理由：{why}。如仍有异议，可以拨打12317热线反映。"
+            result = "维持原结论"
+        return Rendered(f"您的复核申请（编号 {number}）已办结。{detail}", "复核结果", number,
+                        result, detail)
     if event == "cadre_digest":
         return _digest(p, base_url)
     if event == "task_new":

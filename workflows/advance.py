@@ -136,12 +136,14 @@ def advance_pending(runtime: Runtime, limit: int = 5000) -> dict[str, int]:
 def mark_stalled(database: Database, now: dt.datetime) -> int:
     """Mark every open case whose next step is due or missing; return how many were marked.
 
-    Due: a public notice whose period is over. Missing: an open case with no open task and no
-    mark, as when a process died after committing a decision but before the flow ran.
+    Due: a posted public notice whose period is over (an unposted one is overdue, not due).
+    Missing: an open case with no open task and no mark, as when a process died after
+    committing a decision but before the flow ran.
     """
     notice_over = exists().where(
         Task.case_id == Case.id, Task.stage == Stage.PUBLIC_NOTICE,
         Task.status == TaskStatus.OPEN, Task.due_at <= now,
+        Task.data["posted_on"].as_string().is_not(None),  # notices.posted: else never due
         ~exists().where(Objection.task_id == Task.id, Objection.status == ObjectionStatus.OPEN))
     no_open_task = ~exists().where(Task.case_id == Case.id, (Task.status == TaskStatus.OPEN)
                                    | Task.awaits_pass)

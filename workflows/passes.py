@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from approvals.procedure import notices
 from approvals.record import audit
 from approvals.record.calendar import WorkCalendar, local_date
 from approvals.record.definitions import Definition, Level, Stage
@@ -175,8 +176,10 @@ class CaseRun:
 
     def _end_notice_if_due(self, task: Row[Any]) -> Verdict | None:
         """The notice passes by itself once its period is over with no objection open (the
-        unit of work read them; recording an objection locks the case row, so none slips in)."""
-        if self.now < task.due_at or task.id in self.objected:
+        unit of work read them; recording an objection locks the case row, so none slips in).
+        An unposted notice has no period: its due date is only the deadline to post it, and
+        it never passes (approvals/procedure/notices.py)."""
+        if not notices.posted(task.data) or self.now < task.due_at or task.id in self.objected:
             return None
         self.writes.notices_ended.append(task.id)
         self._record("decide.approved", {"task": task.id, "stage": Stage.PUBLIC_NOTICE})
@@ -198,8 +201,13 @@ class CaseRun:
         self._open(returned.return_to, data={"returned": {
             "from": returned.stage, "by": returned.decided_by_name, "reason": returned.reason,
             "at": returned.decided_at.isoformat() if returned.decided_at else None}})
-        self._tell(f"returned:{returned.id}", "case_returned", reason=returned.reason,
-                   stage=self.definition.stage(returned.return_to).label)
+        stage = self.definition.stage(returned.return_to).label
+        if returned.stage == Stage.PUBLIC_NOTICE:  # an objection upheld: its handling can
+            # name whoever objected, so the household hears the outcome in the system's words
+            self._tell(f"returned:{returned.id}", "objection_upheld", stage=stage)
+        else:
+            self._tell(f"returned:{returned.id}", "case_returned", reason=returned.reason,
+                       stage=stage)
         return Outcome.RETURNED
 
     def reject(self) -> Outcome:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from approvals.procedure import notices
 from approvals.procedure.holders import Holders, held_by
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import WorkCalendar, last_day, local_date, start_of_day
@@ -166,7 +167,7 @@ def cases(s: Session, actor: Actor, now: dt.datetime, calendar: WorkCalendar, fi
     q = (select(Task.id, Task.case_id, Task.stage, Task.role, Task.opened_at, Task.due_at,
                 Task.assignee_id, Task.place_id, Case.opened_at.label("case_opened"),
                 Member.name.label("head"), Village.name.label("village"),
-                Township.name.label("township"), Definition.digest)
+                Township.name.label("township"), Definition.digest, Task.data)
          .join(Case, Case.id == Task.case_id)
          .join(Definition, Definition.id == Case.definition_id)
          .join(Village, Village.id == Case.village_id)
@@ -217,6 +218,8 @@ def cases(s: Session, actor: Actor, now: dt.datetime, calendar: WorkCalendar, fi
         why = f"{who}（{role_labels.get(r.role, r.role)}）自{since.month}月{since.day}日起办理"
         if r.case_id in objections:
             why += "，有未处理的公示异议"
+        elif r.stage == Stage.PUBLIC_NOTICE and not notices.posted(r.data):
+            why += "，公示尚未登记张贴"  # never passes until it is: overdue when late
         elif r.stage == Stage.PUBLIC_NOTICE and late:
             why += "，公示期已满待系统推进"
         if late:

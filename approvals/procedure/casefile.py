@@ -43,6 +43,8 @@ ACTIONS = {
     "task.transfer": "转交给{to_name}", "case.fast_track": "先帮扶后认定，已落实临时帮扶",
     "case.withdrawn": "申请人撤回申请", "case.consent": "确认承诺授权", "case.enrolled": "纳入监测",
     "case.rejected": "办结：不予纳入", "case.eliminated": "风险消除",
+    "reexamination.requested": "申请复核", "reexamination.upheld": "复核：维持原结论",
+    "reexamination.revoked": "复核：撤销原结论并重新办理", "case.reopened": "重新办理",
 }
 
 

@@ -195,6 +195,8 @@ def decide(s: Session | Connection, task: int | TaskRef, actor: Actor, verdict: 
                                       stage.check(definition, data))
         case Verdict.REJECTED if not reason:
             raise Refused("不通过时必须填写理由，农户会收到这一理由。")
+        case Verdict.REJECTED:
+            data = stages.of(task.stage).check_rejection(definition, data)
         case Verdict.RETURNED:
             if return_to not in definition.procedure.stages:  # none chosen, or not a stage
                 return_to = None

@@ -51,5 +51,5 @@ def chinese(form: type[Form], err: ValidationError) -> str:
             text = str(e["msg"]).removeprefix("Value error, ")
         else:  # pydantic's own words are English: never shown, a Chinese one instead
             text = _MESSAGES.get(e["type"], "填写有误，请检查").format(**(e.get("ctx") or {}))
-        problems.append(f"「{label}」{text}")
+        problems.append(f"「{label}」{text}" if label else text)  # the form's own rule
     return "；".join(problems)

@@ -1,7 +1,11 @@
 """Objections (异议) during the public notice: recorded by a village cadre, then handled.
 
 An open objection keeps the case in 公示 past the end of the period. A substantiated one
-sends the case back to 入户核实; a dismissed one lets the notice end as usual.
+sends the case back to 入户核实; a dismissed one lets the notice end as usual. What the
+village found (`handling`) stays with the objection and the cadres' timeline: the household
+hears only the outcome, in wording the system writes (notifications/wording.py
+`objection_upheld`); a dismissed objection is not announced to it at all (it hears the notice
+passed, as for any notice).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from approvals.record.db import rowcount
 from approvals.record.definitions import Stage
 from approvals.record.errors import AlreadyDecided, NotFound, Refused
 from approvals.record.models import Case, Objection, ObjectionStatus, Task, TaskStatus, Verdict
+
+UPHELD = "公示期间异议经调查核实属实，重新入户核实"  # the return's reason, as the timeline shows it
 
 
 def _notice_task(s: Session, case_id: int) -> Task:
@@ -61,11 +67,15 @@ def handle_objection(s: Session, objection_id: int, actor: Actor, *, substantiat
              handled_at=now)))
     if changed != 1:
         raise AlreadyDecided("这条异议已经处理过了。")
+    # the handling is for the cadres (the timeline shows it), never for the household: it
+    # can name the objector. The return's reason is the system's, and the household is told
+    # the outcome in its own words (workflows/passes.py send_back, event objection_upheld).
     audit.append(s, actor=f"cadre:{actor.id}", action=f"objection.{status}", now=now,
-                 case_id=objection.case_id, payload={"objection": objection_id})
+                 case_id=objection.case_id, payload={"objection": objection_id,
+                                                     "reason": handling.strip()})
     if substantiated:
         decide(s, task, actor, Verdict.RETURNED, now=now, return_to=Stage.HOME_VERIFICATION,
-               reason=f"公示期间异议属实：{handling.strip()}")
+               reason=UPHELD)
     else:
         s.execute(update(Case).where(Case.id == objection.case_id).values(pending_since=now))
     s.refresh(objection)

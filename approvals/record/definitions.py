@@ -13,9 +13,10 @@ import hashlib
 import json
 from collections.abc import Iterable
 from enum import StrEnum
+from fractions import Fraction
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class CaseKind(StrEnum):
@@ -104,6 +105,39 @@ class ProcedureDef(Frozen):
         return self
 
 
+def _share(value: str) -> Fraction:
+    try:
+        share = Fraction(value)
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(f"a share is a fraction such as 2/3, not {value!r}") from None
+    if not 0 < share <= 1:
+        raise ValueError(f"a share is more than 0 and at most 1, not {value!r}")
+    return share
+
+
+class VoteRules(Frozen):
+    """村民主评议: when the representatives' meeting counts and when its vote passes
+    (config.yaml `village_review`). Fractions written as text ("2/3"), so that 24 of 36 is a
+    quorum exactly, as no decimal can say."""
+
+    # of the representatives (应到人数, typed on the form), at least this share present
+    quorum: str = "2/3"
+    # of those present, more than this share voting for (过半数)
+    pass_share: str = "1/2"
+
+    @field_validator("quorum", "pass_share")
+    @classmethod
+    def _a_share(cls, v: str) -> str:
+        _share(v)
+        return v
+
+    def quorate(self, expected: int, present: int) -> bool:
+        return present >= expected * _share(self.quorum)
+
+    def passed(self, present: int, votes_for: int) -> bool:
+        return votes_for > present * _share(self.pass_share)
+
+
 class Definition(Frozen):
     """What a case is bound to: its procedure plus the roles that procedure names."""
 
@@ -112,6 +146,9 @@ class Definition(Frozen):
     roles: dict[str, RoleDef]
     categories: dict[str, str]
     measure_types: list[str]
+    # the village review's quorum and passing share; a definition stored before they were
+    # configurable reads the defaults, which are what the law says (村民委员会组织法 §26)
+    village_review: VoteRules = VoteRules()
 
     def stage(self, stage: str) -> StageDef:
         return self.procedure.stages[stage]

@@ -20,6 +20,7 @@ from approvals.procedure import (
     notices,
     objections,
     queries,
+    reexaminations,
     stages,
 )
 from approvals.procedure.decisions import VERDICT_LABELS, Decided, TaskRef, decide
@@ -28,7 +29,17 @@ from approvals.record import photos
 from approvals.record.calendar import local_date
 from approvals.record.definitions import Level, Stage
 from approvals.record.errors import NotAllowed, NotFound, Refused
-from approvals.record.models import Cadre, Case, CaseKind, Objection, Place, Task, Verdict
+from approvals.record.models import (
+    Cadre,
+    Case,
+    CaseKind,
+    Objection,
+    Place,
+    Reexamination,
+    ReexaminationResult,
+    Task,
+    Verdict,
+)
 from approvals.web.session import (
     acting_on,
     attempt,
@@ -55,8 +66,12 @@ def _page(actor: Actor, case_id: int, *, error: str | None = None, form: Any = N
         evidence = (elimination.evidence(s, file.case.household, config.elimination_rules(),
                                          local_date(now()))
                     if file.case.kind == CaseKind.RISK_ELIMINATION else [])
+        reviews = reexaminations.of_case(s, case_id)
         page = render_template(
             "case.html", f=file, error=error, form=form or {}, today=local_date(now()),
+            reviews=reviews, results=reexaminations.RESULTS, now=now(),
+            deciding={r.id for r in reviews if reexaminations.may_decide(s, actor, r)},
+            may_request=reexaminations.may_request(s, file.case, reviews),
             categories=file.definition.categories, measure_types=file.definition.measure_types,
             risk_labels=config.risk_types, reject_reasons=config.workbench.reject_reasons,
             colleagues=colleagues, verdicts=VERDICT_LABELS, evidence=evidence,
@@ -119,8 +134,9 @@ def decide_task(task_id: int) -> Any:
         if verdict not in Verdict.__members__.values():
             raise Refused("请先选择“通过”“退回”或“不通过”。")
         data = stages.of(task.stage).parse(request.form, task.case_kind)
-        upload = photos.Upload.of(_uploads() if verdict == Verdict.APPROVED else [])
-        if verdict == Verdict.APPROVED:
+        # kept with a rejection too: a stage's record (the vote's minutes) decides either way
+        upload = photos.Upload.of(_uploads() if verdict != Verdict.RETURNED else [])
+        if verdict != Verdict.RETURNED:
             data["photos"] = upload.names
         with upload.stored(services().media_dir, task.case_id):
             return decide(conn, task, actor, Verdict(verdict), now=now(), data=data,
@@ -168,14 +184,27 @@ def _uploads(field: str = "photos") -> list[bytes]:
 @signed_in
 def post_notice(actor: Actor, task_id: int) -> Any:
     case_id = _case_of(task_id)
-    try:
-        posted_on = dt.date.fromisoformat(request.form.get("posted_on", ""))
-    except ValueError:
-        return _page(actor, case_id, error="「张贴日期」日期格式应为 2026-01-31",
-                     form=request.form, status=400)
-    ends = _attempt(actor, case_id, lambda s: notices.post_notice(
-        s, task_id, actor, posted_on=posted_on, where=request.form.get("where", ""),
-        now=now(), calendar=services().calendar))
+    days: dict[str, dt.date | None] = {}
+    for key, label in (("posted_on", "张贴日期"), ("starts_on", "公示开始日期")):
+        typed = request.form.get(key, "").strip()
+        try:
+            days[key] = dt.date.fromisoformat(typed) if typed else None
+        except ValueError:
+            return _page(actor, case_id, error=f"「{label}」日期格式应为 2026-01-31",
+                         form=request.form, status=400)
+    posted_on = days["posted_on"]
+    if posted_on is None:
+        return _page(actor, case_id, error="「张贴日期」必须填写", form=request.form, status=400)
+
+    def post(s: Session) -> dt.datetime:
+        upload = photos.Upload.of(_uploads())
+        with upload.stored(services().media_dir, case_id):
+            return notices.post_notice(
+                s, task_id, actor, posted_on=posted_on, starts_on=days["starts_on"],
+                where=request.form.get("where", ""), photos=upload.names, now=now(),
+                calendar=services().calendar)
+
+    ends = _attempt(actor, case_id, post)
     last = local_date(ends - dt.timedelta(microseconds=1))
     return _done(case_id, f"已登记公示，公示期至{last.month}月{last.day}日。")
 
@@ -232,6 +261,36 @@ def consent_photo(actor: Actor, case_id: int) -> Any:
         upload.store(services().media_dir, case_id)
     _attempt(actor, case_id, act)
     return _done(case_id, "已保存签字的承诺授权书，申请可以继续审核。")
+
+
+@bp.post("/c/<int:case_id>/reexaminations")
+@signed_in
+def request_reexamination(actor: Actor, case_id: int) -> Any:
+    _attempt(actor, case_id, lambda s: reexaminations.request_by_cadre(
+        s, case_id, actor, request.form.get("grounds", ""), now=now(),
+        calendar=services().calendar, rules=services().config.reexamination))
+    return _done(case_id, "已提交复核申请，申请人会收到通知。")
+
+
+@bp.post("/reexaminations/<int:reexamination_id>")
+@signed_in
+def decide_reexamination(actor: Actor, reexamination_id: int) -> Any:
+    with session_scope() as s:
+        case_id = s.scalar(select(Reexamination.case_id)
+                           .where(Reexamination.id == reexamination_id))
+    if case_id is None:
+        raise NotFound("没有找到这项复核。")
+    try:
+        result = ReexaminationResult(request.form.get("result", ""))
+    except ValueError:
+        return _page(actor, case_id, error="请选择“维持原结论”或“撤销原结论并重新办理”。",
+                     form=request.form, status=400)
+    config = services().config
+    _attempt(actor, case_id, lambda s: reexaminations.decide(
+        s, reexamination_id, actor, result, request.form.get("review_reason", ""), now=now(),
+        calendar=services().calendar,
+        role_label=config.roles[config.reexamination.role].label))
+    return _done(case_id, f"复核结果已提交：{reexaminations.RESULTS[result]}。申请人会收到通知。")
 
 
 @bp.post("/t/<int:task_id>/transfer")

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from approvals.procedure import batch, inbox, queries
+from approvals.procedure import batch, inbox, queries, reexaminations
 from approvals.procedure.permissions import Actor
 from approvals.web.session import now, services, session_scope, signed_in
 
@@ -30,10 +30,11 @@ def index(actor: Actor) -> Any:
         found = inbox.inbox(s, actor, now(), services().calendar, filters=filters,
                             due_soon_days=config.notifications.due_soon_working_days)
         villages = inbox.villages(s, actor)
+        reviews = reexaminations.open_for(s, actor)  # 复核, beside the stage tasks
     items, counts = found.items, found.counts
     return render_template(
         "inbox.html", items=items, counts=counts, filters=filters, villages=villages,
-        too_many=found.too_many,
+        too_many=found.too_many, reviews=reviews, now=now(),
         stage_labels=labels, total=sum(counts.values()),
         role_label=config.roles[actor.role].label,
         may_batch=any(st in batch.BATCH_STAGES for st in counts),

@@ -1,4 +1,5 @@
-"""公示: its period from config; an open objection holds the case; a true one returns it."""
+"""公示: its period from config, counted from the posting; an open objection holds the case;
+a true one returns it."""
 
 from __future__ import annotations
 
@@ -14,14 +15,17 @@ from tests.db import session_scope
 from workflows.advance import mark_stalled
 
 
-def test_notice_passes_by_itself_after_its_period(world):
+def test_notice_passes_by_itself_after_its_period_from_the_posting(world):
     case_id = world.apply(world.household())
     world.approve_through(case_id, until=Stage.PUBLIC_NOTICE)
+    opened = world.open_task(case_id).opened_at.astimezone(LOCAL).date()
+    world.clock.advance(days=2)  # posted two days after the stage opened
+    world.posts_notice(case_id)
     notice = world.open_task(case_id)
-    opened = notice.opened_at.astimezone(LOCAL).date()
+    posted = opened + dt.timedelta(days=2)
     # five calendar days, the day it is posted not counted: it ends at the end of day 5
     assert notice.due_at.astimezone(LOCAL) == dt.datetime.combine(
-        opened + dt.timedelta(days=6), dt.time(), LOCAL)
+        posted + dt.timedelta(days=6), dt.time(), LOCAL)
     world.clock.current = notice.due_at - dt.timedelta(minutes=1)
     world.advance(case_id)
     assert world.stage(case_id) == Stage.PUBLIC_NOTICE
@@ -35,6 +39,7 @@ def test_notice_passes_by_itself_after_its_period(world):
 def test_an_open_objection_holds_the_case_in_notice(world):
     case_id = world.apply(world.household())
     world.approve_through(case_id, until=Stage.PUBLIC_NOTICE)
+    world.posts_notice(case_id)
     world.object(case_id)
     world.clock.advance(days=10)
     assert mark_stalled(world.services.database, world.clock.now()) == 0
@@ -45,6 +50,7 @@ def test_an_open_objection_holds_the_case_in_notice(world):
 def test_a_dismissed_objection_lets_the_notice_end(world):
     case_id = world.apply(world.household())
     world.approve_through(case_id, until=Stage.PUBLIC_NOTICE)
+    world.posts_notice(case_id)
     objection_id = world.object(case_id)
     world.clock.advance(days=10)
     with session_scope() as s:

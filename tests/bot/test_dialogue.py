@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 from werkzeug.serving import make_server
 
+from approvals.procedure import reexaminations
 from approvals.record.definitions import Stage
 from approvals.record.models import (
     Cadre,
@@ -20,13 +21,17 @@ from approvals.record.models import (
     MediaStatus,
     Member,
     Place,
+    Reexamination,
+    ReexaminationResult,
     Source,
     Verdict,
 )
 from bot.models import Conversation
 from fangfan.app import create_app
 from fangfan.services import Services
+from notifications import reexaminations as told
 from notifications.models import OutboxMessage
+from notifications.wording import render
 from tests.bot.fake_api import FakeWeChatApi
 from tests.bot.sender import WeChatSender
 from tests.db import session_scope
@@ -339,3 +344,39 @@ def test_monitored_or_already_applying_households_are_told_at_once(
     assert "已有正在办理的申请" in reply
     with session_scope() as s:
         assert s.get(Conversation, farmer.openid).step == "idle"
+
+
+def test_a_farmer_asks_for_a_reexamination_in_the_chat_and_hears_its_result(
+        farmer: WeChatSender, world: World) -> None:
+    name, id_number, household_id = roster_head(index=6)
+    for said in ("申请", f"{name} {id_number}", "生病住院", "一万", "同意"):
+        farmer.say(said)
+    case_id = only_case(household_id).id
+    world.advance(case_id)
+    assert "还在办理中" in farmer.say("申请复核")
+    world.decides(case_id, world.approver(case_id), Verdict.REJECTED,
+                  reason="入户核实发现风险不属实")
+    assert "回复「申请复核」加上理由即可申请" in farmer.say("进度")
+    reply = farmer.say("我不服，医药费票据没算进去")
+    assert f"已收到您对申请 {only_case(household_id).number} 的复核申请" in reply
+    assert "乡镇会重新审查" in reply and "日前办结" in reply
+    with session_scope() as s:
+        review = s.scalars(select(Reexamination).where(Reexamination.case_id == case_id)).one()
+        assert review.grounds == "医药费票据没算进去"
+        assert review.requested_by == f"farmer:{farmer.openid}"
+    assert "已经申请过复核" in farmer.say("要求复核")
+    assert "您已申请复核，正在办理" in farmer.say("进度")
+    with session_scope() as s:
+        reexaminations.decide(s, review.id, world.cadre("township_auditor", "青山镇"),
+                              ReexaminationResult.REVOKED, "补充票据后自付费用较大，重新核实",
+                              now=world.clock.now(), calendar=world.services.calendar,
+                              role_label="乡镇审核员")
+    with session_scope() as s:
+        told.announce(s.connection(), world.clock.now())
+    with session_scope() as s:
+        [result] = s.scalars(select(OutboxMessage).where(
+            OutboxMessage.recipient == farmer.openid,
+            OutboxMessage.event == "reexamination_decided")).all()
+    assert "撤销原结论，重新办理" in render(result.event, result.params).text
+    world.advance(case_id)
+    assert world.stage(case_id) == Stage.HOME_VERIFICATION

@@ -4,6 +4,7 @@ screenshots kept for people to look at."""
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 from collections.abc import Iterator
@@ -47,6 +48,11 @@ def shot(page: object, name: str) -> None:
     """Kept as a test artifact (tests/artifacts/), for people to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def board() -> tuple[io.BytesIO, str]:
+    """A photo of the notice on the board, as a form's file field (a JPEG by its bytes)."""
+    return io.BytesIO(b"\xff\xd8\xff\xe0" + b"board" * 100 + b"\xff\xd9"), "board.jpg"
 
 
 @dataclass

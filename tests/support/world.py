@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from approvals.procedure import cases, decisions, objections, stages
+from approvals.procedure import cases, decisions, notices, objections, stages
 from approvals.procedure.permissions import Actor
+from approvals.record import photos
 from approvals.record.calendar import LOCAL, FixedClock
 from approvals.record.definitions import Stage
 from approvals.record.models import (
@@ -122,12 +123,29 @@ class World:
             self.passes(case_id)
 
     def passes(self, case_id: int) -> None:
-        """The current stage is approved: by its cadre, or for 公示 by its period running out."""
+        """The current stage is approved: by its cadre, or for 公示 by its period running out
+        after the village records the posting (today)."""
         if self.stage(case_id) == Stage.PUBLIC_NOTICE:
+            if not notices.posted(self.open_task(case_id).data):
+                self.posts_notice(case_id)
             self.clock.advance(days=6)
             self.advance(case_id)
         else:
             self.decides(case_id, self.approver(case_id))
+
+    def posts_notice(self, case_id: int, posted_on: dt.date | None = None,
+                     starts_on: dt.date | None = None) -> dt.datetime:
+        """The village records the notice's posting, with a photo of the board (a JPEG by
+        its bytes, stored as the page stores one)."""
+        task = self.open_task(case_id)
+        upload = photos.Upload.of([b"\xff\xd8\xff\xe0" + b"board" * 100 + b"\xff\xd9"])
+        upload.store(self.services.media_dir, case_id)
+        with session_scope() as s:
+            return notices.post_notice(
+                s, task.id, self.approver(case_id), where="村委会公示栏",
+                posted_on=posted_on or self.clock.now().astimezone(LOCAL).date(),
+                starts_on=starts_on, photos=upload.names, now=self.clock.now(),
+                calendar=self.services.calendar)
 
     def stage(self, case_id: int) -> str | None:
         with session_scope() as s:

@@ -88,6 +88,11 @@ class StageModule(ABC):
         a stage whose rules need it; most need nothing, and read nothing."""
         return data
 
+    def check_rejection(self, definition: Definition, data: dict[str, Any]) -> dict[str, Any]:
+        """What a rejection records besides its reason: for most stages what the page sent,
+        as it was; a stage whose record decides the verdict (村民主评议's vote) checks it."""
+        return data
+
     def check(self, definition: Definition, data: dict[str, Any]) -> dict[str, Any]:
         """The validated form as JSON-ready data, or a Chinese refusal naming what is
         missing."""

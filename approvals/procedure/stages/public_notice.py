@@ -1,6 +1,8 @@
-"""公示: the notice is posted in the village; it passes by itself once its period is over
-with no objection open (workflows/passes.py), so nobody approves it by hand. Posting it and
-handling objections are its own services (approvals/procedure/notices.py, objections.py)."""
+"""公示: the notice is posted in the village and its posting recorded (where, the day, a
+photo), which starts its period; it passes by itself once that period is over with no
+objection open (workflows/passes.py), so nobody approves it by hand, and an unposted one
+never passes. Posting it and handling objections are its own services
+(approvals/procedure/notices.py, objections.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ from approvals.record.models import Case
 
 class PublicNoticeStage(StageModule):
     key = "public_notice"
-    guidance = "在村内张贴公示，公示期内登记并处理群众异议。"
+    guidance = ("张贴公示后登记张贴地点、日期并拍照上传，公示期从张贴之日起计算；"
+                "公示期内登记并处理群众异议。")
 
     def form(self, definition: Definition) -> type[Form]:
         return Form  # its task records the posting (notices.post_notice), not an approval

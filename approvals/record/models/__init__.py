@@ -26,6 +26,11 @@ from approvals.record.models.households import (
 from approvals.record.models.media import MediaFile, MediaStatus
 from approvals.record.models.people import BindThrottle, Cadre, Pairing, StandIn
 from approvals.record.models.places import Place
+from approvals.record.models.reexaminations import (
+    Reexamination,
+    ReexaminationResult,
+    ReexaminationStatus,
+)
 
 __all__ = [
     "AuditEntry",
@@ -48,6 +53,9 @@ __all__ = [
     "ObjectionStatus",
     "Pairing",
     "Place",
+    "Reexamination",
+    "ReexaminationResult",
+    "ReexaminationStatus",
     "Revisit",
     "Source",
     "StandIn",

@@ -5,7 +5,7 @@ or none (无劳动能力); true → full, false → none. `members.left_on` is t
 found the member gone (the row stays). `households.formerly_poor` is the 脱贫户 flag.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-03 12:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from approvals.record.definitions import Stage
 from approvals.record.models import AuditEntry, Cadre, Objection, Task, TaskStatus
 from tests.db import session_scope
-from tests.support.web import Desk, cadre_id
+from tests.support.web import Desk, board, cadre_id
 from tests.support.world import World
 
 # The demo county's cadres (fangfan.demo.roster); the cases below are in 东沟村, 青山镇.
@@ -77,7 +77,8 @@ def test_photos_and_the_household_page_only_within_the_jurisdiction(
     case_id, task_id = case_at(world, Stage.VILLAGE_REVIEW)
     desk = Desk(app.test_client()).signs_in(cadre_id("刘书记"))
     desk.post(f"/t/{task_id}/decide", verdict="approved", meeting_on="2026-11-02",
-              attendance="20", votes_for="18", photos=(io.BytesIO(JPEG), "minutes.jpg"))
+              expected="25", attendance="20", votes_for="18",
+              photos=(io.BytesIO(JPEG), "minutes.jpg"))
     with session_scope() as s:
         assert len(s.get_one(Task, task_id).data["photos"]) == 1
     household = world.case(case_id).household_id
@@ -91,7 +92,8 @@ def test_a_refused_decision_leaves_no_photo_behind(app: Flask, world: World) -> 
     so every refusal must take them away again."""
     case_id, task_id = case_at(world, Stage.VILLAGE_REVIEW)
     folder = world.services.settings.media_dir / "cases" / str(case_id)
-    form = {"verdict": "approved", "meeting_on": "2026-11-02", "attendance": "20"}
+    form = {"verdict": "approved", "meeting_on": "2026-11-02", "expected": "25",
+            "attendance": "20"}
     outsider = Desk(app.test_client()).signs_in(cadre_id("陈书记"))
     res = outsider.post(f"/t/{task_id}/decide", votes_for="18", **form,
                         photos=(io.BytesIO(JPEG), "minutes.jpg"))
@@ -163,7 +165,7 @@ def test_the_notice_and_its_objections_are_kept_by_the_village(app: Flask, world
     case_id, task_id = case_at(world, Stage.PUBLIC_NOTICE)
     check_matrix(app, case_id, ["刘书记"],
                  lambda d: d.post(f"/t/{task_id}/notice", posted_on="2026-11-02",
-                                  where="村委会公示栏"),
+                                  where="村委会公示栏", photos=board()),
                  lambda res: res.status_code == 302)
     check_matrix(app, case_id, ["刘书记"],
                  lambda d: d.post(f"/c/{case_id}/objections", raised_by="村民甲",

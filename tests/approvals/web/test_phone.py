@@ -57,6 +57,7 @@ def test_a_case_from_application_to_county_approval_on_the_phone(
     shot(phone, "inbox-village-cadre")
     open_case(phone, head)
     phone.get_by_text("通过", exact=True).click()
+    phone.get_by_label("应到人数").fill("27")
     phone.get_by_label("参会人数").fill("25")
     phone.get_by_label("同意票数").fill("23")
     phone.get_by_label("反对票数").fill("1")
@@ -67,6 +68,12 @@ def test_a_case_from_application_to_county_approval_on_the_phone(
 
     open_case(phone, head)
     phone.get_by_label("张贴地点").fill("村委会公示栏")
+    phone.get_by_role("button", name="登记张贴").click()  # no photo of the board: refused
+    expect(phone.get_by_role("alert").get_by_text("请拍一张公示张贴在公示栏上的照片")
+           ).to_be_visible()
+    phone.locator("#photos").set_input_files(files=[{
+        "name": "board.jpg", "mimeType": "image/jpeg",
+        "buffer": b"\xff\xd8\xff\xe0" + b"board" * 100 + b"\xff\xd9"}])
     phone.get_by_role("button", name="登记张贴").click()
     expect(phone.get_by_text("已登记公示，公示期至11月")).to_be_visible()
     world.clock.advance(days=6)  # the notice runs out with no objection
@@ -160,6 +167,7 @@ def test_an_objection_holds_the_notice_until_it_is_handled(world: World, phone: 
     case_id = world.apply(world.household("东沟村", 2))
     head = head_of(world, case_id)
     world.approve_through(case_id, Stage.PUBLIC_NOTICE)
+    world.posts_notice(case_id)
 
     phone.goto("/inbox")
     sign_in(phone, "刘书记")

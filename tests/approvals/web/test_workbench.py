@@ -14,7 +14,7 @@ from approvals.procedure import inbox as inbox_module
 from approvals.record.definitions import Stage
 from approvals.record.models import AuditEntry, CaseStatus, Household, Pairing, Task, TaskStatus
 from tests.db import session_scope
-from tests.support.web import Desk, cadre, cadre_id
+from tests.support.web import Desk, board, cadre, cadre_id
 from tests.support.world import World
 
 
@@ -185,10 +185,12 @@ def test_posting_a_notice_that_has_ended_tells_who_ended_it(app: Flask, world: W
     case_id = world.apply(world.household("东沟村"))
     world.approve_through(case_id, Stage.PUBLIC_NOTICE)
     notice = world.open_task(case_id).id
+    world.posts_notice(case_id)  # posted on another phone: its period runs from today
     world.clock.advance(days=6)
     world.advance(case_id)  # the period ran out: the system passed it
     desk = Desk(app.test_client()).signs_in(cadre_id("刘书记"))
-    res = desk.post(f"/t/{notice}/notice", posted_on="2026-11-02", where="村委会公示栏")
+    res = desk.post(f"/t/{notice}/notice", posted_on="2026-11-02", where="村委会公示栏",
+                    photos=board())
     assert res.status_code == 302
     assert "这项任务已由系统于" in desk.get(res.headers["Location"]).text
 
