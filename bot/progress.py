@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from itertools import groupby
 from typing import Any
 
@@ -10,7 +9,7 @@ from sqlalchemy import Connection, Row, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from approvals.procedure.holders import holding_assignee
-from approvals.record.calendar import local_date
+from approvals.record.calendar import shown_due
 from approvals.record.models import (
     Cadre,
     Case,
@@ -26,11 +25,6 @@ from approvals.record.models.cases import case_number, parsed_definition
 from bot.conversation import Context
 
 REVIEW_HINT = "如对结果有异议，可以向乡镇人民政府申请复核，也可以拨打12317热线反映。"
-
-
-def day(moment: dt.datetime) -> str:
-    d = local_date(moment)
-    return f"{d.month}月{d.day}日"
 
 
 # The farmer's latest cases (at most three), and the tasks of those still open, each with
@@ -75,7 +69,7 @@ def describe(conn: Connection, case: Row[Any], tasks: list[Row[Any]]) -> str:
         holder = f"{role}{task.assignee}" if task.assignee else f"{task.place}{role}"
         label = definition.stage(task.stage).label
         text = (f"{head}：现在是「{label}」这一步，由{holder}办理，"
-                f"预计{day(task.task_due_at)}前完成；全部办完预计在{day(case.due_at)}前。")
+                f"预计{shown_due(task.task_due_at)}前完成；全部办完预计在{shown_due(case.due_at)}前。")
         returned = [t for t in tasks if t.return_to and t.reason]
         if task.round > 1 and returned:
             text += f"\n上级退回重新办理，原因：{returned[-1].reason}"

@@ -15,21 +15,28 @@ from fangfan import logs
 from fangfan.settings import Settings
 
 
+class Failed(click.ClickException):
+    """A command that could not do its work: one Chinese line on stderr, exit status 1
+    (click's own says "Error: ...")."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"错误：{self.format_message()}", err=True)
+
+
 def _services():
     from fangfan.services import build
 
     try:
         return build()
     except config_module.ConfigError as err:
-        raise click.ClickException(str(err)) from None
+        raise Failed(str(err)) from None
 
 
 def _stage(services, stage: str | None, option: str = "--stage") -> str | None:
     """A stage named on the command line: one of config.yaml's procedures'."""
     known = services.config.stage_labels()
     if stage is not None and stage not in known:
-        raise click.BadParameter(f"{stage!r} is not one of {', '.join(known)}",
-                                 param_hint=f"'{option}'")
+        raise Failed(f"{option} {stage}：没有这个环节，应为 {'、'.join(known)} 之一")
     return stage
 
 
@@ -89,7 +96,7 @@ def worker() -> None:
     try:
         scheduler = build_scheduler(_services())
     except config_module.ConfigError as err:
-        raise click.ClickException(str(err)) from None
+        raise Failed(str(err)) from None
     scheduler.start()
 
 
@@ -107,7 +114,7 @@ def wechat_menu() -> None:
     try:
         _services().wechat_api().create_menu(MENU)
     except WeChatApiError as err:
-        raise click.ClickException(f"创建菜单失败：{err}") from None
+        raise Failed(f"创建菜单失败：{err}") from None
     click.echo("菜单已创建：" + " / ".join(b["name"] for b in MENU["button"]))
 
 
@@ -181,7 +188,7 @@ def case_show(case_id: int, as_json: bool) -> None:
         with services.database.session_scope() as s:
             data = show_case(s, case_id, services.clock.now())
     except Refused as err:
-        raise click.ClickException(str(err)) from None
+        raise Failed(str(err)) from None
     click.echo(json.dumps(data, ensure_ascii=False, indent=None if as_json else 1))
 
 
@@ -195,14 +202,14 @@ def _read_form(path: str | None) -> dict | None:
     with open(path, "rb") as f:
         raw = f.read(FORM_MAX_BYTES + 1)
     if len(raw) > FORM_MAX_BYTES:
-        raise click.ClickException(
+        raise Failed(
             f"--form 文件超过 {FORM_MAX_BYTES // 1024} KB，不像是一份核查表。")
     try:
         data = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise click.ClickException(f"--form 文件不是有效的 JSON（UTF-8）：{err}") from None
+        raise Failed(f"--form 文件不是有效的 JSON（UTF-8）：{err}") from None
     if not isinstance(data, dict):
-        raise click.ClickException("--form 文件应是一个 JSON 对象（各项核查内容）。")
+        raise Failed("--form 文件应是一个 JSON 对象（各项核查内容）。")
     return data
 
 
@@ -233,13 +240,13 @@ def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
     services = _services()
     dev = services.config.dev_mode
     if not dev and cadre_id is None:
-        raise click.ClickException("未开启开发模式：请用 --as 指明办理人（干部编号），"
+        raise Failed("未开启开发模式：请用 --as 指明办理人（干部编号），"
                                    "系统不会代填办理人。")
     if not dev and verdict == "approved" and form_file is None:
-        raise click.ClickException("未开启开发模式：通过时请用 --form 提供本环节核查内容的 "
+        raise Failed("未开启开发模式：通过时请用 --form 提供本环节核查内容的 "
                                    "JSON 文件，系统不会代填演示数据。")
     if verdict != "approved" and form_file is not None:
-        raise click.ClickException("只有“通过”需要 --form；不通过或退回请写 --reason。")
+        raise Failed("只有“通过”需要 --form；不通过或退回请写 --reason。")
     data = _read_form(form_file)
     return_to = _stage(services, return_to, "--return-to")
     now = services.clock.now()
@@ -266,7 +273,7 @@ def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
                 s, task.id, actor, Verdict(verdict), now=now, reason=reason,
                 return_to=return_to, data=data)
     except Refused as err:
-        raise click.ClickException(str(err)) from None
+        raise Failed(str(err)) from None
     click.echo(f"已办理（{actor.name}）：案件 {case_id} 的「{decided.stage_label}」"
                f"{decisions.VERDICT_LABELS[decided.verdict]}；worker 会在几秒内推进到下一步。")
 
@@ -290,7 +297,7 @@ def cadre_code(cadre_id: int) -> None:
             code = bindings.issue_code(s, cadre_id, now=services.clock.now(), valid_days=days)
             name = s.get_one(Cadre, cadre_id).name
     except Refused as err:
-        raise click.ClickException(str(err)) from None
+        raise Failed(str(err)) from None
     click.echo(f"{name}的绑定码：{code}（{days}天内有效，仅能使用一次；不分大小写，短横线可省略）。"
                "请电话或当面告知本人，第一次从微信打开办理链接时输入。"
                f"输错{services.config.workbench.bind_code_max_failures}次即作废，需重新获取。")
@@ -307,7 +314,7 @@ def _place_actor(s, place_name: str | None):
     query = select(Place).order_by(Place.path)
     place = s.scalars(query.where(Place.name == place_name) if place_name else query).first()
     if place is None:
-        raise click.ClickException(f"没有找到地区：{place_name}")
+        raise Failed(f"没有找到地区：{place_name}")
     return place, Actor(0, "命令行", "supervisor", True, place.path, place.level)
 
 
@@ -361,7 +368,7 @@ def import_file(kind: str, file: str) -> None:
         rows = imports.read_file(Path(file), imports.COLUMNS[kind],
                                  services.config.import_limits())
     except imports.BadFile as err:
-        raise click.ClickException(str(err)) from None
+        raise Failed(str(err)) from None
     now = services.clock.now()
     with services.database.session_scope() as s:
         _, actor = _place_actor(s, None)
@@ -375,7 +382,7 @@ def import_file(kind: str, file: str) -> None:
         for problem in result.problems[:200]:
             click.echo(str(problem), err=True)
         more = len(result.problems) - 200
-        raise click.ClickException(
+        raise Failed(
             f"共 {len(result.problems)} 处问题{f'（另有{more}处未列出）' if more > 0 else ''}，"
             "未导入任何数据。请改正后重新导入。")
     click.echo(f"导入完成：新增 {result.added}，更新 {result.changed}，"
@@ -431,7 +438,7 @@ def config_check() -> None:
         check_flows(config, settings.config_path)
         production.check(settings, config)
     except config_module.ConfigError as err:
-        raise click.ClickException(str(err)) from None
+        raise Failed(str(err)) from None
     mode = "开发模式" if config.dev_mode else "生产模式"
     click.echo(f"{settings.config_path}: 配置有效（{mode}）。")
 

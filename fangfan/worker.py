@@ -126,7 +126,7 @@ def check_flows(config: Config, path: Path) -> None:
     try:
         check(config.definition(kind) for kind in config.procedures)
     except FlowMismatch as err:
-        raise ConfigError(f"{path}: {err}") from None
+        raise ConfigError(f"{path}：{err}") from None
 
 
 def build_scheduler(svc: Services) -> BlockingScheduler:

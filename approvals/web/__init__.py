@@ -17,7 +17,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, FunctionLoader
 from approvals.context import Context
 from approvals.procedure import stages
 from approvals.record import wording
-from approvals.record.calendar import last_day, local_date
+from approvals.record.calendar import last_day, local_date, shown_due
 from approvals.record.errors import NotAllowed, NotFound
 from approvals.web import (
     assets,
@@ -79,6 +79,12 @@ def _localdate(moment: dt.datetime) -> str:
 @bp.app_template_filter("lastday")
 def _lastday(moment: dt.datetime) -> str:
     return last_day(moment).isoformat()
+
+
+@bp.app_template_filter("due")
+def _due(moment: dt.datetime) -> str:
+    """A deadline as every page and message says it (calendar.shown_due): 12月7日."""
+    return shown_due(moment)
 
 
 @bp.app_template_filter("labels")
