@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from itertools import groupby
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Row, and_, bindparam, select
 from sqlalchemy.orm import Session
 
-from approvals.procedure.holders import holding_assignee
+from approvals.procedure.holders import Holders, holding_assignee
 from approvals.record.calendar import shown_due
 from approvals.record.models import (
     Cadre,
@@ -22,10 +22,11 @@ from approvals.record.models import (
     TaskStatus,
 )
 from approvals.record.models.cases import case_number, parsed_definition
+from bot import wording
 from bot.conversation import Context
 
-REVIEW_HINT = "如对结果有异议，可以向乡镇人民政府申请复核，也可以拨打12317热线反映。"
-
+if TYPE_CHECKING:
+    from fangfan.config import Config
 
 # The farmer's latest cases (at most three), and the tasks of those still open, each with
 # the name of whoever holds it: one indexed read, a row per task (one for a closed case).
@@ -35,7 +36,8 @@ _LATEST = (select(Case.id, Case.opened_at, Case.status, Case.due_at, Case.outcom
            .where(Member.openid == bindparam("openid")).order_by(Case.id.desc())
            .limit(3).subquery("latest"))
 _PROGRESS = (select(_LATEST, Definition.digest, Task.stage, Task.round,
-                    Task.status.label("task_status"), Task.role, Task.due_at.label("task_due_at"),
+                    Task.status.label("task_status"), Task.role, Task.place_id,
+                    Task.due_at.label("task_due_at"),
                     Task.return_to, Task.reason, Cadre.name.label("assignee"),
                     Place.name.label("place"))
              .join(Definition, Definition.id == _LATEST.c.definition_id)
@@ -56,8 +58,9 @@ def cases_of(s: Session, openid: str) -> list[Case]:
                           .order_by(Case.id.desc()), {"openid": openid}))
 
 
-def describe(conn: Connection, case: Row[Any], tasks: list[Row[Any]]) -> str:
-    """One case in plain words; `case` and `tasks` are rows of `_PROGRESS`."""
+def describe(conn: Connection, case: Row[Any], tasks: list[Row[Any]], config: Config) -> str:
+    """One case in plain words; `case` and `tasks` are rows of `_PROGRESS`. Who holds it is
+    said as the field says it: 由刘书记（村干部）办理, the role as config.yaml labels it."""
     definition = parsed_definition(conn, case.digest)
     head = f"申请编号 {case_number(case.id, case.opened_at)}（{definition.procedure.label}）"
     if case.status == CaseStatus.OPEN:
@@ -66,7 +69,9 @@ def describe(conn: Connection, case: Row[Any], tasks: list[Row[Any]]) -> str:
             return f"{head}：已受理，正在安排入户核实。"
         task = live[-1]
         role = definition.roles[task.role].label
-        holder = f"{role}{task.assignee}" if task.assignee else f"{task.place}{role}"
+        names = task.assignee or "、".join(c.name for c in Holders.read(  # its seat's
+            conn, places={task.place_id}, assignees=()).of(None, task.role, task.place_id))
+        holder = f"{names}（{role}）" if names else f"{task.place}的{role}"
         label = definition.stage(task.stage).label
         text = (f"{head}：现在是「{label}」这一步，由{holder}办理，"
                 f"预计{shown_due(task.task_due_at)}前完成；全部办完预计在{shown_due(case.due_at)}前。")
@@ -80,7 +85,7 @@ def describe(conn: Connection, case: Row[Any], tasks: list[Row[Any]]) -> str:
         return f"{head}：已审定，纳入监测，会为您家落实帮扶措施。{contact}"
     if case.status == CaseStatus.REJECTED:
         reason = (case.outcome_reason or "未说明").rstrip("。.")
-        return f"{head}：未予纳入。原因：{reason}。{REVIEW_HINT}"
+        return f"{head}：不予纳入。原因：{reason}。{wording.review_hint(config)}"
     if case.status == CaseStatus.ELIMINATED:
         return f"{head}：风险已消除。帮扶干部还会定期回访。"
     return f"{head}：已撤回。"
@@ -93,5 +98,5 @@ def progress(ctx: Context, openid: str) -> str:
     if not rows:
         return "还没有查到您的申请。回复「申请」可以开始申请。"
     by_case = [list(group) for _, group in groupby(rows, key=lambda row: row.id)]
-    return "\n\n".join(describe(ctx.conn, one[0], [t for t in one if t.stage is not None])
-                       for one in by_case)
+    return "\n\n".join(describe(ctx.conn, one[0], [t for t in one if t.stage is not None],
+                                ctx.config) for one in by_case)

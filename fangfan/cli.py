@@ -246,7 +246,7 @@ def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
         raise Failed("未开启开发模式：通过时请用 --form 提供本环节核查内容的 "
                                    "JSON 文件，系统不会代填演示数据。")
     if verdict != "approved" and form_file is not None:
-        raise Failed("只有“通过”需要 --form；不通过或退回请写 --reason。")
+        raise Failed("只有“通过”需要 --form；不予纳入（或暂不标注风险消除）、退回请写 --reason。")
     data = _read_form(form_file)
     return_to = _stage(services, return_to, "--return-to")
     now = services.clock.now()
@@ -275,7 +275,8 @@ def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
     except Refused as err:
         raise Failed(str(err)) from None
     click.echo(f"已办理（{actor.name}）：案件 {case_id} 的「{decided.stage_label}」"
-               f"{decisions.VERDICT_LABELS[decided.verdict]}；worker 会在几秒内推进到下一步。")
+               f"{decisions.verdict_label(decided.verdict, decided.case_kind)}；"
+               "后台会在几秒内推进到下一步。")
 
 
 @main.group()
@@ -350,7 +351,7 @@ def export_ledger(place_name: str | None, stage: str | None, overdue: bool, moni
 
         count = ledger.write(output, f"{place.name}防返贫监测台账", ledger.rows(
             s, actor, scope, labels, services.clock.now(), full_ids=full_ids),
-            progress=progress, chain=audit.head(s))
+            progress=progress, chain=audit.head(s), levels=config.levels)
     click.echo(f"\n已导出 {count} 户到 {output}。")
 
 

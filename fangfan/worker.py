@@ -59,7 +59,7 @@ def anchor(svc: Services) -> None:
 
 def deliver(svc: Services) -> None:
     result = dispatch(svc.database, svc.channels(), svc.clock, quiet=svc.quiet_hours(),
-                      base_url=svc.config.notifications.base_url)
+                      base_url=svc.config.notifications.base_url, local=svc.local())
     if result.sent or result.retried or result.dead:
         log.info("outbox: %s", result)
 

@@ -37,7 +37,7 @@ def post_notice(s: Session, task_id: int, actor: Actor, *, posted_on: dt.date, w
     if task.status != TaskStatus.OPEN:
         raise already_decided(task)
     if not where.strip():
-        raise Refused("请填写张贴地点，如“村委会公示栏”。")
+        raise Refused("请填写张贴地点，如“村民委员会公示栏”。")
     s.execute(select(Case.id).where(Case.id == task.case_id).with_for_update())
     row = s.get_one(Task, task_id)
     if posted_on < local_date(row.opened_at) or posted_on > local_date(now):
@@ -82,9 +82,9 @@ def village_notice(s: Session, village_id: int, actor: Actor, *, categories: Map
     posted paper anchors the record (approvals.record.audit)."""
     village = s.get(Place, village_id)
     if village is None or village.level != Level.VILLAGE:
-        raise NotFound("没有找到这个村。")
+        raise NotFound("没有找到这个地方。")
     if not actor.sees(village.path):
-        raise NotAllowed("这个村不在您的管辖范围内。")
+        raise NotAllowed("这个地方不在您的管辖范围内。")
     rows = s.execute(
         select(Member.name, Household.group_name, Case.category, Case.risk_types, Case.kind,
                Task.opened_at, Task.due_at, Task.data)

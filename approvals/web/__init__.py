@@ -96,7 +96,8 @@ def _labels(keys: list[str], names: dict[str, str]) -> str:
 def _globals() -> dict[str, Any]:
     return {"me": current_actor, "levels": services().config.levels,
             "MONITORING": wording.MONITORING, "CASE_STATUS": wording.CASE_STATUS,
-            "CASE_KIND": wording.CASE_KIND}
+            "CASE_KIND": wording.CASE_KIND, "REJECTION": wording.REJECTION,
+            "case_status": wording.case_status}
 
 
 @bp.app_errorhandler(Answered)
@@ -125,7 +126,7 @@ HTTP_ERRORS = {
     405: ("无法打开", "请从页面上的按钮或链接进入。"),
     413: ("文件太大", "上传的照片或文件太大（合计不超过40MB），请压缩或分几次上传。"),
     500: ("系统出错", "系统暂时出错，您刚才的操作可能没有保存，请稍后再试；"
-                      "如一再出现，请联系县里的系统管理员。"),
+                      "如一再出现，请联系系统管理员。"),
 }
 
 

@@ -9,6 +9,8 @@ from flask import Blueprint, Response, render_template
 from approvals.procedure import notices
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import local_date
+from approvals.record.models import Place
+from approvals.web.download import disposition
 from approvals.web.session import now, services, session_scope, signed_in
 
 bp = Blueprint("notices", __name__)
@@ -43,5 +45,8 @@ def notice_pdf(actor: Actor, village_id: int) -> Any:
         return render_template("message.html", title="暂时无法生成PDF",
                                text="服务器缺少排版组件，请使用本页的“打印”功能。"), 503
     pdf = HTML(string=page).write_pdf()
+    with session_scope() as s:
+        village = s.get_one(Place, village_id).name  # _notice_page found it, in jurisdiction
     return Response(pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f"inline; filename=notice-{village_id}.pdf"})
+        "Content-Disposition": disposition(f"{village}公示.pdf", f"notice-{village_id}.pdf",
+                                           inline=True)})

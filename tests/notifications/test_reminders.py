@@ -202,7 +202,7 @@ def test_a_household_on_wechat_hears_of_a_case_a_cadre_filed_for_it(world: World
     world.apply(applied, source=Source.WECHAT)  # the bot's reply told them already
     [received] = to("o_hh_filed")
     assert received.event == "case_received"
-    assert "村里已为您家登记" in render(received.event, received.params).text
+    assert "已为您家登记" in render(received.event, received.params).text
     assert to("o_hh_applied") == []
 
 

@@ -18,7 +18,7 @@ from approvals.record.models import Case
 
 class PublicNoticeStage(StageModule):
     key = "public_notice"
-    guidance = "在村内张贴公示，公示期内登记并处理群众异议。"
+    guidance = "张贴公示，公示期内登记并处理群众异议。"
 
     def form(self, definition: Definition) -> type[Form]:
         return Form  # its task records the posting (notices.post_notice), not an approval

@@ -8,6 +8,7 @@ import io
 import re
 import shutil
 import subprocess
+from urllib.parse import quote
 
 import openpyxl
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 from approvals.desk import examples, imports
 from approvals.record.definitions import Stage
 from approvals.record.models import Household, Member, Place
+from approvals.web.download import EXAMPLE_NAMES
 from tests.db import session_scope
 from tests.support.web import Desk, cadre_id
 from tests.support.world import World
@@ -141,7 +143,10 @@ def test_the_import_page_offers_each_example_file_for_download(
         name = link.rsplit("/", 1)[1]
         res = county.get(link)
         assert res.status_code == 200 and res.mimetype == "text/csv"
-        assert res.headers["Content-Disposition"] == f"attachment; filename={name}"
+        saved_as = EXAMPLE_NAMES[name]  # a Chinese file name, RFC 5987
+        assert res.headers["Content-Disposition"] == (
+            f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(saved_as)}")
+        assert saved_as.endswith("导入样例.csv")
         assert res.data == examples.read(name)
         kind = name.removesuffix(".csv")  # in the layout its import reads
         assert imports.read_upload(io.BytesIO(res.data), name, imports.COLUMNS[kind],

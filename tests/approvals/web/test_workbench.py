@@ -72,7 +72,7 @@ def test_batch_approval_decides_each_case_on_its_own(app: Flask, world: World) -
     county_tasks = [world.open_task(c).id for c in cases]
     res = county.post("/batch", stage="county_approval", task=county_tasks, opinion="")
     page = county.get(res.headers["Location"]).text
-    assert "3 件未通过：「部门数据比对情况」" in page  # the county must write what it compared
+    assert "3 件没有办成：「部门数据比对情况」" in page  # the county must write what it compared
     county.post("/batch", stage="county_approval", task=county_tasks,
                 opinion="与医保、民政数据比对一致")
     for case_id in cases:
