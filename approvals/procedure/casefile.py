@@ -177,7 +177,7 @@ def _events(s: Session, case: Case, definition: Definition) -> list[Event]:
         detail = p.get("reason") or ""
         if r.action == "decide.approved" and stage == Stage.PUBLIC_NOTICE and \
                 r.actor == "系统":
-            what, detail = "公示期满，无异议", ""
+            what, detail = "公示期满无异议", ""
         elif r.action == "decide.approved" and task is not None and task.data:
             detail = stages.of(task.stage).summary(task.data)
         events.append(Event(r.at.astimezone(LOCAL), who, what, detail))
