@@ -8,7 +8,7 @@ import sys
 import click
 
 from approvals.procedure.queries import list_cases, show_case
-from approvals.record import audit
+from approvals.record import audit, wording
 from approvals.record.errors import Refused
 from fangfan import config as config_module
 from fangfan import logs
@@ -126,6 +126,7 @@ def outbox_list(failed: bool, limit: int) -> None:
     from sqlalchemy import select
 
     from notifications.models import OutboxMessage, OutboxStatus
+    from notifications.wording import CHANNEL_NAMES, EVENT_NAMES
 
     services = _services()
     labels = {"pending": "待发送", "sending": "发送中", "sent": "已送达", "dead": "发送失败",
@@ -138,8 +139,10 @@ def outbox_list(failed: bool, limit: int) -> None:
         for m in rows:
             who = m.recipient if m.recipient.startswith("cadre:") else f"{m.recipient[:6]}…"
             reason = f"  {m.last_error}" if m.status != OutboxStatus.SENT and m.last_error else ""
-            click.echo(f"{m.id}\t{m.created_at:%m-%d %H:%M}\t{labels[m.status]}\t{m.event}\t"
-                       f"{who}\t{m.channel or '-'}\t尝试{m.attempts}次{reason}")
+            event = EVENT_NAMES.get(m.event, m.event)
+            channel = CHANNEL_NAMES.get(m.channel or "", m.channel or "-")
+            click.echo(f"{m.id}\t{m.created_at:%m-%d %H:%M}\t{labels[m.status]}\t{event}\t"
+                       f"{who}\t{channel}\t尝试{m.attempts}次{reason}")
     if not rows:
         click.echo("没有" + ("失败的" if failed else "") + "消息。")
 
@@ -152,7 +155,11 @@ def reconcile() -> None:
     services = _services()
     result = reconcile_flow(services.runtime)
     _anchor(services)
-    click.echo(json.dumps(result, ensure_ascii=False))
+    said = {"marked": "找到待推进", "waiting": "等待办理", "returned": "退回",
+            "rejected": "不予纳入或暂不标注风险消除", "enrolled": "纳入监测",
+            "eliminated": "风险消除", "closed": "已办结", "failed": "出错"}
+    click.echo("已推进：" + ("、".join(f"{said.get(k, k)}{n}件" for k, n in result.items() if n)
+                          or "没有需要推进的案件") + "。")
 
 
 @main.group()
@@ -175,7 +182,8 @@ def case_list(stage: str | None, overdue: bool, as_json: bool, limit: int) -> No
         return
     for r in rows:
         late = " 超期" if r["overdue"] else ""
-        click.echo(f"{r['number']}  {r['village']}  {r['head']}  {r['status']}  "
+        status = wording.case_status(r["status"], r["kind"])
+        click.echo(f"{r['number']}  {r['village']}  {r['head']}  {status}  "
                    f"{r['stage_label'] or '-'}{late}")
 
 

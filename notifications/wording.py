@@ -25,6 +25,13 @@ def review_hint(local: Local) -> str:
             f"也可以拨打{local.hotline}热线反映。")
 
 
+# The events and channels by name, for whoever lists the outbox (`fangfan outbox`)
+EVENT_NAMES = {"case_enrolled": "纳入监测通知", "case_rejected": "不予纳入通知",
+               "case_returned": "退回补充通知", "cadre_digest": "每日待办提醒",
+               "task_new": "新待办通知", "stage_passed": "进展通知", "case_received": "受理通知",
+               "media_saved": "照片已保存", "media_refused": "照片未保存"}
+CHANNEL_NAMES = {"custom": "客服消息", "template": "模板消息", "wecom": "企业微信"}
+
 TAGS = {"due_soon": "即将到期", "overdue": "已超期", "escalation": "督办", "new": "新待办",
         "revisit": "回访", "no_measure": "未落实措施"}
 
