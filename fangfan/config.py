@@ -188,7 +188,7 @@ class NoticeConf(Strict):
 
     # the one-line reason, by risk type, in words fit for the village board
     public_reasons: dict[str, str] = {}
-    objection_to: str = "村民委员会或乡镇人民政府"  # where to object
+    objection_to: str = "村民委员会"  # where to object (config.yaml names the township too)
     hotline: str = "12317"
 
 
