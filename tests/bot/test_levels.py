@@ -6,7 +6,10 @@ What counts as a level's name: 县, 乡镇 and 村 standing for the level (县�
 村干部, 所在村). Not: 村民 and its compounds (村民小组, 村民代表, 村民委员会: the residents and
 their committee, called so under any level's name), 乡村振兴 and 农村 (rural), and data such as
 the demo's cadres' units. Stage and role labels are config.yaml's text, so the county renames
-them there with the levels (嘎查民主评议, 苏木审核人员)."""
+them there with the levels (嘎查民主评议, 苏木审核人员).
+
+The same walk finds no word in Latin letters a reader sees (a raw key, English) but the names
+of file formats."""
 
 from __future__ import annotations
 
@@ -53,6 +56,7 @@ NOT_LEVEL_NAMES = ("村民", "乡村振兴", "农村")
 # data, not words of the software: fangfan/demo.py's cadres' units, and the visitors the
 # demo's filled-in 入户核实 form names (its stage module's demo_form), as a cadre types them
 DEMO_DATA = ("县乡村振兴局", "县农业农村局", "县教育局", "村委会", "帮扶联系人、村干部入户")
+FILE_FORMATS = {"PDF", "Excel", "xlsx", "CSV"}  # said so in Chinese too
 LEVEL_WORD = re.compile(r"县|乡镇|村")
 
 
@@ -76,12 +80,21 @@ def level_words(text: str) -> list[str]:
     return [text[max(0, m.start() - 12):m.end() + 12] for m in LEVEL_WORD.finditer(text)]
 
 
+def english(text: str) -> list[str]:
+    """Words in Latin letters a reader sees (not markup, links or the audit chain's hash)."""
+    text = re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]*>|https?://\S+|&\w+;", " ",
+                  text, flags=re.S)
+    return [w for w in re.findall(r"[A-Za-z]{3,}", text) if w not in FILE_FORMATS]
+
+
 def seen(texts: dict[str, str]) -> None:
     found = {where: words for where, text in texts.items() if (words := level_words(text))}
     assert not found, "\n".join(f"{k}: {v}" for k, v in found.items())
+    raw = {where: words for where, text in texts.items() if (words := english(text))}
+    assert not raw, "\n".join(f"{k}: {v}" for k, v in raw.items())
 
 
-def test_renamed_levels_name_every_page_message_notice_and_export(
+def test_renamed_levels_name_every_page_message_notice_and_export(  # and no raw keys
         farmer: WeChatSender, world: World, services: Services) -> None:
     app: Flask = create_app(services)
     texts: dict[str, str] = {}
