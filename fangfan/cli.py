@@ -54,12 +54,16 @@ def main() -> None:
 
 @main.group()
 def db() -> None:
-    """Database schema."""
+    """数据库结构。\f
+
+    Database schema."""
 
 
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Apply every migration (creates the SQLite file under var/ if needed)."""
+    """执行全部数据库迁移。\f
+
+    Apply every migration (creates the SQLite file under var/ if needed)."""
     from fangfan.database import upgrade
 
     services = _services()
@@ -69,7 +73,9 @@ def db_upgrade() -> None:
 
 @main.command()
 def demo() -> None:
-    """Load the demo county (idempotent)."""
+    """载入演示数据（可重复执行）。\f
+
+    Load the demo county (idempotent)."""
     from fangfan import demo as demo_module
 
     services = _services()
@@ -81,7 +87,9 @@ def demo() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1")
 def serve(host: str) -> None:
-    """The web app (development server; production runs it under gunicorn)."""
+    """启动网页服务（开发用）。\f
+
+    The web app (development server; production runs it under gunicorn)."""
     from fangfan.app import create_app
 
     services = _services()
@@ -90,7 +98,9 @@ def serve(host: str) -> None:
 
 @main.command()
 def worker() -> None:
-    """The scheduler: advances pending cases, reconciles on a schedule."""
+    """启动后台：推进案件、定时对账、发送消息。\f
+
+    The scheduler: advances pending cases, reconciles on a schedule."""
     from fangfan.worker import build_scheduler
 
     try:
@@ -102,12 +112,16 @@ def worker() -> None:
 
 @main.group()
 def wechat() -> None:
-    """The WeChat Official Account."""
+    """微信公众号。\f
+
+    The WeChat Official Account."""
 
 
 @wechat.command("menu")
 def wechat_menu() -> None:
-    """Create the account's menu: 我要申请 / 查询进度 / 政策说明."""
+    """创建公众号菜单：我要申请 / 查询进度 / 政策说明。\f
+
+    Create the account's menu: 我要申请 / 查询进度 / 政策说明."""
     from bot.dialogue import MENU
     from bot.wechat_adapter import WeChatApiError
 
@@ -119,10 +133,12 @@ def wechat_menu() -> None:
 
 
 @main.command("outbox")
-@click.option("--failed", is_flag=True, help="only messages given up on or uncertain")
+@click.option("--failed", is_flag=True, help="只看发送失败或不确定是否送达的")
 @click.option("--limit", default=50, show_default=True)
 def outbox_list(failed: bool, limit: int) -> None:
-    """Messages to farmers and cadres: status, channel, and why one failed."""
+    """查看发给农户和干部的消息：状态、渠道和失败原因。\f
+
+    Messages to farmers and cadres: status, channel, and why one failed."""
     from sqlalchemy import select
 
     from notifications.models import OutboxMessage, OutboxStatus
@@ -149,7 +165,9 @@ def outbox_list(failed: bool, limit: int) -> None:
 
 @main.command()
 def reconcile() -> None:
-    """Find every case whose next step is due or missing, and drive it."""
+    """找出应推进或中断的案件并推进。\f
+
+    Find every case whose next step is due or missing, and drive it."""
     from workflows.advance import reconcile as reconcile_flow
 
     services = _services()
@@ -164,15 +182,18 @@ def reconcile() -> None:
 
 @main.group()
 def case() -> None:
-    """Cases."""
+    """案件。\f
+
+    Cases."""
 
 
 @case.command("list")
-@click.option("--stage", help="a stage key of config.yaml's procedures")
+@click.option("--stage", help="环节（config.yaml 中的环节键）")
 @click.option("--overdue", is_flag=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--limit", default=200, show_default=True)
 def case_list(stage: str | None, overdue: bool, as_json: bool, limit: int) -> None:
+    """列出案件。"""
     services = _services()
     with services.database.session_scope() as s:
         rows = list_cases(s, services.clock.now(), stage=_stage(services, stage),
@@ -191,6 +212,7 @@ def case_list(stage: str | None, overdue: bool, as_json: bool, limit: int) -> No
 @click.argument("case_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
 def case_show(case_id: int, as_json: bool) -> None:
+    """查看一件案件（身份证号隐去中间）。"""
     services = _services()
     try:
         with services.database.session_scope() as s:
@@ -225,15 +247,17 @@ def _read_form(path: str | None) -> dict | None:
 @click.argument("case_id", type=int)
 @click.option("--verdict", type=click.Choice(["approved", "rejected", "returned"]),
               default="approved", show_default=True)
-@click.option("--reason", default="", help="required to reject or return; the farmer is told")
-@click.option("--return-to", help="the stage key to return to (an earlier one of the case)")
+@click.option("--reason", default="", help="不予纳入或退回时必填，农户会收到")
+@click.option("--return-to", help="退回到的环节（本案已办过的环节）")
 @click.option("--as", "cadre_id", type=int,
-              help="the id of the cadre who decides (required unless dev_mode)")
+              help="办理干部的编号（开发模式以外必填）")
 @click.option("--form", "form_file", type=click.Path(exists=True, dir_okay=False),
-              help="the stage's findings as a JSON file (required to approve unless dev_mode)")
+              help="本环节核查内容的 JSON 文件（开发模式以外通过时必填）")
 def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
                 cadre_id: int | None, form_file: str | None) -> None:
-    """Decide the case's open stage as a cadre who holds it (scripts; cadres use /inbox).
+    """以办理干部的身份办理案件当前环节（供脚本用，干部在手机上办理）。\f
+
+    Decide the case's open stage as a cadre who holds it (scripts; cadres use /inbox).
 
     Outside dev_mode the cadre (--as) and, to approve, the findings (--form) are the
     operator's: nothing is filled in. In dev_mode they default to the demo's cadre and
@@ -289,13 +313,17 @@ def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
 
 @main.group()
 def cadre() -> None:
-    """Cadres: binding their WeChat for the phone pages."""
+    """干部：绑定微信以使用手机工作台。\f
+
+    Cadres: binding their WeChat for the phone pages."""
 
 
 @cadre.command("code")
 @click.argument("cadre_id", type=int)
 def cadre_code(cadre_id: int) -> None:
-    """A one-time code with which the cadre binds their WeChat at first sign-in."""
+    """生成干部首次登录绑定微信用的一次性绑定码。\f
+
+    A one-time code with which the cadre binds their WeChat at first sign-in."""
     from approvals.record import bindings
     from approvals.record.models import Cadre
 
@@ -329,19 +357,23 @@ def _place_actor(s, place_name: str | None):
 
 @main.group("export")
 def export_group() -> None:
-    """Exports for the county offices."""
+    """导出。\f
+
+    Exports for the county offices."""
 
 
 @export_group.command("ledger")
-@click.option("--place", "place_name", help="county, township or village name (default: county)")
-@click.option("--stage", help="a stage key of config.yaml's procedures")
-@click.option("--overdue", is_flag=True, help="only cases past a deadline")
-@click.option("--monitored", is_flag=True, help="only monitored households")
-@click.option("--full-ids", is_flag=True, help="full ID numbers (masked by default)")
+@click.option("--place", "place_name", help="地区名称（默认为整个辖区）")
+@click.option("--stage", help="环节（config.yaml 中的环节键）")
+@click.option("--overdue", is_flag=True, help="只导出超期案件")
+@click.option("--monitored", is_flag=True, help="只导出监测对象")
+@click.option("--full-ids", is_flag=True, help="显示完整身份证号（默认隐去中间）")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
 def export_ledger(place_name: str | None, stage: str | None, overdue: bool, monitored: bool,
                   full_ids: bool, output: str) -> None:
-    """The ledger (台账) as Excel: one row per household."""
+    """导出台账（Excel，每户一行）。\f
+
+    The ledger (台账) as Excel: one row per household."""
     from approvals.desk import ledger
 
     services = _services()
@@ -367,7 +399,9 @@ def export_ledger(place_name: str | None, stage: str | None, overdue: bool, moni
 @click.argument("kind", type=click.Choice(["roster", "cadres", "pairings"]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def import_file(kind: str, file: str) -> None:
-    """Import households and members, cadres, or pairings from .xlsx or .csv (all or nothing)."""
+    """从 .xlsx 或 .csv 导入户籍名单、干部或结对帮扶（全部成功或全部不导入）。\f
+
+    Import households and members, cadres, or pairings from .xlsx or .csv (all or nothing)."""
     from pathlib import Path
 
     from approvals.desk import imports
@@ -400,7 +434,9 @@ def import_file(kind: str, file: str) -> None:
 
 @main.group("audit")
 def audit_group() -> None:
-    """The audit log."""
+    """审计日志。\f
+
+    The audit log."""
 
 
 def _head(value: str) -> audit.Head:
@@ -413,9 +449,11 @@ def _head(value: str) -> audit.Head:
 
 @audit_group.command("verify")
 @click.option("--head", "printed", multiple=True, metavar="SEQ:HASH",
-              help="a head printed on a ledger or notice (审计链：第N条 哈希 …), checked too")
+              help="台账或公示上印的审计链头（审计链：第N条 哈希 …），一并核对")
 def audit_verify(printed: tuple[str, ...]) -> None:
-    """Check the whole hash chain against its anchors; exit 1 at any changed or deleted row."""
+    """核对审计日志的哈希链和锚点，发现修改或删除时以状态1退出。\f
+
+    Check the whole hash chain against its anchors; exit 1 at any changed or deleted row."""
     heads = [_head(p) for p in printed]
     services = _services()
     with services.database.session_scope() as s:
@@ -431,12 +469,16 @@ def audit_verify(printed: tuple[str, ...]) -> None:
 
 @main.group("config")
 def config_group() -> None:
-    """config.yaml."""
+    """配置文件 config.yaml。\f
+
+    config.yaml."""
 
 
 @config_group.command("check")
 def config_check() -> None:
-    """Validate config.yaml (its procedures' stages too: a module each, and what the flows
+    """检查 config.yaml（含各环节及流程），生产模式下还检查密钥和 https。\f
+
+    Validate config.yaml (its procedures' stages too: a module each, and what the flows
     run) and, with dev_mode off, what production demands (secrets, https)."""
     from fangfan import production
     from fangfan.worker import check_flows
@@ -454,7 +496,9 @@ def config_check() -> None:
 
 @main.command("run")
 def run() -> None:
-    """Everything for a laptop: Prefect server, worker, web app (what `make run` starts)."""
+    """本机一键启动：Prefect 服务、后台和网页服务（即 make run）。\f
+
+    Everything for a laptop: Prefect server, worker, web app (what `make run` starts)."""
     from fangfan.devrun import run_all
 
     run_all(Settings.from_env())
