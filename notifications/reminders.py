@@ -123,6 +123,7 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
         select(Task.id, Task.role, Task.place_id, Task.assignee_id, Case.due_at,
                Case.id.label("case_id"), Case.opened_at, DefinitionRow.digest,
                Place.name.label("place"), Place.path, Member.name.label("head"))
+        .select_from(Case)
         .join(Task, (Task.case_id == Case.id) & (Task.status == TaskStatus.OPEN))
         .join(Place, Place.id == Task.place_id)
         .join(DefinitionRow, DefinitionRow.id == Case.definition_id)
