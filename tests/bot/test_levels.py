@@ -82,8 +82,8 @@ def level_words(text: str) -> list[str]:
 
 def english(text: str) -> list[str]:
     """Words in Latin letters a reader sees (not markup, links or the audit chain's hash)."""
-    text = re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]*>|https?://\S+|&\w+;", " ",
-                  text, flags=re.S)
+    text = re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]*>|https?://\S+|&\w+;"
+                  r"|哈希 [0-9a-f]{16}", " ", text, flags=re.S)
     return [w for w in re.findall(r"[A-Za-z]{3,}", text) if w not in FILE_FORMATS]
 
 
