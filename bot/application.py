@@ -94,7 +94,7 @@ def ask_withdraw(turn: Turn) -> str:
     if open_case is None:
         return "没有查到可以撤回的申请。"
     if open_case.stage not in cases.WITHDRAWABLE:
-        return "村里已经开始评议，不能再撤回了。如有疑问请联系村干部。"
+        return "已经开始民主评议，不能再撤回了。如有疑问请联系办理的干部。"
     turn.save("withdraw", withdraw_case=open_case.id)
     return (f"确定要撤回申请 {open_case.number} 吗？撤回后需要重新申请。"
             "回复「确定」撤回，回复别的保留申请。")

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from approvals.procedure import applications
+from approvals.record.definitions import Level
 from approvals.record.errors import NotAllowed
 from approvals.record.identity import mask_id, mask_phone
 from approvals.record.models import Cadre, CaseStatus, Member, Place
@@ -47,7 +48,7 @@ MENU = {"button": [{"type": "click", "name": "我要申请", "key": "APPLY"},
                    {"type": "click", "name": "政策说明", "key": "POLICY"}]}
 
 # The fields of the summary, in the order they are asked; `修改` lists them by number.
-FIELDS = [("who", "姓名和身份证号"), ("village", "所在村"), ("size", "家庭人口"),
+FIELDS = [("who", "姓名和身份证号"), ("village", "所在{village}"), ("size", "家庭人口"),
           ("difficulty", "困难情况"), ("income", "近12个月家庭总收入"), ("phone", "联系电话")]
 
 
@@ -76,8 +77,8 @@ def respond(ctx: Context, conv: Chat, inbound: Inbound) -> str:
 
 
 # Commands whose reply neither reads nor changes the conversation.
-AT_ONCE = {"help": lambda ctx, openid: wording.HELP,
-           "policy": lambda ctx, openid: wording.POLICY,
+AT_ONCE = {"help": lambda ctx, openid: wording.help_text(ctx.config),
+           "policy": lambda ctx, openid: wording.policy(ctx.config),
            "progress": progress.progress}
 
 
@@ -89,7 +90,8 @@ def respond_at_once(ctx: Context, inbound: Inbound) -> str | None:
         case "event" if inbound.event == "click" and inbound.event_key in MENU_KEYS:
             command: str | None = MENU_KEYS[inbound.event_key]
         case "event":
-            return wording.WELCOME if inbound.event == "subscribe" else ""  # else nothing to say
+            # a welcome on subscribing, else nothing to say
+            return wording.welcome(ctx.config) if inbound.event == "subscribe" else ""
         case "image":
             return None
         case "voice" if not inbound.text.strip():
@@ -201,7 +203,8 @@ def _ask_village(turn: Turn) -> str:
         Place.id.in_({v.parent_id for v in villages})))}
     listing = "\n".join(f"{i}. {v.name}（{towns.get(v.parent_id, '')}）"
                         for i, v in enumerate(villages, start=1))
-    return f"您家在哪个村？回复序号或村名：\n{listing}"
+    village = turn.ctx.config.levels[Level.VILLAGE]
+    return f"您家在哪个{village}？回复序号或{village}名：\n{listing}"
 
 
 def _ask_size(turn: Turn) -> str:
@@ -235,9 +238,9 @@ def _ask_confirm(turn: Turn) -> str:
     photos = f"\n照片：{d['photos']}张" if d.get("photos") else ""
     phone = mask_phone(d["phone"]) if d.get("phone") else "未留"
     return (f"请核对：\n姓名：{d['name']}\n身份证号：{mask_id(d['id_number'])}\n"
-            f"所在村：{d['village_name']}\n家庭人口：{d['size']}人\n困难类型：{risks}\n"
+            f"所在{config.levels[Level.VILLAGE]}：{d['village_name']}\n家庭人口：{d['size']}人\n困难类型：{risks}\n"
             f"困难情况：{d['difficulty']}\n近12个月家庭总收入：{d['income']}元\n"
-            f"联系电话：{phone}{photos}\n\n{wording.CONSENT}\n\n"
+            f"联系电话：{phone}{photos}\n\n{wording.consent(turn.ctx.config)}\n\n"
             "无误请回复「同意」提交；要改请回复「修改」；不申请了回复「取消」。")
 
 
@@ -263,7 +266,8 @@ def _on_who(turn: Turn, text: str) -> str:
         try:
             applications.ensure_may_file(cadre, household.village.path)
         except NotAllowed as refused:
-            raise Unclear(f"{refused}请核对身份证号，或请所在村的干部代为申请。") from None
+            raise Unclear(f"{refused}请核对身份证号，或请所在"
+                          f"{turn.ctx.config.levels[Level.VILLAGE]}的干部代为申请。") from None
     refusal = application.cannot_apply(s, household)
     if refusal:
         turn.save("idle")
@@ -324,7 +328,8 @@ def _on_phone(turn: Turn, text: str) -> str:
 
 def _on_confirm(turn: Turn, text: str) -> str:
     if "不同意" in text:
-        return ("没有您的同意，申请没法提交。如有顾虑，可以联系村干部当面办理。"
+        return (f"没有您的同意，申请没法提交。如有顾虑，可以联系"
+                f"{turn.ctx.config.levels[Level.VILLAGE]}干部当面办理。"
                 "回复「同意」提交，或「取消」放弃。")
     if "同意" in text or "确认" in text or "提交" in text:
         return application.submit(turn)
@@ -333,7 +338,9 @@ def _on_confirm(turn: Turn, text: str) -> str:
 
 def _editable(turn: Turn) -> list[tuple[str, str]]:
     known = turn.draft.get("household_id")  # a roster household's village and size are not ours
-    return [(k, label) for k, label in FIELDS if not (known and k in ("village", "size"))]
+    village = turn.ctx.config.levels[Level.VILLAGE]  # the level's name, from config.yaml
+    return [(k, label.format(village=village)) for k, label in FIELDS
+            if not (known and k in ("village", "size"))]
 
 
 def _on_edit(turn: Turn, text: str) -> str:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from itertools import groupby
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Row, and_, bindparam, select
 from sqlalchemy.orm import Session
 
-from approvals.procedure.holders import holding_assignee
-from approvals.record.calendar import local_date
+from approvals.procedure.holders import Holders, holding_assignee
+from approvals.record.calendar import shown_due
 from approvals.record.models import (
     Cadre,
     Case,
@@ -27,15 +26,11 @@ from approvals.record.models import (
     TaskStatus,
 )
 from approvals.record.models.cases import case_number, parsed_definition
+from bot import wording
 from bot.conversation import Context
 
-REVIEW_HINT = "如对结果有异议，可以向乡镇人民政府申请复核，也可以拨打12317热线反映。"
-
-
-def day(moment: dt.datetime) -> str:
-    d = local_date(moment)
-    return f"{d.month}月{d.day}日"
-
+if TYPE_CHECKING:
+    from fangfan.config import Config
 
 # The farmer's latest cases (at most three), and the tasks of those still open, each with
 # the name of whoever holds it: one indexed read, a row per task (one for a closed case).
@@ -45,7 +40,8 @@ _LATEST = (select(Case.id, Case.opened_at, Case.status, Case.due_at, Case.outcom
            .where(Member.openid == bindparam("openid")).order_by(Case.id.desc())
            .limit(3).subquery("latest"))
 _PROGRESS = (select(_LATEST, Definition.digest, Task.stage, Task.round,
-                    Task.status.label("task_status"), Task.role, Task.due_at.label("task_due_at"),
+                    Task.status.label("task_status"), Task.role, Task.place_id,
+                    Task.due_at.label("task_due_at"),
                     Task.return_to, Task.reason, Cadre.name.label("assignee"),
                     Place.name.label("place"))
              .join(Definition, Definition.id == _LATEST.c.definition_id)
@@ -66,8 +62,9 @@ def cases_of(s: Session, openid: str) -> list[Case]:
                           .order_by(Case.id.desc()), {"openid": openid}))
 
 
-def describe(conn: Connection, case: Row[Any], tasks: list[Row[Any]]) -> str:
-    """One case in plain words; `case` and `tasks` are rows of `_PROGRESS`."""
+def describe(conn: Connection, case: Row[Any], tasks: list[Row[Any]], config: Config) -> str:
+    """One case in plain words; `case` and `tasks` are rows of `_PROGRESS`. Who holds it is
+    said as the field says it: 由刘书记（村干部）办理, the role as config.yaml labels it."""
     definition = parsed_definition(conn, case.digest)
     # a risk elimination is not the household's application: it is told in its own words
     elimination = definition.kind == CaseKind.RISK_ELIMINATION
@@ -79,10 +76,12 @@ def describe(conn: Connection, case: Row[Any], tasks: list[Row[Any]]) -> str:
             return f"{head}：已受理，正在安排入户核实。"
         task = live[-1]
         role = definition.roles[task.role].label
-        holder = f"{role}{task.assignee}" if task.assignee else f"{task.place}{role}"
+        names = task.assignee or "、".join(c.name for c in Holders.read(  # its seat's
+            conn, places={task.place_id}, assignees=()).of(None, task.role, task.place_id))
+        holder = f"{names}（{role}）" if names else f"{task.place}的{role}"
         label = definition.stage(task.stage).label
         text = (f"{head}：现在是「{label}」这一步，由{holder}办理，"
-                f"预计{day(task.task_due_at)}前完成；全部办完预计在{day(case.due_at)}前。")
+                f"预计{shown_due(task.task_due_at)}前完成；全部办完预计在{shown_due(case.due_at)}前。")
         returned = [t for t in tasks if t.return_to and t.reason]
         if task.round > 1 and returned:
             text += f"\n上级退回重新办理，原因：{returned[-1].reason}"
@@ -95,7 +94,7 @@ def describe(conn: Connection, case: Row[Any], tasks: list[Row[Any]]) -> str:
         reason = (case.outcome_reason or "未说明").rstrip("。.")
         if elimination:
             return f"{head}：暂不标注风险消除，继续作为监测对象落实帮扶。原因：{reason}。"
-        return f"{head}：未予纳入。原因：{reason}。{_reexamination(conn, case.id)}"
+        return f"{head}：不予纳入。原因：{reason}。{_reexamination(conn, case.id, config)}"
     if case.status == CaseStatus.ELIMINATED:
         return f"{head}：已标注风险消除。帮扶干部还会定期回访。"
     return f"{head}：已撤回。"
@@ -107,14 +106,14 @@ _REEXAMINATION = (select(Reexamination.status, Reexamination.result, Reexaminati
                   .order_by(Reexamination.id.desc()).limit(1))
 
 
-def _reexamination(conn: Connection, case_id: int) -> str:
+def _reexamination(conn: Connection, case_id: int, config: Config) -> str:
     review = conn.execute(_REEXAMINATION, {"case": case_id}).first()
     # a revoked one reopened the case: this rejection came after it and may be examined
     if review is None or review.result == ReexaminationResult.REVOKED:
-        return f"{REVIEW_HINT}回复「申请复核」加上理由即可申请。"
+        return f"{wording.review_hint(config)}回复「申请复核」加上理由即可申请。"
     if review.status == ReexaminationStatus.OPEN:
-        return f"您已申请复核，正在办理，预计{day(review.due_at)}前有结果。"
-    return "复核结果：维持原结论。如仍有异议，可以拨打12317热线反映。"
+        return f"您已申请复核，正在办理，预计{shown_due(review.due_at)}前有结果。"
+    return f"复核结果：维持原结论。如仍有异议，可以拨打{config.notice.hotline}热线反映。"
 
 
 def progress(ctx: Context, openid: str) -> str:
@@ -124,5 +123,5 @@ def progress(ctx: Context, openid: str) -> str:
     if not rows:
         return "还没有查到您的申请。回复「申请」可以开始申请。"
     by_case = [list(group) for _, group in groupby(rows, key=lambda row: row.id)]
-    return "\n\n".join(describe(ctx.conn, one[0], [t for t in one if t.stage is not None])
-                       for one in by_case)
+    return "\n\n".join(describe(ctx.conn, one[0], [t for t in one if t.stage is not None],
+                                ctx.config) for one in by_case)

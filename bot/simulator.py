@@ -30,6 +30,7 @@ from approvals.record.models import (
     Place,
 )
 from bot.wechat_adapter import Callback
+from bot.wording import local
 from notifications.models import Audience, OutboxMessage, OutboxStatus
 from notifications.wording import render
 
@@ -141,12 +142,14 @@ def _sha1(*parts: str) -> str:
 def pushed() -> Any:
     """Messages fangfan sent to this user after the chat (decisions, photos saved)."""
     openid, after = request.args.get("openid", ""), request.args.get("after", 0, type=int)
+    said = local(_services().config)
     with _services().database.session_scope() as s:
         rows = s.scalars(select(OutboxMessage).where(
             OutboxMessage.recipient == openid, OutboxMessage.id > after,
             OutboxMessage.status == OutboxStatus.SENT).order_by(OutboxMessage.id)).all()
         return jsonify(messages=[{"id": m.id, "channel": m.channel,
-                                  "text": render(m.event, m.params).text} for m in rows])
+                                  "text": render(m.event, m.params, local=said).text}
+                                 for m in rows])
 
 
 @bp.get("/messages")
@@ -164,7 +167,7 @@ def messages() -> str:
             by_cadre.setdefault(m.recipient, []).append({
                 "at": m.created_at.astimezone(LOCAL).strftime("%m-%d %H:%M"),
                 "status": m.status, "channel": m.channel or "",
-                "text": render(m.event, m.params, base).text})
+                "text": render(m.event, m.params, base).text})  # to cadres: no 复核
         roles = _services().config.roles
         rows = [{"name": c.name, "role": roles[c.role].label if c.role in roles else c.role,
                  "place": place, "messages": by_cadre.get(f"cadre:{c.id}", [])}

@@ -8,11 +8,19 @@ import sys
 import click
 
 from approvals.procedure.queries import list_cases, show_case
-from approvals.record import audit
+from approvals.record import audit, wording
 from approvals.record.errors import Refused
 from fangfan import config as config_module
 from fangfan import logs
 from fangfan.settings import Settings
+
+
+class Failed(click.ClickException):
+    """A command that could not do its work: one Chinese line on stderr, exit status 1
+    (click's own says "Error: ...")."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"错误：{self.format_message()}", err=True)
 
 
 def _services():
@@ -21,15 +29,14 @@ def _services():
     try:
         return build()
     except config_module.ConfigError as err:
-        raise click.ClickException(str(err)) from None
+        raise Failed(str(err)) from None
 
 
 def _stage(services, stage: str | None, option: str = "--stage") -> str | None:
     """A stage named on the command line: one of config.yaml's procedures'."""
     known = services.config.stage_labels()
     if stage is not None and stage not in known:
-        raise click.BadParameter(f"{stage!r} is not one of {', '.join(known)}",
-                                 param_hint=f"'{option}'")
+        raise Failed(f"{option} {stage}：没有这个环节，应为 {'、'.join(known)} 之一")
     return stage
 
 
@@ -47,12 +54,16 @@ def main() -> None:
 
 @main.group()
 def db() -> None:
-    """Database schema."""
+    """数据库结构。\f
+
+    Database schema."""
 
 
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Apply every migration (creates the SQLite file under var/ if needed)."""
+    """执行全部数据库迁移。\f
+
+    Apply every migration (creates the SQLite file under var/ if needed)."""
     from fangfan.database import upgrade
 
     services = _services()
@@ -62,7 +73,9 @@ def db_upgrade() -> None:
 
 @main.command()
 def demo() -> None:
-    """Load the demo county (idempotent)."""
+    """载入演示数据（可重复执行）。\f
+
+    Load the demo county (idempotent)."""
     from fangfan import demo as demo_module
 
     services = _services()
@@ -74,7 +87,9 @@ def demo() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1")
 def serve(host: str) -> None:
-    """The web app (development server; production runs it under gunicorn)."""
+    """启动网页服务（开发用）。\f
+
+    The web app (development server; production runs it under gunicorn)."""
     from fangfan.app import create_app
 
     services = _services()
@@ -83,42 +98,51 @@ def serve(host: str) -> None:
 
 @main.command()
 def worker() -> None:
-    """The scheduler: advances pending cases, reconciles on a schedule."""
+    """启动后台：推进案件、定时对账、发送消息。\f
+
+    The scheduler: advances pending cases, reconciles on a schedule."""
     from fangfan.worker import build_scheduler
 
     try:
         scheduler = build_scheduler(_services())
     except config_module.ConfigError as err:
-        raise click.ClickException(str(err)) from None
+        raise Failed(str(err)) from None
     scheduler.start()
 
 
 @main.group()
 def wechat() -> None:
-    """The WeChat Official Account."""
+    """微信公众号。\f
+
+    The WeChat Official Account."""
 
 
 @wechat.command("menu")
 def wechat_menu() -> None:
-    """Create the account's menu: 我要申请 / 查询进度 / 政策说明."""
+    """创建公众号菜单：我要申请 / 查询进度 / 政策说明。\f
+
+    Create the account's menu: 我要申请 / 查询进度 / 政策说明."""
     from bot.dialogue import MENU
     from bot.wechat_adapter import WeChatApiError
 
     try:
         _services().wechat_api().create_menu(MENU)
     except WeChatApiError as err:
-        raise click.ClickException(f"创建菜单失败：{err}") from None
+        raise Failed(f"创建菜单失败：{err}") from None
     click.echo("菜单已创建：" + " / ".join(b["name"] for b in MENU["button"]))
 
 
 @main.command("outbox")
-@click.option("--failed", is_flag=True, help="only messages given up on or uncertain")
+@click.option("--failed", is_flag=True, help="只看发送失败或不确定是否送达的")
 @click.option("--limit", default=50, show_default=True)
 def outbox_list(failed: bool, limit: int) -> None:
-    """Messages to farmers and cadres: status, channel, and why one failed."""
+    """查看发给农户和干部的消息：状态、渠道和失败原因。\f
+
+    Messages to farmers and cadres: status, channel, and why one failed."""
     from sqlalchemy import select
 
     from notifications.models import OutboxMessage, OutboxStatus
+    from notifications.wording import CHANNEL_NAMES, EVENT_NAMES
 
     services = _services()
     labels = {"pending": "待发送", "sending": "发送中", "sent": "已送达", "dead": "发送失败",
@@ -131,34 +155,45 @@ def outbox_list(failed: bool, limit: int) -> None:
         for m in rows:
             who = m.recipient if m.recipient.startswith("cadre:") else f"{m.recipient[:6]}…"
             reason = f"  {m.last_error}" if m.status != OutboxStatus.SENT and m.last_error else ""
-            click.echo(f"{m.id}\t{m.created_at:%m-%d %H:%M}\t{labels[m.status]}\t{m.event}\t"
-                       f"{who}\t{m.channel or '-'}\t尝试{m.attempts}次{reason}")
+            event = EVENT_NAMES.get(m.event, m.event)
+            channel = CHANNEL_NAMES.get(m.channel or "", m.channel or "-")
+            click.echo(f"{m.id}\t{m.created_at:%m-%d %H:%M}\t{labels[m.status]}\t{event}\t"
+                       f"{who}\t{channel}\t尝试{m.attempts}次{reason}")
     if not rows:
         click.echo("没有" + ("失败的" if failed else "") + "消息。")
 
 
 @main.command()
 def reconcile() -> None:
-    """Find every case whose next step is due or missing, and drive it."""
+    """找出应推进或中断的案件并推进。\f
+
+    Find every case whose next step is due or missing, and drive it."""
     from workflows.advance import reconcile as reconcile_flow
 
     services = _services()
     result = reconcile_flow(services.runtime)
     _anchor(services)
-    click.echo(json.dumps(result, ensure_ascii=False))
+    said = {"marked": "找到待推进", "waiting": "等待办理", "returned": "退回",
+            "rejected": "不予纳入或暂不标注风险消除", "enrolled": "纳入监测",
+            "eliminated": "风险消除", "closed": "已办结", "failed": "出错"}
+    click.echo("已推进：" + ("、".join(f"{said.get(k, k)}{n}件" for k, n in result.items() if n)
+                          or "没有需要推进的案件") + "。")
 
 
 @main.group()
 def case() -> None:
-    """Cases."""
+    """案件。\f
+
+    Cases."""
 
 
 @case.command("list")
-@click.option("--stage", help="a stage key of config.yaml's procedures")
+@click.option("--stage", help="环节（config.yaml 中的环节键）")
 @click.option("--overdue", is_flag=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--limit", default=200, show_default=True)
 def case_list(stage: str | None, overdue: bool, as_json: bool, limit: int) -> None:
+    """列出案件。"""
     services = _services()
     with services.database.session_scope() as s:
         rows = list_cases(s, services.clock.now(), stage=_stage(services, stage),
@@ -168,7 +203,8 @@ def case_list(stage: str | None, overdue: bool, as_json: bool, limit: int) -> No
         return
     for r in rows:
         late = " 超期" if r["overdue"] else ""
-        click.echo(f"{r['number']}  {r['village']}  {r['head']}  {r['status']}  "
+        status = wording.case_status(r["status"], r["kind"])
+        click.echo(f"{r['number']}  {r['village']}  {r['head']}  {status}  "
                    f"{r['stage_label'] or '-'}{late}")
 
 
@@ -176,12 +212,13 @@ def case_list(stage: str | None, overdue: bool, as_json: bool, limit: int) -> No
 @click.argument("case_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
 def case_show(case_id: int, as_json: bool) -> None:
+    """查看一件案件（身份证号隐去中间）。"""
     services = _services()
     try:
         with services.database.session_scope() as s:
             data = show_case(s, case_id, services.clock.now())
     except Refused as err:
-        raise click.ClickException(str(err)) from None
+        raise Failed(str(err)) from None
     click.echo(json.dumps(data, ensure_ascii=False, indent=None if as_json else 1))
 
 
@@ -195,14 +232,14 @@ def _read_form(path: str | None) -> dict | None:
     with open(path, "rb") as f:
         raw = f.read(FORM_MAX_BYTES + 1)
     if len(raw) > FORM_MAX_BYTES:
-        raise click.ClickException(
+        raise Failed(
             f"--form 文件超过 {FORM_MAX_BYTES // 1024} KB，不像是一份核查表。")
     try:
         data = json.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise click.ClickException(f"--form 文件不是有效的 JSON（UTF-8）：{err}") from None
+        raise Failed(f"--form 文件不是有效的 JSON（UTF-8）：{err}") from None
     if not isinstance(data, dict):
-        raise click.ClickException("--form 文件应是一个 JSON 对象（各项核查内容）。")
+        raise Failed("--form 文件应是一个 JSON 对象（各项核查内容）。")
     return data
 
 
@@ -210,15 +247,17 @@ def _read_form(path: str | None) -> dict | None:
 @click.argument("case_id", type=int)
 @click.option("--verdict", type=click.Choice(["approved", "rejected", "returned"]),
               default="approved", show_default=True)
-@click.option("--reason", default="", help="required to reject or return; the farmer is told")
-@click.option("--return-to", help="the stage key to return to (an earlier one of the case)")
+@click.option("--reason", default="", help="不予纳入或退回时必填，农户会收到")
+@click.option("--return-to", help="退回到的环节（本案已办过的环节）")
 @click.option("--as", "cadre_id", type=int,
-              help="the id of the cadre who decides (required unless dev_mode)")
+              help="办理干部的编号（开发模式以外必填）")
 @click.option("--form", "form_file", type=click.Path(exists=True, dir_okay=False),
-              help="the stage's findings as a JSON file (required to approve unless dev_mode)")
+              help="本环节核查内容的 JSON 文件（开发模式以外通过时必填）")
 def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
                 cadre_id: int | None, form_file: str | None) -> None:
-    """Decide the case's open stage as a cadre who holds it (scripts; cadres use /inbox).
+    """以办理干部的身份办理案件当前环节（供脚本用，干部在手机上办理）。\f
+
+    Decide the case's open stage as a cadre who holds it (scripts; cadres use /inbox).
 
     Outside dev_mode the cadre (--as) and, to approve, the findings (--form) are the
     operator's: nothing is filled in. In dev_mode they default to the demo's cadre and
@@ -233,13 +272,13 @@ def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
     services = _services()
     dev = services.config.dev_mode
     if not dev and cadre_id is None:
-        raise click.ClickException("未开启开发模式：请用 --as 指明办理人（干部编号），"
+        raise Failed("未开启开发模式：请用 --as 指明办理人（干部编号），"
                                    "系统不会代填办理人。")
     if not dev and verdict == "approved" and form_file is None:
-        raise click.ClickException("未开启开发模式：通过时请用 --form 提供本环节核查内容的 "
+        raise Failed("未开启开发模式：通过时请用 --form 提供本环节核查内容的 "
                                    "JSON 文件，系统不会代填演示数据。")
     if verdict != "approved" and form_file is not None:
-        raise click.ClickException("只有“通过”需要 --form；不通过或退回请写 --reason。")
+        raise Failed("只有“通过”需要 --form；不予纳入（或暂不标注风险消除）、退回请写 --reason。")
     data = _read_form(form_file)
     return_to = _stage(services, return_to, "--return-to")
     now = services.clock.now()
@@ -266,20 +305,25 @@ def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
                 s, task.id, actor, Verdict(verdict), now=now, reason=reason,
                 return_to=return_to, data=data)
     except Refused as err:
-        raise click.ClickException(str(err)) from None
+        raise Failed(str(err)) from None
     click.echo(f"已办理（{actor.name}）：案件 {case_id} 的「{decided.stage_label}」"
-               f"{decisions.VERDICT_LABELS[decided.verdict]}；worker 会在几秒内推进到下一步。")
+               f"{decisions.verdict_label(decided.verdict, decided.case_kind)}；"
+               "后台会在几秒内推进到下一步。")
 
 
 @main.group()
 def cadre() -> None:
-    """Cadres: binding their WeChat for the phone pages."""
+    """干部：绑定微信以使用手机工作台。\f
+
+    Cadres: binding their WeChat for the phone pages."""
 
 
 @cadre.command("code")
 @click.argument("cadre_id", type=int)
 def cadre_code(cadre_id: int) -> None:
-    """A one-time code with which the cadre binds their WeChat at first sign-in."""
+    """生成干部首次登录绑定微信用的一次性绑定码。\f
+
+    A one-time code with which the cadre binds their WeChat at first sign-in."""
     from approvals.record import bindings
     from approvals.record.models import Cadre
 
@@ -290,7 +334,7 @@ def cadre_code(cadre_id: int) -> None:
             code = bindings.issue_code(s, cadre_id, now=services.clock.now(), valid_days=days)
             name = s.get_one(Cadre, cadre_id).name
     except Refused as err:
-        raise click.ClickException(str(err)) from None
+        raise Failed(str(err)) from None
     click.echo(f"{name}的绑定码：{code}（{days}天内有效，仅能使用一次；不分大小写，短横线可省略）。"
                "请电话或当面告知本人，第一次从微信打开办理链接时输入。"
                f"输错{services.config.workbench.bind_code_max_failures}次即作废，需重新获取。")
@@ -307,25 +351,29 @@ def _place_actor(s, place_name: str | None):
     query = select(Place).order_by(Place.path)
     place = s.scalars(query.where(Place.name == place_name) if place_name else query).first()
     if place is None:
-        raise click.ClickException(f"没有找到地区：{place_name}")
+        raise Failed(f"没有找到地区：{place_name}")
     return place, Actor(0, "命令行", "supervisor", True, place.path, place.level)
 
 
 @main.group("export")
 def export_group() -> None:
-    """Exports for the county offices."""
+    """导出。\f
+
+    Exports for the county offices."""
 
 
 @export_group.command("ledger")
-@click.option("--place", "place_name", help="county, township or village name (default: county)")
-@click.option("--stage", help="a stage key of config.yaml's procedures")
-@click.option("--overdue", is_flag=True, help="only cases past a deadline")
-@click.option("--monitored", is_flag=True, help="only monitored households")
-@click.option("--full-ids", is_flag=True, help="full ID numbers (masked by default)")
+@click.option("--place", "place_name", help="地区名称（默认为整个辖区）")
+@click.option("--stage", help="环节（config.yaml 中的环节键）")
+@click.option("--overdue", is_flag=True, help="只导出超期案件")
+@click.option("--monitored", is_flag=True, help="只导出监测对象")
+@click.option("--full-ids", is_flag=True, help="显示完整身份证号（默认隐去中间）")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True)
 def export_ledger(place_name: str | None, stage: str | None, overdue: bool, monitored: bool,
                   full_ids: bool, output: str) -> None:
-    """The ledger (台账) as Excel: one row per household."""
+    """导出台账（Excel，每户一行）。\f
+
+    The ledger (台账) as Excel: one row per household."""
     from approvals.desk import ledger
 
     services = _services()
@@ -343,7 +391,7 @@ def export_ledger(place_name: str | None, stage: str | None, overdue: bool, moni
 
         count = ledger.write(output, f"{place.name}防返贫监测台账", ledger.rows(
             s, actor, scope, labels, services.clock.now(), full_ids=full_ids),
-            progress=progress, chain=audit.head(s))
+            progress=progress, chain=audit.head(s), levels=config.levels)
     click.echo(f"\n已导出 {count} 户到 {output}。")
 
 
@@ -351,7 +399,9 @@ def export_ledger(place_name: str | None, stage: str | None, overdue: bool, moni
 @click.argument("kind", type=click.Choice(["roster", "cadres", "pairings"]))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def import_file(kind: str, file: str) -> None:
-    """Import households and members, cadres, or pairings from .xlsx or .csv (all or nothing)."""
+    """从 .xlsx 或 .csv 导入户籍名单、干部或结对帮扶（全部成功或全部不导入）。\f
+
+    Import households and members, cadres, or pairings from .xlsx or .csv (all or nothing)."""
     from pathlib import Path
 
     from approvals.desk import imports
@@ -361,7 +411,7 @@ def import_file(kind: str, file: str) -> None:
         rows = imports.read_file(Path(file), imports.COLUMNS[kind],
                                  services.config.import_limits())
     except imports.BadFile as err:
-        raise click.ClickException(str(err)) from None
+        raise Failed(str(err)) from None
     now = services.clock.now()
     with services.database.session_scope() as s:
         _, actor = _place_actor(s, None)
@@ -374,7 +424,7 @@ def import_file(kind: str, file: str) -> None:
         for problem in result.problems[:200]:
             click.echo(str(problem), err=True)
         more = len(result.problems) - 200
-        raise click.ClickException(
+        raise Failed(
             f"共 {len(result.problems)} 处问题{f'（另有{more}处未列出）' if more > 0 else ''}，"
             "未导入任何数据。请改正后重新导入。")
     click.echo(f"导入完成：新增 {result.added}，更新 {result.changed}，"
@@ -383,7 +433,9 @@ def import_file(kind: str, file: str) -> None:
 
 @main.group("audit")
 def audit_group() -> None:
-    """The audit log."""
+    """审计日志。\f
+
+    The audit log."""
 
 
 def _head(value: str) -> audit.Head:
@@ -396,9 +448,11 @@ def _head(value: str) -> audit.Head:
 
 @audit_group.command("verify")
 @click.option("--head", "printed", multiple=True, metavar="SEQ:HASH",
-              help="a head printed on a ledger or notice (审计链：第N条 哈希 …), checked too")
+              help="台账或公示上印的审计链头（审计链：第N条 哈希 …），一并核对")
 def audit_verify(printed: tuple[str, ...]) -> None:
-    """Check the whole hash chain against its anchors; exit 1 at any changed or deleted row."""
+    """核对审计日志的哈希链和锚点，发现修改或删除时以状态1退出。\f
+
+    Check the whole hash chain against its anchors; exit 1 at any changed or deleted row."""
     heads = [_head(p) for p in printed]
     services = _services()
     with services.database.session_scope() as s:
@@ -414,12 +468,16 @@ def audit_verify(printed: tuple[str, ...]) -> None:
 
 @main.group("config")
 def config_group() -> None:
-    """config.yaml."""
+    """配置文件 config.yaml。\f
+
+    config.yaml."""
 
 
 @config_group.command("check")
 def config_check() -> None:
-    """Validate config.yaml (its procedures' stages too: a module each, and what the flows
+    """检查 config.yaml（含各环节及流程），生产模式下还检查密钥和 https。\f
+
+    Validate config.yaml (its procedures' stages too: a module each, and what the flows
     run) and, with dev_mode off, what production demands (secrets, https)."""
     from fangfan import production
     from fangfan.worker import check_flows
@@ -430,7 +488,7 @@ def config_check() -> None:
         check_flows(config, settings.config_path)
         production.check(settings, config)
     except config_module.ConfigError as err:
-        raise click.ClickException(str(err)) from None
+        raise Failed(str(err)) from None
     mode = "开发模式" if config.dev_mode else "生产模式"
     click.echo(f"{settings.config_path}: 配置有效（{mode}）。")
 
@@ -467,7 +525,9 @@ def _span(delta) -> str:
 
 @main.command("run")
 def run() -> None:
-    """Everything for a laptop: Prefect server, worker, web app (what `make run` starts)."""
+    """本机一键启动：Prefect 服务、后台和网页服务（即 make run）。\f
+
+    Everything for a laptop: Prefect server, worker, web app (what `make run` starts)."""
     from fangfan.devrun import run_all
 
     run_all(Settings.from_env())

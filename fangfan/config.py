@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,6 +30,7 @@ from approvals.record.definitions import (
     ProcedureDef,
     RoleDef,
     VoteRules,
+    calendar_days,
     stage_labels,
 )
 from approvals.record.models import CaseKind
@@ -172,7 +174,7 @@ class WorkbenchConf(Strict):
         try:
             limits.parse(v)
         except ValueError:
-            raise ValueError("should be a rate such as '20 per minute'") from None
+            raise ValueError("应为频率，如 '20 per minute'") from None
         return v
 
 
@@ -194,7 +196,7 @@ class NoticeConf(Strict):
 
     # the one-line reason, by risk type, in words fit for the village board
     public_reasons: dict[str, str] = {}
-    objection_to: str = "村民委员会或乡镇人民政府"  # where to object
+    objection_to: str = "村民委员会"  # where to object (config.yaml names the township too)
     hotline: str = "12317"
 
 
@@ -235,28 +237,30 @@ class Config(Strict):
             for stage, spec in proc.stages.items():
                 if spec.role not in self.roles:
                     raise ValueError(
-                        f"procedures.{kind}.stages.{stage}.role: unknown role {spec.role!r}")
+                        f"procedures.{kind}.stages.{stage}.role：没有这个岗位 {spec.role}")
+            _within_total(kind, proc)
         if self.reexamination.role not in self.roles:
-            raise ValueError(f"reexamination.role: unknown role {self.reexamination.role!r}")
+            raise ValueError(f"reexamination.role：没有这个岗位 {self.reexamination.role}")
         unknown = set(self.fast_track_risks) - set(self.risk_types)
         if unknown:
-            raise ValueError(f"fast_track_risks: unknown risk types {sorted(unknown)}")
+            raise ValueError(f"fast_track_risks：没有这些困难类型 {'、'.join(sorted(unknown))}")
         a = self.assistance
         named = [m for ms in (*a.by_risk.values(), a.able_to_work, a.unable_to_work,
                               a.weak_motivation, list(a.subtypes)) for m in ms]
         unknown_types = sorted(set(named) - set(self.measure_types))
         if unknown_types:
-            raise ValueError(f"assistance: unknown measure types {unknown_types}")
+            raise ValueError(f"assistance：measure_types 里没有这些措施类型 "
+                             f"{'、'.join(unknown_types)}")
         if set(a.by_risk) - set(self.risk_types):
-            raise ValueError(f"assistance.by_risk: unknown risk types "
-                             f"{sorted(set(a.by_risk) - set(self.risk_types))}")
+            raise ValueError(f"assistance.by_risk：没有这些困难类型 "
+                             f"{'、'.join(sorted(set(a.by_risk) - set(self.risk_types)))}")
         for key in ("personal_data_roles", "handover_roles"):
             unknown = set(getattr(self.workbench, key)) - set(self.roles)
             if unknown:
-                raise ValueError(f"workbench.{key}: unknown roles {sorted(unknown)}")
+                raise ValueError(f"workbench.{key}：没有这些岗位 {'、'.join(sorted(unknown))}")
         missing = [k.value for k in CaseKind if k not in self.procedures]
         if missing:
-            raise ValueError(f"procedures: missing {', '.join(missing)}")
+            raise ValueError(f"procedures：缺少 {'、'.join(missing)}")
         return self
 
     def definition(self, kind: CaseKind) -> Definition:
@@ -286,17 +290,80 @@ class Config(Strict):
                                 income_lines=tuple(self.income_lines))
 
 
+def _within_total(kind: CaseKind, proc: ProcedureDef) -> None:
+    """The stages' allowances must fit in the procedure's total clock, compared in calendar
+    days with a working day counted as 7/5 of one (five working days to a week): a case whose
+    every stage used its allowance would otherwise be late in total while on time at each."""
+    stages_sum = sum((calendar_days(s.deadline) for s in proc.stages.values()), Fraction(0))
+    total = calendar_days(proc.total)
+    if stages_sum > total:
+        raise ValueError(
+            f"procedures.{kind}：「{proc.label}」各环节期限合计约{_days(stages_sum)}天，"
+            f"超过总期限{_days(total)}天（工作日按每7天5个工作日折算）")
+
+
+def _days(days: Fraction) -> str:
+    return f"{float(days):.1f}".removesuffix(".0")
+
+
+# pydantic's messages are English; the operator reads one Chinese line naming the key
+_MESSAGES = {
+    "missing": "缺少这一项",
+    "extra_forbidden": "不认识的配置项",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "string_type": "应为文字",
+    "list_type": "应为列表",
+    "dict_type": "应为键值对",
+    "model_type": "应为键值对",
+    "date_from_datetime_parsing": "应为日期，如 2027-01-01",
+    "date_parsing": "应为日期，如 2027-01-01",
+    "date_type": "应为日期，如 2027-01-01",
+    "time_parsing": "应为时刻，如 08:30",
+    "time_type": "应为时刻，如 08:30",
+    "greater_than": "应大于 {gt}",
+    "greater_than_equal": "应不小于 {ge}",
+    "less_than": "应小于 {lt}",
+    "less_than_equal": "应不大于 {le}",
+    "too_short": "至少要有 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "string_too_short": "至少 {min_length} 个字符",
+    "string_too_long": "最多 {max_length} 个字符",
+    "literal_error": "应为以下之一：{expected}",
+    "enum": "应为以下之一：{expected}",
+}
+
+
+def _message(error: Any) -> str:
+    """One pydantic error in Chinese: our own checks' text, else the kind of error."""
+    if error["type"] == "value_error":
+        return str(error["ctx"]["error"])
+    template = _MESSAGES.get(error["type"])
+    if template is None:
+        return "取值不符合要求"
+    ctx = {k: str(v).replace("'", "") for k, v in (error.get("ctx") or {}).items()}
+    try:
+        return template.format(**ctx)
+    except KeyError:
+        return template.split("{")[0].rstrip("：，: ")
+
+
 def load(path: Path, overrides: dict[str, str] | None = None) -> Config:
     """Read and validate config.yaml; `overrides` ("wechat.mp.token": value) come from the
     environment (fangfan.settings) and win over the file."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: 找不到配置文件") from None
+        raise ConfigError(f"{path}：找不到配置文件") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" 第{mark.line + 1}行" if mark else ""
-        raise ConfigError(f"{path}{where}: YAML 格式错误") from None
+        raise ConfigError(f"{path}{where}：YAML 格式错误") from None
     raw = raw or {}
     for dotted, value in (overrides or {}).items():
         *parents, last = dotted.split(".")
@@ -308,10 +375,13 @@ def load(path: Path, overrides: dict[str, str] | None = None) -> Config:
         config = Config.model_validate(raw)
     except ValidationError as err:
         first = err.errors()[0]
-        key = ".".join(str(p) for p in first["loc"]) or "(top)"
-        raise ConfigError(f"{path}: {key}: {first['msg']}") from None
+        key = ".".join(str(p) for p in first["loc"])
+        text = _message(first)
+        # our checks over the whole file name their key in the text already
+        where = f"{key}：" if key and not text.startswith(key) else ""
+        raise ConfigError(f"{path}：{where}{text}") from None
     try:  # a stage only runs with its module (approvals/procedure/stages/)
         stages.check(config.procedures)
     except stages.MissingStage as err:
-        raise ConfigError(f"{path}: {err}") from None
+        raise ConfigError(f"{path}：{err}") from None
     return config

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine
 
 from approvals.record.calendar import Clock, SystemClock, WorkCalendar
 from approvals.record.db import Database
+from bot import wording as bot_wording
 from bot.inbound_log import InboundLog
 from bot.push import CadrePush, WeChatPush, WeComPush
 from bot.wechat_adapter import OAuth, WeChatApi, WeComApi
@@ -27,6 +28,7 @@ from notifications import announcements
 from notifications.announcements import News
 from notifications.channels import Channel
 from notifications.models import Audience
+from notifications.wording import Local
 from workflows.advance import mark_stalled
 from workflows.runtime import Runtime
 
@@ -118,6 +120,10 @@ class Services:
     def quiet_hours(self) -> tuple[dt.time, dt.time]:
         conf = self.config.notifications
         return conf.quiet_start, conf.quiet_end
+
+    def local(self) -> Local:
+        """What messages call the township level and the hotline (config.yaml)."""
+        return bot_wording.local(self.config)
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None,

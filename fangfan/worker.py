@@ -61,7 +61,7 @@ def deliver(svc: Services) -> None:
     with svc.database.session_scope() as s:  # 复核 results are decided outside any pass
         reexaminations.announce(s.connection(), svc.clock.now())
     result = dispatch(svc.database, svc.channels(), svc.clock, quiet=svc.quiet_hours(),
-                      base_url=svc.config.notifications.base_url)
+                      base_url=svc.config.notifications.base_url, local=svc.local())
     if result.sent or result.retried or result.dead:
         log.info("outbox: %s", result)
 
@@ -128,7 +128,7 @@ def check_flows(config: Config, path: Path) -> None:
     try:
         check(config.definition(kind) for kind in config.procedures)
     except FlowMismatch as err:
-        raise ConfigError(f"{path}: {err}") from None
+        raise ConfigError(f"{path}：{err}") from None
 
 
 def build_scheduler(svc: Services) -> BlockingScheduler:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import aliased
 
 from approvals.procedure.holders import Holders
-from approvals.record.calendar import last_day
+from approvals.record.calendar import shown_due
 from approvals.record.models import Cadre, Case, Member, Place, Task
 from approvals.record.models import Definition as DefinitionRow
 from approvals.record.models.cases import case_number, parsed_definition
@@ -119,11 +119,11 @@ def to_holders(conn: Connection, tasks: list[dict[str, Any]], now: dt.datetime) 
                    if reachable(c)]
         if not holders or t["id"] not in details:
             continue
-        d, day = details[t["id"]], last_day(t["due_at"])
+        d = details[t["id"]]
         item = {"task_id": t["id"], "number": case_number(d.case_id, d.opened_at),
                 "stage": parsed_definition(conn, d.digest).stage(t["stage"]).label,
                 "place": d.place, "head": d.head, "kind": "new", "late": 0,
-                "due": f"{day.month}月{day.day}日"}
+                "due": shown_due(t["due_at"])}
         messages += [{"key": f"task:{t['id']}:new:{c.id}", "recipient": f"cadre:{c.id}",
                       "event": "task_new", "audience": Audience.CADRE,
                       "params": {"name": c.name, "item": item}} for c in holders]

@@ -23,7 +23,7 @@ from approvals.record.calendar import LOCAL, Clock
 from approvals.record.db import Database
 from notifications.channels import Channel, DeliveryFailed
 from notifications.models import Audience, OutboxMessage, OutboxStatus
-from notifications.wording import render
+from notifications.wording import UNSAID, Local, render
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
@@ -50,7 +50,7 @@ def in_quiet_hours(moment: dt.datetime, quiet: tuple[dt.time, dt.time] | None) -
 
 def dispatch(database: Database, channels: Mapping[Audience, Channel], clock: Clock, *,
              quiet: tuple[dt.time, dt.time] | None = None, base_url: str = "",
-             limit: int = 100, parallel: int = 8) -> Dispatched:
+             local: Local = UNSAID, limit: int = 100, parallel: int = 8) -> Dispatched:
     """Deliver what is due: `parallel` recipients at a time, each one's messages in order.
     Each send claims its row just before it goes, so a crash leaves at most the messages in
     flight uncertain. Farmers' messages wait through the quiet hours."""
@@ -76,7 +76,7 @@ def dispatch(database: Database, channels: Mapping[Audience, Channel], clock: Cl
         """One person's messages go one after another, in the order they were written."""
         outcomes = []
         for message_id in ids:
-            outcomes.append(_send(database, message_id, channels, clock, base_url))
+            outcomes.append(_send(database, message_id, channels, clock, base_url, local))
             if outcomes[-1] in ("retried", "dead"):
                 break  # the rest wait, so that they do not overtake it
         return outcomes
@@ -89,7 +89,7 @@ def dispatch(database: Database, channels: Mapping[Audience, Channel], clock: Cl
 
 
 def _send(database: Database, message_id: int, channels: Mapping[Audience, Channel],
-          clock: Clock, base_url: str) -> str | None:
+          clock: Clock, base_url: str, local: Local) -> str | None:
     """Claim one row, deliver it, record how it went: "sent", "retried", "dead" or None."""
     with database.session_scope() as s:  # claim and read in one statement
         message = s.execute(update(OutboxMessage).where(
@@ -102,7 +102,7 @@ def _send(database: Database, message_id: int, channels: Mapping[Audience, Chann
         return None  # another dispatcher has it
     changes: dict[str, object]
     try:
-        rendered = render(message.event, message.params, base_url)
+        rendered = render(message.event, message.params, base_url, local)
         how = channels[Audience(message.audience)].deliver(message.recipient, rendered)
         changes, outcome = {"status": OutboxStatus.SENT, "channel": how,
                             "sent_at": clock.now()}, "sent"

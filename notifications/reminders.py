@@ -9,9 +9,12 @@ one message and a second sweep the same day adds nothing:
 - overdue: every working day while it stays open, with the working days it is late;
 - escalation: when it has been overdue `escalate_after_working_days` working days, the
   supervisors whose jurisdiction covers it are told too (once);
+- the total clock of a case (Case.due_at, the procedure's `total`) the same way, as an item
+  「识别纳入总期限」 to whoever holds the case's open task, and escalated alike;
 - revisits (定期回访) of the monitored and eliminated households paired with the cadre, when
   due; a monitored household with no measure carried out (to its paired cadre), and one with
-  no active pairing at all (to its village's cadres).
+  no active pairing at all (to its village's cadres); 复核 due or late, to its township's
+  role.
 
 Who holds a task is approvals.procedure.holders' rule: its assignee (the paired cadre for
 入户核实) while active, else every active cadre of its role at its place.
@@ -29,7 +32,13 @@ from sqlalchemy.orm import Session, aliased
 
 from approvals.assistance import measures
 from approvals.procedure.holders import Holders
-from approvals.record.calendar import WorkCalendar, last_day, local_date, start_of_day
+from approvals.record.calendar import (
+    WorkCalendar,
+    last_day,
+    local_date,
+    shown_due,
+    start_of_day,
+)
 from approvals.record.definitions import Deadline
 from approvals.record.models import (
     Cadre,
@@ -99,22 +108,49 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
 
     items: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for t in rows:
-        day = last_day(t.due_at)
-        if now < t.due_at:
-            if calendar.working_days_between(today, day) != rules.due_soon_working_days:
-                continue
-            kind, late = "due_soon", 0
-        else:
-            kind, late = "overdue", -calendar.working_days_left(t.due_at, now)
+        urgency = _urgency(t.due_at, now, today, calendar, rules)
+        if urgency is None:
+            continue
+        kind, late = urgency
         label = parsed_definition(s, t.digest).stage(t.stage).label
         item = {"task_id": t.id, "number": case_number(t.case_id, t.opened_at),
                 "stage": label, "place": t.place, "head": t.head, "kind": kind,
-                "late": late, "due": f"{day.month}月{day.day}日"}
+                "late": late, "due": shown_due(t.due_at)}
         for cadre in cadres.of(t.assignee_id, t.role, t.place_id):
             items[cadre.id].append(item)
         if kind == "overdue" and late == rules.escalate_after_working_days:
             for supervisor, path in supervisors:
                 if t.path.startswith(path):
+                    items[supervisor.id].append({**item, "kind": "escalation"})
+    # The total clock (Case.due_at) is reminded and escalated as a stage's deadline is: to
+    # whoever holds the case's open task, and to the supervisors once it is late enough. A
+    # case between two stages (its pass not yet run) holds no task and waits for the next.
+    totals = s.execute(
+        select(Task.id, Task.role, Task.place_id, Task.assignee_id, Case.due_at,
+               Case.id.label("case_id"), Case.opened_at, DefinitionRow.digest,
+               Place.name.label("place"), Place.path, Member.name.label("head"))
+        .select_from(Case)
+        .join(Task, (Task.case_id == Case.id) & (Task.status == TaskStatus.OPEN))
+        .join(Place, Place.id == Task.place_id)
+        .join(DefinitionRow, DefinitionRow.id == Case.definition_id)
+        .join(Member, (Member.household_id == Case.household_id) & Member.is_head)
+        .where(Case.status == CaseStatus.OPEN,
+               Case.due_at <= start_of_day(horizon + dt.timedelta(days=1)))
+        .order_by(Case.due_at)).all()
+    for c in totals:
+        urgency = _urgency(c.due_at, now, today, calendar, rules)
+        if urgency is None:
+            continue
+        kind, late = urgency
+        procedure = parsed_definition(s, c.digest).procedure.label
+        item = {"task_id": c.id, "number": case_number(c.case_id, c.opened_at),
+                "stage": f"{procedure}总期限", "place": c.place, "head": c.head,
+                "kind": kind, "late": late, "due": shown_due(c.due_at), "total": True}
+        for cadre in cadres.of(c.assignee_id, c.role, c.place_id):
+            items[cadre.id].append(item)
+        if kind == "overdue" and late == rules.escalate_after_working_days:
+            for supervisor, path in supervisors:
+                if c.path.startswith(path):
                     items[supervisor.id].append({**item, "kind": "escalation"})
     for cadre_id, item in revisits_due(s, today, calendar, rules):
         if cadre_id in by_id:
@@ -131,10 +167,11 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
     for principal, stand_in in s.execute(select(StandIn.cadre_id, StandIn.stand_in_id).where(
             StandIn.starts_on <= today, StandIn.ends_on >= today)).tuples().all():
         if stand_in in by_id and principal in by_id:
-            held = {i.get("task_id") for i in items.get(stand_in, [])}
+            held = {(i.get("task_id"), i.get("total")) for i in items.get(stand_in, [])}
             extra = [{**i, "place": f"{i['place']}（代{by_id[principal].name}）"}
                      for i in items.get(principal, []) if i.get("task_id")
-                     and i["task_id"] not in held and i["kind"] != "escalation"]
+                     and (i["task_id"], i.get("total")) not in held
+                     and i["kind"] != "escalation"]
             if extra:
                 items[stand_in] += extra
     messages = [{"key": f"digest:{cadre_id}:{today.isoformat()}",
@@ -144,6 +181,17 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
                 for cadre_id, found in items.items() if reachable(by_id[cadre_id])]
     outbox.enqueue(s.connection(), messages, now)
     return len(messages)
+
+
+def _urgency(due_at: dt.datetime, now: dt.datetime, today: dt.date, calendar: WorkCalendar,
+             rules: Rules) -> tuple[str, int] | None:
+    """Whether a deadline is told today: ("due_soon", 0) the due-soon working days before its
+    last day, ("overdue", working days late) every working day after; else None."""
+    if now < due_at:
+        if calendar.working_days_between(today, last_day(due_at)) != rules.due_soon_working_days:
+            return None
+        return "due_soon", 0
+    return "overdue", -calendar.working_days_left(due_at, now)
 
 
 def without_measures(s: Session, today: dt.date, calendar: WorkCalendar, rules: Rules
@@ -282,7 +330,7 @@ def reexaminations_due(s: Session, now: dt.datetime, calendar: WorkCalendar, rul
             kind, late = "overdue", -calendar.working_days_left(r.due_at, now)
         item = {"case_id": r.case_id, "number": case_number(r.case_id, r.opened_at),
                 "stage": "复核", "place": r.place, "head": r.head, "kind": kind,
-                "late": late, "due": f"{day.month}月{day.day}日"}
+                "late": late, "due": shown_due(r.due_at)}
         found += [(c.id, item) for c in cadres.of(None, r.role, r.place_id)]
         if kind == "overdue" and late == rules.escalate_after_working_days:
             found += [(supervisor.id, {**item, "kind": "escalation"})

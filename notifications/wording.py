@@ -6,8 +6,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-REVIEW_HINT = "如对结果有异议，可以向乡镇人民政府申请复核，也可以拨打12317热线反映。"
 
+@dataclass(frozen=True)
+class Local:
+    """What this county calls the level a farmer asks for 复核 (config.yaml `levels`: 乡镇,
+    苏木 ...) and its hotline (`notice.hotline`): the wiring passes them from config."""
+
+    township: str = ""  # unsaid (a test's render): "向人民政府申请复核"
+    hotline: str = "12317"
+
+
+UNSAID = Local()  # a message rendered without the wiring's config (a test's)
+
+
+def review_hint(local: Local) -> str:
+    """Where a farmer who disagrees with a decision turns: the chat's 进度 says it too."""
+    return (f"如对结果有异议，可以向{local.township}人民政府申请复核，"
+            f"也可以拨打{local.hotline}热线反映。")
+
+
+# The events and channels by name, for whoever lists the outbox (`fangfan outbox`)
+EVENT_NAMES = {"case_enrolled": "纳入监测通知", "case_rejected": "不予纳入通知",
+               "case_returned": "退回补充通知", "cadre_digest": "每日待办提醒",
+               "task_new": "新待办通知", "stage_passed": "进展通知", "case_received": "受理通知",
+               "media_saved": "照片已保存", "media_refused": "照片未保存"}
+CHANNEL_NAMES = {"custom": "客服消息", "template": "模板消息", "wecom": "企业微信"}
 
 TAGS = {"due_soon": "即将到期", "overdue": "已超期", "escalation": "督办", "new": "新待办",
         "revisit": "回访", "no_measure": "未落实措施", "no_pairing": "未结对"}
@@ -105,7 +128,8 @@ class Rendered:
     url: str = ""  # where a card's button goes (a task, the inbox)
 
 
-def render(event: str, p: dict[str, Any], base_url: str = "") -> Rendered:
+def render(event: str, p: dict[str, Any], base_url: str = "", local: Local = UNSAID
+           ) -> Rendered:
     number = p.get("number", "")
     if event == "case_enrolled":
         contact = (f"您的帮扶联系人：{p['cadre']}，电话 {p['cadre_phone']}，有困难可以直接找他。"
@@ -114,9 +138,9 @@ def render(event: str, p: dict[str, Any], base_url: str = "") -> Rendered:
         return Rendered(f"您的申请（编号 {number}）已审定：纳入监测。{detail}",
                         "您的申请已办结", number, "纳入监测", detail)
     if event == "case_rejected":
-        detail = f"原因：{(p.get('reason') or '未说明').rstrip('。.')}。{REVIEW_HINT}"
-        return Rendered(f"您的申请（编号 {number}）经审核，未予纳入。{detail}",
-                        "您的申请已办结", number, "未予纳入", detail)
+        detail = f"原因：{(p.get('reason') or '未说明').rstrip('。.')}。{review_hint(local)}"
+        return Rendered(f"您的申请（编号 {number}）经审核，不予纳入。{detail}",
+                        "您的申请已办结", number, "不予纳入", detail)
     if event == "case_returned":
         detail = (f"需要补充：{(p.get('reason') or '请等候干部联系').rstrip('。.')}。"
                   f"{p.get('stage', '')}会重新办理，干部会联系您。")
@@ -140,7 +164,8 @@ def render(event: str, p: dict[str, Any], base_url: str = "") -> Rendered:
                       "会重新入户核实，干部会联系您。")
             result = "撤销原结论，重新办理"
         else:
-            detail = f"复核结果：维持原结论。理由：{why}。如仍有异议，可以拨打12317热线反映。"
+            detail = (f"复核结果：维持原结论。理由：{why}。"
+                      f"如仍有异议，可以拨打{local.hotline}热线反映。")
             result = "维持原结论"
         return Rendered(f"您的复核申请（编号 {number}）已办结。{detail}", "复核结果", number,
                         result, detail)
@@ -157,7 +182,7 @@ def render(event: str, p: dict[str, Any], base_url: str = "") -> Rendered:
         return Rendered(f"您的申请（编号 {number}）{detail}", "申请进展", number,
                         f"已通过{p['passed']}", detail)
     if event == "case_received":
-        detail = (f"村里已为您家登记了防返贫监测申请，接下来是「{p['next']}」，"
+        detail = (f"已为您家登记了防返贫监测申请，接下来是「{p['next']}」，"
                   "干部会上门了解情况。回复「进度」可以查询。")
         return Rendered(f"{detail}申请编号 {number}。", "申请已受理", number, "已受理", detail)
     if event == "case_fast_tracked":

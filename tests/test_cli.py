@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import update
@@ -40,6 +41,14 @@ def test_demo_list_show_and_audit(services, database_url):
     assert {c["stage"] for c in listed if c["status"] == "open"} >= {
         "home_verification", "village_review", "public_notice", "township_audit",
         "county_approval"}
+    plain = fangfan("case", "list", database_url=database_url).stdout  # no raw keys
+    assert "不予纳入" in plain and "纳入监测" in plain and not re.search(r"[a-z]{3,}", plain)
+    reconciled = fangfan("reconcile", database_url=database_url)
+    assert reconciled.stdout.startswith("已推进：") and not re.search(r"[a-z]{3,}",
+                                                                    reconciled.stdout)
+    unknown = fangfan("case", "list", "--stage", "nowhere", database_url=database_url)
+    assert unknown.returncode == 1
+    assert unknown.stderr.startswith("错误：--stage nowhere：没有这个环节")
     overdue = json.loads(fangfan("case", "list", "--overdue", "--json",
                                  database_url=database_url).stdout)
     assert overdue and all(c["overdue"] for c in overdue)
@@ -110,6 +119,7 @@ def test_outbox_lists_what_failed_and_why(services, database_url):
     assert failed.returncode == 0
     assert "发送失败" in failed.stdout and "HTTP 503" in failed.stdout
     assert "cadre:7" in failed.stdout
+    assert "每日待办提醒" in failed.stdout and "cadre_digest" not in failed.stdout
     assert "o_farm" not in failed.stdout
     everything = fangfan("outbox", database_url=database_url).stdout
     assert "待发送" in everything and "o_farm…" in everything

@@ -65,8 +65,8 @@ def check(definitions: Iterable[Definition]) -> None:
         listed = [k for k in definition.order if k in own]
         if listed != own or definition.order[-1] != own[-1]:
             raise FlowMismatch(
-                f"procedures.{definition.kind}.stages: its flow runs {', '.join(own)} in this "
-                f"order, {own[-1]} last; config.yaml lists {', '.join(definition.order)}")
+                f"procedures.{definition.kind}.stages：流程须依次办理 {'、'.join(own)}，"
+                f"{own[-1]} 最后；config.yaml 列的是 {'、'.join(definition.order)}")
 
 
 @flow(name="advance-case", log_prints=False)

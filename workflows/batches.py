@@ -74,7 +74,7 @@ _END_NOTICE = (update(TASKS).where(TASKS.c.id == bindparam("task_id"),
                                    TASKS.c.status == TaskStatus.OPEN)
                .values(status=TaskStatus.DECIDED, verdict=Verdict.APPROVED,
                        decided_at=bindparam("now"), decided_by_name=SYSTEM,
-                       reason="公示期满，无异议"))
+                       reason="公示期满无异议"))
 _OPEN_TASKS = insert(TASKS).returning(TASKS.c.id, sort_by_parameter_order=True)
 # UPDATEs take their SET columns from each row's parameters
 _SET_CASE = update(CASES).where(CASES.c.id == bindparam("case_id"))

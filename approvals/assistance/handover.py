@@ -106,7 +106,7 @@ def hand_over(s: Session, actor: Actor, from_cadre_id: int, to_cadre_id: int, *,
     """A cadre leaves: their pairings end today and start with the successor, and the open
     tasks handed to them go to the successor. Returns (pairings, tasks) moved."""
     if actor.role not in handover_roles:
-        raise NotAllowed("只有乡镇或县级管理人员可以办理工作交接。")
+        raise NotAllowed("只有有交接权限的管理人员可以办理工作交接。")
     leaving, successor = Actor.load(s, from_cadre_id), _colleague(s, to_cadre_id)
     if not (actor.covers(leaving.place_path) and actor.covers(successor.place_path)):
         raise NotAllowed("交接双方须在您的管辖范围内。")

@@ -109,7 +109,7 @@ def ensure_assists(s: Session, actor: Actor, household: Household) -> None:
                                                Pairing.ended_on.is_(None)))
     if paired is None and not any(who.role in ASSISTING_ROLES and who.covers(
             household.village.path) for who in actor.principals):
-        raise NotAllowed("只有这户的帮扶联系人或本村干部可以登记帮扶措施。")
+        raise NotAllowed("只有这户的帮扶联系人或负责这户的干部可以登记帮扶措施。")
 
 
 def plan(s: Session, household: Household, actor: Actor, *, kind: str, subtype: str | None,

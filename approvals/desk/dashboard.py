@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from approvals.procedure import notices
 from approvals.procedure.holders import Holders, held_by
 from approvals.procedure.permissions import Actor
-from approvals.record.calendar import WorkCalendar, last_day, local_date, start_of_day
+from approvals.record.calendar import WorkCalendar, local_date, shown_due, start_of_day
 from approvals.record.definitions import Stage
 from approvals.record.models import (
     Cadre,
@@ -154,7 +154,7 @@ class Row:
     township: str
     stage_label: str
     opened_on: dt.date
-    due: dt.date
+    due_at: dt.datetime  # shown as every deadline is (calendar.shown_due)
     overdue: bool
     why: str  # the one line: who holds it since when, what is missing, which deadline passed
 
@@ -212,7 +212,7 @@ def cases(s: Session, actor: Actor, now: dt.datetime, calendar: WorkCalendar, fi
                           assignees={r.assignee_id for r in rows})
     out = []
     for r in rows:
-        day, late = last_day(r.due_at), r.due_at < now
+        late = r.due_at < now
         who = "、".join(c.name for c in cadres.of(r.assignee_id, r.role, r.place_id)) or "无人在岗"
         since = local_date(r.opened_at)
         why = f"{who}（{role_labels.get(r.role, r.role)}）自{since.month}月{since.day}日起办理"
@@ -224,10 +224,10 @@ def cases(s: Session, actor: Actor, now: dt.datetime, calendar: WorkCalendar, fi
             why += "，公示期已满待系统推进"
         if late:
             days = -calendar.working_days_left(r.due_at, now)
-            why += f"，{day.month}月{day.day}日的期限已过{days}个工作日"
+            why += f"，{shown_due(r.due_at)}的期限已过{days}个工作日"
         out.append(Row(r.case_id, f"{r.case_opened.year}{r.case_id:06d}", r.head, r.village,
                        r.township, parsed_definition(s, r.digest).stage(r.stage).label,
-                       local_date(r.case_opened), day, late, why))
+                       local_date(r.case_opened), r.due_at, late, why))
     return out, total
 
 

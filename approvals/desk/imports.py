@@ -665,6 +665,6 @@ def run(s: Session, kind: str, rows: list[dict[str, str]], actor: Actor, *, now:
 
 def ensure_may_import(actor: Actor) -> None:
     if actor.level != "county":
-        raise NotAllowed("只有县级人员可以导入名单。")
+        raise NotAllowed("只有有导入权限的人员可以导入名单。")
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, aliased
 from approvals.procedure.permissions import Actor
 from approvals.record import audit, wording
 from approvals.record.calendar import last_day, local_date
+from approvals.record.definitions import Level
 from approvals.record.errors import NotAllowed, NotFound
 from approvals.record.identity import mask_id
 from approvals.record.models import (
@@ -44,8 +45,9 @@ from approvals.record.models import (
 from approvals.record.models.cases import case_number, parsed_definition
 from approvals.record.models.households import size_of
 
-COLUMNS = [  # header, width
-    ("序号", 6), ("乡镇", 10), ("村", 10), ("村民小组", 8), ("户主姓名", 10), ("户主身份证号", 21),
+COLUMNS = [  # header, width; the levels' headers are config.yaml's names for them
+    ("序号", 6), (Level.TOWNSHIP, 10), (Level.VILLAGE, 10), ("村民小组", 8), ("户主姓名", 10),
+    ("户主身份证号", 21),
     ("家庭人口", 8), ("监测状态", 10), ("监测类别", 14), ("风险类型", 22), ("纳入监测日期", 12),
     ("案件编号", 12), ("案件类型", 10), ("申请日期", 12), ("当前环节", 12), ("环节期限", 12),
     ("是否超期", 8), ("案件状态", 10), ("帮扶联系人", 14), ("帮扶措施", 30),
@@ -150,7 +152,7 @@ def rows(s: Session, actor: Actor, scope: Scope, labels: Labels, now: dt.datetim
                 case_number(case.id, case.opened_at), wording.CASE_KIND.get(case.kind, ""),
                 local_date(case.opened_at), _stage_label(s, case),
                 last_day(due) if due else None, ("是" if late else "否") if due else "",
-                wording.CASE_STATUS.get(case.status, "")]
+                wording.case_status(case.status, case.kind)]
         risks, *case_rest = case_columns
         yield [
             n, h[1], h[2], h.group_name or "", h[4],
@@ -165,9 +167,10 @@ def rows(s: Session, actor: Actor, scope: Scope, labels: Labels, now: dt.datetim
 
 def write(path: Path | Any, title: str, data: Iterator[list[Any]],
           progress: Callable[[int], None] | None = None,
-          chain: audit.Head | None = None) -> int:
+          chain: audit.Head | None = None, *, levels: Mapping[Level, str]) -> int:
     """Write the rows to an .xlsx file (a path or a binary stream); returns how many.
-    `chain`, the audit chain's head, goes under the rows and into the page footer."""
+    `chain`, the audit chain's head, goes under the rows and into the page footer; `levels`
+    names the township and village columns (config.yaml)."""
     book = xlsxwriter.Workbook(path, {"constant_memory": True, "in_memory": not isinstance(
         path, (str, Path))})
     sheet = book.add_worksheet("台账")
@@ -177,7 +180,8 @@ def write(path: Path | Any, title: str, data: Iterator[list[Any]],
     money = book.add_format({"num_format": "#,##0"})
     for col, (_name, width) in enumerate(COLUMNS):
         sheet.set_column(col, col, width)
-    sheet.write_row(0, 0, [name for name, _ in COLUMNS], head)
+    sheet.write_row(0, 0, [levels[Level(name)] if name in Level.__members__.values() else name
+                           for name, _ in COLUMNS], head)
     sheet.freeze_panes(1, 0)
     sheet.set_header(f"&C{title}")
     if chain is not None:

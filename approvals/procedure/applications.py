@@ -93,7 +93,7 @@ def apply(s: Session, applicant: Applicant, *, openid: str | None, filed_by: Act
             raise NotFound("没有找到这户的登记信息，可能刚有变动，请重新申请。")
     village = household.village if household else s.get(Place, applicant.village_id)
     if village is None:
-        raise NotFound("没有找到所选的村，请重新申请。")
+        raise NotFound("没有找到所选的地方，请重新申请。")
     if filed_by is not None:
         ensure_may_file(filed_by, village.path)
     cases.ensure_may_identify(s, household, risk_types=risk_types)

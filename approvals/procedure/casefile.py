@@ -34,10 +34,12 @@ from approvals.record.models import (
     Verdict,
 )
 from approvals.record.models.households import LABOUR_LABELS
+from approvals.record.wording import REJECTION
 
 ACTIONS = {
     "task.open": "进入「{stage}」", "decide.approved": "「{stage}」通过",
-    "decide.rejected": "「{stage}」不通过", "decide.returned": "「{stage}」退回到「{return_to}」",
+    "decide.rejected": "「{stage}」{rejection}",
+    "decide.returned": "「{stage}」退回到「{return_to}」",
     "objection.raise": "登记公示异议", "objection.substantiated": "异议属实",
     "objection.dismissed": "异议不成立", "notice.posted": "张贴公示（{where}）",
     "task.transfer": "转交给{to_name}", "case.fast_track": "先帮扶后认定，已落实临时帮扶",
@@ -199,11 +201,12 @@ def _events(s: Session, case: Case, definition: Definition) -> list[Event]:
         task = tasks.get(p.get("task", 0))  # ids start at 1
         stage = p.get("stage") or (task.stage if task else None)
         if r.action.startswith("case.open"):
-            what = "提交申请" if r.action.endswith("identification") else "村提出风险消除名单"
+            what = "提交申请" if r.action.endswith("identification") else "提出风险消除名单"
         elif r.action in ACTIONS:
             what = ACTIONS[r.action].format(
                 stage=_label(definition, stage), return_to=_label(definition, p.get("return_to")),
-                where=p.get("where", ""), to_name=p.get("to_name", ""))
+                where=p.get("where", ""), to_name=p.get("to_name", ""),
+                rejection=REJECTION.get(definition.kind, ""))
         else:
             continue
         who = r.actor
@@ -214,7 +217,7 @@ def _events(s: Session, case: Case, definition: Definition) -> list[Event]:
         detail = p.get("reason") or p.get("facts") or ""
         if r.action == "decide.approved" and stage == Stage.PUBLIC_NOTICE and \
                 r.actor == "系统":
-            what, detail = "公示期满，无异议", ""
+            what, detail = "公示期满无异议", ""
         elif r.action == "decide.approved" and task is not None and task.data:
             detail = stages.of(task.stage).summary(task.data)
         events.append(Event(r.at.astimezone(LOCAL), who, what, detail))

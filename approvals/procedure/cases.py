@@ -129,7 +129,7 @@ def withdraw(s: Session, case: Case, *, by: str, now: dt.datetime) -> None:
     if locked is None or locked.status != CaseStatus.OPEN:
         raise Refused("这个申请已经办结，不能撤回。")
     if locked.stage not in WITHDRAWABLE:
-        raise Refused("村里已经开始评议，不能再撤回了。如有疑问请联系村干部。")
+        raise Refused("已经开始民主评议，不能再撤回了。如有疑问请联系办理的干部。")
     s.execute(update(Task).where(Task.case_id == case.id, Task.status == TaskStatus.OPEN)
               .values(status=TaskStatus.SUPERSEDED))
     locked.status, locked.stage, locked.closed_at = CaseStatus.WITHDRAWN, None, now

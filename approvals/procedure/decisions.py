@@ -55,10 +55,18 @@ from approvals.record.models import (
     Verdict,
 )
 from approvals.record.models.cases import case_number, parsed_definition
+from approvals.record.wording import REJECTION
 
 CONSENT_PENDING = ("农户尚未确认《监测对象申请及承诺授权查询书》，暂不能通过：请农户在微信中回复"
                    "「确认授权」，或在本页上传签字的授权书照片。")
-VERDICT_LABELS = {Verdict.APPROVED: "通过", Verdict.REJECTED: "不通过", Verdict.RETURNED: "退回"}
+VERDICT_LABELS = {Verdict.APPROVED: "通过", Verdict.RETURNED: "退回"}
+
+
+def verdict_label(verdict: Verdict | str, kind: str) -> str:
+    """A stage's verdict in words; a rejection by its procedure's one name for it."""
+    if verdict == Verdict.REJECTED:
+        return REJECTION[kind]
+    return VERDICT_LABELS[Verdict(verdict)]
 
 
 class TaskRef(NamedTuple):
@@ -168,7 +176,7 @@ def signed_in_at(s: Session | Connection, cadre_id: int, today: dt.date, task_id
 
 def already_decided(task: TaskRef) -> AlreadyDecided:
     when = task.decided_at.astimezone(LOCAL).strftime("%m月%d日 %H:%M") if task.decided_at else ""
-    verdict = VERDICT_LABELS.get(task.verdict, "处理") if task.verdict else "处理"
+    verdict = verdict_label(task.verdict, task.case_kind) if task.verdict else "处理"
     who = task.decided_by_name or "其他人员"
     return AlreadyDecided(f"这项任务已由{who}于{when}办理（{verdict}），无需重复操作。")
 

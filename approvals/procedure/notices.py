@@ -52,7 +52,7 @@ def post_notice(s: Session, task_id: int, actor: Actor, *, posted_on: dt.date, w
     if task.status != TaskStatus.OPEN:
         raise already_decided(task)
     if not where.strip():
-        raise Refused("请填写张贴地点，如“村委会公示栏”。")
+        raise Refused("请填写张贴地点，如“村民委员会公示栏”。")
     if not photos:
         raise Refused("请拍一张公示张贴在公示栏上的照片一并上传。")
     starts_on = starts_on or posted_on
@@ -110,9 +110,9 @@ def village_notice(s: Session, village_id: int, actor: Actor, *, categories: Map
     posted paper anchors the record (approvals.record.audit)."""
     village = s.get(Place, village_id)
     if village is None or village.level != Level.VILLAGE:
-        raise NotFound("没有找到这个村。")
+        raise NotFound("没有找到这个地方。")
     if not actor.sees(village.path):
-        raise NotAllowed("这个村不在您的管辖范围内。")
+        raise NotAllowed("这个地方不在您的管辖范围内。")
     rows = s.execute(
         select(Member.name, Household.group_name, Case.category, Case.risk_types, Case.kind,
                Task.opened_at, Task.due_at, Task.data, DefinitionRow.digest)

@@ -15,7 +15,7 @@ import datetime as dt
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from approvals.procedure.decisions import decide, load_ref
+from approvals.procedure.decisions import TaskRef, decide, load_ref
 from approvals.procedure.permissions import Actor, ensure_may_act
 from approvals.record import audit
 from approvals.record.db import rowcount
@@ -34,12 +34,18 @@ def _notice_task(s: Session, case_id: int) -> Task:
     return task
 
 
+def _role_label(s: Session, task: TaskRef) -> str:
+    """Who records the notice's objections, as its case's definition labels the role."""
+    return s.get_one(Case, task.case_id).definition.parsed().roles[task.role].label
+
+
 def raise_objection(s: Session, case_id: int, actor: Actor, *, raised_by: str, content: str,
                     now: dt.datetime) -> Objection:
     # lock the case as a pass does, so a notice cannot end while its objection is recorded
     s.execute(select(Case.id).where(Case.id == case_id).with_for_update())
     task = _notice_task(s, case_id)
-    ensure_may_act(actor, load_ref(s, task.id), "村干部")
+    ref = load_ref(s, task.id)
+    ensure_may_act(actor, ref, _role_label(s, ref))
     if not content.strip() or not raised_by.strip():
         raise Refused("请填写异议人和异议内容。")
     objection = Objection(case_id=case_id, task_id=task.id, raised_by=raised_by.strip(),
@@ -57,7 +63,7 @@ def handle_objection(s: Session, objection_id: int, actor: Actor, *, substantiat
     if objection is None:
         raise NotFound("没有找到这条异议。")
     task = load_ref(s, objection.task_id)
-    ensure_may_act(actor, task, "村干部")
+    ensure_may_act(actor, task, _role_label(s, task))
     if not handling.strip():
         raise Refused("请写明异议的调查核实情况。")
     status = ObjectionStatus.SUBSTANTIATED if substantiated else ObjectionStatus.DISMISSED

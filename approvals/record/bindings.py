@@ -130,7 +130,7 @@ def bind(s: Session, code: str, openid: str, *, session_key: str, now: dt.dateti
         if cadre.bind_code_expires is None or cadre.bind_code_expires < now:
             audit.append(s, actor=actor, action="cadre.bind_failed", now=now,
                          payload={**seen, "cadre": cadre.id, "reason": "expired"})
-            return Bound(None, "绑定码已过期，请联系县里重新获取。")
+            return Bound(None, "绑定码已过期，请联系发放绑定码的管理人员重新获取。")
         return Bound(_bound(s, cadre, openid, throttles, now), session_epoch=cadre.session_epoch)
     return _wrong(s, cadre, throttles, actor, seen, now, limits)
 
@@ -178,7 +178,8 @@ def _wrong(s: Session, cadre: Cadre | None, throttles: Iterable[BindThrottle], a
                          payload={"cadre": cadre.id, "failures": cadre.bind_code_failures})
     if locked_until is not None:
         return Bound(None, try_later(locked_until, now), locked_until)
-    return Bound(None, f"绑定码不正确，请核对后重新输入（还可尝试{left}次），或联系县里重新获取。")
+    return Bound(None, f"绑定码不正确，请核对后重新输入（还可尝试{left}次），"
+                       "或联系发放绑定码的管理人员重新获取。")
 
 
 def _bound(s: Session, cadre: Cadre, openid: str, throttles: Iterable[BindThrottle],

@@ -57,6 +57,14 @@ def last_day(due_at: dt.datetime) -> dt.date:
     return local_date(due_at - dt.timedelta(microseconds=1))
 
 
+def shown_due(due_at: dt.datetime) -> str:
+    """How every page, message, reminder and notice says a deadline: its last day, 12月7日
+    (the chat, the inbox, the case page and the digest agree because they all call this).
+    `due_at` itself is the midnight after that day, so its own date is one day later."""
+    day = last_day(due_at)
+    return f"{day.month}月{day.day}日"
+
+
 def start_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), LOCAL).astimezone(dt.UTC)
 

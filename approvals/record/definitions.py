@@ -55,6 +55,17 @@ class Deadline(Frozen):
     unit: Literal["calendar", "working"] = "calendar"
 
 
+# A working week: five working days to seven calendar days, the rate at which a working-day
+# allowance is compared with a calendar one (config check: the stages within the total).
+WORKING_WEEK = Fraction(7, 5)
+
+
+def calendar_days(deadline: Deadline) -> Fraction:
+    """A deadline's length in calendar days, a working day counted as 7/5 of one. Holidays
+    make a real span longer; the comparison is of what config.yaml promises, not of a date."""
+    return Fraction(deadline.days) * (WORKING_WEEK if deadline.unit == "working" else 1)
+
+
 class RoleDef(Frozen):
     label: str
     level: Level
@@ -98,10 +109,10 @@ class ProcedureDef(Frozen):
     @model_validator(mode="after")
     def _order_of_its_stages(self) -> ProcedureDef:
         if sorted(self.order) != sorted(self.stages):
-            raise ValueError("order: must list each of the stages once")
+            raise ValueError("order：须把每个环节各列一次")
         long = [k for k in self.order if not 0 < len(k) <= STAGE_KEY_MAX]
         if long:  # a task row keeps its stage's key
-            raise ValueError(f"stages: a key has 1 to {STAGE_KEY_MAX} characters: {long[0]}")
+            raise ValueError(f"stages：环节的键应为1到{STAGE_KEY_MAX}个字符：{long[0]}")
         return self
 
 

@@ -17,7 +17,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, FunctionLoader
 from approvals.context import Context
 from approvals.procedure import stages
 from approvals.record import wording
-from approvals.record.calendar import last_day, local_date
+from approvals.record.calendar import last_day, local_date, shown_due
 from approvals.record.errors import NotAllowed, NotFound
 from approvals.web import (
     assets,
@@ -82,6 +82,12 @@ def _lastday(moment: dt.datetime) -> str:
     return last_day(moment).isoformat()
 
 
+@bp.app_template_filter("due")
+def _due(moment: dt.datetime) -> str:
+    """A deadline as every page and message says it (calendar.shown_due): 12月7日."""
+    return shown_due(moment)
+
+
 @bp.app_template_filter("labels")
 def _labels(keys: list[str], names: dict[str, str]) -> str:
     return "、".join(names.get(k, k) for k in keys)
@@ -91,7 +97,8 @@ def _labels(keys: list[str], names: dict[str, str]) -> str:
 def _globals() -> dict[str, Any]:
     return {"me": current_actor, "levels": services().config.levels,
             "MONITORING": wording.MONITORING, "CASE_STATUS": wording.CASE_STATUS,
-            "CASE_KIND": wording.CASE_KIND}
+            "CASE_KIND": wording.CASE_KIND, "REJECTION": wording.REJECTION,
+            "case_status": wording.case_status}
 
 
 @bp.app_errorhandler(Answered)
@@ -120,7 +127,7 @@ HTTP_ERRORS = {
     405: ("无法打开", "请从页面上的按钮或链接进入。"),
     413: ("文件太大", "上传的照片或文件太大（合计不超过40MB），请压缩或分几次上传。"),
     500: ("系统出错", "系统暂时出错，您刚才的操作可能没有保存，请稍后再试；"
-                      "如一再出现，请联系县里的系统管理员。"),
+                      "如一再出现，请联系系统管理员。"),
 }
 
 

@@ -50,7 +50,7 @@ def batch_approve(actor: Actor) -> Any:
             if done:
                 flash(f"已通过 {done} 件。", "info")
             for reason, n in Counter(failed).items():
-                flash(f"{n} 件未能通过：{reason}", "error")
+                flash(f"{n} 件没有办成：{reason}", "error")
             return redirect(url_for("approvals.batch.batch_approve", stage=stage))
     with session_scope() as s:
         items = inbox.inbox(s, actor, now(), services().calendar,

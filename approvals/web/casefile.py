@@ -23,7 +23,13 @@ from approvals.procedure import (
     reexaminations,
     stages,
 )
-from approvals.procedure.decisions import VERDICT_LABELS, Decided, TaskRef, decide
+from approvals.procedure.decisions import (
+    VERDICT_LABELS,
+    Decided,
+    TaskRef,
+    decide,
+    verdict_label,
+)
 from approvals.procedure.permissions import Actor
 from approvals.record import photos
 from approvals.record.calendar import local_date
@@ -40,6 +46,7 @@ from approvals.record.models import (
     Task,
     Verdict,
 )
+from approvals.record.wording import REJECTION
 from approvals.web.session import (
     acting_on,
     attempt,
@@ -132,7 +139,7 @@ def decide_task(task_id: int) -> Any:
         nonlocal actor, task, data
         actor, task = acting_on(conn, task_id)
         if verdict not in Verdict.__members__.values():
-            raise Refused("请先选择“通过”“退回”或“不通过”。")
+            raise Refused(f"请先选择“通过”“退回”或“{REJECTION[task.case_kind]}”。")
         data = stages.of(task.stage).parse(request.form, task.case_kind)
         # kept with a rejection too: a stage's record (the vote's minutes) decides either way
         upload = photos.Upload.of(_uploads() if verdict != Verdict.RETURNED else [])
@@ -154,7 +161,8 @@ def decide_task(task_id: int) -> Any:
     # a Core connection, the decision's own (approvals/procedure/decisions.py)
     decided = attempt(act, scope=connection_scope, already=already, refused=refused)
     flash(f"已提交：{decided.case_number} {decided.stage_label}"
-          f"{VERDICT_LABELS[decided.verdict]}。" + _what_follows(decided, data), "info")
+          f"{verdict_label(decided.verdict, decided.case_kind)}。" + _what_follows(decided, data),
+          "info")
     return redirect(url_for("approvals.inbox.index"))
 
 
@@ -167,7 +175,7 @@ def _what_follows(decided: Decided, data: dict[str, Any]) -> str:
     if decided.stage != definition.order[-1]:
         return "下一环节几秒后自动开启。"
     if decided.case_kind == CaseKind.RISK_ELIMINATION:
-        return "案件办结：标注风险消除。"
+        return "案件办结：已标注风险消除。"
     with statement_scope() as s:
         cadre = s.get(Cadre, data.get("paired_cadre_id") or 0)
     measures = "、".join(m.get("kind", "") for m in data.get("measures", []))
@@ -215,7 +223,7 @@ def raise_objection(actor: Actor, case_id: int) -> Any:
     _attempt(actor, case_id, lambda s: objections.raise_objection(
         s, case_id, actor, now=now(), raised_by=request.form.get("raised_by", ""),
         content=request.form.get("content", "")))
-    return _done(case_id, "已登记异议。异议处理完之前，案件不会进入乡镇审核。")
+    return _done(case_id, "已登记异议。异议处理完之前，案件不会进入下一环节。")
 
 
 @bp.post("/objections/<int:objection_id>")
@@ -230,7 +238,7 @@ def handle_objection(actor: Actor, objection_id: int) -> Any:
         s, objection_id, actor, now=now(), substantiated=substantiated,
         handling=request.form.get("handling", "")))
     return _done(case_id, "异议属实，案件已退回入户核实。" if substantiated
-                 else "已记录：异议不成立。公示期满后自动进入乡镇审核。")
+                 else "已记录：异议不成立。公示期满后自动进入下一环节。")
 
 
 @bp.post("/c/<int:case_id>/fast-track")

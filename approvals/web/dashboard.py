@@ -10,6 +10,7 @@ from flask import Blueprint, render_template, request
 
 from approvals.desk import dashboard
 from approvals.procedure.permissions import Actor
+from approvals.record.definitions import Level
 from approvals.record.errors import NotAllowed
 from approvals.record.models import Source
 from approvals.web.session import now, services, session_scope, signed_in
@@ -19,7 +20,8 @@ bp = Blueprint("dashboard", __name__)
 
 def _supervisor(actor: Actor) -> Actor:
     if actor.level not in ("township", "county"):
-        raise NotAllowed("督导看板供乡镇和县级人员使用。")
+        levels = services().config.levels
+        raise NotAllowed(f"督导看板供{levels[Level.TOWNSHIP]}和{levels[Level.COUNTY]}级人员使用。")
     return actor
 
 
@@ -78,7 +80,8 @@ def cases(actor: Actor) -> Any:
         "dashboard_cases.html", rows=rows, total=total, filters=filters, places=places,
         labels=_labels(), categories=config.categories, risks=config.risk_types,
         sources={Source.WECHAT.value: "农户自主申报", Source.CADRE_VISIT.value: "干部走访排查",
-                 Source.SCREENING.value: "部门筛查预警", Source.VILLAGE_LIST.value: "村提出名单"},
+                 Source.SCREENING.value: "部门筛查预警", Source.VILLAGE_LIST.value:
+                 f"{config.levels[Level.VILLAGE]}提出名单"},
         ages=dashboard.AGES, pages=(min(total, dashboard.COUNT_CAP) + dashboard.PAGE - 1)
         // dashboard.PAGE, capped=total > dashboard.COUNT_CAP,
         args={k: v for k, v in args.items() if k != "page" and v})

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from approvals.assistance import handover
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import local_date
+from approvals.record.definitions import Level
 from approvals.record.errors import NotAllowed
 from approvals.record.models import Cadre, Place
 from approvals.web.session import attempt, now, services, session_scope, signed_in
@@ -55,7 +56,9 @@ def stand_in(actor: Actor) -> Any:
 def hand_over(actor: Actor) -> Any:
     roles = services().config.workbench.handover_roles
     if actor.role not in roles:
-        raise NotAllowed("只有乡镇或县级管理人员可以办理工作交接。")
+        levels = services().config.levels
+        raise NotAllowed(f"只有{levels[Level.TOWNSHIP]}或{levels[Level.COUNTY]}级管理人员"
+                         "可以办理工作交接。")
 
     def page(error: str | None = None) -> Any:
         with session_scope() as s:

@@ -3,14 +3,14 @@ and the example files in the layout the import expects."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from flask import Blueprint, render_template, request, send_file
+from flask import Blueprint, Response, render_template, request
 
 from approvals.desk import examples, imports
 from approvals.procedure.permissions import Actor
 from approvals.record.errors import NotFound
+from approvals.web.download import EXAMPLE_NAMES, disposition
 from approvals.web.session import now, services, session_scope, signed_in
 
 bp = Blueprint("imports", __name__)
@@ -52,5 +52,5 @@ def example(_actor: Actor, name: str) -> Any:
     """The example files shipped with the package, in the layout the import expects."""
     if name not in examples.NAMES:
         raise NotFound("没有这个样例文件。")
-    return send_file(io.BytesIO(examples.read(name)), mimetype="text/csv", as_attachment=True,
-                     download_name=name)
+    return Response(examples.read(name), mimetype="text/csv", headers={
+        "Content-Disposition": disposition(EXAMPLE_NAMES[name], name)})

@@ -13,6 +13,7 @@ from approvals.procedure.permissions import Actor
 from approvals.record import audit
 from approvals.record.calendar import local_date
 from approvals.record.models import Place
+from approvals.web.download import disposition
 from approvals.web.session import at_desk, now, services, session_scope, signed_in
 
 bp = Blueprint("ledger", __name__)
@@ -47,8 +48,11 @@ def ledger_xlsx(actor: Actor) -> Any:
         place = s.get(Place, scope.place_id)
         count = ledger.write(out, f"{place.name if place else ''}防返贫监测台账", ledger.rows(
             s, actor, scope, labels, now(),
-            full_ids=actor.role in config.workbench.personal_data_roles), chain=audit.head(s))
-    name = f"ledger-{scope.place_id}-{local_date(now()):%Y%m%d}.xlsx"
+            full_ids=actor.role in config.workbench.personal_data_roles), chain=audit.head(s),
+            levels=config.levels)
+    day = f"{local_date(now()):%Y%m%d}"
+    name = f"{place.name if place else ''}防返贫监测台账{day}.xlsx"
     return Response(out.getvalue(), headers={
-        "Content-Disposition": f"attachment; filename={name}", "X-Rows": str(count)},
+        "Content-Disposition": disposition(name, f"ledger-{scope.place_id}-{day}.xlsx"),
+        "X-Rows": str(count)},
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -9,12 +9,14 @@ from flask import Blueprint, Response, render_template
 from approvals.procedure import notices
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import local_date
+from approvals.web.download import disposition
 from approvals.web.session import now, services, session_scope, signed_in
 
 bp = Blueprint("notices", __name__)
 
 
-def _notice_page(actor: Actor, village_id: int) -> str:
+def _notice_page(actor: Actor, village_id: int) -> tuple[str, str]:
+    """The notice as a page, and its village's name (the PDF is saved under it)."""
     config = services().config
     with session_scope() as s:
         notice = notices.village_notice(s, village_id, actor,
@@ -24,19 +26,20 @@ def _notice_page(actor: Actor, village_id: int) -> str:
     return render_template("notice.html", n=notice, village_id=village_id,
                            kinds=["识别" if k == "识别纳入" else k for k in kinds],
                            objection_to=config.notice.objection_to,
-                           hotline=config.notice.hotline, today=local_date(now()))
+                           hotline=config.notice.hotline, today=local_date(now())
+                           ), notice.village
 
 
 @bp.get("/notices/<int:village_id>")
 @signed_in
 def notice(actor: Actor, village_id: int) -> Any:
-    return _notice_page(actor, village_id)
+    return _notice_page(actor, village_id)[0]
 
 
 @bp.get("/notices/<int:village_id>.pdf")
 @signed_in
 def notice_pdf(actor: Actor, village_id: int) -> Any:
-    page = _notice_page(actor, village_id)
+    page, village = _notice_page(actor, village_id)
     try:
         from weasyprint import HTML  # needs pango from the system (Debian's libpango)
     except OSError:
@@ -44,4 +47,5 @@ def notice_pdf(actor: Actor, village_id: int) -> Any:
                                text="服务器缺少排版组件，请使用本页的“打印”功能。"), 503
     pdf = HTML(string=page).write_pdf()
     return Response(pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f"inline; filename=notice-{village_id}.pdf"})
+        "Content-Disposition": disposition(f"{village}公示.pdf", f"notice-{village_id}.pdf",
+                                           inline=True)})

@@ -26,6 +26,7 @@ from approvals.procedure.decisions import TaskRef
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import local_date
 from approvals.record.db import Database
+from approvals.record.definitions import Level
 from approvals.record.errors import AlreadyDecided, NotAllowed, NotFound, Refused
 from approvals.record.models import Cadre
 
@@ -218,6 +219,8 @@ DESK_LEVELS = ("township", "county")
 def at_desk(actor: Actor) -> Actor:
     """The signed-in cadre, if they work at a township's or the county's desk."""
     if actor.level not in DESK_LEVELS:
-        raise NotAllowed("台账导出和名单导入由乡镇和县级人员办理。")
+        levels = services().config.levels
+        raise NotAllowed(f"台账导出和名单导入由{levels[Level.TOWNSHIP]}和"
+                         f"{levels[Level.COUNTY]}级人员办理。")
     return actor
 

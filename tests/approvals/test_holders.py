@@ -72,7 +72,7 @@ def test_a_task_handed_to_a_colleague_is_theirs_while_active_then_its_seats(
     assert held(world, case_id, village) == (True, helper.name)  # handed on, marked
     names, why = overdue_holders(world, supervisor)
     assert names == [helper.name] and why[0].startswith(f"{helper.name}（")
-    assert f"由村干部/驻村工作队{helper.name}办理" in progress_of(world, "o_farmer")
+    assert f"由{helper.name}（村干部/驻村工作队）办理" in progress_of(world, "o_farmer")
     with session_scope() as s:
         reminders.sweep(s, world.clock.now(), world.services.calendar,
                         reminders.Rules(due_soon_working_days=1, escalate_after_working_days=5))
@@ -85,7 +85,8 @@ def test_a_task_handed_to_a_colleague_is_theirs_while_active_then_its_seats(
     assert held(world, case_id, village) == (True, None)  # the seat's again: theirs
     names, why = overdue_holders(world, supervisor)
     assert names == [village.name] and why[0].startswith(f"{village.name}（")
-    assert "由东沟村村干部/驻村工作队办理" in progress_of(world, "o_farmer")
+    # the seat's again: the farmer hears its cadres by name and role
+    assert f"由{village.name}（村干部/驻村工作队）办理" in progress_of(world, "o_farmer")
     with session_scope() as s:
         reminders.sweep(s, world.clock.now(), world.services.calendar,
                         reminders.Rules(due_soon_working_days=1, escalate_after_working_days=5))

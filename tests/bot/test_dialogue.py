@@ -187,7 +187,7 @@ def test_progress_then_the_decision_with_its_reason(farmer: WeChatSender, world:
     world.decides(case_id, world.approver(case_id), verdict="rejected",
                   reason="家庭收入高于监测范围")
     reply = farmer.say("进度")
-    assert "未予纳入" in reply and "家庭收入高于监测范围" in reply and "复核" in reply
+    assert "不予纳入" in reply and "家庭收入高于监测范围" in reply and "复核" in reply
 
 
 def test_progress_tells_a_return_with_its_reason_then_the_helper_after_enrolment(

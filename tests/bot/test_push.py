@@ -42,7 +42,7 @@ def deliver(services: Services):
     # the webhook writes a question's record (which opens the 48 hours) behind, within a
     # second (bot/inbound_log.py); the dispatcher, a minute's sweep, runs later than that
     services.inbound_log().flush()
-    return dispatch(services.database, services.channels(), services.clock)
+    return dispatch(services.database, services.channels(), services.clock, local=services.local())
 
 
 def test_enrolment_is_told_in_the_chat_with_the_paired_cadre(
@@ -77,7 +77,7 @@ def test_return_and_rejection_are_told_with_the_reason(
     assert deliver(services).sent == 9  # 3 stages passed, returned, 4 passed again, rejected
     returned, rejected = decisions_told(fake_api.texts_to(farmer.openid))
     assert "退回" in returned and "请补充住院发票" in returned
-    assert "未予纳入" in rejected and "家庭收入高于监测范围" in rejected and "复核" in rejected
+    assert "不予纳入" in rejected and "家庭收入高于监测范围" in rejected and "复核" in rejected
 
 
 def test_after_48_hours_a_template_message(
@@ -92,7 +92,7 @@ def test_after_48_hours_a_template_message(
         "已通过入户核实", "已通过村民主评议", "已通过公示", "已通过乡镇审核"]
     assert template["touser"] == farmer.openid
     assert template["template_id"] == services.config.wechat.templates["case_update"].id
-    assert template["data"]["keyword2"]["value"] == "未予纳入"
+    assert template["data"]["keyword2"]["value"] == "不予纳入"
     assert "不符合条件" in template["data"]["remark"]["value"]
     assert {m.channel for m in outbox()} == {"template"}
 

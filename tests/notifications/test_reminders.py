@@ -202,7 +202,7 @@ def test_a_household_on_wechat_hears_of_a_case_a_cadre_filed_for_it(world: World
     world.apply(applied, source=Source.WECHAT)  # the bot's reply told them already
     [received] = to("o_hh_filed")
     assert received.event == "case_received"
-    assert "村里已为您家登记" in render(received.event, received.params).text
+    assert "已为您家登记" in render(received.event, received.params).text
     assert to("o_hh_applied") == []
 
 
@@ -282,3 +282,32 @@ def test_revisits_of_paired_households_on_their_cadence(world: World) -> None:
     text = render("cadre_digest", to(f"cadre:{helper}", "cadre_digest")[0].params,
                   "https://ff.example.cn").text
     assert "定期回访" in text and f"https://ff.example.cn/h/{household}" in text
+
+
+def test_the_total_clock_reminds_and_escalates_like_a_stage(world: World) -> None:
+    cadre = bind("village_cadre", "东沟村", "o_cadre_dg")
+    supervisor = bind("supervisor", "示范县", "o_supervisor")
+    case_id = world.apply(world.household("东沟村"))  # Monday 2 Nov; 15 days: to Tue 17th
+    world.clock.advance(days=3)
+    world.decides(case_id, world.approver(case_id))  # on time: 村民主评议 is open now...
+    day = dt.date(2026, 11, 2)
+    while day <= dt.date(2026, 11, 20):  # ...and stays open past the total clock
+        sweep_at(world, day)
+        day += dt.timedelta(days=1)
+    total: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
+    for who in (cadre, supervisor):
+        for m in to(f"cadre:{who}", "cadre_digest"):
+            total[who] += [(local_date(m.created_at).isoformat(), i["kind"], i["late"])
+                           for i in m.params["items"] if i["stage"] == "识别纳入总期限"]
+    assert total[cadre] == [
+        ("2026-11-16", "due_soon", 0),  # one working day before the 17th
+        ("2026-11-18", "overdue", 1),
+        ("2026-11-19", "overdue", 2),
+        ("2026-11-20", "overdue", 3),
+    ]
+    assert total[supervisor] == [("2026-11-19", "escalation", 2)]
+    [late] = [m for m in to(f"cadre:{supervisor}", "cadre_digest")
+              if local_date(m.created_at) == dt.date(2026, 11, 19)]
+    text = render(late.event, late.params, "https://ff.example.cn").text
+    assert (f"【督办2个工作日】东沟村 {late.params['items'][-1]['head']} 识别纳入总期限"
+            f"（申请{world.case(case_id).number}，11月17日到期）") in text

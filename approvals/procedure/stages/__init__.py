@@ -60,9 +60,9 @@ def check(procedures: Mapping[CaseKind, ProcedureDef]) -> None:
             where = f"procedures.{kind}.stages.{key}"
             stage = _REGISTRY.get(key)
             if stage is None:
-                raise MissingStage(f"{where}: no stage module (approvals/procedure/stages/"
-                                   f"{key}.py)")
+                raise MissingStage(f"{where}：这个环节没有程序模块（approvals/procedure/stages/"
+                                   f"{key}.py）")
             partial = stage.partial
             if not partial.is_file():
                 shown = partial.relative_to(ROOT) if partial.is_relative_to(ROOT) else partial
-                raise MissingStage(f"{where}: its module has no template partial ({shown})")
+                raise MissingStage(f"{where}：环节模块缺少页面模板（{shown}）")

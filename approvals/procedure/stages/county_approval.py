@@ -129,7 +129,7 @@ class CountyApprovalStage(StageModule):
 
     def demo_form(self, s: Session, case: Case, today: dt.date) -> dict[str, Any]:
         if case.kind != CaseKind.IDENTIFICATION:
-            return {"comparison": "与民政、医保、人社数据比对无异常，收入稳定超过监测线。"}
+            return {"comparison": "与民政、医保、人社数据比对无异常，收入稳定高于防返贫监测标准。"}
         helper = s.scalars(select(Cadre.id).where(Cadre.role == "helper", Cadre.active,
                                                   Cadre.place_id == case.village_id)
                            .order_by(Cadre.id)).first()

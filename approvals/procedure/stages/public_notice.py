@@ -33,7 +33,7 @@ class PublicNoticeStage(StageModule):
         return {}  # returned or not approved only: a reason, no form
 
     def summary(self, data: dict[str, Any]) -> str:
-        return ""  # its end is told as 公示期满，无异议
+        return ""  # its end is told as 公示期满无异议
 
     def demo_form(self, s: Session, case: Case, today: dt.date) -> None:
         return None

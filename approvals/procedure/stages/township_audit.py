@@ -20,7 +20,7 @@ class TownshipAudit(Form):
 
 class TownshipAuditStage(StageModule):
     key = "township_audit"
-    guidance = "审核村里的核实和评议材料是否齐全、程序是否规范。"
+    guidance = "审核入户核实和民主评议材料是否齐全、程序是否规范。"
 
     def form(self, definition: Definition) -> type[Form]:
         return TownshipAudit

@@ -118,7 +118,7 @@ def test_a_decision_without_a_verdict_or_a_task_is_told_and_changes_nothing(
     cadre = Desk(app.test_client()).signs_in(cadre_id("刘书记"))
     before = snapshot(case_id)
     res = cadre.post(f"/t/{task_id}/decide", meeting_on="2026-11-02", attendance="20")
-    assert res.status_code == 400 and "请先选择“通过”“退回”或“不通过”" in res.text
+    assert res.status_code == 400 and "请先选择“通过”“退回”或“不予纳入”" in res.text
     assert 'value="20"' in res.text  # what was typed is still there
     assert snapshot(case_id) == before
     res = cadre.post(f"/t/{task_id + 10_000}/decide", verdict="approved")

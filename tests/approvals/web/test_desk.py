@@ -8,6 +8,7 @@ import io
 import re
 import shutil
 import subprocess
+from urllib.parse import quote
 
 import openpyxl
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 from approvals.desk import examples, imports
 from approvals.record.definitions import Stage
 from approvals.record.models import Household, Member, Place
+from approvals.web.download import EXAMPLE_NAMES
 from tests.db import session_scope
 from tests.support.web import Desk, cadre_id
 from tests.support.world import World
@@ -42,6 +44,8 @@ def test_the_notice_pdf_says_what_it_must_and_nothing_private(
     desk = Desk(app.test_client()).signs_in(cadre_id("刘书记"))
     res = desk.get(f"/notices/{village}.pdf")
     assert res.status_code == 200 and res.data.startswith(b"%PDF")
+    assert res.headers["Content-Disposition"] == (  # saved under a Chinese name, RFC 5987
+        f"inline; filename=\"notice-{village}.pdf\"; filename*=UTF-8''{quote('东沟村公示.pdf')}")
     text = "".join(subprocess.run(["pdftotext", "-", "-"], input=res.data, capture_output=True,
                                   check=True).stdout.decode().split())  # cells may wrap
     people = heads(world, cases)
@@ -77,6 +81,7 @@ def test_the_ledger_opens_in_excel_with_every_cell_as_expected(
         township = s.scalar(select(Place.id).where(Place.name == "青山镇"))
     res = desk.get(f"/ledger.xlsx?place={township}")
     assert res.status_code == 200 and res.headers["X-Rows"] == "2"
+    assert f"filename*=UTF-8''{quote('青山镇防返贫监测台账')}" in res.headers["Content-Disposition"]
     sheet = openpyxl.load_workbook(io.BytesIO(res.data)).active
     assert sheet.freeze_panes == "A2"
     table = [list(r) for r in sheet.iter_rows(values_only=True)]
@@ -141,7 +146,10 @@ def test_the_import_page_offers_each_example_file_for_download(
         name = link.rsplit("/", 1)[1]
         res = county.get(link)
         assert res.status_code == 200 and res.mimetype == "text/csv"
-        assert res.headers["Content-Disposition"] == f"attachment; filename={name}"
+        saved_as = EXAMPLE_NAMES[name]  # a Chinese file name, RFC 5987
+        assert res.headers["Content-Disposition"] == (
+            f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(saved_as)}")
+        assert saved_as.endswith("导入样例.csv")
         assert res.data == examples.read(name)
         kind = name.removesuffix(".csv")  # in the layout its import reads
         assert imports.read_upload(io.BytesIO(res.data), name, imports.COLUMNS[kind],

@@ -39,17 +39,20 @@ from tests.support.web import Desk, cadre_id
 from tests.support.world import World
 
 TOWNSHIP_AUDIT = ("      township_audit:    {label: 乡镇审核, role: township_auditor, "
-                  "deadline: {days: 2, unit: working}}\n")
+                  "deadline: {days: 1, unit: working}}\n")
 DOCUMENT_CHECK = ("      document_check:    {label: 材料复核, role: township_auditor, "
                   "deadline: {days: 2, unit: working}}\n")
 
 
 def with_stage(tmp_path: Path, entry: str = DOCUMENT_CHECK, after: str = TOWNSHIP_AUDIT) -> Path:
-    """config.yaml with one more stage in identification, listed after `after`."""
+    """config.yaml with one more stage in identification, listed after `after`, and the
+    total clock longer by its allowance (the stages must fit in the total)."""
     text = (ROOT / "config.yaml").read_text(encoding="utf-8")
     assert text.count(after) == 1  # identification's 乡镇审核
     path = tmp_path / "config.yaml"
-    path.write_text(text.replace(after, after + entry), encoding="utf-8")
+    path.write_text(text.replace(after, after + entry).replace(
+        "total: {days: 15, unit: calendar}", "total: {days: 18, unit: calendar}"),
+        encoding="utf-8")
     return path
 
 
@@ -117,12 +120,12 @@ def test_a_stage_without_a_module_is_refused_at_start_up(tmp_path: Path, databas
     with pytest.raises(ConfigError) as refused:
         config_module.load(config)
     assert str(refused.value) == (
-        f"{config}: procedures.identification.stages.document_check: no stage module "
-        "(approvals/procedure/stages/document_check.py)")
+        f"{config}：procedures.identification.stages.document_check：这个环节没有程序模块"
+        "（approvals/procedure/stages/document_check.py）")
     result = fangfan("config", "check", database_url=database_url, config=config)
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "stages.document_check: no stage module" in lines[0]
+    assert len(lines) == 1 and "stages.document_check：这个环节没有程序模块" in lines[0]
 
 
 def test_a_stage_module_without_its_partial_is_refused_at_start_up(tmp_path: Path) -> None:
@@ -134,21 +137,21 @@ def test_a_stage_module_without_its_partial_is_refused_at_start_up(tmp_path: Pat
     with stages.registered(NoPartial()), pytest.raises(ConfigError) as refused:
         config_module.load(with_stage(tmp_path))
     assert str(refused.value).endswith(
-        f"procedures.identification.stages.document_check: its module has no template "
-        f"partial ({tmp_path / 'document_check.html'})")
+        f"procedures.identification.stages.document_check：环节模块缺少页面模板"
+        f"（{tmp_path / 'document_check.html'}）")
 
 
 def test_stages_the_flow_is_written_around_must_keep_their_order(tmp_path: Path) -> None:
     county = ("      county_approval:   {label: 县级比对审定, role: county_approver, "
-              "deadline: {days: 2, unit: working}}\n")
+              "deadline: {days: 1, unit: working}}\n")
     text = (ROOT / "config.yaml").read_text(encoding="utf-8")
     assert text.count(county) == 1
     path = tmp_path / "config.yaml"  # identification's county approval before its audit
     path.write_text(text.replace(county, "").replace(TOWNSHIP_AUDIT, county + TOWNSHIP_AUDIT,
                                                      1), encoding="utf-8")
     config = config_module.load(path)  # each stage has its module
-    with pytest.raises(ConfigError, match=r"procedures\.identification\.stages: its flow runs "
-                       r"home_verification, .*county_approval last; config\.yaml lists "):
+    with pytest.raises(ConfigError, match=r"procedures\.identification\.stages：流程须依次办理 "
+                       r"home_verification、.*county_approval 最后；config\.yaml 列的是 "):
         check_flows(config, path)
     check_flows(config_module.load(ROOT / "config.yaml"), ROOT / "config.yaml")
 

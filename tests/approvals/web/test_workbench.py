@@ -35,7 +35,7 @@ def test_the_inbox_puts_the_most_urgent_first_with_counts_and_filters(
     page = desk.get("/inbox").text
     assert inbox_cases(page)[0] == late and set(inbox_cases(page)) == {late, fresh, review}
     assert other_village not in inbox_cases(page)  # 西坡村 is not 刘书记's
-    assert re.search(r'class="late">超期\d+个工作日', page)
+    assert re.search(r'class="late">11月5日到期 · 超期\d+个工作日', page)  # the last day
     assert "入户核实 2" in page and "村民主评议 1" in page and "全部 3" in page
     assert inbox_cases(desk.get("/inbox?stage=village_review").text) == [review]
     number = world.case(fresh).number
@@ -77,7 +77,7 @@ def test_batch_approval_decides_each_case_on_its_own(app: Flask, world: World) -
     res = county.post("/batch", stage="county_approval", task=county_tasks, opinion="",
                       **chosen)
     page = county.get(res.headers["Location"]).text
-    assert "3 件未能通过：「部门数据比对情况」" in page  # the county must write what it compared
+    assert "3 件没有办成：「部门数据比对情况」" in page  # the county must write what it compared
     county.post("/batch", stage="county_approval", task=county_tasks,
                 opinion="与医保、民政数据比对一致", **chosen)
     for case_id in cases:
