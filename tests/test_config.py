@@ -13,7 +13,7 @@ from fangfan.settings import ROOT
 from tests.support.cli import fangfan
 
 HOME_VERIFICATION = ("      home_verification: {label: 入户核实, role: village_cadre, "
-                     "deadline: {days: 3, unit: working}}\n")
+                     "deadline: {days: 3, unit: working}, visitors: 2}\n")
 
 
 def changed(tmp_path: Path, old: str, new: str) -> Path:

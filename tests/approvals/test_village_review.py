@@ -47,7 +47,7 @@ def test_the_verdict_is_the_votes(world: World) -> None:
     cadre = world.approver(case_id)
     with pytest.raises(Refused, match="表决未通过：同意6票，未超过参会12人的一半"):
         world.decides(case_id, cadre, data=vote(votes_for=6, votes_against=6, abstentions=0))
-    with pytest.raises(Refused, match="表决已通过：同意10票，超过参会12人的一半，不能作“不通过”"):
+    with pytest.raises(Refused, match="表决已通过：同意10票，超过参会12人的一半，不能作“不予纳入”"):
         world.decides(case_id, cadre, Verdict.REJECTED, data=vote(), reason="群众意见较大")
     world.decides(case_id, cadre, Verdict.REJECTED, reason="评议未通过",
                   data=vote(votes_for=5, votes_against=6, abstentions=1))

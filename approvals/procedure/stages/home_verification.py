@@ -38,6 +38,7 @@ from approvals.record.errors import Refused
 from approvals.record.identity import normalize_id_number
 from approvals.record.models import Case, CaseKind, Household, Labour, Member
 from approvals.record.models.households import LABOUR_LABELS
+from approvals.record.wording import REJECTION
 
 DEFAULT_VISITORS = 2
 CHINESE_COUNT = {1: "一", 2: "两", 3: "三", 4: "四", 5: "五"}
@@ -154,14 +155,16 @@ class HomeVerificationStage(StageModule):
     def check(self, definition: Definition, data: dict[str, Any]) -> dict[str, Any]:
         checked = super().check(definition, data)
         need = visitors_required(definition)
+        rejection = REJECTION[definition.kind]
         if len(checked["visitors"]) < need:
             raise Refused(f"「入户人员」至少需要{CHINESE_COUNT.get(need, need)}名不同的入户人员")
         if definition.kind == CaseKind.RISK_ELIMINATION:
             if not checked["risk_eliminated"]:
-                raise Refused("核实认为风险尚未稳定消除的，请选择“不通过”并写明理由，不能通过。")
+                raise Refused(f"核实认为风险尚未稳定消除的，请选择“{rejection}”并写明理由，"
+                              "不能通过。")
         else:
             if not checked["risk_confirmed"]:
-                raise Refused("核实认为风险不属实的，请选择“不通过”并写明理由，不能通过。")
+                raise Refused(f"核实认为风险不属实的，请选择“{rejection}”并写明理由，不能通过。")
             if checked["category"] not in definition.categories:
                 raise Refused(f"「建议监测类别」应为：{'、'.join(definition.categories.values())}")
         present = [m for m in checked["members"] if not m["left"]]

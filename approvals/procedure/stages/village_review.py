@@ -25,6 +25,7 @@ from approvals.procedure.stages.base import Posted, StageModule, number, text
 from approvals.record.definitions import Definition, VoteRules
 from approvals.record.errors import Refused
 from approvals.record.models import Case
+from approvals.record.wording import REJECTION
 
 
 class VillageReview(Form):
@@ -77,7 +78,7 @@ class VillageReviewStage(StageModule):
         if not _vote(rules, review):
             raise Refused(f"表决未通过：同意{review['votes_for']}票，未超过参会"
                           f"{review['attendance']}人的{_fraction(rules.pass_share)}，"
-                          "不能作“通过”处理；请选择“不通过”并写明理由。")
+                          f"不能作“通过”处理；请选择“{REJECTION[definition.kind]}”并写明理由。")
         return review
 
     def check_rejection(self, definition: Definition, data: dict[str, Any]) -> dict[str, Any]:
@@ -86,7 +87,7 @@ class VillageReviewStage(StageModule):
         if _vote(rules, review):
             raise Refused(f"表决已通过：同意{review['votes_for']}票，超过参会"
                           f"{review['attendance']}人的{_fraction(rules.pass_share)}，"
-                          "不能作“不通过”处理。")
+                          f"不能作“{REJECTION[definition.kind]}”处理。")
         return review
 
     def rule(self, definition: Definition) -> str:

@@ -142,7 +142,7 @@ def test_a_risk_found_not_real_cannot_be_approved(world: World, phone: Any) -> N
     phone.get_by_label("核实情况").fill("家中务工收入稳定，住院费用已全部报销。")
     phone.get_by_role("radiogroup", name="风险是否属实").get_by_label("不属实").check()
     phone.get_by_role("button", name="确认通过").click()
-    expect(phone.get_by_role("alert")).to_contain_text("请选择“不通过”并写明理由，不能通过")
+    expect(phone.get_by_role("alert")).to_contain_text("请选择“不予纳入”并写明理由，不能通过")
     assert world.open_task(case_id).status == TaskStatus.OPEN
 
     form = world.form(case_id, Stage.HOME_VERIFICATION) | {"risk_confirmed": False}
@@ -277,7 +277,7 @@ def test_batch_county_approval_of_a_chat_filed_case_asks_per_case(
     res = county.post("/batch", stage="county_approval", task=[task_id],
                       opinion="与医保数据比对一致", **{f"category{sfx}": "sudden",
                                                    f"measure_kind{sfx}": "健康"})
-    assert "1 件未能通过：「帮扶联系人」" in county.get(res.headers["Location"]).text
+    assert "1 件没有办成：「帮扶联系人」" in county.get(res.headers["Location"]).text
     assert world.open_task(case_id).status == TaskStatus.OPEN  # nothing made up
     helper = cadre("helper", "东沟村")
     county.post("/batch", stage="county_approval", task=[task_id], opinion="与医保数据比对一致",

@@ -48,10 +48,10 @@ def test_twelve_present_and_fifteen_for_is_refused_on_the_phone(
     phone.locator("#photos").set_input_files(files=[{
         "name": "minutes.jpg", "mimeType": "image/jpeg",
         "buffer": b"\xff\xd8\xff\xe0" + b"minutes" * 100 + b"\xff\xd9"}])
-    phone.get_by_text("不通过", exact=True).click()
+    phone.get_by_text("不予纳入", exact=True).click()
     phone.locator(".p-rejected select").select_option(index=1)
-    phone.get_by_role("button", name="确认不通过").click()
-    expect(phone.get_by_text("村民主评议不通过")).to_be_visible()
+    phone.get_by_role("button", name="确认不予纳入").click()
+    expect(phone.get_by_text("村民主评议不予纳入")).to_be_visible()
     with session_scope() as s:
         task = s.scalars(select(Task).where(Task.case_id == case_id,
                                             Task.stage == Stage.VILLAGE_REVIEW)).one()
