@@ -229,9 +229,9 @@ def revert(s: Session, household: Household, actor: Actor, *, reason: str,
     """风险消除回退: an eliminated household goes back to monitoring, a new monitoring period
     from today; its history stays. The page tells the household (elimination_reverted)."""
     if household.monitoring != MonitoringStatus.ELIMINATED:
-        raise Refused("只有已风险消除的户才能回退。")
+        raise Refused("只有已标注风险消除的户才能回退。")
     if actor.level != Level.COUNTY:
-        raise Refused("风险消除回退须由本县（区）审定人员办理。")
+        raise Refused("您的岗位不能办理风险消除回退：须由审定风险消除的工作人员办理。")
     if not actor.covers(household.village.path):
         raise NotAllowed("这户不在您的管辖范围内，不能办理风险消除回退。")
     if not reason.strip():

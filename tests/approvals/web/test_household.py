@@ -149,7 +149,7 @@ def test_the_county_reverts_an_eliminated_household_to_monitoring(
     village = Desk(app.test_client()).signs_in(cadre_id("刘书记"))
     assert "风险消除回退" not in village.get(f"/h/{household}").text
     res = village.post(f"/h/{household}/revert", reason="患病")
-    assert res.status_code == 400 and "须由本县（区）审定人员办理" in res.text
+    assert res.status_code == 400 and "须由审定风险消除的工作人员办理" in res.text
     county = Desk(app.test_client()).signs_in(cadre_id("赵审定"))
     assert county.post(f"/h/{household}/revert", reason="").status_code == 400
     res = county.post(f"/h/{household}/revert", reason="户主突发重病，收入骤降")
