@@ -17,7 +17,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, FunctionLoader
 from approvals.context import Context
 from approvals.procedure import stages
 from approvals.record import wording
-from approvals.record.calendar import last_day, local_date, shown_due
+from approvals.record.calendar import local_date, shown_due
 from approvals.record.errors import NotAllowed, NotFound
 from approvals.web import (
     assets,
@@ -77,15 +77,17 @@ def _localdate(moment: dt.datetime) -> str:
     return local_date(moment).isoformat()
 
 
-@bp.app_template_filter("lastday")
-def _lastday(moment: dt.datetime) -> str:
-    return last_day(moment).isoformat()
-
-
 @bp.app_template_filter("due")
 def _due(moment: dt.datetime) -> str:
     """A deadline as every page and message says it (calendar.shown_due): 12月7日."""
     return shown_due(moment)
+
+
+@bp.app_template_filter("monthday")
+def _monthday(day: dt.date | str) -> str:
+    """A day as the pages say it beside a deadline (12月3日), from a date or its ISO text."""
+    day = dt.date.fromisoformat(day) if isinstance(day, str) else day
+    return f"{day.month}月{day.day}日"
 
 
 @bp.app_template_filter("labels")

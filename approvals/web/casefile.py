@@ -32,7 +32,7 @@ from approvals.procedure.decisions import (
 )
 from approvals.procedure.permissions import Actor
 from approvals.record import photos
-from approvals.record.calendar import local_date
+from approvals.record.calendar import local_date, shown_due
 from approvals.record.definitions import Level, Stage
 from approvals.record.errors import NotAllowed, NotFound, Refused
 from approvals.record.models import (
@@ -213,8 +213,7 @@ def post_notice(actor: Actor, task_id: int) -> Any:
                 calendar=services().calendar)
 
     ends = _attempt(actor, case_id, post)
-    last = local_date(ends - dt.timedelta(microseconds=1))
-    return _done(case_id, f"已登记公示，公示期至{last.month}月{last.day}日。")
+    return _done(case_id, f"已登记公示，公示期至{shown_due(ends)}。")
 
 
 @bp.post("/c/<int:case_id>/objections")
