@@ -202,7 +202,7 @@ def decide(s: Session | Connection, task: int | TaskRef, actor: Actor, verdict: 
             data = stage.against_case(s, task.case_id, definition,
                                       stage.check(definition, data))
         case Verdict.REJECTED if not reason:
-            raise Refused("不通过时必须填写理由，农户会收到这一理由。")
+            raise Refused(f"{REJECTION[definition.kind]}时必须填写理由，农户会收到这一理由。")
         case Verdict.REJECTED:
             data = stages.of(task.stage).check_rejection(definition, data)
         case Verdict.RETURNED:

@@ -108,7 +108,7 @@ def _request(s: Session, case_id: int, by: str, grounds: str, *, now: dt.datetim
     case = s.scalar(select(Case).where(Case.id == case_id).with_for_update())
     assert case is not None
     if case.kind != CaseKind.IDENTIFICATION or case.status != CaseStatus.REJECTED:
-        raise Refused("只有经审核未予纳入的申请可以申请复核。" if case.status != CaseStatus.OPEN
+        raise Refused("只有经审核不予纳入的申请可以申请复核。" if case.status != CaseStatus.OPEN
                       else "您的申请还在办理中，办结后如对结果有异议，可以申请复核。")
     decision = _rejection(s, case_id)
     if decision is None:

@@ -67,7 +67,7 @@ def _vote(rules: VoteRules, review: dict[str, Any]) -> bool:
 class VillageReviewStage(StageModule):
     key = "village_review"
     guidance = ("召开村民代表会议评议，记录应到、参会人数和同意、反对、弃权票数，"
-                "会议纪要拍照上传。表决结果决定通过或不通过。")
+                "会议纪要拍照上传。表决结果决定是否通过。")
 
     def form(self, definition: Definition) -> type[Form]:
         return VillageReview
@@ -95,7 +95,7 @@ class VillageReviewStage(StageModule):
         rules = definition.village_review
         return (f"参会人数不少于应到人数的{_fraction(rules.quorum)}，评议方为有效；"
                 f"同意票超过参会人数的{_fraction(rules.pass_share)}为通过。"
-                "通过或不通过以表决结果为准。")
+                "是否通过以表决结果为准。")
 
     def parse(self, posted: Posted, kind: str) -> dict[str, Any]:
         return {"meeting_on": text(posted, "meeting_on") or None,
