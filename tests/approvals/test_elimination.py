@@ -228,7 +228,7 @@ def test_elimination_runs_the_same_machine_and_reverts(world):
         assert s.get_one(Household, hh).monitoring == MonitoringStatus.ELIMINATED
     village = world.cadre("village_cadre", "北岭村")
     county = world.cadre("county_approver")
-    with session_scope() as s, pytest.raises(Refused, match="须由本县"):
+    with session_scope() as s, pytest.raises(Refused, match="须由审定风险消除的工作人员办理"):
         elimination.revert(s, s.get_one(Household, hh), village, reason="因病返贫风险",
                            now=world.clock.now())
     with session_scope() as s:
