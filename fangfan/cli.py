@@ -408,8 +408,9 @@ def import_file(kind: str, file: str) -> None:
 
     services = _services()
     try:
+        named = imports.headers(services.config.levels)
         rows = imports.read_file(Path(file), imports.COLUMNS[kind],
-                                 services.config.import_limits())
+                                 services.config.import_limits(), named)
     except imports.BadFile as err:
         raise Failed(str(err)) from None
     now = services.clock.now()
@@ -422,7 +423,7 @@ def import_file(kind: str, file: str) -> None:
             s.rollback()
     if not result.ok:
         for problem in result.problems[:200]:
-            click.echo(str(problem), err=True)
+            click.echo(problem.said(named), err=True)
         more = len(result.problems) - 200
         raise Failed(
             f"共 {len(result.problems)} 处问题{f'（另有{more}处未列出）' if more > 0 else ''}，"

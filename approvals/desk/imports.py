@@ -35,18 +35,21 @@ from stdnum.exceptions import ValidationError
 
 from approvals.procedure.permissions import Actor
 from approvals.record import audit
-from approvals.record.definitions import RoleDef
+from approvals.record.definitions import Level, RoleDef
 from approvals.record.errors import NotAllowed
 from approvals.record.identity import mask_id
 from approvals.record.models import Cadre, Household, Labour, Member, Pairing, Place
 
-ROSTER = ("乡镇", "村", "村民小组", "户主身份证号", "姓名", "身份证号", "与户主关系", "联系电话",
-          "劳动能力")
+# The level columns by their default names; a place whose levels are named otherwise
+# (旗/苏木/嘎查) heads them so in its files: `headers` says how, and the reading maps them back.
+TOWNSHIP, VILLAGE = "乡镇", "村"
+ROSTER = (TOWNSHIP, VILLAGE, "村民小组", "户主身份证号", "姓名", "身份证号", "与户主关系",
+          "联系电话", "劳动能力")
 # 脱贫户, an optional column of the roster (the head's row, or any member's, says it)
 FORMERLY_POOR = "脱贫户"
 # columns a layout reads when a file has them (older files go on working without)
 OPTIONAL: dict[tuple[str, ...], tuple[str, ...]] = {ROSTER: (FORMERLY_POOR,)}
-CADRES = ("姓名", "岗位", "乡镇", "村", "联系电话", "单位")
+CADRES = ("姓名", "岗位", TOWNSHIP, VILLAGE, "联系电话", "单位")
 PAIRINGS = ("户主身份证号", "帮扶联系人", "联系人电话", "开始日期")
 # 劳动能力 as a roster writes it: 有 / 部分丧失 / 无 (and the usual ways of saying them)
 LABOUR = {**dict.fromkeys(("有", "是", "能", "有劳动能力", ""), Labour.FULL),
@@ -63,7 +66,16 @@ class Problem:
     text: str
 
     def __str__(self) -> str:
-        return f"第{self.row}行「{self.column}」：{self.text}"
+        return self.said({})
+
+    def said(self, headers: Mapping[str, str]) -> str:
+        """In the file's own headers (`headers`: a column's default name → this place's)."""
+        return f"第{self.row}行「{headers.get(self.column, self.column)}」：{self.text}"
+
+
+def headers(levels: Mapping[Level, str]) -> dict[str, str]:
+    """The level columns as config.yaml names the levels (乡镇 → 苏木, 村 → 嘎查)."""
+    return {TOWNSHIP: levels[Level.TOWNSHIP], VILLAGE: levels[Level.VILLAGE]}
 
 
 @dataclass
@@ -103,17 +115,18 @@ NOT_EXCEL = "文件不是有效的 Excel（.xlsx）文件。"
 
 
 def read_upload(stream: IO[bytes], filename: str, columns: tuple[str, ...],
-                limits: Limits) -> list[dict[str, str]]:
+                limits: Limits, named: Mapping[str, str] | None = None) -> list[dict[str, str]]:
     """The rows of an uploaded file, read no further than the size limit."""
     data = stream.read(limits.max_file_bytes + 1)
-    return read_table(data, filename, columns, limits)
+    return read_table(data, filename, columns, limits, named)
 
 
-def read_file(path: Path, columns: tuple[str, ...], limits: Limits) -> list[dict[str, str]]:
+def read_file(path: Path, columns: tuple[str, ...], limits: Limits,
+              named: Mapping[str, str] | None = None) -> list[dict[str, str]]:
     if path.stat().st_size > limits.max_file_bytes:
         raise BadFile(_too_large(limits))
     with open(path, "rb") as f:
-        return read_upload(f, path.name, columns, limits)
+        return read_upload(f, path.name, columns, limits, named)
 
 
 def _too_large(limits: Limits) -> str:
@@ -121,8 +134,10 @@ def _too_large(limits: Limits) -> str:
 
 
 def read_table(data: bytes, filename: str, columns: tuple[str, ...],
-               limits: Limits) -> list[dict[str, str]]:
-    """The rows as dicts by header, from .xlsx or .csv (UTF-8 or GBK, as Excel saves it)."""
+               limits: Limits, named: Mapping[str, str] | None = None) -> list[dict[str, str]]:
+    """The rows as dicts by header, from .xlsx or .csv (UTF-8 or GBK, as Excel saves it);
+    `named` (`headers`) says what this place calls the level columns, and either name reads."""
+    named = named or {}
     if len(data) > limits.max_file_bytes:
         raise BadFile(_too_large(limits))
     name = filename.lower()
@@ -135,10 +150,12 @@ def read_table(data: bytes, filename: str, columns: tuple[str, ...],
     header = next(table, None)
     if header is None:
         raise BadFile("文件是空的。")
-    header = [h.strip() for h in header]
-    missing = [c for c in columns if c not in header]
+    default = {shown: column for column, shown in named.items()}
+    header = [default.get(h.strip(), h.strip()) for h in header]
+    missing = [named.get(c, c) for c in columns if c not in header]
     if missing:
-        raise BadFile(f"缺少列：{'、'.join(missing)}（第1行应为表头：{'、'.join(columns)}）。")
+        raise BadFile(f"缺少列：{'、'.join(missing)}（第1行应为表头："
+                      f"{'、'.join(named.get(c, c) for c in columns)}）。")
     optional = [c for c in OPTIONAL.get(columns, ()) if c in header]
     index = {c: header.index(c) for c in (*columns, *optional)}
     rows = []
@@ -350,9 +367,9 @@ def import_roster(s: Session, rows: list[dict[str, str]], actor: Actor, *, now: 
         if not any(row.values()):
             continue
         problems = result.problems
-        village = villages.get((row["乡镇"], row["村"]))
+        village = villages.get((row[TOWNSHIP], row[VILLAGE]))
         if village is None:
-            problems.append(Problem(n, "村", f"本辖区没有“{row['乡镇']}{row['村']}”"))
+            problems.append(Problem(n, VILLAGE, f"本辖区没有“{row[TOWNSHIP]}{row[VILLAGE]}”"))
         number = _id(row["身份证号"])
         if number is None:
             problems.append(Problem(n, "身份证号", "号码不正确（18位，校验码不符）"))
@@ -386,7 +403,7 @@ def import_roster(s: Session, rows: list[dict[str, str]], actor: Actor, *, now: 
         if FORMERLY_POOR in row:  # a file without the column leaves the flag as it is
             entry["poor"] = bool(entry["poor"]) or poor in YES
         if entry["village"] != village:
-            problems.append(Problem(n, "村", "同一户的成员不在同一个村"))
+            problems.append(Problem(n, VILLAGE, "同一户的成员所在地方不一致"))
         entry["members"].append({"name": row["姓名"], "id_number": number,
                                  "relation": row["与户主关系"] or "其他",
                                  "phone": row["联系电话"] or None, "is_head": is_head,
@@ -469,8 +486,8 @@ def _against_the_record(s: Session, households: dict[str, dict[str, Any]],
                     f"本文件又把{mask_id(head)}登记为户主；一户只能有一位户主。如需变更户主，"
                     "请在同一文件中列出原户主并改填其“与户主关系”")))
         if household in known and known[household].village_id != entry["village"]:
-            problems.append(Problem(entry["row"], "村", (
-                f"{registered(household)}登记在{known[household].village}，与本行的村不符")))
+            problems.append(Problem(entry["row"], VILLAGE, (
+                f"{registered(household)}登记在{known[household].village}，与本行所填地方不符")))
     return problems
 
 
@@ -543,14 +560,14 @@ def import_cadres(s: Session, rows: list[dict[str, str]], actor: Actor, *,
             _too_long(n, "姓名", row["姓名"], _length(Cadre.name)),
             _too_long(n, "单位", row["单位"], _length(Cadre.unit)),
             _phone_problem(n, "联系电话", row["联系电话"], _length(Cadre.phone))) if p)
-        if row["村"]:
-            place = villages.get((row["乡镇"], row["村"]))
-        elif row["乡镇"]:
-            place = townships.get(row["乡镇"])
+        if row[VILLAGE]:
+            place = villages.get((row[TOWNSHIP], row[VILLAGE]))
+        elif row[TOWNSHIP]:
+            place = townships.get(row[TOWNSHIP])
         else:
             place = county
         if place is None:
-            result.problems.append(Problem(n, "村" if row["村"] else "乡镇",
+            result.problems.append(Problem(n, VILLAGE if row[VILLAGE] else TOWNSHIP,
                                            "不在您的管辖范围内，或没有这个地方"))
         if role and place:
             wanted.append({"name": row["姓名"], "role": role, "place_id": place,

@@ -24,6 +24,7 @@ def import_page(actor: Actor) -> Any:
     """County admins upload a roster, cadres or pairings: all or nothing, every bad row told."""
     imports.ensure_may_import(actor)
     result, error, kind = None, None, request.form.get("kind", "roster")
+    named = imports.headers(services().config.levels)  # 乡镇/村 as this place names them
     if request.method == "POST":
         upload = request.files.get("file")
         if kind not in IMPORT_KINDS or upload is None or not upload.filename:
@@ -32,7 +33,7 @@ def import_page(actor: Actor) -> Any:
             try:
                 rows = imports.read_upload(upload.stream, upload.filename,
                                            imports.COLUMNS[kind],
-                                           services().config.import_limits())
+                                           services().config.import_limits(), named)
             except imports.BadFile as err:
                 error = str(err)
             else:
@@ -43,7 +44,7 @@ def import_page(actor: Actor) -> Any:
                         s.rollback()
     status = 400 if error or (result and not result.ok) else 200
     return render_template("import.html", kinds=IMPORT_KINDS, kind=kind, result=result,
-                           error=error), status
+                           error=error, named=named), status
 
 
 @bp.get("/import/examples/<name>")
@@ -52,5 +53,6 @@ def example(_actor: Actor, name: str) -> Any:
     """The example files shipped with the package, in the layout the import expects."""
     if name not in examples.NAMES:
         raise NotFound("没有这个样例文件。")
-    return Response(examples.read(name), mimetype="text/csv", headers={
+    named = imports.headers(services().config.levels)
+    return Response(examples.read(name, named), mimetype="text/csv", headers={
         "Content-Disposition": disposition(EXAMPLE_NAMES[name], name)})

@@ -189,3 +189,30 @@ def test_renamed_levels_name_every_page_message_notice_and_export(  # and no raw
     texts["台账导出"] = "\n".join(str(c.value) for row in sheet.iter_rows() for c in row
                               if c.value is not None)
     seen(texts)
+
+
+def test_imports_head_the_level_columns_as_config_names_the_levels(
+        world: World, services: Services) -> None:
+    """A 旗 county's roster and cadre files head their level columns 苏木 and 嘎查: the
+    examples it downloads say so, such files import, and a bad row is told by that name."""
+    app: Flask = create_app(services)
+    county = Desk(app.test_client()).signs_in(cadre_id("钱督导"))
+    example = county.get("/import/examples/cadres.csv").data.decode("utf-8-sig")
+    assert example.splitlines()[0] == "姓名,岗位,苏木,嘎查,联系电话,单位"
+
+    def imported(rows: str) -> object:
+        body = f"姓名,岗位,苏木,嘎查,联系电话,单位\n{rows}".encode()
+        return county.post("/import", kind="cadres", file=(io.BytesIO(body), "干部.csv"))
+
+    wrong = imported("苏新干部,帮扶联系人,青山苏木,西沟嘎查,13800001111,\n")
+    assert wrong.status_code == 400  # type: ignore[attr-defined]
+    page = wrong.text  # type: ignore[attr-defined]
+    assert "第2行「嘎查」：不在您的管辖范围内" in page and not level_words(page)
+    done = imported("苏新干部,帮扶联系人,青山苏木,东沟嘎查,13800001111,\n")
+    assert done.status_code == 200, done.text  # type: ignore[attr-defined]
+    with session_scope() as s:
+        assert s.scalars(select(Place.name).join(Cadre, Cadre.place_id == Place.id)
+                         .where(Cadre.name == "苏新干部")).one() == "东沟嘎查"
+    without = county.post("/import", kind="cadres", file=(io.BytesIO(
+        "姓名,岗位,联系电话,单位\n".encode()), "干部.csv"))
+    assert "缺少列：苏木、嘎查" in without.text  # type: ignore[attr-defined]

@@ -154,7 +154,7 @@ def test_a_second_head_and_overlong_or_wrong_cells_are_row_errors(
     problems = re.findall(r"<li>(.*?)</li>", res.text)
     assert any(p.startswith("第2行「与户主关系」") and f"已有户主{b[0].name}" in p
                and "一户只能有一位户主" in p for p in problems), problems
-    assert any(p.startswith("第3行「村」") and "登记在东沟村，与本行的村不符" in p
+    assert any(p.startswith("第3行「村」") and "登记在东沟村，与本行所填地方不符" in p
                for p in problems), problems
     assert snapshot() == before
     assert a[0].id_number not in caplog.text
