@@ -266,7 +266,7 @@ class Config(Strict):
     def definition(self, kind: CaseKind) -> Definition:
         return Definition(kind=kind, procedure=self.procedures[kind], roles=self.roles,
                           categories=self.categories, measure_types=self.measure_types,
-                          village_review=self.village_review)
+                          village_review=self.village_review, risk_types=self.risk_types)
 
     def stage_labels(self) -> dict[str, str]:
         """Every stage of the procedures, in order, with its label (for filters over the

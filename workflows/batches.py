@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Executable, Row, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from approvals.record import audit
@@ -29,6 +29,7 @@ from approvals.record.db import AnyRow
 from approvals.record.definitions import Stage
 from approvals.record.models import (
     Case,
+    CaseRisk,
     Household,
     Measure,
     Member,
@@ -48,6 +49,7 @@ from workflows.runtime import Runtime
 
 CASES, TASKS = Case.__table__, Task.__table__
 HOUSEHOLDS, PAIRINGS = Household.__table__, Pairing.__table__
+CASE_RISKS = CaseRisk.__table__
 
 _READ_CASES = (select(CASES.c.id, CASES.c.status, CASES.c.household_id, CASES.c.pending_since,
                       CASES.c.opened_at, CASES.c.source, CASES.c.fast_tracked,
@@ -163,6 +165,11 @@ class Batch:
                                 (_SET_MEMBER, w.members), (_NEW_MEMBER, w.new_members),
                                 (_SET_CASE, w.cases)):
             _executemany(conn, statement, rows)
+        if w.risks:  # a case's risk rows as its verification found them (the filters' index)
+            conn.execute(delete(CASE_RISKS).where(
+                CASE_RISKS.c.case_id.in_([case_id for case_id, _ in w.risks])))
+            conn.execute(insert(CASE_RISKS), [{"case_id": case_id, "risk": r}
+                                              for case_id, risks in w.risks for r in risks])
         if w.passed:
             conn.execute(_PASSED, [{"task_id": t} for t in w.passed])
         announcements.announce(conn, w.news, w.tasks, now)

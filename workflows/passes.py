@@ -72,6 +72,7 @@ class Writes:
     measures: list[dict[str, Any]] = field(default_factory=list)
     members: list[dict[str, Any]] = field(default_factory=list)  # as a verification found
     new_members: list[dict[str, Any]] = field(default_factory=list)
+    risks: list[tuple[int, list[str]]] = field(default_factory=list)  # (case, risk types)
     passed: list[int] = field(default_factory=list)  # tasks whose decision had its pass
     news: list[News] = field(default_factory=list)  # for the household (announcements)
 
@@ -125,6 +126,7 @@ class CaseRun:
             self._passed = task
             if stage == Stage.HOME_VERIFICATION:
                 self._members_found(task.data)
+                self._risks_found(task.data)
         return Verdict(task.verdict) if task.verdict else None
 
     def _open(self, stage: str, data: dict[str, Any] | None = None) -> None:
@@ -149,6 +151,14 @@ class CaseRun:
         self.writes.tasks.append(task)
         self.changes["stage"] = stage
         self._record("task.open", {"stage": stage, "round": rounds + 1}, task)
+
+    def _risks_found(self, form: dict[str, Any]) -> None:
+        """The risk types as an approved verification found them replace the applicant's
+        first guess: the notice's reason, the county's measures and the ledger read them."""
+        found = form.get("risk_types") or []
+        if found:
+            self.changes["risk_types"] = found
+            self.writes.risks.append((self.case.id, found))
 
     def _members_found(self, form: dict[str, Any]) -> None:
         """The household's members as an approved verification found them (corrected,

@@ -160,6 +160,9 @@ class Definition(Frozen):
     # the village review's quorum and passing share; a definition stored before they were
     # configurable reads the defaults, which are what the law says (村民委员会组织法 §26)
     village_review: VoteRules = VoteRules()
+    # the risk types a verification may find (a definition stored before it carried them
+    # checks none: its verification keeps the case's own)
+    risk_types: dict[str, str] = {}
 
     def stage(self, stage: str) -> StageDef:
         return self.procedure.stages[stage]

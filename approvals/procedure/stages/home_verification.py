@@ -98,6 +98,9 @@ class IdentificationCheck(HomeVerification):
     """识别纳入's visit: is the risk real, and which category does it propose."""
 
     risk_confirmed: bool = Field(title="风险是否属实")
+    # the risks as the visit found them (the applicant's words were a first guess); none
+    # given keeps the case's, and the pass writes them to the case (workflows/passes.py)
+    risk_types: list[str] = Field(default_factory=list, title="风险类型")
     category: str = Field(title="建议监测类别")
 
 
@@ -167,6 +170,10 @@ class HomeVerificationStage(StageModule):
                 raise Refused(f"核实认为风险不属实的，请选择“{rejection}”并写明理由，不能通过。")
             if checked["category"] not in definition.categories:
                 raise Refused(f"「建议监测类别」应为：{'、'.join(definition.categories.values())}")
+            checked["risk_types"] = list(dict.fromkeys(checked["risk_types"]))
+            unknown = [r for r in checked["risk_types"] if r not in definition.risk_types]
+            if unknown and definition.risk_types:
+                raise Refused(f"「风险类型」应为：{'、'.join(definition.risk_types.values())}")
         present = [m for m in checked["members"] if not m["left"]]
         if not present:
             raise Refused("「家庭成员」至少应有一名在户成员。")
@@ -229,6 +236,7 @@ class HomeVerificationStage(StageModule):
             data["risk_eliminated"] = answers.get(text(posted, "risk"))
         else:
             data |= {"risk_confirmed": answers.get(text(posted, "risk")),
+                     "risk_types": [r for r in posted.getlist("risk_types") if r.strip()],
                      "category": text(posted, "category")}
         return data
 

@@ -22,6 +22,7 @@ from approvals.record.errors import Refused
 from approvals.record.models import (
     Case,
     CaseKind,
+    CaseRisk,
     CaseStatus,
     Household,
     Measure,
@@ -129,6 +130,44 @@ def test_the_verification_record_is_complete_through_the_phone_page(
     expect(proposal).to_contain_text("低于2026年监测范围8,900元")
     expect(phone.locator("#category")).to_have_value("sudden")
     shot(phone, "case-county-enrolment")
+
+
+def test_the_verification_decides_the_risks_the_county_plans_by(
+        world: World, phone: Any) -> None:
+    """The applicant said illness; the visit finds unsafe drinking water instead: the case's
+    risks become the visit's, and the county is proposed a measure for that risk."""
+    case_id = world.apply(world.household("东沟村", 2), category=None, risk_types=["illness"])
+    phone.goto(f"/c/{case_id}")
+    sign_in(phone, "刘书记")
+    phone.goto(f"/c/{case_id}")
+    phone.get_by_text("通过", exact=True).click()
+    risks = phone.get_by_role("group", name="风险类型")
+    expect(risks.get_by_label("因病")).to_be_checked()  # the applicant's, to start from
+    risks.get_by_label("因病").uncheck()
+    risks.get_by_label("因饮水安全").check()
+    phone.locator("#visitor2").fill("杨帮扶")
+    phone.get_by_label("核实情况").fill("住院费用已报销；家中水井水质不达标，饮水无保障。")
+    phone.get_by_role("radiogroup", name="饮水安全").get_by_label("无保障").check()
+    phone.get_by_role("button", name="确认通过").click()
+    expect(phone.get_by_text(f"已提交：{world.case(case_id).number} 入户核实通过")).to_be_visible()
+    world.advance(case_id)
+
+    assert world.case(case_id).risk_types == ["water"]
+    with session_scope() as s:
+        assert s.scalars(select(CaseRisk.risk).where(CaseRisk.case_id == case_id)).all() == \
+            ["water"]
+    world.approve_through(case_id, Stage.COUNTY_APPROVAL)
+    sign_in(phone, "赵审定")
+    phone.goto(f"/c/{case_id}")
+    phone.get_by_text("通过", exact=True).click()
+    expect(phone.get_by_label("帮扶措施1")).to_have_value("饮水安全")
+
+    # a risk type config does not know is refused, not stored
+    other = world.apply(world.household("东沟村", 3), category=None)
+    form = world.form(other, Stage.HOME_VERIFICATION) | {"risk_types": ["lottery"]}
+    with session_scope() as s, pytest.raises(Refused, match="「风险类型」应为"):
+        decisions.decide(s, world.open_task(other).id, world.approver(other),
+                         Verdict.APPROVED, now=world.clock.now(), data=form)
 
 
 def test_a_risk_found_not_real_cannot_be_approved(world: World, phone: Any) -> None:
