@@ -12,6 +12,7 @@ from approvals.record import audit, wording
 from approvals.record.errors import Refused
 from fangfan import config as config_module
 from fangfan import logs
+from fangfan.cli_words import Group
 from fangfan.settings import Settings
 
 
@@ -46,9 +47,9 @@ def _anchor(services) -> None:
         audit.anchor(s, services.settings.anchor_path, services.clock.now())
 
 
-@click.group()
+@click.group(cls=Group)
 def main() -> None:
-    """fangfan 防返贫监测识别与帮扶."""
+    """fangfan 防返贫监测识别与帮扶。"""
     logs.configure()  # every command, `serve` and `worker` included: personal data masked
 
 
@@ -496,20 +497,24 @@ def config_check() -> None:
 
 @main.group("dev")
 def dev_group() -> None:
-    """The demo (dev_mode only)."""
+    """演示用（仅开发模式）。\f
+
+    The demo (dev_mode only)."""
 
 
 @dev_group.command("clock")
 @click.argument("step")
 def dev_clock(step: str) -> None:
-    """Move the demo's time forward for every process: +5d, +2h, +30m; `reset` puts it back."""
+    """把演示时间往后调：+5d（天）、+2h（小时）、+30m（分钟）；reset 恢复实际时间。\f
+
+    Move the demo's time forward for every process; `reset` puts it back."""
     from approvals.record.calendar import LOCAL
 
     services = _services()
     try:
         moved = services.move_clock(step)
     except ValueError as err:
-        raise click.ClickException(str(err)) from None
+        raise Failed(str(err)) from None
     ahead = services.clock.offset()
     shown = moved.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
     click.echo(f"演示时间现在是 {shown}" + (

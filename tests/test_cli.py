@@ -123,3 +123,20 @@ def test_outbox_lists_what_failed_and_why(services, database_url):
     assert "o_farm" not in failed.stdout
     everything = fangfan("outbox", database_url=database_url).stdout
     assert "待发送" in everything and "o_farm…" in everything
+
+
+def test_the_commands_own_words_are_chinese(database_url):
+    """Help, the usage line and a mistyped command line are told in Chinese, not click's
+    English: 用法, 选项, 命令 and one 错误 line naming what was wrong (exit status 2)."""
+    helped = fangfan("--help", database_url=database_url)
+    assert helped.returncode == 0
+    assert helped.stdout.startswith("用法：") and "选项：" in helped.stdout
+    assert "命令：" in helped.stdout and "显示本帮助并退出" in helped.stdout
+    assert not re.search(r"Usage|Options|Commands|Show this", helped.stdout)
+    for args, said in ((["nosuch"], "错误：没有这个命令：nosuch"),
+                       (["export", "ledger", "--bogus"], "错误：没有这个选项：--bogus"),
+                       (["import", "roster"], "错误：缺少 FILE")):
+        wrong = fangfan(*args, database_url=database_url)
+        assert wrong.returncode == 2 and said in wrong.stderr, wrong.stderr
+        assert "用法：" in wrong.stderr and "--help」查看用法" in wrong.stderr
+        assert not re.search(r"Usage|Error|Try ", wrong.stderr)

@@ -1,0 +1,99 @@
+"""Click's own words in Chinese: the usage line, the help's section headings, the help
+option, and the usage errors (click writes them in English and ships no translations, so
+the `fangfan` command's classes say them instead; fangfan/cli.py uses `Group`)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import click
+
+SECTIONS = {"Options": "选项", "Commands": "命令", "Arguments": "参数"}
+USAGE = {"[OPTIONS]": "[选项]", "COMMAND": "命令", "[ARGS]...": "[参数]..."}
+HELP = "显示本帮助并退出。"
+
+
+class Formatter(click.HelpFormatter):
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        for english, chinese in USAGE.items():
+            args = args.replace(english, chinese)
+        super().write_usage(prog, args, prefix="用法：")
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+    @contextmanager
+    def section(self, name: str) -> Iterator[None]:
+        with super().section(SECTIONS.get(name, name)):
+            yield
+
+
+class Context(click.Context):
+    formatter_class = Formatter
+
+
+def _chinese_help(option: click.Option | None) -> click.Option | None:
+    if option is not None:
+        option.help = HELP
+    return option
+
+
+class Command(click.Command):
+    context_class = Context
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        return _chinese_help(super().get_help_option(ctx))
+
+
+class Group(click.Group):
+    """The command and its groups: Chinese help, and usage errors told in Chinese."""
+
+    context_class = Context
+    command_class = Command
+    group_class = type  # its subgroups are of this class too
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        return _chinese_help(super().get_help_option(ctx))
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            done = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as err:
+            _usage_error(err)
+        except click.ClickException as err:
+            err.show()
+            sys.exit(err.exit_code)
+        except click.Abort:
+            click.echo("已取消。", err=True)
+            sys.exit(1)
+        sys.exit(done if isinstance(done, int) else 0)  # --help: Exit's code
+
+
+def said(err: click.UsageError) -> str:
+    """What was wrong with the command line, in Chinese."""
+    if isinstance(err, click.NoSuchOption):
+        return f"没有这个选项：{err.option_name}"
+    if isinstance(err, click.exceptions.NoSuchCommand):
+        return f"没有这个命令：{err.command_name}"
+    if isinstance(err, click.MissingParameter):
+        what = err.param.human_readable_name if err.param else "参数"
+        return f"缺少 {what}"
+    if isinstance(err, click.BadParameter):
+        what = err.param.human_readable_name if err.param else "参数"
+        return f"{what} 的值不对（{err.message}）"
+    return f"命令的写法不对（{err.message}）"
+
+
+def _usage_error(err: click.UsageError) -> NoReturn:
+    if err.ctx is not None:
+        click.echo(err.ctx.get_usage(), err=True)
+        click.echo(f"运行「{err.ctx.command_path} --help」查看用法。", err=True)
+    click.echo(f"错误：{said(err)}", err=True)
+    sys.exit(err.exit_code)
