@@ -87,7 +87,7 @@ def test_a_named_cause_is_added_to_the_risks_and_a_case_is_fast_tracked_once(
     sign_in(phone, "刘书记")
     open_case(phone, head)
     phone.locator("summary", has_text="先帮扶后认定").click()
-    phone.get_by_label("因自然灾害").check()
+    phone.locator("#fast-track-form").get_by_label("因自然灾害").check()
     phone.get_by_label("事实经过").fill("暴雨冲毁住房，家中财物受损。")
     phone.get_by_label("群众认可").check()
     phone.get_by_label("已落实的帮扶措施").select_option("住房安全")
