@@ -495,13 +495,17 @@ def config_check() -> None:
 
 @main.group("dev")
 def dev_group() -> None:
-    """The demo (dev_mode only)."""
+    """演示用（仅开发模式）。\f
+
+    The demo (dev_mode only)."""
 
 
 @dev_group.command("clock")
 @click.argument("step")
 def dev_clock(step: str) -> None:
-    """Move the demo's time forward for every process: +5d, +2h, +30m; `reset` puts it back."""
+    """快进演示时间（所有进程一起）：+5d 五天、+2h 两小时、+30m 三十分钟；reset 恢复实际时间。\f
+
+    Move the demo's time forward for every process: +5d, +2h, +30m; `reset` puts it back."""
     from approvals.record.calendar import LOCAL
 
     services = _services()

@@ -123,3 +123,15 @@ def test_outbox_lists_what_failed_and_why(services, database_url):
     assert "o_farm" not in failed.stdout
     everything = fangfan("outbox", database_url=database_url).stdout
     assert "待发送" in everything and "o_farm…" in everything
+
+
+def test_every_command_is_described_in_chinese(database_url):
+    """`fangfan --help` and each group's list, as an operator reads them: no English line."""
+    groups = [()] + [(name,) for name in ("audit", "cadre", "case", "config", "db", "dev",
+                                          "export", "wechat")]
+    for group in groups:
+        listed = fangfan(*group, "--help", database_url=database_url).stdout
+        commands = listed.split("Commands:", 1)[1].strip().splitlines()
+        assert commands, group
+        for line in commands:
+            assert re.search(r"[\u4e00-\u9fff]", line), (group, line)
