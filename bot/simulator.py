@@ -48,16 +48,19 @@ def _services() -> Services:
 
 @bp.get("")
 def page() -> str:
-    """The chat, with a few demo household heads who may apply (dev data, shown in full)."""
+    """The chat, with a few demo household heads who may apply (dev data, shown in full):
+    those whose household never had a case first, so that a newcomer's 「进度」 shows only
+    the case they file (not a rejection from the demo's history)."""
     with _services().database.session_scope() as s:
         busy = select(Case.household_id).where(Case.status == CaseStatus.OPEN)
+        filed_before = Household.id.in_(select(Case.household_id))
         heads = s.execute(select(Member.name, Member.id_number, Place.name.label("village"))
                           .join(Household, Household.id == Member.household_id)
                           .join(Place, Place.id == Household.village_id)
                           .where(Member.is_head, Member.openid.is_(None),
                                  Household.monitoring == MonitoringStatus.NONE,
                                  Household.id.not_in(busy))
-                          .order_by(Member.id).limit(5)).all()
+                          .order_by(filed_before, Member.id).limit(5)).all()
     return render_template("simulator.html", heads=heads, now=_shown(_services().clock.now()))
 
 

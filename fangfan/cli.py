@@ -505,9 +505,9 @@ def dev_group() -> None:
 @dev_group.command("clock")
 @click.argument("step")
 def dev_clock(step: str) -> None:
-    """把演示时间往后调：+5d（天）、+2h（小时）、+30m（分钟）；reset 恢复实际时间。\f
+    """快进演示时间（所有进程一起）：+5d 五天、+2h 两小时、+30m 三十分钟；reset 恢复实际时间。\f
 
-    Move the demo's time forward for every process; `reset` puts it back."""
+    Move the demo's time forward for every process: +5d, +2h, +30m; `reset` puts it back."""
     from approvals.record.calendar import LOCAL
 
     services = _services()

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 from fangfan.settings import ROOT, Settings
 
@@ -42,6 +43,9 @@ def run_all(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, _stop)
     env = dict(os.environ)
     env.setdefault("PREFECT_HOME", str(ROOT / "var" / "prefect"))
+    # Prefect makes its home without parents: on a fresh checkout var/ is not there yet, and
+    # it would warn (in English) on the first `make run`.
+    Path(env["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
     env["PREFECT_API_URL"] = f"http://127.0.0.1:{PREFECT_PORT}/api"
     env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     env.setdefault("PREFECT_UI_ENABLED", "true")

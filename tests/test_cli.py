@@ -140,3 +140,15 @@ def test_the_commands_own_words_are_chinese(database_url):
         assert wrong.returncode == 2 and said in wrong.stderr, wrong.stderr
         assert "用法：" in wrong.stderr and "--help」查看用法" in wrong.stderr
         assert not re.search(r"Usage|Error|Try ", wrong.stderr)
+
+
+def test_every_command_is_described_in_chinese(database_url):
+    """`fangfan --help` and each group's list, as an operator reads them: no English line."""
+    groups = [()] + [(name,) for name in ("audit", "cadre", "case", "config", "db", "dev",
+                                          "export", "wechat")]
+    for group in groups:
+        listed = fangfan(*group, "--help", database_url=database_url).stdout
+        commands = listed.split("命令：", 1)[1].strip().splitlines()
+        assert commands, group
+        for line in commands:
+            assert re.search(r"[\u4e00-\u9fff]", line), (group, line)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import requests
@@ -9,7 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from approvals.record.models import Cadre, Case, Place
+from approvals.record.models import Cadre, Case, Place, Verdict
 from fangfan.app import create_app
 from fangfan.services import Services
 from notifications.dispatch import dispatch
@@ -50,6 +51,19 @@ def test_a_newcomer_applies_in_the_simulator_and_is_told_the_decision(
     pushed = requests.get(f"{base}/pushed", params={"openid": "o_sim_test01"}, timeout=5).json()
     assert "已通过「入户核实」" in pushed["messages"][0]["text"]
     assert "纳入监测" in pushed["messages"][-1]["text"]
+
+
+def test_the_heads_to_tap_are_first_those_who_never_applied(webhook_url: str, world: World
+                                                            ) -> None:
+    """A newcomer taps the first head: their 「进度」 then shows only the case they file, not a
+    rejection from before."""
+    base = webhook_url.replace("/wechat/mp", "/dev/wechat")
+    rejected_name, _, rejected = roster_head("东沟村", 0)
+    case_id = world.apply(rejected)
+    world.decides(case_id, world.approver(case_id), Verdict.REJECTED, reason="收入高于监测范围")
+    never, _, _ = roster_head("东沟村", 1)
+    heads = re.findall(r'class="head" data-who="(\S+) ', requests.get(base, timeout=5).text)
+    assert heads[0] == never and heads[0] != rejected_name  # the roster's first, rejected
 
 
 def test_no_simulator_without_dev_mode(services: Services, world: World) -> None:
