@@ -91,9 +91,9 @@ def _elimination(event: str, p: dict[str, Any]) -> Rendered:
         return Rendered(f"您家已列入风险消除名单（编号 {number}）。{detail}", "已列入风险消除名单",
                         number, "已列入风险消除名单", detail)
     if event == "elimination_passed":
-        detail = f"已通过「{p['passed']}」，现在进入「{p['next']}」。回复「进度」可以查看详情。"
+        detail = f"{_passed(p)}，现在进入「{p['next']}」。回复「进度」可以查看详情。"
         return Rendered(f"您家的风险消除（编号 {number}）{detail}", "风险消除进展", number,
-                        f"已通过{p['passed']}", detail)
+                        _passed(p, quoted=False), detail)
     if event == "elimination_returned":
         detail = (f"需要补充：{(p.get('reason') or '请等候干部联系').rstrip('。.')}。"
                   f"{p.get('stage', '')}会重新办理，干部会联系您。")
@@ -126,6 +126,14 @@ class Rendered:
     result: str
     detail: str
     url: str = ""  # where a card's button goes (a task, the inbox)
+
+
+def _passed(p: dict[str, Any], quoted: bool = True) -> str:
+    """A stage passed, as the household hears it; a notice period that ran out with no
+    objection is said so (公示期满无异议), not as if someone approved it."""
+    if p.get("notice_ended"):
+        return f"{p['passed']}期满无异议"
+    return f"已通过「{p['passed']}」" if quoted else f"已通过{p['passed']}"
 
 
 def render(event: str, p: dict[str, Any], base_url: str = "", local: Local = UNSAID
@@ -178,9 +186,9 @@ def render(event: str, p: dict[str, Any], base_url: str = "", local: Local = UNS
         return Rendered(f"{p['name']}，您有一项新的待办：{detail}", "新的待办", item["number"],
                         item["stage"], detail, link)
     if event == "stage_passed":
-        detail = f"已通过「{p['passed']}」，现在进入「{p['next']}」。回复「进度」可以查看详情。"
+        detail = f"{_passed(p)}，现在进入「{p['next']}」。回复「进度」可以查看详情。"
         return Rendered(f"您的申请（编号 {number}）{detail}", "申请进展", number,
-                        f"已通过{p['passed']}", detail)
+                        _passed(p, quoted=False), detail)
     if event == "case_received":
         detail = (f"已为您家登记了防返贫监测申请，接下来是「{p['next']}」，"
                   "干部会上门了解情况。回复「进度」可以查询。")

@@ -146,7 +146,7 @@ def test_a_new_user_walks_a_case_from_the_chat_to_monitoring(
     expect(cadre.get_by_text("尚未登记张贴")).to_be_visible()
     openid = farmer.evaluate("localStorage.getItem('fangfan-sim-openid')")
     sent = farmer.request.get("/dev/wechat/pushed", params={"openid": openid}).json()
-    assert sent["messages"] and not any("已通过「公示」" in m["text"] for m in sent["messages"])
+    assert sent["messages"] and not any("公示期满" in m["text"] for m in sent["messages"])
 
     # ...then posted, not without a photo of the board.
     cadre.get_by_role("button", name="登记张贴").click()
@@ -165,7 +165,7 @@ def test_a_new_user_walks_a_case_from_the_chat_to_monitoring(
     farmer.get_by_role("button", name="快进6天").click()  # 6 days after the command's 6
     expect(now).to_have_text(f"演示时间：{START + dt.timedelta(days=12):%Y-%m-%d %H:%M}")
     worker_passes(svc)
-    expect(chat).to_contain_text("已通过「公示」", timeout=WAIT)
+    expect(chat).to_contain_text("公示期满无异议，现在进入「乡镇审核」", timeout=WAIT)
     cadre.goto(case_page)  # no longer the village's task: its page, where they may look
     expect(cadre.get_by_text("公示期满无异议")).to_be_visible()
 

@@ -134,7 +134,8 @@ class CaseRun:
         if self._passed is not None:  # the household hears of each step in plain words
             passed = self._passed
             self._tell(f"passed:{passed.stage}:{passed.round}", "stage_passed",
-                       passed=self.definition.stage(passed.stage).label, next=spec.label)
+                       passed=self.definition.stage(passed.stage).label, next=spec.label,
+                       notice_ended=passed.stage == Stage.PUBLIC_NOTICE)
         elif not self.tasks and self.case.source != Source.WECHAT:  # filed for them
             if self.case.consent_pending:  # and their consent is asked on their WeChat
                 self._tell("consent", "consent_requested", next=spec.label)

@@ -35,7 +35,7 @@ def outbox() -> list[OutboxMessage]:
 
 def decisions_told(texts: list[str]) -> list[str]:
     """The messages about decisions, without the ones about stages passed."""
-    return [t for t in texts if "已通过「" not in t]
+    return [t for t in texts if "已通过「" not in t and "期满无异议" not in t]
 
 
 def deliver(services: Services):
@@ -54,8 +54,8 @@ def test_enrolment_is_told_in_the_chat_with_the_paired_cadre(
     assert world.case(case_id).status == "enrolled"
     assert deliver(services).sent == 5  # each stage passed, in plain words, then the decision
     *steps, text = fake_api.texts_to(farmer.openid)
-    assert [s.split("「")[1].split("」")[0] for s in steps] == [
-        "入户核实", "村民主评议", "公示", "乡镇审核"]
+    assert [s.split("）")[1].split("，")[0] for s in steps] == [
+        "已通过「入户核实」", "已通过「村民主评议」", "公示期满无异议", "已通过「乡镇审核」"]
     helper = world.cadre("helper")
     assert "纳入监测" in text and world.case(case_id).number in text and helper.name in text
     assert deliver(services).sent == 0  # sent once, not again
@@ -89,7 +89,7 @@ def test_after_48_hours_a_template_message(
     assert fake_api.custom == []
     *steps, template = fake_api.templates
     assert [t["data"]["keyword2"]["value"] for t in steps] == [
-        "已通过入户核实", "已通过村民主评议", "已通过公示", "已通过乡镇审核"]
+        "已通过入户核实", "已通过村民主评议", "公示期满无异议", "已通过乡镇审核"]
     assert template["touser"] == farmer.openid
     assert template["template_id"] == services.config.wechat.templates["case_update"].id
     assert template["data"]["keyword2"]["value"] == "不予纳入"
