@@ -140,7 +140,7 @@ def render(event: str, p: dict[str, Any], base_url: str = "", local: Local = UNS
            ) -> Rendered:
     number = p.get("number", "")
     if event == "case_enrolled":
-        contact = (f"您的帮扶联系人：{p['cadre']}，电话 {p['cadre_phone']}，有困难可以直接找他。"
+        contact = (f"您的帮扶联系人：{p['cadre']}，电话 {p['cadre_phone']}，有困难可以直接联系。"
                    if p.get("cadre") else "")
         detail = f"会根据您家的情况落实帮扶措施。{contact}"
         return Rendered(f"您的申请（编号 {number}）已审定：纳入监测。{detail}",
