@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,12 +117,9 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
         item = {"task_id": t.id, "number": case_number(t.case_id, t.opened_at),
                 "stage": label, "place": t.place, "head": t.head, "kind": kind,
                 "late": late, "due": shown_due(t.due_at)}
-        for cadre in cadres.of(t.assignee_id, t.role, t.place_id):
-            items[cadre.id].append(item)
-        if kind == "overdue" and late == rules.escalate_after_working_days:
-            for supervisor, path in supervisors:
-                if t.path.startswith(path):
-                    items[supervisor.id].append({**item, "kind": "escalation"})
+        for cadre_id, told in _told(item, cadres.of(t.assignee_id, t.role, t.place_id),
+                                    t.path, supervisors, rules):
+            items[cadre_id].append(told)
     # The total clock (Case.due_at) is reminded and escalated as a stage's deadline is: to
     # whoever holds the case's open task, and to the supervisors once it is late enough. A
     # case between two stages (its pass not yet run) holds no task and waits for the next.
@@ -146,12 +144,9 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
         item = {"task_id": c.id, "number": case_number(c.case_id, c.opened_at),
                 "stage": f"{procedure}总期限", "place": c.place, "head": c.head,
                 "kind": kind, "late": late, "due": shown_due(c.due_at), "total": True}
-        for cadre in cadres.of(c.assignee_id, c.role, c.place_id):
-            items[cadre.id].append(item)
-        if kind == "overdue" and late == rules.escalate_after_working_days:
-            for supervisor, path in supervisors:
-                if c.path.startswith(path):
-                    items[supervisor.id].append({**item, "kind": "escalation"})
+        for cadre_id, told in _told(item, cadres.of(c.assignee_id, c.role, c.place_id),
+                                    c.path, supervisors, rules):
+            items[cadre_id].append(told)
     for cadre_id, item in revisits_due(s, today, calendar, rules):
         if cadre_id in by_id:
             items[cadre_id].append(item)
@@ -181,6 +176,18 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
                 for cadre_id, found in items.items() if reachable(by_id[cadre_id])]
     outbox.enqueue(s.connection(), messages, now)
     return len(messages)
+
+
+def _told(item: dict[str, Any], holders: Iterable[Any], path: str,
+          supervisors: list[tuple[Cadre, str]], rules: Rules
+          ) -> list[tuple[int, dict[str, Any]]]:
+    """A deadline's item for each who holds its work, and, once it is late enough, for the
+    supervisors whose jurisdiction covers its place (escalation, once)."""
+    told = [(cadre.id, item) for cadre in holders]
+    if item["kind"] == "overdue" and item["late"] == rules.escalate_after_working_days:
+        told += [(supervisor.id, {**item, "kind": "escalation"})
+                 for supervisor, scope in supervisors if path.startswith(scope)]
+    return told
 
 
 def _urgency(due_at: dt.datetime, now: dt.datetime, today: dt.date, calendar: WorkCalendar,
@@ -321,18 +328,12 @@ def reexaminations_due(s: Session, now: dt.datetime, calendar: WorkCalendar, rul
             .join(Member, (Member.household_id == Case.household_id) & Member.is_head)
             .where(Reexamination.status == ReexaminationStatus.OPEN)
             .order_by(Reexamination.due_at)):
-        day = last_day(r.due_at)
-        if now < r.due_at:
-            if calendar.working_days_between(today, day) != rules.due_soon_working_days:
-                continue
-            kind, late = "due_soon", 0
-        else:
-            kind, late = "overdue", -calendar.working_days_left(r.due_at, now)
+        urgency = _urgency(r.due_at, now, today, calendar, rules)
+        if urgency is None:
+            continue
+        kind, late = urgency
         item = {"case_id": r.case_id, "number": case_number(r.case_id, r.opened_at),
                 "stage": "复核", "place": r.place, "head": r.head, "kind": kind,
                 "late": late, "due": shown_due(r.due_at)}
-        found += [(c.id, item) for c in cadres.of(None, r.role, r.place_id)]
-        if kind == "overdue" and late == rules.escalate_after_working_days:
-            found += [(supervisor.id, {**item, "kind": "escalation"})
-                      for supervisor, path in supervisors if r.path.startswith(path)]
+        found += _told(item, cadres.of(None, r.role, r.place_id), r.path, supervisors, rules)
     return found
