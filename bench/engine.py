@@ -277,11 +277,17 @@ def floor(engine, n: int = 3000) -> dict:
 
 
 def pass_notices(engine) -> None:
-    """公示 ends by time: move the end of every open notice to now; the advancer passes them."""
+    """公示 ends by time once posted: record every open notice's posting, as the village does
+    on the phone (approvals/procedure/notices.py), and move its end to now; the advancer
+    passes them."""
     now = dt.datetime.now(dt.UTC)
+    today = dt.date.today().isoformat()
+    posting = {"posted_on": today, "starts_on": today, "where": "村民委员会公示栏",
+               "posted_by": "bench", "photos": [], "posted_late": False}
     with engine.begin() as conn:
         conn.execute(update(Task).where(Task.stage == Stage.PUBLIC_NOTICE,
-                                        Task.status == TaskStatus.OPEN).values(due_at=now))
+                                        Task.status == TaskStatus.OPEN)
+                     .values(due_at=now, data=posting))
         conn.execute(update(Case).where(Case.stage == Stage.PUBLIC_NOTICE)
                      .values(pending_since=now))
     wait_drained()
