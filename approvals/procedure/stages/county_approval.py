@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from approvals.procedure.forms import Form
@@ -56,17 +56,21 @@ class CountyEnrolment(CountyApproval):
     proposed_label: str = ""
 
 
-def _proposal(case_id: int) -> Select[tuple[Any]]:
-    """The form of the case's approved home verification (its latest round)."""
-    return (select(Task.data).where(
-        Task.case_id == case_id, Task.stage == Stage.HOME_VERIFICATION,
-        Task.verdict == Verdict.APPROVED, Task.status == TaskStatus.DECIDED)
-        .order_by(Task.id.desc()).limit(1))
+# Built once: on a decision's path, building a statement costs more than running it.
+# The form of the case's approved home verification (its latest round).
+_PROPOSAL = (select(Task.data).where(
+    Task.case_id == bindparam("case_id"), Task.stage == Stage.HOME_VERIFICATION,
+    Task.verdict == Verdict.APPROVED, Task.status == TaskStatus.DECIDED)
+    .order_by(Task.id.desc()).limit(1))
+# one statement: the household's 脱贫户 flag and what the verification proposed
+_POOR_AND_PROPOSAL = (select(Household.formerly_poor, _PROPOSAL.scalar_subquery())
+                      .join(Case, Case.household_id == Household.id)
+                      .where(Case.id == bindparam("case_id")))
 
 
 def verification_proposal(conn: Connection, case_id: int) -> str | None:
     """The category the case's approved home verification proposed."""
-    data = conn.scalars(_proposal(case_id)).first()
+    data = conn.scalars(_PROPOSAL, {"case_id": case_id}).first()
     return (data or {}).get("category")
 
 
@@ -95,10 +99,8 @@ class CountyApprovalStage(StageModule):
         脱贫不稳定户 must be a 脱贫户."""
         if definition.kind != CaseKind.IDENTIFICATION:
             return data
-        # one statement: the household's 脱贫户 flag and what the verification proposed
-        poor, proposed = connection_of(s).execute(
-            select(Household.formerly_poor, _proposal(case_id).scalar_subquery())
-            .join(Case, Case.household_id == Household.id).where(Case.id == case_id)).one()
+        poor, proposed = connection_of(s).execute(_POOR_AND_PROPOSAL,
+                                                  {"case_id": case_id}).one()
         refuse_unstable(bool(poor), data["category"], "监测对象类别")
         proposed = (proposed or {}).get("category")
         labels = definition.categories

@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from approvals.procedure import income
@@ -131,6 +131,16 @@ def refuse_unstable(formerly_poor: bool, category: str | None, field: str) -> No
         raise Refused(f"「{field}」这户不是脱贫户（户籍档案未标注），不能认定为脱贫不稳定户。")
 
 
+# Built once: on a decision's path, building a statement costs more than running it.
+# One statement: the household's 脱贫户 flag and its members' ids.
+_POOR_AND_MEMBERS = (select(Household.formerly_poor, Member.id)
+                     .join(Case, Case.household_id == Household.id)
+                     .join(Member, Member.household_id == Household.id)
+                     .where(Case.id == bindparam("case_id")))
+_REGISTERED = select(Member.name, Member.household_id).where(
+    Member.id_number.in_(bindparam("ids", expanding=True)))
+
+
 class HomeVerificationStage(StageModule):
     key = "home_verification"
     guidance = ("入户核实家庭成员（新增、更正、已迁出）和劳动能力，近12个月各项收入和生产经营费用，"
@@ -191,12 +201,8 @@ class HomeVerificationStage(StageModule):
                      data: dict[str, Any]) -> dict[str, Any]:
         """The members are the household's, an added one is not registered elsewhere, and a
         proposed 脱贫不稳定户 is a 脱贫户."""
-        conn = connection_of(s)  # one statement: the 脱贫户 flag and the members' ids
-        found = conn.execute(
-            select(Household.formerly_poor, Member.id)
-            .join(Case, Case.household_id == Household.id)
-            .join(Member, Member.household_id == Household.id)
-            .where(Case.id == case_id)).all()
+        conn = connection_of(s)
+        found = conn.execute(_POOR_AND_MEMBERS, {"case_id": case_id}).all()
         poor, own = bool(found and found[0].formerly_poor), {r.id for r in found}
         strangers = [m["name"] for m in data["members"] if m["id"] is not None
                      and m["id"] not in own]
@@ -205,8 +211,7 @@ class HomeVerificationStage(StageModule):
                           "请刷新页面后重新填写。")
         added = [m["id_number"] for m in data["members"] if m["id"] is None]
         if added:
-            taken = conn.execute(select(Member.name, Member.household_id).where(
-                Member.id_number.in_(added))).all()
+            taken = conn.execute(_REGISTERED, {"ids": added}).all()
             if taken:
                 raise Refused(f"「家庭成员」身份证号已登记在其他户（{taken[0].name}），"
                               "一人只能在一户；确需迁户的请先办理迁户。")
