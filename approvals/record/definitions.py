@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable
 from enum import StrEnum
 from fractions import Fraction
+from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -116,6 +117,7 @@ class ProcedureDef(Frozen):
         return self
 
 
+@cache  # a decision of 村民主评议 asks twice; the config has two
 def _share(value: str) -> Fraction:
     try:
         share = Fraction(value)
