@@ -151,16 +151,12 @@ class _Seat:
 
 
 def pairing_candidates(s: Session, case: Case) -> list[tuple[int, str]]:
-    """Whom the county may pair the household with (the single approval's list; the batch
-    page shows the same)."""
-    return _helpers(s, case, case.definition.parsed())
-
-
-def _helpers(s: Session, case: Case, definition: Definition) -> list[tuple[int, str]]:
-    """Cadres who can be paired with the household (帮扶联系人): its current pairing first,
+    """Whom the county may pair the household with (帮扶联系人; the single approval's list,
+    and the batch page's): its current pairing first,
     then every active cadre of a role that may be paired (config.yaml `pairable`: county and
     township cadres, the resident work team, the village's helpers) placed at its village, its
     township or its county, the nearest first; the rule the decision itself checks."""
+    definition = case.definition.parsed()
     paired = s.scalars(select(Pairing.cadre_id).where(
         Pairing.household_id == case.household_id, Pairing.ended_on.is_(None))).all()
     village = s.get_one(Place, case.village_id)
