@@ -34,6 +34,8 @@ from approvals.record.definitions import (
     stage_labels,
 )
 from approvals.record.models import CaseKind
+from approvals.screening.feeds import FEEDS
+from approvals.screening.rules import Rule
 
 
 class ConfigError(Exception):
@@ -208,6 +210,49 @@ class ImportsConf(Strict):
     max_file_mb: int = Field(30, ge=1, le=1024)  # the file as uploaded
 
 
+class RoundConf(Strict):
+    """A scheduled round of screening (集中排查), run by the worker from the inbox folder."""
+
+    name: str = Field(min_length=2, max_length=30)  # 一季度重点人群排查
+    cron: str  # when, in the county's time (Asia/Shanghai), e.g. "0 2 5 3,6,9 *"
+    scope: Literal["key", "all"] = "all"  # key: monitored households and 脱贫户
+
+    @field_validator("cron")
+    @classmethod
+    def _a_cron(cls, v: str) -> str:
+        from prefect.client.schemas.schedules import CronSchedule  # Prefect's own check
+
+        try:
+            CronSchedule(cron=v, timezone="Asia/Shanghai")
+        except ValueError:
+            raise ValueError("应为 cron 表达式，如 '0 2 5 3,6,9 *'（分 时 日 月 星期）") from None
+        return v
+
+
+class ScreeningConf(Strict):
+    """部门筛查预警 (approvals/screening): the feeds' headers, the rules, the rounds."""
+
+    # feed → field → the header this county's department uses instead of the default
+    columns: dict[str, dict[str, str]] = {}
+    rules: dict[str, Rule] = {}  # config.yaml holds them (none: nothing is flagged)
+    rounds: list[RoundConf] = []
+    max_file_mb: int = Field(1024, ge=1, le=8192)  # one feed's file as uploaded or dropped
+    max_rows: int = Field(10_000_000, ge=1, le=50_000_000)  # data rows of one file
+
+    @model_validator(mode="after")
+    def _known_columns(self) -> ScreeningConf:
+        for feed, renamed in self.columns.items():
+            if feed not in FEEDS:
+                raise ValueError(f"screening.columns：没有这个数据源 {feed}"
+                                 f"（应为 {'、'.join(FEEDS)}）")
+            known = {f.key for f in FEEDS[feed].fields}
+            unknown = sorted(set(renamed) - known)
+            if unknown:
+                raise ValueError(f"screening.columns.{feed}：没有这些字段 {'、'.join(unknown)}"
+                                 f"（应为 {'、'.join(sorted(known))}）")
+        return self
+
+
 class Config(Strict):
     levels: dict[Level, str]
     roles: dict[str, RoleDef]
@@ -229,6 +274,7 @@ class Config(Strict):
     assistance: AssistanceConf = AssistanceConf()
     notice: NoticeConf = NoticeConf()
     imports: ImportsConf = ImportsConf()
+    screening: ScreeningConf = ScreeningConf()
     dev_mode: bool = False  # the demo cadre sign-in and the chat simulator (/dev/wechat)
 
     @model_validator(mode="after")
@@ -258,6 +304,9 @@ class Config(Strict):
             unknown = set(getattr(self.workbench, key)) - set(self.roles)
             if unknown:
                 raise ValueError(f"workbench.{key}：没有这些岗位 {'、'.join(sorted(unknown))}")
+        for key, rule in self.screening.rules.items():
+            if rule.risk not in self.risk_types:
+                raise ValueError(f"screening.rules.{key}.risk：没有这个困难类型 {rule.risk}")
         missing = [k.value for k in CaseKind if k not in self.procedures]
         if missing:
             raise ValueError(f"procedures：缺少 {'、'.join(missing)}")

@@ -32,6 +32,9 @@ class Settings:
     # dev_mode only: how far the demo's clock was moved (fangfan.dev_clock), shared by the
     # processes of `make run`
     dev_clock_path: Path = ROOT / "var" / "dev-clock"
+    # 部门筛查预警: inbox/ (where departments drop the feeds for the scheduled rounds),
+    # uploads/ (the county desk's), runs/ (what each run read, for the county's comparison)
+    screening_dir: Path = ROOT / "var" / "screening"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -46,6 +49,7 @@ class Settings:
             anchor_path=Path(os.environ.get("FANGFAN_AUDIT_ANCHORS",
                                             var / "audit-anchors.log")),
             dev_clock_path=Path(os.environ.get("FANGFAN_DEV_CLOCK", var / "dev-clock")),
+            screening_dir=Path(os.environ.get("FANGFAN_SCREENING_DIR", var / "screening")),
             config_overrides={key: os.environ[name] for name, key in CONFIG_FROM_ENV.items()
                               if os.environ.get(name)},
         )

@@ -31,6 +31,7 @@ from approvals.record.models.reexaminations import (
     ReexaminationResult,
     ReexaminationStatus,
 )
+from approvals.record.models.screening import HitOutcome, RunStatus, ScreeningHit, ScreeningRun
 
 __all__ = [
     "AuditEntry",
@@ -41,6 +42,7 @@ __all__ = [
     "CaseRisk",
     "CaseStatus",
     "Definition",
+    "HitOutcome",
     "Household",
     "IncomeRecord",
     "Labour",
@@ -57,6 +59,9 @@ __all__ = [
     "ReexaminationResult",
     "ReexaminationStatus",
     "Revisit",
+    "RunStatus",
+    "ScreeningHit",
+    "ScreeningRun",
     "Source",
     "StandIn",
     "Task",
