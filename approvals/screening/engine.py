@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 import polars as pl
+from sqlalchemy import Connection
 
 from approvals.screening.feeds import BadRow
 from approvals.screening.rules import Rule
@@ -35,13 +37,18 @@ class Loaded:
 class Hit:
     """A rule that fired for a household.
 
-    `figures`: what the rule measured against its threshold, JSON-ready, e.g. for `total`
-    {"total": 23450.0, "at_least": 20000.0, "since": "2025-12-02", "as_of": "2026-12-01",
-    "records": 3}; for `latest` {"value": "辍学", "changed_on": ..., "age": 12, "name": ...};
-    for `any` {"records": 1, "values": {"grade": ["一级"]}}.
-    `evidence`: the feed rows behind it, each {"feed", "file", "row", "member_id", "name",
-    "date", "values": {field: value}}. `fingerprint`: the rule and those rows (feed, file
-    content's row values, not the run), so the same data never counts twice.
+    `figures`: what the rule measured against its threshold, JSON-ready and self-contained
+    (labels and thresholds as they were on the day; rules.describe says it in Chinese):
+      every shape: shape, rule_name, feed, feed_label ("医保"), as_of, since (ISO or None),
+        within_days (or None);
+      total: field_label ("个人自付"), total, at_least, records;
+      latest: field_label ("在校状态"), value ("辍学"), changed_on, member_id, name, age (or
+        None when the rule has no ages);
+      any: records, matched ({"残疾等级": ["一级"]}).
+    `evidence`: the feed rows behind it, each {"feed", "feed_label", "file", "row",
+    "member_id", "name", "date", "values": {default Chinese header: value}} (amounts as
+    float, dates ISO). `fingerprint`: a hash of the rule and those rows' values (not the run,
+    not the file's name), so running the same data again finds the same fingerprint.
     """
 
     household_id: int
@@ -62,6 +69,33 @@ class Screened:
     households: int  # households screened (the roster in scope)
     people: int
     township_of: dict[int, int] = field(default_factory=dict)  # household → township id
+
+
+@dataclass(frozen=True)
+class Feeds:
+    """What `read` found in a folder: the feeds read, and the problems that kept a whole file
+    out (not there, unreadable, a column missing), one Chinese line each."""
+
+    loaded: dict[str, Loaded]
+    problems: list[str]
+
+
+def read(folder: Path, columns: Mapping[str, Mapping[str, str]], *, max_rows: int,
+         max_bytes: int) -> Feeds:
+    """The feeds in `folder`, each found by its file's name: the feed's key or its label,
+    .csv or .xlsx (medical.csv, 医保.xlsx, 医保数据2026.csv). `columns` renames headers
+    (config.yaml screening.columns)."""
+    raise NotImplementedError
+
+
+Scope = Literal["all", "key"]
+
+
+def roster(conn: Connection, scope: Scope) -> pl.DataFrame:
+    """The people screened: id_number, member_id, household_id, name, village_id,
+    township_id, one row per member still in a household (`left_on` empty). `key`: only
+    households monitored or 脱贫户 (the quarterly rounds' 重点人群)."""
+    raise NotImplementedError
 
 
 def screen(loaded: Mapping[str, Loaded], roster: pl.DataFrame, rules: Mapping[str, Rule],

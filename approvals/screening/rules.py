@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -84,3 +84,29 @@ class Rule(BaseModel):
     def since(self, as_of: dt.date) -> dt.date | None:
         """The first day of the rule's window (None: no window)."""
         return as_of - dt.timedelta(days=self.within_days - 1) if self.within_days else None
+
+
+def _yuan(amount: float) -> str:
+    return f"{amount:,.0f}元" if float(amount).is_integer() else f"{amount:,.2f}元"
+
+
+def describe(figures: dict[str, Any]) -> str:
+    """A hit in plain Chinese, from its figures alone (engine.Hit: they carry the labels and
+    thresholds as they were on the day, so a later change of config.yaml never rewrites what
+    a run found): which department, what figure, against which threshold."""
+    where = figures["feed_label"]
+    window = (f"{figures['since']}至{figures['as_of']}" if figures.get("since")
+              else f"截至{figures['as_of']}")
+    match figures["shape"]:
+        case "total":
+            return (f"{where}数据：{window}家庭成员{figures['field_label']}合计"
+                    f"{_yuan(figures['total'])}（{figures['records']}条记录），"
+                    f"达到{_yuan(figures['at_least'])}的预警线。")
+        case "latest":
+            age = f"（{figures['age']}岁）" if figures.get("age") is not None else ""
+            return (f"{where}数据：{figures['name']}{age}最新{figures['field_label']}为"
+                    f"「{figures['value']}」，{figures['changed_on']}变化。")
+        case _:
+            matched = "，".join(f"{label}为{'、'.join(values)}"
+                               for label, values in figures["matched"].items())
+            return f"{where}数据：{window}有{figures['records']}条记录{matched}。"
