@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 
 @dataclass(frozen=True)
 class Record:
@@ -29,6 +31,11 @@ class Record:
 
 def run_folder(root: Path, run_id: int) -> Path:
     return root / "runs" / str(run_id)
+
+
+def save(root: Path, run_id: int, matched: dict[str, pl.DataFrame]) -> Path:
+    """Keep a run's matched frames (engine.Screened.matched); returns the run's folder."""
+    raise NotImplementedError
 
 
 def records(root: Path, run_id: int, household_id: int) -> list[Record]:
