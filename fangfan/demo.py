@@ -202,7 +202,11 @@ def roster(s: Session, services: Services) -> list[int]:
                 head_born = 1958 + (seq * 7) % 28
                 for m in range(size):  # 户主, 配偶 (her own surname), 子女 (his)
                     head, spouse = m == 0, m == 1
+                    # in the oldest households of four the youngest is a grandchild of school
+                    # age (留守儿童), whom the screening's dropout rule can find
+                    grandchild = m == 3 and head_born <= 1966
                     year = (head_born if head else head_born + seq % 5 - 2 if spouse
+                            else 2011 + seq % 6 if grandchild
                             else head_born + 22 + (seq + m * 3) % 9)
                     birth = dt.date(year, 1 + (seq + m * 5) % 12, 1 + (seq * 3 + m * 7) % 28)
                     surname = SURNAMES[(seq + (7 if spouse else 0)) % 20]
@@ -211,8 +215,9 @@ def roster(s: Session, services: Services) -> list[int]:
                         name=surname + GIVEN[male][(seq + m * 3) % 10],
                         id_number=id_number(seq * 7 + m, birth, male=male),
                         phone=f"138{seq:04d}{m:04d}" if head else None,
-                        relation="户主" if head else ("配偶" if spouse else "子女"),
-                        is_head=head, labour=Labour.NONE if seq % 9 == 0 else
+                        relation="户主" if head else "配偶" if spouse else
+                        "孙子女" if grandchild else "子女",
+                        is_head=head, labour=Labour.NONE if seq % 9 == 0 or grandchild else
                         Labour.PARTIAL if m == 1 and seq % 4 == 0 else Labour.FULL))
                 s.add(hh)
                 s.flush()
