@@ -26,6 +26,7 @@ from approvals.procedure.reexaminations import ReexaminationRules
 from approvals.record.calendar import Clock, WorkCalendar
 from approvals.record.db import Database
 from approvals.record.definitions import CaseKind, Definition, Level, ProcedureDef, RoleDef
+from approvals.screening.rules import Rule
 
 
 class OAuth(Protocol):
@@ -79,6 +80,15 @@ class NoticeConfig(Protocol):
     def hotline(self) -> str: ...
 
 
+class ScreeningConfig(Protocol):
+    """config.yaml's `screening`: the rules (for the desk's filters), the upload's bound."""
+
+    @property
+    def rules(self) -> Mapping[str, Rule]: ...
+    @property
+    def max_file_mb(self) -> int: ...
+
+
 class PagesConfig(Protocol):
     """The parts of config.yaml the pages read."""
 
@@ -112,6 +122,8 @@ class PagesConfig(Protocol):
     def notice(self) -> NoticeConfig: ...
     @property
     def reexamination(self) -> ReexaminationRules: ...
+    @property
+    def screening(self) -> ScreeningConfig: ...
 
     def definition(self, kind: CaseKind) -> Definition: ...
 
@@ -142,7 +154,18 @@ class Context(Protocol):
         """The media store: photos are kept under it (approvals.record.photos)."""
         ...
 
+    @property
+    def screening_dir(self) -> Path:
+        """部门筛查预警's folder: inbox/, uploads/ (the desk's), runs/ (what each run read)."""
+        ...
+
     def oauth(self) -> OAuth: ...
+
+    def start_screening(self, run_id: int, folder: Path, as_of: dt.date, scope: str) -> None:
+        """Start the queued screening run `run_id` over the feeds in `folder` and return at
+        once: on the worker through Prefect's deployment when a Prefect API is configured,
+        else in a thread of this process (workflows/screening.py)."""
+        ...
 
     def tell_household(self, conn: Connection, household_id: int, key: str, event: str,
                        params: Mapping[str, Any], now: dt.datetime) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -99,16 +100,70 @@ def serve(host: str) -> None:
 
 @main.command()
 def worker() -> None:
-    """启动后台：推进案件、定时对账、发送消息。\f
+    """启动后台：推进案件、定时对账、发送消息；配置了 Prefect 时还运行部门筛查。\f
 
-    The scheduler: advances pending cases, reconciles on a schedule."""
+    The scheduler: advances pending cases, reconciles on a schedule. With PREFECT_API_URL
+    it also serves the screening deployment, one schedule per config.yaml round."""
     from fangfan.worker import build_scheduler
 
+    services = _services()
     try:
-        scheduler = build_scheduler(_services())
+        scheduler = build_scheduler(services)
     except config_module.ConfigError as err:
         raise Failed(str(err)) from None
-    scheduler.start()
+    if not services.settings.prefect_api_url:
+        scheduler.start()
+        return
+    # with a Prefect API the screening deployment is served too (its rounds are its
+    # schedules); Prefect's runner wants the main thread, the scheduler takes another
+    import threading
+
+    from fangfan.worker import serve_screening
+
+    threading.Thread(target=scheduler.start, name="scheduler", daemon=True).start()
+    serve_screening(services)
+
+
+@main.command("screen")
+@click.option("--feeds", "folder", required=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="六个部门数据文件所在的文件夹")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="比对截止日期（默认今天），如 2026-11-30")
+@click.option("--scope", type=click.Choice(["all", "key"]), default="all", show_default=True,
+              help="all 全部人口，key 重点人群（监测户和脱贫户）")
+@click.option("--json", "as_json", is_flag=True)
+def screen(folder: Path, as_of, scope: str, as_json: bool) -> None:
+    """部门筛查预警：部门数据与户籍名单比对，按规则立案、补充证据或列入走访。\f
+
+    Run the screening flow over the feeds in FOLDER and print its report (docs/screening.md).
+    With a Prefect API configured the run is a Prefect flow run; without, the same code runs
+    here without Prefect."""
+    from approvals.record.calendar import local_date
+    from approvals.screening import runs
+    from workflows import screening as screening_flow
+
+    services = _services()
+    day = as_of.date() if as_of else local_date(services.clock.now())
+    with services.database.session_scope() as s:
+        run_id = runs.queue(s, as_of=day, scope=scope, trigger="命令行", started_by="cli",
+                            feeds_dir=folder.resolve(), now=services.clock.now())
+    run = screening_flow.screening if services.settings.prefect_api_url \
+        else screening_flow.screening.fn
+    try:
+        with screening_flow.given(services.screening_setup()):
+            report = run(folder=str(folder.resolve()), as_of=day.isoformat(),
+                         scope="key" if scope == "key" else "all", run_id=run_id)
+    except screening_flow.Refused as err:
+        raise Failed(f"筛查 #{run_id} 未完成：{err}") from None
+    _anchor(services)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=1))
+        return
+    click.echo(screening_flow.summary(run_id, report))
+    if report["unmatched"]:
+        click.echo(f"\n身份证号不在户籍名单中的 {report['unmatched']} 条已保存，"
+                   f"可在县级“部门筛查预警”页面下载。")
 
 
 @main.group()

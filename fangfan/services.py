@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from sqlalchemy import Connection, Engine
 
 from approvals.record.calendar import Clock, SystemClock, WorkCalendar
 from approvals.record.db import Database
+from approvals.record.definitions import CaseKind
 from bot import wording as bot_wording
 from bot.inbound_log import InboundLog
 from bot.push import CadrePush, WeChatPush, WeComPush
@@ -31,6 +33,7 @@ from notifications.models import Audience
 from notifications.wording import Local
 from workflows.advance import mark_stalled
 from workflows.runtime import Runtime
+from workflows.screening import Setup as ScreeningSetup
 
 
 @dataclass
@@ -50,6 +53,42 @@ class Services:
     def runtime(self) -> Runtime:
         """What the flows are given: this process's clock, calendar and database."""
         return Runtime(self.clock, self.calendar, self.database)
+
+    @property
+    def screening_dir(self) -> Path:
+        return self.settings.screening_dir
+
+    def screening_setup(self) -> ScreeningSetup:
+        """What a screening run needs (workflows.screening.Setup), from this process."""
+        conf = self.config.screening
+        return ScreeningSetup(self.runtime, self.settings.screening_dir, conf.rules,
+                              conf.columns, conf.max_rows, conf.max_file_mb * 1024 * 1024,
+                              self.config.definition(CaseKind.IDENTIFICATION))
+
+    def start_screening(self, run_id: int, folder: Path, as_of: dt.date, scope: str) -> None:
+        """The desk's run: through the deployment the worker serves when Prefect's API is
+        configured (the run is Prefect's, seen in its UI), else in a thread here (tests, a
+        single process without Prefect)."""
+        from workflows import screening
+
+        params: dict[str, Any] = {"folder": str(folder), "as_of": as_of.isoformat(), "scope": scope,
+                  "run_id": run_id}
+        if self.settings.prefect_api_url:
+            from prefect.deployments import run_deployment
+
+            run_deployment(screening.DEPLOYMENT, parameters=params, timeout=0,
+                           as_subflow=False)
+            return
+        setup = self.screening_setup()
+
+        def in_thread() -> None:
+            with screening.given(setup):
+                try:
+                    screening.screening.fn(**params)
+                except screening.Refused:
+                    pass  # recorded on the run's row, which the desk shows
+
+        threading.Thread(target=in_thread, name=f"screening-{run_id}", daemon=True).start()
 
     @property
     def media_dir(self) -> Path:

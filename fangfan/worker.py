@@ -9,6 +9,9 @@
   of new tasks and reminders; farmers not in the quiet hours);
 - reminders: the cadres' daily digest of tasks due soon, overdue and escalated;
 - media: every minute, fetches photos whose download after the answer failed.
+- with a Prefect API (PREFECT_API_URL): the screening deployment (workflows/screening.py),
+  served by this process, with one schedule per round of config.yaml (集中排查), so the
+  rounds show as schedules in the Prefect UI and the county desk's runs go through it.
 All are safe to run twice; with several workers, each run takes a lease first so one
 worker runs a job at a time (fangfan.scheduling). The schedule is kept in the database.
 """
@@ -144,3 +147,30 @@ def build_scheduler(svc: Services) -> BlockingScheduler:
         scheduler.add_job(scheduled, "interval", seconds=seconds, id=job, args=[job],
                           replace_existing=True, **first)
     return scheduler
+
+
+def screening_deployment(svc: Services) -> Any:
+    """The screening flow as a deployment: one Prefect schedule per config.yaml round (cron in
+    Beijing time, reading the inbox folder), and runnable by hand from the UI with parameters."""
+    from prefect.schedules import Cron
+
+    from workflows.screening import screening
+
+    inbox = svc.settings.screening_dir / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    schedules = [Cron(r.cron, timezone="Asia/Shanghai", slug=f"round-{i}",
+                      parameters={"folder": str(inbox), "scope": r.scope, "round_name": r.name})
+                 for i, r in enumerate(svc.config.screening.rounds)]
+    return screening.to_deployment(
+        name="部门筛查", schedules=schedules, parameters={"folder": str(inbox)},
+        description="部门筛查预警：读取文件夹中的六个部门数据文件，与户籍名单比对。"
+                    "手动运行时可改文件夹、截止日期（as_of，如 2026-11-30）和范围"
+                    "（scope：all 全部人口，key 重点人群）。",
+        tags=["部门筛查"])
+
+
+def serve_screening(svc: Services) -> None:
+    """Serve the screening deployment until stopped (blocks; Prefect's runner)."""
+    from prefect import serve
+
+    serve(screening_deployment(svc), print_starting_message=False)
