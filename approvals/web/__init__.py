@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, render_template
+from flask import Blueprint, Flask, render_template, request
 from jinja2 import ChoiceLoader, FileSystemLoader, FunctionLoader
 
 from approvals.context import Context
@@ -32,6 +32,7 @@ from approvals.web import (
     ledger,
     notices,
     overview,
+    screening,
     signin,
 )
 from approvals.web.session import (
@@ -62,7 +63,8 @@ def _stage_partial(name: str) -> tuple[str, str, Callable[[], bool]] | None:
 bp = Blueprint("approvals", __name__, template_folder="templates")
 bp.jinja_loader = ChoiceLoader([FunctionLoader(_stage_partial), FileSystemLoader(TEMPLATES)])
 for child in (assets.bp, signin.bp, inbox.bp, batch.bp, casefile.bp, household.bp, filing.bp,
-              handover.bp, notices.bp, ledger.bp, imports.bp, dashboard.bp, overview.bp):
+              handover.bp, notices.bp, ledger.bp, imports.bp, dashboard.bp, overview.bp,
+              screening.bp):
     bp.register_blueprint(child)
 
 
@@ -70,6 +72,14 @@ def install(app: Flask, context: Context) -> None:
     """Give the app's pages their Context; before `bp` is registered, whose sign-in pages
     set up their rate limiter from it."""
     app.extensions[EXTENSION] = context
+    app.before_request(_upload_bounds)  # before the CSRF check, which parses the form
+
+
+def _upload_bounds() -> None:
+    """The screening upload's six department files may be far larger than the app's bound
+    for photos (config.yaml screening.max_file_mb each; each file is checked on its own)."""
+    if request.endpoint == screening.UPLOAD_ENDPOINT:
+        request.max_content_length = screening.upload_limit()
 
 
 @bp.app_template_filter("localdate")
