@@ -126,7 +126,7 @@ class _Progress:
 
 
 @task(name="读取和校验", cache_policy=NO_CACHE)
-def load(folder: Path, setup: Setup) -> Feeds:
+def load_task(folder: Path, setup: Setup) -> Feeds:
     found = engine.read(folder, setup.columns, max_rows=setup.max_rows,
                         max_bytes=setup.max_bytes)
     if not found.loaded:
@@ -136,24 +136,24 @@ def load(folder: Path, setup: Setup) -> Feeds:
 
 
 @task(name="读取户籍", cache_policy=NO_CACHE)
-def take_roster(scope: Scope, setup: Setup) -> Any:
+def roster_task(scope: Scope, setup: Setup) -> Any:
     with setup.runtime.database.session_scope() as s:
         return engine.roster(s.connection(), scope)
 
 
 @task(name="比对规则", cache_policy=NO_CACHE)
-def compare(found: Feeds, roster: Any, as_of: dt.date, setup: Setup) -> Screened:
+def compare_task(found: Feeds, roster: Any, as_of: dt.date, setup: Setup) -> Screened:
     return engine.screen(found.loaded, roster, setup.rules, as_of)
 
 
 @task(name="保存比对数据", cache_policy=NO_CACHE)
-def keep(run_id: int, screened: Screened, setup: Setup) -> None:
+def keep_task(run_id: int, screened: Screened, setup: Setup) -> None:
     store.save(setup.root, run_id, screened.matched)
     runs.keep_unmatched(setup.root, run_id, screened.unmatched)
 
 
 @task(name="登记结果", cache_policy=NO_CACHE)
-def record(run_id: int, screened: Screened, as_of: dt.date, setup: Setup) -> Applied:
+def record_task(run_id: int, screened: Screened, as_of: dt.date, setup: Setup) -> Applied:
     """Every hit in one transaction: a run's cases, evidence and visits all, or none."""
     rt = setup.runtime
     with rt.database.session_scope() as s:
@@ -163,7 +163,7 @@ def record(run_id: int, screened: Screened, as_of: dt.date, setup: Setup) -> App
 
 
 @task(name="生成报告", cache_policy=NO_CACHE)
-def report(found: Feeds, screened: Screened, applied: Applied, as_of: dt.date, scope: Scope,
+def report_task(found: Feeds, screened: Screened, applied: Applied, as_of: dt.date, scope: Scope,
            setup: Setup) -> dict[str, Any]:
     return build_report(found, screened, applied, as_of, scope, setup)
 
@@ -266,6 +266,15 @@ def screening(folder: str, as_of: str | None = None, scope: Scope = "all",
     """One screening run over the feeds in `folder` (as-of: a date, else today in Beijing).
     Returns the report; a run that cannot finish records why (Chinese) and raises."""
     setup = _setup()
+    # outside a flow run (`screening.fn`: no Prefect API configured) the steps run as plain
+    # functions; a task called outside a flow would start a temporary Prefect server
+    in_flow = FlowRunContext.get() is not None
+    load = load_task if in_flow else load_task.fn
+    take_roster = roster_task if in_flow else roster_task.fn
+    compare = compare_task if in_flow else compare_task.fn
+    keep = keep_task if in_flow else keep_task.fn
+    record = record_task if in_flow else record_task.fn
+    report = report_task if in_flow else report_task.fn
     day = dt.date.fromisoformat(as_of) if as_of else local_date(setup.runtime.clock.now())
     run_id = _start(setup, run_id, folder, day, scope, round_name)
     try:
