@@ -1,0 +1,236 @@
+"""部门筛查预警 end to end: the example feeds (docs/examples/feeds) over the demo roster, run as
+a Prefect flow (the suite's Prefect API), by `fangfan screen`, again on the same files, and
+failing; what Prefect holds of a run (its name, parameters, artifacts) and the deployment's
+rounds."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import dataclasses
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+
+from approvals.record.models import (
+    Case,
+    CaseStatus,
+    Household,
+    Member,
+    MonitoringStatus,
+    ScreeningHit,
+    ScreeningRun,
+    Source,
+)
+from approvals.screening import runs
+from fangfan.services import Services
+from fangfan.settings import ROOT
+from tests.db import session_scope
+from tests.support.cli import fangfan
+from tests.support.world import World
+from workflows import screening as flow
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect")]
+
+FEEDS = ROOT / "docs" / "examples" / "feeds"
+AS_OF = "2026-11-30"  # the example feeds' day (docs/screening.md)
+OPEN_CASE_HEAD = "522631196502040757"  # 李国强 of 东沟村: his household has a case at 入户核实
+MONITORED_HEAD = "522631196510163132"  # 朱德福 of 南滩村: monitored already
+NOT_IN_ROSTER = "522631198806150022"
+ID_NUMBER = re.compile(r"\d{17}[\dX]")
+
+
+def _household(id_number: str) -> int:
+    with session_scope() as s:
+        return s.scalars(select(Member.household_id).where(Member.id_number == id_number)).one()
+
+
+@pytest.fixture
+def county(world: World, services: Services, tmp_path: Path) -> World:
+    """The demo roster, one household with a case open, one monitored; the screening folder
+    this test's own."""
+    services.settings = dataclasses.replace(services.settings,
+                                            screening_dir=tmp_path / "screening")
+    world.apply(_household(OPEN_CASE_HEAD))
+    with session_scope() as s:
+        s.execute(update(Household).where(Household.id == _household(MONITORED_HEAD))
+                  .values(monitoring=MonitoringStatus.MONITORED))
+    return world
+
+
+def _queued(services: Services) -> int:
+    with session_scope() as s:
+        return runs.queue(s, as_of=dt.date.fromisoformat(AS_OF),
+                          scope="all", trigger="测试", started_by="test", feeds_dir=FEEDS,
+                          now=services.clock.now())
+
+
+def _run(services: Services, run_id: int | None = None) -> dict[str, Any]:
+    with flow.given(services.screening_setup()):
+        return flow.screening(folder=str(FEEDS), as_of=AS_OF, scope="all", run_id=run_id)
+
+
+def _artifacts(flow_run_id: str) -> list[Any]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    async def read() -> list[Any]:
+        async with get_client() as client:
+            return await client.read_artifacts(artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+    return asyncio.run(read())
+
+
+def _flow_run(flow_run_id: str) -> Any:
+    from prefect.client.orchestration import get_client
+
+    async def read() -> Any:
+        async with get_client() as client:
+            return await client.read_flow_run(flow_run_id)
+    return asyncio.run(read())
+
+
+def test_the_example_feeds_open_cases_add_evidence_list_visits_and_prefect_shows_counts(
+        county: World, services: Services) -> None:
+    run_id = _queued(services)
+    report = _run(services, run_id)
+
+    # the report: every rule hit at least once, the near misses not
+    assert {x["rule"]: x["hits"] for x in report["by_rule"]} == {
+        "medical_out_of_pocket": 2, "school_dropout": 1, "severe_disability": 1,
+        "new_assistance": 1, "disaster_loss": 2, "job_loss": 1}
+    assert (report["opened"], report["added"], report["listed"], report["repeated"]) == \
+        (4, 1, 3, 0)
+    assert report["by_level"] == {"红": 4, "橙": 2, "黄": 2}
+    assert {x["township"]: x["hits"] for x in report["by_township"]} == {"河湾乡": 7, "青山镇": 1}
+    assert report["unmatched"] == 1 and report["bad_total"] == 2
+    assert {(b["file"], b["row"], b["column"]) for b in report["bad_rows"]} == {
+        ("医保.csv", 9, "身份证号"), ("人社.csv", 7, "就业状态")}
+    assert {f["file"] for f in report["feeds"]} == {
+        "医保.csv", "教育.csv", "残联.xlsx", "民政.csv", "应急.csv", "人社.csv"}
+
+    with session_scope() as s:
+        run = s.get_one(ScreeningRun, run_id)
+        assert (run.status, run.progress, run.error) == ("done", 100, None)
+        assert run.started_at and run.finished_at and run.flow_run_id
+        assert run.report["opened"] == 4
+        opened = s.scalars(select(Case).where(Case.id.in_(report["cases"]))).all()
+        assert {c.source for c in opened} == {Source.SCREENING}
+        assert {c.status for c in opened} == {CaseStatus.OPEN}
+        outcomes = dict(s.execute(select(ScreeningHit.outcome, func.count()).where(
+            ScreeningHit.run_id == run_id).group_by(ScreeningHit.outcome)).tuples().all())
+        assert outcomes == {"opened": 4, "added": 1, "listed": 3}
+        monitored = s.scalars(select(ScreeningHit.outcome).where(
+            ScreeningHit.household_id == _household(MONITORED_HEAD))).one()
+        assert monitored == "listed"
+    # the IDs not in the roster kept for the county, not in the report
+    kept = runs.unmatched(services.settings.screening_dir, run_id)
+    assert kept is not None and kept["id_number"].to_list() == [NOT_IN_ROSTER]
+    assert NOT_IN_ROSTER not in json.dumps(report)
+
+    # Prefect: a readable name, the parameters only, the artifacts, nothing personal
+    assert run.flow_run_id
+    flow_run = _flow_run(run.flow_run_id)
+    assert flow_run.name == f"部门筛查 {AS_OF} 全部人口"
+    assert set(flow_run.parameters) == {"folder", "as_of", "scope", "round_name", "run_id"}
+    artifacts = _artifacts(run.flow_run_id)
+    kinds = {a.type: a for a in artifacts}
+    assert set(kinds) == {"progress", "table", "markdown"}
+    assert kinds["progress"].data == 100
+    assert "新立案 4 件" in kinds["markdown"].data
+    table = json.loads(kinds["table"].data) if isinstance(kinds["table"].data, str) \
+        else kinds["table"].data
+    assert {"规则": "大额医疗自付", "等级": "红", "条数": 2} in table
+    with session_scope() as s:
+        names = set(s.scalars(select(Member.name)))
+    shown = json.dumps([a.data for a in artifacts] + [flow_run.parameters, flow_run.name],
+                       ensure_ascii=False)
+    assert not ID_NUMBER.search(shown)
+    assert not [n for n in names if n in shown]
+
+
+def test_running_the_same_files_again_opens_nothing_and_adds_nothing(
+        county: World, services: Services) -> None:
+    first = _run(services)
+    with session_scope() as s:
+        cases, hits = s.scalar(select(func.count(Case.id))), s.scalar(
+            select(func.count(ScreeningHit.id)))
+    again = _run(services)
+    assert (first["opened"], again["opened"], again["added"], again["listed"],
+            again["repeated"]) == (4, 0, 0, 0, 8)
+    with session_scope() as s:
+        assert s.scalar(select(func.count(Case.id))) == cases
+        assert s.scalar(select(func.count(ScreeningHit.id))) == hits
+        assert s.scalar(select(func.count(ScreeningRun.id))) == 2  # each made its own row
+
+
+def test_a_run_that_cannot_read_any_feed_fails_with_a_chinese_error(
+        county: World, services: Services, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "说明.txt").write_text("没有数据", encoding="utf-8")
+    with flow.given(services.screening_setup()), pytest.raises(flow.Refused) as err:
+        flow.screening(folder=str(empty), as_of=AS_OF)
+    with session_scope() as s:
+        run = s.scalars(select(ScreeningRun)).one()
+    assert run.status == "failed" and run.finished_at
+    assert run.error == str(err.value) and run.error.startswith("没有可读取的部门数据文件")
+    assert run.trigger == "Prefect 界面"  # started without a row of its own: as from the UI
+
+
+def test_fangfan_screen_prints_the_report_as_json_and_again_opens_nothing(
+        county: World, services: Services, database_url: str, tmp_path: Path) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    env = {"FANGFAN_SCREENING_DIR": str(services.settings.screening_dir),
+           "PREFECT_API_URL": PREFECT_API_URL.value() or "",
+           "FANGFAN_AUDIT_ANCHORS": str(tmp_path / "anchors")}
+    done = fangfan("screen", "--feeds", str(FEEDS), "--as-of", AS_OF, "--json",
+                   database_url=database_url, env=env)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert (report["opened"], report["added"], report["listed"]) == (4, 1, 3)
+    with session_scope() as s:
+        run = s.get_one(ScreeningRun, report["run_id"])
+        assert (run.trigger, run.started_by, run.status) == ("命令行", "cli", "done")
+        assert run.flow_run_id  # a Prefect flow run: the API was configured
+    again = fangfan("screen", "--feeds", str(FEEDS), "--as-of", AS_OF,
+                    database_url=database_url, env=env)
+    assert again.returncode == 0, again.stderr
+    assert "新立案 0 件" in again.stdout and "以前已登记 8 条" in again.stdout
+    assert "身份证号不在户籍名单中 1 条" in again.stdout
+    assert NOT_IN_ROSTER not in again.stdout + again.stderr
+    wrong = fangfan("screen", "--feeds", str(FEEDS), "--as-of", "2026-13-01",
+                    database_url=database_url, env=env)
+    assert wrong.returncode == 2 and "2026-13-01" in wrong.stderr
+
+
+def test_the_worker_deployment_has_a_schedule_per_round(services: Services,
+                                                        tmp_path: Path) -> None:
+    from prefect.client.orchestration import get_client
+
+    from fangfan.worker import screening_deployment
+
+    services.settings = dataclasses.replace(services.settings,
+                                            screening_dir=tmp_path / "screening")
+    deployment = screening_deployment(services)
+    deployment_id = deployment.apply()
+
+    async def read() -> Any:
+        async with get_client() as client:
+            return await client.read_deployment(deployment_id)
+    stored = asyncio.run(read())
+    rounds = services.config.screening.rounds
+    assert stored.name == "部门筛查" and len(stored.schedules) == len(rounds) >= 2
+    for round_, schedule in zip(rounds, sorted(stored.schedules, key=lambda x: x.slug or ""),
+                                strict=True):
+        assert schedule.schedule.cron == round_.cron
+        assert schedule.schedule.timezone == "Asia/Shanghai"
+        assert schedule.parameters == {"folder": str(tmp_path / "screening" / "inbox"),
+                                       "scope": round_.scope, "round_name": round_.name}
+    assert stored.parameters == {"folder": str(tmp_path / "screening" / "inbox")}
+    assert (tmp_path / "screening" / "inbox").is_dir()
