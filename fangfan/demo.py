@@ -8,6 +8,7 @@ so their histories, deadlines and overdue tasks are real.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import struct
 import zlib
 from dataclasses import dataclass
@@ -41,10 +42,17 @@ from approvals.record.models import (
     TaskStatus,
     Verdict,
 )
+from approvals.screening import runs as screening_runs
 from fangfan.services import Services
+from fangfan.settings import ROOT
+from workflows import screening
 from workflows.advance import advance_case
 from workflows.runtime import Runtime
 
+# 部门筛查预警's example files (docs/screening.md): six departments' records of the demo's
+# people, dated up to this day
+EXAMPLE_FEEDS = ROOT / "docs" / "examples" / "feeds"
+FEEDS_AS_OF = dt.date(2026, 11, 30)
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
 GIVEN = {True: ["建国", "国强", "志明", "德福", "永红", "金山", "宝林", "长春", "占军", "福来"],
          False: ["桂兰", "春花", "秀英", "玉梅", "海燕", "凤英", "丽娟", "淑珍", "红梅", "秋菊"]}
@@ -160,7 +168,29 @@ def load(services: Services) -> bool:
         for cadre in s.scalars(select(Cadre)):  # the demo's cadres "follow" the account,
             cadre.openid = f"o_demo_cadre_{cadre.id}"  # so /dev/messages shows their reminders
     _cases(Demo(services, FixedClock(services.clock.now())), households)
+    screening_round(services)
     return True
+
+
+def screening_round(services: Services) -> int | None:
+    """The example department files dropped into the inbox folder, as the departments do for a
+    round (集中排查), and one run over them, finished: its cases open at 入户核实, its visits
+    listed, the county desk's page shows it. The run over the same files again, from the desk
+    or Prefect's UI, opens nothing twice."""
+    if not EXAMPLE_FEEDS.is_dir():  # installed without the docs: no example files
+        return None
+    inbox = services.settings.screening_dir / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    for path in sorted(EXAMPLE_FEEDS.iterdir()):
+        shutil.copyfile(path, inbox / path.name)
+    with services.database.session_scope() as s:
+        run_id = screening_runs.queue(s, as_of=FEEDS_AS_OF, scope="all", trigger="演示数据",
+                                      started_by="demo", feeds_dir=inbox,
+                                      now=services.clock.now())
+    with screening.given(services.screening_setup()):  # no Prefect: the demo loads first
+        screening.screening.fn(folder=str(inbox), as_of=FEEDS_AS_OF.isoformat(), scope="all",
+                               run_id=run_id)
+    return run_id
 
 
 def roster(s: Session, services: Services) -> list[int]:

@@ -6,8 +6,8 @@ rounds."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import dataclasses
+import datetime as dt
 import json
 import re
 from pathlib import Path
