@@ -85,7 +85,9 @@ def _saved(feed: str, upload: FileStorage, folder: Path, max_bytes: int) -> str 
     if suffix == ".csv" and (b"\x00" in head or head.startswith(XLSX_MAGIC)):
         return f"{label}：文件「{name}」不是文本 CSV 文件，请用 Excel 另存为 CSV 或 .xlsx。"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    upload.save(folder / f"{feed}{suffix}")
+    # named by its department (医保.csv): the engine finds a feed by its name, whatever the
+    # department called the file, and the report says 医保.csv for the rows it lists
+    upload.save(folder / f"{label}{suffix}")
     return None
 
 
