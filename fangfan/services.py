@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from sqlalchemy import Connection, Engine
 from approvals.record.calendar import Clock, SystemClock, WorkCalendar
 from approvals.record.db import Database
 from approvals.record.definitions import CaseKind
+from approvals.record.models.screening import RunStatus
+from approvals.screening import runs
 from bot import wording as bot_wording
 from bot.inbound_log import InboundLog
 from bot.push import CadrePush, WeChatPush, WeComPush
@@ -34,6 +37,8 @@ from notifications.wording import Local
 from workflows.advance import mark_stalled
 from workflows.runtime import Runtime
 from workflows.screening import Setup as ScreeningSetup
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -76,8 +81,15 @@ class Services:
         if self.settings.prefect_api_url:
             from prefect.deployments import run_deployment
 
-            run_deployment(screening.DEPLOYMENT, parameters=params, timeout=0,
-                           as_subflow=False)
+            try:
+                run_deployment(screening.DEPLOYMENT, parameters=params, timeout=0,
+                               as_subflow=False)
+            except Exception as err:  # no deployment yet (the worker not started), API down
+                log.warning("screening run %s not started: %s", run_id, type(err).__name__)
+                runs.mark(self.database, run_id, status=RunStatus.FAILED,
+                          finished_at=self.clock.now(),
+                          error="部门筛查服务（fangfan worker 和 Prefect）没有运行，本次未开始；"
+                                "请稍后重新上传，或联系系统管理员。")
             return
         setup = self.screening_setup()
 

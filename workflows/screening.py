@@ -102,7 +102,7 @@ def _setup() -> Setup:
 def _run_name() -> str:
     """部门筛查 2026-12-01 全部人口 (or the round's name): what the Prefect UI lists."""
     p = flow_run.parameters
-    day = p.get("as_of") or dt.date.today().isoformat()
+    day = p.get("as_of") or local_date(dt.datetime.now(dt.UTC)).isoformat()
     title = p.get("round_name") or "部门筛查"
     return f"{title} {day} {runs.SCOPES.get(p.get('scope', 'all'), '')}".strip()
 

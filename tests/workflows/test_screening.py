@@ -234,3 +234,28 @@ def test_the_worker_deployment_has_a_schedule_per_round(services: Services,
                                        "scope": round_.scope, "round_name": round_.name}
     assert stored.parameters == {"folder": str(tmp_path / "screening" / "inbox")}
     assert (tmp_path / "screening" / "inbox").is_dir()
+
+
+def test_a_desk_run_with_prefect_but_no_worker_serving_it_fails_in_chinese(
+        county: World, services: Services) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+    from prefect.settings import PREFECT_API_URL
+
+    async def no_deployment() -> None:  # another test may have applied it
+        async with get_client() as client:
+            try:
+                found = await client.read_deployment_by_name(flow.DEPLOYMENT)
+            except ObjectNotFound:
+                return
+            await client.delete_deployment(found.id)
+    asyncio.run(no_deployment())
+    services.settings = dataclasses.replace(services.settings,
+                                            prefect_api_url=PREFECT_API_URL.value())
+    run_id = _queued(services)
+    services.start_screening(run_id, FEEDS, dt.date.fromisoformat(AS_OF), "all")
+    with session_scope() as s:
+        run = s.get_one(ScreeningRun, run_id)
+    assert run.status == "failed" and run.finished_at
+    assert run.error == ("部门筛查服务（fangfan worker 和 Prefect）没有运行，本次未开始；"
+                         "请稍后重新上传，或联系系统管理员。")
