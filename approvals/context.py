@@ -141,6 +141,11 @@ class Context(Protocol):
     def media_dir(self) -> Path:
         """The media store: photos are kept under it (approvals.record.photos)."""
         ...
+    @property
+    def screening_dir(self) -> Path:
+        """部门筛查预警's folder: what each run read is kept under it (approvals.screening.store),
+        for the county's 比对审定."""
+        ...
 
     def oauth(self) -> OAuth: ...
 
