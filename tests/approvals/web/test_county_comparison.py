@@ -1,0 +1,345 @@
+"""县级比对审定 compares the case with the departments' data: the county is shown every record
+the latest finished screening run holds for the household, by department, ticks each one it
+checked (or says why not), and the approval records which; the case page shows a screening
+case's evidence in plain Chinese, with its warning level. SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from flask import Flask
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from approvals.procedure import decisions, stages
+from approvals.record.definitions import Stage
+from approvals.record.errors import Refused
+from approvals.record.models import (
+    Case,
+    CaseKind,
+    CaseStatus,
+    Household,
+    HitOutcome,
+    Member,
+    RunStatus,
+    ScreeningHit,
+    ScreeningRun,
+    Source,
+    Task,
+)
+from approvals.screening import comparison, store
+from approvals.screening.feeds import FEEDS
+from approvals.screening.rules import describe
+from fangfan.services import Services
+from tests.db import session_scope
+from tests.support.phone import open_case, sign_in
+from tests.support.web import Desk, cadre_id, shot
+from tests.support.world import World
+
+COUNTY = "county_approval"
+AS_OF = dt.date(2026, 10, 31)
+
+
+@pytest.fixture
+def screening_dir(services: Services, tmp_path: Path) -> Path:
+    """This test's screening folder, as the pages are given it (their Context)."""
+    root = tmp_path / "screening"
+    services.settings = dataclasses.replace(services.settings, screening_dir=root)
+    return root
+
+
+def members(household_id: int) -> list[tuple[int, str, str]]:
+    """(id, name, ID number) of the household's members, the head first."""
+    with session_scope() as s:
+        return [(m.id, m.name, m.id_number) for m in s.scalars(
+            select(Member).where(Member.household_id == household_id)
+            .order_by(Member.is_head.desc(), Member.id))]
+
+
+def kept_run(root: Path, household_id: int, rows: dict[str, list[dict[str, Any]]], *,
+             scope: str = "all", status: RunStatus = RunStatus.DONE,
+             finished: dt.datetime = dt.datetime(2026, 11, 1, 2, tzinfo=dt.UTC)) -> int:
+    """A run recorded as the flow records one, with its matched frames kept (store.save):
+    per feed, the rows given, each naming `member` (an index into the household's members)
+    and `row`, the rest of the feed's fields by key."""
+    people = members(household_id)
+    with session_scope() as s:
+        run = ScreeningRun(as_of=AS_OF, scope=scope, trigger="县级上传", started_by="cli",
+                           feeds_dir="", status=status, created_at=finished,
+                           started_at=finished, finished_at=finished, report={})
+        s.add(run)
+        s.flush()
+        run_id = run.id
+    frames = {}
+    for feed, given in rows.items():
+        fields = FEEDS[feed].fields
+        frames[feed] = pl.DataFrame([{
+            "row": r["row"], "file": f"{FEEDS[feed].label}.csv",
+            **{f.key: r.get(f.key) for f in fields if f.key not in ("name", "id_number")},
+            "name": people[r["member"]][1], "id_number": people[r["member"]][2],
+            "household_id": household_id, "member_id": people[r["member"]][0],
+            "member_name": people[r["member"]][1]} for r in given])
+    store.save(root, run_id, frames)
+    return run_id
+
+
+MEDICAL = [{"member": 0, "row": 2, "settled_on": dt.date(2026, 3, 2), "total_cost": 48000.0,
+            "reimbursed": 23000.0, "out_of_pocket": 25000.0},
+           {"member": 0, "row": 7, "settled_on": dt.date(2026, 8, 15), "total_cost": 3000.0,
+            "reimbursed": 1800.5, "out_of_pocket": 1199.5}]
+EDUCATION = [{"member": 1, "row": 4, "stage": "初中", "status": "在读",
+              "changed_on": dt.date(2026, 9, 1)}]
+
+
+def at_county(world: World, index: int = 0) -> tuple[int, int]:
+    case_id = world.apply(world.household("东沟村", index))
+    world.approve_through(case_id, Stage.COUNTY_APPROVAL)
+    return case_id, world.open_task(case_id).id
+
+
+def county_form(world: World, case_id: int, **data: Any) -> dict[str, Any]:
+    return world.form(case_id, COUNTY) | data
+
+
+def decide(world: World, case_id: int, data: dict[str, Any]) -> decisions.Decided:
+    return world.decides(case_id, world.approver(case_id), data=data, advance=False)
+
+
+# -- the stage's form --------------------------------------------------------------------------
+
+def test_the_checked_records_are_kept_with_the_approval_and_counted_in_its_summary(
+        world: World) -> None:
+    case_id, task_id = at_county(world)
+    shown = ["medical:7:3", "medical:2:3", "education:4:3"]
+    decide(world, case_id, county_form(world, case_id, records=shown,
+                                       checked=["education:4:3", "medical:7:3", "medical:2:3"]))
+    with session_scope() as s:
+        data = s.get_one(Task, task_id).data
+    assert data["records"] == shown
+    assert data["checked"] == shown  # in the order shown
+    assert data["unchecked_reason"] == ""
+    summary = stages.of(COUNTY).summary(data)
+    assert summary.startswith("与医保、民政数据比对一致。 核对部门记录3条。 监测类别：")
+
+
+def test_a_record_left_unchecked_needs_a_reason(world: World) -> None:
+    case_id, task_id = at_county(world)
+    shown = ["medical:2:3", "education:4:3"]
+    with pytest.raises(Refused, match=r"^还有1条部门记录没有勾选核对：请逐条核对后勾选，"
+                                      r"或在「未核对原因」中写明原因。$"):
+        decide(world, case_id, county_form(world, case_id, records=shown,
+                                           checked=["medical:2:3"]))
+    assert world.open_task(case_id).id == task_id  # nothing decided
+    decide(world, case_id, county_form(world, case_id, records=shown, checked=["medical:2:3"],
+                                       unchecked_reason="学籍为外县学校，已电话核实在读"))
+    with session_scope() as s:
+        data = s.get_one(Task, task_id).data
+    assert data["checked"] == ["medical:2:3"]
+    assert "核对部门记录1条（共2条，未核对原因：学籍为外县学校，已电话核实在读）。" in \
+        stages.of(COUNTY).summary(data)
+
+
+def test_a_reference_not_among_the_records_shown_is_refused(world: World) -> None:
+    case_id, task_id = at_county(world)
+    with pytest.raises(Refused, match="勾选的部门记录不在本户当前的部门数据中"):
+        decide(world, case_id, county_form(world, case_id, records=["medical:2:3"],
+                                           checked=["medical:2:3", "medical:2:2"]))
+    with pytest.raises(Refused, match="勾选的部门记录不在本户当前的部门数据中"):
+        decide(world, case_id, county_form(world, case_id, checked=["civil:5:1"]))
+    assert world.open_task(case_id).id == task_id
+
+
+def test_without_department_records_the_summary_is_the_comparison_as_before(
+        world: World) -> None:
+    case_id, task_id = at_county(world)
+    decide(world, case_id, county_form(world, case_id))
+    with session_scope() as s:
+        data = s.get_one(Task, task_id).data
+    assert (data["records"], data["checked"]) == ([], [])
+    assert "核对部门记录" not in stages.of(COUNTY).summary(data)
+
+
+# -- what the page reads and hands the form ----------------------------------------------------
+
+def test_the_latest_finished_run_that_screened_the_household_is_the_one_shown(
+        world: World, screening_dir: Path) -> None:
+    household = world.household("东沟村")
+    with session_scope() as s:
+        assert comparison.household_records(s.connection(), screening_dir,
+                                            household) == comparison.DepartmentData()
+    full = kept_run(screening_dir, household, {"medical": MEDICAL})
+    later = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    kept_run(screening_dir, household, {"medical": MEDICAL[:1]}, scope="key",
+             finished=later)  # the household is in no key group: not its run
+    kept_run(screening_dir, household, {"medical": MEDICAL[:1]}, status=RunStatus.FAILED,
+             finished=later)
+    with session_scope() as s:
+        found = comparison.household_records(s.connection(), screening_dir, household)
+    assert found.run is not None and found.run.id == full
+    assert found.refs == [f"medical:7:{full}", f"medical:2:{full}"]  # newest first
+    medical = found.departments[0]
+    assert (medical.label, medical.department) == ("医保", "医疗保障局")
+    assert medical.records[0].facts == ["医疗总费用：3,000元", "医保报销：1,800.50元",
+                                        "个人自付：1,199.50元"]
+    assert (medical.records[0].date_label, medical.records[0].date) == ("结算日期", "2026-08-15")
+
+    with session_scope() as s:  # now monitored: the key-group round screened it, and is later
+        s.get_one(Household, household).formerly_poor = True
+    with session_scope() as s:
+        found = comparison.household_records(s.connection(), screening_dir, household)
+    assert found.run is not None and found.run.id != full and len(found.refs) == 1
+
+
+def test_the_page_checks_the_ticks_against_the_records_it_shows(
+        app: Flask, world: World, screening_dir: Path) -> None:
+    case_id, task_id = at_county(world)
+    household = world.case(case_id).household_id
+    run = kept_run(screening_dir, household, {"medical": MEDICAL, "education": EDUCATION})
+    county = Desk(app.test_client()).signs_in(cadre_id("赵审定"))
+    page = county.get(f"/c/{case_id}").text
+    refs = re.findall(r'name="checked" value="([^"]+)"', page)
+    assert refs == [f"medical:7:{run}", f"medical:2:{run}", f"education:4:{run}"]
+    form = county_form(world, case_id)
+    posted = {"verdict": "approved", "comparison": form["comparison"],
+              "category": form["category"], "paired_cadre_id": form["paired_cadre_id"],
+              "measure_kind": "健康", "measure_planned_on": "2026-11-30"}
+
+    # a record of the household's that this run does not hold, smuggled in with a `records`
+    forged = county.post(f"/t/{task_id}/decide", **posted, records=["medical:9:1"],
+                         checked=[*refs, "medical:9:1"])
+    assert forged.status_code == 400
+    assert "勾选的部门记录不在本户当前的部门数据中" in forged.text
+    assert world.open_task(case_id).id == task_id
+
+    some = county.post(f"/t/{task_id}/decide", **posted, checked=refs[:2])
+    assert some.status_code == 400 and "还有1条部门记录没有勾选核对" in some.text
+    kept = re.findall(r'name="checked" value="([^"]+)" checked', some.text)
+    assert kept == refs[:2]  # the ticks kept on the form shown again
+
+    done = county.post(f"/t/{task_id}/decide", **posted, checked=refs)
+    assert done.status_code == 302
+    with session_scope() as s:
+        data = s.get_one(Task, task_id).data
+    assert data["records"] == data["checked"] == refs
+    world.advance(case_id)
+    assert world.case(case_id).status == CaseStatus.ENROLLED
+
+
+def test_without_a_finished_run_the_county_is_told_there_are_no_department_data(
+        app: Flask, world: World, screening_dir: Path) -> None:
+    case_id, _ = at_county(world)
+    kept_run(screening_dir, world.case(case_id).household_id, {"medical": MEDICAL},
+             status=RunStatus.RUNNING)
+    page = Desk(app.test_client()).signs_in(cadre_id("赵审定")).get(f"/c/{case_id}").text
+    assert "尚无部门数据" in page and 'name="checked"' not in page
+    township = Desk(app.test_client()).signs_in(cadre_id("王审核")).get(f"/c/{case_id}").text
+    assert "您可以查看，不能办理" in township and "尚无部门数据" in township
+
+
+# -- in the browser ----------------------------------------------------------------------------
+
+def screening_case(world: World, run_id: int) -> tuple[int, str]:
+    """A case opened by a screening hit (as outcomes.py records one): its id and the hit's
+    evidence text."""
+    household = world.household("东沟村", 2)
+    case_id = world.apply(household, source=Source.SCREENING, filed_by=f"screening:{run_id}")
+    name = members(household)[0][1]
+    figures = {"shape": "total", "rule_name": "大额医疗自付", "feed": "medical",
+               "feed_label": "医保", "as_of": AS_OF.isoformat(), "since": "2025-11-01",
+               "within_days": 365, "field_label": "个人自付", "total": 26199.5,
+               "at_least": 20000.0, "records": 2}
+    evidence = [{"feed": "medical", "feed_label": "医保", "file": "医保.csv", "row": row,
+                 "member_id": 0, "name": name, "date": date, "values": {}}
+                for row, date in ((2, "2026-03-02"), (7, "2026-08-15"))]
+    with session_scope() as s:
+        s.add(ScreeningHit(run_id=run_id, household_id=household, case_id=case_id,
+                           rule="medical_out_of_pocket", rule_name="大额医疗自付", level="红",
+                           risk="illness", action="open_case", as_of=AS_OF, figures=figures,
+                           evidence=evidence, fingerprint="f" * 64, outcome=HitOutcome.OPENED,
+                           created_at=world.clock.now()))
+    return case_id, describe(figures)
+
+
+@pytest.mark.slow
+def test_the_county_sees_the_households_department_records_and_approves_having_checked_them(
+        world: World, phone: Any, screening_dir: Path) -> None:
+    case_id, _ = at_county(world)
+    household = world.case(case_id).household_id
+    run = kept_run(screening_dir, household, {"medical": MEDICAL, "education": EDUCATION})
+    head, child = members(household)[0][1], members(household)[1][1]
+
+    phone.goto("/inbox")
+    sign_in(phone, "赵审定")
+    with session_scope() as s:
+        open_case(phone, s.get_one(Household, household).head.name)
+    records = phone.locator("#department-records")
+    expect(records).to_contain_text(f"部门数据 · 第{run}次筛查（全面排查，数据截至2026-10-31）")
+    expect(records.locator(".dept")).to_have_text(["医保（医疗保障局）· 2条",
+                                                   "教育（教育局）· 1条"])
+    medical = records.locator("label.record").filter(has_text="结算日期 2026-03-02")
+    expect(medical).to_contain_text(head)
+    expect(medical).to_contain_text("个人自付：25,000元")
+    expect(medical).to_contain_text("医保.csv 第2行")
+    expect(records.locator("label.record").filter(has_text=child)).to_contain_text(
+        "在校状态：在读")
+    shot(phone, "county-department-records")
+
+    records.locator("label.record").first.click()
+    expect(records.locator("input[name=checked]").first).to_be_checked()
+    phone.get_by_text("通过", exact=True).click()
+    phone.get_by_label("部门数据比对情况").fill("医保自付与入户核实一致，子女在读。")
+    phone.get_by_role("button", name="确认通过").click()
+    expect(phone.get_by_role("alert")).to_have_text(
+        "还有2条部门记录没有勾选核对：请逐条核对后勾选，或在「未核对原因」中写明原因。")
+    boxes = phone.locator("#department-records input[name=checked]")
+    expect(boxes.first).to_be_checked()  # the ticks kept
+    for label in phone.locator("#department-records label.record").all()[1:]:
+        label.click()
+    for i in range(3):
+        expect(boxes.nth(i)).to_be_checked()
+    phone.get_by_text("通过", exact=True).click()
+    phone.get_by_role("button", name="确认通过").click()
+    number = world.case(case_id).number
+    expect(phone.get_by_text(f"已提交：{number} 县级比对审定通过")).to_be_visible()
+
+    world.advance(case_id)
+    assert world.case(case_id).status == CaseStatus.ENROLLED
+    phone.goto(f"/c/{case_id}")
+    expect(phone.locator(".timeline")).to_contain_text(
+        "医保自付与入户核实一致，子女在读。 核对部门记录3条。")
+
+
+@pytest.mark.slow
+def test_the_case_page_tells_a_screening_cases_evidence_and_level(
+        world: World, phone: Any, screening_dir: Path) -> None:
+    run = kept_run(screening_dir, world.household("东沟村", 2), {"medical": MEDICAL})
+    case_id, said = screening_case(world, run)
+    assert said == ("医保数据：2025-11-01至2026-10-31家庭成员个人自付合计26,199.50元（2条记录），"
+                    "达到20,000元的预警线。")
+    name = members(world.household("东沟村", 2))[0][1]
+
+    phone.goto(f"/c/{case_id}")
+    sign_in(phone, "刘书记")  # the village's cadre, who verifies it at home
+    expect(phone).to_have_url(re.compile(rf"/c/{case_id}"))
+    expect(phone.locator("#source")).to_have_text("部门筛查预警")
+    hit = phone.locator("#screening-hits .hit")
+    expect(hit).to_have_count(1)
+    expect(hit.locator("strong")).to_have_text("大额医疗自付")
+    level = hit.locator(".level")
+    expect(level).to_have_text("红色预警")
+    expect(level).to_have_class(re.compile(r"\bred\b"))
+    expect(level).to_have_css("background-color", "rgb(250, 81, 81)")
+    expect(hit.locator(".said")).to_have_text(said)
+    expect(hit).to_contain_text("数据截至2026-10-31 · 据此开案")
+    expect(hit.locator(".evidence li")).to_have_text([
+        f"医保 · {name} · 2026-03-02 · 医保.csv 第2行",
+        f"医保 · {name} · 2026-08-15 · 医保.csv 第7行"])
+    shot(phone, "case-screening-evidence")
+    with session_scope() as s:
+        assert s.get_one(Case, case_id).kind == CaseKind.IDENTIFICATION
