@@ -97,7 +97,7 @@ def _compared(data: dict[str, Any]) -> dict[str, Any]:
     left = [r for r in shown if r not in ticked]
     reason = data["unchecked_reason"].strip()
     if left and len(reason) < 2:
-        raise Refused(f"还有{len(left)}条部门记录没有勾选核对：请逐条核对后勾选，"
+        raise Refused(f"还有{len(left)}条部门记录没有勾选核对：请在案件页面逐条核对后勾选，"
                       "或在「未核对原因」中写明原因。")
     return data | {"checked": [r for r in shown if r in ticked],
                    "unchecked_reason": reason if left else ""}

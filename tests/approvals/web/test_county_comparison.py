@@ -24,8 +24,8 @@ from approvals.record.models import (
     Case,
     CaseKind,
     CaseStatus,
-    Household,
     HitOutcome,
+    Household,
     Member,
     RunStatus,
     ScreeningHit,
@@ -39,7 +39,7 @@ from approvals.screening.rules import describe
 from fangfan.services import Services
 from tests.db import session_scope
 from tests.support.phone import open_case, sign_in
-from tests.support.web import Desk, cadre_id, shot
+from tests.support.web import Desk, cadre, cadre_id, shot
 from tests.support.world import World
 
 COUNTY = "county_approval"
@@ -131,8 +131,8 @@ def test_the_checked_records_are_kept_with_the_approval_and_counted_in_its_summa
 def test_a_record_left_unchecked_needs_a_reason(world: World) -> None:
     case_id, task_id = at_county(world)
     shown = ["medical:2:3", "education:4:3"]
-    with pytest.raises(Refused, match=r"^还有1条部门记录没有勾选核对：请逐条核对后勾选，"
-                                      r"或在「未核对原因」中写明原因。$"):
+    with pytest.raises(Refused, match=r"^还有1条部门记录没有勾选核对：请在案件页面逐条核对后"
+                                      r"勾选，或在「未核对原因」中写明原因。$"):
         decide(world, case_id, county_form(world, case_id, records=shown,
                                            checked=["medical:2:3"]))
     assert world.open_task(case_id).id == task_id  # nothing decided
@@ -242,6 +242,28 @@ def test_without_a_finished_run_the_county_is_told_there_are_no_department_data(
     assert "您可以查看，不能办理" in township and "尚无部门数据" in township
 
 
+def test_a_batch_approval_leaves_a_household_with_department_records_to_its_case_page(
+        app: Flask, world: World, screening_dir: Path) -> None:
+    compared, plain = at_county(world, 0), at_county(world, 1)
+    kept_run(screening_dir, world.case(compared[0]).household_id, {"medical": MEDICAL})
+    county = Desk(app.test_client()).signs_in(cadre_id("赵审定"))
+    assert "有部门数据记录的户，须进入案件逐条核对，不能批量通过。" in county.get(
+        "/batch?stage=county_approval").text
+    helper = cadre("helper", "东沟村")
+    tasks = [compared[1], plain[1]]
+    chosen = {f"{key}-{t}": value for t in tasks for key, value in (
+        ("category", "sudden"), ("paired_cadre_id", helper), ("measure_kind", "健康"),
+        ("measure_planned_on", "2026-11-30"))}
+    res = county.post("/batch", stage="county_approval", task=tasks,
+                      opinion="与医保、民政数据比对一致", **chosen)
+    page = county.get(res.headers["Location"]).text
+    assert "已通过 1 件" in page
+    assert "1 件没有办成：还有2条部门记录没有勾选核对：请在案件页面逐条核对后勾选" in page
+    assert world.open_task(compared[0]).id == compared[1]  # still the county's
+    world.advance(plain[0])
+    assert world.case(plain[0]).status == CaseStatus.ENROLLED
+
+
 # -- in the browser ----------------------------------------------------------------------------
 
 def screening_case(world: World, run_id: int) -> tuple[int, str]:
@@ -296,7 +318,7 @@ def test_the_county_sees_the_households_department_records_and_approves_having_c
     phone.get_by_label("部门数据比对情况").fill("医保自付与入户核实一致，子女在读。")
     phone.get_by_role("button", name="确认通过").click()
     expect(phone.get_by_role("alert")).to_have_text(
-        "还有2条部门记录没有勾选核对：请逐条核对后勾选，或在「未核对原因」中写明原因。")
+        "还有2条部门记录没有勾选核对：请在案件页面逐条核对后勾选，或在「未核对原因」中写明原因。")
     boxes = phone.locator("#department-records input[name=checked]")
     expect(boxes.first).to_be_checked()  # the ticks kept
     for label in phone.locator("#department-records label.record").all()[1:]:
