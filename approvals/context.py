@@ -1,6 +1,6 @@
 """What the pages need from the process around them, as typed interfaces: the database, the
-clock, the working-day calendar, where photos are kept, WeChat's sign-in and the parts of
-config.yaml they read.
+clock, the working-day calendar, where photos and the screening runs' records are kept,
+WeChat's sign-in and the parts of config.yaml they read.
 
 The wiring satisfies `Context` (fangfan/services.py's `Services`, built once per process) and
 hands it to the app (`approvals.web.install`); a page asks `approvals.web.session.context()`.
