@@ -101,7 +101,7 @@ def _value(kind: Kind, value: Any) -> str:
 
 def _shown(record: store.Record, run_id: int) -> Shown:
     """The record's fields in its feed's order, but the name (shown first), the ID number
-    (the member is named; the case page masks it by role) and the date (shown beside)."""
+    (never shown here: the member is named) and the date (shown beside)."""
     feed = FEEDS[record.feed]
     date_header = next(f.header for f in feed.fields if f.key == feed.date_field)
     facts = [f"{f.header}：{_value(f.kind, record.values.get(f.key, record.values.get(f.header)))}"
@@ -111,19 +111,20 @@ def _shown(record: store.Record, run_id: int) -> Shown:
                  date_header, facts, record.file, record.row)
 
 
+# the key groups a `key` round screens (engine.roster): monitored households and 脱贫户
 _KEY = or_(Household.monitoring == MonitoringStatus.MONITORED, Household.formerly_poor)
 
 
-def latest_run(conn: Connection, household_id: int) -> Run | None:
-    """The latest finished run that screened the household: a full round, or a key-group
-    round when the household is in the key groups (monitored, or 脱贫户) now."""
-    key = conn.scalar(select(_KEY).where(Household.id == household_id))
-    scopes = ["all", "key"] if key else ["all"]
+def latest_run(conn: Connection, *, key_group: bool) -> Run | None:
+    """The latest finished run that screened a household: a full round, or a key-group
+    round when the household is in the key groups now."""
+    scopes = ["all", "key"] if key_group else ["all"]
     row = conn.execute(select(ScreeningRun.id, ScreeningRun.as_of, ScreeningRun.scope,
                               ScreeningRun.finished_at)
                        .where(ScreeningRun.status == RunStatus.DONE,
                               ScreeningRun.scope.in_(scopes))
-                       .order_by(ScreeningRun.finished_at.desc(), ScreeningRun.id.desc())
+                       .order_by(ScreeningRun.finished_at.desc().nulls_last(),
+                                 ScreeningRun.id.desc())
                        .limit(1)).first()
     return Run(row.id, row.as_of, row.scope, row.finished_at) if row else None
 
@@ -131,27 +132,37 @@ def latest_run(conn: Connection, household_id: int) -> Run | None:
 def household_records(conn: Connection, root: Path, household_id: int) -> DepartmentData:
     """Every record the latest run read for the household's members, by department (in the
     feeds' order), newest first within each."""
-    run = latest_run(conn, household_id)
+    key_group = conn.scalar(select(_KEY).where(Household.id == household_id))
+    return _records(conn, root, household_id, bool(key_group))
+
+
+def case_records(conn: Connection, root: Path, case_id: int) -> DepartmentData:
+    """`household_records` of the case's household."""
+    row = conn.execute(select(Case.household_id, _KEY.label("key_group"))
+                       .join(Household, Household.id == Case.household_id)
+                       .where(Case.id == case_id)).first()
+    return _records(conn, root, row.household_id, bool(row.key_group)) if row else \
+        DepartmentData()
+
+
+def _records(conn: Connection, root: Path, household_id: int, key_group: bool
+             ) -> DepartmentData:
+    run = latest_run(conn, key_group=key_group)
     if run is None:
         return DepartmentData()
+    gone = DepartmentData(run, problem=f"{run.label}的数据文件已不在服务器上，无法显示，"
+                                       "请联系系统管理员。")
+    if not store.run_folder(root, run.id).is_dir():  # moved or cleaned up: not "no records"
+        return gone
     try:
         found = store.records(root, run.id, household_id)
-    except OSError:  # the run's kept files are gone (moved, cleaned up)
-        return DepartmentData(run, problem=f"{run.label}的数据文件已不在服务器上，无法显示，"
-                                           "请联系系统管理员。")
+    except OSError:
+        return gone
     by_feed: dict[str, list[Shown]] = {}
     for record in found:
         by_feed.setdefault(record.feed, []).append(_shown(record, run.id))
     return DepartmentData(run, [Department(key, feed.label, feed.department, by_feed[key])
                                 for key, feed in FEEDS.items() if key in by_feed])
-
-
-def case_records(conn: Connection, root: Path, case_id: int) -> DepartmentData:
-    """`household_records` of the case's household."""
-    household_id = conn.scalar(select(Case.household_id).where(Case.id == case_id))
-    if household_id is None:
-        return DepartmentData()
-    return household_records(conn, root, household_id)
 
 
 @dataclass(frozen=True)

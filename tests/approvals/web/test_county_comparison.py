@@ -242,6 +242,16 @@ def test_without_a_finished_run_the_county_is_told_there_are_no_department_data(
     assert "您可以查看，不能办理" in township and "尚无部门数据" in township
 
 
+def test_a_run_whose_files_are_gone_is_said_so(
+        app: Flask, world: World, screening_dir: Path) -> None:
+    case_id, _ = at_county(world)
+    run = kept_run(screening_dir, world.case(case_id).household_id, {"medical": MEDICAL})
+    store.run_folder(screening_dir, run).rename(screening_dir / "moved")
+    page = Desk(app.test_client()).signs_in(cadre_id("赵审定")).get(f"/c/{case_id}").text
+    assert f"第{run}次筛查（全面排查，数据截至2026-10-31）的数据文件已不在服务器上" in page
+    assert "没有这户成员的记录" not in page
+
+
 def test_a_batch_approval_leaves_a_household_with_department_records_to_its_case_page(
         app: Flask, world: World, screening_dir: Path) -> None:
     compared, plain = at_county(world, 0), at_county(world, 1)
