@@ -111,8 +111,9 @@ def _shown(record: store.Record, run_id: int) -> Shown:
                  date_header, facts, record.file, record.row)
 
 
-# the key groups a `key` round screens (engine.roster): monitored households and 脱贫户
-_KEY = or_(Household.monitoring == MonitoringStatus.MONITORED, Household.formerly_poor)
+# the key groups a `key` round screens, as engine.roster says them: households monitored
+# (or once monitored) and 脱贫户
+_KEY = or_(Household.formerly_poor, Household.monitoring != MonitoringStatus.NONE)
 
 
 def latest_run(conn: Connection, *, key_group: bool) -> Run | None:

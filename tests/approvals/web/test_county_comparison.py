@@ -27,13 +27,14 @@ from approvals.record.models import (
     HitOutcome,
     Household,
     Member,
+    Place,
     RunStatus,
     ScreeningHit,
     ScreeningRun,
     Source,
     Task,
 )
-from approvals.screening import comparison, store
+from approvals.screening import comparison, engine, store
 from approvals.screening.feeds import FEEDS
 from approvals.screening.rules import describe
 from fangfan.services import Services
@@ -43,6 +44,7 @@ from tests.support.web import Desk, cadre, cadre_id, shot
 from tests.support.world import World
 
 COUNTY = "county_approval"
+FEEDS_BY_LABEL = {f.label: f.key for f in FEEDS.values()}
 AS_OF = dt.date(2026, 10, 31)
 
 
@@ -86,6 +88,46 @@ def kept_run(root: Path, household_id: int, rows: dict[str, list[dict[str, Any]]
             "household_id": household_id, "member_id": people[r["member"]][0],
             "member_name": people[r["member"]][1]} for r in given])
     store.save(root, run_id, frames)
+    return run_id
+
+
+def roster(world: World) -> pl.DataFrame:
+    """engine.roster's frame. On SQLite its ADBC read removes the database's WAL files from
+    under the process's other connections (a second copy of SQLite in the process: every
+    later statement fails with "disk I/O error"), so there the same columns are read through
+    the test's own connection until the engine reads SQLite another way."""
+    url = world.services.database.engine.url
+    if url.get_backend_name() == "postgresql":
+        return engine.roster(url, "all")
+    with session_scope() as s:
+        rows = s.execute(select(Member.id_number, Member.id, Member.household_id, Member.name,
+                                Household.village_id, Place.parent_id)
+                         .join(Household, Household.id == Member.household_id)
+                         .join(Place, Place.id == Household.village_id)
+                         .where(Member.left_on.is_(None))).all()
+    return pl.DataFrame([(*r, True) for r in rows], schema=engine.ROSTER_SCHEMA, orient="row")
+
+
+def screened_run(world: World, root: Path, files: dict[str, str]) -> int:
+    """A run as the flow makes one: the feeds' files read and matched to the roster by the
+    engine, its frames kept (store.save)."""
+    folder = root / "inbox"
+    folder.mkdir(parents=True)
+    for name, content in files.items():
+        (folder / name).write_text(content, encoding="utf-8")
+    feeds = engine.read(folder, {}, max_rows=1000, max_bytes=2**20)
+    assert set(feeds.loaded) == {n.removesuffix(".csv") for n in files} or set(
+        feeds.loaded) == {FEEDS_BY_LABEL[n.removesuffix(".csv")] for n in files}
+    screened = engine.screen(feeds.loaded, roster(world), world.config.screening.rules, AS_OF)
+    finished = world.clock.now()
+    with session_scope() as s:
+        run = ScreeningRun(as_of=AS_OF, scope="all", trigger="县级上传", started_by="cli",
+                           feeds_dir=str(folder), status=RunStatus.DONE, created_at=finished,
+                           started_at=finished, finished_at=finished, report={})
+        s.add(run)
+        s.flush()
+        run_id = run.id
+    store.save(root, run_id, screened.matched)
     return run_id
 
 
@@ -303,8 +345,15 @@ def test_the_county_sees_the_households_department_records_and_approves_having_c
         world: World, phone: Any, screening_dir: Path) -> None:
     case_id, _ = at_county(world)
     household = world.case(case_id).household_id
-    run = kept_run(screening_dir, household, {"medical": MEDICAL, "education": EDUCATION})
-    head, child = members(household)[0][1], members(household)[1][1]
+    (_, head, head_id), (_, child, child_id) = members(household)[:2]
+    other = members(world.household("东沟村", 3))[0][2]  # another household's: not shown
+    run = screened_run(world, screening_dir, {
+        "医保.csv": "姓名,身份证号,结算日期,医疗总费用,医保报销,个人自付\n"
+                    f"{head},{head_id},2026-03-02,48000,23000,25000\n"
+                    f"x,{other},2026-04-01,100,50,50\n"
+                    f"{head},{head_id},2026/8/15,3000,1800.5,1199.5\n",
+        "教育.csv": "学生姓名,身份证号,学段,在校状态,变化日期\n"
+                    f"{child},{child_id},初中,在读,2026-09-01\n"})
 
     phone.goto("/inbox")
     sign_in(phone, "赵审定")
@@ -318,6 +367,8 @@ def test_the_county_sees_the_households_department_records_and_approves_having_c
     expect(medical).to_contain_text(head)
     expect(medical).to_contain_text("个人自付：25,000元")
     expect(medical).to_contain_text("医保.csv 第2行")
+    expect(records.locator("label.record").filter(has_text="结算日期 2026-08-15")
+           ).to_contain_text("医保.csv 第4行")
     expect(records.locator("label.record").filter(has_text=child)).to_contain_text(
         "在校状态：在读")
     shot(phone, "county-department-records")
