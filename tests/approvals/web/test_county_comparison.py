@@ -108,7 +108,8 @@ def roster(world: World) -> pl.DataFrame:
     return pl.DataFrame([(*r, True) for r in rows], schema=engine.ROSTER_SCHEMA, orient="row")
 
 
-def screened_run(world: World, root: Path, files: dict[str, str]) -> int:
+def screened_run(world: World, root: Path, files: dict[str, str]
+                 ) -> tuple[int, engine.Screened]:
     """A run as the flow makes one: the feeds' files read and matched to the roster by the
     engine, its frames kept (store.save)."""
     folder = root / "inbox"
@@ -128,7 +129,7 @@ def screened_run(world: World, root: Path, files: dict[str, str]) -> int:
         s.flush()
         run_id = run.id
     store.save(root, run_id, screened.matched)
-    return run_id
+    return run_id, screened
 
 
 MEDICAL = [{"member": 0, "row": 2, "settled_on": dt.date(2026, 3, 2), "total_cost": 48000.0,
@@ -318,26 +319,26 @@ def test_a_batch_approval_leaves_a_household_with_department_records_to_its_case
 
 # -- in the browser ----------------------------------------------------------------------------
 
-def screening_case(world: World, run_id: int) -> tuple[int, str]:
-    """A case opened by a screening hit (as outcomes.py records one): its id and the hit's
-    evidence text."""
+def screening_case(world: World, root: Path) -> tuple[int, str]:
+    """A case opened by a screening hit, as outcomes.py records one (the hit as the engine
+    found it in a medical file): its id, and its evidence in Chinese."""
     household = world.household("东沟村", 2)
+    name, id_number = members(household)[0][1:]
+    run_id, screened = screened_run(world, root, {
+        "医保.csv": "姓名,身份证号,结算日期,医疗总费用,医保报销,个人自付\n"
+                    f"{name},{id_number},2026-03-02,48000,23000,25000\n"
+                    f"{name},{id_number},2026/8/15,3000,1800.5,1199.5\n"})
+    (found,) = [h for h in screened.hits if h.household_id == household]
     case_id = world.apply(household, source=Source.SCREENING, filed_by=f"screening:{run_id}")
-    name = members(household)[0][1]
-    figures = {"shape": "total", "rule_name": "大额医疗自付", "feed": "medical",
-               "feed_label": "医保", "as_of": AS_OF.isoformat(), "since": "2025-11-01",
-               "within_days": 365, "field_label": "个人自付", "total": 26199.5,
-               "at_least": 20000.0, "records": 2}
-    evidence = [{"feed": "medical", "feed_label": "医保", "file": "医保.csv", "row": row,
-                 "member_id": 0, "name": name, "date": date, "values": {}}
-                for row, date in ((2, "2026-03-02"), (7, "2026-08-15"))]
+    rule = world.config.screening.rules[found.rule]
     with session_scope() as s:
         s.add(ScreeningHit(run_id=run_id, household_id=household, case_id=case_id,
-                           rule="medical_out_of_pocket", rule_name="大额医疗自付", level="红",
-                           risk="illness", action="open_case", as_of=AS_OF, figures=figures,
-                           evidence=evidence, fingerprint="f" * 64, outcome=HitOutcome.OPENED,
+                           rule=found.rule, rule_name=rule.name, level=rule.level,
+                           risk=rule.risk, action=rule.action, as_of=AS_OF,
+                           figures=found.figures, evidence=found.evidence,
+                           fingerprint=found.fingerprint, outcome=HitOutcome.OPENED,
                            created_at=world.clock.now()))
-    return case_id, describe(figures)
+    return case_id, describe(found.figures)
 
 
 @pytest.mark.slow
@@ -347,7 +348,7 @@ def test_the_county_sees_the_households_department_records_and_approves_having_c
     household = world.case(case_id).household_id
     (_, head, head_id), (_, child, child_id) = members(household)[:2]
     other = members(world.household("东沟村", 3))[0][2]  # another household's: not shown
-    run = screened_run(world, screening_dir, {
+    run, _ = screened_run(world, screening_dir, {
         "医保.csv": "姓名,身份证号,结算日期,医疗总费用,医保报销,个人自付\n"
                     f"{head},{head_id},2026-03-02,48000,23000,25000\n"
                     f"x,{other},2026-04-01,100,50,50\n"
@@ -401,8 +402,7 @@ def test_the_county_sees_the_households_department_records_and_approves_having_c
 @pytest.mark.slow
 def test_the_case_page_tells_a_screening_cases_evidence_and_level(
         world: World, phone: Any, screening_dir: Path) -> None:
-    run = kept_run(screening_dir, world.household("东沟村", 2), {"medical": MEDICAL})
-    case_id, said = screening_case(world, run)
+    case_id, said = screening_case(world, screening_dir)
     assert said == ("医保数据：2025-11-01至2026-10-31家庭成员个人自付合计26,199.50元（2条记录），"
                     "达到20,000元的预警线。")
     name = members(world.household("东沟村", 2))[0][1]
@@ -422,7 +422,7 @@ def test_the_case_page_tells_a_screening_cases_evidence_and_level(
     expect(hit).to_contain_text("数据截至2026-10-31 · 据此开案")
     expect(hit.locator(".evidence li")).to_have_text([
         f"医保 · {name} · 2026-03-02 · 医保.csv 第2行",
-        f"医保 · {name} · 2026-08-15 · 医保.csv 第7行"])
+        f"医保 · {name} · 2026-08-15 · 医保.csv 第3行"])
     shot(phone, "case-screening-evidence")
     with session_scope() as s:
         assert s.get_one(Case, case_id).kind == CaseKind.IDENTIFICATION
