@@ -105,7 +105,8 @@ def _compared(data: dict[str, Any]) -> dict[str, Any]:
 
 class CountyApprovalStage(StageModule):
     key = "county_approval"
-    guidance = ("与民政、医保、人社、住建等部门数据比对后审定；"
+    guidance = ("逐条核对本户的部门数据记录（医保、教育、残联、民政、应急、人社），"
+                "写明比对情况后审定；"
                 "纳入监测的，确定类别、帮扶联系人和帮扶措施。")
 
     def form(self, definition: Definition) -> type[Form]:
