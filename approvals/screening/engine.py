@@ -227,7 +227,7 @@ def _apply(key: str, rule: Rule, rows: pl.DataFrame, as_of: dt.date) -> list[Hit
 
 def _age(as_of: dt.date) -> pl.Expr:
     """Whole years at `as_of`, from the birth date in the ID number."""
-    born = pl.col("id_number").str.slice(6, 8).str.to_date("%Y%m%d")
+    born = pl.col("id_number").str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
     before_birthday = (born.dt.month().cast(pl.Int32) * 100 + born.dt.day()
                        > as_of.month * 100 + as_of.day)
     return as_of.year - born.dt.year() - before_birthday.cast(pl.Int32)
