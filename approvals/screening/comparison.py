@@ -17,20 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, select
 
 from approvals.record.models import (
     Case,
     HitOutcome,
-    Household,
-    MonitoringStatus,
     RunStatus,
     ScreeningHit,
     ScreeningRun,
 )
 from approvals.screening import store
 from approvals.screening.feeds import FEEDS, Kind
-from approvals.screening.rules import _yuan, describe
+from approvals.screening.rules import describe, yuan
 
 SCOPES = {"all": "全面排查", "key": "重点人群排查"}
 OUTCOMES = {HitOutcome.OPENED: "据此开案", HitOutcome.ADDED: "补充到本案",
@@ -95,7 +93,7 @@ def _value(kind: Kind, value: Any) -> str:
     if value is None or value == "":
         return "—"
     if kind == Kind.AMOUNT:
-        return _yuan(float(value))
+        return yuan(float(value))
     return str(value)
 
 
@@ -104,26 +102,20 @@ def _shown(record: store.Record, run_id: int) -> Shown:
     (never shown here: the member is named) and the date (shown beside)."""
     feed = FEEDS[record.feed]
     date_header = next(f.header for f in feed.fields if f.key == feed.date_field)
-    facts = [f"{f.header}：{_value(f.kind, record.values.get(f.key, record.values.get(f.header)))}"
+    facts = [f"{f.header}：{_value(f.kind, record.values.get(f.header))}"
              for f in feed.fields
              if f.kind not in (Kind.ID, Kind.NAME) and f.key != feed.date_field]
     return Shown(reference(record.feed, record.row, run_id), record.name, record.date,
                  date_header, facts, record.file, record.row)
 
 
-# the key groups a `key` round screens, as engine.roster says them: households monitored
-# (or once monitored) and 脱贫户
-_KEY = or_(Household.formerly_poor, Household.monitoring != MonitoringStatus.NONE)
-
-
-def latest_run(conn: Connection, *, key_group: bool) -> Run | None:
-    """The latest finished run that screened a household: a full round, or a key-group
-    round when the household is in the key groups now."""
-    scopes = ["all", "key"] if key_group else ["all"]
+def latest_run(conn: Connection) -> Run | None:
+    """The latest finished run. A key-group round screens only those households, but it
+    keeps every household's records all the same (engine.Screened.matched), so the latest
+    run of either scope is what the departments' data say today."""
     row = conn.execute(select(ScreeningRun.id, ScreeningRun.as_of, ScreeningRun.scope,
                               ScreeningRun.finished_at)
-                       .where(ScreeningRun.status == RunStatus.DONE,
-                              ScreeningRun.scope.in_(scopes))
+                       .where(ScreeningRun.status == RunStatus.DONE)
                        .order_by(ScreeningRun.finished_at.desc().nulls_last(),
                                  ScreeningRun.id.desc())
                        .limit(1)).first()
@@ -133,22 +125,17 @@ def latest_run(conn: Connection, *, key_group: bool) -> Run | None:
 def household_records(conn: Connection, root: Path, household_id: int) -> DepartmentData:
     """Every record the latest run read for the household's members, by department (in the
     feeds' order), newest first within each."""
-    key_group = conn.scalar(select(_KEY).where(Household.id == household_id))
-    return _records(conn, root, household_id, bool(key_group))
+    return _records(conn, root, household_id)
 
 
 def case_records(conn: Connection, root: Path, case_id: int) -> DepartmentData:
     """`household_records` of the case's household."""
-    row = conn.execute(select(Case.household_id, _KEY.label("key_group"))
-                       .join(Household, Household.id == Case.household_id)
-                       .where(Case.id == case_id)).first()
-    return _records(conn, root, row.household_id, bool(row.key_group)) if row else \
-        DepartmentData()
+    household = conn.scalar(select(Case.household_id).where(Case.id == case_id))
+    return _records(conn, root, household) if household else DepartmentData()
 
 
-def _records(conn: Connection, root: Path, household_id: int, key_group: bool
-             ) -> DepartmentData:
-    run = latest_run(conn, key_group=key_group)
+def _records(conn: Connection, root: Path, household_id: int) -> DepartmentData:
+    run = latest_run(conn)
     if run is None:
         return DepartmentData()
     gone = DepartmentData(run, problem=f"{run.label}的数据文件已不在服务器上，无法显示，"

@@ -27,7 +27,6 @@ from approvals.record.models import (
     HitOutcome,
     Household,
     Member,
-    Place,
     RunStatus,
     ScreeningHit,
     ScreeningRun,
@@ -92,20 +91,7 @@ def kept_run(root: Path, household_id: int, rows: dict[str, list[dict[str, Any]]
 
 
 def roster(world: World) -> pl.DataFrame:
-    """engine.roster's frame. On SQLite its ADBC read removes the database's WAL files from
-    under the process's other connections (a second copy of SQLite in the process: every
-    later statement fails with "disk I/O error"), so there the same columns are read through
-    the test's own connection until the engine reads SQLite another way."""
-    url = world.services.database.engine.url
-    if url.get_backend_name() == "postgresql":
-        return engine.roster(url, "all")
-    with session_scope() as s:
-        rows = s.execute(select(Member.id_number, Member.id, Member.household_id, Member.name,
-                                Household.village_id, Place.parent_id)
-                         .join(Household, Household.id == Member.household_id)
-                         .join(Place, Place.id == Household.village_id)
-                         .where(Member.left_on.is_(None))).all()
-    return pl.DataFrame([(*r, True) for r in rows], schema=engine.ROSTER_SCHEMA, orient="row")
+    return engine.roster(world.services.database.engine.url, "all")
 
 
 def screened_run(world: World, root: Path, files: dict[str, str]
@@ -210,7 +196,7 @@ def test_without_department_records_the_summary_is_the_comparison_as_before(
 
 # -- what the page reads and hands the form ----------------------------------------------------
 
-def test_the_latest_finished_run_that_screened_the_household_is_the_one_shown(
+def test_the_latest_finished_run_is_the_one_shown(
         world: World, screening_dir: Path) -> None:
     household = world.household("东沟村")
     with session_scope() as s:
@@ -218,8 +204,6 @@ def test_the_latest_finished_run_that_screened_the_household_is_the_one_shown(
                                             household) == comparison.DepartmentData()
     full = kept_run(screening_dir, household, {"medical": MEDICAL})
     later = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
-    kept_run(screening_dir, household, {"medical": MEDICAL[:1]}, scope="key",
-             finished=later)  # the household is in no key group: not its run
     kept_run(screening_dir, household, {"medical": MEDICAL[:1]}, status=RunStatus.FAILED,
              finished=later)
     with session_scope() as s:
@@ -232,11 +216,12 @@ def test_the_latest_finished_run_that_screened_the_household_is_the_one_shown(
                                         "个人自付：1,199.50元"]
     assert (medical.records[0].date_label, medical.records[0].date) == ("结算日期", "2026-08-15")
 
-    with session_scope() as s:  # now monitored: the key-group round screened it, and is later
-        s.get_one(Household, household).formerly_poor = True
+    # a key-group round keeps every household's records: the latest run, whatever its scope
+    key = kept_run(screening_dir, household, {"medical": MEDICAL[:1]}, scope="key",
+                   finished=later)
     with session_scope() as s:
         found = comparison.household_records(s.connection(), screening_dir, household)
-    assert found.run is not None and found.run.id != full and len(found.refs) == 1
+    assert found.run is not None and found.run.id == key and len(found.refs) == 1
 
 
 def test_the_page_checks_the_ticks_against_the_records_it_shows(
