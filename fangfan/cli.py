@@ -131,7 +131,7 @@ def worker() -> None:
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="比对截止日期（默认今天），如 2026-11-30")
 @click.option("--scope", type=click.Choice(["all", "key"]), default="all", show_default=True,
-              help="all 全部人口，key 重点人群（监测户和脱贫户）")
+              help="all 全面排查（全部人口），key 重点人群排查（监测户和脱贫户）")
 @click.option("--json", "as_json", is_flag=True)
 def screen(folder: Path, as_of, scope: str, as_json: bool) -> None:
     """部门筛查预警：部门数据与户籍名单比对，按规则立案、补充证据或列入走访。\f

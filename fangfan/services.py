@@ -59,10 +59,6 @@ class Services:
         """What the flows are given: this process's clock, calendar and database."""
         return Runtime(self.clock, self.calendar, self.database)
 
-    @property
-    def screening_dir(self) -> Path:
-        return self.settings.screening_dir
-
     def screening_setup(self) -> ScreeningSetup:
         """What a screening run needs (workflows.screening.Setup), from this process."""
         conf = self.config.screening
@@ -106,6 +102,12 @@ class Services:
     def media_dir(self) -> Path:
         """Where photos are kept: the farmers' from the chat, the cadres' from the pages."""
         return self.settings.media_dir
+
+    @property
+    def screening_dir(self) -> Path:
+        """部门筛查预警's folder: the departments' inbox, the desk's uploads, each run's kept
+        frames (approvals.screening.store)."""
+        return self.settings.screening_dir
 
     def wechat_api(self) -> WeChatApi:
         """The Official Account's API client (bot.wechat_adapter.WeChatApi), built once."""

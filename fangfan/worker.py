@@ -165,7 +165,7 @@ def screening_deployment(svc: Services) -> Any:
         name="部门筛查", schedules=schedules, parameters={"folder": str(inbox)},
         description="部门筛查预警：读取文件夹中的六个部门数据文件，与户籍名单比对。"
                     "手动运行时可改文件夹、截止日期（as_of，如 2026-11-30）和范围"
-                    "（scope：all 全部人口，key 重点人群）。",
+                    "（scope：all 全面排查，key 重点人群排查：监测户和脱贫户）。",
         tags=["部门筛查"])
 
 

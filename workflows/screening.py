@@ -100,7 +100,7 @@ def _setup() -> Setup:
 
 
 def _run_name() -> str:
-    """部门筛查 2026-12-01 全部人口 (or the round's name): what the Prefect UI lists."""
+    """部门筛查 2026-12-01 全面排查 (or the round's name): what the Prefect UI lists."""
     p = flow_run.parameters
     day = p.get("as_of") or local_date(dt.datetime.now(dt.UTC)).isoformat()
     title = p.get("round_name") or "部门筛查"
@@ -137,8 +137,7 @@ def load_task(folder: Path, setup: Setup) -> Feeds:
 
 @task(name="读取户籍", cache_policy=NO_CACHE)
 def roster_task(scope: Scope, setup: Setup) -> Any:
-    with setup.runtime.database.session_scope() as s:
-        return engine.roster(s.connection(), scope)
+    return engine.roster(setup.runtime.database.engine.url, scope)
 
 
 @task(name="比对规则", cache_policy=NO_CACHE)

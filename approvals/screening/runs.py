@@ -26,11 +26,13 @@ from approvals.record.errors import NotAllowed, NotFound
 from approvals.record.models import Household, Member, Place
 from approvals.record.models.screening import RunStatus, ScreeningHit, ScreeningRun
 from approvals.screening import store
+from approvals.screening.comparison import LEVELS
+from approvals.screening.comparison import SCOPES as SCOPES  # the scopes' names, for the desk
 from approvals.screening.rules import describe
 
-SCOPES = {"all": "全部人口", "key": "重点人群"}  # key: monitored households and 脱贫户
 STATUS = {RunStatus.QUEUED: "排队中", RunStatus.RUNNING: "进行中", RunStatus.DONE: "已完成",
           RunStatus.FAILED: "失败"}
+# what a hit did, as the desk lists them (the case page says it of its own case: comparison)
 OUTCOMES = {"opened": "已立案（入户核实）", "added": "已补充到在办案件", "listed": "列入走访"}
 UNMATCHED_FILE = "unmatched.parquet"  # the feed rows whose ID number is not in the roster
 
@@ -122,6 +124,11 @@ class HitRow:
     said: str  # rules.describe: the hit in plain Chinese
 
     @property
+    def level_class(self) -> str:
+        """The level badge's CSS class, as the case page's (comparison.LEVELS)."""
+        return LEVELS.get(self.level, "")
+
+    @property
     def outcome_label(self) -> str:
         return OUTCOMES.get(self.outcome, self.outcome)
 
@@ -150,7 +157,7 @@ def hits(s: Session, run_id: int, filters: HitFilters = HitFilters()) -> list[Hi
         query = query.where(ScreeningHit.level == filters.level)
     if filters.township_id:
         query = query.where(township.c.id == filters.township_id)
-    order = {"红": 0, "橙": 1, "黄": 2}
+    order = {level: i for i, level in enumerate(LEVELS)}  # red first
     rows = [HitRow(h.id, h.household_id, name or "", v, t, t_id, h.case_id, h.rule, h.rule_name,
                    h.level, h.outcome, describe(h.figures))
             for h, name, v, t, t_id in s.execute(query.order_by(ScreeningHit.id))]

@@ -135,7 +135,7 @@ def test_the_example_feeds_open_cases_add_evidence_list_visits_and_prefect_shows
     # Prefect: a readable name, the parameters only, the artifacts, nothing personal
     assert run.flow_run_id
     flow_run = _flow_run(run.flow_run_id)
-    assert flow_run.name == f"部门筛查 {AS_OF} 全部人口"
+    assert flow_run.name == f"部门筛查 {AS_OF} 全面排查"
     assert set(flow_run.parameters) == {"folder", "as_of", "scope", "round_name", "run_id"}
     artifacts = _artifacts(run.flow_run_id)
     kinds = {a.type: a for a in artifacts}

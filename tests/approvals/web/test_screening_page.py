@@ -76,7 +76,7 @@ def test_the_county_uploads_the_six_files_and_reads_the_hits(desk_page: Any,
     hits = page.locator("#hits a")
     expect(hits).to_have_count(8)
     red = hits.filter(has_text="大额医疗自付").first
-    expect(red.locator(".lv")).to_have_text("红")
+    expect(red.locator(".level")).to_have_text("红色预警")
     expect(red).to_contain_text("合计")
     expect(red).to_contain_text("达到20,000元的预警线")
     shot(page, "screening-run")
