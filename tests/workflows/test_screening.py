@@ -259,3 +259,48 @@ def test_a_desk_run_with_prefect_but_no_worker_serving_it_fails_in_chinese(
     assert run.status == "failed" and run.finished_at
     assert run.error == ("部门筛查服务（fangfan worker 和 Prefect）没有运行，本次未开始；"
                          "请稍后重新上传，或联系系统管理员。")
+
+
+def test_the_worker_serves_the_deployment_the_desk_starts_runs_through(
+        county: World, services: Services, database_url: str, tmp_path: Path) -> None:
+    """`fangfan worker` with a Prefect API: the desk's run goes through the deployment, runs
+    in the worker's child process (its Setup built from the environment) and finishes."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from prefect.settings import PREFECT_API_URL
+
+    api = PREFECT_API_URL.value()
+    env = dict(os.environ, FANGFAN_DATABASE_URL=database_url, PREFECT_API_URL=api,
+               FANGFAN_CONFIG=str(ROOT / "config.yaml"),
+               FANGFAN_SCREENING_DIR=str(services.settings.screening_dir),
+               FANGFAN_AUDIT_ANCHORS=str(tmp_path / "anchors"),
+               FANGFAN_MEDIA_DIR=str(tmp_path / "media"))
+    worker = subprocess.Popen([sys.executable, "-m", "fangfan", "worker"], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        services.settings = dataclasses.replace(services.settings, prefect_api_url=api)
+        run_id = _queued(services)
+        deadline = time.monotonic() + 120
+        while True:  # the worker registers the deployment as it starts
+            services.start_screening(run_id, FEEDS, dt.date.fromisoformat(AS_OF), "all")
+            with session_scope() as s:
+                run = s.get_one(ScreeningRun, run_id)
+            if run.status != "failed" or time.monotonic() > deadline:
+                break
+            with session_scope() as s:
+                s.execute(update(ScreeningRun).where(ScreeningRun.id == run_id).values(
+                    status="queued", error=None, finished_at=None))
+            time.sleep(2)
+        while run.status in ("queued", "running") and time.monotonic() < deadline:
+            time.sleep(1)
+            with session_scope() as s:
+                run = s.get_one(ScreeningRun, run_id)
+        assert (run.status, run.error) == ("done", None)
+        assert run.report["opened"] == 4 and run.flow_run_id
+        assert _flow_run(run.flow_run_id).deployment_id is not None
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
