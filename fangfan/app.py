@@ -77,6 +77,9 @@ class CookieSessions(SecureCookieSessionInterface):
 def create_app(services: Services) -> Flask:
     app = Flask(__name__)
     app.session_interface = CookieSessions()
+    # the pages' Context first: its upload bound (approvals.web.install) must be set before
+    # anything reads a form (the NUL check below, the CSRF check)
+    approvals_web.install(app, services)
     inputs.install(app)  # before the blueprints: their <int:...> rules use the bounded int
     config = services.config
     https = config.notifications.base_url.startswith("https://")
@@ -95,7 +98,7 @@ def create_app(services: Services) -> Flask:
     )
     # Flask's default JSON provider has the setting; `app.json` is typed as any provider
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    approvals_web.install(app, services)  # the bot's webhook reads the same entry
+    # (the pages' Context, installed above, is the entry the bot's webhook reads too)
     csrf = CSRFProtect(app)
     # TLS ends at the proxy in front; redirecting here would loop, so only HSTS says "https"
     PageHeaders(app, force_https=False, strict_transport_security=https,

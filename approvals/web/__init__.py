@@ -145,7 +145,14 @@ HTTP_ERRORS = {
 
 def _http_error(code: int) -> Any:
     title, text = HTTP_ERRORS[code]
-    return lambda _err: (render_template("message.html", title=title, text=text), code)
+
+    def page(_err: Any) -> Any:
+        said = text
+        if code == 413 and request.endpoint == screening.UPLOAD_ENDPOINT:  # its own bound
+            each = services().config.screening.max_file_mb
+            said = f"上传的部门数据文件太大（每个不超过{each}MB），请分批导出或联系系统管理员。"
+        return render_template("message.html", title=title, text=said), code
+    return page
 
 
 for _code in HTTP_ERRORS:

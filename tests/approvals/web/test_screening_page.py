@@ -158,3 +158,46 @@ def test_only_the_county_may_open_it(desk_page: Any) -> None:
     assert page.goto("/screening/1").status == 403
     assert page.goto("/screening/1/unmatched.xlsx").status == 403
 
+
+
+def test_an_upload_over_the_whole_bound_is_a_chinese_413_page(
+        desk: Any, services: Services, world: World) -> None:
+    """Six files of max_file_mb each and the form: more than that is refused before the form
+    is read (the CSRF check reads it first), with the screening's own bound said."""
+    from tests.support.web import cadre_id
+
+    conf = services.config.screening.model_copy(update={"max_file_mb": 1})
+    services.config = services.config.model_copy(update={"screening": conf})
+    desk.signs_in(cadre_id("赵审定"))
+    res = desk.client.post("/screening", data={
+        "csrf_token": desk.token, "as_of": "2026-11-02", "scope": "all",
+        "medical": (io.BytesIO(b"1" * (8 * 1024 * 1024)), "医保.csv")},
+        content_type="multipart/form-data")
+    assert res.status_code == 413, res.text
+    assert "上传的部门数据文件太大（每个不超过1MB）" in res.text
+    small = desk.client.post("/screening", data={
+        "csrf_token": desk.token, "as_of": "2026-11-02", "scope": "all",
+        "medical": (io.BytesIO(b"1" * (2 * 1024 * 1024)), "医保.csv")},
+        content_type="multipart/form-data")  # under the whole bound: the file's own check
+    assert small.status_code == 400 and "超过了 1MB 的上限" in small.text
+
+
+def test_an_upload_larger_than_the_apps_bound_for_photos_is_taken(
+        desk: Any, services: Services, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app refuses requests over 40MB (photos); a department's file may be far larger
+    (screening.max_file_mb, 1024 by default), and is kept whole."""
+    from tests.support.web import cadre_id
+
+    started: list[tuple[int, Path]] = []
+    monkeypatch.setattr(services, "start_screening",
+                        lambda run_id, folder, as_of, scope: started.append((run_id, folder)))
+    desk.signs_in(cadre_id("赵审定"))
+    size = 45 * 1024 * 1024
+    res = desk.client.post("/screening", data={
+        "csrf_token": desk.token, "as_of": "2026-11-02", "scope": "key",
+        "medical": (io.BytesIO((FEEDS / "医保.csv").read_bytes().ljust(size, b" ")), "x.csv")},
+        content_type="multipart/form-data")
+    assert res.status_code == 303, res.text
+    [(run_id, folder)] = started
+    assert res.headers["Location"].endswith(f"/screening/{run_id}")
+    assert (folder / "医保.csv").stat().st_size == size
