@@ -64,8 +64,9 @@ def _line(item: dict[str, Any]) -> str:
         who = ("重点户，" if item.get("key_household") else
                "已消除风险户跟踪回访，" if item.get("eliminated") else "")
         return f"【{tag}】{item['place']} {item['head']} 定期回访（{who}{item['due']}起应回访）"
+    what = "部门筛查预警" if item.get("screening") else "申请"
     return (f"【{tag}】{item['place']} {item['head']} {item['stage']}"
-            f"（申请{item['number']}，{item['due']}到期）")
+            f"（{what}{item['number']}，{item['due']}到期）")
 
 
 def _digest(p: dict[str, Any], base_url: str) -> Rendered:
