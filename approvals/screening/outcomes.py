@@ -67,8 +67,11 @@ _LOCK = (select(HOUSEHOLDS.c.id, HOUSEHOLDS.c.monitoring, HOUSEHOLDS.c.village_i
 _KNOWN = select(HITS.c.household_id, HITS.c.fingerprint).where(HITS.c.household_id.in_(_IDS))
 _OPEN = select(CASES.c.household_id, CASES.c.id).where(
     CASES.c.household_id.in_(_IDS), CASES.c.status == CaseStatus.OPEN)
-_NEW_CASES = insert(CASES).returning(CASES.c.id, sort_by_parameter_order=True)
-_NEW_HITS = insert(HITS).returning(HITS.c.id, sort_by_parameter_order=True)
+# each new row is told apart by what it returns (a household has one case opened, a hit is
+# unique by household and fingerprint), not by the order of the parameters: asking for that
+# order makes SQLite insert one row per statement
+_NEW_CASES = insert(CASES).returning(CASES.c.id, CASES.c.household_id)
+_NEW_HITS = insert(HITS).returning(HITS.c.id, HITS.c.household_id, HITS.c.fingerprint)
 
 
 @dataclass
@@ -137,12 +140,12 @@ def apply(s: Session, hits: Sequence[Hit], *, run_id: int, rules: Mapping[str, R
                          "created_at": now, "visited_at": None})
     if not rows:
         return done
-    ids = conn.execute(_NEW_HITS, rows).scalars().all()
+    ids = {(r.household_id, r.fingerprint): r.id for r in conn.execute(_NEW_HITS, rows)}
     audit.append_many(s, [
         audit.Entry(FILED_BY, f"screening.{row['outcome']}", row["case_id"],
-                    {"run": run_id, "hit": hit_id, "household": row["household_id"],
-                     "rule": row["rule"]})
-        for row, hit_id in zip(rows, ids, strict=True)], now)
+                    {"run": run_id, "hit": ids[row["household_id"], row["fingerprint"]],
+                     "household": row["household_id"], "rule": row["rule"]})
+        for row in rows], now)
     return done
 
 
@@ -174,16 +177,16 @@ def _open_cases(s: Session, households: list[int], hits: Mapping[int, list[Hit]]
             "status": CaseStatus.OPEN.value, "stage": None, "opened_at": now, "due_at": due_at,
             "closed_at": None, "outcome_reason": None, "pending_since": now})
     conn = s.connection()
-    ids = conn.execute(_NEW_CASES, rows).scalars().all()
+    ids = {r.household_id: r.id for r in conn.execute(_NEW_CASES, rows)}
     conn.execute(insert(CaseRisk.__table__), [
-        {"case_id": case_id, "risk": risk}
-        for row, case_id in zip(rows, ids, strict=True) for risk in row["risk_types"]])
+        {"case_id": ids[row["household_id"]], "risk": risk}
+        for row in rows for risk in row["risk_types"]])
     audit.append_many(s, [
-        audit.Entry(FILED_BY, f"case.open.{CaseKind.IDENTIFICATION}", case_id,
+        audit.Entry(FILED_BY, f"case.open.{CaseKind.IDENTIFICATION}", ids[household],
                     {"source": Source.SCREENING.value, "definition": stored.version,
                      "run": run_id})
-        for case_id in ids], now)
-    return dict(zip(households, ids, strict=True))
+        for household in households], now)
+    return {household: ids[household] for household in households}
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:
