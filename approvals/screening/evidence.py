@@ -109,6 +109,16 @@ def of_case(s: Session | Connection, case_id: int, *, full_personal_data: bool =
     return of_cases(s, [case_id], full_personal_data=full_personal_data).get(case_id, [])
 
 
+def attach(s: Session | Connection, cases: list[dict[str, Any]], *,
+           full_personal_data: bool = False) -> list[dict[str, Any]]:
+    """Read models of cases (approvals.procedure.queries: each with its `id`) with their
+    evidence added (`evidence`: the hits as JSON, none for a case not found by screening)."""
+    found = of_cases(s, [c["id"] for c in cases], full_personal_data=full_personal_data)
+    for case in cases:
+        case["evidence"] = [e.json() for e in found.get(case["id"], [])]
+    return cases
+
+
 def listed(s: Session | Connection, household_id: int, *, full_personal_data: bool = False
            ) -> list[Shown]:
     """The household's hits listed for a visit and not visited yet (the household page)."""

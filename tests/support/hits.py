@@ -18,7 +18,7 @@ from tests.support.world import World
 AS_OF = dt.date(2026, 10, 31)
 
 
-def _head(household_id: int) -> tuple[int, str, str]:
+def head(household_id: int) -> tuple[int, str, str]:
     with session_scope() as s:
         m = s.scalars(select(Member).where(Member.household_id == household_id,
                                            Member.is_head)).one()
@@ -33,7 +33,7 @@ def _hit(household_id: int, rule: str, figures: dict[str, Any], row: dict[str, A
 
 def medical(household_id: int, total: float = 23_500.0, salt: str = "1") -> Hit:
     """大额医疗自付 (total, 红, open_case)."""
-    member_id, name, id_number = _head(household_id)
+    member_id, name, id_number = head(household_id)
     figures = {"shape": "total", "rule_name": "大额医疗自付", "feed": "medical",
                "feed_label": "医保", "as_of": AS_OF.isoformat(), "since": "2025-11-01",
                "within_days": 365, "field_label": "个人自付", "total": total,
@@ -47,7 +47,7 @@ def medical(household_id: int, total: float = 23_500.0, salt: str = "1") -> Hit:
 
 def disability(household_id: int, salt: str = "1") -> Hit:
     """新增重度残疾 (any, 橙, open_case)."""
-    member_id, name, id_number = _head(household_id)
+    member_id, name, id_number = head(household_id)
     figures = {"shape": "any", "rule_name": "新增重度残疾", "feed": "disability",
                "feed_label": "残联", "as_of": AS_OF.isoformat(), "since": "2025-11-01",
                "within_days": 365, "records": 1, "matched": {"残疾等级": ["二级"]}}
@@ -60,7 +60,7 @@ def disability(household_id: int, salt: str = "1") -> Hit:
 
 def assistance(household_id: int, salt: str = "1") -> Hit:
     """新纳入社会救助 (any, 黄, visit)."""
-    member_id, name, id_number = _head(household_id)
+    member_id, name, id_number = head(household_id)
     figures = {"shape": "any", "rule_name": "新纳入社会救助", "feed": "civil",
                "feed_label": "民政", "as_of": AS_OF.isoformat(), "since": "2026-05-05",
                "within_days": 180, "records": 1,
