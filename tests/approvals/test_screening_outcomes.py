@@ -14,7 +14,7 @@ from sqlalchemy import event, func, select, update
 from approvals.assistance import revisits
 from approvals.procedure import applications
 from approvals.procedure.permissions import Actor
-from approvals.record.calendar import local_date
+from approvals.record.calendar import LOCAL, local_date
 from approvals.record.definitions import Stage
 from approvals.record.errors import NotAllowed, Refused
 from approvals.record.models import (
@@ -41,6 +41,7 @@ from approvals.screening.outcomes import FILED_BY
 from bot import progress
 from bot.application import cannot_apply
 from fangfan.demo import id_number
+from notifications import reminders
 from notifications.models import OutboxMessage
 from notifications.wording import render
 from tests.approvals.test_assistance import ANNUAL, reopening
@@ -48,6 +49,8 @@ from tests.db import session_scope
 from tests.support import hits
 from tests.support.world import World
 from workflows.advance import advance_chunk, pending_cases
+
+RULES = reminders.Rules(due_soon_working_days=1, escalate_after_working_days=2)
 
 
 def worker_pass(world: World) -> dict[str, int]:
@@ -314,3 +317,44 @@ def test_two_hundred_households_open_in_a_handful_of_statements(world: World) ->
             Task.status == TaskStatus.OPEN)) == 200
         assert s.scalar(select(func.count()).select_from(CaseRisk).where(
             CaseRisk.case_id.in_(applied.opened))) == 250
+
+
+def test_the_daily_digest_names_the_households_to_visit(world: World) -> None:
+    paired, unpaired = world.household("南滩村", 1), world.household("南滩村", 2)
+    helper, village_cadre = world.cadre("helper", "南滩村"), world.cadre("village_cadre", "南滩村")
+    monitored(world, paired, helper)
+    bind_cadre(helper.id, "o_helper")
+    bind_cadre(village_cadre.id, "o_village")
+    hits.apply(world, [hits.medical(paired), hits.assistance(unpaired)])
+
+    def screening_items(cadre: Actor, day: dt.date) -> list[dict[str, object]]:
+        world.clock.current = dt.datetime.combine(day, dt.time(17, 0), LOCAL)
+        with session_scope() as s:
+            reminders.sweep(s, world.clock.now(), world.services.calendar, RULES)
+            digest = s.scalar(select(OutboxMessage).where(
+                OutboxMessage.key == f"digest:{cadre.id}:{day.isoformat()}"))
+        if digest is None:
+            return []
+        text = render(digest.event, digest.params, "https://ff.example.cn").text
+        found = [i for i in digest.params["items"] if i["kind"] == "screening"]
+        if found:
+            assert f"部门数据提示需走访{len(found)}户" in text
+            for item in found:
+                assert f"https://ff.example.cn/h/{item['household_id']}" in text
+        return found
+
+    monday = dt.date(2026, 11, 2)  # the run's day
+    [to_helper] = screening_items(helper, monday)
+    assert (to_helper["household_id"], to_helper["level"], to_helper["rules"]) == (
+        paired, "红", "大额医疗自付")
+    [to_village] = screening_items(village_cadre, monday)  # no pairing: the village's cadre
+    assert to_village["household_id"] == unpaired
+    assert "【部门预警·黄】南滩村" in render("cadre_digest", {"name": "x", "items": [to_village]}
+                                          ).text
+    assert screening_items(village_cadre, dt.date(2026, 11, 3)) == []  # every 5 working days
+    with session_scope() as s:
+        revisits.looked_at(s, s.get_one(Household, paired), helper, "已走访，住院费用已报销。",
+                           world.clock.now())
+    assert screening_items(helper, dt.date(2026, 11, 9)) == []  # visited: off the list
+    assert [i["household_id"] for i in screening_items(village_cadre, dt.date(2026, 11, 9))
+            ] == [unpaired]
