@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event, func, select, update
 
 from approvals.assistance import revisits
-from approvals.procedure import applications
+from approvals.procedure import applications, casefile
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import LOCAL, local_date
 from approvals.record.definitions import Stage
@@ -89,6 +89,16 @@ def monitored(world: World, household_id: int, helper: Actor) -> None:
                       started_on=dt.date(2026, 6, 1)))
 
 
+def timeline(world: World, case_id: int) -> list[casefile.Event]:
+    """The case page's timeline, as the village cadre holding its task reads it."""
+    with session_scope() as s:
+        village = s.get_one(Case, case_id).village.name
+    with session_scope() as s:
+        return casefile.load(s, case_id, world.cadre("village_cadre", village),
+                             world.clock.now(), world.services.calendar,
+                             personal_data_roles=[]).events
+
+
 def open_cases(household_id: int) -> list[Case]:
     with session_scope() as s:
         return list(s.scalars(select(Case).where(Case.household_id == household_id,
@@ -124,6 +134,8 @@ def test_a_hit_opens_a_case_with_its_evidence_and_the_pass_opens_verification(
         case_id, "opened", "红", "大额医疗自付")
 
     assert worker_pass(world) == {"waiting": 1}
+    assert [(e.who, e.what) for e in timeline(world, case_id)][:2] == [
+        (FILED_BY, "部门筛查预警立案"), ("系统", "进入「入户核实」")]
     task = world.open_task(case_id)
     assert task.stage == Stage.HOME_VERIFICATION and task.role == "village_cadre"
     assert village_cadre.place_path.endswith(f"/{task.place_id}/")  # its village's cadre
@@ -184,6 +196,9 @@ def test_an_open_case_gets_the_evidence_and_no_second_case(world: World) -> None
         assert s.scalars(select(AuditEntry.action).where(
             AuditEntry.case_id == case_id, AuditEntry.action.startswith("screening."))
         ).all() == ["screening.added", "screening.added"]
+    # whoever holds it sees, on the case page's timeline, that evidence came in
+    assert [e.what for e in timeline(world, case_id)].count(
+        "部门数据比对发现新情况，已补充到本案") == 2
 
 
 def test_a_monitored_household_is_listed_for_its_cadre_until_a_revisit(world: World) -> None:
