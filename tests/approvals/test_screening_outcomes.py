@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event, func, select, update
 
 from approvals.assistance import revisits
-from approvals.procedure import applications, casefile
+from approvals.procedure import applications, casefile, reexaminations
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import LOCAL, local_date
 from approvals.record.definitions import Stage
@@ -271,6 +271,10 @@ def test_the_household_hears_nothing_until_its_verification_is_decided(world: Wo
     with session_scope() as s:
         said = cannot_apply(s, s.get_one(Household, household))
         assert said is not None and "编号" not in said and "部门" not in said
+        with pytest.raises(Refused, match="没有找到您家的申请记录"):  # 申请复核 in the chat
+            reexaminations.request_from_chat(s, "o_screened", "不服", now=world.clock.now(),
+                                             calendar=world.services.calendar,
+                                             rules=world.config.reexamination)
 
     # the cadre visits: the signed 承诺授权书 photographed, the verification approved
     with pytest.raises(Refused, match="承诺授权"):  # not before the form is there
