@@ -11,6 +11,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import event, func, select, update
 
+from approvals.assistance import household as household_view
 from approvals.assistance import revisits
 from approvals.procedure import applications, casefile, reexaminations
 from approvals.procedure.permissions import Actor
@@ -213,6 +214,9 @@ def test_a_monitored_household_is_listed_for_its_cadre_until_a_revisit(world: Wo
         assert listed.level == "红" and "达到20,000元的预警线" in listed.text
         [visit] = [v for v in evidence.to_visit(s) if v.household_id == household]
         assert visit.paired == helper.id and visit.rules == ("大额医疗自付",)
+        # 我的结对户: the households with 部门数据提示 first
+        assert [(h[0], h[-1]) for h in household_view.paired_with(s, helper)] == [
+            (household, True)]
 
     world.clock.advance(days=1)
     data = {"visited_on": local_date(world.clock.now()).isoformat(), "members": 3,
@@ -227,6 +231,7 @@ def test_a_monitored_household_is_listed_for_its_cadre_until_a_revisit(world: Wo
     with session_scope() as s:
         assert evidence.listed(s, household) == []
         assert household not in {v.household_id for v in evidence.to_visit(s)}
+        assert [h[-1] for h in household_view.paired_with(s, helper)] == [False]
         assert s.scalar(select(AuditEntry.action).where(
             AuditEntry.action == "screening.visited")) == "screening.visited"
 
