@@ -209,7 +209,7 @@ def _source(source: str | None) -> Source | None:
 @click.option("--limit", default=200, show_default=True)
 def case_list(stage: str | None, source: str | None, overdue: bool, as_json: bool,
               limit: int) -> None:
-    """列出案件（JSON 含来源和部门筛查预警的证据，身份证号隐去中间）。"""
+    """列出案件（JSON 含来源和部门筛查预警的证据）。"""
     services = _services()
     with services.database.session_scope() as s:
         rows = list_cases(s, services.clock.now(), stage=_stage(services, stage),

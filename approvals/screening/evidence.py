@@ -2,9 +2,9 @@
 show`), the households listed for a visit (the household page, the cadres' daily digest).
 
 A hit is shown with its rule as it read on the day (name, level, risk), what it did, and its
-figures said in plain Chinese (rules.describe); the department rows behind it carry the
-members' ID numbers, shown in full only to whom may see them (config.yaml
-`workbench.personal_data_roles`), masked as everywhere else otherwise.
+figures said in plain Chinese (rules.describe). The department rows behind it name the member
+but carry no ID number (the engine leaves the ID and name columns out of `values`), so they
+are shown as kept, to whoever may see the case or the household.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from approvals.record.db import connection_of
-from approvals.record.identity import mask_id
 from approvals.record.models import (
     HitOutcome,
     Household,
@@ -28,13 +27,9 @@ from approvals.record.models import (
     Place,
     ScreeningHit,
 )
-from approvals.screening.feeds import FEEDS, Kind
 from approvals.screening.rules import describe
 
 HITS = ScreeningHit.__table__
-# the headers under which a feed row carries an ID number (身份证号), to mask
-ID_HEADERS = frozenset(f.header for feed in FEEDS.values() for f in feed.fields
-                       if f.kind == Kind.ID)
 OUTCOMES = {HitOutcome.OPENED: "据此立案", HitOutcome.ADDED: "补充到在办案件",
             HitOutcome.LISTED: "列入走访名单"}
 
@@ -66,7 +61,7 @@ class Shown:
     as_of: dt.date
     text: str  # rules.describe(figures)
     figures: dict[str, Any]
-    evidence: list[dict[str, Any]]  # the department rows, ID numbers masked unless allowed
+    evidence: list[dict[str, Any]]  # the department rows (engine.Hit)
     created_at: dt.datetime
     visited_at: dt.datetime | None
 
@@ -84,47 +79,39 @@ class Shown:
                 "visited_at": self.visited_at.isoformat() if self.visited_at else None}
 
 
-def _shown(row: Any, full_personal_data: bool) -> Shown:
-    evidence = row.evidence if full_personal_data else [
-        {**e, "values": {k: (mask_id(str(v)) if k in ID_HEADERS and v else v)
-                         for k, v in (e.get("values") or {}).items()}}
-        for e in row.evidence]
+def _shown(row: Any) -> Shown:
     return Shown(row.id, row.run_id, row.household_id, row.case_id, row.rule, row.rule_name,
                  row.level, row.risk, row.action, row.outcome, row.as_of, describe(row.figures),
-                 row.figures, evidence, row.created_at, row.visited_at)
+                 row.figures, row.evidence, row.created_at, row.visited_at)
 
 
-def of_cases(s: Session | Connection, case_ids: Collection[int], *,
-             full_personal_data: bool = False) -> dict[int, list[Shown]]:
+def of_cases(s: Session | Connection, case_ids: Collection[int]) -> dict[int, list[Shown]]:
     """Each case's evidence, oldest first: the hits that opened it or were added to it."""
     found: dict[int, list[Shown]] = defaultdict(list)
     if case_ids:
         for row in connection_of(s).execute(_OF_CASES, {"ids": list(case_ids)}):
-            found[row.case_id].append(_shown(row, full_personal_data))
+            found[row.case_id].append(_shown(row))
     return dict(found)
 
 
-def of_case(s: Session | Connection, case_id: int, *, full_personal_data: bool = False
-            ) -> list[Shown]:
-    return of_cases(s, [case_id], full_personal_data=full_personal_data).get(case_id, [])
+def of_case(s: Session | Connection, case_id: int) -> list[Shown]:
+    return of_cases(s, [case_id]).get(case_id, [])
 
 
-def attach(s: Session | Connection, cases: list[dict[str, Any]], *,
-           full_personal_data: bool = False) -> list[dict[str, Any]]:
+def attach(s: Session | Connection, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Read models of cases (approvals.procedure.queries: each with its `id`) with their
     evidence added (`evidence`: the hits as JSON, none for a case not found by screening)."""
-    found = of_cases(s, [c["id"] for c in cases], full_personal_data=full_personal_data)
+    found = of_cases(s, [c["id"] for c in cases])
     for case in cases:
         case["evidence"] = [e.json() for e in found.get(case["id"], [])]
     return cases
 
 
-def listed(s: Session | Connection, household_id: int, *, full_personal_data: bool = False
-           ) -> list[Shown]:
+def listed(s: Session | Connection, household_id: int) -> list[Shown]:
     """The household's hits listed for a visit and not visited yet (the household page)."""
     rows = connection_of(s).execute(_LISTED.where(HITS.c.household_id == household_id)
                                     .order_by(HITS.c.id))
-    return [_shown(r, full_personal_data) for r in rows]
+    return [_shown(r) for r in rows]
 
 
 LEVEL_ORDER = {"红": 0, "橙": 1, "黄": 2}

@@ -65,7 +65,7 @@ def _page(actor: Actor, household_id: int, *, error: str | None = None, status: 
                                        config.risk_types),
             measure_types=config.measure_types, subtypes=config.assistance.subtypes,
             evidence=elimination.evidence(s, view.household, rules, today),
-            listed=screening.listed(s, household_id, full_personal_data=view.sees_personal_data),
+            listed=screening.listed(s, household_id),
             unmet=elimination.unmet_criteria(s, view.household, rules, today),
             lines={r.recorded_on.year: rules.line_for(r.recorded_on.year).amount
                    for r in view.incomes})
