@@ -14,7 +14,7 @@ from sqlalchemy import event, func, select, update
 
 from approvals.assistance import household as household_view
 from approvals.assistance import revisits
-from approvals.procedure import applications, casefile, reexaminations
+from approvals.procedure import applications, casefile, fast_track, reexaminations
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import LOCAL, local_date
 from approvals.record.definitions import Stage
@@ -423,3 +423,34 @@ def test_the_engines_hits_from_files_open_a_case_once_however_often_run(
         assert listed.text.startswith("民政数据：") and listed.level == "黄"
     again = run()
     assert (again.opened, again.added, again.listed, again.repeated) == ([], 0, 0, 2)
+
+
+def test_fast_track_before_the_visit_is_told_to_the_township_and_later_the_household(
+        world: World) -> None:
+    """先帮扶后认定 marked on a screening case before its verification is decided: the
+    township hears at once, the household once the verification is decided."""
+    household = world.household("东沟村", 7)
+    bind_head(household, "o_fast")
+    auditor = world.cadre("township_auditor")
+    bind_cadre(auditor.id, "o_auditor")
+    village_cadre = world.cadre("village_cadre", "东沟村")
+    [case_id] = hits.apply(world, [hits.medical(household)]).opened
+    worker_pass(world)
+    with session_scope() as s:
+        fast_track.mark(s, case_id, village_cadre, cause=fast_track.OTHER,
+                        facts="户主突发重病住院，家中无其他收入", public_agrees=True,
+                        measure_kind="综合保障", measure_description="发放临时救助金3000元",
+                        fast_track_risks=world.config.fast_track_risks,
+                        risk_labels=world.config.risk_types,
+                        measure_types=world.config.measure_types, now=world.clock.now())
+    worker_pass(world)
+    assert [m.event for m in messages_to(f"cadre:{auditor.id}")] == [
+        "case_fast_tracked_township"]
+    assert messages_to("o_fast") == []
+    with session_scope() as s:
+        applications.consent_by_photo(s, case_id, village_cadre, ["consent.jpg"],
+                                      world.clock.now())
+    world.decides(case_id, village_cadre)
+    assert sorted(m.event for m in messages_to("o_fast")) == ["case_fast_tracked",
+                                                              "stage_passed"]
+    assert len(messages_to(f"cadre:{auditor.id}")) == 1  # told once
