@@ -30,6 +30,8 @@ from approvals.record.models import (
 from approvals.screening.rules import describe
 
 HITS = ScreeningHit.__table__
+LEVEL_ORDER = {"红": 0, "橙": 1, "黄": 2}
+LEVEL_CLASSES = {"红": "red", "橙": "orange", "黄": "yellow"}
 OUTCOMES = {HitOutcome.OPENED: "据此立案", HitOutcome.ADDED: "补充到在办案件",
             HitOutcome.LISTED: "列入走访名单"}
 
@@ -68,6 +70,11 @@ class Shown:
     @property
     def outcome_label(self) -> str:
         return OUTCOMES[HitOutcome(self.outcome)]
+
+    @property
+    def level_class(self) -> str:
+        """The badge's CSS class (red, orange, yellow)."""
+        return LEVEL_CLASSES.get(self.level, "")
 
     def json(self) -> dict[str, Any]:
         return {"id": self.id, "run_id": self.run_id, "rule": self.rule,
@@ -114,7 +121,6 @@ def listed(s: Session | Connection, household_id: int) -> list[Shown]:
     return [_shown(r) for r in rows]
 
 
-LEVEL_ORDER = {"红": 0, "橙": 1, "黄": 2}
 
 
 @dataclass(frozen=True)

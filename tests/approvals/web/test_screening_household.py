@@ -24,7 +24,7 @@ def test_a_listed_household_shows_the_data_until_the_visit_is_recorded(
     sign_in(phone, cadre.name)
     phone.goto(f"/h/{household}")
     listed = phone.locator("#screening")
-    expect(listed).to_contain_text("【黄色预警】新纳入社会救助")
+    expect(listed).to_contain_text("新纳入社会救助黄色预警")
     expect(listed).to_contain_text("民政数据：2026-05-05至2026-10-31有1条记录救助类型为临时救助")
     shot(phone, "household-screening-listed")
     phone.get_by_text("登记走访情况").click()
