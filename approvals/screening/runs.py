@@ -24,16 +24,19 @@ from approvals.record.db import Database
 from approvals.record.definitions import Level
 from approvals.record.errors import NotAllowed, NotFound
 from approvals.record.models import Household, Member, Place
-from approvals.record.models.screening import RunStatus, ScreeningHit, ScreeningRun
+from approvals.record.models.screening import (
+    HitOutcome,
+    RunStatus,
+    ScreeningHit,
+    ScreeningRun,
+)
 from approvals.screening import store
-from approvals.screening.comparison import LEVELS
 from approvals.screening.comparison import SCOPES as SCOPES  # the scopes' names, for the desk
+from approvals.screening.evidence import LEVEL_CLASSES, LEVEL_ORDER, OUTCOMES
 from approvals.screening.rules import describe
 
 STATUS = {RunStatus.QUEUED: "排队中", RunStatus.RUNNING: "进行中", RunStatus.DONE: "已完成",
           RunStatus.FAILED: "失败"}
-# what a hit did, as the desk lists them (the case page says it of its own case: comparison)
-OUTCOMES = {"opened": "已立案（入户核实）", "added": "已补充到在办案件", "listed": "列入走访"}
 UNMATCHED_FILE = "unmatched.parquet"  # the feed rows whose ID number is not in the roster
 
 
@@ -125,12 +128,12 @@ class HitRow:
 
     @property
     def level_class(self) -> str:
-        """The level badge's CSS class, as the case page's (comparison.LEVELS)."""
-        return LEVELS.get(self.level, "")
+        """The level badge's CSS class, as the case page's (evidence.LEVEL_CLASSES)."""
+        return LEVEL_CLASSES.get(self.level, "")
 
     @property
     def outcome_label(self) -> str:
-        return OUTCOMES.get(self.outcome, self.outcome)
+        return OUTCOMES[HitOutcome(self.outcome)]
 
 
 @dataclass(frozen=True)
@@ -157,11 +160,10 @@ def hits(s: Session, run_id: int, filters: HitFilters = HitFilters()) -> list[Hi
         query = query.where(ScreeningHit.level == filters.level)
     if filters.township_id:
         query = query.where(township.c.id == filters.township_id)
-    order = {level: i for i, level in enumerate(LEVELS)}  # red first
     rows = [HitRow(h.id, h.household_id, name or "", v, t, t_id, h.case_id, h.rule, h.rule_name,
                    h.level, h.outcome, describe(h.figures))
             for h, name, v, t, t_id in s.execute(query.order_by(ScreeningHit.id))]
-    return sorted(rows, key=lambda r: (order.get(r.level, 9), r.township, r.village, r.id))
+    return sorted(rows, key=lambda r: (LEVEL_ORDER.get(r.level, 9), r.township, r.village, r.id))
 
 
 def townships(s: Session) -> list[tuple[int, str]]:

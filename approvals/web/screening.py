@@ -23,7 +23,7 @@ from approvals.record.calendar import local_date
 from approvals.record.errors import NotFound
 from approvals.record.identity import mask_id
 from approvals.screening import runs
-from approvals.screening.comparison import LEVELS
+from approvals.screening.evidence import LEVEL_CLASSES
 from approvals.screening.feeds import FEEDS
 from approvals.web.download import disposition
 from approvals.web.session import now, services, session_scope, signed_in
@@ -151,7 +151,7 @@ def show(actor: Actor, run_id: int) -> Any:
     return render_template("screening_run.html", run=run, r=run.report, hits=hits,
                            filters=filters, rules=rules, townships=townships,
                            risks=config.risk_types, refresh=run.running,
-                           level_class=LEVELS)
+                           level_class=LEVEL_CLASSES)
 
 
 def _xlsx(title: str, header: list[str], rows: list[list[Any]]) -> bytes:

@@ -89,7 +89,7 @@ def test_the_county_uploads_the_six_files_and_reads_the_hits(desk_page: Any,
     page.select_option("#filters select[name=township]", label="青山镇")
     page.get_by_role("button", name="筛选").click()
     expect(hits).to_have_count(1)  # 李国强户 of 东沟村, its large medical bills
-    expect(hits.first).to_contain_text("已立案")
+    expect(hits.first).to_contain_text("据此立案")
     hits.first.click()  # a case opened: the link is the case's
     expect(page).to_have_url(re.compile(r"/c/\d+"))
     page.go_back()
