@@ -157,7 +157,7 @@ def make_people(rng: np.random.Generator, n: int, as_of: dt.date) -> tuple[pl.Da
 
 
 def write_roster(path: Path, households: pl.DataFrame, members: pl.DataFrame,
-                 rng: np.random.Generator, as_of: dt.date) -> None:
+                 rng: np.random.Generator) -> None:
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
     engine.dispose()
@@ -294,9 +294,13 @@ def feed_frames(rng: np.random.Generator, n: int, households: pl.DataFrame,
     paused_on = start + rng.integers(1, term, len(paused)).astype("timedelta64[D]")
     k = int(n * ROWS_PER_HOUSEHOLD["education"])
     rest = k - len(pupils) - len(dropped) - int(back.sum()) - len(paused)
+    # last year's and the year before's enrolments fill the feed up to its size
     older = staying[age[staying] >= 7]
     earlier = rng.choice(older, min(max(rest, 0), len(older)), replace=False)
-    parts = [(staying, start, "在读"), (earlier, last, "在读"), (dropped, last, "在读"),
+    oldest = staying[age[staying] >= 8]
+    before = rng.choice(oldest, min(max(rest - len(earlier), 0), len(oldest)), replace=False)
+    parts = [(staying, start, "在读"), (earlier, last, "在读"),
+             (before, last - np.timedelta64(365, "D"), "在读"), (dropped, last, "在读"),
              (dropped, dropped_on, "辍学"), (dropped[back], back_on[back], "在读"),
              (paused, paused_on, "休学")]
     who = np.concatenate([p[0] for p in parts])
@@ -364,10 +368,11 @@ def feed_frames(rng: np.random.Generator, n: int, households: pl.DataFrame,
     return out
 
 
-def outsiders(rng: np.random.Generator, k: int, as_of: dt.date) -> tuple[pl.Series, pl.Series]:
-    """Valid ID numbers and names of people not in the roster (sequence codes ≥ 900)."""
+def outsiders(rng: np.random.Generator, born: np.ndarray) -> tuple[pl.Series, pl.Series]:
+    """Valid ID numbers and names of people not in the roster (sequence codes ≥ 900), born
+    on the days given (those of the rows they stand in, so a pupil's stays a child)."""
+    k = len(born)
     region = np.array((HOME, *ELSEWHERE))[rng.integers(0, 1 + len(ELSEWHERE), k)]
-    born = days_back(rng, as_of, k, 365 * 6, 365 * 80)
     numbers = id_numbers(region, born, rng.integers(OUTSIDER_SEQ, 1000, k))
     return numbers, names(rng, rng.integers(0, len(SURNAMES), k))
 
@@ -379,7 +384,7 @@ BAD_VALUES = {"amount": ["约300", "12.3.4", "—", "壹仟"],
 
 
 def write_feed(rng: np.random.Generator, key: str, frame: pl.DataFrame,
-               members: pl.DataFrame, folder: Path, as_of: dt.date) -> dict[str, int]:
+               members: pl.DataFrame, folder: Path) -> dict[str, int]:
     """The feed as its department exports it: headers, formats, outsiders and bad rows."""
     feed = FEEDS[key]
     k = len(frame)
@@ -387,8 +392,8 @@ def write_feed(rng: np.random.Generator, key: str, frame: pl.DataFrame,
     number = members["id_number"].gather(who)
     name = members["name"].gather(who)
     away = rng.random(k) < 0.007
-    other_number, other_name = outsiders(rng, int(away.sum()), as_of)
     at = np.flatnonzero(away)
+    other_number, other_name = outsiders(rng, members["born"].to_numpy()[who[at]])
     number = number.scatter(at, other_number)
     name = name.scatter(at, other_name)
     lower = number.str.ends_with("X") & pl.Series(rng.random(k) < 0.1)
@@ -458,10 +463,10 @@ def generate(households: int, seed: int, out: Path | None = None,
     for suffix in ("", "-wal", "-shm"):
         Path(f"{roster}{suffix}").unlink(missing_ok=True)
     drawn = time.perf_counter()
-    write_roster(roster, hh, members, rng, as_of)
+    write_roster(roster, hh, members, rng)
     written = time.perf_counter()
     frames = feed_frames(rng, households, hh, members, as_of)
-    feeds = {key: write_feed(rng, key, frames[key], members, folder / "feeds", as_of)
+    feeds = {key: write_feed(rng, key, frames[key], members, folder / "feeds")
              for key in FEEDS}
     done = time.perf_counter()
     manifest.write_text(json.dumps({
