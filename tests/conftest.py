@@ -65,7 +65,7 @@ def services(engine: Engine, clock: FixedClock, config: Config, database_url: st
     monkeypatch.setenv("FANGFAN_AUDIT_ANCHORS", str(anchors))
     settings = Settings(database_url=database_url, config_path=ROOT / "config.yaml", port=0,
                         prefect_api_url=None, config_overrides={}, media_dir=tmp_path / "media",
-                        anchor_path=anchors)
+                        anchor_path=anchors, screening_dir=tmp_path / "screening")
     services = Services(settings, config, engine, clock, config.work_calendar())
     yield services
     services.close()

@@ -8,11 +8,14 @@ read back for a household with a filter on household_id that Parquet's statistic
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+
+from approvals.screening.feeds import FEEDS, Kind
 
 
 @dataclass(frozen=True)
@@ -34,10 +37,37 @@ def run_folder(root: Path, run_id: int) -> Path:
 
 
 def save(root: Path, run_id: int, matched: dict[str, pl.DataFrame]) -> Path:
-    """Keep a run's matched frames (engine.Screened.matched); returns the run's folder."""
-    raise NotImplementedError
+    """Keep a run's matched frames (engine.Screened.matched); returns the run's folder.
+    Sorted by household so that a household's rows sit in a few row groups, whose
+    statistics let `records` skip the rest."""
+    folder = run_folder(root, run_id)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for feed, frame in matched.items():
+        part = folder / f"{feed}.parquet.part"  # never a half-written file under its name
+        frame.drop("in_scope", strict=False).sort("household_id").write_parquet(
+            part, statistics=True, row_group_size=64_000)
+        part.chmod(0o600)
+        part.replace(folder / f"{feed}.parquet")
+    return folder
 
 
 def records(root: Path, run_id: int, household_id: int) -> list[Record]:
     """Every record the run's feeds hold for the household's members, newest first."""
-    raise NotImplementedError
+    found = []
+    for path in sorted(run_folder(root, run_id).glob("*.parquet")):
+        feed = FEEDS.get(path.name.removesuffix(".parquet"))
+        if feed is None:
+            continue
+        rows = pl.scan_parquet(path).filter(pl.col("household_id") == household_id).collect()
+        shown = [f for f in feed.fields if f.kind not in (Kind.ID, Kind.NAME)]
+        for row in rows.iter_rows(named=True):
+            found.append(Record(
+                feed.key, feed.label, row["member_id"], row["member_name"],
+                row[feed.date_field].isoformat(),
+                {f.header: _plain(row[f.key]) for f in shown}, row["file"], row["row"]))
+    found.sort(key=lambda r: (r.date, r.label, r.row), reverse=True)
+    return found
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
