@@ -29,9 +29,8 @@ def test_the_roster_is_every_member_still_in_a_household(world: World) -> None:
         key_groups = set(s.scalars(select(Household.id).where(
             Household.formerly_poor | (Household.monitoring != MonitoringStatus.NONE))))
         assert {first, second} <= key_groups < set(s.scalars(select(Household.id)))
-    with world.services.database.connection_scope() as conn:
-        everyone = engine.roster(conn, "all")
-        key = engine.roster(conn, "key")
+    url = world.services.database.engine.url
+    everyone, key = engine.roster(url, "all"), engine.roster(url, "key")
     assert everyone.height == len(members) > 0
     assert gone_id not in everyone.get_column("id_number").to_list()
     assert sorted(everyone.select("id_number", "household_id", "township_id").rows()) == sorted(
