@@ -237,11 +237,13 @@ def peer(feeds: Path, roster_db: Path, as_of: dt.date) -> dict[str, Any]:
         bad = pd.concat(problems).drop_duplicates("row").assign(file=f"{name}.csv")
         return df[~df["row"].isin(bad["row"])], bad
 
+    steps, clock = {}, time.perf_counter()
     roster = pd.read_sql(
         "SELECT m.id AS member_id, m.id_number, m.household_id, p.parent_id AS township_id "
         "FROM members m JOIN households h ON h.id = m.household_id "
         "JOIN places p ON p.id = h.village_id WHERE m.left_on IS NULL",
         sqlite3.connect(roster_db))
+    steps["roster"], clock = time.perf_counter() - clock, time.perf_counter()
 
     frames = {
         "medical": load("medical", ["结算日期"], ["医疗总费用", "医保报销", "个人自付"]),
@@ -255,12 +257,14 @@ def peer(feeds: Path, roster_db: Path, as_of: dt.date) -> dict[str, Any]:
         "disaster": load("disaster", ["发生日期"], ["损失金额"], text=["灾害类型"]),
         "employment": load("employment", ["变化日期"], choices={"就业状态": ["就业", "失业"]}),
     }
+    steps["read"], clock = time.perf_counter() - clock, time.perf_counter()
     matched, unmatched = {}, {}
     for name, (df, _) in frames.items():
         both = df.merge(roster, left_on="身份证号", right_on="id_number", how="left",
                         indicator=True)
         unmatched[name] = int((both["_merge"] == "left_only").sum())
         matched[name] = both[both["_merge"] == "both"]
+    steps["match"], clock = time.perf_counter() - clock, time.perf_counter()
 
     hits = []
 
@@ -307,7 +311,9 @@ def peer(feeds: Path, roster_db: Path, as_of: dt.date) -> dict[str, Any]:
                                   on="household_id")
     found["level"] = found["rule"].map(levels)
     by_township = found.groupby(["township_id", "rule"]).size()
+    steps["rules"] = time.perf_counter() - clock
     return {
+        "steps": {k: round(v, 2) for k, v in steps.items()},
         "hits": {k: int(v) for k, v in found.groupby("rule").size().sort_index().items()},
         "levels": {k: int(v) for k, v in found.groupby("level").size().items()},
         "townships": int(by_township.index.get_level_values(0).nunique()),
@@ -387,7 +393,8 @@ def report(results: dict[str, dict[str, Any]], manifest: dict[str, Any]) -> None
         print(f"| fangfan: read, roster, screen, counts ({steps}) | {f['seconds']:.2f} | "
               f"{f['peak_mb']:.0f} | < 30 s, < 2,048 MB: {'met' if met else 'MISSED'} |")
     if "peer" in ok:
-        print(f"| peer: pandas, the same rules | {ok['peer']['seconds']:.2f} | "
+        steps = ", ".join(f"{k} {v:.2f}" for k, v in ok["peer"]["steps"].items())
+        print(f"| peer: pandas, the same rules ({steps}) | {ok['peer']['seconds']:.2f} | "
               f"{ok['peer']['peak_mb']:.0f} | |")
     if "opening" in ok:
         o = ok["opening"]
