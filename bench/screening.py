@@ -7,7 +7,8 @@ The feeds and the roster come from bench/gen_feeds.py (seeded, cached under
 var/bench/screening/). Each measurement runs in its own process, so its peak memory (the
 child's ru_maxrss) is its own; the seconds are the work's, after the imports:
 
-- floor: Polars reading the six files and nothing else, every column as text;
+- floor: Polars reading the six files and nothing else, every column as text; and beside
+  it the same with the members table read whole through ADBC (what any screening reads);
 - fangfan: engine.read + engine.roster + engine.screen and the report's counts (per rule,
   township and level; bad rows; IDs not in the roster), as the flow computes them before it
   opens any case;
@@ -59,6 +60,20 @@ def measure_floor(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
     rows = {key: pl.read_csv(folder / "feeds" / f"{key}.csv", infer_schema=False).height
             for key in FEED_KEYS}
     return {"seconds": time.perf_counter() - started, "rows": rows}
+
+
+def measure_floor_roster(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """The floor plus the members table read whole through ADBC (no join): what any
+    screening must at least read."""
+    import polars as pl
+
+    started = time.perf_counter()
+    for key in FEED_KEYS:
+        pl.read_csv(folder / "feeds" / f"{key}.csv", infer_schema=False)
+    members = pl.read_database_uri(
+        "SELECT id_number, id, household_id, name FROM members WHERE left_on IS NULL",
+        f"sqlite:///{folder / manifest['roster']}", engine="adbc")
+    return {"seconds": time.perf_counter() - started, "members": members.height}
 
 
 def measure_read_engines(folder: Path, manifest: dict[str, Any]) -> dict[str, Any]:
@@ -323,8 +338,9 @@ def peer(feeds: Path, roster_db: Path, as_of: dt.date) -> dict[str, Any]:
     }
 
 
-MEASURES = {"floor": measure_floor, "fangfan": measure_fangfan, "peer": measure_peer,
-            "opening": measure_opening, "read_engines": measure_read_engines}
+MEASURES = {"floor": measure_floor, "floor_roster": measure_floor_roster,
+            "fangfan": measure_fangfan, "peer": measure_peer, "opening": measure_opening,
+            "read_engines": measure_read_engines}
 
 
 def child(name: str, folder: Path) -> None:
@@ -369,7 +385,8 @@ def main() -> None:
     print("rows: " + ", ".join(f"{k} {v['rows']:,}" for k, v in manifest["feeds"].items()))
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     results: dict[str, dict[str, Any]] = {}
-    for name in args.only or ["floor", "fangfan", "peer", "opening", "read_engines"]:
+    for name in args.only or ["floor", "floor_roster", "fangfan", "peer", "opening",
+                              "read_engines"]:
         results[name] = r = run(name, folder)
         if "error" in r:
             print(f"{name}: failed\n{r['error']}")
@@ -386,6 +403,9 @@ def report(results: dict[str, dict[str, Any]], manifest: dict[str, Any]) -> None
     if "floor" in ok:
         print(f"| floor: Polars reads the six files | {ok['floor']['seconds']:.2f} | "
               f"{ok['floor']['peak_mb']:.0f} | |")
+    if "floor_roster" in ok:
+        print(f"| the floor and the members table (ADBC, no join) | "
+              f"{ok['floor_roster']['seconds']:.2f} | {ok['floor_roster']['peak_mb']:.0f} | |")
     if "fangfan" in ok:
         f = ok["fangfan"]
         met = f["seconds"] < 30 and f["peak_mb"] < 2048
