@@ -222,7 +222,9 @@ def peer(feeds: Path, roster_db: Path, as_of: dt.date) -> dict[str, Any]:
         shaped = s.str.fullmatch(r"\d{17}[\dX]").fillna(False).astype(bool)
         digits = s.where(shaped, "0" * 18)
         total = sum(digits.str[i].astype(int) * w for i, w in enumerate(weights))
-        return shaped & (digits.str[17] == (total % 11).map(dict(enumerate("10X98765432"))))
+        born = pd.to_datetime(digits.str[6:14], format="%Y%m%d", errors="coerce")
+        return shaped & born.notna() & (
+            digits.str[17] == (total % 11).map(dict(enumerate("10X98765432"))))
 
     def load(name: str, dates: list[str], amounts: list[str] = (),  # type: ignore[assignment]
              choices: dict[str, list[str]] | None = None,
