@@ -1,6 +1,6 @@
 """What the pages need from the process around them, as typed interfaces: the database, the
-clock, the working-day calendar, where photos are kept, WeChat's sign-in and the parts of
-config.yaml they read.
+clock, the working-day calendar, where photos and the screening runs' records are kept,
+WeChat's sign-in and the parts of config.yaml they read.
 
 The wiring satisfies `Context` (fangfan/services.py's `Services`, built once per process) and
 hands it to the app (`approvals.web.install`); a page asks `approvals.web.session.context()`.
@@ -140,6 +140,11 @@ class Context(Protocol):
     @property
     def media_dir(self) -> Path:
         """The media store: photos are kept under it (approvals.record.photos)."""
+        ...
+    @property
+    def screening_dir(self) -> Path:
+        """部门筛查预警's folder: what each run read is kept under it (approvals.screening.store),
+        for the county's 比对审定."""
         ...
 
     def oauth(self) -> OAuth: ...

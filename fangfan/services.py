@@ -56,6 +56,12 @@ class Services:
         """Where photos are kept: the farmers' from the chat, the cadres' from the pages."""
         return self.settings.media_dir
 
+    @property
+    def screening_dir(self) -> Path:
+        """部门筛查预警's folder: the departments' inbox, the desk's uploads, each run's kept
+        frames (approvals.screening.store)."""
+        return self.settings.screening_dir
+
     def wechat_api(self) -> WeChatApi:
         """The Official Account's API client (bot.wechat_adapter.WeChatApi), built once."""
         if "wechat_api" not in self._cache:

@@ -5,11 +5,14 @@ own transaction so that one refusal does not hold up the others.
 A county enrolment in a batch asks what a single approval asks, per case: the category (the
 home verification's proposal first), the paired cadre and the measures, as the approver
 confirmed or changed them on the page (approvals/web/batch.py). Nothing is made up here.
+A batch ticks no department records: a county approval whose household has some (the page
+reads them, `records`) is refused by the stage's own check, to be compared on the case page.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,14 +67,16 @@ def enrolment_asks(s: Session, case_id: int) -> Asks | None:
 
 
 def approve_one(s: Session, task_id: int, actor: Actor, *, opinion: str, now: dt.datetime,
-                posted: Posted | None = None) -> Decided:
+                posted: Posted | None = None,
+                records: Callable[[int], Sequence[str]] = lambda case_id: ()) -> Decided:
     """Approve one task of the list. A county enrolment takes its category, paired cadre and
     measures from the case's own fields of the page (`posted`, read as the single approval
-    reads them)."""
+    reads them); a county approval, the references of the household's department records
+    (`records` of the case id, as the single approval's page puts them in its form)."""
     task = load_ref(s, task_id)
     data: dict[str, Any] = {"opinion": opinion.strip() or "同意"}
     if task.stage == Stage.COUNTY_APPROVAL:
-        data = {"comparison": opinion.strip()}
+        data = {"comparison": opinion.strip(), "records": list(records(task.case_id))}
         if task.case_kind == CaseKind.IDENTIFICATION:
             answers = COUNTY.parse(Prefixed(posted, task_id), task.case_kind) if posted else {}
             data |= {k: v for k, v in answers.items() if k != "comparison"}

@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import multiprocessing
 from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -128,9 +130,18 @@ def roster(url: URL, scope: Scope) -> pl.DataFrame:
              .join(village, village.c.id == Household.village_id)
              .where(Member.left_on.is_(None)))
     sql = str(query.compile(dialect=url.get_dialect()(), compile_kwargs={"literal_binds": True}))
-    plain = url.set(drivername=url.get_backend_name())  # ADBC names no Python driver
-    frame = pl.read_database_uri(sql, plain.render_as_string(hide_password=False),
-                                 engine="adbc")
+    uri = url.set(drivername=url.get_backend_name()).render_as_string(hide_password=False)
+    if url.get_backend_name() != "sqlite":
+        return _read(sql, uri)
+    # ADBC links its own copy of SQLite, and two copies in one process break each other's
+    # locks: closing its connection deletes the WAL under the process's own connections
+    # (sqlite.org/howtocorrupt.html, 2.2.1). In a child process it is one more reader.
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
+        return child.submit(_read, sql, uri).result()
+
+
+def _read(sql: str, uri: str) -> pl.DataFrame:
+    frame = pl.read_database_uri(sql, uri, engine="adbc")
     return frame.cast(ROSTER_SCHEMA)  # type: ignore[arg-type]
 
 

@@ -86,7 +86,8 @@ class Rule(BaseModel):
         return as_of - dt.timedelta(days=self.within_days - 1) if self.within_days else None
 
 
-def _yuan(amount: float) -> str:
+def yuan(amount: float) -> str:
+    """An amount as the county reads it: 20,000元, 9,999.99元."""
     return f"{amount:,.0f}元" if float(amount).is_integer() else f"{amount:,.2f}元"
 
 
@@ -100,8 +101,8 @@ def describe(figures: dict[str, Any]) -> str:
     match figures["shape"]:
         case "total":
             return (f"{where}数据：{window}家庭成员{figures['field_label']}合计"
-                    f"{_yuan(figures['total'])}（{figures['records']}条记录），"
-                    f"达到{_yuan(figures['at_least'])}的预警线。")
+                    f"{yuan(figures['total'])}（{figures['records']}条记录），"
+                    f"达到{yuan(figures['at_least'])}的预警线。")
         case "latest":
             age = f"（{figures['age']}岁）" if figures.get("age") is not None else ""
             return (f"{where}数据：{figures['name']}{age}最新{figures['field_label']}为"

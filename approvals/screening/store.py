@@ -27,7 +27,7 @@ class Record:
     member_id: int
     name: str
     date: str  # ISO date
-    values: dict[str, Any]  # field key → value (amounts as float, dates as ISO)
+    values: dict[str, Any]  # the feed's default header → value (amounts float, dates ISO)
     file: str
     row: int
 

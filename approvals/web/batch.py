@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
 
 from approvals.assistance import measures
 from approvals.procedure import batch, inbox
@@ -13,9 +14,16 @@ from approvals.procedure.permissions import Actor
 from approvals.record.calendar import local_date
 from approvals.record.definitions import CaseKind, Stage
 from approvals.record.errors import Refused
+from approvals.screening import comparison
 from approvals.web.session import now, services, session_scope, signed_in
 
 bp = Blueprint("batch", __name__)
+
+
+def _department_records(s: Session, case_id: int) -> list[str]:
+    """The references of the household's department records, for a county approval (none
+    ticked in a batch: the stage refuses a case that has some)."""
+    return comparison.case_records(s.connection(), services().screening_dir, case_id).refs
 
 
 @bp.route("/batch", methods=["GET", "POST"])
@@ -43,7 +51,9 @@ def batch_approve(actor: Actor) -> Any:
                     with session_scope() as s:
                         batch.approve_one(s, task_id, actor, now=now(),
                                           opinion=request.form.get("opinion", ""),
-                                          posted=request.form)
+                                          posted=request.form,
+                                          records=lambda case_id: _department_records(
+                                              s, case_id))
                     done += 1
                 except Refused as err:
                     failed.append(str(err))

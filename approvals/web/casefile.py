@@ -47,6 +47,7 @@ from approvals.record.models import (
     Verdict,
 )
 from approvals.record.wording import REJECTION
+from approvals.screening import comparison
 from approvals.web.session import (
     acting_on,
     attempt,
@@ -74,6 +75,9 @@ def _page(actor: Actor, case_id: int, *, error: str | None = None, form: Any = N
                                          local_date(now()))
                     if file.case.kind == CaseKind.RISK_ELIMINATION else [])
         reviews = reexaminations.of_case(s, case_id)
+        department = (_department(s.connection(), case_id)
+                      if file.task is not None and file.task.stage == Stage.COUNTY_APPROVAL
+                      else None)
         page = render_template(
             "case.html", f=file, error=error, form=form or {}, today=local_date(now()),
             reviews=reviews, results=reexaminations.RESULTS, now=now(),
@@ -85,8 +89,15 @@ def _page(actor: Actor, case_id: int, *, error: str | None = None, form: Any = N
             income_line=config.elimination_rules().line_for(local_date(now()).year),
             proposals=_proposals(s, file, config),
             fast_track_causes=fast_track.causes(config.fast_track_risks, config.risk_types),
-            all_measure_types=config.measure_types)
+            all_measure_types=config.measure_types, department=department,
+            hits=comparison.case_hits(s.connection(), case_id))
     return page, status
+
+
+def _department(conn: Connection, case_id: int) -> comparison.DepartmentData:
+    """The household's department records the county compares the case with at 比对审定
+    (what its form's references are checked against)."""
+    return comparison.case_records(conn, services().screening_dir, case_id)
 
 
 def _proposals(s: Session, file: casefile.CaseFile, config: Any) -> list[measures.Proposal]:
@@ -141,6 +152,10 @@ def decide_task(task_id: int) -> Any:
         if verdict not in Verdict.__members__.values():
             raise Refused(f"请先选择“通过”“退回”或“{REJECTION[task.case_kind]}”。")
         data = stages.of(task.stage).parse(request.form, task.case_kind)
+        if task.stage == Stage.COUNTY_APPROVAL and verdict == Verdict.APPROVED:
+            # what the county was shown, read again: the stage checks the ticked ones are
+            # among them (a run finished meanwhile names other records)
+            data["records"] = _department(conn, task.case_id).refs
         # kept with a rejection too: a stage's record (the vote's minutes) decides either way
         upload = photos.Upload.of(_uploads() if verdict != Verdict.RETURNED else [])
         if verdict != Verdict.RETURNED:

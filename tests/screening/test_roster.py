@@ -3,8 +3,12 @@ household's village and township; the key groups' scope."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 from sqlalchemy import select, update
 
+from approvals.record.db import Database
 from approvals.record.models import Household, Member, MonitoringStatus, Place
 from approvals.screening import engine
 from tests.db import session_scope
@@ -38,3 +42,29 @@ def test_the_roster_is_every_member_still_in_a_household(world: World) -> None:
     assert everyone.get_column("in_scope").all()
     assert key.height == everyone.height  # all known ...
     assert set(key.filter("in_scope").get_column("household_id")) == key_groups  # ... key
+
+
+def test_reading_the_roster_leaves_the_processs_own_connections_working(world: World) -> None:
+    """On SQLite the roster is read by a second copy of SQLite (ADBC's): in this process it
+    deleted the WAL under the process's own connections, and every later statement failed
+    with 'disk I/O error'."""
+    database = world.services.database
+    with session_scope() as s:
+        s.execute(update(Household).values(declared_size=3))
+    wal = Path(f"{database.engine.url.database}-wal")
+    had_wal = wal.exists()
+    engine.roster(database.engine.url, "all")
+    assert wal.exists() == had_wal or database.dialect != "sqlite"
+    fresh = Database(database.engine)  # a connection the pool has not opened yet
+    with session_scope() as s:
+        first = s.scalars(select(Household.id).order_by(Household.id).limit(1)).one()
+    done = ThreadPoolExecutor(4).map(lambda n: _write_and_read(fresh, first, n), range(3, 9))
+    assert list(done) == list(range(3, 9))
+
+
+def _write_and_read(database: Database, household: int, size: int) -> int:
+    with database.session_scope() as s:
+        s.execute(update(Household).where(Household.id == household)
+                  .values(declared_size=size))
+        return int(s.scalar(select(Household.declared_size)
+                            .where(Household.id == household)) or 0)

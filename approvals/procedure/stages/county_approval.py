@@ -1,11 +1,18 @@
 """县级比对审定 / 县级审定: the county compares the case with the departments' data.
 
-The comparison is always recorded. Approving an identification also enrols the household
-(workflows/passes.py `enroll` reads this form): its category, the paired cadre (checked by the
-decision's own write, approvals/procedure/decisions.py) and the planned measures, one or a
-combination (the page prefills them with approvals/assistance/measures.py's proposal). The
-category starts as the home verification's proposal; the county confirms or changes it, and
-the record keeps both (`proposed_category`).
+The comparison is always recorded: what the county found (`comparison`), and which of the
+household's department records it checked. The page shows every record the latest screening
+run holds for the household (approvals/screening/comparison.py) and puts their references
+(`feed:row:run`) into the form as `records`, never from the POST; the county ticks each one it
+checked (`checked`), and one left unticked needs a reason (`unchecked_reason`): a record the
+county did not look at is said so, not passed over in silence.
+
+Approving an identification also enrols the household (workflows/passes.py `enroll` reads
+this form): its category, the paired cadre (checked by the decision's own write,
+approvals/procedure/decisions.py) and the planned measures, one or a combination (the page
+prefills them with approvals/assistance/measures.py's proposal). The category starts as the
+home verification's proposal; the county confirms or changes it, and the record keeps both
+(`proposed_category`).
 """
 
 from __future__ import annotations
@@ -42,6 +49,11 @@ class PlannedMeasure(Form):
 
 class CountyApproval(Form):
     comparison: str = Field(title="部门数据比对情况", min_length=2)
+    # the references of the department records the page showed (set by the page) and of
+    # those the county checked
+    records: list[str] = Field(default=[], title="部门记录")
+    checked: list[str] = Field(default=[], title="已核对的部门记录")
+    unchecked_reason: str = Field(default="", title="未核对原因", max_length=500)
 
 
 class CountyEnrolment(CountyApproval):
@@ -74,16 +86,34 @@ def verification_proposal(conn: Connection, case_id: int) -> str | None:
     return (data or {}).get("category")
 
 
+def _compared(data: dict[str, Any]) -> dict[str, Any]:
+    """The checked references among those shown, in the order shown; every record shown
+    checked, or a reason why not."""
+    shown, ticked = data["records"], set(data["checked"])
+    strange = ticked - set(shown)
+    if strange:
+        raise Refused("勾选的部门记录不在本户当前的部门数据中（可能刚完成了新一轮筛查），"
+                      "请重新打开页面，核对显示的记录后再提交。")
+    left = [r for r in shown if r not in ticked]
+    reason = data["unchecked_reason"].strip()
+    if left and len(reason) < 2:
+        raise Refused(f"还有{len(left)}条部门记录没有勾选核对：请在案件页面逐条核对后勾选，"
+                      "或在「未核对原因」中写明原因。")
+    return data | {"checked": [r for r in shown if r in ticked],
+                   "unchecked_reason": reason if left else ""}
+
+
 class CountyApprovalStage(StageModule):
     key = "county_approval"
-    guidance = ("与民政、医保、人社、住建等部门数据比对后审定；"
+    guidance = ("逐条核对本户的部门数据记录（医保、教育、残联、民政、应急、人社），"
+                "写明比对情况后审定；"
                 "纳入监测的，确定类别、帮扶联系人和帮扶措施。")
 
     def form(self, definition: Definition) -> type[Form]:
         return CountyEnrolment if definition.kind == CaseKind.IDENTIFICATION else CountyApproval
 
     def check(self, definition: Definition, data: dict[str, Any]) -> dict[str, Any]:
-        checked = super().check(definition, data)
+        checked = _compared(super().check(definition, data))
         if definition.kind == CaseKind.IDENTIFICATION:
             if checked["category"] not in definition.categories:
                 raise Refused(f"「监测对象类别」应为：{'、'.join(definition.categories.values())}")
@@ -109,7 +139,11 @@ class CountyApprovalStage(StageModule):
                        "proposed_label": labels.get(proposed, "") if proposed else ""}
 
     def parse(self, posted: Posted, kind: str) -> dict[str, Any]:
-        data: dict[str, Any] = {"comparison": text(posted, "comparison")}
+        # `records` is the page's to add (what it showed), never the POST's
+        data: dict[str, Any] = {"comparison": text(posted, "comparison"),
+                                "checked": [r.strip() for r in posted.getlist("checked")
+                                            if r.strip()],
+                                "unchecked_reason": text(posted, "unchecked_reason")}
         if kind == CaseKind.IDENTIFICATION:
             measures = rows(posted, "measure_kind", "measure_description", "measure_planned_on")
             data |= {"category": text(posted, "category"),
@@ -120,14 +154,19 @@ class CountyApprovalStage(StageModule):
         return data
 
     def summary(self, data: dict[str, Any]) -> str:
-        comparison = str(data.get("comparison", ""))
+        parts = [str(data.get("comparison", ""))]
+        records, checked = data.get("records") or [], data.get("checked") or []
+        if records:
+            parts.append(f"核对部门记录{len(checked)}条" + (
+                "。" if len(checked) == len(records) else
+                f"（共{len(records)}条，未核对原因：{data.get('unchecked_reason', '')}）。"))
         label, proposed = data.get("category_label"), data.get("proposed_label")
-        if not label:
-            return comparison
-        if not proposed:
-            return f"{comparison} 监测类别：{label}。"
-        how = "确认" if proposed == label else f"调整（入户核实建议{proposed}）"
-        return f"{comparison} 监测类别：{label}，{how}。"
+        if label and not proposed:
+            parts.append(f"监测类别：{label}。")
+        elif label:
+            how = "确认" if proposed == label else f"调整（入户核实建议{proposed}）"
+            parts.append(f"监测类别：{label}，{how}。")
+        return " ".join(parts)
 
     def demo_form(self, s: Session, case: Case, today: dt.date) -> dict[str, Any]:
         if case.kind != CaseKind.IDENTIFICATION:

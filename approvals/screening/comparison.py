@@ -1,0 +1,194 @@
+"""What the departments' data say of one household and one case, as the pages show them.
+
+The county's 比对审定 compares a case with every department record the latest finished run
+holds for the household (`household_records`: read back from the run's kept frames, store.py,
+matched to the household through the members' ID numbers when the run read them), each with
+a stable reference (`feed:row:run`) the county's form records as checked. The case page shows
+the hits that opened the case or were added to it (`case_hits`), in plain Chinese
+(rules.describe). The stage module (approvals/procedure/stages/county_approval.py) never
+imports this package: the page reads the records here and hands their references to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from approvals.record.models import (
+    Case,
+    HitOutcome,
+    RunStatus,
+    ScreeningHit,
+    ScreeningRun,
+)
+from approvals.screening import store
+from approvals.screening.feeds import FEEDS, Kind
+from approvals.screening.rules import describe, yuan
+
+SCOPES = {"all": "全面排查", "key": "重点人群排查"}
+OUTCOMES = {HitOutcome.OPENED: "据此开案", HitOutcome.ADDED: "补充到本案",
+            HitOutcome.LISTED: "列入走访"}
+LEVELS = {"红": "red", "橙": "orange", "黄": "yellow"}  # the badge's CSS class
+
+
+def reference(feed: str, row: int, run_id: int) -> str:
+    """A department record's stable name in a form: which feed, which row of its file, which
+    run read it (a later run's record is another, even from the same file)."""
+    return f"{feed}:{row}:{run_id}"
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    as_of: dt.date
+    scope: str  # SCOPES' key
+    finished_at: dt.datetime | None
+
+    @property
+    def label(self) -> str:
+        return f"第{self.id}次筛查（{SCOPES.get(self.scope, self.scope)}，数据截至{self.as_of}）"
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One department record as the county reads it."""
+
+    ref: str
+    name: str
+    date: str  # ISO
+    date_label: str  # 结算日期
+    facts: list[str]  # "个人自付：25,000元", the record's other fields in its feed's order
+    file: str
+    row: int
+
+
+@dataclass(frozen=True)
+class Department:
+    feed: str
+    label: str  # 医保
+    department: str  # 医疗保障局
+    records: list[Shown]
+
+
+@dataclass
+class DepartmentData:
+    """What the county is shown at 比对审定: the run read (None: no run has finished yet),
+    the household's records by department, and why none could be read, if so."""
+
+    run: Run | None = None
+    departments: list[Department] = field(default_factory=list)
+    problem: str = ""
+
+    @property
+    def refs(self) -> list[str]:
+        return [r.ref for d in self.departments for r in d.records]
+
+
+def _value(kind: Kind, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if kind == Kind.AMOUNT:
+        return yuan(float(value))
+    return str(value)
+
+
+def _shown(record: store.Record, run_id: int) -> Shown:
+    """The record's fields in its feed's order, but the name (shown first), the ID number
+    (never shown here: the member is named) and the date (shown beside)."""
+    feed = FEEDS[record.feed]
+    date_header = next(f.header for f in feed.fields if f.key == feed.date_field)
+    facts = [f"{f.header}：{_value(f.kind, record.values.get(f.header))}"
+             for f in feed.fields
+             if f.kind not in (Kind.ID, Kind.NAME) and f.key != feed.date_field]
+    return Shown(reference(record.feed, record.row, run_id), record.name, record.date,
+                 date_header, facts, record.file, record.row)
+
+
+def latest_run(conn: Connection) -> Run | None:
+    """The latest finished run. A key-group round screens only those households, but it
+    keeps every household's records all the same (engine.Screened.matched), so the latest
+    run of either scope is what the departments' data say today."""
+    row = conn.execute(select(ScreeningRun.id, ScreeningRun.as_of, ScreeningRun.scope,
+                              ScreeningRun.finished_at)
+                       .where(ScreeningRun.status == RunStatus.DONE)
+                       .order_by(ScreeningRun.finished_at.desc().nulls_last(),
+                                 ScreeningRun.id.desc())
+                       .limit(1)).first()
+    return Run(row.id, row.as_of, row.scope, row.finished_at) if row else None
+
+
+def household_records(conn: Connection, root: Path, household_id: int) -> DepartmentData:
+    """Every record the latest run read for the household's members, by department (in the
+    feeds' order), newest first within each."""
+    return _records(conn, root, household_id)
+
+
+def case_records(conn: Connection, root: Path, case_id: int) -> DepartmentData:
+    """`household_records` of the case's household."""
+    household = conn.scalar(select(Case.household_id).where(Case.id == case_id))
+    return _records(conn, root, household) if household else DepartmentData()
+
+
+def _records(conn: Connection, root: Path, household_id: int) -> DepartmentData:
+    run = latest_run(conn)
+    if run is None:
+        return DepartmentData()
+    gone = DepartmentData(run, problem=f"{run.label}的数据文件已不在服务器上，无法显示，"
+                                       "请联系系统管理员。")
+    if not store.run_folder(root, run.id).is_dir():  # moved or cleaned up: not "no records"
+        return gone
+    try:
+        found = store.records(root, run.id, household_id)
+    except OSError:
+        return gone
+    by_feed: dict[str, list[Shown]] = {}
+    for record in found:
+        by_feed.setdefault(record.feed, []).append(_shown(record, run.id))
+    return DepartmentData(run, [Department(key, feed.label, feed.department, by_feed[key])
+                                for key, feed in FEEDS.items() if key in by_feed])
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    label: str  # 医保
+    file: str
+    row: int
+    date: str
+    name: str
+
+
+@dataclass(frozen=True)
+class HitShown:
+    """A hit of the case, in plain Chinese."""
+
+    rule_name: str
+    level: str  # 红 | 橙 | 黄
+    level_class: str  # red | orange | yellow
+    text: str  # rules.describe: which department, what figure, against which threshold
+    as_of: dt.date
+    outcome: str  # 据此开案 ...
+    rows: list[EvidenceRow]
+
+
+def case_hits(conn: Connection, case_id: int) -> list[HitShown]:
+    """The screening hits that opened the case or were added to it, the earliest first."""
+    hits = conn.execute(select(ScreeningHit.rule_name, ScreeningHit.level,
+                               ScreeningHit.figures, ScreeningHit.evidence,
+                               ScreeningHit.as_of, ScreeningHit.outcome)
+                        .where(ScreeningHit.case_id == case_id)
+                        .order_by(ScreeningHit.id)).all()
+    return [HitShown(h.rule_name, h.level, LEVELS.get(h.level, ""), describe(h.figures),
+                     h.as_of, OUTCOMES.get(HitOutcome(h.outcome), ""),
+                     _evidence(h.evidence)) for h in hits]
+
+
+def _evidence(rows: Sequence[dict[str, Any]]) -> list[EvidenceRow]:
+    # names only: the evidence's values hold the ID number, which a page never needs here
+    return [EvidenceRow(str(r.get("feed_label", "")), str(r.get("file", "")),
+                        int(r.get("row", 0)), str(r.get("date", "")), str(r.get("name", "")))
+            for r in rows]
