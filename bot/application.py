@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from approvals.procedure import applications, cases, reexaminations
+from approvals.procedure.cases import heard_of
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import last_day
 from approvals.record.definitions import Level
@@ -24,6 +25,9 @@ def cannot_apply(s: Session, household: Household) -> str | None:
         return "您家已经是监测对象，有帮扶干部负责，不用再申请。有新情况请直接联系帮扶联系人。"
     open_case = s.scalar(select(Case).where(Case.household_id == household.id,
                                             Case.status == CaseStatus.OPEN))
+    if open_case and not heard_of(open_case.source, open_case.tasks):
+        # a screening case before its visit: no number, nothing of the departments' data
+        return "您家的情况干部已经在了解，近期会上门，不用重复申请。有急事请直接联系村干部。"
     if open_case:
         return (f"您家已有正在办理的申请（编号 {open_case.number}），不用重复申请。"
                 "回复「进度」可以查询办到哪一步。")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Row, and_, bindparam, select
 from sqlalchemy.orm import Session
 
+from approvals.procedure.cases import heard_of_sql
 from approvals.procedure.holders import Holders, holding_assignee
 from approvals.record.calendar import shown_due
 from approvals.record.models import (
@@ -34,10 +35,12 @@ if TYPE_CHECKING:
 
 # The farmer's latest cases (at most three), and the tasks of those still open, each with
 # the name of whoever holds it: one indexed read, a row per task (one for a closed case).
+# A screening case the household has not heard of yet is not among them (cases.heard_of).
 _LATEST = (select(Case.id, Case.opened_at, Case.status, Case.due_at, Case.outcome_reason,
                   Case.household_id, Case.definition_id)
            .join(Member, Member.household_id == Case.household_id)
-           .where(Member.openid == bindparam("openid")).order_by(Case.id.desc())
+           .where(Member.openid == bindparam("openid"), heard_of_sql())
+           .order_by(Case.id.desc())
            .limit(3).subquery("latest"))
 _PROGRESS = (select(_LATEST, Definition.digest, Task.stage, Task.round,
                     Task.status.label("task_status"), Task.role, Task.place_id,

@@ -10,6 +10,8 @@ import click
 from approvals.procedure.queries import list_cases, show_case
 from approvals.record import audit, wording
 from approvals.record.errors import Refused
+from approvals.record.models import Source
+from approvals.screening import evidence
 from fangfan import config as config_module
 from fangfan import logs
 from fangfan.cli_words import Group
@@ -188,17 +190,32 @@ def case() -> None:
     Cases."""
 
 
+def _source(source: str | None) -> Source | None:
+    """A case's source named on the command line (Source's values)."""
+    if source is None:
+        return None
+    if source not in wording.SOURCE:
+        known = "、".join(f"{k}（{v}）" for k, v in wording.SOURCE.items())
+        raise Failed(f"--source {source}：没有这个来源，应为 {known} 之一")
+    return Source(source)
+
+
 @case.command("list")
 @click.option("--stage", help="环节（config.yaml 中的环节键）")
+@click.option("--source", help="来源：wechat 农户自主申报、cadre_visit 干部走访排查、"
+                               "screening 部门筛查预警、village_list 村提出名单")
 @click.option("--overdue", is_flag=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--limit", default=200, show_default=True)
-def case_list(stage: str | None, overdue: bool, as_json: bool, limit: int) -> None:
-    """列出案件。"""
+def case_list(stage: str | None, source: str | None, overdue: bool, as_json: bool,
+              limit: int) -> None:
+    """列出案件（JSON 含来源和部门筛查预警的证据）。"""
     services = _services()
     with services.database.session_scope() as s:
         rows = list_cases(s, services.clock.now(), stage=_stage(services, stage),
-                          overdue=overdue, limit=limit)
+                          overdue=overdue, source=_source(source), limit=limit)
+        if as_json:
+            evidence.attach(s, rows)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
@@ -206,18 +223,18 @@ def case_list(stage: str | None, overdue: bool, as_json: bool, limit: int) -> No
         late = " 超期" if r["overdue"] else ""
         status = wording.case_status(r["status"], r["kind"])
         click.echo(f"{r['number']}  {r['village']}  {r['head']}  {status}  "
-                   f"{r['stage_label'] or '-'}{late}")
+                   f"{r['stage_label'] or '-'}{late}  {wording.SOURCE.get(r['source'], '')}")
 
 
 @case.command("show")
 @click.argument("case_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
 def case_show(case_id: int, as_json: bool) -> None:
-    """查看一件案件（身份证号隐去中间）。"""
+    """查看一件案件，含来源和部门筛查预警的证据（身份证号隐去中间）。"""
     services = _services()
     try:
         with services.database.session_scope() as s:
-            data = show_case(s, case_id, services.clock.now())
+            [data] = evidence.attach(s, [show_case(s, case_id, services.clock.now())])
     except Refused as err:
         raise Failed(str(err)) from None
     click.echo(json.dumps(data, ensure_ascii=False, indent=None if as_json else 1))

@@ -20,7 +20,7 @@ from sqlalchemy.orm import aliased
 
 from approvals.procedure.holders import Holders
 from approvals.record.calendar import shown_due
-from approvals.record.models import Cadre, Case, Member, Place, Task
+from approvals.record.models import Cadre, Case, Member, Place, Source, Task
 from approvals.record.models import Definition as DefinitionRow
 from approvals.record.models.cases import case_number, parsed_definition
 from notifications import outbox
@@ -37,6 +37,9 @@ class News:
     event: str
     params: dict[str, Any]
     cadre_id: int | None = None  # whose name and phone to add (the paired cadre)
+    # False: held back from the household (a screening case before a cadre has visited,
+    # approvals.procedure.cases.heard_of); the cadres it concerns are told all the same
+    household: bool = True
 
 
 def announce(conn: Connection, news: list[News], opened: list[dict[str, Any]],
@@ -44,7 +47,7 @@ def announce(conn: Connection, news: list[News], opened: list[dict[str, Any]],
     """Everyone told of what a batch of passes did: the households of their news, the
     holders of the tasks opened (rows as inserted, with their ids)."""
     if news:
-        to_households(conn, news, now)
+        to_households(conn, [n for n in news if n.household], now)
         to_township(conn, [n for n in news if n.event == "case_fast_tracked"], now)
     if opened:
         to_holders(conn, opened, now)
@@ -52,6 +55,8 @@ def announce(conn: Connection, news: list[News], opened: list[dict[str, Any]],
 
 def to_households(conn: Connection, news: list[News], now: dt.datetime) -> None:
     """One message per piece of news and member of the household bound to WeChat."""
+    if not news:
+        return
     openids: dict[int, list[str]] = defaultdict(list)
     for row in conn.execute(select(Member.household_id, Member.openid).where(
             Member.household_id.in_({n.household_id for n in news}),
@@ -107,7 +112,8 @@ def to_holders(conn: Connection, tasks: list[dict[str, Any]], now: dt.datetime) 
     if not any(map(reachable, cadres.by_id.values())):  # nobody here on WeChat or WeCom yet
         return
     details = {r.id: r for r in conn.execute(
-        select(Task.id, Case.opened_at, Case.id.label("case_id"), DefinitionRow.digest,
+        select(Task.id, Case.opened_at, Case.id.label("case_id"), Case.source,
+               DefinitionRow.digest,
                Place.name.label("place"), Member.name.label("head"))
         .join(Case, Case.id == Task.case_id).join(Place, Place.id == Task.place_id)
         .join(DefinitionRow, DefinitionRow.id == Case.definition_id)
@@ -124,6 +130,8 @@ def to_holders(conn: Connection, tasks: list[dict[str, Any]], now: dt.datetime) 
                 "stage": parsed_definition(conn, d.digest).stage(t["stage"]).label,
                 "place": d.place, "head": d.head, "kind": "new", "late": 0,
                 "due": shown_due(t["due_at"])}
+        if d.source == Source.SCREENING:  # the household has not applied: the cadre goes
+            item["screening"] = True  # with the departments' data, not an application
         messages += [{"key": f"task:{t['id']}:new:{c.id}", "recipient": f"cadre:{c.id}",
                       "event": "task_new", "audience": Audience.CADRE,
                       "params": {"name": c.name, "item": item}} for c in holders]

@@ -14,7 +14,9 @@ one message and a second sweep the same day adds nothing:
 - revisits (定期回访) of the monitored and eliminated households paired with the cadre, when
   due; a monitored household with no measure carried out (to its paired cadre), and one with
   no active pairing at all (to its village's cadres); 复核 due or late, to its township's
-  role.
+  role;
+- 部门数据提示: households a screening run listed for a visit (approvals/screening), to the
+  paired cadre, else the village's cadres, until a visit is recorded.
 
 Who holds a task is approvals.procedure.holders' rule: its assignee (the paired cadre for
 入户核实) while active, else every active cadre of its role at its place.
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +61,7 @@ from approvals.record.models import (
 )
 from approvals.record.models import Definition as DefinitionRow
 from approvals.record.models.cases import case_number, parsed_definition
+from approvals.screening import evidence
 from notifications import outbox
 from notifications.models import Audience
 
@@ -156,6 +159,8 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
     for cadre_id, item in without_pairing(s, today, calendar, rules):
         if cadre_id in by_id:
             items[cadre_id].append(item)
+    for cadre_id, item in screening_listed(s, today, calendar, rules, by_id):
+        items[cadre_id].append(item)
     for cadre_id, item in reexaminations_due(s, now, calendar, rules, cadres, supervisors):
         items[cadre_id].append(item)
     # 代理: a stand-in hears of the tasks of whom they stand in for, while they do
@@ -246,11 +251,7 @@ def without_pairing(s: Session, today: dt.date, calendar: WorkCalendar, rules: R
         Household.id.in_(ids))).tuples().all())
     places = dict(s.execute(select(Place.id, Place.name).where(
         Place.id.in_({v for _, v, _ in found}))).tuples().all())
-    village_cadres: dict[int, list[int]] = defaultdict(list)
-    for cadre_id, place_id in s.execute(select(Cadre.id, Cadre.place_id).where(
-            Cadre.active, Cadre.role == VILLAGE_CADRE,
-            Cadre.place_id.in_(list(places)))).tuples():
-        village_cadres[place_id].append(cadre_id)
+    village_cadres = _village_cadres(s, places)
     due = []
     for household_id, village_id, since in found:
         day = since + dt.timedelta(days=1)
@@ -263,6 +264,43 @@ def without_pairing(s: Session, today: dt.date, calendar: WorkCalendar, rules: R
                 "place": places[village_id], "head": names[household_id], "stage": "结对帮扶",
                 "number": "", "due": f"{since.month}月{since.day}日"}
         due += [(cadre_id, item) for cadre_id in village_cadres[village_id]]
+    return due
+
+
+def _village_cadres(s: Session, villages: Iterable[int]) -> dict[int, list[int]]:
+    """The active village cadres of each village."""
+    found: dict[int, list[int]] = defaultdict(list)
+    for cadre_id, place_id in s.execute(select(Cadre.id, Cadre.place_id).where(
+            Cadre.active, Cadre.role == VILLAGE_CADRE,
+            Cadre.place_id.in_(list(villages)))).tuples():
+        found[place_id].append(cadre_id)
+    return found
+
+
+def screening_listed(s: Session, today: dt.date, calendar: WorkCalendar, rules: Rules,
+                     active: Mapping[int, Any]) -> list[tuple[int, dict[str, Any]]]:
+    """部门数据提示需走访: a household a screening run listed for a visit (monitored already,
+    or a `visit` rule; approvals.screening.outcomes), for its paired cadre while active, else
+    its village's cadres: from the first working day on or after the run, and every few
+    working days after until a visit is recorded (approvals.assistance.revisits)."""
+    found = evidence.to_visit(s)
+    if not found:
+        return []
+    village_cadres = _village_cadres(s, {v.village_id for v in found})
+    due = []
+    for v in found:
+        day = local_date(v.since)
+        while not calendar.is_workday(day):
+            day += dt.timedelta(days=1)
+        if today < day or calendar.working_days_between(day, today) % (
+                rules.revisit_every_working_days) != 0:
+            continue
+        item = {"household_id": v.household_id, "kind": "screening", "late": 0,
+                "place": v.village, "head": v.head, "stage": "部门数据提示", "number": "",
+                "due": f"{day.month}月{day.day}日", "level": v.level, "rules": "、".join(v.rules)}
+        who = ([v.paired] if v.paired is not None and v.paired in active
+               else village_cadres[v.village_id])
+        due += [(cadre_id, item) for cadre_id in who if cadre_id in active]
     return due
 
 

@@ -33,7 +33,8 @@ EVENT_NAMES = {"case_enrolled": "纳入监测通知", "case_rejected": "不予�
 CHANNEL_NAMES = {"custom": "客服消息", "template": "模板消息", "wecom": "企业微信"}
 
 TAGS = {"due_soon": "即将到期", "overdue": "已超期", "escalation": "督办", "new": "新待办",
-        "revisit": "回访", "no_measure": "未落实措施", "no_pairing": "未结对"}
+        "revisit": "回访", "no_measure": "未落实措施", "no_pairing": "未结对",
+        "screening": "部门预警"}
 
 
 def task_link(base_url: str, task_id: int) -> str:
@@ -60,12 +61,16 @@ def _line(item: dict[str, Any]) -> str:
     if item["kind"] == "no_pairing":
         return (f"【{tag}】{item['place']} {item['head']} 是监测对象，"
                 f"{item['due']}起没有帮扶联系人，请尽快确定结对")
+    if item["kind"] == "screening":  # a household, not a case: 户
+        return (f"【{tag}·{item['level']}】{item['place']} {item['head']} "
+                f"部门数据提示需走访：{item['rules']}（{item['due']}起）")
     if item["kind"] == "revisit":
         who = ("重点户，" if item.get("key_household") else
                "已消除风险户跟踪回访，" if item.get("eliminated") else "")
         return f"【{tag}】{item['place']} {item['head']} 定期回访（{who}{item['due']}起应回访）"
+    what = "部门筛查预警" if item.get("screening") else "申请"
     return (f"【{tag}】{item['place']} {item['head']} {item['stage']}"
-            f"（申请{item['number']}，{item['due']}到期）")
+            f"（{what}{item['number']}，{item['due']}到期）")
 
 
 def _digest(p: dict[str, Any], base_url: str) -> Rendered:
@@ -73,8 +78,9 @@ def _digest(p: dict[str, Any], base_url: str) -> Rendered:
     items = p["items"]
     lines = [f"{i}. {_line(item)}\n   办理：{item_link(base_url, item)}"
              for i, item in enumerate(items, 1)]
-    counts = {TAGS[k]: sum(1 for i in items if i["kind"] == k) for k in TAGS}
-    summary = "、".join(f"{label}{n}件" for label, n in counts.items() if n)
+    counts = {k: sum(1 for i in items if i["kind"] == k) for k in TAGS}
+    summary = "、".join(f"部门数据提示需走访{n}户" if k == "screening" else f"{TAGS[k]}{n}件"
+                       for k, n in counts.items() if n)
     return Rendered(f"{p['name']}，您好。今天有{len(items)}件待办需要关注（{summary}）：\n"
                     + "\n".join(lines), "待办提醒", f"{len(items)}件", summary,
                     "\n".join(_line(i) for i in items[:3]) + ("……" if len(items) > 3 else ""),

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from approvals.procedure import notices
+from approvals.procedure.cases import heard_of
 from approvals.record import audit
 from approvals.record.calendar import WorkCalendar, local_date
 from approvals.record.definitions import Definition, Level, Stage
@@ -260,8 +261,12 @@ class CaseRun:
         if self.definition.kind == CaseKind.RISK_ELIMINATION:
             event = ELIMINATION_NEWS.get(event, event)
         number = case_number(self.case.id, self.case.opened_at)
+        # a screening case is not told to the household before its 入户核实 is decided
+        # (cases.heard_of): what would have been said then is dropped, except what a later
+        # pass says again (先帮扶后认定, told on every pass and keyed once)
         self.writes.news.append(News(f"case:{self.case.id}:{what}", self.case.household_id,
-                                     event, {"number": number, **params}, cadre_id))
+                                     event, {"number": number, **params}, cadre_id,
+                                     household=heard_of(self.case.source, self.tasks)))
 
     def _close(self, status: CaseStatus, reason: str | None) -> None:
         self.changes.update(status=status, stage=None, closed_at=self.now, outcome_reason=reason)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from approvals.procedure.permissions import Actor
@@ -16,12 +16,14 @@ from approvals.record.identity import mask_id, mask_phone
 from approvals.record.models import (
     Cadre,
     Case,
+    HitOutcome,
     Household,
     IncomeRecord,
     Member,
     Pairing,
     Place,
     Revisit,
+    ScreeningHit,
 )
 from approvals.record.models.households import LABOUR_LABELS
 
@@ -66,16 +68,21 @@ def load(s: Session, household_id: int, actor: Actor, *, personal_data_roles: Se
                          list(cases), full)
 
 
-def paired_with(s: Session, actor: Actor) -> list[tuple[int, str, str, str, Any]]:
+def paired_with(s: Session, actor: Actor) -> list[tuple[int, str, str, str, Any, bool]]:
     """The households paired with the cadre (or whom they stand in for): id, head, village,
-    monitoring, last revisit date."""
+    monitoring, last revisit date, and whether 部门数据提示 waits for a visit (a screening
+    hit listed and not visited, approvals.screening.outcomes): those first."""
     last = (select(Revisit.household_id, func.max(Revisit.visited_on).label("on"))
             .group_by(Revisit.household_id).subquery())
+    listed = exists().where(ScreeningHit.household_id == Household.id,
+                            ScreeningHit.outcome == HitOutcome.LISTED,
+                            ScreeningHit.visited_at.is_(None))
     return list(s.execute(
-        select(Household.id, Member.name, Place.name, Household.monitoring, last.c.on)
+        select(Household.id, Member.name, Place.name, Household.monitoring, last.c.on,
+               listed.label("listed"))
         .join(Pairing, (Pairing.household_id == Household.id) & Pairing.ended_on.is_(None))
         .join(Member, (Member.household_id == Household.id) & Member.is_head)
         .join(Place, Place.id == Household.village_id)
         .outerjoin(last, last.c.household_id == Household.id)
         .where(Pairing.cadre_id.in_(actor.ids))
-        .order_by(last.c.on.is_not(None), last.c.on, Household.id)).tuples())
+        .order_by(listed.desc(), last.c.on.is_not(None), last.c.on, Household.id)).tuples())

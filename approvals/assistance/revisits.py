@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import Field, ValidationError
-from sqlalchemy import extract, func, select
+from sqlalchemy import extract, func, select, update
 from sqlalchemy.orm import Session
 
 from approvals.assistance.measures import ensure_assists, risks_of
@@ -32,10 +32,12 @@ from approvals.record.errors import Refused
 from approvals.record.models import (
     Case,
     CaseStatus,
+    HitOutcome,
     Household,
     IncomeRecord,
     MonitoringStatus,
     Revisit,
+    ScreeningHit,
     Source,
 )
 from approvals.record.models.cases import case_number
@@ -150,6 +152,7 @@ def record(s: Session, household: Household, actor: Actor, data: dict[str, Any],
                        per_capita_net=net, revisit_id=revisit.id))
     audit.append(s, actor=f"cadre:{actor.id}", action="household.revisit", now=now,
                  payload={"household": household.id, "revisit": revisit.id})
+    _visited(s, household.id, actor, now, revisit=revisit.id)
     return Recorded(revisit, _risk_back(s, household, revisit, actor, reopen, now))
 
 
@@ -174,6 +177,38 @@ def _risk_back(s: Session, household: Household, revisit: Revisit, actor: Actor,
         income_12m=revisit.per_capita_net * revisit.members,
         answers={"description": f"已消除风险户{revisit.visited_on:%Y年%m月%d日}回访发现风险回升："
                                 f"{found}。", "revisit": revisit.id})
+
+
+def looked_at(s: Session, household: Household, actor: Actor, note: str,
+              now: dt.datetime) -> int:
+    """部门数据提示 looked at: the household's cadre visited it about the departments' data
+    (a household not monitored has no 定期回访 to record) and says what was found; the
+    hits leave the list. A case the visit finds needed is filed as any (走访排查). Returns
+    how many hits were listed."""
+    ensure_assists(s, actor, household)
+    note = note.strip()
+    if not 2 <= len(note) <= 200:
+        raise Refused("请填写走访了解的情况（2至200字）。")
+    cleared = _visited(s, household.id, actor, now, note=note)
+    if not cleared:
+        raise Refused("这户没有待走访的部门数据提示。")
+    return cleared
+
+
+def _visited(s: Session, household_id: int, actor: Actor, now: dt.datetime,
+             **payload: Any) -> int:
+    """A visit recorded: the household's screening hits listed for one (approvals.screening
+    .outcomes) and found before it leave the cadre's list, audited."""
+    hits = ScreeningHit.__table__
+    cleared = s.connection().execute(
+        update(hits).where(hits.c.household_id == household_id,
+                           hits.c.outcome == HitOutcome.LISTED, hits.c.visited_at.is_(None),
+                           hits.c.created_at <= now)
+        .values(visited_at=now).returning(hits.c.id)).scalars().all()
+    if cleared:
+        audit.append(s, actor=f"cadre:{actor.id}", action="screening.visited", now=now,
+                     payload={"household": household_id, "hits": sorted(cleared), **payload})
+    return len(cleared)
 
 
 def count(s: Session, household_id: int) -> int:

@@ -147,11 +147,12 @@ def _consent_record(household: Household | None, consent: Consent,
 
 def confirm_in_chat(s: Session, openid: str, now: dt.datetime) -> Case | None:
     """The household confirms its 承诺授权 from its bound WeChat: the open case waiting for
-    it goes on (None: nothing of this household waits for a confirmation)."""
+    it goes on (None: nothing of this household waits for a confirmation; a screening case
+    before its visit is not one the household knows of, cases.heard_of)."""
     household_id = s.scalar(select(Member.household_id).where(Member.openid == openid))
     case = s.scalar(select(Case).where(
         Case.household_id == household_id, Case.status == CaseStatus.OPEN,
-        Case.consent_pending).with_for_update()) if household_id else None
+        Case.consent_pending, cases.heard_of_sql()).with_for_update()) if household_id else None
     if case is None:
         return None
     case.consent_pending = False

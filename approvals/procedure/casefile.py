@@ -29,6 +29,7 @@ from approvals.record.models import (
     Measure,
     Pairing,
     Place,
+    Source,
     Task,
     TaskStatus,
     Verdict,
@@ -47,6 +48,7 @@ ACTIONS = {
     "case.rejected": "办结：不予纳入", "case.eliminated": "风险消除",
     "reexamination.requested": "申请复核", "reexamination.upheld": "复核：维持原结论",
     "reexamination.revoked": "复核：撤销原结论并重新办理", "case.reopened": "重新办理",
+    "screening.added": "部门数据比对发现新情况，已补充到本案",
 }
 
 
@@ -197,7 +199,8 @@ def _events(s: Session, case: Case, definition: Definition) -> list[Event]:
         task = tasks.get(p.get("task", 0))  # ids start at 1
         stage = p.get("stage") or (task.stage if task else None)
         if r.action.startswith("case.open"):
-            what = "提交申请" if r.action.endswith("identification") else "提出风险消除名单"
+            what = ("部门筛查预警立案" if p.get("source") == Source.SCREENING else "提交申请"
+                    ) if r.action.endswith("identification") else "提出风险消除名单"
         elif r.action in ACTIONS:
             what = ACTIONS[r.action].format(
                 stage=_label(definition, stage), return_to=_label(definition, p.get("return_to")),

@@ -7,10 +7,11 @@ stage task. The fast track (先帮扶后认定) records the assistance already g
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from approvals.record import audit
@@ -118,6 +119,22 @@ def _open(s: Session, household: Household, kind: CaseKind, definition: Definiti
     audit.append(s, actor=filed_by, action=f"case.open.{kind}", now=now, case_id=case.id,
                  payload={"source": source, "definition": stored.version})
     return case
+
+
+def heard_of(source: str, tasks: Iterable[Any]) -> bool:
+    """Whether the household may hear of its case (`tasks`: rows or objects with a stage and
+    a verdict). A case opened by 部门筛查预警 is the departments' data, not the household's
+    application: it hears nothing of it (no message, no 进度, no 确认授权) before a cadre has
+    visited, that is until the 入户核实 task is decided; after that what any applicant hears."""
+    return source != Source.SCREENING or any(
+        t.stage == Stage.HOME_VERIFICATION and t.verdict is not None for t in tasks)
+
+
+def heard_of_sql() -> ColumnElement[bool]:
+    """`heard_of` as a condition on `Case` (the chat's reads)."""
+    visited = exists().where(Task.case_id == Case.id, Task.stage == Stage.HOME_VERIFICATION,
+                             Task.verdict.is_not(None))
+    return or_(Case.source != Source.SCREENING, visited)
 
 
 WITHDRAWABLE = {None, Stage.HOME_VERIFICATION}  # before the village review

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from approvals.record.errors import NotFound
 from approvals.record.identity import mask_id, mask_phone
-from approvals.record.models import Case, CaseStatus, Household, Task, TaskStatus
+from approvals.record.models import Case, CaseStatus, Household, Source, Task, TaskStatus
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
@@ -26,8 +26,8 @@ def case_of_task(s: Session, task_id: int) -> int:
 
 def list_cases(s: Session, now: dt.datetime, *, stage: str | None = None,
                overdue: bool = False, status: CaseStatus | None = None,
-               limit: int = 200) -> list[dict[str, Any]]:
-    """Cases, each with its stage labelled by the case's own definition."""
+               source: Source | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """Cases, each with its stage labelled by the case's own definition and its source."""
     q = (select(Case, Task).outerjoin(Task, (Task.case_id == Case.id)
                                       & (Task.status == TaskStatus.OPEN))
          .options(joinedload(Case.household).selectinload(Household.members),
@@ -37,11 +37,13 @@ def list_cases(s: Session, now: dt.datetime, *, stage: str | None = None,
         q = q.where(Case.stage == stage)
     if status:
         q = q.where(Case.status == status)
+    if source:
+        q = q.where(Case.source == source)
     if overdue:
         q = q.where((Task.due_at < now) | ((Case.due_at < now) & (Case.status == CaseStatus.OPEN)))
     return [{
         "id": case.id, "number": case.number, "kind": case.kind, "status": case.status,
-        "stage": case.stage, "stage_label": _stage_label(case),
+        "stage": case.stage, "stage_label": _stage_label(case), "source": case.source,
         "village": case.village.name, "head": case.household.head.name,
         "opened_at": _iso(case.opened_at), "due_at": _iso(case.due_at),
         "task_due_at": _iso(task.due_at) if task else None,

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased
 
+from approvals.procedure.cases import heard_of_sql
 from approvals.procedure.permissions import Actor, ensure_may_act, may_act
 from approvals.record import audit
 from approvals.record.calendar import WorkCalendar
@@ -77,9 +78,11 @@ class _Seat:
 
 def request_from_chat(s: Session, openid: str, grounds: str, *, now: dt.datetime,
                       calendar: WorkCalendar, rules: ReexaminationRules) -> Reexamination:
-    """The applicant asks in the chat: their household's latest application is examined."""
+    """The applicant asks in the chat: their household's latest application is examined
+    (of those it knows of: not a screening case before its visit, cases.heard_of)."""
     case = s.scalars(select(Case).join(Member, Member.household_id == Case.household_id)
-                     .where(Member.openid == openid, Case.kind == CaseKind.IDENTIFICATION)
+                     .where(Member.openid == openid, Case.kind == CaseKind.IDENTIFICATION,
+                            heard_of_sql())
                      .order_by(Case.opened_at.desc(), Case.id.desc()).limit(1)).first()
     if case is None:
         raise Refused("没有找到您家的申请记录。如需申请，请回复「申请」。")

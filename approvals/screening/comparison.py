@@ -3,16 +3,15 @@
 The county's 比对审定 compares a case with every department record the latest finished run
 holds for the household (`household_records`: read back from the run's kept frames, store.py,
 matched to the household through the members' ID numbers when the run read them), each with
-a stable reference (`feed:row:run`) the county's form records as checked. The case page shows
-the hits that opened the case or were added to it (`case_hits`), in plain Chinese
-(rules.describe). The stage module (approvals/procedure/stages/county_approval.py) never
-imports this package: the page reads the records here and hands their references to it.
+a stable reference (`feed:row:run`) the county's form records as checked (the hits that
+opened the case or were added to it are evidence.py's). The stage module
+(approvals/procedure/stages/county_approval.py) never imports this package: the page reads
+the records here and hands their references to it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,19 +20,14 @@ from sqlalchemy import Connection, select
 
 from approvals.record.models import (
     Case,
-    HitOutcome,
     RunStatus,
-    ScreeningHit,
     ScreeningRun,
 )
 from approvals.screening import store
 from approvals.screening.feeds import FEEDS, Kind
-from approvals.screening.rules import describe, yuan
+from approvals.screening.rules import yuan
 
 SCOPES = {"all": "全面排查", "key": "重点人群排查"}
-OUTCOMES = {HitOutcome.OPENED: "据此开案", HitOutcome.ADDED: "补充到本案",
-            HitOutcome.LISTED: "列入走访"}
-LEVELS = {"红": "red", "橙": "orange", "黄": "yellow"}  # the badge's CSS class
 
 
 def reference(feed: str, row: int, run_id: int) -> str:
@@ -151,44 +145,3 @@ def _records(conn: Connection, root: Path, household_id: int) -> DepartmentData:
         by_feed.setdefault(record.feed, []).append(_shown(record, run.id))
     return DepartmentData(run, [Department(key, feed.label, feed.department, by_feed[key])
                                 for key, feed in FEEDS.items() if key in by_feed])
-
-
-@dataclass(frozen=True)
-class EvidenceRow:
-    label: str  # 医保
-    file: str
-    row: int
-    date: str
-    name: str
-
-
-@dataclass(frozen=True)
-class HitShown:
-    """A hit of the case, in plain Chinese."""
-
-    rule_name: str
-    level: str  # 红 | 橙 | 黄
-    level_class: str  # red | orange | yellow
-    text: str  # rules.describe: which department, what figure, against which threshold
-    as_of: dt.date
-    outcome: str  # 据此开案 ...
-    rows: list[EvidenceRow]
-
-
-def case_hits(conn: Connection, case_id: int) -> list[HitShown]:
-    """The screening hits that opened the case or were added to it, the earliest first."""
-    hits = conn.execute(select(ScreeningHit.rule_name, ScreeningHit.level,
-                               ScreeningHit.figures, ScreeningHit.evidence,
-                               ScreeningHit.as_of, ScreeningHit.outcome)
-                        .where(ScreeningHit.case_id == case_id)
-                        .order_by(ScreeningHit.id)).all()
-    return [HitShown(h.rule_name, h.level, LEVELS.get(h.level, ""), describe(h.figures),
-                     h.as_of, OUTCOMES.get(HitOutcome(h.outcome), ""),
-                     _evidence(h.evidence)) for h in hits]
-
-
-def _evidence(rows: Sequence[dict[str, Any]]) -> list[EvidenceRow]:
-    # names only: the evidence's values hold the ID number, which a page never needs here
-    return [EvidenceRow(str(r.get("feed_label", "")), str(r.get("file", "")),
-                        int(r.get("row", 0)), str(r.get("date", "")), str(r.get("name", "")))
-            for r in rows]

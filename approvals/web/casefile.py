@@ -48,6 +48,7 @@ from approvals.record.models import (
 )
 from approvals.record.wording import REJECTION
 from approvals.screening import comparison
+from approvals.screening import evidence as screening_evidence
 from approvals.web.session import (
     acting_on,
     attempt,
@@ -90,7 +91,7 @@ def _page(actor: Actor, case_id: int, *, error: str | None = None, form: Any = N
             proposals=_proposals(s, file, config),
             fast_track_causes=fast_track.causes(config.fast_track_risks, config.risk_types),
             all_measure_types=config.measure_types, department=department,
-            hits=comparison.case_hits(s.connection(), case_id))
+            hits=screening_evidence.of_case(s, case_id))
     return page, status
 
 

@@ -20,6 +20,7 @@ from approvals.record import photos
 from approvals.record.calendar import local_date
 from approvals.record.errors import NotFound, Refused
 from approvals.record.models import CaseKind, Household
+from approvals.screening import evidence as screening
 from approvals.web.session import attempt, now, services, session_scope, signed_in
 
 bp = Blueprint("household", __name__)
@@ -64,6 +65,7 @@ def _page(actor: Actor, household_id: int, *, error: str | None = None, status: 
                                        config.risk_types),
             measure_types=config.measure_types, subtypes=config.assistance.subtypes,
             evidence=elimination.evidence(s, view.household, rules, today),
+            listed=screening.listed(s, household_id),
             unmet=elimination.unmet_criteria(s, view.household, rules, today),
             lines={r.recorded_on.year: rules.line_for(r.recorded_on.year).amount
                    for r in view.incomes})
@@ -115,6 +117,16 @@ def measure_done(actor: Actor, household_id: int, measure_id: int) -> Any:
                            result=request.form.get("result", ""), amount=_money("amount"),
                            now=now())
     return _attempt(actor, household_id, act, "已登记落实。")
+
+
+@bp.post("/h/<int:household_id>/screening")
+@signed_in
+def screening_visited(actor: Actor, household_id: int) -> Any:
+    """部门数据提示 looked at: the cadre says what the visit found (a monitored household's
+    定期回访 does it too)."""
+    return _attempt(actor, household_id, lambda s: revisits.looked_at(
+        s, _household(s, household_id), actor, request.form.get("note", ""), now()),
+        "已记录走访情况，部门数据提示已处理。")
 
 
 @bp.route("/h/<int:household_id>/revisit", methods=["GET", "POST"])

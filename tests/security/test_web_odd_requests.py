@@ -36,7 +36,7 @@ FORM_KEYS = ["verdict", "return_to", "reason", "reason_typed", "posted_on", "whe
              "member_id", "member_name", "member_relation", "member_id_number",
              "member_labour", "member_status", "medical", "education", "disaster",
              "secure_housing", "secure_drinking_water", "category-1", "paired_cadre_id-1",
-             "measure_kind-1", "expected", "abstentions", "grounds", "review_reason"]
+             "measure_kind-1", "expected", "abstentions", "grounds", "review_reason", "note"]
 SKIP = {"/wechat/mp"}  # the webhook's odd bodies are tests/bot's (signed XML, not forms)
 
 

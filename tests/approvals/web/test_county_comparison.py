@@ -404,7 +404,7 @@ def test_the_case_page_tells_a_screening_cases_evidence_and_level(
     expect(level).to_have_class(re.compile(r"\bred\b"))
     expect(level).to_have_css("background-color", "rgb(250, 81, 81)")
     expect(hit.locator(".said")).to_have_text(said)
-    expect(hit).to_contain_text("数据截至2026-10-31 · 据此开案")
+    expect(hit).to_contain_text("数据截至2026-10-31 · 据此立案")
     expect(hit.locator(".evidence li")).to_have_text([
         f"医保 · {name} · 2026-03-02 · 医保.csv 第2行",
         f"医保 · {name} · 2026-08-15 · 医保.csv 第3行"])
