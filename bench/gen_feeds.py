@@ -9,7 +9,7 @@ there. It holds:
 
 - roster.sqlite: fangfan's schema (the migrations at head) with one county, 15 townships and
   300 villages, their cadres (a village cadre per village, township auditors and township
-  cadres paired with the monitored households), the households (about 10% monitored, 25%
+  cadres paired with the monitored households), the households (about 10% monitored, 28%
   脱贫户) and about 3.5 members each with valid 18-digit ID numbers (GB 11643), birth dates
   spread so that families have school-age children; 0.5% of members have left.
 - feeds/<feed>.csv: the six feeds with the default Chinese headers (approvals/screening/feeds.py),
