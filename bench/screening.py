@@ -5,7 +5,8 @@
 
 The feeds and the roster come from bench/gen_feeds.py (seeded, cached under
 var/bench/screening/). Each measurement runs in its own process, so its peak memory (the
-child's ru_maxrss, plus its own children's: engine.roster reads SQLite in one) is its own;
+child's ru_maxrss, or its own child's on top of what it held meanwhile: engine.roster reads
+SQLite in one) is its own;
 the seconds are the work's, after the imports:
 
 - floor: Polars reading the six files and nothing else, every column as text; and beside
@@ -44,15 +45,23 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+HELD: dict[str, float] = {}  # what the measuring process held when its child started
 FEED_KEYS = ("medical", "education", "disability", "civil", "disaster", "employment")
 OPEN_CASES = 10_000
 
 
-def peak_mb() -> float:
-    """The process's peak, plus its children's (engine.roster reads SQLite in a child
-    process): an upper bound of what the measurement held at once."""
-    return sum(resource.getrusage(who).ru_maxrss / 1024
-               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+def peak_mb(held_meanwhile: float = 0.0) -> float:
+    """What the measurement held at once: its process's peak, or its children's peak (the
+    roster's reader, engine.roster on SQLite) on top of what the process held while the
+    child ran (`held_meanwhile`), whichever is more."""
+    own, children = (resource.getrusage(who).ru_maxrss / 1024
+                     for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return max(own, held_meanwhile + children) if children else own
+
+
+def rss_mb() -> float:
+    """The process's resident memory now."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * resource.getpagesize() / 2**20
 
 
 # -- the measurements, each run in a child process ----------------------------------------
@@ -114,12 +123,14 @@ def _fangfan(folder: Path, manifest: dict[str, Any], config: Any
     as_of = dt.date.fromisoformat(manifest["as_of"])
     url = make_url(f"sqlite:///{folder / manifest['roster']}")
     steps, clock = {}, time.perf_counter()
+    # the roster first, as the flow reads it: its reader's peak is not on top of the feeds
+    HELD["before_roster"] = rss_mb()
+    people = engine.roster(url, "all")
+    steps["roster"], clock = time.perf_counter() - clock, time.perf_counter()
     feeds = engine.read(folder / "feeds", config.screening.columns,
                         max_rows=config.screening.max_rows,
                         max_bytes=config.screening.max_file_mb * 2**20)
     steps["read"], clock = time.perf_counter() - clock, time.perf_counter()
-    people = engine.roster(url, "all")
-    steps["roster"], clock = time.perf_counter() - clock, time.perf_counter()
     screened = engine.screen(feeds.loaded, people, rules, as_of)
     steps["screen"], clock = time.perf_counter() - clock, time.perf_counter()
     per_rule = Counter(h.rule for h in screened.hits)
@@ -352,7 +363,7 @@ MEASURES = {"floor": measure_floor, "floor_roster": measure_floor_roster,
 def child(name: str, folder: Path) -> None:
     manifest = json.loads((folder / "manifest.json").read_text())
     result = MEASURES[name](folder, manifest)
-    result["peak_mb"] = peak_mb()
+    result["peak_mb"] = peak_mb(HELD.get("before_roster", 0.0))
     result["peak_self_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result, ensure_ascii=False))
 
@@ -418,8 +429,8 @@ def report(results: dict[str, dict[str, Any]], manifest: dict[str, Any]) -> None
         met = f["seconds"] < 30 and f["peak_mb"] < 2048
         steps = ", ".join(f"{k} {v:.2f}" for k, v in f["steps"].items())
         print(f"| fangfan: read, roster, screen, counts ({steps}) | {f['seconds']:.2f} | "
-              f"{f['peak_mb']:.0f} ({f['peak_self_mb']:.0f} + the roster's reader "
-              f"{f['peak_mb'] - f['peak_self_mb']:.0f}) | < 30 s, < 2,048 MB: "
+              f"{f['peak_mb']:.0f} (the process's own peak {f['peak_self_mb']:.0f}) | "
+              f"< 30 s, < 2,048 MB: "
               f"{'met' if met else 'MISSED'} |")
     if "peer" in ok:
         steps = ", ".join(f"{k} {v:.2f}" for k, v in ok["peer"]["steps"].items())
