@@ -152,12 +152,13 @@ def roster(url: URL, scope: Scope) -> pl.DataFrame:
 def screen(loaded: Mapping[str, Loaded], roster: pl.DataFrame, rules: Mapping[str, Rule],
            as_of: dt.date) -> Screened:
     """Apply `rules` to the feeds as matched to `roster` (`roster`'s frame)."""
-    people = roster.select("id_number", "member_id", "household_id",
+    people = roster.select(_number_key(), "member_id", "household_id",
                            pl.col("name").alias("member_name"), "in_scope")
     matched, unmatched = {}, []
     for key, feed in loaded.items():
-        joined = (feed.frame.with_columns(pl.lit(feed.file, pl.Categorical).alias("file"))
-                  .join(people, on="id_number", how="left"))
+        joined = (feed.frame.with_columns(pl.lit(feed.file, pl.Categorical).alias("file"),
+                                          _number_key())
+                  .join(people, on="number_key", how="left").drop("number_key"))
         known = pl.col("household_id").is_not_null()
         matched[key] = joined.filter(known)
         unmatched.append(joined.filter(~known).select(
@@ -175,6 +176,14 @@ def screen(loaded: Mapping[str, Loaded], roster: pl.DataFrame, rules: Mapping[st
         pl.concat(unmatched) if unmatched else pl.DataFrame(schema=UNMATCHED_SCHEMA),
         households=in_scope.get_column("household_id").n_unique(), people=in_scope.height,
         township_of=township_of)
+
+
+def _number_key() -> pl.Expr:
+    """An ID number as one integer (its 17 digits, then the check character, X as 10):
+    joining 3.5 million people on it is several times faster than on the text."""
+    check = pl.col("id_number").str.slice(17, 1).replace("X", "10").cast(pl.Int64, strict=False)
+    return (pl.col("id_number").str.slice(0, 17).cast(pl.Int64, strict=False) * 11
+            + check).alias("number_key")
 
 
 UNMATCHED_SCHEMA = {"feed": pl.String, "file": pl.String, "row": pl.Int64,
