@@ -46,6 +46,11 @@ bench-engine: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/engine.py
 
+# 1,000,000 households: the feeds and the roster are generated once (var/bench/screening/)
+bench-screening: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/screening.py
+
 bench-webhook: $(STAMP)
 	command -v wrk >/dev/null || apt-get install -y wrk
 	$(BIN)/python bench/webhook.py
@@ -60,4 +65,4 @@ bench-desk: $(STAMP)
 	$(BIN)/python bench/desk.py
 
 .PHONY: install run test check pytest browser assets bench-engine bench-webhook bench-notify bench-pages \
-	bench-desk
+	bench-desk bench-screening

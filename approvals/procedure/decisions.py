@@ -57,8 +57,10 @@ from approvals.record.models import (
 from approvals.record.models.cases import case_number, parsed_definition
 from approvals.record.wording import REJECTION
 
-CONSENT_PENDING = ("农户尚未确认《监测对象申请及承诺授权查询书》，暂不能通过：请农户在微信中回复"
-                   "「确认授权」，或在本页上传签字的授权书照片。")
+# a screening case's household hears of it only after this visit, so only the photo serves
+# there; a case a cadre filed may be confirmed in the chat too
+CONSENT_PENDING = ("农户尚未确认《监测对象申请及承诺授权查询书》，暂不能通过：请在本页上传农户"
+                   "签字的授权书照片（干部代为申报的，也可请农户在微信中回复「确认授权」）。")
 VERDICT_LABELS = {Verdict.APPROVED: "通过", Verdict.RETURNED: "退回"}
 
 

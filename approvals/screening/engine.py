@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import multiprocessing
+import tempfile
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ import polars as pl
 from sqlalchemy import URL, or_, select, true
 
 from approvals.record.models import Household, Member, MonitoringStatus, Place
+from approvals.screening import arrow
 from approvals.screening.feeds import FEEDS, BadRow, FileProblem, Kind, find, read_table, validate
 from approvals.screening.rules import Rule
 
@@ -107,9 +109,9 @@ def read(folder: Path, columns: Mapping[str, Mapping[str, str]], *, max_rows: in
 
 
 Scope = Literal["all", "key"]
-ROSTER_SCHEMA = {"id_number": pl.String, "member_id": pl.Int64, "household_id": pl.Int64,
-                 "name": pl.String, "village_id": pl.Int64, "township_id": pl.Int64,
-                 "in_scope": pl.Boolean}
+ROSTER_SCHEMA: dict[str, type[pl.DataType]] = {
+    "id_number": pl.String, "member_id": pl.Int64, "household_id": pl.Int64, "name": pl.String,
+    "village_id": pl.Int64, "township_id": pl.Int64, "in_scope": pl.Boolean}
 
 
 def roster(url: URL, scope: Scope) -> pl.DataFrame:
@@ -123,41 +125,44 @@ def roster(url: URL, scope: Scope) -> pl.DataFrame:
     3.5 million members take about 3 s that way, and 15 s through a Python cursor."""
     village = Place.__table__.alias("village")
     key = or_(Household.formerly_poor, Household.monitoring != MonitoringStatus.NONE)
+    # `+ 0`: SQLite would otherwise start from the few places and reach the members through
+    # their household index, jumping about the table (5.5 s for 3.5 million); this way it
+    # reads members in order and looks each household up by its key (2.4 s)
     query = (select(Member.id_number, Member.id.label("member_id"), Member.household_id,
                     Member.name, Household.village_id, village.c.parent_id.label("township_id"),
                     (key if scope == "key" else true()).label("in_scope"))
-             .join(Household, Household.id == Member.household_id)
+             .select_from(Member)
+             .join(Household, Household.id == Member.household_id + 0)
              .join(village, village.c.id == Household.village_id)
              .where(Member.left_on.is_(None)))
     sql = str(query.compile(dialect=url.get_dialect()(), compile_kwargs={"literal_binds": True}))
     uri = url.set(drivername=url.get_backend_name()).render_as_string(hide_password=False)
     if url.get_backend_name() != "sqlite":
-        return _read(sql, uri)
+        return arrow.read(sql, uri, ROSTER_SCHEMA)
     # ADBC links its own copy of SQLite, and two copies in one process break each other's
     # locks: closing its connection deletes the WAL under the process's own connections
     # (sqlite.org/howtocorrupt.html, 2.2.1). In a child process it is one more reader.
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
-        return child.submit(_read, sql, uri).result()
-
-
-def _read(sql: str, uri: str) -> pl.DataFrame:
-    frame = pl.read_database_uri(sql, uri, engine="adbc")
-    return frame.cast(ROSTER_SCHEMA)  # type: ignore[arg-type]
+    with (tempfile.TemporaryDirectory(prefix="fangfan-roster-") as folder,
+          ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child):
+        path = str(Path(folder) / "roster.arrow")
+        child.submit(arrow.read_to, sql, uri, ROSTER_SCHEMA, path).result()
+        return pl.read_ipc(path)  # whole: the folder goes as the block ends
 
 
 def screen(loaded: Mapping[str, Loaded], roster: pl.DataFrame, rules: Mapping[str, Rule],
            as_of: dt.date) -> Screened:
     """Apply `rules` to the feeds as matched to `roster` (`roster`'s frame)."""
-    people = roster.select("id_number", "member_id", "household_id",
+    people = roster.select(_number_key(), "member_id", "household_id",
                            pl.col("name").alias("member_name"), "in_scope")
     matched, unmatched = {}, []
     for key, feed in loaded.items():
-        joined = (feed.frame.with_columns(pl.lit(feed.file).alias("file"))
-                  .join(people, on="id_number", how="left"))
+        joined = (feed.frame.with_columns(pl.lit(feed.file, pl.Categorical).alias("file"),
+                                          _number_key())
+                  .join(people, on="number_key", how="left").drop("number_key"))
         known = pl.col("household_id").is_not_null()
         matched[key] = joined.filter(known)
         unmatched.append(joined.filter(~known).select(
-            pl.lit(key).alias("feed"), "file", "row", "id_number"))
+            pl.lit(key).alias("feed"), pl.col("file").cast(pl.String), "row", "id_number"))
     hits = []
     for key, rule in rules.items():
         if rule.feed in matched:
@@ -171,6 +176,14 @@ def screen(loaded: Mapping[str, Loaded], roster: pl.DataFrame, rules: Mapping[st
         pl.concat(unmatched) if unmatched else pl.DataFrame(schema=UNMATCHED_SCHEMA),
         households=in_scope.get_column("household_id").n_unique(), people=in_scope.height,
         township_of=township_of)
+
+
+def _number_key() -> pl.Expr:
+    """An ID number as one integer (its 17 digits, then the check character, X as 10):
+    joining 3.5 million people on it is several times faster than on the text."""
+    check = pl.col("id_number").str.slice(17, 1).replace("X", "10").cast(pl.Int64, strict=False)
+    return (pl.col("id_number").str.slice(0, 17).cast(pl.Int64, strict=False) * 11
+            + check).alias("number_key")
 
 
 UNMATCHED_SCHEMA = {"feed": pl.String, "file": pl.String, "row": pl.Int64,
@@ -249,7 +262,8 @@ def _evidence(rows: pl.DataFrame, feed_key: str) -> dict[int, list[dict[str, Any
     feed = FEEDS[feed_key]
     shown = [f for f in feed.fields if f.kind not in (Kind.ID, Kind.NAME)]
     record = pl.struct(
-        pl.lit(feed.key).alias("feed"), pl.lit(feed.label).alias("feed_label"), "file", "row",
+        pl.lit(feed.key).alias("feed"), pl.lit(feed.label).alias("feed_label"),
+        pl.col("file").cast(pl.String), "row",
         "member_id", pl.col("member_name").alias("name"),
         pl.col(feed.date_field).cast(pl.String).alias("date"),
         pl.struct((pl.col(f.key).cast(pl.String) if f.kind == Kind.DATE else pl.col(f.key))
@@ -263,8 +277,9 @@ def _fingerprint(rule: str, evidence: list[dict[str, Any]]) -> str:
     """The rule and the newest record that made it fire, by content (never the file's name
     or the row's number): a rerun finds the same, a later window over the same data too,
     and a new record is new evidence."""
-    newest = max(evidence, key=lambda e: (e["date"], e["member_id"],
-                                          json.dumps(e["values"], sort_keys=True)))
+    last = max((e["date"], e["member_id"]) for e in evidence)
+    newest = max((e for e in evidence if (e["date"], e["member_id"]) == last),
+                 key=lambda e: json.dumps(e["values"], sort_keys=True))  # mostly one
     key = [rule, newest["feed"], newest["member_id"], newest["date"], newest["values"]]
     return hashlib.sha256(json.dumps(key, sort_keys=True, ensure_ascii=False)
                           .encode()).hexdigest()

@@ -249,49 +249,54 @@ PROBLEMS = {
 def validate(feed: Feed, file: str, raw: pl.DataFrame, renamed: Mapping[str, str]
              ) -> tuple[pl.DataFrame, list[BadRow]]:
     """The rows whose every cell reads as its field says, typed, with `row` (the header is
-    row 1); and one BadRow per bad cell of the others."""
+    row 1), without the name (checked, not kept); and one BadRow per bad cell of the
+    others."""
     names = headers(feed, renamed)
     missing = [h for h in names.values() if h not in raw.columns]
     if missing:
         raise FileProblem(f"{file}：缺少列 {'、'.join(missing)}"
                           f"（{feed.label}数据应有列：{'、'.join(names.values())}）")
+    # Each cell is read once into its typed column (first select), then judged from it (the
+    # second): a null there is a cell that is empty or does not read.
     typed = [pl.int_range(2, raw.height + 2, dtype=pl.Int64).alias("row")]
-    problems: list[tuple[str, pl.Expr, str]] = []  # field, "this cell is bad", why
+    problems: list[tuple[str, pl.Expr, str]] = []  # header, "this cell is bad", why
+    empty = []
     for f in feed.fields:
         col, header = pl.col(names[f.key]), names[f.key]
         match f.kind:
             case Kind.ID:
-                value = col.str.to_uppercase()
-                typed.append(value.alias(f.key))
-                problems.append((header, ~valid_id(value), PROBLEMS[Kind.ID]))
+                typed.append(col.str.to_uppercase().alias(f.key))
+                problems.append((header, ~valid_id(pl.col(f.key)), PROBLEMS[Kind.ID]))
             case Kind.DATE:
                 typed.append(_date(col).alias(f.key))
-                problems.append((header, _date(col).is_null(), PROBLEMS[Kind.DATE]))
+                problems.append((header, pl.col(f.key).is_null(), PROBLEMS[Kind.DATE]))
             case Kind.AMOUNT:
                 typed.append(_amount(col).alias(f.key))
-                problems.append((header, _amount(col).is_null(), PROBLEMS[Kind.AMOUNT]))
+                problems.append((header, pl.col(f.key).is_null(), PROBLEMS[Kind.AMOUNT]))
             case Kind.CHOICE:
-                canonical = _choice(raw, header, f.choices)
-                typed.append(canonical.alias(f.key))
-                problems.append((header, canonical.is_null(),
+                typed.append(_choice(raw, header, f.choices).alias(f.key))
+                problems.append((header, pl.col(f.key).is_null(),
                                  f"{header}应为：{'、'.join(f.choices)}"))
             case Kind.NAME:
                 typed.append(col.alias(f.key))
-                problems.append((header, col.is_null(), PROBLEMS[Kind.NAME]))
+                problems.append((header, pl.col(f.key).is_null(), PROBLEMS[Kind.NAME]))
             case Kind.TEXT:
                 typed.append(col.alias(f.key))
-    checks = [(pl.col(header).is_null() | bad).alias(f"bad{i}")
-              for i, (header, bad, _why) in enumerate(problems)]
-    frame = raw.select(*typed, *checks)
+        if f.kind != Kind.TEXT:
+            empty.append(col.is_null().alias(f"empty{len(problems) - 1}"))
     flags = [f"bad{i}" for i in range(len(problems))]
-    bad_rows = frame.filter(pl.any_horizontal(flags))
+    frame = (raw.select(*typed, *empty)
+             .with_columns(bad.alias(flag) for flag, (_h, bad, _w) in zip(flags, problems,
+                                                                          strict=True)))
+    any_bad = pl.any_horizontal(flags)
     report = []
-    if bad_rows.height:
+    for row in frame.filter(any_bad).iter_rows(named=True):  # a few, however long the file
         for i, (header, _bad, why) in enumerate(problems):
-            rows = bad_rows.filter(pl.col(f"bad{i}"))
-            empty = raw.select(pl.col(header).is_null()).to_series()
-            for row in rows.get_column("row").to_list():
-                problem = "空白" if empty[row - 2] else why
-                report.append(BadRow(feed.key, file, row, header, problem))
-        report.sort(key=lambda b: (b.row, b.column))
-    return frame.filter(~pl.any_horizontal(flags)).drop(flags), report
+            if row[f"bad{i}"]:
+                report.append(BadRow(feed.key, file, row["row"], header,
+                                     "空白" if row[f"empty{i}"] else why))
+    report.sort(key=lambda b: (b.row, b.column))
+    # the feed's own name column is only checked: a member is named as the roster names them
+    unused = [f.key for f in feed.fields if f.kind == Kind.NAME]
+    return frame.filter(~any_bad).drop(flags, *(f"empty{i}" for i in range(len(empty))),
+                                       *unused), report

@@ -64,7 +64,7 @@ def records(root: Path, run_id: int, household_id: int) -> list[Record]:
             found.append(Record(
                 feed.key, feed.label, row["member_id"], row["member_name"],
                 row[feed.date_field].isoformat(),
-                {f.header: _plain(row[f.key]) for f in shown}, row["file"], row["row"]))
+                {f.header: _plain(row[f.key]) for f in shown}, str(row["file"]), row["row"]))
     found.sort(key=lambda r: (r.date, r.label, r.row), reverse=True)
     return found
 
