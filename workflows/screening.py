@@ -1,6 +1,6 @@
 """部门筛查预警 as a Prefect flow: the six feeds of a folder against the roster, the hits recorded.
 
-One flow run per screening run: read and validate the files, take the roster, apply the rules
+One flow run per screening run: take the roster, read and validate the files, apply the rules
 (approvals.screening.engine, columnar), keep the frames (store), record the hits (outcomes, in
 one transaction of the runtime's database), then the report. Each step is a task; the run's
 row (`ScreeningRun`) says its status, step and progress for the county desk, and the Prefect
@@ -278,10 +278,12 @@ def screening(folder: str, as_of: str | None = None, scope: Scope = "all",
     run_id = _start(setup, run_id, folder, day, scope, round_name)
     try:
         progress = _Progress(setup, run_id)
-        progress("读取和校验部门数据", 5)
-        found = load(Path(folder), setup)
-        progress("读取户籍名单", 30)
+        # the roster first: on SQLite its reader is a child process, whose peak then does
+        # not come on top of the feeds' (docs/benchmarks.md)
+        progress("读取户籍名单", 5)
         roster = take_roster(scope, setup)
+        progress("读取和校验部门数据", 25)
+        found = load(Path(folder), setup)
         progress("按规则比对", 45)
         screened = compare(found, roster, day, setup)
         progress("保存比对数据", 60)
