@@ -340,6 +340,7 @@ def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
     from approvals.procedure import decisions
     from approvals.procedure.permissions import Actor
     from approvals.record.calendar import FixedClock, local_date
+    from approvals.record.definitions import Stage
     from approvals.record.models import Task, TaskStatus, Verdict
 
     services = _services()
@@ -364,14 +365,23 @@ def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
                     raise Refused("上一个决定正在等待推进到下一环节，请稍后再试"
                                   "（需要 fangfan worker 在运行）。")
                 raise Refused("这个案件没有待办的环节。")
+            filled = False  # the demo's answers, not the operator's
             if dev and (cadre_id is None or (data is None and verdict == "approved")):
                 from fangfan.demo import Demo
 
                 demo = Demo(services, FixedClock(now))
                 if data is None and verdict == "approved":
-                    data = demo.form(s, task)
+                    data, filled = demo.form(s, task), True
                 if cadre_id is None:
                     cadre_id = demo.actor_for(s, task).id
+            if data is not None and task.stage == Stage.COUNTY_APPROVAL:
+                # the records the county compares the case with, as its page shows them:
+                # each must be ticked in the form's `checked` or a reason given
+                from approvals.screening import comparison
+
+                refs = comparison.case_records(s.connection(), services.screening_dir,
+                                               case_id).refs
+                data = {**data, "records": refs, **({"checked": refs} if filled else {})}
             assert cadre_id is not None  # --as, or the demo's cadre in dev_mode (above)
             actor = Actor.signed_in(s, cadre_id, local_date(now))
             decided = decisions.decide(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from approvals.screening.feeds import FEEDS
 from approvals.screening.rules import describe
 from fangfan.services import Services
 from tests.db import session_scope
+from tests.support.cli import fangfan
 from tests.support.phone import open_case, sign_in
 from tests.support.web import Desk, cadre, cadre_id, shot
 from tests.support.world import World
@@ -411,3 +413,23 @@ def test_the_case_page_tells_a_screening_cases_evidence_and_level(
     shot(phone, "case-screening-evidence")
     with session_scope() as s:
         assert s.get_one(Case, case_id).kind == CaseKind.IDENTIFICATION
+
+
+def test_the_command_line_compares_as_the_page_does(world: World, screening_dir: Path,
+                                                    database_url: str, tmp_path: Path) -> None:
+    """`fangfan case decide` at 比对审定 is given the household's records as the page is: the
+    operator's form must tick them or say why not; the demo's answers (dev mode) tick them."""
+    case_id, task_id = at_county(world)
+    run = kept_run(screening_dir, world.case(case_id).household_id, {"medical": MEDICAL})
+    env = {"FANGFAN_SCREENING_DIR": str(screening_dir)}
+    form = tmp_path / "county.json"
+    form.write_text(json.dumps(county_form(world, case_id), default=str), encoding="utf-8")
+    refused = fangfan("case", "decide", str(case_id), "--form", str(form),
+                      database_url=database_url, env=env)
+    assert refused.returncode != 0
+    assert "还有2条部门记录没有勾选核对" in refused.stderr
+    done = fangfan("case", "decide", str(case_id), database_url=database_url, env=env)
+    assert done.returncode == 0, done.stderr
+    with session_scope() as s:
+        data = s.get_one(Task, task_id).data
+    assert data["checked"] == data["records"] == [f"medical:7:{run}", f"medical:2:{run}"]
