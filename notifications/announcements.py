@@ -5,7 +5,8 @@ moved it, keyed so that a pass run again adds nothing.
   happened to their case (`News`: filed for them, a stage passed, returned, enrolled,
   rejected), with the paired cadre's name and phone where the news names them.
 - The cadres: a task opened is told at once to whoever holds it
-  (approvals.procedure.holders), on their own channel.
+  (approvals.procedure.holders), on their own channel; so is the departments' data added to
+  a case they hold (a screening run's evidence, `evidence_added`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.orm import aliased
 
 from approvals.procedure.holders import Holders
 from approvals.record.calendar import shown_due
-from approvals.record.models import Cadre, Case, Member, Place, Source, Task
+from approvals.record.models import Cadre, Case, Member, Place, Source, Task, TaskStatus
 from approvals.record.models import Definition as DefinitionRow
 from approvals.record.models.cases import case_number, parsed_definition
 from notifications import outbox
@@ -135,4 +136,35 @@ def to_holders(conn: Connection, tasks: list[dict[str, Any]], now: dt.datetime) 
         messages += [{"key": f"task:{t['id']}:new:{c.id}", "recipient": f"cadre:{c.id}",
                       "event": "task_new", "audience": Audience.CADRE,
                       "params": {"name": c.name, "item": item}} for c in holders]
+    outbox.enqueue(conn, messages, now)
+
+
+def evidence_added(conn: Connection, rules_by_case: dict[int, list[str]], now: dt.datetime,
+                   run_id: int) -> None:
+    """The holders of each case's open task told that a screening run added the departments'
+    data to it (the rules' names), once per run and case."""
+    if not rules_by_case:
+        return
+    open_tasks = conn.execute(
+        select(Task.id, Task.case_id, Task.stage, Task.role, Task.place_id, Task.assignee_id,
+               Case.opened_at, DefinitionRow.digest, Place.name.label("place"),
+               Member.name.label("head"))
+        .join(Case, Case.id == Task.case_id).join(Place, Place.id == Task.place_id)
+        .join(DefinitionRow, DefinitionRow.id == Case.definition_id)
+        .join(Member, (Member.household_id == Case.household_id) & Member.is_head)
+        .where(Task.case_id.in_(rules_by_case), Task.status == TaskStatus.OPEN)).all()
+    cadres = Holders.read(conn, places={t.place_id for t in open_tasks},
+                          assignees={t.assignee_id for t in open_tasks},
+                          columns=(Cadre.openid, Cadre.wecom_userid))
+    messages = []
+    for t in open_tasks:
+        item = {"task_id": t.id, "number": case_number(t.case_id, t.opened_at),
+                "stage": parsed_definition(conn, t.digest).stage(t.stage).label,
+                "place": t.place, "head": t.head}
+        messages += [{"key": f"case:{t.case_id}:evidence:{run_id}:{c.id}",
+                      "recipient": f"cadre:{c.id}", "event": "task_evidence",
+                      "audience": Audience.CADRE,
+                      "params": {"name": c.name, "item": item,
+                                 "rules": rules_by_case[t.case_id]}}
+                     for c in cadres.of(t.assignee_id, t.role, t.place_id) if reachable(c)]
     outbox.enqueue(conn, messages, now)

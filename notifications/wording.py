@@ -28,7 +28,8 @@ def review_hint(local: Local) -> str:
 # The events and channels by name, for whoever lists the outbox (`fangfan outbox`)
 EVENT_NAMES = {"case_enrolled": "纳入监测通知", "case_rejected": "不予纳入通知",
                "case_returned": "退回补充通知", "cadre_digest": "每日待办提醒",
-               "task_new": "新待办通知", "stage_passed": "进展通知", "case_received": "受理通知",
+               "task_new": "新待办通知", "task_evidence": "部门数据补充通知",
+               "stage_passed": "进展通知", "case_received": "受理通知",
                "media_saved": "照片已保存", "media_refused": "照片未保存"}
 CHANNEL_NAMES = {"custom": "客服消息", "template": "模板消息", "wecom": "企业微信"}
 
@@ -191,6 +192,14 @@ def render(event: str, p: dict[str, Any], base_url: str = "", local: Local = UNS
         detail = f"{_line(item)}\n办理：{link}"
         return Rendered(f"{p['name']}，您有一项新的待办：{detail}", "新的待办", item["number"],
                         item["stage"], detail, link)
+    if event == "task_evidence":
+        item = p["item"]
+        link = task_link(base_url, item["task_id"])
+        detail = (f"{item['place']} {item['head']}（{item['number']}，{item['stage']}）："
+                  f"部门数据比对发现新情况（{'、'.join(p['rules'])}），已补充到案件，"
+                  f"办理时请一并核实。\n查看：{link}")
+        return Rendered(f"{p['name']}，{detail}", "部门数据补充", item["number"], item["stage"],
+                        detail, link)
     if event == "stage_passed":
         detail = f"{_passed(p)}，现在进入「{p['next']}」。回复「进度」可以查看详情。"
         return Rendered(f"您的申请（编号 {number}）{detail}", "申请进展", number,

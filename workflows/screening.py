@@ -51,6 +51,7 @@ from approvals.screening.engine import Feeds, Screened
 from approvals.screening.feeds import FEEDS
 from approvals.screening.outcomes import Applied
 from approvals.screening.rules import Rule
+from notifications import announcements
 from workflows.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -153,12 +154,16 @@ def keep_task(run_id: int, screened: Screened, setup: Setup) -> None:
 
 @task(name="登记结果", cache_policy=NO_CACHE)
 def record_task(run_id: int, screened: Screened, as_of: dt.date, setup: Setup) -> Applied:
-    """Every hit in one transaction: a run's cases, evidence and visits all, or none."""
-    rt = setup.runtime
+    """Every hit in one transaction: a run's cases, evidence and visits all, or none; the
+    holders of the cases that were given evidence told in it."""
+    rt, now = setup.runtime, setup.runtime.clock.now()
     with rt.database.session_scope() as s:
-        return outcomes.apply(s, screened.hits, run_id=run_id, rules=setup.rules, as_of=as_of,
-                              now=rt.clock.now(), definition=setup.definition,
-                              calendar=rt.calendar)
+        applied = outcomes.apply(s, screened.hits, run_id=run_id, rules=setup.rules,
+                                 as_of=as_of, now=now, definition=setup.definition,
+                                 calendar=rt.calendar)
+        # the cases opened are told to their cadres by the pass that opens 入户核实
+        announcements.evidence_added(s.connection(), applied.added_to, now, run_id)
+        return applied
 
 
 @task(name="生成报告", cache_policy=NO_CACHE)

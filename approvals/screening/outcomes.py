@@ -81,6 +81,9 @@ _HIT_IDS = select(HITS.c.id, HITS.c.household_id, HITS.c.fingerprint).where(
 class Applied:
     opened: list[int] = field(default_factory=list)  # case ids
     added: int = 0  # hits added to an open case
+    # a case open before the run → the names of the rules whose evidence it was given (its
+    # holders are told: notifications.announcements.evidence_added)
+    added_to: dict[int, list[str]] = field(default_factory=dict)
     listed: int = 0  # hits listed for a visit
     repeated: int = 0  # hits the household already had (a rerun)
 
@@ -132,6 +135,8 @@ def apply(s: Session, hits: Sequence[Hit], *, run_id: int, rules: Mapping[str, R
             elif case_id is not None:
                 outcome = HitOutcome.ADDED
                 done.added += 1
+                if household not in opened:
+                    done.added_to.setdefault(case_id, []).append(rule.name)
             else:
                 outcome = HitOutcome.LISTED
                 done.listed += 1

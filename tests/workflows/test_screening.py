@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from approvals.record.models import (
+    Cadre,
     Case,
     CaseStatus,
     Household,
@@ -29,6 +30,8 @@ from approvals.record.models import (
 from approvals.screening import runs
 from fangfan.services import Services
 from fangfan.settings import ROOT
+from notifications.models import OutboxMessage
+from notifications.wording import render
 from tests.db import session_scope
 from tests.support.cli import fangfan
 from tests.support.world import World
@@ -56,6 +59,9 @@ def county(world: World, services: Services, tmp_path: Path) -> World:
     services.settings = dataclasses.replace(services.settings,
                                             screening_dir=tmp_path / "screening")
     world.apply(_household(OPEN_CASE_HEAD))
+    with session_scope() as s:  # 东沟村's cadre reads WeChat: told what is added to the case
+        s.execute(update(Cadre).where(Cadre.id == world.cadre("village_cadre", "东沟村").id)
+                  .values(openid="o_cadre_dg"))
     with session_scope() as s:
         s.execute(update(Household).where(Household.id == _household(MONITORED_HEAD))
                   .values(monitoring=MonitoringStatus.MONITORED))
@@ -127,6 +133,14 @@ def test_the_example_feeds_open_cases_add_evidence_list_visits_and_prefect_shows
         monitored = s.scalars(select(ScreeningHit.outcome).where(
             ScreeningHit.household_id == _household(MONITORED_HEAD))).one()
         assert monitored == "listed"
+    # the cadre holding the case that was given evidence is told, with a link to the task
+    with session_scope() as s:
+        told = s.scalars(select(OutboxMessage).where(OutboxMessage.event == "task_evidence")
+                         ).all()
+    assert [(m.recipient, m.params["item"]["stage"]) for m in told] == [
+        (f"cadre:{county.cadre('village_cadre', '东沟村').id}", "入户核实")]
+    text = render("task_evidence", told[0].params, "http://127.0.0.1:8000").text
+    assert "部门数据比对发现新情况" in text and "/t/" in text
     # the IDs not in the roster kept for the county, not in the report
     kept = runs.unmatched(services.settings.screening_dir, run_id)
     assert kept is not None and kept["id_number"].to_list() == [NOT_IN_ROSTER]
