@@ -78,8 +78,10 @@ class Services:
             from prefect.deployments import run_deployment
 
             try:
+                # _sync: a page's thread may have an event loop of its own (Prefect would then
+                # hand back a coroutine, never run)
                 run_deployment(screening.DEPLOYMENT, parameters=params, timeout=0,
-                               as_subflow=False)
+                               as_subflow=False, _sync=True)  # type: ignore[call-arg]
             except Exception as err:  # no deployment yet (the worker not started), API down
                 log.warning("screening run %s not started: %s", run_id, type(err).__name__)
                 runs.mark(self.database, run_id, status=RunStatus.FAILED,

@@ -166,7 +166,7 @@ def screening_deployment(svc: Services) -> Any:
         description="部门筛查预警：读取文件夹中的六个部门数据文件，与户籍名单比对。"
                     "手动运行时可改文件夹、截止日期（as_of，如 2026-11-30）和范围"
                     "（scope：all 全面排查，key 重点人群排查：监测户和脱贫户）。",
-        tags=["部门筛查"])
+        tags=["部门筛查"], _sync=True)  # type: ignore[call-arg]  # never a coroutine
 
 
 def serve_screening(svc: Services) -> None:

@@ -5,7 +5,6 @@ rounds."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import datetime as dt
 import json
@@ -80,24 +79,22 @@ def _run(services: Services, run_id: int | None = None) -> dict[str, Any]:
         return flow.screening(folder=str(FEEDS), as_of=AS_OF, scope="all", run_id=run_id)
 
 
+# Prefect's sync client throughout: an earlier test (Playwright's sync API) may leave an
+# event loop on this thread, where asyncio.run refuses to start another
 def _artifacts(flow_run_id: str) -> list[Any]:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
-    async def read() -> list[Any]:
-        async with get_client() as client:
-            return await client.read_artifacts(artifact_filter=ArtifactFilter(
-                flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
-    return asyncio.run(read())
+    with get_client(sync_client=True) as client:
+        return client.read_artifacts(artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
 
 
 def _flow_run(flow_run_id: str) -> Any:
     from prefect.client.orchestration import get_client
 
-    async def read() -> Any:
-        async with get_client() as client:
-            return await client.read_flow_run(flow_run_id)
-    return asyncio.run(read())
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(flow_run_id)
 
 
 def test_the_example_feeds_open_cases_add_evidence_list_visits_and_prefect_shows_counts(
@@ -232,12 +229,9 @@ def test_the_worker_deployment_has_a_schedule_per_round(services: Services,
     services.settings = dataclasses.replace(services.settings,
                                             screening_dir=tmp_path / "screening")
     deployment = screening_deployment(services)
-    deployment_id = deployment.apply()
-
-    async def read() -> Any:
-        async with get_client() as client:
-            return await client.read_deployment(deployment_id)
-    stored = asyncio.run(read())
+    deployment_id = deployment.apply(_sync=True)
+    with get_client(sync_client=True) as client:
+        stored = client.read_deployment(deployment_id)
     rounds = services.config.screening.rounds
     assert stored.name == "部门筛查" and len(stored.schedules) == len(rounds) >= 2
     for round_, schedule in zip(rounds, sorted(stored.schedules, key=lambda x: x.slug or ""),
@@ -256,14 +250,11 @@ def test_a_desk_run_with_prefect_but_no_worker_serving_it_fails_in_chinese(
     from prefect.exceptions import ObjectNotFound
     from prefect.settings import PREFECT_API_URL
 
-    async def no_deployment() -> None:  # another test may have applied it
-        async with get_client() as client:
-            try:
-                found = await client.read_deployment_by_name(flow.DEPLOYMENT)
-            except ObjectNotFound:
-                return
-            await client.delete_deployment(found.id)
-    asyncio.run(no_deployment())
+    with get_client(sync_client=True) as client:  # another test may have applied it
+        try:
+            client.delete_deployment(client.read_deployment_by_name(flow.DEPLOYMENT).id)
+        except ObjectNotFound:
+            pass
     services.settings = dataclasses.replace(services.settings,
                                             prefect_api_url=PREFECT_API_URL.value())
     run_id = _queued(services)
