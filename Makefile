@@ -10,9 +10,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Prefect's server runs in an environment of its own, with the SQLAlchemy its release was made
+# against: Prefect 3.8.8's scheduler bulk-inserts flow runs with a key (`state`, a hybrid
+# property) that SQLAlchemy 2.1 refuses, so no schedule ever produced a run; fangfan itself is
+# typed against 2.1. The same Prefect as pyproject.toml's.
+PREFECT_VENV := .venv-prefect
+PREFECT_STAMP := $(PREFECT_VENV)/.installed
 
-run: $(STAMP)
+$(PREFECT_STAMP): Makefile
+	test -x $(PREFECT_VENV)/bin/python || $(PY) -m venv $(PREFECT_VENV)
+	$(PREFECT_VENV)/bin/pip install --quiet --upgrade pip
+	$(PREFECT_VENV)/bin/pip install --quiet 'prefect==3.8.8' 'sqlalchemy>=2.0,<2.1' \
+	  'fastapi>=0.139,<0.151'
+	touch $(PREFECT_STAMP)
+
+install: $(STAMP) $(PREFECT_STAMP)
+
+run: $(STAMP) $(PREFECT_STAMP)
 	$(BIN)/fangfan run
 
 test: check pytest
@@ -24,7 +38,7 @@ check: $(STAMP)
 	$(BIN)/mypy
 
 # The suite on SQLite, or on PostgreSQL with FANGFAN_TEST_DATABASE_URL.
-pytest: $(STAMP) browser
+pytest: $(STAMP) $(PREFECT_STAMP) browser
 	$(BIN)/pytest -q
 
 # Debian packages the tests use: Chromium for the phone pages (Playwright's own browser builds

@@ -17,6 +17,8 @@ from pathlib import Path
 from fangfan.settings import ROOT, Settings
 
 PREFECT_PORT = 4200
+# Prefect's server in its own environment (the Makefile says why); this one's if it is absent
+PREFECT_SERVER_PYTHON = ROOT / ".venv-prefect" / "bin" / "python"
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float) -> None:
@@ -54,7 +56,8 @@ def run_all(settings: Settings) -> None:
         subprocess.run(fangfan + step, env=env, check=True)
     children: list[subprocess.Popen] = []
     try:
-        prefect = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start",
+        server = PREFECT_SERVER_PYTHON if PREFECT_SERVER_PYTHON.exists() else sys.executable
+        prefect = subprocess.Popen([str(server), "-m", "prefect", "server", "start",
                                     "--host", "127.0.0.1", "--port", str(PREFECT_PORT)], env=env)
         children.append(prefect)
         _wait_healthy(f"http://127.0.0.1:{PREFECT_PORT}/api/health", prefect, 120)

@@ -158,9 +158,9 @@ def screening_deployment(svc: Services) -> Any:
 
     inbox = svc.settings.screening_dir / "inbox"
     inbox.mkdir(parents=True, exist_ok=True)
-    schedules = [Cron(r.cron, timezone="Asia/Shanghai", slug=f"round-{i}",
+    schedules = [Cron(r.cron, timezone="Asia/Shanghai", slug=r.name,  # the UI shows it
                       parameters={"folder": str(inbox), "scope": r.scope, "round_name": r.name})
-                 for i, r in enumerate(svc.config.screening.rounds)]
+                 for r in svc.config.screening.rounds]
     return screening.to_deployment(
         name="部门筛查", schedules=schedules, parameters={"folder": str(inbox)},
         description="部门筛查预警：读取文件夹中的六个部门数据文件，与户籍名单比对。"

@@ -234,14 +234,67 @@ def test_the_worker_deployment_has_a_schedule_per_round(services: Services,
         stored = client.read_deployment(deployment_id)
     rounds = services.config.screening.rounds
     assert stored.name == "部门筛查" and len(stored.schedules) == len(rounds) >= 2
-    for round_, schedule in zip(rounds, sorted(stored.schedules, key=lambda x: x.slug or ""),
-                                strict=True):
+    by_name = {schedule.slug: schedule for schedule in stored.schedules}
+    for round_ in rounds:  # each named as config.yaml names it, as the Prefect UI shows it
+        schedule = by_name[round_.name]
         assert schedule.schedule.cron == round_.cron
         assert schedule.schedule.timezone == "Asia/Shanghai"
         assert schedule.parameters == {"folder": str(tmp_path / "screening" / "inbox"),
                                        "scope": round_.scope, "round_name": round_.name}
     assert stored.parameters == {"folder": str(tmp_path / "screening" / "inbox")}
     assert (tmp_path / "screening" / "inbox").is_dir()
+
+
+def test_the_prefect_server_of_make_run_turns_the_rounds_into_scheduled_runs(
+        services: Services, tmp_path: Path) -> None:
+    """The server `make run` starts (its own environment: the Makefile says why) schedules the
+    rounds: the year-end round has a run waiting for its day."""
+    import os
+    import socket
+    import subprocess
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterDeploymentId
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from fangfan.devrun import PREFECT_SERVER_PYTHON
+    from fangfan.worker import screening_deployment
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    api = f"http://127.0.0.1:{port}/api"
+    env = dict(os.environ, PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_API_URL=api,
+               PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_UI_ENABLED="false")
+    server = subprocess.Popen([str(PREFECT_SERVER_PYTHON), "-m", "prefect", "server", "start",
+                               "--host", "127.0.0.1", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    services.settings = dataclasses.replace(services.settings,
+                                            screening_dir=tmp_path / "screening")
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: api}):
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    deployment_id = screening_deployment(services).apply(_sync=True)
+                    break
+                except Exception:  # the server still starting
+                    assert time.monotonic() < deadline, "the Prefect server did not start"
+                    time.sleep(1)
+            scheduled: list[Any] = []
+            while not scheduled and time.monotonic() < deadline:
+                time.sleep(2)
+                with get_client(sync_client=True) as client:
+                    scheduled = client.read_flow_runs(flow_run_filter=FlowRunFilter(
+                        deployment_id=FlowRunFilterDeploymentId(any_=[deployment_id])))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert scheduled, "no round was scheduled"
+    rounds = {r.name for r in services.config.screening.rounds}
+    assert {run.parameters["round_name"] for run in scheduled} <= rounds
+    assert all(run.state_type == "SCHEDULED" for run in scheduled)
 
 
 def test_a_desk_run_with_prefect_but_no_worker_serving_it_fails_in_chinese(
