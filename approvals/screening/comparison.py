@@ -67,12 +67,14 @@ class Department:
     label: str  # 医保
     department: str  # 医疗保障局
     records: list[Shown]
+    run: Run  # the latest finished run that read this department's file
 
 
 @dataclass
 class DepartmentData:
-    """What the county is shown at 比对审定: the run read (None: no run has finished yet),
-    the household's records by department, and why none could be read, if so."""
+    """What the county is shown at 比对审定: the latest run (None: no run has finished yet),
+    the household's records by department (each from the latest run that read its file),
+    and which runs' files could not be read, if any."""
 
     run: Run | None = None
     departments: list[Department] = field(default_factory=list)
@@ -103,17 +105,27 @@ def _shown(record: store.Record, run_id: int) -> Shown:
                  date_header, facts, record.file, record.row)
 
 
-def latest_run(conn: Connection) -> Run | None:
-    """The latest finished run. A key-group round screens only those households, but it
-    keeps every household's records all the same (engine.Screened.matched), so the latest
-    run of either scope is what the departments' data say today."""
-    row = conn.execute(select(ScreeningRun.id, ScreeningRun.as_of, ScreeningRun.scope,
-                              ScreeningRun.finished_at)
-                       .where(ScreeningRun.status == RunStatus.DONE)
-                       .order_by(ScreeningRun.finished_at.desc().nulls_last(),
-                                 ScreeningRun.id.desc())
-                       .limit(1)).first()
-    return Run(row.id, row.as_of, row.scope, row.finished_at) if row else None
+def latest_runs(conn: Connection) -> dict[str, Run]:
+    """Each department's latest finished run that read its file. A run may read only some
+    of the six (the desk takes what a county has), so the newest run alone would hide what
+    an earlier one read of the others. A key-group round keeps every household's records
+    all the same (engine.Screened.matched), so either scope counts."""
+    rows = conn.execute(select(ScreeningRun.id, ScreeningRun.as_of, ScreeningRun.scope,
+                               ScreeningRun.finished_at, ScreeningRun.report)
+                        .where(ScreeningRun.status == RunStatus.DONE)
+                        .order_by(ScreeningRun.finished_at.desc().nulls_last(),
+                                  ScreeningRun.id.desc()))
+    found: dict[str, Run] = {}
+    for row in rows:
+        run = Run(row.id, row.as_of, row.scope, row.finished_at)
+        report = row.report or {}
+        feeds = ([f["feed"] for f in report["feeds"]] if "feeds" in report
+                 else list(FEEDS))  # a run recorded without its report: whatever it kept
+        for feed in feeds:
+            found.setdefault(feed, run)
+        if len(found) == len(FEEDS):
+            break
+    return found
 
 
 def household_records(conn: Connection, root: Path, household_id: int) -> DepartmentData:
@@ -129,19 +141,29 @@ def case_records(conn: Connection, root: Path, case_id: int) -> DepartmentData:
 
 
 def _records(conn: Connection, root: Path, household_id: int) -> DepartmentData:
-    run = latest_run(conn)
-    if run is None:
+    runs = latest_runs(conn)
+    if not runs:
         return DepartmentData()
-    gone = DepartmentData(run, problem=f"{run.label}的数据文件已不在服务器上，无法显示，"
-                                       "请联系系统管理员。")
-    if not store.run_folder(root, run.id).is_dir():  # moved or cleaned up: not "no records"
-        return gone
-    try:
-        found = store.records(root, run.id, household_id)
-    except OSError:
-        return gone
+    by_run: dict[Run, list[str]] = {}
+    for feed, run in runs.items():
+        by_run.setdefault(run, []).append(feed)
     by_feed: dict[str, list[Shown]] = {}
-    for record in found:
-        by_feed.setdefault(record.feed, []).append(_shown(record, run.id))
-    return DepartmentData(run, [Department(key, feed.label, feed.department, by_feed[key])
-                                for key, feed in FEEDS.items() if key in by_feed])
+    gone = []
+    for run, feeds in by_run.items():
+        # moved or cleaned up: said, never shown as "no records"
+        try:
+            if not store.run_folder(root, run.id).is_dir():
+                raise FileNotFoundError(run.id)
+            found = store.records(root, run.id, household_id)
+        except OSError:
+            gone.append(run.label)
+            continue
+        for record in found:
+            if record.feed in feeds:
+                by_feed.setdefault(record.feed, []).append(_shown(record, run.id))
+    newest = max(runs.values(), key=lambda r: (r.finished_at is not None, r.finished_at, r.id))
+    problem = (f"{'、'.join(gone)}的数据文件已不在服务器上，无法显示，请联系系统管理员。"
+               if gone else "")
+    return DepartmentData(newest, [Department(key, feed.label, feed.department, by_feed[key],
+                                              runs[key])
+                                   for key, feed in FEEDS.items() if key in by_feed], problem)

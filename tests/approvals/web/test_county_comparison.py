@@ -348,7 +348,9 @@ def test_the_county_sees_the_households_department_records_and_approves_having_c
     with session_scope() as s:
         open_case(phone, s.get_one(Household, household).head.name)
     records = phone.locator("#department-records")
-    expect(records).to_contain_text(f"部门数据 · 第{run}次筛查（全面排查，数据截至2026-10-31）")
+    expect(records).to_contain_text("部门数据（各部门最近一次提供的数据）")
+    expect(records.locator(".run").first).to_have_text(
+        f"来自第{run}次筛查（全面排查，数据截至2026-10-31）")
     expect(records.locator(".dept")).to_have_text(["医保（医疗保障局）· 2条",
                                                    "教育（教育局）· 1条"])
     medical = records.locator("label.record").filter(has_text="结算日期 2026-03-02")
@@ -433,3 +435,25 @@ def test_the_command_line_compares_as_the_page_does(world: World, screening_dir:
     with session_scope() as s:
         data = s.get_one(Task, task_id).data
     assert data["checked"] == data["records"] == [f"medical:7:{run}", f"medical:2:{run}"]
+
+
+
+def test_a_run_of_some_departments_keeps_the_others_from_the_run_before(
+        world: World, screening_dir: Path) -> None:
+    """A county uploads one department's new file: the others' records stay those of the
+    latest run that read their files (the newest run alone would hide them)."""
+    household = world.household("东沟村")
+    full = kept_run(screening_dir, household, {"medical": MEDICAL, "education": EDUCATION})
+    with session_scope() as s:
+        s.get_one(ScreeningRun, full).report = {"feeds": [{"feed": "medical"},
+                                                          {"feed": "education"}]}
+    partial = kept_run(screening_dir, household, {"education": EDUCATION},
+                       finished=dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+    with session_scope() as s:
+        s.get_one(ScreeningRun, partial).report = {"feeds": [{"feed": "education"}]}
+    with session_scope() as s:
+        found = comparison.household_records(s.connection(), screening_dir, household)
+    assert [(d.feed, d.run.id) for d in found.departments] == [("medical", full),
+                                                              ("education", partial)]
+    assert found.refs == [f"medical:7:{full}", f"medical:2:{full}", f"education:4:{partial}"]
+    assert found.run is not None and found.run.id == partial
