@@ -200,8 +200,10 @@ def build_report(found: Feeds, screened: Screened, applied: Applied, as_of: dt.d
         "unmatched": screened.unmatched.height,
         "hits": len(screened.hits),
         "households_hit": len({h.household_id for h in screened.hits}),
+        # a rule whose department's file was not read this time was not applied: never a 0
         "by_rule": [{"rule": key, "name": rule.name, "level": rule.level.value,
-                     "action": rule.action.value, "hits": by_rule.get(key, 0)}
+                     "action": rule.action.value, "hits": by_rule.get(key, 0),
+                     "applied": rule.feed in found.loaded}
                     for key, rule in setup.rules.items()],
         "by_township": [{"township": name, "hits": n} for name, n in sorted(
             by_township.items(), key=lambda kv: (-kv[1], kv[0]))],
@@ -209,6 +211,11 @@ def build_report(found: Feeds, screened: Screened, applied: Applied, as_of: dt.d
         "opened": len(applied.opened), "cases": list(applied.opened),
         "added": applied.added, "listed": applied.listed, "repeated": applied.repeated,
     }
+
+
+def _hits(rule: Mapping[str, Any]) -> int | str:
+    """A rule's hits, or 未比对 when its department's file was not read in the run."""
+    return rule["hits"] if rule.get("applied", True) else "未比对"
 
 
 def summary(run_id: int, r: Mapping[str, Any]) -> str:
@@ -223,7 +230,7 @@ def summary(run_id: int, r: Mapping[str, Any]) -> str:
     if r["problems"]:
         lines += ["**未能读取的文件**", "", *[f"- {p}" for p in r["problems"]], ""]
     lines += ["| 预警规则 | 等级 | 条数 |", "|---|---|---|",
-              *[f"| {x['name']} | {x['level']} | {x['hits']} |" for x in r["by_rule"]], ""]
+              *[f"| {x['name']} | {x['level']} | {_hits(x)} |" for x in r["by_rule"]], ""]
     if r["by_township"]:
         lines += ["| 乡镇 | 条数 |", "|---|---|",
                   *[f"| {x['township']} | {x['hits']} |" for x in r["by_township"]], ""]
@@ -239,7 +246,7 @@ def summary(run_id: int, r: Mapping[str, Any]) -> str:
 def _artifacts(run_id: int, r: Mapping[str, Any]) -> None:
     if FlowRunContext.get() is None:
         return
-    create_table_artifact([{"规则": x["name"], "等级": x["level"], "条数": x["hits"]}
+    create_table_artifact([{"规则": x["name"], "等级": x["level"], "条数": _hits(x)}
                            for x in r["by_rule"]],
                           key=f"screening-{run_id}-rules", description="各规则预警条数")
     create_markdown_artifact(summary(run_id, r), key=f"screening-{run_id}-summary",

@@ -193,6 +193,20 @@ def test_a_run_that_cannot_read_any_feed_fails_with_a_chinese_error(
     assert run.trigger == "Prefect 界面"  # started without a row of its own: as from the UI
 
 
+def test_rules_of_a_department_not_provided_are_not_applied_not_zero(
+        county: World, services: Services, tmp_path: Path) -> None:
+    some = tmp_path / "some"
+    some.mkdir()
+    (some / "教育.csv").write_bytes((FEEDS / "教育.csv").read_bytes())
+    with flow.given(services.screening_setup()):
+        report = flow.screening(folder=str(some), as_of=AS_OF)
+    rules = {x["rule"]: x for x in report["by_rule"]}
+    assert rules["school_dropout"]["applied"] and rules["school_dropout"]["hits"] == 1
+    assert not rules["medical_out_of_pocket"]["applied"]
+    text = flow.summary(report["run_id"], report)
+    assert "| 大额医疗自付 | 红 | 未比对 |" in text and "| 义务教育阶段辍学 | 橙 | 1 |" in text
+
+
 def test_fangfan_screen_prints_the_report_as_json_and_again_opens_nothing(
         county: World, services: Services, database_url: str, tmp_path: Path) -> None:
     from prefect.settings import PREFECT_API_URL
