@@ -27,7 +27,7 @@ from approvals.record.models import (
     Place,
     ScreeningHit,
 )
-from approvals.screening.rules import describe
+from approvals.screening.rules import describe, yuan
 
 HITS = ScreeningHit.__table__
 LEVEL_ORDER = {"红": 0, "橙": 1, "黄": 2}
@@ -70,6 +70,16 @@ class Shown:
     @property
     def outcome_label(self) -> str:
         return OUTCOMES[HitOutcome(self.outcome)]
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """The evidence rows as a page lists them, each with its figures in words
+        (「个人自付：14,400元」), the date beside them, not among them."""
+        return [{**e, "facts": "；".join(
+                    f"{header}：{yuan(value) if isinstance(value, float) else value}"
+                    for header, value in e["values"].items()
+                    if value is not None and value != e["date"])}
+                for e in self.evidence]
 
     @property
     def level_class(self) -> str:

@@ -409,9 +409,11 @@ def test_the_case_page_tells_a_screening_cases_evidence_and_level(
     expect(level).to_have_css("background-color", "rgb(250, 81, 81)")
     expect(hit.locator(".said")).to_have_text(said)
     expect(hit).to_contain_text("数据截至2026-10-31 · 据此立案")
-    expect(hit.locator(".evidence li")).to_have_text([
-        f"医保 · {name} · 2026-03-02 · 医保.csv 第2行",
-        f"医保 · {name} · 2026-08-15 · 医保.csv 第3行"])
+    expect(hit.locator(".evidence li")).to_have_text([  # each row's figures beside it
+        f"医保 · {name} · 2026-03-02 · 医疗总费用：48,000元；医保报销：23,000元；"
+        "个人自付：25,000元 · 医保.csv 第2行",
+        f"医保 · {name} · 2026-08-15 · 医疗总费用：3,000元；医保报销：1,800.50元；"
+        "个人自付：1,199.50元 · 医保.csv 第3行"])
     shot(phone, "case-screening-evidence")
     with session_scope() as s:
         assert s.get_one(Case, case_id).kind == CaseKind.IDENTIFICATION
