@@ -127,14 +127,14 @@ def worker() -> None:
 
 
 @main.command("screen")
-@click.option("--feeds", "folder", required=True,
+@click.option("--feeds", "folder", required=True, metavar="文件夹",
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="六个部门数据文件所在的文件夹")
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="比对截止日期（默认今天），如 2026-11-30")
+              metavar="日期", help="比对截止日期（默认今天），如 2026-11-30")
 @click.option("--scope", type=click.Choice(["all", "key"]), default="all", show_default=True,
               help="all 全面排查（全部人口），key 重点人群排查（监测户和脱贫户）")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出报告")
 def screen(folder: Path, as_of, scope: str, as_json: bool) -> None:
     """部门筛查预警：部门数据与户籍名单比对，按规则立案、补充证据或列入走访。\f
 

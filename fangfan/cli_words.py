@@ -5,7 +5,7 @@ the `fangfan` command's classes say them instead; fangfan/cli.py uses `Group`)."
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
@@ -21,6 +21,11 @@ class Formatter(click.HelpFormatter):
         for english, chinese in USAGE.items():
             args = args.replace(english, chinese)
         super().write_usage(prog, args, prefix="用法：")
+
+    def write_dl(self, rows: Iterable[tuple[str, str]], col_max: int = 30,
+                 col_spacing: int = 2) -> None:
+        """The options' list, its extras ([required], [default: …]) in Chinese."""
+        super().write_dl([(term, _extras(text)) for term, text in rows], col_max, col_spacing)
 
     def write_heading(self, heading: str) -> None:
         self.write(f"{'':>{self.current_indent}}{heading}：\n")
@@ -76,6 +81,36 @@ class Group(click.Group):
         sys.exit(done if isinstance(done, int) else 0)  # --help: Exit's code
 
 
+def _extras(text: str) -> str:
+    return (text.replace("[required]", "[必填]").replace("[default: ", "[默认：")
+            .replace("default: ", "默认："))
+
+
+def _named(param: click.Parameter | None) -> str:
+    """A parameter as the user typed it: the option's flag (--feeds), else its name."""
+    if param is None:
+        return "参数"
+    if isinstance(param, click.Option) and param.opts:
+        return max(param.opts, key=len)
+    return param.human_readable_name
+
+
+def _expected(param: click.Parameter | None) -> str | None:
+    """What a value of the parameter's type looks like, in Chinese (click's own message is
+    English)."""
+    kind = param.type if param is not None else None
+    if isinstance(kind, click.Path):
+        what = "文件夹" if not kind.file_okay else "文件" if not kind.dir_okay else "文件或文件夹"
+        return f"找不到这个{what}" if kind.exists else f"应为{what}"
+    if isinstance(kind, click.DateTime):
+        return "应为日期，如 2026-11-30"
+    if isinstance(kind, click.Choice):
+        return f"应为以下之一：{'、'.join(map(str, kind.choices))}"
+    if isinstance(kind, click.types.IntParamType):
+        return "应为整数"
+    return None
+
+
 def said(err: click.UsageError) -> str:
     """What was wrong with the command line, in Chinese."""
     if isinstance(err, click.NoSuchOption):
@@ -83,11 +118,9 @@ def said(err: click.UsageError) -> str:
     if isinstance(err, click.exceptions.NoSuchCommand):
         return f"没有这个命令：{err.command_name}"
     if isinstance(err, click.MissingParameter):
-        what = err.param.human_readable_name if err.param else "参数"
-        return f"缺少 {what}"
+        return f"缺少 {_named(err.param)}"
     if isinstance(err, click.BadParameter):
-        what = err.param.human_readable_name if err.param else "参数"
-        return f"{what} 的值不对（{err.message}）"
+        return f"{_named(err.param)} 的值不对（{_expected(err.param) or err.message}）"
     return f"命令的写法不对（{err.message}）"
 
 

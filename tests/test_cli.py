@@ -135,11 +135,20 @@ def test_the_commands_own_words_are_chinese(database_url):
     assert not re.search(r"Usage|Options|Commands|Show this", helped.stdout)
     for args, said in ((["nosuch"], "错误：没有这个命令：nosuch"),
                        (["export", "ledger", "--bogus"], "错误：没有这个选项：--bogus"),
-                       (["import", "roster"], "错误：缺少 FILE")):
+                       (["import", "roster"], "错误：缺少 FILE"),
+                       (["screen", "--feeds", "/nonexistent"],
+                        "错误：--feeds 的值不对（找不到这个文件夹）"),
+                       (["screen", "--feeds", ".", "--as-of", "2026-13-01"],
+                        "错误：--as-of 的值不对（应为日期，如 2026-11-30）"),
+                       (["screen", "--feeds", ".", "--scope", "x"],
+                        "错误：--scope 的值不对（应为以下之一：all、key）")):
         wrong = fangfan(*args, database_url=database_url)
         assert wrong.returncode == 2 and said in wrong.stderr, wrong.stderr
         assert "用法：" in wrong.stderr and "--help」查看用法" in wrong.stderr
-        assert not re.search(r"Usage|Error|Try ", wrong.stderr)
+        assert not re.search(r"Usage|Error|Try |does not|format", wrong.stderr)
+    helped = fangfan("screen", "--help", database_url=database_url).stdout
+    assert "[必填]" in helped and "[默认：all]" in helped and "以 JSON 输出报告" in helped
+    assert not re.search(r"required|default", helped)
 
 
 def test_every_command_is_described_in_chinese(database_url):
