@@ -210,6 +210,7 @@ def build_report(found: Feeds, screened: Screened, applied: Applied, as_of: dt.d
         "by_level": {level: by_level.get(level, 0) for level in ("红", "橙", "黄")},
         "opened": len(applied.opened), "cases": list(applied.opened),
         "added": applied.added, "listed": applied.listed, "repeated": applied.repeated,
+        "repeated_in": sorted(applied.repeated_in),
     }
 
 

@@ -64,7 +64,8 @@ _IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 _LOCK = (select(HOUSEHOLDS.c.id, HOUSEHOLDS.c.monitoring, HOUSEHOLDS.c.village_id)
          .where(HOUSEHOLDS.c.id.in_(_IDS)).order_by(HOUSEHOLDS.c.id)
          .with_for_update(of=HOUSEHOLDS))
-_KNOWN = select(HITS.c.household_id, HITS.c.fingerprint).where(HITS.c.household_id.in_(_IDS))
+_KNOWN = select(HITS.c.household_id, HITS.c.fingerprint, HITS.c.run_id).where(
+    HITS.c.household_id.in_(_IDS))
 _OPEN = select(CASES.c.household_id, CASES.c.id).where(
     CASES.c.household_id.in_(_IDS), CASES.c.status == CaseStatus.OPEN)
 # New rows are written by plain executemany and their ids read back after: with RETURNING,
@@ -86,6 +87,7 @@ class Applied:
     added_to: dict[int, list[str]] = field(default_factory=dict)
     listed: int = 0  # hits listed for a visit
     repeated: int = 0  # hits the household already had (a rerun)
+    repeated_in: list[int] = field(default_factory=list)  # the runs that recorded them
 
 
 def apply(s: Session, hits: Sequence[Hit], *, run_id: int, rules: Mapping[str, Rule],
@@ -105,7 +107,7 @@ def apply(s: Session, hits: Sequence[Hit], *, run_id: int, rules: Mapping[str, R
     conn = s.connection()
     households = sorted({household for household, _ in fresh})  # locked in one order
     found = {r.id: r for chunk in _chunks(households) for r in conn.execute(_LOCK, {"ids": chunk})}
-    known = {(r.household_id, r.fingerprint)
+    known = {(r.household_id, r.fingerprint): r.run_id
              for chunk in _chunks(households) for r in conn.execute(_KNOWN, {"ids": chunk})}
     open_case: dict[int, int] = {r.household_id: r.id for chunk in _chunks(households)
                                  for r in conn.execute(_OPEN, {"ids": chunk})}
@@ -114,6 +116,8 @@ def apply(s: Session, hits: Sequence[Hit], *, run_id: int, rules: Mapping[str, R
     for key, hit in fresh.items():
         if key in known:
             done.repeated += 1
+            if known[key] not in done.repeated_in:
+                done.repeated_in.append(known[key])
         elif hit.household_id in found:  # else gone from the roster since it was read
             by_household.setdefault(hit.household_id, []).append(hit)
 

@@ -173,6 +173,7 @@ def test_running_the_same_files_again_opens_nothing_and_adds_nothing(
     again = _run(services)
     assert (first["opened"], again["opened"], again["added"], again["listed"],
             again["repeated"]) == (4, 0, 0, 0, 8)
+    assert again["repeated_in"] == [first["run_id"]]  # where the desk sends the county
     with session_scope() as s:
         assert s.scalar(select(func.count(Case.id))) == cases
         assert s.scalar(select(func.count(ScreeningHit.id))) == hits
