@@ -379,9 +379,8 @@ def case_decide(case_id: int, verdict: str, reason: str, return_to: str | None,
                 # each must be ticked in the form's `checked` or a reason given
                 from approvals.screening import comparison
 
-                refs = comparison.case_records(s.connection(), services.screening_dir,
-                                               case_id).refs
-                data = {**data, "records": refs, **({"checked": refs} if filled else {})}
+                shown = comparison.case_records(s.connection(), services.screening_dir, case_id)
+                data = shown.into(data) | ({"checked": shown.refs} if filled else {})
             assert cadre_id is not None  # --as, or the demo's cadre in dev_mode (above)
             actor = Actor.signed_in(s, cadre_id, local_date(now))
             decided = decisions.decide(

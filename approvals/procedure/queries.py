@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from approvals.procedure import stages
 from approvals.record.errors import NotFound
 from approvals.record.identity import mask_id, mask_phone
 from approvals.record.models import Case, CaseStatus, Household, Source, Task, TaskStatus
@@ -88,6 +89,8 @@ def show_case(s: Session, case_id: int, now: dt.datetime, *, full_personal_data:
             "due_at": _iso(t.due_at), "overdue": t.status == TaskStatus.OPEN and t.due_at < now,
             "verdict": t.verdict, "return_to": t.return_to, "reason": t.reason,
             "decided_by": t.decided_by_name, "decided_at": _iso(t.decided_at),
+            # what the stage recorded, in the words of the case's history
+            "findings": stages.of(t.stage).summary(t.data or {}) if t.verdict else None,
         } for t in case.tasks],
         "objections": [{"id": o.id, "raised_by": o.raised_by, "content": o.content,
                         "status": o.status, "handling": o.handling} for o in case.objections],

@@ -84,6 +84,18 @@ class DepartmentData:
     def refs(self) -> list[str]:
         return [r.ref for d in self.departments for r in d.records]
 
+    @property
+    def labels(self) -> dict[str, str]:
+        """Each record's reference → how the county reads it (医保 王大 2026-03-01), kept
+        with the decision for the case's history."""
+        return {r.ref: f"{d.label} {r.name} {r.date}" for d in self.departments
+                for r in d.records}
+
+    def into(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The county's form with what it was shown: the references it must tick or say
+        why not (the stage checks them) and their names."""
+        return {**data, "records": self.refs, "record_labels": self.labels}
+
 
 def _value(kind: Kind, value: Any) -> str:
     if value is None or value == "":

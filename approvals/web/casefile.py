@@ -156,7 +156,7 @@ def decide_task(task_id: int) -> Any:
         if task.stage == Stage.COUNTY_APPROVAL and verdict == Verdict.APPROVED:
             # what the county was shown, read again: the stage checks the ticked ones are
             # among them (a run finished meanwhile names other records)
-            data["records"] = _department(conn, task.case_id).refs
+            data = _department(conn, task.case_id).into(data)
         # kept with a rejection too: a stage's record (the vote's minutes) decides either way
         upload = photos.Upload.of(_uploads() if verdict != Verdict.RETURNED else [])
         if verdict != Verdict.RETURNED:

@@ -52,6 +52,8 @@ class CountyApproval(Form):
     # the references of the department records the page showed (set by the page) and of
     # those the county checked
     records: list[str] = Field(default=[], title="部门记录")
+    # each reference as the county read it (医保 王大 2026-03-01), for the record's history
+    record_labels: dict[str, str] = Field(default={}, title="部门记录名称")
     checked: list[str] = Field(default=[], title="已核对的部门记录")
     unchecked_reason: str = Field(default="", title="未核对原因", max_length=500)
 
@@ -157,7 +159,9 @@ class CountyApprovalStage(StageModule):
         parts = [str(data.get("comparison", ""))]
         records, checked = data.get("records") or [], data.get("checked") or []
         if records:
-            parts.append(f"核对部门记录{len(checked)}条" + (
+            named = data.get("record_labels") or {}
+            which = "、".join(named[r] for r in checked if r in named)
+            parts.append(f"核对部门记录{len(checked)}条" + (f"：{which}" if which else "") + (
                 "。" if len(checked) == len(records) else
                 f"（共{len(records)}条，未核对原因：{data.get('unchecked_reason', '')}）。"))
         label, proposed = data.get("category_label"), data.get("proposed_label")

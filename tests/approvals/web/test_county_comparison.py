@@ -384,8 +384,9 @@ def test_the_county_sees_the_households_department_records_and_approves_having_c
     world.advance(case_id)
     assert world.case(case_id).status == CaseStatus.ENROLLED
     phone.goto(f"/c/{case_id}")
-    expect(phone.locator(".timeline")).to_contain_text(
-        "医保自付与入户核实一致，子女在读。 核对部门记录3条。")
+    expect(phone.locator(".timeline")).to_contain_text(  # which records, by name
+        re.compile(r"医保自付与入户核实一致，子女在读。 核对部门记录3条：医保 \S+ 2026-08-15、"
+                   r"医保 \S+ 2026-03-02、教育 \S+ 2026-09-01。"))
 
 
 @pytest.mark.slow
@@ -437,6 +438,12 @@ def test_the_command_line_compares_as_the_page_does(world: World, screening_dir:
     with session_scope() as s:
         data = s.get_one(Task, task_id).data
     assert data["checked"] == data["records"] == [f"medical:7:{run}", f"medical:2:{run}"]
+    shown = json.loads(fangfan("case", "show", str(case_id), "--json",
+                               database_url=database_url, env=env).stdout)
+    [county] = [t for t in shown["tasks"] if t["stage"] == "county_approval"]
+    name = members(world.case(case_id).household_id)[0][1]
+    assert f"核对部门记录2条：医保 {name} 2026-08-15、医保 {name} 2026-03-02。" in \
+        county["findings"]
 
 
 
