@@ -81,12 +81,15 @@ class NoticeConfig(Protocol):
 
 
 class ScreeningConfig(Protocol):
-    """config.yaml's `screening`: the rules (for the desk's filters), the upload's bound."""
+    """config.yaml's `screening`: the rules (for the desk's filters), the upload's bound,
+    the headers each feed has in this county (checked as a file is uploaded)."""
 
     @property
     def rules(self) -> Mapping[str, Rule]: ...
     @property
     def max_file_mb(self) -> int: ...
+    @property
+    def columns(self) -> Mapping[str, Mapping[str, str]]: ...
 
 
 class PagesConfig(Protocol):

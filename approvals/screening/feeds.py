@@ -189,6 +189,33 @@ def _utf8(raw: bytes) -> bytes:
             raise FileProblem("编码无法识别") from None
 
 
+def header(path: Path) -> list[str]:
+    """A file's column headers, reading no further than its first row."""
+    try:
+        if path.suffix.lower() == ".xlsx":
+            columns = pl.read_excel(path, engine="calamine",
+                                    read_options={"n_rows": 0}).columns
+        else:
+            with path.open("rb") as f:
+                first = f.readline(1 << 16)
+            columns = pl.read_csv(_utf8(first), n_rows=0, infer_schema=False).columns
+    except Exception:  # said by the caller: the file does not read
+        raise FileProblem(f"{path.name}：无法读取，请确认是 CSV（UTF-8 或 GBK 编码）或 "
+                          f".xlsx 文件") from None
+    return [c.strip() for c in columns]
+
+
+def missing(feed: Feed, found: list[str], renamed: Mapping[str, str]) -> list[str]:
+    """The feed's headers (as this county names them) a file's header row lacks."""
+    return [h for h in headers(feed, renamed).values() if h not in found]
+
+
+def looks_like(found: list[str], columns: Mapping[str, Mapping[str, str]]) -> Feed | None:
+    """The feed whose headers a file has all of, if any (a file put in the wrong slot)."""
+    return next((f for f in FEEDS.values() if not missing(f, found, columns.get(f.key, {}))),
+                None)
+
+
 # GB 11643: the check character of the first 17 digits, weighted 2^(17-i) mod 11
 _WEIGHTS = [pow(2, 17 - i, 11) for i in range(17)]
 _CHECK = "10X98765432"

@@ -22,7 +22,7 @@ from approvals.procedure.permissions import Actor
 from approvals.record.calendar import local_date
 from approvals.record.errors import NotFound
 from approvals.record.identity import mask_id
-from approvals.screening import runs
+from approvals.screening import feeds, runs
 from approvals.screening.evidence import LEVEL_CLASSES
 from approvals.screening.feeds import FEEDS
 from approvals.web.download import disposition
@@ -88,7 +88,21 @@ def _saved(feed: str, upload: FileStorage, folder: Path, max_bytes: int) -> str 
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     # named by its department (医保.csv): the engine finds a feed by its name, whatever the
     # department called the file, and the report says 医保.csv for the rows it lists
-    upload.save(folder / f"{label}{suffix}")
+    kept = folder / f"{label}{suffix}"
+    upload.save(kept)
+    # the headers now, while the county is at the page, not in a run that fails later
+    columns = services().config.screening.columns
+    try:
+        found = feeds.header(kept)
+    except feeds.FileProblem:
+        return f"{label}：文件「{name}」无法读取，请确认是 CSV（UTF-8 或 GBK 编码）或 .xlsx 文件。"
+    lacking = feeds.missing(FEEDS[feed], found, columns.get(feed, {}))
+    if lacking:
+        other = feeds.looks_like(found, columns)
+        wanted = "、".join(feeds.headers(FEEDS[feed], columns.get(feed, {})).values())
+        hint = (f"它看起来是{other.label}的数据，请放到「{other.label}」一栏。" if other
+                else f"{label}数据应有列：{wanted}。")
+        return f"{label}：文件「{name}」缺少列 {'、'.join(lacking)}；{hint}"
     return None
 
 

@@ -141,6 +141,11 @@ def test_a_wrong_file_type_and_an_oversized_file_are_refused_in_chinese(
     fake.write_text("姓名,身份证号\n", encoding="utf-8")
     _upload(page, {"disability": fake})
     expect(page.get_by_role("alert")).to_contain_text("不是有效的 Excel（.xlsx）文件")
+    # a department's file in another's slot: refused at once, naming the file as uploaded
+    _upload(page, {"education": FEEDS / "医保.csv"})
+    expect(page.get_by_role("alert")).to_have_text(
+        "教育：文件「医保.csv」缺少列 学生姓名、学段、在校状态、变化日期；"
+        "它看起来是医保的数据，请放到「医保」一栏。")
     expect(page.locator("#runs")).to_contain_text("还没有筛查")
     assert not list((services.settings.screening_dir / "uploads").glob("*/*"))
 
