@@ -4,6 +4,7 @@ the `fangfan` command's classes say them instead; fangfan/cli.py uses `Group`)."
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -120,7 +121,12 @@ def said(err: click.UsageError) -> str:
     if isinstance(err, click.MissingParameter):
         return f"缺少 {_named(err.param)}"
     if isinstance(err, click.BadParameter):
-        return f"{_named(err.param)} 的值不对（{_expected(err.param) or err.message}）"
+        expected = _expected(err.param)
+        if expected is None:
+            return f"{_named(err.param)} 的值不对（{err.message}）"
+        given = re.search(r"'([^']*)'", err.message)  # click quotes the value it refused
+        return (f"{_named(err.param)} 的值不对（{given.group(1) + '：' if given else ''}"
+                f"{expected}）")
     return f"命令的写法不对（{err.message}）"
 
 

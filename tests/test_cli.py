@@ -137,11 +137,11 @@ def test_the_commands_own_words_are_chinese(database_url):
                        (["export", "ledger", "--bogus"], "错误：没有这个选项：--bogus"),
                        (["import", "roster"], "错误：缺少 FILE"),
                        (["screen", "--feeds", "/nonexistent"],
-                        "错误：--feeds 的值不对（找不到这个文件夹）"),
+                        "错误：--feeds 的值不对（/nonexistent：找不到这个文件夹）"),
                        (["screen", "--feeds", ".", "--as-of", "2026-13-01"],
-                        "错误：--as-of 的值不对（应为日期，如 2026-11-30）"),
+                        "错误：--as-of 的值不对（2026-13-01：应为日期，如 2026-11-30）"),
                        (["screen", "--feeds", ".", "--scope", "x"],
-                        "错误：--scope 的值不对（应为以下之一：all、key）")):
+                        "错误：--scope 的值不对（x：应为以下之一：all、key）")):
         wrong = fangfan(*args, database_url=database_url)
         assert wrong.returncode == 2 and said in wrong.stderr, wrong.stderr
         assert "用法：" in wrong.stderr and "--help」查看用法" in wrong.stderr

@@ -45,7 +45,7 @@ from sqlalchemy import select
 from approvals.record.calendar import local_date
 from approvals.record.definitions import Definition
 from approvals.record.models import Place
-from approvals.record.models.screening import RunStatus
+from approvals.record.models.screening import RunStatus, ScreeningRun
 from approvals.screening import engine, outcomes, runs, store
 from approvals.screening.engine import Feeds, Screened
 from approvals.screening.feeds import FEEDS
@@ -103,7 +103,7 @@ def _setup() -> Setup:
 def _run_name() -> str:
     """部门筛查 2026-12-01 全面排查 (or the round's name): what the Prefect UI lists."""
     p = flow_run.parameters
-    day = p.get("as_of") or local_date(dt.datetime.now(dt.UTC)).isoformat()
+    day = str(p.get("as_of") or local_date(dt.datetime.now(dt.UTC)))
     title = p.get("round_name") or "部门筛查"
     return f"{title} {day} {runs.SCOPES.get(p.get('scope', 'all'), '')}".strip()
 
@@ -261,7 +261,13 @@ def _start(setup: Setup, run_id: int | None, folder: str, as_of: dt.date, scope:
     now = setup.runtime.clock.now()
     ctx = FlowRunContext.get()
     flow_run_id = str(ctx.flow_run.id) if ctx and ctx.flow_run else None
-    if run_id is None:
+    if run_id is not None:
+        with setup.runtime.database.session_scope() as s:
+            status = s.scalar(select(ScreeningRun.status).where(ScreeningRun.id == run_id))
+        if status != RunStatus.QUEUED:  # a run id typed in the Prefect UI
+            raise Refused(f"第{run_id}次筛查{'不存在' if status is None else '已经运行过'}；"
+                          "手动运行时 run_id 请留空。")
+    else:
         with setup.runtime.database.session_scope() as s:
             run_id = runs.queue(s, as_of=as_of, scope=scope, trigger=round_name or "Prefect 界面",
                                 started_by="schedule" if round_name else "prefect",
@@ -273,10 +279,18 @@ def _start(setup: Setup, run_id: int | None, folder: str, as_of: dt.date, scope:
 
 @flow(name="screening", flow_run_name=_run_name, log_prints=False, persist_result=False,
       description="部门筛查预警：六个部门的数据与户籍名单比对，按规则预警并登记。")
-def screening(folder: str, as_of: str | None = None, scope: Scope = "all",
+def screening(folder: str, as_of: dt.date | str | None = None, scope: Scope = "all",
               round_name: str | None = None, run_id: int | None = None) -> dict[str, Any]:
-    """One screening run over the feeds in `folder` (as-of: a date, else today in Beijing).
-    Returns the report; a run that cannot finish records why (Chinese) and raises."""
+    """One screening run over the feeds in `folder`. Returns the report; a run that cannot
+    finish records why (Chinese) and raises. (The Args below are what Prefect's form shows.)
+
+    Args:
+        folder: 部门数据文件所在的文件夹（默认：收件文件夹 inbox）
+        as_of: 比对截止日期，规则的时间窗从这天往回数（留空：今天）
+        scope: all 全面排查；key 重点人群排查（监测户和脱贫户）
+        round_name: 集中排查的名称（由排程填写，手动运行可留空）
+        run_id: 县级页面或命令行登记的筛查编号（手动运行请留空）
+    """
     setup = _setup()
     # outside a flow run (`screening.fn`: no Prefect API configured) the steps run as plain
     # functions; a task called outside a flow would start a temporary Prefect server
@@ -287,7 +301,9 @@ def screening(folder: str, as_of: str | None = None, scope: Scope = "all",
     keep = keep_task if in_flow else keep_task.fn
     record = record_task if in_flow else record_task.fn
     report = report_task if in_flow else report_task.fn
-    day = dt.date.fromisoformat(as_of) if as_of else local_date(setup.runtime.clock.now())
+    # a date from Prefect (its form validates it), text when called without it (.fn)
+    day = (as_of if isinstance(as_of, dt.date) else
+           dt.date.fromisoformat(as_of) if as_of else local_date(setup.runtime.clock.now()))
     run_id = _start(setup, run_id, folder, day, scope, round_name)
     try:
         progress = _Progress(setup, run_id)

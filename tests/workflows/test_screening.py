@@ -194,6 +194,16 @@ def test_a_run_that_cannot_read_any_feed_fails_with_a_chinese_error(
     assert run.trigger == "Prefect 界面"  # started without a row of its own: as from the UI
 
 
+def test_a_run_id_typed_in_prefect_never_runs_a_run_again(county: World,
+                                                         services: Services) -> None:
+    first = _run(services)
+    with flow.given(services.screening_setup()), pytest.raises(flow.Refused) as err:
+        flow.screening(folder=str(FEEDS), as_of=AS_OF, run_id=first["run_id"])
+    assert str(err.value) == f"第{first['run_id']}次筛查已经运行过；手动运行时 run_id 请留空。"
+    with session_scope() as s:
+        assert s.get_one(ScreeningRun, first["run_id"]).status == "done"
+
+
 def test_rules_of_a_department_not_provided_are_not_applied_not_zero(
         county: World, services: Services, tmp_path: Path) -> None:
     some = tmp_path / "some"
