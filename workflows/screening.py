@@ -273,7 +273,8 @@ def _start(setup: Setup, run_id: int | None, folder: str, as_of: dt.date, scope:
                                 started_by="schedule" if round_name else "prefect",
                                 feeds_dir=Path(folder), now=now)
     runs.mark(setup.runtime.database, run_id, status=RunStatus.RUNNING, started_at=now,
-              as_of=as_of, scope=scope, flow_run_id=flow_run_id, error=None)
+              as_of=as_of, scope=scope, flow_run_id=flow_run_id, error=None,
+              step="已开始", progress=1)
     return run_id
 
 
