@@ -51,7 +51,7 @@ class Hit:
       total: field_label ("个人自付"), total, at_least, records;
       latest: field_label ("在校状态"), value ("辍学"), changed_on, member_id, name, age (or
         None when the rule has no ages);
-      any: records, matched ({"残疾等级": ["一级"]}).
+      any: records, names (the members'), matched ({"残疾等级": ["一级"]}).
     `evidence`: the feed rows behind it, each {"feed", "feed_label", "file", "row",
     "member_id", "name", "date", "values": {default Chinese header: value}} (amounts as
     float, dates ISO). `fingerprint`: a hash of the rule and those rows' values (not the run,
@@ -238,11 +238,11 @@ def _apply(key: str, rule: Rule, rows: pl.DataFrame, as_of: dt.date) -> list[Hit
         case "any":
             found = window.filter(pl.all_horizontal(
                 pl.col(f).is_in(values) for f, values in rule.where.items()))
-            for household, records, *values in found.group_by("household_id").agg(
-                    pl.len().alias("records"),
+            for household, records, names, *values in found.group_by("household_id").agg(
+                    pl.len().alias("records"), pl.col("member_name").unique().sort(),
                     *(pl.col(f).unique().sort() for f in rule.where)).iter_rows():
                 figures[household] = common | {
-                    "records": records,
+                    "records": records, "names": names,
                     "matched": {labels[f]: v for f, v in zip(rule.where, values, strict=True)}}
             evidence = found
     return [Hit(household, key, figures[household], rows_, _fingerprint(key, rows_))

@@ -110,4 +110,5 @@ def describe(figures: dict[str, Any]) -> str:
         case _:
             matched = "，".join(f"{label}为{'、'.join(values)}"
                                for label, values in figures["matched"].items())
-            return f"{where}数据：{window}有{figures['records']}条记录{matched}。"
+            who = "、".join(figures.get("names") or [])  # runs before names were kept: none
+            return f"{where}数据：{window}{who}有{figures['records']}条记录{matched}。"

@@ -146,7 +146,7 @@ def test_severe_disability_a_grade_one_or_two_certificate_within_a_year(
     assert not feeds.loaded["disability"].bad
     assert sorted(hits(screened, "severe_disability")) == [1, 4]
     assert describe(hits(screened, "severe_disability")[1]) == (
-        "残联数据：2025-12-02至2026-12-01有1条记录残疾等级为二级。")
+        "残联数据：2025-12-02至2026-12-01王大有1条记录残疾等级为二级。")
 
 
 def test_new_assistance_only_additions_within_180_days(tmp_path: Path,
