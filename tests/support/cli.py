@@ -18,16 +18,21 @@ def fangfan(*args: str, database_url: str, config: Path | None = None,
                           capture_output=True, text=True, timeout=300)
 
 
+# Runs a command and prints its peak memory: a small process of its own, since Linux hands a
+# forked child the parent's high-water mark (the test process's, hundreds of MB after a while)
+_MEASURED = """
+import resource, subprocess, sys
+done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)
+print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
 def fangfan_peak(*args: str, database_url: str) -> tuple[subprocess.CompletedProcess[str], int]:
-    """`fangfan` as above, and the peak memory of that process alone in bytes (its own
-    rusage, read as it is reaped: RUSAGE_CHILDREN would be the largest child of the whole
-    test run so far)."""
+    """`fangfan` as above, and the peak memory of that process alone, in bytes."""
     env = dict(os.environ, FANGFAN_DATABASE_URL=database_url,
                FANGFAN_CONFIG=str(ROOT / "config.yaml"))
-    proc = subprocess.Popen([sys.executable, "-m", "fangfan", *args], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    assert proc.stderr is not None
-    stderr = proc.stderr.read()
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    done = subprocess.CompletedProcess(proc.args, os.waitstatus_to_exitcode(status), "", stderr)
-    return done, usage.ru_maxrss * 1024
+    measured = subprocess.run([sys.executable, "-c", _MEASURED, sys.executable, "-m", "fangfan",
+                               *args], env=env, cwd=ROOT, capture_output=True, text=True,
+                              timeout=300)
+    code, peak_kb = map(int, measured.stdout.split())
+    return subprocess.CompletedProcess(args, code, "", measured.stderr), peak_kb * 1024
