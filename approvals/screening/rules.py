@@ -26,11 +26,15 @@ from approvals.screening.feeds import FEEDS, Kind
 
 
 class Action(StrEnum):
+    """What a hit does: opens an identification case, or lists the household for a visit."""
+
     OPEN_CASE = "open_case"
     VISIT = "visit"
 
 
-class Level(StrEnum):
+class WarningLevel(StrEnum):
+    """预警等级, shown wherever a hit is shown."""
+
     RED = "红"
     ORANGE = "橙"
     YELLOW = "黄"
@@ -51,7 +55,7 @@ class Rule(BaseModel):
     ages: tuple[int, int] | None = None  # latest: the member's age, both ends included
     risk: str  # a key of config.yaml's risk_types
     action: Action
-    level: Level
+    level: WarningLevel
 
     @model_validator(mode="after")
     def _fits_its_feed(self) -> Rule:
