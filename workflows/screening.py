@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 from uuid import UUID
 
 from prefect import flow, task
@@ -47,7 +47,7 @@ from approvals.record.definitions import Definition
 from approvals.record.models import Place
 from approvals.record.models.screening import RunStatus, ScreeningRun
 from approvals.screening import engine, outcomes, runs, store
-from approvals.screening.engine import Feeds, Screened
+from approvals.screening.engine import Feeds, Scope, Screened
 from approvals.screening.feeds import FEEDS
 from approvals.screening.outcomes import Applied
 from approvals.screening.rules import Rule
@@ -56,7 +56,6 @@ from workflows.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-Scope = Literal["all", "key"]
 DEPLOYMENT = "screening/部门筛查"  # flow name / deployment name, for run_deployment
 BAD_ROWS_KEPT = 5000  # bad rows listed in a report (the count is always whole)
 

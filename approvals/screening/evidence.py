@@ -27,11 +27,12 @@ from approvals.record.models import (
     Place,
     ScreeningHit,
 )
-from approvals.screening.rules import describe, yuan
+from approvals.screening.rules import WarningLevel, describe, yuan
 
 HITS = ScreeningHit.__table__
-LEVEL_ORDER = {"红": 0, "橙": 1, "黄": 2}
-LEVEL_CLASSES = {"红": "red", "橙": "orange", "黄": "yellow"}
+LEVEL_ORDER = {level.value: i for i, level in enumerate(WarningLevel)}  # red first
+LEVEL_CLASSES: dict[str, str] = {WarningLevel.RED: "red", WarningLevel.ORANGE: "orange",
+                                 WarningLevel.YELLOW: "yellow"}  # the badge's CSS class
 OUTCOMES = {HitOutcome.OPENED: "据此立案", HitOutcome.ADDED: "补充到在办案件",
             HitOutcome.LISTED: "列入走访名单"}
 
