@@ -202,6 +202,22 @@ class NoticeConf(Strict):
     hotline: str = "12317"
 
 
+class FaqConf(Strict):
+    """A policy question the chat answers: ways people ask it and the answer said back."""
+
+    key: str = Field(pattern=r"^[a-z_]{2,32}$")
+    questions: list[str] = Field(min_length=1)
+    answer: str = Field(min_length=2, max_length=600)
+
+
+class ChatConf(Strict):
+    """The farmer's conversation (bot/): the questions it answers from config and how soon a
+    cadre calls back a farmer who asks for a person (转人工)."""
+
+    faq: list[FaqConf] = []
+    callback_working_days: int = Field(1, ge=1, le=10)
+
+
 class ImportsConf(Strict):
     """Roster, cadre and pairing imports (approvals.desk.imports): how much of a file is read."""
 
@@ -275,6 +291,7 @@ class Config(Strict):
     notice: NoticeConf = NoticeConf()
     imports: ImportsConf = ImportsConf()
     screening: ScreeningConf = ScreeningConf()
+    chat: ChatConf = ChatConf()
     dev_mode: bool = False  # the demo cadre sign-in and the chat simulator (/dev/wechat)
 
     @model_validator(mode="after")
