@@ -5,6 +5,7 @@ asking for a 复核 of one not enrolled."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -58,7 +59,7 @@ def submit(turn: Turn) -> str:
             income_12m=Decimal(d["income"]),
             answers={"description": d["difficulty"], "household_size": d["size"],
                      "phone": d.get("phone"), "channel": "wechat", "consent": True,
-                     "consent_at": ctx.now.isoformat()}, consent=consent)
+                     "consent_at": ctx.now.isoformat(), **_as_said(d)}, consent=consent)
     except Refused as refused:
         turn.save("idle")
         conv.draft = {}
@@ -80,6 +81,14 @@ def submit(turn: Turn) -> str:
             f"接下来：{first.label}（{first.deadline.days}{unit}内，干部会上门了解情况）→ {later}"
             f"，一般{definition.procedure.total.days}{total_unit}内办完，"
             f"{told}")
+
+
+def _as_said(d: dict[str, Any]) -> dict[str, Any]:
+    """How the farmer said the money (「三万多」: approximate; 「一个月两千」: monthly), and
+    what the difficulty cost, kept beside the figures for the cadre who verifies them."""
+    keys = ("income_approximate", "income_monthly", "expense", "expense_approximate",
+            "expense_monthly")
+    return {k: d[k] for k in keys if d.get(k) is not None}
 
 
 def confirm_consent(turn: Turn) -> str:
@@ -104,10 +113,11 @@ def ask_withdraw(turn: Turn) -> str:
             "回复「确定」撤回，回复别的保留申请。")
 
 
-def on_withdraw(turn: Turn, text: str) -> str:
+def on_withdraw(turn: Turn, confirmed: bool) -> str:
+    """The answer to 「确定要撤回吗」: only a plain yes withdraws."""
     case_id = turn.draft.get("withdraw_case")
     turn.save("idle", withdraw_case=None)
-    if text not in ("确定", "确定撤回", "撤回", "是", "对", "确认"):
+    if not confirmed or case_id is None:
         return "好的，申请保留，继续办理。"
     case = turn.ctx.s.get_one(Case, case_id)
     try:

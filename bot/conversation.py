@@ -86,6 +86,7 @@ class Turn:
 
     ctx: Context
     conv: Chat
+    said: str = ""  # the message as typed (kept in the record where it matters: 转人工)
 
     @property
     def draft(self) -> dict[str, Any]:

@@ -6,8 +6,10 @@ config.yaml's, so each text is a function of the config it is said under."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
+from approvals.record.calendar import LOCAL
 from approvals.record.definitions import Level
 from approvals.record.models import CaseKind
 from notifications import wording as notifications_wording
@@ -41,7 +43,8 @@ def help_text(config: Config) -> str:
             "取消 — 放弃正在填写的申请\n"
             "撤回 — 撤回已提交、还没开始民主评议的申请\n"
             "申请复核 — 对不予纳入的结果不服，申请重新审查（可以接着写理由）\n"
-            "政策 — 了解政策\n"
+            "找干部 — 请干部给您回电话\n"
+            "政策 — 了解政策，也可以直接问，例如「谁可以申请」\n"
             "也可以直接发语音。")
 
 
@@ -57,6 +60,34 @@ def policy(config: Config) -> str:
 
 
 HINT = "没太明白您的意思。回复「申请」开始申请，「进度」查询进度，「帮助」查看全部功能。"
+
+# What cannot be understood gets this, not a dead end.
+MENU_TEXT = ("没太明白您的意思，您可以：\n"
+             "1. 申请帮扶：回复「申请」，或直接说家里遇到的困难\n"
+             "2. 查询进度：回复「进度」\n"
+             "3. 问政策：直接问，例如「谁可以申请」「要多久」\n"
+             "4. 找干部：回复「找干部」，请干部给您回电话\n"
+             "也可以直接发语音。")
+
+
+def village(config: Config) -> str:
+    return config.levels[Level.VILLAGE]
+
+
+def faq_answer(config: Config, key: str | None, now: dt.datetime) -> str:
+    """config.yaml's answer to a policy question, its blanks filled from config (the levels,
+    the hotline, this year's income line, the procedure's total days); the policy overview
+    when no question is named (the menu's 政策说明)."""
+    entry = next((f for f in config.chat.faq if f.key == key), None)
+    if entry is None:
+        return policy(config)
+    procedure = config.procedures[CaseKind.IDENTIFICATION]
+    unit = "个工作日" if procedure.total.unit == "working" else "天"
+    line = config.elimination_rules().line_for(now.astimezone(LOCAL).year)
+    return entry.answer.format(
+        hotline=config.notice.hotline, income_line=f"{line.amount:.0f}",
+        township=config.levels[Level.TOWNSHIP], village=config.levels[Level.VILLAGE],
+        county=config.levels[Level.COUNTY], total_days=f"{procedure.total.days}{unit}")
 
 
 def consent(config: Config) -> str:
