@@ -44,6 +44,8 @@ def on_callback_details(turn: Turn, text: str) -> str:
     if reading.intent == Intent.CANCEL:
         return _resume(turn, "好的，不打电话了。")
     _take(turn, reading)
+    if filling.is_filling(turn.draft.get("callback_resume", "")):
+        filling.take(turn, reading)  # the village and phone said are the application's too
     return _ask_details(turn)
 
 
@@ -89,5 +91,5 @@ def _resume(turn: Turn, said: str) -> str:
     step = turn.draft.get("callback_resume") or "idle"
     turn.conv.draft = {k: v for k, v in turn.draft.items() if k not in KEYS}
     turn.save(step)
-    again = filling.ask_again(turn) if filling.is_filling(step) else ""
+    again = filling.ask_next(turn) if filling.is_filling(step) else ""
     return f"{said}\n\n我们接着填申请：\n{again}" if again else said
