@@ -95,7 +95,11 @@ _STEP = select(Conversation.step, Conversation.draft).where(
 
 
 def _at_once(ctx: Context, openid: str, reading: Reading) -> str:
+    """The answer, then the application's pending question if one is being filled (帮助
+    lists what can be said, 取消 and 修改 among them: it reads nothing)."""
     text = _question(ctx, openid, reading)
+    if reading.intent == Intent.HELP:
+        return text
     row = ctx.conn.execute(_STEP, {"openid": openid}).first()
     if row is None or not filling.is_filling(row.step):
         return text
