@@ -217,8 +217,8 @@ def render(event: str, p: dict[str, Any], base_url: str = "", local: Local = UNS
     if event == "callback_new":
         item = p["item"]
         link = callback_link(base_url, item["callback_id"])
-        phone = f"，电话 {item['phone']}" if item.get("phone") else ""
-        detail = (f"{item['place']} {item['head']}{phone}，在微信中请求干部回电话。"
+        phone = f"电话 {item['phone']}" if item.get("phone") else "未留电话"
+        detail = (f"{item['place']} {item['head']}，{phone}，在微信中请求干部回电话。"
                   f"请在{item['due']}前回电，回电后在待办里点「已回电」。\n处理：{link}")
         return Rendered(f"{p['name']}，{detail}", "回电请求", "", f"{item['due']}前回电",
                         detail, link)
