@@ -4,6 +4,8 @@ and 已回电 once, by the cadre who must call or a village cadre of the village
 from __future__ import annotations
 
 import datetime as dt
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select, update
@@ -31,8 +33,9 @@ def labels(world: World) -> dict[str, str]:
 
 
 def asks(world: World, *, household_id: int | None = None, village_id: int | None = None,
-         openid: str = "o_farmer", said: str = "想问问低保的事", calendar: WorkCalendar | None = None,
-         working_days: int = 1, phone: str | None = None) -> Promise:
+         openid: str = "o_farmer", said: str = "想问问低保的事",
+         calendar: WorkCalendar | None = None, working_days: int = 1,
+         phone: str | None = None) -> Promise:
     with session_scope() as s:
         return callbacks.request(
             s, household_id=household_id, village_id=village_id, openid=openid, said=said,
@@ -182,3 +185,24 @@ def test_a_village_cadre_of_the_village_may_close_it_nobody_else(world: World) -
         closes(world, promise.request_id, world.cadre("village_cadre", "东沟村"), note="长" * 201)
     row = closes(world, promise.request_id, world.cadre("village_cadre", "东沟村"))
     assert row.done_by_name == "刘书记" and row.note is None
+
+
+def test_two_messages_racing_make_one_request(world: World) -> None:
+    """The second waits for the first's transaction and gets its promise: the open request's
+    unique index, not a read before the write, keeps one."""
+    household = world.household("东沟村")
+    database = world.services.database
+    with database.session_scope() as first:
+        mine = callbacks.request(
+            first, household_id=household, village_id=None, openid="o_farmer", said="一",
+            now=world.clock.now(), calendar=world.services.calendar, working_days=1,
+            role_labels=labels(world))
+        with ThreadPoolExecutor(1) as pool:
+            racing = pool.submit(asks, world, household_id=household, said="二")
+            time.sleep(0.3)  # the second is waiting on the first's write
+            assert not racing.done()
+            first.commit()
+            theirs = racing.result(timeout=30)
+    assert theirs.already and theirs.request_id == mine.request_id
+    with session_scope() as s:
+        assert len(s.scalars(select(CallbackRequest)).all()) == 1
