@@ -8,7 +8,10 @@ import datetime as dt
 
 from sqlalchemy import select, update
 
+from approvals.assistance import handover
+from approvals.procedure import callbacks
 from approvals.procedure.callbacks import Promise
+from approvals.procedure.permissions import Actor
 from approvals.record.calendar import LOCAL
 from approvals.record.models import Cadre, Member, Pairing, Place
 from bot import wording
@@ -122,3 +125,23 @@ def test_the_farmer_is_told_who_calls_and_by_when(world: World) -> None:
     village = asks(world, household_id=world.household("西坡村"), openid="o_other")
     assert wording.callback_promised(village, world.config).startswith(
         "已请村干部/驻村工作队陈书记给您回电话，最晚11月9日（周一）下班前。")
+
+
+def test_a_stand_in_hears_of_and_sees_the_call_backs_of_whom_they_stand_in_for(
+        world: World) -> None:
+    liu = bind("village_cadre", "东沟村", "o_liu")
+    chen = bind("village_cadre", "西坡村", "o_chen")
+    with session_scope() as s:
+        handover.name_stand_in(s, Actor.load(s, liu), chen, starts_on=dt.date(2026, 11, 2),
+                               ends_on=dt.date(2026, 11, 4), reason="外出学习",
+                               now=world.clock.now())
+    promise = asks(world, household_id=world.household("东沟村"))
+    sweep_at(world, dt.date(2026, 11, 4))
+    [digest] = to(f"cadre:{chen}", "cadre_digest")
+    [item] = digest.params["items"]
+    assert (item["callback_id"], item["place"]) == (promise.request_id, "东沟村（代刘书记）")
+    with session_scope() as s:
+        stand_in = Actor.signed_in(s, chen, dt.date(2026, 11, 4))
+        [card] = callbacks.open_for(s, stand_in, world.clock.now(), world.services.calendar,
+                                    personal_data_roles=["village_cadre"])
+    assert (card.id, card.for_whom, card.urgency) == (promise.request_id, "刘书记", "overdue")
