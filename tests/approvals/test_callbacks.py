@@ -206,3 +206,22 @@ def test_two_messages_racing_make_one_request(world: World) -> None:
     assert theirs.already and theirs.request_id == mine.request_id
     with session_scope() as s:
         assert len(s.scalars(select(CallbackRequest)).all()) == 1
+
+
+def test_the_village_cadre_holds_it_once_the_paired_cadre_leaves(world: World) -> None:
+    household = world.household("东沟村")
+    pair(world, household, cadre_id("杨帮扶"))
+    promise = asks(world, household_id=household)
+    liu = world.cadre("village_cadre", "东沟村")
+
+    def cards(actor: Actor) -> list[int]:
+        with session_scope() as s:
+            return [c.id for c in callbacks.open_for(
+                s, actor, world.clock.now(), world.services.calendar,
+                personal_data_roles=world.config.workbench.personal_data_roles)]
+
+    assert cards(liu) == [] and cards(world.cadre("helper", "东沟村")) == [promise.request_id]
+    with session_scope() as s:
+        s.execute(update(Cadre).where(Cadre.id == cadre_id("杨帮扶")).values(active=False))
+    assert cards(liu) == [promise.request_id]
+    assert cards(world.cadre("village_cadre", "西坡村")) == []
