@@ -1,7 +1,9 @@
 """转人工, 找干部: the farmer asks for a person. The household's paired cadre (else a village
-cadre) is asked to call back (approvals.procedure.callbacks) and the farmer is told who and
-by when. A farmer the record does not know yet is asked for the village and a phone number
-first, in one message; the application being filled, if any, waits and goes on after.
+cadre) is asked to call back (approvals.procedure.callbacks records it; the cadre is told at
+once through the outbox, notifications.callbacks, in the turn's transaction) and the farmer
+is told who and by when. A farmer the record does not know yet is asked for the village and
+a phone number first, in one message; the application being filled, if any, waits and goes
+on after.
 """
 
 from __future__ import annotations
@@ -9,11 +11,13 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 
 from approvals.procedure import callbacks
+from approvals.procedure.callbacks import Promise
 from approvals.record.errors import Refused
 from approvals.record.models import Member
 from bot import filling, wording
-from bot.conversation import Turn
+from bot.conversation import Context, Turn
 from bot.reading import Intent, Reading, read
+from notifications.callbacks import announce
 
 # Draft keys of a call-back being arranged; removed once it is requested or given up.
 KEYS = ("callback_village_id", "callback_phone", "callback_resume", "callback_said")
@@ -76,14 +80,26 @@ def _request(turn: Turn, household_id: int | None, village_id: int | None,
              phone: str | None) -> str:
     ctx = turn.ctx
     try:
-        promise = callbacks.request(
-            ctx.s, household_id=household_id, village_id=village_id, openid=turn.conv.openid,
-            said=turn.draft.get("callback_said", ""), phone=phone, now=ctx.now,
-            calendar=ctx.calendar, working_days=ctx.config.chat.callback_working_days,
-            roles=ctx.config.roles)
+        promise = ask(ctx, household_id=household_id, village_id=village_id,
+                      openid=turn.conv.openid, said=turn.draft.get("callback_said", ""),
+                      phone=phone)
     except Refused as refused:
         return _resume(turn, f"{refused}请拨打{ctx.config.notice.hotline}咨询。")
     return _resume(turn, wording.callback_promised(promise, ctx.config))
+
+
+def ask(ctx: Context, *, household_id: int | None, village_id: int | None, openid: str,
+        said: str, phone: str | None = None) -> Promise:
+    """Record the request (or find the user's open one) and, when new, tell its cadre."""
+    config = ctx.config
+    promise = callbacks.request(
+        ctx.s, household_id=household_id, village_id=village_id, openid=openid, said=said,
+        now=ctx.now, calendar=ctx.calendar, working_days=config.chat.callback_working_days,
+        role_labels={key: role.label for key, role in config.roles.items()}, phone=phone)
+    if not promise.already:
+        announce(ctx.s.connection(), promise.request_id, ctx.now,
+                 personal_data_roles=config.workbench.personal_data_roles)
+    return promise
 
 
 def _resume(turn: Turn, said: str) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from approvals.record.calendar import LOCAL
+from approvals.procedure.callbacks import Promise
+from approvals.record.calendar import LOCAL, last_day
 from approvals.record.definitions import Level
 from approvals.record.models import CaseKind
 from notifications import wording as notifications_wording
@@ -104,3 +105,23 @@ def local(config: Config) -> Local:
 def review_hint(config: Config) -> str:
     """Where a farmer who disagrees turns (复核 is the township's)."""
     return notifications_wording.review_hint(local(config))
+
+
+WEEKDAYS = "一二三四五六日"
+
+
+def callback_promised(promise: Promise, config: Config) -> str:
+    """转人工 answered: who calls back and by when (the last day in Beijing time, with its
+    weekday), and the hotline for what cannot wait. The cadre's name is all it says of them."""
+    day = last_day(promise.due_at)
+    paired_label = "帮扶联系人"  # what a paired cadre is to the household, whatever their post
+    if promise.paired:
+        who = f"您家的{paired_label}{promise.cadre_name}"
+        if promise.role_label != paired_label:
+            who += f"（{promise.role_label}）"
+    else:
+        who = f"{promise.role_label}{promise.cadre_name}"
+    said = "已经请" if promise.already else "已请"
+    again = "您之前的请求还在办理，" if promise.already else ""
+    return (f"{again}{said}{who}给您回电话，最晚{day.month}月{day.day}日"
+            f"（周{WEEKDAYS[day.weekday()]}）下班前。有急事请拨打{config.notice.hotline}。")

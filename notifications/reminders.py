@@ -16,7 +16,10 @@ one message and a second sweep the same day adds nothing:
   no active pairing at all (to its village's cadres); 复核 due or late, to its township's
   role;
 - 部门数据提示: households a screening run listed for a visit (approvals/screening), to the
-  paired cadre, else the village's cadres, until a visit is recorded.
+  paired cadre, else the village's cadres, until a visit is recorded;
+- 回电: a farmer's call-back request (转人工, approvals/procedure/callbacks.py) due soon or
+  late, to the cadre who must call (while active, else the village's cadres), as a task's
+  deadline is (not escalated: the dashboard counts the late ones).
 
 Who holds a task is approvals.procedure.holders' rule: its assignee (the paired cadre for
 入户核实) while active, else every active cadre of its role at its place.
@@ -34,6 +37,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from approvals.assistance import measures
+from approvals.procedure.callbacks import UNREGISTERED
 from approvals.procedure.holders import Holders
 from approvals.record.calendar import (
     WorkCalendar,
@@ -45,6 +49,8 @@ from approvals.record.calendar import (
 from approvals.record.definitions import Deadline
 from approvals.record.models import (
     Cadre,
+    CallbackRequest,
+    CallbackStatus,
     Case,
     CaseStatus,
     Household,
@@ -163,15 +169,18 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
         items[cadre_id].append(item)
     for cadre_id, item in reexaminations_due(s, now, calendar, rules, cadres, supervisors):
         items[cadre_id].append(item)
+    for cadre_id, item in callbacks_due(s, now, calendar, rules, cadres,
+                                        start_of_day(horizon + dt.timedelta(days=1))):
+        items[cadre_id].append(item)
     # 代理: a stand-in hears of the tasks of whom they stand in for, while they do
     for principal, stand_in in s.execute(select(StandIn.cadre_id, StandIn.stand_in_id).where(
             StandIn.starts_on <= today, StandIn.ends_on >= today)).tuples().all():
         if stand_in in by_id and principal in by_id:
-            held = {(i.get("task_id"), i.get("total")) for i in items.get(stand_in, [])}
+            held = {_held_key(i) for i in items.get(stand_in, [])}
             extra = [{**i, "place": f"{i['place']}（代{by_id[principal].name}）"}
-                     for i in items.get(principal, []) if i.get("task_id")
-                     and (i["task_id"], i.get("total")) not in held
-                     and i["kind"] != "escalation"]
+                     for i in items.get(principal, [])
+                     if (i.get("task_id") or i.get("callback_id"))
+                     and _held_key(i) not in held and i["kind"] != "escalation"]
             if extra:
                 items[stand_in] += extra
     messages = [{"key": f"digest:{cadre_id}:{today.isoformat()}",
@@ -181,6 +190,11 @@ def sweep(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules) ->
                 for cadre_id, found in items.items() if reachable(by_id[cadre_id])]
     outbox.enqueue(s.connection(), messages, now)
     return len(messages)
+
+
+def _held_key(item: dict[str, Any]) -> tuple[Any, ...]:
+    """What a digest item is about: a task (or its case's total clock), or a call-back."""
+    return item.get("task_id"), item.get("total"), item.get("callback_id")
 
 
 def _told(item: dict[str, Any], holders: Iterable[Any], path: str,
@@ -374,4 +388,35 @@ def reexaminations_due(s: Session, now: dt.datetime, calendar: WorkCalendar, rul
                 "stage": "复核", "place": r.place, "head": r.head, "kind": kind,
                 "late": late, "due": shown_due(r.due_at)}
         found += _told(item, cadres.of(None, r.role, r.place_id), r.path, supervisors, rules)
+    return found
+
+
+def callbacks_due(s: Session, now: dt.datetime, calendar: WorkCalendar, rules: Rules,
+                  cadres: Holders[Any], before: dt.datetime
+                  ) -> list[tuple[int, dict[str, Any]]]:
+    """回电 (approvals/procedure/callbacks.py) due soon or late (due before `before`), for
+    the cadre who must call while active, else the active village cadres of its village; the
+    item links to the inbox's card. What the farmer said is not in it."""
+    today = local_date(now)
+    asker, head = aliased(Member), aliased(Member)
+    found = []
+    for r in s.execute(select(
+            CallbackRequest.id, CallbackRequest.cadre_id, CallbackRequest.village_id,
+            CallbackRequest.due_at, Place.name.label("place"), asker.name.label("asker"),
+            head.name.label("head"))
+            .join(Place, Place.id == CallbackRequest.village_id)
+            .outerjoin(asker, (asker.openid == CallbackRequest.openid)
+                       & (asker.household_id == CallbackRequest.household_id))
+            .outerjoin(head, (head.household_id == CallbackRequest.household_id) & head.is_head)
+            .where(CallbackRequest.status == CallbackStatus.OPEN,
+                   CallbackRequest.due_at <= before)
+            .order_by(CallbackRequest.due_at)):
+        urgency = _urgency(r.due_at, now, today, calendar, rules)
+        if urgency is None:
+            continue
+        kind, late = urgency
+        item = {"callback_id": r.id, "kind": "callback", "urgency": kind, "late": late,
+                "place": r.place, "head": r.asker or r.head or UNREGISTERED, "stage": "回电",
+                "number": "", "due": shown_due(r.due_at)}
+        found += [(c.id, item) for c in cadres.of(r.cadre_id, VILLAGE_CADRE, r.village_id)]
     return found

@@ -30,12 +30,13 @@ EVENT_NAMES = {"case_enrolled": "纳入监测通知", "case_rejected": "不予�
                "case_returned": "退回补充通知", "cadre_digest": "每日待办提醒",
                "task_new": "新待办通知", "task_evidence": "部门数据补充通知",
                "stage_passed": "进展通知", "case_received": "受理通知",
-               "media_saved": "照片已保存", "media_refused": "照片未保存"}
+               "media_saved": "照片已保存", "media_refused": "照片未保存",
+               "callback_new": "回电请求通知"}
 CHANNEL_NAMES = {"custom": "客服消息", "template": "模板消息", "wecom": "企业微信"}
 
 TAGS = {"due_soon": "即将到期", "overdue": "已超期", "escalation": "督办", "new": "新待办",
         "revisit": "回访", "no_measure": "未落实措施", "no_pairing": "未结对",
-        "screening": "部门预警"}
+        "screening": "部门预警", "callback": "回电"}
 
 
 def task_link(base_url: str, task_id: int) -> str:
@@ -43,8 +44,16 @@ def task_link(base_url: str, task_id: int) -> str:
     return f"{base_url.rstrip('/')}/t/{task_id}"
 
 
+def callback_link(base_url: str, callback_id: int) -> str:
+    """The short link that opens a farmer's call-back request on the phone (the inbox's card):
+    its number only, nothing of who asked."""
+    return f"{base_url.rstrip('/')}/cb/{callback_id}"
+
+
 def item_link(base_url: str, item: dict[str, Any]) -> str:
     """A task's page, or for a revisit the household's page (the phone pages)."""
+    if item.get("callback_id"):
+        return callback_link(base_url, item["callback_id"])
     if item.get("task_id"):
         return task_link(base_url, item["task_id"])
     if item.get("case_id"):  # a 复核: its block of the case page
@@ -52,7 +61,20 @@ def item_link(base_url: str, item: dict[str, Any]) -> str:
     return f"{base_url.rstrip('/')}/h/{item['household_id']}"
 
 
+def _callback_line(item: dict[str, Any]) -> str:
+    """A farmer waiting for a call (转人工): when it is due, or how late it is."""
+    tag = TAGS["callback"]
+    if item.get("urgency") == "overdue":
+        tag += f"·已超期{item['late']}个工作日" if item.get("late") else "·已超期"
+    elif item.get("urgency") == "due_soon":
+        tag += "·即将到期"
+    phone = f"（电话 {item['phone']}）" if item.get("phone") else ""
+    return f"【{tag}】{item['place']} {item['head']}{phone} 请求回电话（{item['due']}前）"
+
+
 def _line(item: dict[str, Any]) -> str:
+    if item["kind"] == "callback":
+        return _callback_line(item)
     tag = TAGS[item["kind"]]
     if item.get("late"):
         tag += f"{item['late']}个工作日"
@@ -192,6 +214,14 @@ def render(event: str, p: dict[str, Any], base_url: str = "", local: Local = UNS
         detail = f"{_line(item)}\n办理：{link}"
         return Rendered(f"{p['name']}，您有一项新的待办：{detail}", "新的待办", item["number"],
                         item["stage"], detail, link)
+    if event == "callback_new":
+        item = p["item"]
+        link = callback_link(base_url, item["callback_id"])
+        phone = f"电话 {item['phone']}" if item.get("phone") else "未留电话"
+        detail = (f"{item['place']} {item['head']}，{phone}，在微信中请求干部回电话。"
+                  f"请在{item['due']}前回电，回电后在待办里点「已回电」。\n处理：{link}")
+        return Rendered(f"{p['name']}，{detail}", "回电请求", "", f"{item['due']}前回电",
+                        detail, link)
     if event == "task_evidence":
         item = p["item"]
         link = task_link(base_url, item["task_id"])

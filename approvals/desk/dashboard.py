@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from approvals.procedure import notices
+from approvals.procedure import callbacks, notices
 from approvals.procedure.holders import Holders, held_by
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import WorkCalendar, local_date, shown_due, start_of_day
@@ -114,7 +114,9 @@ def figures(s: Session, actor: Actor, now: dt.datetime, *, place_id: int | None 
     return {"by_stage": by_stage, "by_place": [tuple(r) for r in by_place],
             "by_cadre": by_cadre, "ages": ages,
             "weekly": _weekly(s, path, now, weeks), "total": sum(by_stage.values()),
-            "overdue": sum(n for _, _, n in by_place)}
+            "overdue": sum(n for _, _, n in by_place),
+            # farmers waiting for a call (转人工): not cases, so counted beside them
+            "callbacks": callbacks.counts(s, path, now)}
 
 
 def _weekly(s: Session, path: str, now: dt.datetime, weeks: int

@@ -17,7 +17,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, FunctionLoader
 from approvals.context import Context
 from approvals.procedure import stages
 from approvals.record import wording
-from approvals.record.calendar import local_date, shown_due
+from approvals.record.calendar import LOCAL, local_date, shown_due
 from approvals.record.errors import NotAllowed, NotFound
 from approvals.web import (
     assets,
@@ -91,6 +91,19 @@ def _localdate(moment: dt.datetime) -> str:
 def _due(moment: dt.datetime) -> str:
     """A deadline as every page and message says it (calendar.shown_due): 12月7日."""
     return shown_due(moment)
+
+
+@bp.app_template_filter("moment")
+def _moment(moment: dt.datetime) -> str:
+    """A moment in Beijing time as the pages say it: 12月3日 10:05."""
+    local = moment.astimezone(LOCAL)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+@bp.app_template_filter("weekday")
+def _weekday(day: dt.date) -> str:
+    """周一 … 周日."""
+    return "周" + "一二三四五六日"[day.weekday()]
 
 
 @bp.app_template_filter("monthday")

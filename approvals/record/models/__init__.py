@@ -2,6 +2,7 @@
 
 from approvals.record.definitions import CaseKind  # the kind of procedure a case follows
 from approvals.record.models.audit import AuditEntry
+from approvals.record.models.callbacks import CallbackRequest, CallbackStatus
 from approvals.record.models.cases import (
     Case,
     CaseRisk,
@@ -37,6 +38,8 @@ __all__ = [
     "AuditEntry",
     "BindThrottle",
     "Cadre",
+    "CallbackRequest",
+    "CallbackStatus",
     "Case",
     "CaseKind",
     "CaseRisk",
