@@ -15,7 +15,7 @@ from approvals.procedure.permissions import Actor
 from approvals.record.calendar import LOCAL
 from approvals.record.models import Cadre, Member, Pairing, Place
 from bot import wording
-from bot.callbacks import ask
+from bot.handoff import ask
 from bot.conversation import Context
 from notifications.models import Audience
 from notifications.wording import render
