@@ -15,8 +15,8 @@ from approvals.procedure.permissions import Actor
 from approvals.record.calendar import LOCAL
 from approvals.record.models import Cadre, Member, Pairing, Place
 from bot import wording
-from bot.handoff import ask
 from bot.conversation import Context
+from bot.handoff import ask
 from notifications.models import Audience
 from notifications.wording import render
 from tests.db import session_scope
