@@ -83,8 +83,8 @@ def respond_at_once(ctx: Context, inbound: Inbound) -> str | None:
                 return wording.HINT
             reading = read(text, expecting=None, vocabulary=Vocabulary(
                 risk_types=ctx.config.risk_types, faq=filling.faq_entries(ctx.config)))
-            if reading.intent not in AT_ONCE or reading.slots.filled():
-                return None
+            if reading.intent not in AT_ONCE:
+                return None  # a question's slots are hypothetical (「老伴住院了能申请吗」)
             return _at_once(ctx, inbound.openid, reading)
         case _:
             return "暂时只能看懂文字、语音和照片。回复「帮助」查看能做什么。"
@@ -174,14 +174,11 @@ def _greeting(turn: Turn, reading: Reading) -> str:
 
 
 def _asked(turn: Turn, reading: Reading) -> str:
-    """进度, 帮助 or a policy question that reached the locked path (it carried slots): the
-    slots are kept, the answer given, the pending question asked again."""
-    if filling.is_filling(turn.conv.step):
-        filling.take(turn, reading)
+    """进度, 帮助 or a policy question on the locked path (a menu click): the answer, then the
+    pending question again."""
     answer = _question(turn.ctx, turn.conv.openid, reading)
-    if filling.is_filling(turn.conv.step):
-        return f"{answer}\n\n我们接着填申请：\n{filling.ask_next(turn)}"
-    return answer
+    again = filling.ask_again(turn) if filling.is_filling(turn.conv.step) else ""
+    return f"{answer}\n\n我们接着填申请：\n{again}" if again else answer
 
 
 def _cancel(turn: Turn, reading: Reading) -> str:
