@@ -283,7 +283,7 @@ def test_a_cadre_filing_outside_their_jurisdiction_is_refused_and_nothing_is_wri
     assert "收到照片" in farmer.photo("media-house-1")
     moved_to(cadre.id, "南滩村")
     reply = farmer.say("同意")
-    assert "这户不在您负责的范围内，不能代为申请" in reply and "申请编号" not in reply
+    assert "这户不在您负责的范围内，不能代为申请" in reply and "申请编号" not in reply, farmer.log
 
     assert "代为申请" in farmer.say("申请")  # a household of a village they no longer serve
     farmer.say(f"王小明 {NEW_ID}")

@@ -112,7 +112,7 @@ def test_renamed_levels_name_every_page_message_notice_and_export(  # and no raw
     assert "所在嘎查：东沟嘎查" in texts["跳过"]  # the summary to confirm
     texts["修改"] = farmer.say("修改")
     assert "所在嘎查" in texts["修改"]
-    farmer.say("6")  # the phone again
+    farmer.say("7")  # the phone again
     farmer.say("跳过")
     texts["同意"] = farmer.say("同意")
     with session_scope() as s:
