@@ -236,7 +236,6 @@ def _ids_in(text: str) -> list[str]:
 def test_the_corpus_is_sound(name: str, config: Config) -> None:
     entries = raw(name)
     villages = set(vocabulary(config).villages)
-    faq_keys = {f.key for f in config.chat.faq}
     problems: list[str] = []
 
     def wrong(entry: dict[str, Any], what: str) -> None:
@@ -255,9 +254,6 @@ def test_the_corpus_is_sound(name: str, config: Config) -> None:
             wrong(e, f"intent {e.get('intent')!r}")
         if (e.get("intent") == "question") != ("faq" in e):
             wrong(e, "a question names its FAQ entry, and only a question")
-        elif "faq" in e and e["faq"] not in faq_keys:
-            wrong(e, f"faq {e['faq']} is not in config.yaml chat.faq "
-                     f"({', '.join(sorted(faq_keys)) or 'empty'})")
         if "edit" in e and (e.get("intent") != "edit" or e["edit"] not in SLOT_ORDER):
             wrong(e, f"edit {e['edit']!r}")
         if "village" in slots and slots["village"] not in villages:
@@ -289,6 +285,15 @@ def test_the_corpus_is_sound(name: str, config: Config) -> None:
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.parametrize("name", ["messages.yaml", "dev.yaml"])
+def test_every_question_of_the_corpus_has_its_entry_in_config(name: str, config: Config) -> None:
+    """The questions are answered from config.yaml `chat.faq`: each key the corpus names is
+    there (the entries themselves are the bot's to write)."""
+    named = {e["faq"] for e in raw(name) if "faq" in e}
+    missing = sorted(named - {f.key for f in config.chat.faq})
+    assert not missing, f"config.yaml chat.faq has no entry {', '.join(missing)}"
+
+
 def test_the_corpus_covers_what_farmers_do(config: Config) -> None:
     held_out, dev = raw("messages.yaml"), raw("dev.yaml")
     assert len(held_out) >= 300 and len(dev) >= 80
@@ -298,7 +303,7 @@ def test_the_corpus_covers_what_farmers_do(config: Config) -> None:
     intents = Counter(e["intent"] for e in held_out)
     assert all(intents[i.value] >= 8 for i in Intent), intents
     faqs = Counter(e["faq"] for e in held_out if "faq" in e)
-    assert all(faqs[f.key] >= 4 for f in config.chat.faq), faqs
+    assert all(faqs[key] >= 4 for key in set(faqs) | {f.key for f in config.chat.faq}), faqs
     slots = Counter(k for e in held_out for k in e.get("slots") or {})
     assert all(slots[k] >= 8 for k in ("name", "id_number", "village", "size", "risks",
                                        "income", "income_approximate", "expense", "phone"))
