@@ -241,6 +241,7 @@ def pushed() -> Any:
             OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
             .order_by(OutboxMessage.id).limit(WAITING)).all()
         return jsonify(
+            now=_shown(now),  # the demo's time, moved by another page or `fangfan dev clock`
             messages=[{"id": m.id, "channel": CHANNEL_NAMES.get(m.channel or "", "消息"),
                        "text": render(m.event, m.params, local=said).text} for m in sent],
             waiting=[{"id": m.id, "text": "待发送：" + render(m.event, m.params, local=said).text
