@@ -189,13 +189,17 @@ def test_a_photo_sent_in_the_simulator_reaches_the_case(
     page.close()
 
 
-def test_the_simulator_refuses_what_is_not_a_photo(webhook_url: str, world: World) -> None:
+def test_the_simulator_refuses_what_is_not_a_photo_and_stands_in_for_the_api(
+        webhook_url: str, world: World) -> None:
     base = webhook_url.replace("/wechat/mp", "/dev/wechat")
     refused = requests.post(f"{base}/photo", data={"openid": "o_sim_photo1"}, timeout=10,
                             files={"photo": ("a.txt", b"not a picture", "text/plain")})
     assert refused.status_code == 400 and "只能发送照片" in refused.json()["error"]
     assert requests.get(f"{base}/api/cgi-bin/media/get", params={"media_id": "../x"},
                         timeout=5).json()["errcode"] == 40007  # as WeChat answers an unknown id
+    # 订阅通知, as the worker sends them on a laptop
+    assert requests.post(f"{base}/api/cgi-bin/message/subscribe/bizsend", json={}, timeout=5
+                         ).json() == {"errcode": 0, "errmsg": "ok"}
 
 
 def test_a_voice_message_is_read_by_what_wechat_recognised(
