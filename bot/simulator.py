@@ -1,9 +1,13 @@
 """`/dev/wechat`: chat as a farmer without a WeChat account (dev_mode only).
 
-The page posts what you type here; this sends it to the real webhook as WeChat would (signed
+The page posts what you type, a photo or a voice message (with the text WeChat's speech
+recognition would give) here; this sends it to the real webhook as WeChat would (signed
 XML, encrypted in safe mode) and shows the reply. Messages pushed later (decisions) come
-from the outbox. `/dev/wechat/api` stands in for api.weixin.qq.com, so the worker's sends
-succeed on a laptop: config.yaml's demo `wechat.api_base_url` points at it.
+from the outbox, and those still waiting (held by the quiet hours) are shown with the time
+they will go. `/dev/wechat/api` stands in for api.weixin.qq.com, so the worker's sends and
+the photo downloads succeed on a laptop: config.yaml's demo `wechat.api_base_url` points at
+it. A photo is kept under media_dir/dev-wechat/ by a random media id, as WeChat keeps a
+临时素材, and the stand-in's media/get serves those bytes for that id.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ import hashlib
 import re
 import secrets
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import requests
-from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from sqlalchemy import select
 
 from approvals.record.calendar import LOCAL
@@ -29,16 +34,24 @@ from approvals.record.models import (
     MonitoringStatus,
     Place,
 )
+from approvals.record.photos import MAX_BYTES, image_kind
 from bot.wechat_adapter import Callback
 from bot.wording import local
+from notifications.dispatch import held_until
 from notifications.models import Audience, OutboxMessage, OutboxStatus
-from notifications.wording import render
+from notifications.wording import CHANNEL_NAMES, render
 
 if TYPE_CHECKING:  # the wiring passes these in; bot never imports it at run time
     from fangfan.services import Services
 
 bp = Blueprint("simulator", __name__, url_prefix="/dev/wechat", template_folder="templates")
 ACCOUNT = "gh_fangfan_demo"
+OPENID = re.compile(r"[A-Za-z0-9_-]{6,64}")
+# a media id as the simulator makes them (WeChat's are 64 characters of the same alphabet):
+# checked before it names a file
+MEDIA_ID = re.compile(r"sim_[A-Za-z0-9_-]{32,64}")
+MAX_RECOGNITION = 600  # a minute of speech, as WeChat's voice messages are at most
+WAITING = 20  # the pending pushes shown at once
 
 
 def _services() -> Services:
@@ -61,7 +74,8 @@ def page() -> str:
                                  Household.monitoring == MonitoringStatus.NONE,
                                  Household.id.not_in(busy))
                           .order_by(filed_before, Member.id).limit(5)).all()
-    return render_template("simulator.html", heads=heads, now=_shown(_services().clock.now()))
+    return render_template("simulator.html", heads=heads, now=_shown(_services().clock.now()),
+                           max_bytes=MAX_BYTES)
 
 
 def _shown(moment: dt.datetime) -> str:
@@ -92,20 +106,88 @@ def _cdata(text: str) -> str:
     return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
+def _openid(value: object) -> str | None:
+    openid = str(value or "")[:64]
+    return openid if OPENID.fullmatch(openid) else None
+
+
+NO_OPENID = "缺少用户标识，请刷新页面。"
+
+
 @bp.post("/say")
 def say() -> Any:
+    """A text, a menu click, or a voice message (`voice`: the recognition text, maybe empty)."""
     data = request.get_json(silent=True) or {}
-    openid = str(data.get("openid") or "")[:64]
-    if not re.fullmatch(r"[A-Za-z0-9_-]{6,64}", openid):
-        return jsonify(error="缺少用户标识，请刷新页面。"), 400
-    now = int(_services().clock.now().timestamp())  # the webhook checks it against the same
+    openid = _openid(data.get("openid"))
+    if openid is None:
+        return jsonify(error=NO_OPENID), 400
     if data.get("event"):
-        inner = f"<Event>{_cdata(str(data['event']))}</Event>" + (
-            f"<EventKey>{_cdata(str(data['key']))}</EventKey>" if data.get("key") else "")
-        xml = _message_xml(openid, "event", inner, now)
-    else:
-        content = _cdata(str(data.get("text", "")))
-        xml = _message_xml(openid, "text", f"<Content>{content}</Content>", now)
+        inner = f"<Event>{_cdata(str(data['event'])[:32])}</Event>" + (
+            f"<EventKey>{_cdata(str(data['key'])[:256])}</EventKey>" if data.get("key") else "")
+        return jsonify(**_to_webhook(openid, "event", inner))
+    if "voice" in data:  # a voice message: WeChat sends the file's id and what it heard
+        heard = str(data.get("voice") or "")[:MAX_RECOGNITION]
+        inner = (f"<MediaId>{_cdata(_media_id())}</MediaId><Format>{_cdata('amr')}</Format>"
+                 f"<Recognition>{_cdata(heard)}</Recognition>")
+        return jsonify(**_to_webhook(openid, "voice", inner))
+    content = _cdata(str(data.get("text", ""))[:10_000])
+    return jsonify(**_to_webhook(openid, "text", f"<Content>{content}</Content>"))
+
+
+@bp.post("/photo")
+def photo() -> Any:
+    """A photo picked on the page: kept under a new media id (as WeChat keeps a 临时素材),
+    then sent to the webhook as an image message; the bot downloads it from the stand-in."""
+    openid = _openid(request.form.get("openid"))
+    if openid is None:
+        return jsonify(error=NO_OPENID), 400
+    upload = request.files.get("photo")
+    content = upload.stream.read(MAX_BYTES + 1) if upload else b""
+    if len(content) > MAX_BYTES:
+        return jsonify(error="照片太大（超过10MB），请换一张。"), 400
+    if image_kind(content) is None:
+        return jsonify(error="只能发送照片（JPG、PNG 格式）。"), 400
+    media_id = _media_id()
+    folder = _media_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / media_id).write_bytes(content)
+    pic_url = url_for("simulator.picture", media_id=media_id, _external=True)
+    inner = (f"<PicUrl>{_cdata(pic_url)}</PicUrl>"
+             f"<MediaId>{_cdata(media_id)}</MediaId>")
+    return jsonify(**_to_webhook(openid, "image", inner), media_id=media_id)
+
+
+def _media_id() -> str:
+    return "sim_" + secrets.token_urlsafe(36)
+
+
+def _media_folder() -> Path:
+    return _services().settings.media_dir / "dev-wechat"
+
+
+def _uploaded(media_id: str) -> bytes | None:
+    """The bytes of a photo sent from the simulator, None for an id it never gave."""
+    if not MEDIA_ID.fullmatch(media_id):
+        return None
+    path = _media_folder() / media_id
+    return path.read_bytes() if path.is_file() else None
+
+
+@bp.get("/pic/<media_id>")
+def picture(media_id: str) -> Any:
+    """The photo as WeChat's PicUrl serves it: shown in the page's bubble too."""
+    content = _uploaded(media_id)
+    kind = image_kind(content) if content else None
+    if content is None or kind is None:
+        abort(404)
+    return current_app.response_class(content, mimetype=kind[1])
+
+
+def _to_webhook(openid: str, kind: str, inner: str) -> dict[str, Any]:
+    """The message signed (and encrypted in safe mode) as WeChat sends it, posted to the real
+    webhook; the HTTP status and the reply's text, decrypted."""
+    now = int(_services().clock.now().timestamp())  # the webhook checks it against the same
+    xml = _message_xml(openid, kind, inner, now)
     mp = _services().config.wechat.mp
     callback = Callback(mp.token, mp.app_id, mp.encoding_aes_key)
     timestamp, nonce = str(now), secrets.token_hex(8)
@@ -126,7 +208,7 @@ def say() -> Any:
                                  _tag(r"<TimeStamp>(\d+)</TimeStamp>", reply),
                                  _tag(r"<Nonce><!\[CDATA\[(.*?)\]\]>", reply))
     answer = re.search(r"<Content><!\[CDATA\[(.*?)\]\]></Content>", reply, re.S)
-    return jsonify(status=res.status_code, reply=answer.group(1) if answer else "")
+    return {"status": res.status_code, "reply": answer.group(1) if answer else ""}
 
 
 def _tag(pattern: str, xml: str) -> str:
@@ -143,16 +225,47 @@ def _sha1(*parts: str) -> str:
 
 @bp.get("/pushed")
 def pushed() -> Any:
-    """Messages fangfan sent to this user after the chat (decisions, photos saved)."""
-    openid, after = request.args.get("openid", ""), request.args.get("after", 0, type=int)
-    said = local(_services().config)
-    with _services().database.session_scope() as s:
-        rows = s.scalars(select(OutboxMessage).where(
+    """Messages fangfan sent to this user after the chat (decisions, photos saved), those
+    after `after` (the page remembers the last it showed), and those still waiting: a
+    farmer's message held by the quiet hours says so and when it will go."""
+    openid, after = request.args.get("openid", "")[:64], request.args.get("after", 0, type=int)
+    services = _services()
+    said, now, quiet = local(services.config), services.clock.now(), services.quiet_hours()
+    with services.database.session_scope() as s:
+        sent = s.scalars(select(OutboxMessage).where(
             OutboxMessage.recipient == openid, OutboxMessage.id > after,
-            OutboxMessage.status == OutboxStatus.SENT).order_by(OutboxMessage.id)).all()
-        return jsonify(messages=[{"id": m.id, "channel": m.channel,
-                                  "text": render(m.event, m.params, local=said).text}
-                                 for m in rows])
+            OutboxMessage.status == OutboxStatus.SENT).order_by(OutboxMessage.id)
+            .limit(100)).all()
+        waiting = s.scalars(select(OutboxMessage).where(
+            OutboxMessage.recipient == openid,
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
+            .order_by(OutboxMessage.id).limit(WAITING)).all()
+        return jsonify(
+            now=_shown(now),  # the demo's time, moved by another page or `fangfan dev clock`
+            messages=[{"id": m.id, "channel": CHANNEL_NAMES.get(m.channel or "", "消息"),
+                       "text": render(m.event, m.params, local=said).text} for m in sent],
+            waiting=[{"id": m.id, "text": "待发送：" + render(m.event, m.params, local=said).text
+                      + _why_waiting(m, now, quiet)} for m in waiting])
+
+
+def _why_waiting(message: OutboxMessage, now: dt.datetime,
+                 quiet: tuple[dt.time, dt.time]) -> str:
+    """（夜间免打扰，将于明早7:00后发送） for a farmer's message the quiet hours hold, else ""."""
+    due = max(message.next_attempt_at, now)
+    until = held_until(due, quiet) if message.audience == Audience.FARMER else None
+    return f"（夜间免打扰，将于{said_when(until, now)}后发送）" if until else ""
+
+
+def said_when(moment: dt.datetime, now: dt.datetime) -> str:
+    """A time as a farmer says it, from `now` (Beijing time): 今晚23:30, 明早7:00, 明天14:00,
+    明天凌晨0:30, else 12月5日 7:00."""
+    at, today = moment.astimezone(LOCAL), now.astimezone(LOCAL).date()
+    clock = f"{at.hour}:{at.minute:02d}"
+    days = (at.date() - today).days
+    if days not in (0, 1):
+        return f"{at.month}月{at.day}日 {clock}"
+    part = "天凌晨" if at.hour < 5 else "早" if at.hour < 12 else "天" if at.hour < 18 else "晚"
+    return "今明"[days] + part + clock
 
 
 @bp.get("/messages")
@@ -192,11 +305,19 @@ def api_ok() -> Any:
     return jsonify(errcode=0, errmsg="ok")
 
 
+@bp.post("/api/cgi-bin/message/subscribe/bizsend")
+def api_subscribe() -> Any:
+    """订阅通知 (a service account's subscription message): accepted, as WeChat answers."""
+    return jsonify(errcode=0, errmsg="ok")
+
+
 @bp.get("/api/cgi-bin/media/get")
 def api_media() -> Any:
-    # a 1×1 JPEG: the simulator cannot send real photos
-    return current_app.response_class(bytes.fromhex(
-        "ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c140d"
-        "0c0b0b0c1912130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d3833"
-        "3c2e333432ffc0000b080001000101011100ffc4001f0000010501010101010100000000000000000102"
-        "030405060708090a0bffda0008010100003f00d2cf20ffd9"), mimetype="image/jpeg")
+    """The photo sent from the simulator under this media id; an id it never gave is
+    answered as WeChat answers one (errcode 40007), so bot/media.py's error path is the
+    real one."""
+    content = _uploaded(request.args.get("media_id", ""))
+    if content is None:
+        return jsonify(errcode=40007, errmsg="invalid media_id")
+    kind = image_kind(content)
+    return current_app.response_class(content, mimetype=kind[1] if kind else "image/jpeg")

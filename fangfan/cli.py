@@ -194,15 +194,20 @@ def wechat_menu() -> None:
 @click.option("--failed", is_flag=True, help="只看发送失败或不确定是否送达的")
 @click.option("--limit", default=50, show_default=True)
 def outbox_list(failed: bool, limit: int) -> None:
-    """查看发给农户和干部的消息：状态、渠道和失败原因。\f
+    """查看发给农户和干部的消息：状态、渠道和失败原因（北京时间）。\f
 
-    Messages to farmers and cadres: status, channel, and why one failed."""
+    Messages to farmers and cadres: status, channel, and why one failed. Times are Beijing
+    time, as the pages show them; a farmer's message held by the quiet hours says when it
+    will go."""
     from sqlalchemy import select
 
-    from notifications.models import OutboxMessage, OutboxStatus
+    from approvals.record.calendar import LOCAL
+    from notifications.dispatch import held_until
+    from notifications.models import Audience, OutboxMessage, OutboxStatus
     from notifications.wording import CHANNEL_NAMES, EVENT_NAMES
 
     services = _services()
+    now, quiet = services.clock.now(), services.quiet_hours()
     labels = {"pending": "待发送", "sending": "发送中", "sent": "已送达", "dead": "发送失败",
               "uncertain": "不确定是否送达"}
     with services.database.session_scope() as s:
@@ -210,13 +215,20 @@ def outbox_list(failed: bool, limit: int) -> None:
         if failed:
             q = q.where(OutboxMessage.status.in_([OutboxStatus.DEAD, OutboxStatus.UNCERTAIN]))
         rows = s.scalars(q).all()
+        if rows:
+            click.echo("编号\t写入时间（北京时间）\t状态\t消息\t接收人\t渠道\t尝试次数")
         for m in rows:
             who = m.recipient if m.recipient.startswith("cadre:") else f"{m.recipient[:6]}…"
             reason = f"  {m.last_error}" if m.status != OutboxStatus.SENT and m.last_error else ""
             event = EVENT_NAMES.get(m.event, m.event)
             channel = CHANNEL_NAMES.get(m.channel or "", m.channel or "-")
-            click.echo(f"{m.id}\t{m.created_at:%m-%d %H:%M}\t{labels[m.status]}\t{event}\t"
-                       f"{who}\t{channel}\t尝试{m.attempts}次{reason}")
+            status = labels[m.status]
+            until = held_until(max(m.next_attempt_at, now), quiet) if (
+                m.status == OutboxStatus.PENDING and m.audience == Audience.FARMER) else None
+            if until:
+                status += f"（夜间免打扰，{until.astimezone(LOCAL):%m-%d %H:%M}后发送）"
+            click.echo(f"{m.id}\t{m.created_at.astimezone(LOCAL):%m-%d %H:%M}\t{status}\t"
+                       f"{event}\t{who}\t{channel}\t尝试{m.attempts}次{reason}")
     if not rows:
         click.echo("没有" + ("失败的" if failed else "") + "消息。")
 

@@ -48,6 +48,20 @@ def in_quiet_hours(moment: dt.datetime, quiet: tuple[dt.time, dt.time] | None) -
     return (start <= local or local < end) if start > end else start <= local < end
 
 
+def held_until(moment: dt.datetime, quiet: tuple[dt.time, dt.time] | None
+               ) -> dt.datetime | None:
+    """When a farmer's message due at `moment` may go if the quiet hours hold it: the end
+    of those quiet hours (Beijing time, the next morning for an evening), else None. What
+    the simulator and `fangfan outbox` tell people, so that a held message says why it
+    waits and until when."""
+    if quiet is None or not in_quiet_hours(moment, quiet):
+        return None
+    local = moment.astimezone(LOCAL)
+    until = dt.datetime.combine(local.date(), quiet[1], tzinfo=LOCAL)
+    # before midnight in quiet hours that span it, the end is tomorrow's
+    return until if until > local else until + dt.timedelta(days=1)
+
+
 def dispatch(database: Database, channels: Mapping[Audience, Channel], clock: Clock, *,
              quiet: tuple[dt.time, dt.time] | None = None, base_url: str = "",
              local: Local = UNSAID, limit: int = 100, parallel: int = 8) -> Dispatched:

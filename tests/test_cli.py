@@ -125,6 +125,33 @@ def test_outbox_lists_what_failed_and_why(services, database_url):
     assert "待发送" in everything and "o_farm…" in everything
 
 
+def test_outbox_shows_beijing_time_and_when_a_held_message_goes(services, database_url):
+    """Times as the pages show them (Beijing time, said so); a farmer's message due in the
+    quiet hours says it goes after they end, a cadre's due then does not wait."""
+    import datetime as dt
+
+    from approvals.record.calendar import LOCAL
+    from notifications import outbox
+    from notifications.models import Audience, OutboxMessage
+
+    # the command runs on the real clock: the messages are due tomorrow at 23:30
+    tomorrow = dt.datetime.now(LOCAL).date() + dt.timedelta(days=1)
+    due = dt.datetime.combine(tomorrow, dt.time(23, 30), tzinfo=LOCAL)
+    with session_scope() as s:
+        outbox.enqueue(s.connection(), [
+            {"key": "farmer", "recipient": "o_farmer_a", "event": "case_rejected", "params": {}},
+            {"key": "cadre", "recipient": "cadre:7", "event": "cadre_digest", "params": {},
+             "audience": Audience.CADRE}], services.clock.now())  # 11-02 09:00 in Beijing
+        s.execute(update(OutboxMessage).values(next_attempt_at=due))
+    listed = fangfan("outbox", database_url=database_url)
+    assert listed.returncode == 0, listed.stderr
+    header, cadre, farmer = listed.stdout.splitlines()
+    assert "写入时间（北京时间）" in header
+    morning = f"{tomorrow + dt.timedelta(days=1):%m-%d} 07:00"
+    assert farmer.split("\t")[1:3] == ["11-02 09:00", f"待发送（夜间免打扰，{morning}后发送）"]
+    assert cadre.split("\t")[1:3] == ["11-02 09:00", "待发送"]
+
+
 def test_the_commands_own_words_are_chinese(database_url):
     """Help, the usage line and a mistyped command line are told in Chinese, not click's
     English: 用法, 选项, 命令 and one 错误 line naming what was wrong (exit status 2)."""
