@@ -62,8 +62,11 @@ def fitted(key: str, value: str, template: bool = False) -> str:
     value = _SPACE.sub(" ", value).strip()
     match = _KIND.fullmatch(key)
     kind = match.group(1) if match else key
-    limit = LIMITS.get(kind) if not template else (
-        None if key in ("first", "remark") else LIMITS.get(kind, TEMPLATE_LIMIT))
+    if template:  # first and remark are not shown at all: left as worded
+        limit = None if key in ("first", "remark") else min(LIMITS.get(kind, TEMPLATE_LIMIT),
+                                                            TEMPLATE_LIMIT)
+    else:
+        limit = LIMITS.get(kind)
     if not value and not template:
         return BLANK.get(kind, "-")
     if limit is None or len(value) <= limit:

@@ -16,6 +16,7 @@ from approvals.record.calendar import FixedClock
 from approvals.record.definitions import Stage
 from approvals.record.models import Verdict
 from bot.models import InboundMessage, WeChatSubscription
+from bot.push import fitted
 from fangfan.config import Config
 from fangfan.services import Services
 from notifications import outbox
@@ -245,7 +246,8 @@ def test_with_no_channel_left_the_message_waits_and_says_why(
     with session_scope() as s:
         message = s.scalars(select(OutboxMessage)).one()
     assert message.status == OutboxStatus.PENDING
-    assert "48小时" in message.last_error and "没有订阅" in message.last_error
+    why = message.last_error or ""
+    assert "48小时" in why and "没有订阅" in why
 
 
 @pytest.mark.parametrize(("channels", "wrong"), [
@@ -294,3 +296,16 @@ def test_a_decision_says_why_what_next_and_how_to_ask_for_reexamination(
     if channel == "custom":  # the whole text also names the township and the chat's way
         assert "乡镇人民政府申请复核" in rejected and "回复「申请复核」" in rejected
         assert "健康、综合保障" in enrolled
+
+
+def test_each_kind_of_field_is_cut_to_its_limit() -> None:
+    long = "一二三四五六七八九十" * 4
+    assert fitted("thing7", long) == long[:19] + "…"
+    assert fitted("phrase1", "已通过入户核实") == "已通过入户"
+    assert fitted("character_string2", "A" * 40) == "A" * 32
+    assert fitted("time3", "2026年12月3日 18:30") == "2026年12月3日 18:30"  # a format, not cut
+    assert fitted("thing1", "第一行\n第二行") == "第一行 第二行"  # WeChat shows no line breaks
+    assert (fitted("thing1", ""), fitted("character_string1", "")) == ("无", "-")
+    assert fitted("keyword3", long, template=True) == long[:19] + "…"  # shown to 20
+    assert fitted("remark", long, template=True) == long  # not shown at all
+    assert fitted("keyword3", "", template=True) == ""
