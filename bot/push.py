@@ -44,9 +44,9 @@ WINDOW = dt.timedelta(hours=48)
 # The longest value of a subscription notification's field, by its kind (the key's prefix:
 # thing1, character_string2, ...), as 发送订阅通知 (cgi-bin/message/subscribe/bizsend) lists
 # them; WeChat refuses a longer one (47003). time, date and amount have formats, not lengths,
-# and are sent as worded. A template message's field (keyword1 ...) is shown to 20
-# characters since May 2023, the rest cut by WeChat: it is cut here the same way, so that
-# what is cut is seen.
+# and are sent as worded. A template message's field (keyword1 ...) has been shown to 20
+# characters since May 2023 (WeChat cuts the rest silently): it is cut here the same way, so
+# that what fangfan records as sent is what the farmer sees.
 LIMITS = {"thing": 20, "character_string": 32, "number": 32, "letter": 32, "symbol": 5,
           "phrase": 5, "name": 10, "phone_number": 17, "car_number": 8}
 TEMPLATE_LIMIT = 20

@@ -134,8 +134,9 @@ LISTS = {"subscribe_msg_popup_event": ("SubscribeMsgPopupEvent",),
          "subscribe_msg_change_event": ("SubscribeMsgChangeEvent", "SubscribeMsgPopupEvent"),
          "subscribe_msg_sent_event": ("SubscribeMsgSentEvent",)}
 LIST_WRAPPERS = frozenset(w for ws in LISTS.values() for w in ws)
+# (MsgID as the guide spells it; MsgId as WeChat's other events do, in case)
 LIST_FIELD_MAX = {"TemplateId": 128, "SubscribeStatusString": 16, "PopupScene": 8,
-                  "MsgID": 20, "ErrorCode": 12, "ErrorStatus": 64}
+                  "MsgID": 20, "MsgId": 20, "ErrorCode": 12, "ErrorStatus": 64}
 LIST_MAX = 20  # a popup offers a few templates; 20 is far more than one page asks for
 _TEMPLATE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _ERROR_CODE = re.compile(r"-?[0-9]{1,11}")

@@ -212,6 +212,18 @@ def test_long_values_are_cut_to_what_each_field_takes(
     assert passed["phrase2"] == "已通过入户"
 
 
+def test_a_value_wechat_refuses_passes_the_message_on_and_keeps_the_consent(
+        farmer: WeChatSender, services: Services, fake_api: FakeWeChatApi) -> None:
+    """A phrase takes Chinese only: a number there is config's mistake, which sending again
+    would not mend (47003). The template message goes at once; the consent is kept."""
+    configured(services, subscriptions={"case_update": {"fields": {"phrase1": "{number}"}}})
+    subscribes(farmer, services, fake_api)
+    tell(services, farmer.openid)
+    assert deliver(services).sent == 1 and sent_by() == [("sent", "template")]
+    assert fake_api.refused and fake_api.subscribed == []
+    assert consent(farmer.openid).remaining == 1  # type: ignore[union-attr]
+
+
 # -- the order of the channels --------------------------------------------------------------
 
 @pytest.mark.parametrize(("order", "writes", "agrees", "went"), [
