@@ -59,3 +59,23 @@ class AccessToken(Base):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[float | None] = mapped_column(Float)
+
+
+class WeChatSubscription(Base):
+    """A user's consent to one subscription-notification template (订阅通知): a one-time
+    consent is one notification (`remaining`, added up per acceptance, spent on each one
+    sent); a long-term one (长期订阅, open to public services such as this) lasts until the
+    user turns it off. A reject, a turn-off or WeChat's 43101 ends both.
+
+    `event_at` is the CreateTime of the last consent event applied: WeChat retries an event
+    with the same CreateTime and may deliver events out of order, so one not newer is not
+    applied again (the popup's acceptance would otherwise be counted twice)."""
+
+    __tablename__ = "wechat_subscriptions"
+
+    openid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    template_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    remaining: Mapped[int] = mapped_column(default=0)
+    long_term: Mapped[bool] = mapped_column(default=False)
+    event_at: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[dt.datetime]

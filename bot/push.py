@@ -1,13 +1,20 @@
 """The channels the outbox delivers through (notifications.channels.Channel).
 
-Farmers: a WeChat customer-service message while the 48-hour window since their last
-message is open, a template message otherwise (or when WeChat answers 45015). Cadres: their
-preferred channel, WeChat (template message) or WeCom (a text card), the other as fallback.
+Farmers: the channels of `wechat.farmer_channels`, in order, the first that can deliver:
+custom (a customer-service message, while the 48 hours since their last message are open;
+WeChat's 45015/45047 fall through), subscribe (a subscription notification, 订阅通知, while a
+consent to its template lasts; a one-time consent is spent by it, WeChat's 43101 ends the
+consent and falls through) and template (a template message, when one is configured).
+Cadres: their preferred channel, WeChat (a customer-service message in the window, else a
+template message) or WeCom (a text card), the other as fallback.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -15,15 +22,64 @@ from sqlalchemy import func, select
 from approvals.record.calendar import Clock
 from approvals.record.db import Database
 from approvals.record.models import Cadre
+from bot import subscriptions
 from bot.models import InboundMessage
-from bot.wechat_adapter import OUTSIDE_WINDOW, WeChatApi, WeChatApiError, WeComApi
+from bot.wechat_adapter import (
+    OUTSIDE_WINDOW,
+    SUBSCRIBE_MISCONFIGURED,
+    SUBSCRIBE_REFUSED,
+    WeChatApi,
+    WeChatApiError,
+    WeComApi,
+)
 from notifications.channels import DeliveryFailed
 from notifications.wording import Rendered
 
 if TYPE_CHECKING:  # the wiring passes these in; bot never imports it at run time
-    from fangfan.config import TemplateConf
+    from fangfan.config import SubscriptionConf, TemplateConf
 
+log = logging.getLogger(__name__)
 WINDOW = dt.timedelta(hours=48)
+
+# The longest value of a subscription notification's field, by its kind (the key's prefix:
+# thing1, character_string2, ...), as 发送订阅通知 (cgi-bin/message/subscribe/bizsend) lists
+# them; WeChat refuses a longer one (47003). time, date and amount have formats, not lengths,
+# and are sent as worded. A template message's field (keyword1 ...) has been shown to 20
+# characters since May 2023 (WeChat cuts the rest silently): it is cut here the same way, so
+# that what fangfan records as sent is what the farmer sees.
+LIMITS = {"thing": 20, "character_string": 32, "number": 32, "letter": 32, "symbol": 5,
+          "phrase": 5, "name": 10, "phone_number": 17, "car_number": 8}
+TEMPLATE_LIMIT = 20
+_KIND = re.compile(r"([a-z_]+?)[0-9]*")
+_SPACE = re.compile(r"\s+")
+# A blank value is refused (47003); a field with nothing to say says so
+BLANK = {"thing": "无", "phrase": "无", "name": "无"}
+
+
+def fitted(key: str, value: str, template: bool = False) -> str:
+    """`value` made fit for field `key`: on one line (WeChat shows no line breaks), cut to its
+    kind's limit with "…" where it says words, and never blank in a subscription."""
+    value = _SPACE.sub(" ", value).strip()
+    match = _KIND.fullmatch(key)
+    kind = match.group(1) if match else key
+    if template:  # first and remark are not shown at all: left as worded
+        limit = None if key in ("first", "remark") else min(LIMITS.get(kind, TEMPLATE_LIMIT),
+                                                            TEMPLATE_LIMIT)
+    else:
+        limit = LIMITS.get(kind)
+    if not value and not template:
+        return BLANK.get(kind, "-")
+    if limit is None or len(value) <= limit:
+        return value
+    if kind in ("thing", "name") or template:
+        return value[:limit - 1] + "…"
+    return value[:limit]
+
+
+def _worded(fields: dict[str, str], message: Rendered, template: bool) -> dict[str, str]:
+    values = message.fields()
+    return {key: fitted(key, wording.format(**values), template)
+            for key, wording in fields.items()}
 
 
 class WeChatPush:
@@ -31,8 +87,10 @@ class WeChatPush:
     once per run, not once per message."""
 
     def __init__(self, database: Database, api: WeChatApi, template: TemplateConf | None,
-                 clock: Clock) -> None:
+                 clock: Clock, subscription: SubscriptionConf | None = None,
+                 channels: Sequence[str] = ("custom", "template")) -> None:
         self.database, self.api, self.template, self.clock = database, api, template, clock
+        self.subscription, self.channels = subscription, tuple(channels)
         self._last_seen: dict[str, dt.datetime | None] = {}
 
     def _in_window(self, openid: str) -> bool:
@@ -44,23 +102,61 @@ class WeChatPush:
         return seen is not None and self.clock.now() - seen < WINDOW
 
     def deliver(self, openid: str, message: Rendered) -> str:
+        """The first channel that delivers, by name; DeliveryFailed saying why none did."""
+        passed = []
         try:
-            if self._in_window(openid):
-                try:
-                    self.api.send_text(openid, message.text)
-                    return "custom"
-                except WeChatApiError as err:
-                    if err.code not in OUTSIDE_WINDOW:
-                        raise
-            if self.template is None:
-                raise DeliveryFailed("48小时外且未配置模板消息 (wechat.templates.case_update)")
-            values = {"title": message.title, "number": message.number,
-                      "result": message.result, "detail": message.detail}
-            self.api.send_template(openid, self.template.id, {
-                field: wording.format(**values) for field, wording in self.template.fields.items()})
-            return "template"
+            for channel in self.channels:
+                why = getattr(self, f"_{channel}")(openid, message)
+                if why is None:
+                    return channel
+                passed.append(why)
         except WeChatApiError as err:
             raise DeliveryFailed(str(err)) from None
+        raise DeliveryFailed("；".join(passed) or "没有可用的发送渠道 (wechat.farmer_channels)")
+
+    # Each channel: None when it delivered, the reason it passed the message on, or
+    # WeChatApiError for a failure the dispatcher retries later.
+
+    def _custom(self, openid: str, message: Rendered) -> str | None:
+        if not self._in_window(openid):
+            return "客服消息：48小时内没有收到对方消息"
+        try:
+            self.api.send_text(openid, message.text)
+        except WeChatApiError as err:
+            if err.code not in OUTSIDE_WINDOW:
+                raise
+            return f"客服消息：{err}"
+        return None
+
+    def _subscribe(self, openid: str, message: Rendered) -> str | None:
+        conf = self.subscription
+        if conf is None:
+            return "订阅通知：未配置 (wechat.subscriptions.case_update)"
+        now = self.clock.now()
+        held = subscriptions.reserve(self.database, openid, conf.id, now)
+        if held is None:
+            return "订阅通知：对方没有订阅或次数已用完"
+        try:
+            self.api.send_subscribe(openid, conf.id, _worded(conf.fields, message, False),
+                                    conf.page)
+        except WeChatApiError as err:
+            if err.code == SUBSCRIBE_REFUSED:
+                subscriptions.gone(self.database, openid, conf.id, now)
+                return f"订阅通知：{err}"
+            if held == "one_time":  # not delivered: the consent is still theirs
+                subscriptions.restore(self.database, openid, conf.id, now)
+            if err.code in SUBSCRIBE_MISCONFIGURED:  # sending again would not help
+                log.warning("subscription notification refused: %s", err)
+                return f"订阅通知：{err}"
+            raise
+        return None
+
+    def _template(self, openid: str, message: Rendered) -> str | None:
+        if self.template is None:
+            return "未配置模板消息 (wechat.templates.case_update)"
+        self.api.send_template(openid, self.template.id,
+                               _worded(self.template.fields, message, True))
+        return None
 
 
 class WeComPush:

@@ -6,7 +6,9 @@ is sent. In safe mode (`wechat.mp.mode`, the default with an EncodingAESKey) onl
 callbacks are taken, their msg_signature covering the body. A plaintext callback's signature
 covers only the timestamp and nonce, so in plain and compatible mode each (timestamp, nonce)
 is recorded with its body's hash (bot.models.PlainNonce) and carries that body only. The
-body is parsed strictly (bot.wechat_adapter.fields): anything WeChat would not send is a 400.
+body is parsed strictly (bot.wechat_adapter.parsed): anything WeChat would not send is a 400.
+A subscription notification's events (consent given or ended, a notification's result) are
+recorded before the dialogue sees anything (bot/subscriptions.py) and get no reply.
 
 A step of the conversation is taken in one transaction that also records the message's retry
 key (the sender and MsgId; for events the sender, CreateTime, Event and EventKey): a retry
@@ -28,7 +30,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from bot import dialogue, media
+from bot import dialogue, media, subscriptions
 from bot.conversation import Chat, Context
 from bot.models import Conversation, InboundMessage, PlainNonce
 from bot.wechat_adapter import BadSignature, Callback, Inbound, Malformed
@@ -190,6 +192,9 @@ def answer(services: Services, inbound: Inbound) -> str:
     message takes."""
     now = services.clock.now()
     db = services.database
+    if inbound.kind == "event" and inbound.event in subscriptions.EVENTS:
+        _consents(services, inbound)
+        return ""
     with Context(services.config, services.calendar, now, db.connection_scope) as ctx:
         text = dialogue.respond_at_once(ctx, inbound)
     if text is not None:
@@ -206,6 +211,18 @@ def answer(services: Services, inbound: Inbound) -> str:
             first = conn.execute(_REPLY, {"key": inbound.dedupe_key}).scalar()
         log.info("a retry answered again")
         return first or ""
+
+
+def _consents(services: Services, inbound: Inbound) -> None:
+    """A subscription notification's consent given, ended or used (bot/subscriptions.py):
+    not the user writing, so no reply and no record that would open the 48 hours; a retry
+    changes nothing (the event's CreateTime)."""
+    long_term = {conf.id: conf.long_term
+                 for conf in services.config.wechat.subscriptions.values()}
+    changed = subscriptions.record(services.database, inbound.openid, inbound.created,
+                                   inbound.consents, long_term, services.clock.now())
+    log.info("subscription event %s: %d of %d consents recorded", inbound.event, changed,
+             len(inbound.consents))
 
 
 def _step(ctx: Context, inbound: Inbound) -> str:

@@ -3,7 +3,8 @@
 
 Inbound: signature and freshness checks, safe-mode (AES) decryption and encryption, strict
 message parsing (defusedxml, then the shape WeChat sends: one <xml> of single-valued, bounded
-text fields) and the passive reply. Outbound (`WeChatApi`): the access token kept in the
+text fields; the subscription-notification events' one nested list, bounded too) and the
+passive reply. Outbound (`WeChatApi`): the access token kept in the
 database for every process, a timeout on every call (the token fetch too, which wechatpy
 leaves without one), and on an invalid or expired token one refresh and one retry, not
 wechatpy's endless loop.
@@ -46,6 +47,12 @@ log = logging.getLogger(__name__)
 
 TOKEN_ERRORS = {40001, 40014, 42001}  # invalid credential, invalid token, token expired
 OUTSIDE_WINDOW = {45015, 45047}  # no customer-service message: 48 h passed, or too many
+# bizsend (发送订阅通知) answers 43101 "用户拒绝接受消息" when the user never subscribed or
+# turned the subscription off; 47003 is a field value it refuses (empty, too long, wrong kind)
+SUBSCRIBE_REFUSED = 43101
+# the template id (40037), a field value (47003) or the page (41030) is wrong: config's, not
+# the moment's, so sending the same again would fail again
+SUBSCRIBE_MISCONFIGURED = {40037, 41030, 47003}
 
 
 class BadSignature(Exception):
@@ -65,6 +72,17 @@ class WeChatApiError(Exception):
 
 
 @dataclass(frozen=True)
+class Consent:
+    """One template of a subscription-notification event (订阅通知的事件推送, service account
+    guide "subscription_messages/push"): the user accepted or rejected it in a popup
+    (subscribe_msg_popup_event), turned it off later (subscribe_msg_change_event, reject
+    only), or a notification sent with it arrived or not (subscribe_msg_sent_event)."""
+
+    template_id: str
+    status: str  # accept | reject | sent | refused (43101: the user turned it off) | failed
+
+
+@dataclass(frozen=True)
 class Inbound:
     """One message or event from a user, in fangfan's terms."""
 
@@ -78,15 +96,18 @@ class Inbound:
     event_key: str = ""  # a menu key, or qrscene_<scene> on a subscribe by QR code
     media_id: str = ""
     pic_url: str = ""
+    consents: tuple[Consent, ...] = ()  # a subscription-notification event's list
 
     @property
     def dedupe_key(self) -> str:
         """WeChat retries a message with the same MsgId and an event with the same fields; a
-        MsgId is unique per sender only, so the sender is part of the key. The event and its
-        key are hashed to keep the key within its column (128)."""
+        MsgId is unique per sender only, so the sender is part of the key. The event, its
+        key and its list are hashed to keep the key within its column (128)."""
         if self.msg_id is not None:
             return f"msg:{self.openid}:{self.msg_id}"
-        what = hashlib.sha256(f"{self.event}\n{self.event_key}".encode()).hexdigest()[:20]
+        listed = "".join(f"\n{c.template_id}:{c.status}" for c in self.consents)
+        what = hashlib.sha256(f"{self.event}\n{self.event_key}{listed}".encode()
+                              ).hexdigest()[:20]
         return f"evt:{self.openid}:{self.created}:{what}"
 
 
@@ -102,10 +123,70 @@ _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _NONCE = re.compile(r"[\x21-\x7e]{1,64}")
 
 
-def fields(xml: str | bytes) -> dict[str, str]:
-    """The fields of a callback body: `<xml>` holding elements of plain text only, each at
-    most once and within its bound (FIELD_MAX). A DTD (entities, external references), an
-    attribute, a child element, a repeated element or text between elements is Malformed."""
+# The subscription-notification events (订阅通知的事件推送) carry one nested list:
+#   <SubscribeMsgPopupEvent><List><TemplateId/><SubscribeStatusString/><PopupScene/></List>…
+#   <SubscribeMsgChangeEvent><List><TemplateId/><SubscribeStatusString/></List>…
+#   <SubscribeMsgSentEvent><List><TemplateId/><MsgID/><ErrorCode/><ErrorStatus/></List>…
+# The service account guide's own example of the change event wraps its list in
+# <SubscribeMsgPopupEvent> (a known slip of the docs), so that wrapper is taken for it too.
+# Nothing else may nest; a list holds at most LIST_MAX items of these fields, each once.
+LISTS = {"subscribe_msg_popup_event": ("SubscribeMsgPopupEvent",),
+         "subscribe_msg_change_event": ("SubscribeMsgChangeEvent", "SubscribeMsgPopupEvent"),
+         "subscribe_msg_sent_event": ("SubscribeMsgSentEvent",)}
+LIST_WRAPPERS = frozenset(w for ws in LISTS.values() for w in ws)
+# (MsgID as the guide spells it; MsgId as WeChat's other events do, in case)
+LIST_FIELD_MAX = {"TemplateId": 128, "SubscribeStatusString": 16, "PopupScene": 8,
+                  "MsgID": 20, "MsgId": 20, "ErrorCode": 12, "ErrorStatus": 64}
+LIST_MAX = 20  # a popup offers a few templates; 20 is far more than one page asks for
+_TEMPLATE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_ERROR_CODE = re.compile(r"-?[0-9]{1,11}")
+
+
+def _leaf(child: Any, found: dict[str, str], bounds: dict[str, int], other: int | None
+          ) -> None:
+    """A plain text element, once, within its bound (`other` for unnamed ones; None: only
+    the names in `bounds`), into `found`; else Malformed."""
+    name = child.tag if isinstance(child.tag, str) else ""
+    shown = name[:32]
+    if not name or name in found:
+        raise Malformed(f"<{shown}> repeated or unnamed")
+    if child.attrib or len(child):
+        raise Malformed(f"<{shown}> has attributes or elements")
+    if (child.tail or "").strip():
+        raise Malformed(f"text after <{shown}>")
+    limit = bounds.get(name, other)
+    if limit is None:
+        raise Malformed(f"<{shown}> not expected here")
+    value = child.text or ""
+    if len(value) > limit:
+        raise Malformed(f"<{shown}> too long")
+    found[name] = value
+
+
+def _items(wrapper: Any) -> list[dict[str, str]]:
+    """A subscription event's <List> items: nothing but <List> elements of known fields."""
+    if wrapper.attrib or (wrapper.text or "").strip() or (wrapper.tail or "").strip():
+        raise Malformed(f"<{wrapper.tag}> is not a plain list")
+    if len(wrapper) > LIST_MAX:
+        raise Malformed(f"<{wrapper.tag}> has too many items")
+    items = []
+    for item in wrapper:
+        if (item.tag != "List" or item.attrib or (item.text or "").strip()
+                or (item.tail or "").strip()):
+            raise Malformed(f"<{wrapper.tag}> holds something other than plain <List>")
+        found: dict[str, str] = {}
+        for leaf in item:
+            _leaf(leaf, found, LIST_FIELD_MAX, None)
+        items.append(found)
+    return items
+
+
+def parsed(xml: str | bytes) -> tuple[dict[str, str], str | None, list[dict[str, str]]]:
+    """A callback body's fields, and the name and items of its one nested list if it has
+    one: `<xml>` holding elements of plain text only, each at most once and within its bound
+    (FIELD_MAX), and at most one subscription event's list (LIST_WRAPPERS, `_items`). A DTD
+    (entities, external references), an attribute, any other child element, a repeated
+    element or text between elements is Malformed."""
     try:
         root = SafeET.fromstring(xml, forbid_dtd=True)
     except Exception as err:  # ParseError, DTDForbidden, an unknown encoding, ...
@@ -113,20 +194,52 @@ def fields(xml: str | bytes) -> dict[str, str]:
     if root.tag != "xml" or root.attrib or (root.text or "").strip():
         raise Malformed("the root is not a plain <xml>")
     found: dict[str, str] = {}
+    wrapper: str | None = None
+    items: list[dict[str, str]] = []
     for child in root:
-        name = child.tag if isinstance(child.tag, str) else ""
-        shown = name[:32]
-        if not name or name in found:
-            raise Malformed(f"<{shown}> repeated or unnamed")
-        if child.attrib or len(child):
-            raise Malformed(f"<{shown}> has attributes or elements")
-        if (child.tail or "").strip():
-            raise Malformed(f"text after <{shown}>")
-        value = child.text or ""
-        if len(value) > FIELD_MAX.get(name, OTHER_MAX):
-            raise Malformed(f"<{shown}> too long")
-        found[name] = value
+        if child.tag in LIST_WRAPPERS and len(child):
+            if wrapper is not None:
+                raise Malformed("more than one list")
+            wrapper, items = child.tag, _items(child)
+            continue
+        _leaf(child, found, FIELD_MAX, OTHER_MAX)
+    return found, wrapper, items
+
+
+def fields(xml: str | bytes) -> dict[str, str]:
+    """The fields of a callback body with no nested list (a safe-mode envelope); else
+    Malformed (see `parsed`)."""
+    found, wrapper, _ = parsed(xml)
+    if wrapper is not None:
+        raise Malformed(f"<{wrapper}> not expected here")
     return found
+
+
+def _consents(event: str, wrapper: str | None, items: list[dict[str, str]]
+              ) -> tuple[Consent, ...]:
+    """A subscription event's list as Consents; a list under another event, a wrapper that
+    is not its event's, a template id or status WeChat would not send is Malformed."""
+    if wrapper is None:
+        return ()
+    if wrapper not in LISTS.get(event, ()):
+        raise Malformed(f"<{wrapper}> in a {event[:32] or 'non-'} event")
+    consents = []
+    for item in items:
+        template_id = item.get("TemplateId", "")
+        if not _TEMPLATE_ID.fullmatch(template_id):
+            raise Malformed("no valid TemplateId")
+        if event == "subscribe_msg_sent_event":
+            code = item.get("ErrorCode", "").strip()
+            if not _ERROR_CODE.fullmatch(code):
+                raise Malformed("no valid ErrorCode")
+            status = ("sent" if int(code) == 0 else
+                      "refused" if int(code) == SUBSCRIBE_REFUSED else "failed")
+        else:
+            status = item.get("SubscribeStatusString", "").strip().lower()
+            if status not in ("accept", "reject"):
+                raise Malformed("no valid SubscribeStatusString")
+        consents.append(Consent(template_id, status))
+    return tuple(consents)
 
 
 class Callback:
@@ -172,7 +285,7 @@ class Callback:
     def parse(xml: str | bytes) -> Inbound:
         """A message or event, from a body that has the shape `fields` checks and the fields
         fangfan reads well-formed; else Malformed."""
-        f = fields(xml)
+        f, wrapper, items = parsed(xml)
         openid, account = f.get("FromUserName", ""), f.get("ToUserName", "")
         if not _USER.fullmatch(openid) or (account and not _USER.fullmatch(account)):
             raise Malformed("no valid FromUserName or ToUserName")
@@ -185,8 +298,11 @@ class Callback:
         base: dict[str, Any] = {"openid": openid, "account": account,
                                 "created": int(f["CreateTime"])}
         if kind == "event":
-            return Inbound(kind="event", event=f.get("Event", "").strip().lower(),
-                           event_key=f.get("EventKey", ""), **base)
+            event = f.get("Event", "").strip().lower()
+            return Inbound(kind="event", event=event, event_key=f.get("EventKey", ""),
+                           consents=_consents(event, wrapper, items), **base)
+        if wrapper is not None:
+            raise Malformed(f"<{wrapper}> in a message")
         base["msg_id"] = int(msg_id) if msg_id else None
         if kind == "text":
             return Inbound(kind="text", text=f.get("Content", ""), **base)
@@ -360,6 +476,16 @@ class WeChatApi(_Api):
                       url: str | None = None) -> None:
         fields = {key: {"value": value} for key, value in data.items()}
         self._call(self._client.message.send_template, openid, template_id, fields, url)
+
+    def send_subscribe(self, openid: str, template_id: str, data: dict[str, str],
+                       page: str | None = None) -> None:
+        """A subscription notification (订阅通知, POST cgi-bin/message/subscribe/bizsend with
+        touser, template_id, page and data {key: {value}}): only while the user's consent to
+        `template_id` lasts; WeChat answers 43101 when it does not, 47003 for a value it
+        refuses. `page` is the web page the card opens (none: the card does not open)."""
+        fields = {key: {"value": value} for key, value in data.items()}
+        self._call(self._client.message.send_subscribe_message, openid, template_id, fields,
+                   None, page)
 
     def download_media(self, media_id: str, max_bytes: int) -> bytes:
         """A file the user sent (临时素材), read to at most `max_bytes` + 1 bytes: the caller

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import string
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
@@ -102,11 +104,66 @@ class WeChatMpConf(Strict):
         return self
 
 
+# What a template's or subscription's wording may name (notifications.wording.Rendered)
+MESSAGE_FIELDS = ("title", "number", "result", "detail", "reason", "next", "review")
+# A subscription notification's keys are its field's kind and a number (thing1,
+# character_string2, ...): 发送订阅通知's data, as the service account API lists them
+SUBSCRIPTION_KINDS = ("thing", "number", "letter", "symbol", "character_string", "time",
+                      "date", "amount", "phone_number", "car_number", "name", "phrase")
+_SUBSCRIPTION_KEY = re.compile(rf"(?:{'|'.join(SUBSCRIPTION_KINDS)})[0-9]{{1,2}}")
+
+
+def _wording(fields: dict[str, str]) -> dict[str, str]:
+    """Each wording names only what a message has ({result}, ...; see MESSAGE_FIELDS)."""
+    for key, wording in fields.items():
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(wording) if name}
+        except ValueError:
+            raise ValueError(f"{key}：花括号不成对") from None
+        unknown = sorted(names - set(MESSAGE_FIELDS))
+        if unknown:
+            raise ValueError(f"{key}：没有这些字段 {'、'.join(unknown)}"
+                             f"（可用 {'、'.join(MESSAGE_FIELDS)}）")
+    return fields
+
+
 class TemplateConf(Strict):
-    """A template message (模板消息) used outside the 48-hour customer-service window."""
+    """A template message (模板消息) used outside the 48-hour customer-service window. Since
+    May 2023 WeChat shows neither `first` nor `remark` and cuts every other field after 20
+    characters: what the farmer must read goes in the keyword fields (bot/push.py trims)."""
 
     id: str
-    fields: dict[str, str]  # template field → wording with {title} {number} {result} {detail}
+    # template field → wording with {title} {number} {result} {detail} {reason} {next} {review}
+    fields: dict[str, str]
+
+    @field_validator("fields")
+    @classmethod
+    def _known(cls, v: dict[str, str]) -> dict[str, str]:
+        return _wording(v)
+
+
+class SubscriptionConf(Strict):
+    """A subscription notification (订阅通知) the user agreed to receive: its template, whether
+    it is a long-term one (长期订阅) or one-time (each acceptance allows one notification),
+    the page its card opens, and its keys (thing1, character_string2, ...) → wording, each
+    value cut to its kind's limit (bot/push.py)."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")
+    long_term: bool = False
+    page: str | None = None
+    fields: dict[str, str] = Field(min_length=1, max_length=20)
+
+    @field_validator("fields")
+    @classmethod
+    def _keys(cls, v: dict[str, str]) -> dict[str, str]:
+        wrong = sorted(k for k in v if not _SUBSCRIPTION_KEY.fullmatch(k))
+        if wrong:
+            raise ValueError(f"没有这些类型的字段 {'、'.join(wrong)}"
+                             f"（应为 {'、'.join(SUBSCRIPTION_KINDS)} 加序号，如 thing1）")
+        return _wording(v)
+
+
+FarmerChannel = Literal["custom", "subscribe", "template"]
 
 
 class WeComConf(Strict):
@@ -125,7 +182,20 @@ class WeChatConf(Strict):
     timeout_seconds: float = Field(3.0, gt=0, le=30)
     mp: WeChatMpConf
     templates: dict[str, TemplateConf] = {}
+    subscriptions: dict[str, SubscriptionConf] = {}  # 订阅通知, by the same names as templates
+    # how a farmer is told, in the order tried: custom (客服消息, within 48 hours of their
+    # last message), subscribe (订阅通知, while a consent lasts), template (模板消息)
+    farmer_channels: list[FarmerChannel] = Field(["custom", "subscribe", "template"],
+                                                 min_length=1)
     work: WeComConf | None = None
+
+    @field_validator("farmer_channels")
+    @classmethod
+    def _once_each(cls, v: list[str]) -> list[str]:
+        repeated = sorted({c for c in v if v.count(c) > 1})
+        if repeated:
+            raise ValueError(f"重复的渠道 {'、'.join(repeated)}")
+        return v
 
 
 class NotificationsConf(Strict):

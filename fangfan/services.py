@@ -139,13 +139,15 @@ class Services:
 
     def channels(self) -> dict[Audience, Channel]:
         """Where the outbox delivers (notifications.channels.Channel), by audience."""
-        templates, work = self.config.wechat.templates, self.config.wechat.work
+        conf = self.config.wechat
+        templates, work = conf.templates, conf.work
         db = self.database
         wecom = (WeComPush(WeComApi(db, work.api_base_url, work.corp_id, work.agent_id,
-                                    work.secret, self.config.wechat.timeout_seconds))
+                                    work.secret, conf.timeout_seconds))
                  if work else None)
         return {Audience.FARMER: WeChatPush(db, self.wechat_api(), templates.get("case_update"),
-                                            self.clock),
+                                            self.clock, conf.subscriptions.get("case_update"),
+                                            conf.farmer_channels),
                 Audience.CADRE: CadrePush(db, WeChatPush(db, self.wechat_api(),
                                                          templates.get("task_reminder"),
                                                          self.clock), wecom)}

@@ -1,5 +1,13 @@
 """What each outbox event says, in short plain Chinese. `render` gives the text of a
-customer-service message and the fields of the template message used outside 48 hours."""
+customer-service message and the short fields that template messages and subscription
+notifications (订阅通知) are made of outside 48 hours.
+
+Those fields are short on purpose: since May 2023 WeChat shows neither the first line nor the
+remark of a template message and cuts each field after 20 characters; a subscription
+notification's `thing` field takes 20 characters at most and refuses more (47003). A
+decision's reason, what happens next and where to turn are therefore fields of their own
+(`reason`, `next`, `review`), each meant to fit in 20 characters (bot/push.py trims what
+does not)."""
 
 from __future__ import annotations
 
@@ -25,6 +33,22 @@ def review_hint(local: Local) -> str:
             f"也可以拨打{local.hotline}热线反映。")
 
 
+# 复核 asked for in the chat (bot/dialogue.py REEXAMINE), as a notification's field says it
+REVIEW_IN_CHAT = "回复「申请复核」加上理由即可申请。"
+
+
+def review_short(local: Local) -> str:
+    """How to ask for 复核, in a template or subscription field (at most 20 characters)."""
+    return f"不服可回复申请复核或拨{local.hotline}"
+
+
+def objection_hint(local: Local) -> str:
+    """Where a household that disagrees with a 风险消除 decision turns: the township (which
+    audits it) or the hotline; 复核 in the chat is an application's (不予纳入) only."""
+    return (f"如对结果有异议，可以向{local.township}人民政府反映，"
+            f"也可以拨打{local.hotline}热线。")
+
+
 # The events and channels by name, for whoever lists the outbox (`fangfan outbox`)
 EVENT_NAMES = {"case_enrolled": "纳入监测通知", "case_rejected": "不予纳入通知",
                "case_returned": "退回补充通知", "cadre_digest": "每日待办提醒",
@@ -32,7 +56,8 @@ EVENT_NAMES = {"case_enrolled": "纳入监测通知", "case_rejected": "不予�
                "stage_passed": "进展通知", "case_received": "受理通知",
                "media_saved": "照片已保存", "media_refused": "照片未保存",
                "callback_new": "回电请求通知"}
-CHANNEL_NAMES = {"custom": "客服消息", "template": "模板消息", "wecom": "企业微信"}
+CHANNEL_NAMES = {"custom": "客服消息", "subscribe": "订阅通知", "template": "模板消息",
+                 "wecom": "企业微信"}
 
 TAGS = {"due_soon": "即将到期", "overdue": "已超期", "escalation": "督办", "new": "新待办",
         "revisit": "回访", "no_measure": "未落实措施", "no_pairing": "未结对",
@@ -110,7 +135,11 @@ def _digest(p: dict[str, Any], base_url: str) -> Rendered:
                     f"{base_url.rstrip('/')}/inbox")
 
 
-def _elimination(event: str, p: dict[str, Any]) -> Rendered:
+def _why(p: dict[str, Any]) -> str:
+    return (p.get("reason") or "未说明").strip().rstrip("。.")
+
+
+def _elimination(event: str, p: dict[str, Any], local: Local) -> Rendered:
     """风险消除 in its own words: 已列入风险消除名单, 已标注风险消除, 暂不标注风险消除, 回退;
     never an application's (申请, 纳入, 未予纳入)."""
     number = p.get("number", "")
@@ -118,43 +147,68 @@ def _elimination(event: str, p: dict[str, Any]) -> Rendered:
         detail = (f"接下来是「{p['next']}」，干部会上门核实风险是否已经稳定消除。"
                   "回复「进度」可以查询。")
         return Rendered(f"您家已列入风险消除名单（编号 {number}）。{detail}", "已列入风险消除名单",
-                        number, "已列入风险消除名单", detail)
+                        number, "已列入风险消除名单", detail, next=f"{p['next']}，干部会上门")
     if event == "elimination_passed":
         detail = f"{_passed(p)}，现在进入「{p['next']}」。回复「进度」可以查看详情。"
         return Rendered(f"您家的风险消除（编号 {number}）{detail}", "风险消除进展", number,
-                        _passed(p, quoted=False), detail)
+                        _passed(p, quoted=False), detail, next=f"进入{p['next']}")
     if event == "elimination_returned":
         detail = (f"需要补充：{(p.get('reason') or '请等候干部联系').rstrip('。.')}。"
                   f"{p.get('stage', '')}会重新办理，干部会联系您。")
         return Rendered(f"您家的风险消除（编号 {number}）已回退重新办理。{detail}",
-                        "风险消除已回退", number, "回退重新办理", detail)
+                        "风险消除已回退", number, "回退重新办理", detail,
+                        reason=(p.get("reason") or "请等候干部联系").rstrip("。."),
+                        next="干部会联系您")
     if event == "elimination_approved":
         contact = (f"帮扶联系人{p['cadre']}（电话 {p['cadre_phone']}）会继续定期回访，"
                    if p.get("cadre") else "干部会继续定期回访，")
-        detail = f"{contact}如果再遇到困难，请及时告诉干部。"
+        detail = (f"原因：经核实，您家收入稳定、风险已经消除。{contact}"
+                  f"如果再遇到困难，请及时告诉干部。{objection_hint(local)}")
         return Rendered(f"您家（编号 {number}）经审定，已标注风险消除。{detail}",
-                        "已标注风险消除", number, "已标注风险消除", detail)
+                        "已标注风险消除", number, "已标注风险消除", detail,
+                        reason="收入稳定，风险已消除", next="干部会继续定期回访",
+                        review=f"有异议可拨{local.hotline}反映")
     if event == "elimination_rejected":
-        detail = (f"原因：{(p.get('reason') or '未说明').rstrip('。.')}。"
-                  "您家继续作为监测对象，帮扶措施照常落实。")
+        detail = (f"原因：{_why(p)}。您家继续作为监测对象，帮扶措施照常落实。"
+                  f"{objection_hint(local)}")
         return Rendered(f"您家的风险消除（编号 {number}）经审核，暂不标注风险消除。{detail}",
-                        "暂不标注风险消除", number, "暂不标注风险消除", detail)
+                        "暂不标注风险消除", number, "暂不标注风险消除", detail,
+                        reason=_why(p), next="继续监测，帮扶照常落实",
+                        review=f"有异议可拨{local.hotline}反映")
     if event == "elimination_reverted":
-        detail = (f"原因：{(p.get('reason') or '未说明').rstrip('。.')}。"
-                  "您家重新作为监测对象，帮扶联系人会继续落实帮扶措施。")
+        detail = (f"原因：{_why(p)}。您家重新作为监测对象，帮扶联系人会继续落实帮扶措施。"
+                  f"{objection_hint(local)}")
         return Rendered(f"您家的风险消除已回退。{detail}", "风险消除已回退", "",
-                        "重新纳入监测", detail)
+                        "重新纳入监测", detail, reason=_why(p), next="继续落实帮扶措施",
+                        review=f"有异议可拨{local.hotline}反映")
     raise ValueError(f"unknown outbox event {event!r}")
 
 
 @dataclass(frozen=True)
 class Rendered:
+    """A message: the customer-service text, and the fields that wechat.templates and
+    wechat.subscriptions (config.yaml) name as {title} {number} {result} {detail} {reason}
+    {next} {review}."""
+
     text: str  # the customer-service message
-    title: str  # template fields: {title} {number} {result} {detail}
+    title: str
     number: str
     result: str
-    detail: str
+    detail: str  # everything the text says after the headline (a WeCom card's lines)
     url: str = ""  # where a card's button goes (a task, the inbox)
+    # a decision's short fields (≤ 20 characters each): why, what happens next, where to turn
+    reason: str = ""
+    next: str = ""
+    review: str = ""
+
+    def fields(self) -> dict[str, str]:
+        """What a template's or subscription's wording may name."""
+        return {"title": self.title, "number": self.number, "result": self.result,
+                "detail": self.detail, "reason": self.reason, "next": self.next,
+                "review": self.review}
+
+
+FIELD_NAMES = frozenset(Rendered("", "", "", "", "").fields())
 
 
 def _passed(p: dict[str, Any], quoted: bool = True) -> str:
@@ -169,22 +223,33 @@ def render(event: str, p: dict[str, Any], base_url: str = "", local: Local = UNS
            ) -> Rendered:
     number = p.get("number", "")
     if event == "case_enrolled":
-        contact = (f"您的帮扶联系人：{p['cadre']}，电话 {p['cadre_phone']}，有困难可以直接联系。"
-                   if p.get("cadre") else "")
-        detail = f"会根据您家的情况落实帮扶措施。{contact}"
+        measures = "、".join(p.get("measures") or [])
+        planned = f"接下来会落实{measures}等帮扶措施" if measures else "接下来会落实帮扶措施"
+        contact = (f"，您的帮扶联系人：{p['cadre']}，电话 {p['cadre_phone']}，有困难可以直接联系"
+                   if p.get("cadre") else "，帮扶联系人会和您联系")
+        detail = (f"原因：经核实，您家存在返贫致贫风险，符合监测条件。{planned}{contact}。"
+                  f"如有疑问，可以拨打{local.hotline}热线咨询。")
         return Rendered(f"您的申请（编号 {number}）已审定：纳入监测。{detail}",
-                        "您的申请已办结", number, "纳入监测", detail)
+                        "您的申请已办结", number, "纳入监测", detail,
+                        reason="存在风险，符合监测条件",
+                        next=(f"联系人{p['cadre']}会落实帮扶" if p.get("cadre")
+                              else "会落实帮扶措施"),
+                        review=f"有疑问可拨{local.hotline}咨询")
     if event == "case_rejected":
-        detail = f"原因：{(p.get('reason') or '未说明').rstrip('。.')}。{review_hint(local)}"
+        detail = (f"原因：{_why(p)}。这次申请已办结；家里情况有变化时，可以随时重新申请。"
+                  f"{review_hint(local)}{REVIEW_IN_CHAT}")
         return Rendered(f"您的申请（编号 {number}）经审核，不予纳入。{detail}",
-                        "您的申请已办结", number, "不予纳入", detail)
+                        "您的申请已办结", number, "不予纳入", detail, reason=_why(p),
+                        next="情况有变化可重新申请", review=review_short(local))
     if event == "case_returned":
         detail = (f"需要补充：{(p.get('reason') or '请等候干部联系').rstrip('。.')}。"
                   f"{p.get('stage', '')}会重新办理，干部会联系您。")
         return Rendered(f"您的申请（编号 {number}）被退回补充材料。{detail}",
-                        "您的申请需要补充材料", number, "退回补充", detail)
+                        "您的申请需要补充材料", number, "退回补充", detail,
+                        reason=(p.get("reason") or "请等候干部联系").rstrip("。."),
+                        next="干部会联系您")
     if event.startswith("elimination_"):
-        return _elimination(event, p)
+        return _elimination(event, p, local)
     if event == "objection_upheld":  # never the handling's text: it can name the objector
         detail = (f"公示期间收到群众反映，经调查核实，需要重新办理「{p.get('stage', '')}」。"
                   "干部会联系您，请如实说明家庭情况。")
@@ -199,13 +264,13 @@ def render(event: str, p: dict[str, Any], base_url: str = "", local: Local = UNS
         if p.get("result") == "revoked":
             detail = (f"复核结果：撤销原结论，重新办理。理由：{why}。"
                       "会重新入户核实，干部会联系您。")
-            result = "撤销原结论，重新办理"
+            result, after, review = "撤销原结论，重新办理", "重新入户核实", "干部会联系您"
         else:
             detail = (f"复核结果：维持原结论。理由：{why}。"
                       f"如仍有异议，可以拨打{local.hotline}热线反映。")
-            result = "维持原结论"
+            result, after, review = "维持原结论", "复核已办结", f"仍有异议可拨{local.hotline}"
         return Rendered(f"您的复核申请（编号 {number}）已办结。{detail}", "复核结果", number,
-                        result, detail)
+                        result, detail, reason=why, next=after, review=review)
     if event == "cadre_digest":
         return _digest(p, base_url)
     if event == "task_new":
@@ -233,11 +298,12 @@ def render(event: str, p: dict[str, Any], base_url: str = "", local: Local = UNS
     if event == "stage_passed":
         detail = f"{_passed(p)}，现在进入「{p['next']}」。回复「进度」可以查看详情。"
         return Rendered(f"您的申请（编号 {number}）{detail}", "申请进展", number,
-                        _passed(p, quoted=False), detail)
+                        _passed(p, quoted=False), detail, next=f"进入{p['next']}")
     if event == "case_received":
         detail = (f"已为您家登记了防返贫监测申请，接下来是「{p['next']}」，"
                   "干部会上门了解情况。回复「进度」可以查询。")
-        return Rendered(f"{detail}申请编号 {number}。", "申请已受理", number, "已受理", detail)
+        return Rendered(f"{detail}申请编号 {number}。", "申请已受理", number, "已受理", detail,
+                        next=f"{p['next']}，干部会上门")
     if event == "case_fast_tracked":
         detail = ("您家的困难已按“先帮扶后认定”办理：帮扶已先落实，认定程序随后办理，"
                   "结果会告诉您。回复「进度」可以查询。")

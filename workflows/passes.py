@@ -246,7 +246,8 @@ class CaseRun:
                        for m in form["measures"]]
         self.changes["category"] = form["category"]
         self._close(CaseStatus.ENROLLED, None)
-        self._tell("enrolled", "case_enrolled", cadre_id=form["paired_cadre_id"])
+        self._tell("enrolled", "case_enrolled", cadre_id=form["paired_cadre_id"],
+                   measures=list(dict.fromkeys(m["kind"] for m in form["measures"])))
         return Outcome.ENROLLED
 
     def eliminate(self) -> Outcome:

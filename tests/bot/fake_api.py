@@ -3,11 +3,14 @@
 It issues access tokens, checks them on every call, and records what was sent. Tests steer
 it: `expire_token()` (the next call gets 42001), `outside_window` (openids whose customer-
 service messages get 45015), `down` (every call fails with HTTP 503), `media` (what a
-media id downloads as: a JPEG unless named here)."""
+media id downloads as: a JPEG unless named here), `consent()` (what a user agreed to in a
+subscription popup, as WeChat keeps it: bizsend answers 43101 without it, spends a
+one-time one, and answers 47003 for a value its field's kind refuses)."""
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +30,10 @@ class FakeWeChatApi:
     down: bool = False
     custom: list[dict[str, Any]] = field(default_factory=list)  # customer-service messages
     templates: list[dict[str, Any]] = field(default_factory=list)
+    subscribed: list[dict[str, Any]] = field(default_factory=list)  # subscription notifications
+    refused: list[dict[str, Any]] = field(default_factory=list)  # ...answered 43101 or 47003
+    # (openid, template id) → one-time notifications left, or LONG_TERM
+    consents: dict[tuple[str, str], int] = field(default_factory=dict)
     menus: list[dict[str, Any]] = field(default_factory=list)
     media_downloads: list[str] = field(default_factory=list)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # id → (content, type)
@@ -40,6 +47,15 @@ class FakeWeChatApi:
     release: threading.Event = field(default_factory=threading.Event)  # ...until this is set
     browser_openid: str = "o_browser_user"  # who the browser is signed in to WeChat as (OAuth)
     oauth_codes: dict[str, str] = field(default_factory=dict)  # one-time code → openid
+
+    def consent(self, openid: str, template_id: str, times: int = 1) -> None:
+        """The user accepted `template_id` in a popup `times` times (LONG_TERM: a long-term
+        subscription); 0: they turned it off."""
+        key = (openid, template_id)
+        if times in (0, LONG_TERM):
+            self.consents[key] = times
+        else:
+            self.consents[key] = self.consents.get(key, 0) + times
 
     def expire_token(self) -> None:
         self.current_token = f"expired-{self.current_token}"
@@ -102,6 +118,8 @@ class FakeWeChatApi:
                 if data["touser"] in self.outside_window:
                     return _json({"errcode": 45015, "errmsg": "response out of time limit"})
                 self.custom.append(data)
+            elif path == "/cgi-bin/message/subscribe/bizsend":
+                return self._bizsend(data)
             elif path == "/cgi-bin/message/template/send":
                 self.templates.append(data)
                 return _json({"errcode": 0, "errmsg": "ok", "msgid": len(self.templates)})
@@ -113,6 +131,38 @@ class FakeWeChatApi:
             else:
                 return _json({"errcode": 404, "errmsg": f"no such api {path}"})
             return _json({"errcode": 0, "errmsg": "ok"})
+
+
+    def _bizsend(self, data: dict[str, Any]) -> tuple[int, bytes, str]:
+        """发送订阅通知 as WeChat answers it: the user's consent first, then every value."""
+        key = (data.get("touser", ""), data.get("template_id", ""))
+        if not self.consents.get(key):
+            self.refused.append(data)
+            return _json({"errcode": 43101, "errmsg": "user refuse to accept the msg"})
+        for name, value in (data.get("data") or {}).items():
+            if not _valid(name, str((value or {}).get("value", ""))):
+                self.refused.append(data)
+                return _json({"errcode": 47003,
+                              "errmsg": f"argument invalid! data.{name}.value invalid"})
+        if self.consents[key] != LONG_TERM:
+            self.consents[key] -= 1
+        self.subscribed.append(data)
+        return _json({"errcode": 0, "errmsg": "ok"})
+
+
+LONG_TERM = -1
+# A subscription field's value, by the kind its key starts with (发送订阅通知's data)
+_KINDS = {"thing": re.compile(r".{1,20}"), "character_string": re.compile(r"[\x21-\x7e]{1,32}"),
+          "number": re.compile(r"[0-9.]{1,32}"), "letter": re.compile(r"[A-Za-z]{1,32}"),
+          "phrase": re.compile(r"[\u4e00-\u9fff]{1,5}"), "name": re.compile(r".{1,10}")}
+
+
+def _valid(key: str, value: str) -> bool:
+    kind = re.sub(r"[0-9]+$", "", key)
+    pattern = _KINDS.get(kind)
+    if "\n" in value:
+        return False
+    return bool(value) if pattern is None else bool(pattern.fullmatch(value))
 
 
 def _json(data: dict[str, Any]) -> tuple[int, bytes, str]:

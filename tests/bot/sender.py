@@ -149,6 +149,27 @@ class WeChatSender:
             f"<EventKey><![CDATA[{key}]]></EventKey>" if key else "")
         return self.post(self.xml("event", inner, created=created))
 
+    def consent_xml(self, event: str, items: list[dict[str, str]],
+                    wrapper: str | None = None, created: int | None = None) -> str:
+        """A subscription notification's event (订阅通知的事件推送) as the service account
+        guide shows it: its list of templates under the event's own element."""
+        wrapper = wrapper or {"subscribe_msg_popup_event": "SubscribeMsgPopupEvent",
+                              "subscribe_msg_change_event": "SubscribeMsgChangeEvent",
+                              "subscribe_msg_sent_event": "SubscribeMsgSentEvent"}[event]
+        listed = "".join("<List>" + "".join(
+            f"<{k}>{v}</{k}>" if k in ("PopupScene", "ErrorCode") else
+            f"<{k}><![CDATA[{v}]]></{k}>" for k, v in item.items()) + "</List>"
+            for item in items)
+        return self.xml("event", f"<Event><![CDATA[{event}]]></Event>"
+                                 f"<{wrapper}>{listed}</{wrapper}>", created=created)
+
+    def subscribes(self, template_id: str, status: str = "accept",
+                   created: int | None = None) -> Sent:
+        """The user answers a subscription popup in an article (PopupScene 2)."""
+        return self.post(self.consent_xml("subscribe_msg_popup_event", [
+            {"TemplateId": template_id, "SubscribeStatusString": status, "PopupScene": "2"}],
+            created=created))
+
     def voice(self, recognition: str | None) -> str:
         inner = "<MediaId><![CDATA[voice-media-1]]></MediaId><Format><![CDATA[amr]]></Format>"
         if recognition is not None:

@@ -1,5 +1,6 @@
 """The farmer is told the decision: through the outbox, in the chat within 48 hours, by
-template message after; the access token shared and refreshed once; the API down."""
+template message after (bot/test_subscriptions.py: by subscription notification); the
+access token shared and refreshed once; the API down."""
 
 from __future__ import annotations
 
@@ -92,8 +93,11 @@ def test_after_48_hours_a_template_message(
         "已通过入户核实", "已通过村民主评议", "公示期满无异议", "已通过乡镇审核"]
     assert template["touser"] == farmer.openid
     assert template["template_id"] == services.config.wechat.templates["case_update"].id
-    assert template["data"]["keyword2"]["value"] == "不予纳入"
-    assert "不符合条件" in template["data"]["remark"]["value"]
+    shown = {key: field["value"] for key, field in template["data"].items()}
+    # WeChat shows no first line or remark and 20 characters a field: each says one thing
+    assert shown == {"keyword1": world.case(case_id).number, "keyword2": "不予纳入",
+                     "keyword3": "不符合条件", "keyword4": "情况有变化可重新申请",
+                     "keyword5": "不服可回复申请复核或拨12317"}
     assert {m.channel for m in outbox()} == {"template"}
 
 

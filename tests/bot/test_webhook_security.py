@@ -164,6 +164,62 @@ SHAPES = {
                           f"<MsgType>text</MsgType><MsgId>1e9</MsgId>"
                           f"<FromUserName>{OPENID}</FromUserName><Content>帮助</Content></xml>",
 }
+# A subscription notification's event: one list of templates under the event's element
+EVENT_HEAD = (f"<ToUserName>gh_fangfan</ToUserName><FromUserName>{OPENID}</FromUserName>"
+              "<CreateTime>1790000000</CreateTime><MsgType>event</MsgType>")
+ITEM = ("<List><TemplateId>tpl-1</TemplateId><SubscribeStatusString>accept"
+        "</SubscribeStatusString><PopupScene>2</PopupScene></List>")
+
+
+def popup(listed: str, event: str = "subscribe_msg_popup_event",
+          wrapper: str = "SubscribeMsgPopupEvent", head: str = EVENT_HEAD) -> str:
+    return (f"<xml>{head}<Event>{event}</Event>"
+            f"<{wrapper}>{listed}</{wrapper}></xml>")
+
+
+SHAPES |= {
+    "21 items in a list": popup(ITEM * 21),
+    "a template id over 128": popup(ITEM.replace("tpl-1", "t" * 129)),
+    "a status over 16": popup(ITEM.replace(">accept<", f">{'a' * 17}<")),
+    "a status WeChat never sends": popup(ITEM.replace(">accept<", ">maybe<")),
+    "a template id with spaces": popup(ITEM.replace("tpl-1", "tpl 1")),
+    "a field no list has": popup(ITEM.replace("<PopupScene>", "<Content>x</Content><PopupScene>")),
+    "a field repeated in an item": popup(ITEM.replace("<PopupScene>2</PopupScene>",
+                                                      "<PopupScene>2</PopupScene>" * 2)),
+    "nested deeper": popup(ITEM.replace("<TemplateId>tpl-1</TemplateId>",
+                                        "<TemplateId><List>tpl-1</List></TemplateId>")),
+    "a list in a list": popup(f"<List>{ITEM}</List>"),
+    "not a List in the list": popup(ITEM.replace("List>", "Item>")),
+    "an attribute on an item": popup(ITEM.replace("<List>", '<List a="1">')),
+    "an attribute on the list": popup(ITEM).replace("<SubscribeMsgPopupEvent>",
+                                                    '<SubscribeMsgPopupEvent a="1">'),
+    "text in the list": popup(f"junk{ITEM}"),
+    "text after an item": popup(f"{ITEM}junk"),
+    "two lists": popup(ITEM).replace("</xml>", f"<SubscribeMsgSentEvent>{ITEM}"
+                                               "</SubscribeMsgSentEvent></xml>"),
+    "the list of another event": popup(ITEM, wrapper="SubscribeMsgSentEvent"),
+    "a list under a click": popup(ITEM, event="CLICK"),
+    "a list in a text message": popup(ITEM, head=HEAD + f"<FromUserName>{OPENID}</FromUserName>"),
+    "a sent event's code not a number": popup(
+        "<List><TemplateId>tpl-1</TemplateId><MsgID>1</MsgID><ErrorCode>ok</ErrorCode>"
+        "<ErrorStatus>success</ErrorStatus></List>", "subscribe_msg_sent_event",
+        "SubscribeMsgSentEvent"),
+    "a list in a plain field": f"<xml>{EVENT_HEAD}<Event>subscribe</Event>"
+                               f"<EventKey>{ITEM}</EventKey></xml>",
+}
+
+
+def test_a_subscription_event_of_wechats_shape_is_taken(farmer: WeChatSender) -> None:
+    """The shapes above differ from these by one thing each: these are answered "success"
+    (no reply), the change event under either element the guide shows."""
+    for xml in (popup(ITEM * 20), popup(ITEM.replace("accept", "reject"),
+                                        "subscribe_msg_change_event", "SubscribeMsgChangeEvent"),
+                popup(ITEM.replace("accept", "reject"), "subscribe_msg_change_event"),
+                popup("<List><TemplateId>tpl-1</TemplateId><MsgID>1</MsgID><ErrorCode>43101"
+                      "</ErrorCode><ErrorStatus>failed:user refuse accept</ErrorStatus></List>",
+                      "subscribe_msg_sent_event", "SubscribeMsgSentEvent")):
+        sent = farmer.post(xml)
+        assert (sent.status, sent.body) == (200, "success"), xml
 
 
 @pytest.mark.parametrize("mode", ["plain", "safe"])
@@ -210,9 +266,12 @@ def test_the_writer_drops_a_bad_row_once_and_writes_the_rest(
 
 
 NAMES = ["ToUserName", "FromUserName", "CreateTime", "MsgType", "MsgId", "Content", "Event",
-         "EventKey", "MediaId", "PicUrl", "Recognition", "Encrypt", "xml", "x"]
+         "EventKey", "MediaId", "PicUrl", "Recognition", "Encrypt", "xml", "x",
+         "SubscribeMsgPopupEvent", "SubscribeMsgChangeEvent", "SubscribeMsgSentEvent", "List",
+         "TemplateId", "SubscribeStatusString", "PopupScene", "ErrorCode"]
 KINDS = ["text", "image", "voice", "event", "video", "location", "", "TEXT"]
-EVENTS = ["subscribe", "unsubscribe", "CLICK", "SCAN", "VIEW", ""]
+EVENTS = ["subscribe", "unsubscribe", "CLICK", "SCAN", "VIEW", "", "subscribe_msg_popup_event",
+          "subscribe_msg_change_event", "subscribe_msg_sent_event"]
 texts = st.one_of(st.text(max_size=80), st.sampled_from(
     ["帮助", "进度", "申请", "取消", "APPLY", "PROGRESS", "qrscene_42", "0", "-1", "1e3",
      "99999999999999999999999", "o" * 65, "]]>", "&amp;", "<", "\x00", *KINDS, *EVENTS]))
@@ -249,12 +308,21 @@ def messages(draw: st.DrawFn) -> str:
     fields = [("ToUserName", "gh_fangfan"),
               ("FromUserName", draw(st.sampled_from(["o_fuzz_1", "o_fuzz_2", "o" * 64]))),
               ("CreateTime", "1790000000"), ("MsgType", kind)]
+    listed = ""
     if kind == "event":
         fields += [("Event", draw(st.sampled_from(EVENTS))), ("EventKey", draw(texts))]
+        if draw(st.booleans()):  # a subscription event's list, its items drawn
+            items = draw(st.lists(st.sampled_from([
+                ITEM, ITEM.replace("accept", "reject"), ITEM.replace("tpl-1", "o" * 129),
+                "<List><TemplateId>tpl-1</TemplateId><ErrorCode>0</ErrorCode></List>",
+                "<List></List>"]), max_size=22))
+            wrapper = draw(st.sampled_from(["SubscribeMsgPopupEvent", "SubscribeMsgChangeEvent",
+                                            "SubscribeMsgSentEvent"]))
+            listed = f"<{wrapper}>{''.join(items)}</{wrapper}>"
     else:
         fields += [("MsgId", str(draw(st.integers(min_value=0, max_value=2**63)))),
                    ("Content", draw(texts)), ("MediaId", draw(texts)), ("PicUrl", draw(texts))]
-    parts = [f"<{k}>{_cdata(v)}</{k}>" for k, v in fields]
+    parts = [f"<{k}>{_cdata(v)}</{k}>" for k, v in fields] + ([listed] if listed else [])
     wrap = "<xml>{}</xml>"
     for garbling in draw(st.lists(st.sampled_from(
             ["repeat", "drop", "add", "openid", "time", "msgid", "cut", "wrap", "encoding"]),

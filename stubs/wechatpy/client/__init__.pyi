@@ -26,6 +26,9 @@ class _Message:
     def send_template(self, user_id: str, template_id: str, data: dict[str, Any],
                       url: str | None = None, mini_program: dict[str, Any] | None = None
                       ) -> dict[str, Any]: ...
+    def send_subscribe_message(self, openid: str, template_id: str, data: dict[str, Any],
+                               miniprogram: dict[str, Any] | None = None,
+                               page: str | None = None) -> dict[str, Any]: ...
 
 class _Menu:
     def create(self, menu_data: dict[str, Any]) -> dict[str, Any]: ...
