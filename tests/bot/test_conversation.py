@@ -94,7 +94,7 @@ def test_what_cannot_be_understood_gets_a_short_menu(farmer: WeChatSender) -> No
 
 def test_a_roster_household_asks_for_a_person_and_is_told_who_and_by_when(
         farmer: WeChatSender, world: World) -> None:
-    name, id_number, household_id = roster_head(index=5)
+    _, id_number, household_id = roster_head(index=5)
     with session_scope() as s:
         s.execute(update(Member).where(Member.id_number == id_number)
                   .values(openid=farmer.openid))
