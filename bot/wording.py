@@ -80,8 +80,9 @@ def faq_answer(config: Config, key: str | None, now: dt.datetime) -> str:
     the hotline, this year's income line, the procedure's total days); the policy overview
     when no question is named (the menu's 政策说明)."""
     entry = next((f for f in config.chat.faq if f.key == key), None)
-    if entry is None:
-        return policy(config)
+    if entry is None:  # the menu's 政策说明, or a question the FAQ does not hold
+        return (f"{policy(config)}\n没有解答您的问题的话，可以回复「找干部」请干部给您回电话，"
+                f"或拨打{config.notice.hotline}咨询。")
     procedure = config.procedures[CaseKind.IDENTIFICATION]
     unit = "个工作日" if procedure.total.unit == "working" else "天"
     line = config.elimination_rules().line_for(now.astimezone(LOCAL).year)
