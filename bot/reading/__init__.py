@@ -114,4 +114,6 @@ def read(text: str, *, expecting: str | None, vocabulary: Vocabulary) -> Reading
     (a name of SLOT_ORDER), "confirm" at the summary, "withdraw" when a withdrawal awaits its
     confirmation, or None when nothing is pending: a bare 「5」 is a household size only when the
     size was asked."""
-    raise NotImplementedError("bot.reading.read: being built")
+    from bot.reading import reader  # the parts import the types above
+
+    return reader.read(text, expecting=expecting, vocabulary=vocabulary)
