@@ -17,6 +17,7 @@ from bot.reading.text import HAN
 
 # 18 characters, as typed or in the groups people space them in (6 8 4, 6 4 4 4)
 _ID = re.compile(r"(?<![0-9])[0-9]{6}[ -]?[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{3}[0-9Xx](?![0-9Xx])")
+_ID_SPACED = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){16}[ -]?[0-9Xx](?![0-9Xx])")
 # a run of digits too long for a phone or an amount: an ID number mistyped
 _LONG_RUN = re.compile(r"(?<![0-9])[0-9]{15,20}[Xx]?(?![0-9Xx])")
 _PHONE = re.compile(r"(?<![0-9])(?:\+?86[ -]?)?(1[3-9][0-9](?:[ -]?[0-9]){8})(?![0-9])")
@@ -34,13 +35,13 @@ SURNAMES = frozenset(
     "官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅"
     "屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鹿薄邸雍辜"
     "羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶"
-    "斯元束檀衣信展阴昝智幸奉植衡富尧闭由")
+    "斯元束檀衣信展阴昝智幸奉植衡富尧闭由") - {"哈"}  # 哈哈哈 is laughter
 COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙",
                      "宇文", "司徒", "令狐", "夏侯", "端木", "独孤", "南宫", "西门", "呼延", "申屠",
                      "澹台", "轩辕", "万俟", "闻人", "赫连", "拓跋", "完颜", "爱新觉罗")
 
 # 我叫王秀英, 名字是王秀英, 姓名：王秀英
-_MARKER = re.compile(r"(?:我叫|我是|名字叫|名字是|姓名是|姓名叫|姓名|名字|本人叫|本人是|本人|"
+_MARKER = re.compile(r"(?:我叫|我是|俺叫|俺是|名字叫|名字是|姓名是|姓名叫|姓名|名字|本人叫|本人是|本人|"
                      r"申请人是|申请人|户主是|户主叫|户主|叫做|叫)\s*:?\s*")
 # after these a name need not start with a known family name (a rare one)
 _SURE_MARKER = re.compile(r"我叫|名字叫|名字是|姓名是|姓名叫|叫做|姓名\s*:|名字\s*:")
@@ -79,6 +80,16 @@ def _cut(text: str, start: int, end: int) -> str:
 
 
 def find_id_number(text: str, problems: list[str]) -> tuple[str | None, tuple[int, int] | None]:
+    for m in _ID_SPACED.finditer(text):
+        # spaced in any groups (6125 2419 7512 0365 80): taken only when it checks out, as
+        # a phone and an amount side by side may look the same
+        digits = re.sub(r"[ -]", "", m.group())
+        if not re.fullmatch(r"[0-9]{17}[0-9Xx]", digits):
+            continue
+        try:
+            return normalize_id_number(digits), m.span()
+        except Refused:
+            continue
     for m in _ID.finditer(text):
         try:
             return normalize_id_number(re.sub(r"[ -]", "", m.group())), m.span()
@@ -105,6 +116,8 @@ def find_phone(text: str, *, expecting: str | None, problems: list[str]
     return None, None
 
 
+# a name sent alone with a rare family name may start with anything but these
+_NEVER_FIRST = set("不没别这那你我他她它啥谁哪嗯啊哈好对是要想请在有就还")
 _RELATIVES = ("老伴", "老公", "老婆", "媳妇", "儿子", "女儿", "孩子", "父亲", "母亲", "爸", "妈",
               "爷爷", "奶奶", "孙子", "孙女", "丈夫", "妻子", "干部", "书记", "村长")
 _PLACE_ENDS = tuple("庄村屯镇乡寨堡营组")
@@ -164,7 +177,8 @@ def find_name(text: str, *, expecting: str | None, id_at: tuple[int, int] | None
                 return bare, (r.start(), r.start() + len(bare))
         whole = text.strip(" .。!！")
         if expecting == "who" and len(runs) == 1 and runs[0].group() == whole \
-                and 2 <= len(whole) <= 4 and whole not in NOT_NAMES:
+                and 2 <= len(whole) <= 4 and whole not in NOT_NAMES \
+                and whole[0] not in _NEVER_FIRST and not _LABEL.search(whole):
             return whole, runs[0].span()
     return None, None
 

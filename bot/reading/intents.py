@@ -15,7 +15,7 @@ from bot.reading import Intent
 _TAIL = " .。!！~～,，?？啊呀吧哈呢嘛哦了的"
 
 # a question in form: a question mark, a final particle, or a question word
-QUESTION_FORM = re.compile(r"[?？]|吗|呢\s*$|么\s*$|不\s*$|没\s*$|怎么|怎样|如何|什么|啥|多少|几天|几个|"
+QUESTION_FORM = re.compile(r"[?？]|([\u4e00-\u9fff])不\1|吗|呢\s*$|么\s*$|不\s*$|没\s*$|怎么|怎样|如何|什么|啥|多少|几天|几个|"
                            r"哪|谁|是不是|能不能|可不可以|要不要|会不会|有没有|多久|多长|为什么|为啥|"
                            r"咋|请问")
 # a question only when it opens or closes the message (「我问一下」 or 「……吗」)
@@ -25,7 +25,7 @@ QUESTION_CLEAR = re.compile(r"[?？]\s*$|(吗|呢|么|不)\s*[?？]?\s*$|^(请�
 CONSENT = re.compile(r"确认授权|同意授权|我授权|^授权$")
 # 复核: a demand (申请复核, 我不服, 为什么不给我办) and the grounds after it
 _REEXAMINE = re.compile(
-    r"申请复核|要求复核|我要复核|请求复核|复核一下|重新审核|重新审查|我不服|不服气|不服|"
+    r"^复核$|申请复核|要求复核|我要复核|请求复核|复核一下|重新审核|重新审查|我不服|不服气|不服|"
     r"(为什么|为啥|凭什么|凭啥|咋)(就)?(不|没)(给|让|帮|批|办|通过|纳入|评|弄)[我俺们家的]*"
     r"(办|批|通过|纳入|评上|弄|申请上)?|凭什么|不予纳入不合理|不公平")
 # a question about how to ask for it is the FAQ's (「怎么申请复核」, 「复核怎么弄」)
@@ -33,6 +33,7 @@ _REEXAMINE_HOW = re.compile(r"(怎么|如何|怎样|咋|去哪|哪里|找谁)\S{
                             r"(复核|申诉|异议)\S{0,4}(怎么|如何|怎样|咋|吗|什么|啥)")
 _WITHDRAW = re.compile(r"撤回|撤销|撤掉|撤了|撤申请")
 # giving up: the draft (CANCEL) or, with nothing being filled, the application (WITHDRAW)
+_CANCEL_SAID = re.compile(r"不想?填了|不想?填写了|取消填写|不想?弄了|不想?写了|不想?继续了|停止填写")
 _GIVE_UP = re.compile(r"不想申请了|不申请了|不办了|不想办了|取消申请|申请不要了|不要申请了|不弄了|"
                       r"不想弄了")
 _CANCEL = re.compile(r"^(取消|算了|不填了|不写了|放弃|重来|重新来|重新填|重新开始|退出|结束|不要了)"
@@ -48,7 +49,7 @@ PROGRESS = re.compile(r"进度|到哪一?步|哪一步了|到哪了|到哪儿了
                       r"审核(过|通过)了?[吗没]|我家的(申请)?(怎么样|咋样)|申请(怎么样|咋样)了")
 # 修改: which slot, from the words that name it
 _EDIT = re.compile(r"修改|改成|改为|改一下|改下|改个|改了|要改|想改|写错|填错|弄错|搞错|输错|打错|"
-                   r"更正|^改$|不是.{1,6}是|说错")
+                   r"更正|^改|不是.{1,6}是|是.{1,8}不是|说错")
 EDIT_TARGETS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("who", re.compile(r"名字|姓名|身份证|叫什么")),
     ("phone", re.compile(r"电话|手机|号码")),
@@ -58,7 +59,7 @@ EDIT_TARGETS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("difficulty", re.compile(r"困难|情况|原因|难处")),
     ("village", re.compile(r"村|地址|住址|住的地方")),
 )
-HELP = re.compile(r"^(帮助|菜单|help|功能|使用说明|说明|\?|？)$|你能(干|做)(啥|什么)|能(干|做)(啥|什么)|"
+HELP = re.compile(r"^(帮助|菜单|主菜单|help|功能|使用说明|说明|\?|？)$|菜单|你能(干|做)(啥|什么)|能(干|做)(啥|什么)|"
                   r"怎么用|有什么功能|你是谁|你是干什么的", re.IGNORECASE)
 # 「能申请吗」 asks whether, not to start: the FAQ answers it (and says how to start)
 _MAY_APPLY = re.compile(r"(能|可以|可不可以|能不能)(申请|申报)(吗|不|么|没)?|(能|可以)报(吗|不|么)|"
@@ -66,23 +67,24 @@ _MAY_APPLY = re.compile(r"(能|可以|可不可以|能不能)(申请|申报)(吗
 # Asking to apply outright, checked before the FAQ (「怎么申请」 is not 「怎么申请复核」). 怎么申请
 # is taken as applying: the bot's answer to "how" is to start it, one question at a time,
 # which tells how better than a paragraph would.
-APPLY_OUTRIGHT = re.compile(r"我要申请|我想申请|想申请|怎么申请|如何申请|咋申请|在哪申请|开始申请|申请帮扶|"
+APPLY_OUTRIGHT = re.compile(r"^申请$|^申报$|我要申请|我想申请|想申请|怎么申请|如何申请|咋申请|在哪申请|开始申请|申请帮扶|"
                             r"申请救助|申请帮助")
 APPLY = re.compile(r"我要申请|我想申请|想申请|要申请|申请帮扶|申请救助|申请监测|申请帮助|申请补助|"
                    r"申请低保|怎么申请|如何申请|咋申请|在哪申请|开始申请|^申请$|^我要申请|申报|"
                    r"我家困难|家里困难|家庭困难|生活困难|遇到(了)?(困难|难处|难事)|有(困难|难处)|"
-                   r"难处了|需要帮助|需要帮扶|求助|帮帮我|救救|帮帮忙|^帮扶$|想要帮扶|要帮扶")
+                   r"难处了|需要帮助|需要帮扶|求助|帮帮我|救救|帮帮忙|^帮扶$|想要帮扶|要帮扶|报名")
 GREETING = re.compile(r"^(你好|您好|你们好|在吗|在不在|有人吗|有人在吗|哈喽|hello|hi|早上好|中午好|"
                       r"下午好|晚上好|早|谢谢|谢谢你|谢谢您|谢谢了|感谢|多谢|辛苦了|辛苦|再见|拜拜|"
-                      r"好的谢谢|谢谢啦|嗯嗯|好嘞|知道了|明白了|收到|好|好的|嗯|行|ok|哦|噢)+$",
+                      r"好的谢谢|谢谢啦|好嘞|知道了|明白了|收到|好|好的|行|ok)+$",
                       re.IGNORECASE)
 _YES = (r"(对|是|好|嗯|可以|行|确认|没错|同意|没问题|没有问题|提交|确定|ok|正确|无误|都对|就这样|"
         r"要|需要|撤回|撤吧|对头|中|成)")
 AGREE = re.compile(rf"^(?:{_YES}|[\s,，。!！]|吧|的|了|啊|呀|哈|嘛|呢|吧)+$", re.IGNORECASE)
-REFUSE = re.compile(r"^(不|不是|不对|错了|否|不同意|不行|不要|不用|不提交|先不|先不要|等等|等一下|"
+REFUSE = re.compile(r"^(不|不是|不对|错了|错|否|不同意|不行|不要|不用|不提交|先不|先不要|等等|等一下|"
                     r"再想想|不撤|不撤了|不撤回|不了|没有|算了|不确认)(吧|了|啊|呢)?$")
-SKIP = re.compile(r"^(跳过|不留|不填|无|没有|没|不想留|没手机|没有手机|没电话|没有电话|不方便|算了|"
-                  r"不用了|不用|略过|下一步|不要|不知道|不清楚|都不是|没有了)(吧|了|啊)?$")
+SKIP = re.compile(r"^(跳过|不填|无|不方便|算了|不用了|不用|略过|下一步|不要|不知道|不清楚|都不是|没有了|"
+                  r"(不留|没有|没|不想留|不方便留|不给|不用留|不想给)(电话|手机号?|号码|电话号码)?)"
+                  r"(吧|了|啊)?$")
 
 
 def bare(text: str) -> str:
@@ -102,10 +104,14 @@ def reexamination(text: str) -> str | None:
 
 def gives_up(text: str, *, expecting: str | None) -> Intent | None:
     """WITHDRAW, CANCEL or None."""
+    if re.search(r"不(要|想|用)?撤", text):
+        return None  # 不撤了: a refusal, read by the caller
     if _WITHDRAW.search(text) and not QUESTION_CLEAR.search(text):
         return Intent.WITHDRAW
     if _GIVE_UP.search(text):
         return Intent.WITHDRAW if expecting in (None, "withdraw") else Intent.CANCEL
+    if _CANCEL_SAID.search(text):
+        return Intent.CANCEL if expecting not in (None, "withdraw") else Intent.WITHDRAW
     if _CANCEL.match(bare(text)):
         if bare(text) == "算了" and expecting == "phone":
             return None  # 算了 to the phone: skip it

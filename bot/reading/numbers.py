@@ -41,10 +41,9 @@ _ORDINAL = re.compile(r"第\s*$")
 EXPENSE_WORDS = ("花了", "花掉", "花费", "花销", "花", "看病", "医药费", "医疗费", "住院费",
                  "手术费", "治疗费", "药费", "欠了", "欠", "借了", "借", "贷款", "外债", "债",
                  "损失", "赔了", "亏了", "亏", "学费", "开销", "支出", "费用", "交了", "自费",
-                 "自付", "用了", "用掉", "垫了", "修房", "盖房", "彩礼")
+                 "自付", "用了", "用掉", "垫了", "修房", "盖房", "彩礼", "要", "差")
 INCOME_WORDS = ("收入", "挣", "赚", "工资", "进账", "到手", "收成", "卖了", "卖", "低保",
-                "养老金", "补贴", "一年", "全年", "每年", "年", "月", "打工", "种地", "能有",
-                "有")
+                "养老金", "补贴", "一年", "全年", "每年", "年入", "打工", "种地", "能有")
 _MONTHLY = re.compile(r"每个?月|个月|一个月|月收入|月工资|月薪|按月|月入|月领|月均")
 _MONTHLY_AFTER = re.compile(r"\s*(元|块钱|块)?\s*(1个月|一个月|每个?月|/月|一月)")
 _APPROX_BEFORE = ("大概", "大约", "约", "差不多", "估计", "将近", "接近", "不到", "快", "可能",
@@ -71,6 +70,7 @@ class Money:
     start: int
     end: int
     kind: str | None  # "income", "expense" or None (no word said which)
+    said_as_money: bool = False  # with 万, 千, 元 or 块 (「七十多」 alone may be an age)
 
 
 def _value(m: re.Match[str]) -> int | None:
@@ -119,7 +119,7 @@ def money(text: str, *, context_start: int = 0) -> list[Money]:
                            or _APPROX_AFTER.match(after))
         monthly = bool(_MONTHLY.search(window) or _MONTHLY_AFTER.match(after))
         found.append(Money(Amount(value, approximate=approximate, monthly=monthly),
-                           m.start(), m.end(), kind or _kind(window)))
+                           m.start(), m.end(), kind or _kind(window), moneyish))
         last_end = m.end()
     return found
 
@@ -154,14 +154,17 @@ def combine(amounts: list[Amount]) -> Amount | None:
 _SIZE = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:口人|口|个人|人)(?!民|员|均|头)")
 _FAMILY_OF = re.compile(r"家\s*(\d{1,2})\s*口")
 _BARE = re.compile(r"^\s*(?:一共|总共|共|家里|我家)?\s*(\d{1,3})\s*(?:口人|口|个人|个|人)?\s*[.。!]?$")
-_TWO = re.compile(r"老两口|两口子|2口子|就?我(和|跟|与)老伴(两个|俩)?(?!.*(还有|和|跟))|我们老两口|"
+_TWO = re.compile(r"老两口|两口子|2口子|娘俩|娘儿俩|爷俩|爷儿俩|母子俩|父子俩|母女俩|父女俩|夫妻俩|俩人|"
+                  r"就?我(和|跟|与)老伴(两个|俩)?(?!.*(还有|和|跟))|我们老两口|"
                   r"就?我们?(老)?俩")
+_TWO_PEOPLE = re.compile(r"[两俩](?=\s*(口人|口|个人|人))")
 _ONE = re.compile(r"就我一个|我一个人|就我自己|一个人过|孤身一人|独居|一个人住|1个人过|就我1个|"
                   r"我1个人|光棍")
 
 
 def household_size(prepared: str, *, expecting: str | None) -> int | None:
     """The household's size, when said (or a bare number when the size was asked)."""
+    prepared = _TWO_PEOPLE.sub("2", prepared)  # cn2an leaves 两 alone before 口
     for pattern in (_FAMILY_OF, _SIZE):
         m = pattern.search(prepared)
         if m and 1 <= int(m.group(1)) <= 30:

@@ -15,6 +15,7 @@ from bot.reading import Intent, Reading, Slots, Vocabulary, faq, intents
 from bot.reading.slots import Found, read_slots, whole
 from bot.reading.text import normalize
 
+SURE_UNASKED = 0.75  # a message with no question form is a question only this close to one
 SURE_FAQ = 0.6  # an FAQ score this high outweighs the words 「能申请吗」
 MAX_TEXT = 2000  # the dialogue cuts at 500; this bounds the reader's own work whatever comes
 _EDIT_LEAD = re.compile(r"^.*?(改成|改为|改一下|改下|改个|改了|写错了|填错了|弄错了|搞错了|输错了|打错了|"
@@ -55,8 +56,8 @@ def _edited(text: str, target: str | None, found: Found, vocabulary: Vocabulary)
     value = _VALUE_LEAD.sub("", text[lead.end():] if lead else text)
     if value:
         again = read_slots(value, expecting=target, vocabulary=vocabulary).slots
-        for slot in _SLOT_FIELDS[target]:
-            if getattr(found.slots, slot) in (None, ()) and getattr(again, slot) not in (None, ()):
+        for slot in _SLOT_FIELDS[target]:  # the value after 改成 is the edited slot's
+            if getattr(again, slot) not in (None, ()):
                 setattr(found.slots, slot, getattr(again, slot))
         if target == "difficulty" and found.slots.difficulty is None:
             found.slots.difficulty = whole(value) or None
@@ -89,6 +90,13 @@ def _intent(t: str, expecting: str | None, found: Found, vocabulary: Vocabulary
             ) -> tuple[Intent, dict[str, str | None]]:
     b = intents.bare(t)
     slots: Slots = found.slots
+    if expecting in ("confirm", "withdraw"):
+        # a plain yes or no to the summary or the withdrawal, before any phrase in it
+        # (「对 撤回」 agrees to withdraw; 「不撤了」 refuses)
+        if intents.AGREE.match(t):
+            return Intent.AGREE, {}
+        if intents.REFUSE.match(b):
+            return Intent.REFUSE, {}
     if intents.CONSENT.search(t):
         return Intent.CONSENT, {}
     grounds = intents.reexamination(t)
@@ -117,7 +125,11 @@ def _intent(t: str, expecting: str | None, found: Found, vocabulary: Vocabulary
         t = (t[:outright.start()] + " " + t[outright.end():]).strip()
         if not re.search(r"[\u4e00-\u9fff]{2}", t):
             return Intent.APPLY, {}
-    asked = faq.match(t, vocabulary.faq) if intents.QUESTION_FORM.search(t) else None
+    questioning = bool(intents.QUESTION_FORM.search(t))
+    asked = faq.match(t, vocabulary.faq) if questioning or len(b) <= 12 else None
+    if asked is not None and not questioning and (
+            asked.score < SURE_UNASKED or len(faq.clean(t)) < 4):
+        asked = None  # 「12317」 alone asks about the hotline; 「东沟村」 asks nothing
     if intents.may_apply(t) and (clear_question or not fills) and (
             asked is None or asked.score < SURE_FAQ):
         # 「能申请吗」: whether this household may apply, unless another entry fits clearly
@@ -126,16 +138,11 @@ def _intent(t: str, expecting: str | None, found: Found, vocabulary: Vocabulary
     if asked is not None and (clear_question or not fills):
         return Intent.QUESTION, {"faq": asked.key}
 
-    if expecting in ("confirm", "withdraw"):
-        if intents.AGREE.match(t):
-            return Intent.AGREE, {}
-        if intents.REFUSE.match(b):
-            return Intent.REFUSE, {}
     if expecting not in (None, "confirm", "withdraw") and not fills and intents.SKIP.match(b):
         return Intent.SKIP, {}
     if fills:
         return Intent.ANSWER, {}
-    if outright or intents.APPLY.search(t) or (expecting is None and found.signals_difficulty):
+    if outright or intents.APPLY.search(t):
         return Intent.APPLY, {}
     if intents.GREETING.match(b or t):
         return Intent.GREETING, {}

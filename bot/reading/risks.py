@@ -23,9 +23,10 @@ RISK_WORDS: dict[str, tuple[str, ...]] = {
     "disaster": ("灾", "洪", "涝", "旱", "冰雹", "雹", "地震", "泥石流", "暴雨", "大风", "雪灾",
                  "山体滑坡", "滑坡", "霜冻", "冻死", "淹", "冲毁", "冲垮", "虫害", "病虫"),
     "accident": ("车祸", "意外", "摔", "受伤", "事故", "烧伤", "工伤", "着火", "失火", "火灾",
-                 "被撞", "撞了", "骨折", "溺水", "触电", "砸伤", "烫伤"),
+                 "被撞", "撞了", "骨折", "溺水", "触电", "砸伤", "烫伤", "腿断", "胳膊断", "翻车",
+                 "车翻", "翻沟", "摔断", "压断", "砸断"),
     "industry": ("养殖", "种植", "亏", "赔本", "赔了", "绝收", "收成不好", "减产", "死了一半",
-                 "瘟", "卖不出去", "卖不掉", "价格低", "跌价", "合作社", "大棚", "果园",
+                 "瘟", "卖不出去", "卖不掉", "价格低", "跌价",
                  "牛死", "羊死", "猪死", "鸡死", "死了好几头", "牲口"),
     "employment": ("失业", "没活", "没工作", "找不到活", "找不到工作", "欠薪", "拖欠工资",
                    "工资没发", "下岗", "辞退", "被开除", "厂子倒闭", "工厂倒闭", "停工",
@@ -35,7 +36,7 @@ RISK_WORDS: dict[str, tuple[str, ...]] = {
     "housing": ("房子", "危房", "漏雨", "裂", "倒塌", "塌", "住房", "房屋", "屋顶", "墙倒",
                 "没地方住", "漏水"),
     "family": ("去世", "离婚", "变故", "过世", "死了", "丧", "走了", "跑了", "离家出走", "坐牢",
-               "服刑", "失踪"),
+               "服刑", "失踪", "改嫁"),
     "water": ("吃水", "饮水", "喝水", "水井", "自来水", "水源", "缺水", "水质", "没水",
               "停水", "水管"),
 }
@@ -45,6 +46,9 @@ _NOT_RISK = re.compile(r"病假|农药|兽药|火车|水费|电费|房租|打工
 _LIVESTOCK_DEATH = re.compile(r"(牛|羊|猪|鸡|鸭|鹅|牲口|庄稼|苗)(都|全|也)?死")
 # one search per risk for all its words (each word may overlap another risk's: 病虫 and 病)
 _PATTERNS = {risk: re.compile("|".join(map(re.escape, words))) for risk, words in RISK_WORDS.items()}
+# 儿子没了: a death in the family, said softly (「工作没了」 is not one)
+_LOST = re.compile(r"(儿子|女儿|闺女|老伴|丈夫|妻子|男人|媳妇|爹|娘|父亲|母亲|孩子|老公|老婆|爸|妈)"
+                   r"(也|都|就|已经)?(没了|走了|不在了)")
 _CHOICE = re.compile(r"^[\d\s,，、和与及跟.。]+$")
 
 
@@ -53,6 +57,8 @@ def risks_in(text: str, risk_types: Mapping[str, str]) -> tuple[str, ...]:
     A risk's label (因病, 因学) counts too."""
     said = _NOT_RISK.sub(" ", text)
     found = {risk for risk, pattern in _PATTERNS.items() if pattern.search(said)}
+    if _LOST.search(said):
+        found.add("family")
     if "family" in found and _LIVESTOCK_DEATH.search(said) and not any(
             w in said for w in ("去世", "过世", "离婚", "变故", "丧")):
         found.discard("family")

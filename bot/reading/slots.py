@@ -53,7 +53,10 @@ def read_slots(text: str, *, expecting: str | None, vocabulary: Vocabulary) -> F
     money = numbers.money(prepared)
     incomes = [m.amount for m in money
                if m.kind == "income" or (m.kind is None and expecting == "income")]
-    expenses = [m.amount for m in money if m.kind == "expense"]
+    # a figure in the answer to 「遇到了什么困难」 is what it cost (「透析一个月要一千八」)
+    expenses = [m.amount for m in money
+                if m.kind == "expense" or (m.kind is None and expecting == "difficulty"
+                                           and (m.said_as_money or m.amount.value >= 100))]
     slots.income = numbers.combine(incomes)
     if slots.income is None and (numbers.no_income(prepared) or (
             expecting == "income" and re.fullmatch(r"\s*(没有|没|无|0|零)\s*", prepared))):

@@ -15,9 +15,17 @@ _SPACES = re.compile(r"\s+")
 HAN = r"\u4e00-\u9fff"
 
 
+# a phone or ID number said digit by digit (a voice message: 幺八七幺六六三七七九零)
+_SPOKEN_DIGITS = re.compile("[零〇幺一二三四五六七八九]{7,}")
+_DIGIT_OF = str.maketrans("零〇幺一二三四五六七八九", "001123456789")
+
+
 def normalize(text: str) -> str:
-    """Width folded, dots unified, runs of white space one space, ends trimmed."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text).translate(_DOTS)).strip()
+    """Width folded, dots unified, digits said one by one as digits, runs of white space one
+    space, ends trimmed."""
+    text = unicodedata.normalize("NFKC", text).translate(_DOTS)
+    text = _SPOKEN_DIGITS.sub(lambda m: m.group().translate(_DIGIT_OF), text)
+    return _SPACES.sub(" ", text).strip()
 
 
 # What ends a clause: 「家里五口人，老伴住院花了八万多」 is two. Spaces end one too: farmers type
