@@ -19,7 +19,8 @@ from rapidfuzz import fuzz, process
 from bot.reading import FaqEntry
 
 # what says nothing about which question: punctuation, particles, fillers, who is asking
-_FILLER = re.compile(r"[\s?？!！。，,.~～、:：\"“”'‘’()（）]|请问|问一下|想问问?|我想|我们|我家|咱家|俺家|"
+_FILLER = re.compile(r"[\s?？!！。，,.~～、:：\"“”'‘’()（）]|请问|问一下|想问问?|我想|我们|我家|"
+                     r"咱家|俺家|"
                      r"你们|您|一下|吗|呢|啊|吧|呀|(?<![怎什那这多])么|嘛|哦|了|的")
 # Ways of saying the same thing, said one way before comparing characters: a farmer asks
 # 「要交钱吗」 where the FAQ says 「收不收费」. Longer ways first (the pattern is one alternation).

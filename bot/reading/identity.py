@@ -41,7 +41,8 @@ COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫",
                      "澹台", "轩辕", "万俟", "闻人", "赫连", "拓跋", "完颜", "爱新觉罗")
 
 # 我叫王秀英, 名字是王秀英, 姓名：王秀英
-_MARKER = re.compile(r"(?:我叫|我是|俺叫|俺是|名字叫|名字是|姓名是|姓名叫|姓名|名字|本人叫|本人是|本人|"
+_MARKER = re.compile(r"(?:我叫|我是|俺叫|俺是|名字叫|名字是|姓名是|姓名叫|姓名|名字|本人叫|本人是|"
+                     r"本人|"
                      r"申请人是|申请人|户主是|户主叫|户主|叫做|叫)\s*:?\s*")
 # after these a name need not start with a known family name (a rare one)
 _SURE_MARKER = re.compile(r"我叫|名字叫|名字是|姓名是|姓名叫|叫做|姓名\s*:|名字\s*:")
@@ -96,10 +97,10 @@ def find_id_number(text: str, problems: list[str]) -> tuple[str | None, tuple[in
         except Refused:
             problems.append("身份证号好像不对（校验位或出生日期对不上），请对照身份证再核对一遍。")
             return None, m.span()
-    m = _LONG_RUN.search(text)
-    if m:
-        problems.append(f"身份证号应该是18位，您发的是{len(m.group())}位，请核对后再发一次。")
-        return None, m.span()
+    run = _LONG_RUN.search(text)
+    if run:
+        problems.append(f"身份证号应该是18位，您发的是{len(run.group())}位，请核对后再发一次。")
+        return None, run.span()
     return None, None
 
 

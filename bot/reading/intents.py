@@ -15,7 +15,8 @@ from bot.reading import Intent
 _TAIL = " .。!！~～,，?？啊呀吧哈呢嘛哦了的"
 
 # a question in form: a question mark, a final particle, or a question word
-QUESTION_FORM = re.compile(r"[?？]|([\u4e00-\u9fff])不\1|吗|呢\s*$|么\s*$|不\s*$|没\s*$|怎么|怎样|如何|什么|啥|多少|几天|几个|"
+QUESTION_FORM = re.compile(r"[?？]|([\u4e00-\u9fff])不\1|吗|呢\s*$|么\s*$|不\s*$|没\s*$|怎么|怎样|"
+                           r"如何|什么|啥|多少|几天|几个|"
                            r"哪|谁|是不是|能不能|可不可以|要不要|会不会|有没有|多久|多长|为什么|为啥|"
                            r"咋|请问")
 # a question only when it opens or closes the message (「我问一下」 or 「……吗」)
@@ -33,7 +34,8 @@ _REEXAMINE_HOW = re.compile(r"(怎么|如何|怎样|咋|去哪|哪里|找谁)\S{
                             r"(复核|申诉|异议)\S{0,4}(怎么|如何|怎样|咋|吗|什么|啥)")
 _WITHDRAW = re.compile(r"撤回|撤销|撤掉|撤了|撤申请")
 # giving up: the draft (CANCEL) or, with nothing being filled, the application (WITHDRAW)
-_CANCEL_SAID = re.compile(r"不想?填了|不想?填写了|取消填写|不想?弄了|不想?写了|不想?继续了|停止填写")
+_CANCEL_SAID = re.compile(r"不想?填了|不想?填写了|取消填写|不想?弄了|不想?写了|不想?继续了|"
+                          r"停止填写")
 _GIVE_UP = re.compile(r"不想申请了|不申请了|不办了|不想办了|取消申请|申请不要了|不要申请了|不弄了|"
                       r"不想弄了")
 _CANCEL = re.compile(r"^(取消|算了|不填了|不写了|放弃|重来|重新来|重新填|重新开始|退出|结束|不要了)"
@@ -59,7 +61,8 @@ EDIT_TARGETS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("difficulty", re.compile(r"困难|情况|原因|难处")),
     ("village", re.compile(r"村|地址|住址|住的地方")),
 )
-HELP = re.compile(r"^(帮助|菜单|主菜单|help|功能|使用说明|说明|\?|？)$|菜单|你能(干|做)(啥|什么)|能(干|做)(啥|什么)|"
+HELP = re.compile(r"^(帮助|菜单|主菜单|help|功能|使用说明|说明|\?|？)$|菜单|你能(干|做)(啥|什么)|"
+                  r"能(干|做)(啥|什么)|"
                   r"怎么用|有什么功能|你是谁|你是干什么的", re.IGNORECASE)
 # 「能申请吗」 asks whether, not to start: the FAQ answers it (and says how to start)
 _MAY_APPLY = re.compile(r"(能|可以|可不可以|能不能)(申请|申报)(吗|不|么|没)?|(能|可以)报(吗|不|么)|"
@@ -67,7 +70,8 @@ _MAY_APPLY = re.compile(r"(能|可以|可不可以|能不能)(申请|申报)(吗
 # Asking to apply outright, checked before the FAQ (「怎么申请」 is not 「怎么申请复核」). 怎么申请
 # is taken as applying: the bot's answer to "how" is to start it, one question at a time,
 # which tells how better than a paragraph would.
-APPLY_OUTRIGHT = re.compile(r"^申请$|^申报$|我要申请|我想申请|想申请|怎么申请|如何申请|咋申请|在哪申请|开始申请|申请帮扶|"
+APPLY_OUTRIGHT = re.compile(r"^申请$|^申报$|我要申请|我想申请|想申请|怎么申请|如何申请|咋申请|"
+                            r"在哪申请|开始申请|申请帮扶|"
                             r"申请救助|申请帮助")
 APPLY = re.compile(r"我要申请|我想申请|想申请|要申请|申请帮扶|申请救助|申请监测|申请帮助|申请补助|"
                    r"申请低保|怎么申请|如何申请|咋申请|在哪申请|开始申请|^申请$|^我要申请|申报|"
@@ -80,9 +84,11 @@ GREETING = re.compile(r"^(你好|您好|你们好|在吗|在不在|有人吗|有
 _YES = (r"(对|是|好|嗯|可以|行|确认|没错|同意|没问题|没有问题|提交|确定|ok|正确|无误|都对|就这样|"
         r"要|需要|撤回|撤吧|对头|中|成)")
 AGREE = re.compile(rf"^(?:{_YES}|[\s,，。!！]|吧|的|了|啊|呀|哈|嘛|呢|吧)+$", re.IGNORECASE)
-REFUSE = re.compile(r"^(不|不是|不对|错了|错|否|不同意|不行|不要|不用|不提交|先不|先不要|等等|等一下|"
+REFUSE = re.compile(r"^(不|不是|不对|错了|错|否|不同意|不行|不要|不用|不提交|先不|先不要|等等|"
+                    r"等一下|"
                     r"再想想|不撤|不撤了|不撤回|不了|没有|算了|不确认)(吧|了|啊|呢)?$")
-SKIP = re.compile(r"^(跳过|不填|无|不方便|算了|不用了|不用|略过|下一步|不要|不知道|不清楚|都不是|没有了|"
+SKIP = re.compile(r"^(跳过|不填|无|不方便|算了|不用了|不用|略过|下一步|不要|不知道|不清楚|都不是|"
+                  r"没有了|"
                   r"(不留|没有|没|不想留|不方便留|不给|不用留|不想给)(电话|手机号?|号码|电话号码)?)"
                   r"(吧|了|啊)?$")
 

@@ -33,7 +33,8 @@ _UNIT = {"万": 10_000, "w": 10_000, "千": 1_000, "k": 1_000}
 # what a number counts when it is not money: people, age, dates, times, land, animals
 _NOT_MONEY = re.compile(r"\s*(口|个|人|位|岁|年|月|日|号|天|次|亩|头|只|间|级|斤|袋|周|"
                         r"星期|小时|分|点|楼|组|队|%|级|层|胎|辆|台|棵)")
-_EXPENSE_AFTER = re.compile(r"\s*(多|余)?\s*(元|块钱|块)?\s*(的)?(外债|债|欠款|贷款|医药费|药费|医疗费|"
+_EXPENSE_AFTER = re.compile(r"\s*(多|余)?\s*(元|块钱|块)?\s*(的)?(外债|债|欠款|贷款|医药费|药费|"
+                            r"医疗费|"
                             r"住院费|手术费|学费|费用|账|窟窿|饥荒)")
 _ORDINAL = re.compile(r"第\s*$")
 
@@ -82,7 +83,7 @@ def _value(m: re.Match[str]) -> int | None:
             value += int(m.group("tail")) * _UNIT[unit] // 10
     elif m.group("tail"):
         return None
-    return int(round(value)) if 0 <= value <= MAX_YUAN else None
+    return round(value) if 0 <= value <= MAX_YUAN else None
 
 
 def money(text: str, *, context_start: int = 0) -> list[Money]:
@@ -153,8 +154,10 @@ def combine(amounts: list[Amount]) -> Amount | None:
 # The household's size: 五口人, 5个人, 一家四口 (after prepare: 5口人, 1家4口), 老两口
 _SIZE = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:口人|口|个人|人)(?!民|员|均|头)")
 _FAMILY_OF = re.compile(r"家\s*(\d{1,2})\s*口")
-_BARE = re.compile(r"^\s*(?:一共|总共|共|家里|我家)?\s*(\d{1,3})\s*(?:口人|口|个人|个|人)?\s*[.。!]?$")
-_TWO = re.compile(r"老两口|两口子|2口子|娘俩|娘儿俩|爷俩|爷儿俩|母子俩|父子俩|母女俩|父女俩|夫妻俩|俩人|"
+_BARE = re.compile(r"^\s*(?:一共|总共|共|家里|我家)?\s*(\d{1,3})\s*"
+                   r"(?:口人|口|个人|个|人)?\s*[.。!]?$")
+_TWO = re.compile(r"老两口|两口子|2口子|娘俩|娘儿俩|爷俩|爷儿俩|母子俩|父子俩|母女俩|父女俩|夫妻俩|"
+                  r"俩人|"
                   r"就?我(和|跟|与)老伴(两个|俩)?(?!.*(还有|和|跟))|我们老两口|"
                   r"就?我们?(老)?俩")
 _TWO_PEOPLE = re.compile(r"[两俩](?=\s*(口人|口|个人|人))")

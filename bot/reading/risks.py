@@ -45,7 +45,8 @@ _NOT_RISK = re.compile(r"病假|农药|兽药|火车|水费|电费|房租|打工
 # 死了 names a family loss unless it is livestock or a crop (「羊死了一半」 is industry)
 _LIVESTOCK_DEATH = re.compile(r"(牛|羊|猪|鸡|鸭|鹅|牲口|庄稼|苗)(都|全|也)?死")
 # one search per risk for all its words (each word may overlap another risk's: 病虫 and 病)
-_PATTERNS = {risk: re.compile("|".join(map(re.escape, words))) for risk, words in RISK_WORDS.items()}
+_PATTERNS = {risk: re.compile("|".join(map(re.escape, words)))
+             for risk, words in RISK_WORDS.items()}
 # 儿子没了: a death in the family, said softly (「工作没了」 is not one)
 _LOST = re.compile(r"(儿子|女儿|闺女|老伴|丈夫|妻子|男人|媳妇|爹|娘|父亲|母亲|孩子|老公|老婆|爸|妈)"
                    r"(也|都|就|已经)?(没了|走了|不在了)")

@@ -14,11 +14,13 @@ from bot.reading import Amount, Slots, Vocabulary, identity, numbers, places, ri
 from bot.reading.text import CLAUSE_END
 
 # words of a difficulty that names no risk type (still the farmer's difficulty)
-DIFFICULTY_WORDS = re.compile(r"困难|难处|难事|没钱|缺钱|负担|欠债|欠了|还不上|交不起|看不起|吃不上|"
+DIFFICULTY_WORDS = re.compile(r"困难|难处|难事|没钱|缺钱|负担|欠债|欠了|还不上|交不起|看不起|"
+                              r"吃不上|"
                               r"过不下去|日子苦|生活苦|揭不开锅|花了|花销|"
                               r"开销|支出|急需|急用")
 # a clause that only applies or greets is no part of the difficulty
-_NOT_DIFFICULTY = re.compile(r"^(你好|您好|在吗|我要申请|我想申请|想申请|申请帮扶|申请救助|我要申请帮扶|"
+_NOT_DIFFICULTY = re.compile(r"^(你好|您好|在吗|我要申请|我想申请|想申请|申请帮扶|申请救助|"
+                             r"我要申请帮扶|"
                              r"我想申请帮扶|帮帮我|谢谢)+$")
 _SIGNAL_SPLIT = re.compile(r"[,.;!?。；！？\n]")
 
