@@ -117,3 +117,9 @@ def read(text: str, *, expecting: str | None, vocabulary: Vocabulary) -> Reading
     from bot.reading import reader  # the parts import the types above
 
     return reader.read(text, expecting=expecting, vocabulary=vocabulary)
+
+
+def warm_up(vocabulary: Vocabulary) -> None:
+    """Import the reader's libraries and index the FAQ now, at start-up, rather than on the
+    first chat message (about 0.1 s for cn2an's import and 30 ms for the first reading)."""
+    read("你好，我叫王秀英，一年收入三万多，能申请吗？", expecting=None, vocabulary=vocabulary)
