@@ -25,6 +25,10 @@ _NUMERAL = re.compile("[零〇一二两三四五六七八九十百千万亿半�
 # 三四万, 一两千: a range said as two numerals; kept as the lower one, approximate
 _RANGE = re.compile(rf"([{_DIGIT}])[{_DIGIT}]([十百千万])")
 # 十来万 → 10来万 is left by cn2an; 三万来块 is read by the pattern below
+_A_LITTLE_MORE = re.compile(r"多点儿?|多一点")
+_PERIOD = re.compile(r"(?<!十)一个?(月|年)")  # 十一个月 is eleven months
+# 一点五万: cn2an reads 一点五 but not with the 万 after it
+_DECIMAL = re.compile(r"([零一二两三四五六七八九十]+点[零一二三四五六七八九]+)(万|千)")
 _NUMBER = re.compile(
     r"(?<![\d.])(?P<num>\d+(?:\.\d+)?)(?P<more1>多|余|来)?(?P<unit>万|w|千|k)?"
     r"(?P<tail>\d(?!\d))?(?P<more2>多|余|来)?(?P<yuan>元|块钱|块|圆)?",
@@ -42,10 +46,10 @@ _ORDINAL = re.compile(r"第\s*$")
 EXPENSE_WORDS = ("花了", "花掉", "花费", "花销", "花", "看病", "医药费", "医疗费", "住院费",
                  "手术费", "治疗费", "药费", "欠了", "欠", "借了", "借", "贷款", "外债", "债",
                  "损失", "赔了", "亏了", "亏", "学费", "开销", "支出", "费用", "交了", "自费",
-                 "自付", "用了", "用掉", "垫了", "修房", "盖房", "彩礼", "要", "差")
+                 "自付", "用了", "用掉", "垫了", "修房", "盖房", "彩礼", "要", "还差", "差了")
 INCOME_WORDS = ("收入", "挣", "赚", "工资", "进账", "到手", "收成", "卖了", "卖", "低保",
                 "养老金", "补贴", "一年", "全年", "每年", "年入", "打工", "种地", "能有")
-_MONTHLY = re.compile(r"每个?月|个月|一个月|月收入|月工资|月薪|按月|月入|月领|月均")
+_MONTHLY = re.compile(r"每个?月|(?<![0-9])1个月|月收入|月工资|月薪|按月|月入|月领|月均")
 _MONTHLY_AFTER = re.compile(r"\s*(元|块钱|块)?\s*(1个月|一个月|每个?月|/月|一月)")
 _APPROX_BEFORE = ("大概", "大约", "约", "差不多", "估计", "将近", "接近", "不到", "快", "可能",
                   "也就", "顶多", "最多", "至少", "大致")
@@ -57,9 +61,13 @@ MAX_YUAN = 10_000_000
 
 def prepare(text: str) -> str:
     """Chinese numerals as digits; a range (三四万) kept as its lower end, said as 左右."""
+    text = _A_LITTLE_MORE.sub("多", text)
     if not _NUMERAL.search(text):
         return text  # most messages: cn2an's dozen patterns need not run
     text = _RANGE.sub(lambda m: m.group(1) + m.group(2) + "左右", text)
+    # 「1500一个月」, 「两千五一年」: the period said as 每, or cn2an runs the 1 into the figure
+    text = _PERIOD.sub(lambda m: "每" + m.group(1), text)
+    text = _DECIMAL.sub(lambda m: f"{cn2an.cn2an(m.group(1), 'smart')}{m.group(2)}", text)
     return str(cn2an.transform(text, "cn2an"))
 
 
@@ -154,7 +162,7 @@ def combine(amounts: list[Amount]) -> Amount | None:
 # The household's size: 五口人, 5个人, 一家四口 (after prepare: 5口人, 1家4口), 老两口
 _SIZE = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:口人|口|个人|人)(?!民|员|均|头)")
 _FAMILY_OF = re.compile(r"家\s*(\d{1,2})\s*口")
-_BARE = re.compile(r"^\s*(?:一共|总共|共|家里|我家)?\s*(\d{1,3})\s*"
+_BARE = re.compile(r"^\s*(?:一共|总共|共|家里|我家|家庭人口|人口|人数)?\s*:?\s*(\d{1,3})\s*"
                    r"(?:口人|口|个人|个|人)?\s*[.。!]?$")
 _TWO = re.compile(r"老两口|两口子|2口子|娘俩|娘儿俩|爷俩|爷儿俩|母子俩|父子俩|母女俩|父女俩|夫妻俩|"
                   r"俩人|"

@@ -103,7 +103,7 @@ def _intent(t: str, expecting: str | None, found: Found, vocabulary: Vocabulary
     grounds = intents.reexamination(t)
     if grounds is not None:
         return Intent.REEXAMINE, {"grounds": grounds}
-    is_edit, target = intents.edit(t)
+    is_edit, target = intents.edit(t, expecting=expecting)
     if not is_edit and expecting == "confirm" and _REFUSE_LEAD.match(t) and len(b) > 3:
         is_edit = True  # 「不对，收入是两万五」 at the summary
         target = next((slot for slot, words in intents.EDIT_TARGETS if words.search(t)), None)

@@ -72,7 +72,9 @@ def read_slots(text: str, *, expecting: str | None, vocabulary: Vocabulary) -> F
     if not slots.risks:
         slots.risks = risks.risks_in(rest, vocabulary.risk_types)
     signals = bool(slots.risks) or bool(DIFFICULTY_WORDS.search(rest))
-    if signals:
+    if expecting == "difficulty" and signals:
+        slots.difficulty = whole(rest) or None  # asked for: all of it, as typed
+    elif signals:
         slots.difficulty = difficulty(rest) or None
     return Found(slots=slots, problems=problems, rest=rest, prepared=prepared,
                  signals_difficulty=signals)
