@@ -50,7 +50,7 @@ _SURE_MARKER = re.compile(r"我叫|名字叫|名字是|姓名是|姓名叫|叫�
 _LABEL = re.compile(r"(的)?(身份证号码|身份证号|身份证|证件号码|证件号|证号|号码|号)(是|为)?$")
 _NAME_RUN = re.compile(rf"[{HAN}]+(?:·[{HAN}]+)*")
 # where a name ends when nothing separates it from what follows (我叫王秀英家里五口人)
-_AFTER_NAME = set("家今住在是的村身电手男女岁我老啊呀了吧呢想要来从现有因申需和跟他她这那"
+_AFTER_NAME = set("家今住在是的村身电手男女岁我老啊呀了吧呢嘛哦想要来从现有因申需和跟他她这那"
                   "一二两三四五六七八九十,，")
 # two or three characters that look like a name but are everyday words
 NOT_NAMES = frozenset({
@@ -121,7 +121,8 @@ def find_phone(text: str, *, expecting: str | None, problems: list[str]
 _NEVER_FIRST = set("不没别这那你我他她它啥谁哪嗯啊哈好对是要想请在有就还")
 _RELATIVES = ("老伴", "老公", "老婆", "媳妇", "儿子", "女儿", "孩子", "父亲", "母亲", "爸", "妈",
               "爷爷", "奶奶", "孙子", "孙女", "丈夫", "妻子", "干部", "书记", "村长")
-_PLACE_ENDS = tuple("庄村屯镇乡寨堡营组")
+_PLACE_ENDS = tuple("庄村屯镇乡寨堡营组") + ("书记", "村长", "主任", "干部", "老师", "大夫", "医生",
+                                             "师傅", "同志", "领导")
 
 
 def _plausible(name: str) -> bool:
@@ -174,10 +175,11 @@ def find_name(text: str, *, expecting: str | None, id_at: tuple[int, int] | None
     if expecting == "who" or id_at is not None:
         for r in runs:
             bare = _LABEL.sub("", r.group())
-            if _plausible(bare):
-                return bare, (r.start(), r.start() + len(bare))
-        whole = text.strip(" .。!！")
-        if expecting == "who" and len(runs) == 1 and runs[0].group() == whole \
+            name = _name_from(bare) if bare else ""
+            if _plausible(name):
+                return name, (r.start(), r.start() + len(name))
+        whole = text.strip(" .。!！吧啊呀呢嘛哦")
+        if expecting == "who" and len(runs) == 1 and runs[0].group().startswith(whole) \
                 and 2 <= len(whole) <= 4 and whole not in NOT_NAMES \
                 and whole[0] not in _NEVER_FIRST and not _LABEL.search(whole):
             return whole, runs[0].span()

@@ -47,6 +47,13 @@ def read_slots(text: str, *, expecting: str | None, vocabulary: Vocabulary) -> F
     if slots.name and vocabulary.villages and any(
             slots.name in v or places.stem(v) in slots.name for v in vocabulary.villages):
         slots.name = None  # 我是东沟的: a village, not a name
+    if village and slots.name is None:
+        # 我是东沟村的王秀英: the name after the village
+        without = re.sub(re.escape(village) + "(的|人)?", " ", rest)
+        name, name_at = identity.find_name(without, expecting=expecting, id_at=None)
+        if name and name_at:
+            slots.name = name
+            rest = rest.replace(name, " ", 1)
     slots.village = village
     slots.size = numbers.household_size(prepared, expecting=expecting)
     if expecting == "size" and slots.size is None and re.fullmatch(r"\s*\d+\s*\S?", prepared):
