@@ -120,6 +120,8 @@ def read(text: str, *, expecting: str | None, vocabulary: Vocabulary) -> Reading
 
 
 def warm_up(vocabulary: Vocabulary) -> None:
-    """Import the reader's libraries and index the FAQ now, at start-up, rather than on the
-    first chat message (about 0.1 s for cn2an's import and 30 ms for the first reading)."""
-    read("你好，我叫王秀英，一年收入三万多，能申请吗？", expecting=None, vocabulary=vocabulary)
+    """Import the reader's libraries, load python-stdnum's table of birth places and index
+    the FAQ now, at start-up, rather than on the first chat message (about 0.1 s for cn2an's
+    import, 0.2 s for the first ID number checked, 30 ms for the first reading)."""
+    read("你好，我叫王秀英 510122195803121145，一年收入三万多，能申请吗？", expecting=None,
+         vocabulary=vocabulary)
