@@ -27,12 +27,13 @@ CONSENT = re.compile(r"确认授权|同意授权|我授权|^授权$")
 # 复核: a demand (申请复核, 我不服, 为什么不给我办) and the grounds after it
 _REEXAMINE = re.compile(
     r"^复核$|申请复核|要求复核|我要复核|请求复核|复核一下|重新审核|重新审查|我不服|不服气|不服|"
-    r"(为什么|为啥|凭什么|凭啥|咋)(就)?(不|没)(给|让|帮|批|办|通过|纳入|评|弄)[我俺们家的]*"
+    r"(为什么|为啥|凭什么|凭啥|咋)[^,，。?？]{0,4}?(不|没)(给|让|帮|批|办|通过|纳入|评上|评|选上|弄)[我俺们家的]*"
     r"(办|批|通过|纳入|评上|弄|申请上)?|凭什么|不予纳入不合理|不公平")
 # a question about how to ask for it is the FAQ's (「怎么申请复核」, 「复核怎么弄」)
 _REEXAMINE_HOW = re.compile(r"(不服|不同意|不满意)\S{0,3}(怎么办|咋办|怎么弄|找谁)|"
                             r"(怎么|如何|怎样|咋|去哪|哪里|找谁)\S{0,4}(复核|申诉|异议)|"
                             r"(复核|申诉|异议)\S{0,4}(怎么|如何|怎样|咋|吗|什么|啥)")
+KEEP = re.compile(r"不(要|想|用)?撤")  # 「算了不撤了」: the application stays
 _WITHDRAW = re.compile(r"撤回|撤销|撤掉|撤了|撤申请")
 # giving up: the draft (CANCEL) or, with nothing being filled, the application (WITHDRAW)
 _CANCEL_SAID = re.compile(r"不想?填了|不想?填写了|取消填写|不想?弄了|不想?写了|不想?继续了|"
@@ -45,7 +46,7 @@ HUMAN = re.compile(r"找\S{0,2}(村干部|书记|村长)|转人工|人工服务|
                    r"跟人说|和人说|找真人|真人|^客服$|找客服|打电话给我|给我打(个)?电话|给我回(个)?电话|"
                    r"回个电话|打个电话给我|联系我|让干部|叫干部|干部(来|上门)|找个人|有人工吗|"
                    r"跟干部说|和干部说|找(我的)?帮扶(人|干部)|找负责的")
-PROGRESS = re.compile(r"进度|(办|批|审|弄)得?(咋样|怎样)|到哪一?步|哪一步了|到哪了|到哪儿了|办得?怎么样|办到哪|审到哪|批到哪|"
+PROGRESS = re.compile(r"进度|(审核|审批|办|批|申请)到哪|(办|批|审|弄)得?(咋样|怎样)|到哪一?步|哪一步了|到哪了|到哪儿了|办得?怎么样|办到哪|审到哪|批到哪|"
                       r"^查一?下|帮我查|查查|^查询|查一下|有结果了?[吗没]|结果出来|结果怎么样|批了没|"
                       r"批了吗|批下来了?[没吗]|通过了?[吗没]|怎么还没(有)?(批|办|消息|结果|动静|回复)|"
                       r"怎么样了|有消息[吗没]|有没有消息|办好了?[吗没]|办了没|弄好了?[吗没]|"
@@ -82,7 +83,7 @@ APPLY = re.compile(r"我要申请|我想申请|想申请|要申请|申请帮扶|
                    r"难处了|需要帮助|需要帮扶|求助|帮帮我|救救|帮帮忙|^帮扶$|想要帮扶|要帮扶|报名|我申请|"
                    r"申请.{0,6}(监测|帮扶|救助|补助|低保|帮助)")
 GREETING = re.compile(r"^(你好|您好|你们好|在吗|在不在|有人吗|有人在吗|哈喽|hello|hi|早上好|中午好|"
-                      r"下午好|晚上好|早|谢谢|谢谢你|谢谢您|谢谢了|感谢|多谢|辛苦了|辛苦|再见|拜拜|"
+                      r"下午好|晚上好|早|谢谢|谢谢你们|谢谢你|谢谢您|谢谢了|感谢|多谢|辛苦了|辛苦|再见|拜拜|"
                       r"好的谢谢|谢谢啦|好嘞|知道了|知道|明白了|明白|收到|好|好的|行|ok|啊|呀|了|啦|"
                       r"[\s,，。!！~])+$",
                       re.IGNORECASE)
@@ -115,7 +116,7 @@ def reexamination(text: str) -> str | None:
 
 def gives_up(text: str, *, expecting: str | None) -> Intent | None:
     """WITHDRAW, CANCEL or None."""
-    if re.search(r"不(要|想|用)?撤", text):
+    if KEEP.search(text):
         return None  # 不撤了: a refusal, read by the caller
     if _WITHDRAW.search(text) and not QUESTION_CLEAR.search(text):
         return Intent.WITHDRAW

@@ -25,6 +25,8 @@ _NUMERAL = re.compile("[零〇一二两三四五六七八九十百千万亿半�
 # 三四万, 一两千: a range said as two numerals; kept as the lower one, approximate
 _RANGE = re.compile(rf"([{_DIGIT}])[{_DIGIT}]([十百千万])")
 # 十来万 → 10来万 is left by cn2an; 三万来块 is read by the pattern below
+# 一万五六: the range in the next order down, kept as its lower end
+_TAIL_RANGE = re.compile(rf"([{_DIGIT}][万千][{_DIGIT}])[{_DIGIT}](?![十百千万])")
 _A_LITTLE_MORE = re.compile(r"多点儿?|多一点")
 _PERIOD = re.compile(r"(?<!十)一个?(月|年)")  # 十一个月 is eleven months
 # 一点五万: cn2an reads 一点五 but not with the 万 after it
@@ -65,6 +67,7 @@ def prepare(text: str) -> str:
     if not _NUMERAL.search(text):
         return text  # most messages: cn2an's dozen patterns need not run
     text = _RANGE.sub(lambda m: m.group(1) + m.group(2) + "左右", text)
+    text = _TAIL_RANGE.sub(lambda m: m.group(1) + "左右", text)
     # 「1500一个月」, 「两千五一年」: the period said as 每, or cn2an runs the 1 into the figure
     text = _PERIOD.sub(lambda m: "每" + m.group(1), text)
     text = _DECIMAL.sub(lambda m: f"{cn2an.cn2an(m.group(1), 'smart')}{m.group(2)}", text)

@@ -96,7 +96,7 @@ def _intent(t: str, expecting: str | None, found: Found, vocabulary: Vocabulary
         # (「对 撤回」 agrees to withdraw; 「不撤了」 refuses)
         if intents.AGREE.match(t):
             return Intent.AGREE, {}
-        if intents.REFUSE.match(b):
+        if intents.REFUSE.match(b) or (expecting == "withdraw" and intents.KEEP.search(t)):
             return Intent.REFUSE, {}
     if intents.CONSENT.search(t):
         return Intent.CONSENT, {}

@@ -23,6 +23,8 @@ _NOT_DIFFICULTY = re.compile(r"^(你好|您好|在吗|我要申请|我想申请|
                              r"我要申请帮扶|"
                              r"我想申请帮扶|帮帮我|谢谢)+$")
 _SIGNAL_SPLIT = re.compile(r"[,.;!?。；！？\n]")
+# what opens a message but is no part of the difficulty: 「你好，我想申请帮扶，老伴住院了」
+_OPENING = re.compile(r"^\s*(你好|您好)?\s*(我要|我想|想|要)?(申请帮扶|申请救助|申请帮助|申请(?![人书表]))?\s*")
 
 
 @dataclass
@@ -94,6 +96,7 @@ def difficulty(rest: str) -> str:
     number (家里五口人) or apply (我要申请)."""
     kept: list[str] = []
     for clause in _SIGNAL_SPLIT.split(rest):
+        clause = _OPENING.sub("", clause)
         parts = [p for p in CLAUSE_END.split(clause) if p]
         signal = [bool(risks.risks_in(p, {}) or DIFFICULTY_WORDS.search(p)) for p in parts]
         if not any(signal):
@@ -108,6 +111,7 @@ def difficulty(rest: str) -> str:
 
 def whole(rest: str) -> str:
     """The message as the difficulty when it was asked for: all of it but name, ID, phone."""
-    parts = [p for p in _SIGNAL_SPLIT.split(rest) if p.strip()]
+    parts = [_OPENING.sub("", p) for p in _SIGNAL_SPLIT.split(rest)]
+    parts = [p for p in parts if p.strip()]
     kept = [" ".join(p.split()) for p in parts if not _NOT_DIFFICULTY.match(p.strip())]
     return "，".join(k for k in kept if k)
