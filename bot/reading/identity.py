@@ -73,7 +73,6 @@ class Identity:
     phone: str | None = None
     name: str | None = None
     problems: list[str] = field(default_factory=list)
-    id_at: tuple[int, int] | None = None  # where the ID number was, in the text as given
 
 
 def _cut(text: str, start: int, end: int) -> str:
@@ -81,6 +80,8 @@ def _cut(text: str, start: int, end: int) -> str:
 
 
 def find_id_number(text: str, problems: list[str]) -> tuple[str | None, tuple[int, int] | None]:
+    """The ID number and where it is; one that looks like an ID number but is not valid is
+    a problem said back, and its place is still returned (its digits are no amount)."""
     for m in _ID_SPACED.finditer(text):
         # spaced in any groups (6125 2419 7512 0365 80): taken only when it checks out, as
         # a phone and an amount side by side may look the same
@@ -106,6 +107,8 @@ def find_id_number(text: str, problems: list[str]) -> tuple[str | None, tuple[in
 
 def find_phone(text: str, *, expecting: str | None, problems: list[str]
                ) -> tuple[str | None, tuple[int, int] | None]:
+    """A mainland mobile and where it is; digits said as a phone that are not one are a
+    problem said back (only where a phone was asked for or named)."""
     m = _PHONE.search(text)
     if m:
         return re.sub(r"[ -]", "", m.group(1)), m.span()
@@ -121,8 +124,8 @@ def find_phone(text: str, *, expecting: str | None, problems: list[str]
 _NEVER_FIRST = set("不没别这那你我他她它啥谁哪嗯啊哈好对是要想请在有就还")
 _RELATIVES = ("老伴", "老公", "老婆", "媳妇", "儿子", "女儿", "孩子", "父亲", "母亲", "爸", "妈",
               "爷爷", "奶奶", "孙子", "孙女", "丈夫", "妻子", "干部", "书记", "村长")
-_PLACE_ENDS = tuple("庄村屯镇乡寨堡营组") + ("书记", "村长", "主任", "干部", "老师", "大夫", "医生",
-                                             "师傅", "同志", "领导")
+_PLACE_ENDS = (*"庄村屯镇乡寨堡营组", "书记", "村长", "主任", "干部", "老师", "大夫", "医生",
+               "师傅", "同志", "领导")
 
 
 def _plausible(name: str) -> bool:
@@ -197,5 +200,4 @@ def identity(text: str, *, expecting: str | None) -> Identity:
     name, name_at = find_name(rest, expecting=expecting, id_at=id_at if id_number else None)
     if name_at:
         rest = _cut(rest, *name_at)
-    return Identity(rest=rest, id_number=id_number, phone=phone, name=name,
-                    problems=problems, id_at=id_at)
+    return Identity(rest=rest, id_number=id_number, phone=phone, name=name, problems=problems)

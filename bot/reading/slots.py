@@ -24,7 +24,8 @@ _NOT_DIFFICULTY = re.compile(r"^(你好|您好|在吗|我要申请|我想申请|
                              r"我想申请帮扶|帮帮我|谢谢)+$")
 _SIGNAL_SPLIT = re.compile(r"[,.;!?。；！？\n]")
 # what opens a message but is no part of the difficulty: 「你好，我想申请帮扶，老伴住院了」
-_OPENING = re.compile(r"^\s*(你好|您好)?\s*(我要|我想|想|要)?(申请帮扶|申请救助|申请帮助|申请(?![人书表]))?\s*")
+_OPENING = re.compile(r"^\s*(你好|您好)?\s*(我要|我想|想|要)?(申请帮扶|申请救助|申请帮助|"
+                      r"申请(?![人书表]))?\s*")
 
 
 @dataclass

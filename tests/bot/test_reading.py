@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import cn2an
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -419,3 +420,22 @@ def test_read_never_raises(text: str, expecting: str | None) -> None:
     assert isinstance(reading.intent, Intent)
     assert reading.slots.village in (None, *VILLAGES)
     assert set(reading.slots.risks) <= set(CONFIG.risk_types)
+
+
+@settings(max_examples=300)
+@given(value=st.one_of(st.integers(1, 99_999), st.integers(1, 999).map(lambda k: k * 1000)),
+       said_as=st.sampled_from(["{cn}", "{cn}元", "{n}块", "{n}元", "收入{cn}", "一年{cn}块钱"]))
+def test_any_amount_said_in_numerals_or_digits_reads_back(value: int, said_as: str) -> None:
+    text = said_as.format(cn=cn2an.an2cn(value), n=value)
+    assert said(text, "income").slots.income == Amount(value)
+
+
+@settings(max_examples=200)
+@given(before=_NOISE, after=_NOISE, rest=st.integers(0, 10**8 - 1),
+       prefix=st.sampled_from(["13", "15", "18", "19", "17"]),
+       spaced=st.booleans())
+def test_any_mobile_in_noise_is_found_exactly(before: str, after: str, rest: int, prefix: str,
+                                              spaced: bool) -> None:
+    number = f"{prefix}{rest + 1:09d}"[:11]
+    shown = f"{number[:3]} {number[3:7]} {number[7:]}" if spaced else number
+    assert said(f"{before} {shown} {after}", "phone").slots.phone == number
