@@ -124,14 +124,15 @@ def find_phone(text: str, *, expecting: str | None, problems: list[str]
 _NEVER_FIRST = set("不没别这那你我他她它啥谁哪嗯啊哈好对是要想请在有就还")
 _RELATIVES = ("老伴", "老公", "老婆", "媳妇", "儿子", "女儿", "孩子", "父亲", "母亲", "爸", "妈",
               "爷爷", "奶奶", "孙子", "孙女", "丈夫", "妻子", "干部", "书记", "村长")
-_PLACE_ENDS = (*"庄村屯镇乡寨堡营组", "书记", "村长", "主任", "干部", "老师", "大夫", "医生",
+# a place (王家庄) or a title (刘书记) ends like this; a name does not
+_NOT_NAME_ENDS = (*"庄村屯镇乡寨堡营组", "书记", "村长", "主任", "干部", "老师", "大夫", "医生",
                "师傅", "同志", "领导")
 
 
 def _plausible(name: str) -> bool:
     """Looks like a person's name: a known family name first (or a minority name with ·),
-    not an everyday word nor a place (我是王家庄的)."""
-    if name in NOT_NAMES or len(name) < 2 or name.endswith(_PLACE_ENDS):
+    not an everyday word, a place (我是王家庄的) or a title (刘书记)."""
+    if name in NOT_NAMES or len(name) < 2 or name.endswith(_NOT_NAME_ENDS):
         return False
     if "·" in name:
         return all(part for part in name.split("·")) and len(name) <= 20
