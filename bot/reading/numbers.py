@@ -27,6 +27,8 @@ _RANGE = re.compile(rf"([{_DIGIT}])[{_DIGIT}]([十百千万])")
 # 十来万 → 10来万 is left by cn2an; 三万来块 is read by the pattern below
 # 一万五六: the range in the next order down, kept as its lower end
 _TAIL_RANGE = re.compile(rf"([{_DIGIT}][万千][{_DIGIT}])[{_DIGIT}](?![十百千万])")
+# 十几万: ten and some, kept as the round figure, approximate (十万多)
+_TENS_OF = re.compile(r"([一二两三四五六七八九]?十)几(万|千|百|块|元)")
 _A_LITTLE_MORE = re.compile(r"多点儿?|多一点")
 _PERIOD = re.compile(r"(?<!十)一个?(月|年)")  # 十一个月 is eleven months
 # 一点五万: cn2an reads 一点五 but not with the 万 after it
@@ -63,7 +65,7 @@ MAX_YUAN = 10_000_000
 
 def prepare(text: str) -> str:
     """Chinese numerals as digits; a range (三四万) kept as its lower end, said as 左右."""
-    text = _A_LITTLE_MORE.sub("多", text)
+    text = _A_LITTLE_MORE.sub("多", _TENS_OF.sub(r"\1\2多", text))
     if not _NUMERAL.search(text):
         return text  # most messages: cn2an's dozen patterns need not run
     text = _RANGE.sub(lambda m: m.group(1) + m.group(2) + "左右", text)

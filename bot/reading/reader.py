@@ -22,7 +22,7 @@ _EDIT_LEAD = re.compile(r"^.*?(改成|改为|改一下|改下|改个|改了|写�
                         r"打错了|"
                         r"说错了|更正|修改|应该是|不是.{1,6}是)")
 _VALUE_LEAD = re.compile(r"^[\s,，.。:：]*(了|为|成|是|应该是|应是|正确的是|我叫)?[\s,，:：]*")
-_REFUSE_LEAD = re.compile(r"^(不对|不是|错了|有错|有误)")
+_WRONG = re.compile(r"不对|错了|有错|有误|不正确")
 
 
 def answered(expecting: str | None, found: Found) -> bool:
@@ -104,7 +104,8 @@ def _intent(t: str, expecting: str | None, found: Found, vocabulary: Vocabulary
     if grounds is not None:
         return Intent.REEXAMINE, {"grounds": grounds}
     is_edit, target = intents.edit(t, expecting=expecting)
-    if not is_edit and expecting == "confirm" and _REFUSE_LEAD.match(t) and len(b) > 3:
+    if not is_edit and expecting == "confirm" and (
+            _WRONG.search(t) or t.startswith("不是")) and len(b) > 3:
         is_edit = True  # 「不对，收入是两万五」 at the summary
         target = next((slot for slot, words in intents.EDIT_TARGETS if words.search(t)), None)
     if is_edit and not intents.QUESTION_CLEAR.search(t):
