@@ -28,10 +28,10 @@ CONSENT = re.compile(r"确认授权|同意授权|我授权|^授权$")
 # 复核: a demand (申请复核, 我不服, 为什么不给我办) and the grounds after it
 _REEXAMINE = re.compile(
     r"^复核$|申请复核|要求复核|我要复核|请求复核|复核一下|重新审核|重新审查|我不服|不服气|不服|"
-    r"(为什么|为啥|凭什么|凭啥|咋)[^,，。?？]{0,4}?(不|没)(给|让|帮|批|办|通过|纳入|评上|评|选上|弄)[我俺们家的]*"
+    r"(为什么|为啥|凭什么|凭啥|咋)[^,，。?？]{0,4}?(不|没)予?(给|让|帮|批|办|通过|纳入|评上|评|选上|弄)[我俺们家的]*"
     r"(办|批|通过|纳入|评上|弄|申请上)?|凭什么|不予纳入不合理|不公平")
 # a question about how to ask for it is the FAQ's (「怎么申请复核」, 「复核怎么弄」)
-_REEXAMINE_HOW = re.compile(r"(不服|不同意|不满意)\S{0,3}(怎么办|咋办|怎么弄|找谁)|"
+_REEXAMINE_HOW = re.compile(r"(不服|不同意|不满意|不公平)\S{0,4}(怎么办|咋办|怎么弄|找谁|去哪|哪里)|"
                             r"(怎么|如何|怎样|咋|去哪|哪里|找谁)\S{0,4}(复核|申诉|异议)|"
                             r"(复核|申诉|异议)\S{0,4}(怎么|如何|怎样|咋|吗|什么|啥)")
 KEEP = re.compile(r"不(要|想|用)?撤")  # 「算了不撤了」: the application stays
@@ -48,14 +48,14 @@ HUMAN = re.compile(r"找\S{0,3}(干部|书记|村长|主任)|转人工|人工服
                    r"跟人说|和人说|找真人|真人|^客服$|找客服|打电话给我|给我打(个)?电话|给我回(个)?电话|"
                    r"回个电话|打个电话给我|联系我|让干部|叫干部|干部(来|上门)|找个人|有人工吗|"
                    r"跟干部说|和干部说|找(我的)?帮扶(人|干部)|找负责的")
-PROGRESS = re.compile(r"进度|(审核|审批|办|批|申请)到哪|(办|批|审|弄)得?(咋样|怎样)|到哪一?步|"
+PROGRESS = re.compile(r"进度|(审批|审核|申请)结果|(审核|审批|办|批|申请)到哪|(办|批|审|弄)得?(咋样|怎样)|到哪一?步|"
                       r"哪一步了|到哪了|到哪儿了|办得?怎么样|办到哪|审到哪|批到哪|"
                       r"^查一?下|帮我查|查查|^查询|查一下|有结果了?[吗没]|结果出来|结果怎么样|批了没|"
                       r"批了吗|批下来了?[没吗]|通过了?[吗没]|怎么还没(有)?(批|办|消息|结果|动静|回复)|"
                       r"怎么样了|有消息[吗没]|有没有消息|办好了?[吗没]|办了没|弄好了?[吗没]|"
                       r"审核(过|通过)了?[吗没]|我家的(申请)?(怎么样|咋样)|申请(怎么样|咋样)了")
 # 修改: which slot, from the words that name it
-_EDIT = re.compile(r"修改|改成|改为|改一下|改下|改个|要改|想改|写错|填错|弄错|搞错|输错|打错|"
+_EDIT = re.compile(r"修改|补充|漏了|漏写|写得不全|不全|改成|改为|改一下|改下|改个|要改|想改|写错|填错|弄错|搞错|输错|打错|"
                    r"更正|^改|说错")
 # 「是三口人 不是四口」 corrects the summary; elsewhere 「不是我不想干，是身体不行」 is no edit
 _CORRECTION = re.compile(r"不是.{1,6}是|是.{1,8}不是")
@@ -70,7 +70,7 @@ EDIT_TARGETS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 HELP = re.compile(r"^(帮助|菜单|主菜单|help|功能|使用说明|说明|\?|？)$|菜单|你能(干|做)(啥|什么)|"
                   r"能(干|做)(啥|什么)|"
-                  r"怎么用|有什么功能|你是谁|你是干什么的", re.IGNORECASE)
+                  r"怎么用|有什么功能|你是谁|(你们|这个|你)\S{0,3}干(什么|啥)", re.IGNORECASE)
 # 「能申请吗」 asks whether, not to start: the FAQ answers it (and says how to start)
 _MAY_APPLY = re.compile(r"(能|可以|可不可以|能不能)(申请|申报)(吗|不|么|没)?|(能|"
                         r"可以)报(得)?上?(吗|不|么)|"
@@ -128,7 +128,8 @@ def gives_up(text: str, *, expecting: str | None) -> Intent | None:
         return Intent.WITHDRAW if expecting in (None, "withdraw") else Intent.CANCEL
     if _CANCEL_SAID.search(text):
         return Intent.CANCEL if expecting not in (None, "withdraw") else Intent.WITHDRAW
-    if _CANCEL.match(bare(text)):
+    if _CANCEL.match(bare(text)) or ("取消" in text and len(bare(text)) <= 8
+                                      and "授权" not in text):
         if bare(text) == "算了" and expecting == "phone":
             return None  # 算了 to the phone: skip it
         return Intent.CANCEL
