@@ -68,10 +68,10 @@ def prepare(text: str) -> str:
     text = _A_LITTLE_MORE.sub("多", _TENS_OF.sub(r"\1\2多", text))
     if not _NUMERAL.search(text):
         return text  # most messages: cn2an's dozen patterns need not run
-    text = _RANGE.sub(lambda m: m.group(1) + m.group(2) + "左右", text)
-    text = _TAIL_RANGE.sub(lambda m: m.group(1) + "左右", text)
     # 「1500一个月」, 「两千五一年」: the period said as 每, or cn2an runs the 1 into the figure
     text = _PERIOD.sub(lambda m: "每" + m.group(1), text)
+    text = _RANGE.sub(lambda m: m.group(1) + m.group(2) + "左右", text)
+    text = _TAIL_RANGE.sub(lambda m: m.group(1) + "左右", text)
     text = _DECIMAL.sub(lambda m: f"{cn2an.cn2an(m.group(1), 'smart')}{m.group(2)}", text)
     return str(cn2an.transform(text, "cn2an"))
 

@@ -137,7 +137,9 @@ def _intent(t: str, expecting: str | None, found: Found, vocabulary: Vocabulary
         # 「能申请吗」: whether this household may apply, unless another entry fits clearly
         # (「收入超了还能申请吗」 asks about the line)
         return Intent.QUESTION, {"faq": _faq_key(vocabulary, "who_may_apply")}
-    if asked is not None and (clear_question or not fills):
+    if asked is not None and (clear_question or asked.score >= SURE_FAQ
+                              or not (fills or expecting == "difficulty")):
+        # (the difficulty is free text: only a question asked as one is not an answer to it)
         return Intent.QUESTION, {"faq": asked.key}
 
     if expecting not in (None, "confirm", "withdraw") and not fills and intents.SKIP.match(b):
