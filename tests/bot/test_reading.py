@@ -57,6 +57,12 @@ def id_number(rng: random.Random) -> str:
     ("一个月两千", Amount(2000, monthly=True)),
     ("每月2000", Amount(2000, monthly=True)),
     ("一年打工挣了两万多块钱", Amount(20000, approximate=True)),
+    ("1500一个月", Amount(1500, monthly=True)),
+    ("一千五一个月", Amount(1500, monthly=True)),
+    ("一万五六", Amount(15000, approximate=True)),
+    ("一点五万", Amount(15000)),
+    ("十几万", Amount(100000, approximate=True)),
+    ("六千来块", Amount(6000, approximate=True)),
 ])
 def test_income_as_said(text: str, amount: Amount) -> None:
     reading = said(text, "income")
@@ -105,6 +111,10 @@ def test_no_income_is_nothing(text: str) -> None:
 def test_household_size(text: str, size: int) -> None:
     assert said(text, "size").slots.size == size
     assert said(text).slots.size == size  # said outright, it needs no question
+
+
+def test_one_person_raising_others_is_no_household_of_one() -> None:
+    assert said("孩子他爸走了 我一个人拉扯三个娃", "difficulty").slots.size is None
 
 
 def test_a_bare_number_is_the_size_only_when_the_size_was_asked() -> None:
@@ -268,6 +278,7 @@ def test_several_slots_for_a_new_household() -> None:
     ("申请救助", None, Intent.APPLY), ("怎么申请", None, Intent.APPLY),
     ("我家困难", None, Intent.APPLY), ("我家遇到难处了", None, Intent.APPLY),
     ("申请", None, Intent.APPLY), ("我想报名", None, Intent.APPLY),
+    ("帮我妈申请一下", None, Intent.APPLY),
     ("我家的申请到哪一步了", None, Intent.PROGRESS), ("办得怎么样了", None, Intent.PROGRESS),
     ("查一下", None, Intent.PROGRESS), ("有结果了吗", None, Intent.PROGRESS),
     ("申请了半个月了怎么还没消息", "income", Intent.PROGRESS),
@@ -354,6 +365,12 @@ def test_an_answer_with_a_question_word_is_an_answer(
     reading = said(text, expecting)
     assert reading.intent is Intent.ANSWER
     assert getattr(reading.slots, slot) == value
+
+
+def test_at_the_difficulty_only_a_question_asked_as_one_is_a_question() -> None:
+    assert said("不知道怎么说", "difficulty").intent is Intent.ANSWER
+    reading = said("多久能办完", "difficulty")
+    assert (reading.intent, reading.faq) == (Intent.QUESTION, "how_long")
 
 
 def test_a_question_the_faq_does_not_know_is_still_a_question() -> None:
