@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from rapidfuzz import fuzz, process
+
 from bot.reading import Intent
 
 _TAIL = " .。!！~～,，?？啊呀吧哈呢嘛哦了的"
@@ -154,3 +156,26 @@ def edit(text: str, *, expecting: str | None) -> tuple[bool, str | None]:
 
 def may_apply(text: str) -> bool:
     return bool(_MAY_APPLY.search(text))
+
+
+# The commands people type, for a short message with one character wrong (转人公, 查近度,
+# 我要申情): rapidfuzz's ratio, one character of three (67) at the least. Only a message
+# nothing else could read gets here.
+COMMANDS: dict[str, Intent] = {
+    "我要申请": Intent.APPLY, "申请帮扶": Intent.APPLY, "申请救助": Intent.APPLY,
+    "查进度": Intent.PROGRESS, "查询进度": Intent.PROGRESS, "到哪一步了": Intent.PROGRESS,
+    "撤回申请": Intent.WITHDRAW, "转人工": Intent.HUMAN, "找干部": Intent.HUMAN,
+    "申请复核": Intent.REEXAMINE, "确认授权": Intent.CONSENT, "取消填写": Intent.CANCEL,
+    "主菜单": Intent.HELP,
+}
+_COMMAND_TEXTS = list(COMMANDS)
+
+
+def mistyped_command(text: str) -> Intent | None:
+    """The command a short message (3 to 8 characters) was meant to be, if it is one
+    character off."""
+    said = bare(text)
+    if not 3 <= len(said) <= 8:
+        return None
+    found = process.extractOne(said, _COMMAND_TEXTS, scorer=fuzz.ratio, score_cutoff=66)
+    return COMMANDS[found[0]] if found else None

@@ -150,6 +150,9 @@ def _intent(t: str, expecting: str | None, found: Found, vocabulary: Vocabulary
         return Intent.APPLY, {}
     if intents.GREETING.match(b or t):
         return Intent.GREETING, {}
+    mistyped = None if slots.filled() else intents.mistyped_command(t)
+    if mistyped is not None:
+        return mistyped, ({"grounds": ""} if mistyped is Intent.REEXAMINE else {})
     if clear_question and len(re.findall(r"[\u4e00-\u9fff]", b)) >= 2:
         return Intent.QUESTION, {"faq": None}  # a question the FAQ does not know
     if slots.filled() or expecting:

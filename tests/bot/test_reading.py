@@ -456,3 +456,11 @@ def test_any_mobile_in_noise_is_found_exactly(before: str, after: str, rest: int
     number = f"{prefix}{rest + 1:09d}"[:11]
     shown = f"{number[:3]} {number[3:7]} {number[7:]}" if spaced else number
     assert said(f"{before} {shown} {after}", "phone").slots.phone == number
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("转人公", Intent.HUMAN), ("查近度", Intent.PROGRESS), ("我要申情", Intent.APPLY),
+    ("确认受权", Intent.CONSENT), ("申请复合", Intent.REEXAMINE),
+])
+def test_a_command_with_one_character_wrong(text: str, intent: Intent) -> None:
+    assert said(text).intent is intent
