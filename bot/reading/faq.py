@@ -6,7 +6,7 @@ punctuation, particles and fillers (吗, 请问, 我家), say common synonyms on
 closest way of asking, raised when the message holds one of the entry's anchor words (复核,
 12317). Measured against jieba word overlap and other rapidfuzz scorers on the same
 questions (bench/reading.py, docs/benchmarks.md "Reading farmers' messages"): the most
-accurate, four times faster than segmenting with jieba, and no dictionary to load.
+accurate, four to eight times faster than segmenting with jieba, and no dictionary to load.
 """
 
 from __future__ import annotations
