@@ -20,15 +20,12 @@ DIFFICULTY_WORDS = re.compile(r"困难|难处|难事|没钱|缺钱|负担|欠债
                               r"开销|支出|急需|急用")
 # a clause that only applies or greets is no part of the difficulty
 _NOT_DIFFICULTY = re.compile(r"^(你好|您好|在吗|我要申请|我想申请|想申请|申请帮扶|申请救助|"
-                             r"我要申请帮扶|"
-                             r"我想申请帮扶|帮帮我|谢谢)+$")
+                             r"我要申请帮扶|我想申请帮扶|帮帮我|谢谢)+$")
 # what other slots took, left out of a difficulty told among them (「东沟村五口人老伴住院」)
-_LABELS = re.compile(r"(我的)?(手机号码|手机号|手机|联系电话|电话号码|电话|联系方式|身份证号码|"
-                     r"身份证号|"
-                     r"身份证|号码)(是|为|:)?(?=\s|$|[,，。])")
-_SIZE_SAID = re.compile(r"(家里|我家|我们家|一家|全家)?(有|共|"
-                        r"一共)?[0-9零一二两三四五六七八九十]{1,3}"
-                        r"(口人|口|个人)")
+_LABELS = re.compile(r"(我的)?(手机号码|手机号|手机|联系电话|电话号码|电话|联系方式|"
+                     r"身份证号码|身份证号|身份证|号码)(是|为|:)?(?=\s|$|[,，。])")
+_SIZE_SAID = re.compile(r"(家里|我家|我们家|一家|全家)?(有|共|一共)?"
+                        r"[0-9零一二两三四五六七八九十]{1,3}(口人|口|个人)")
 _INCOME_SAID = re.compile(r"(一年|每年|全年|一个月|每个?月)?(的)?(收入|挣了?|赚了?|打工挣了?)"
                           r"(大概|大约|有|也就|才)?[0-9零一二两三四五六七八九十百千万.wWkK]+"
                           r"(多|来|左右)?(块钱|块|元)?")
@@ -96,9 +93,11 @@ def read_slots(text: str, *, expecting: str | None, vocabulary: Vocabulary) -> F
     if expecting == "difficulty" and signals:
         slots.difficulty = whole(said) or None  # asked for: all of it, as typed
     elif signals and expecting != "risks":  # 「因病因残」 chooses risks, it tells nothing more
-        for given in (*([re.escape(village) + "(的|人)?"] if village else []), _SIZE_SAID,
-                      _INCOME_SAID):
-            said = re.sub(given, " ", said)
+        given: list[str | re.Pattern[str]] = [_SIZE_SAID, _INCOME_SAID]
+        if village:
+            given.append(re.escape(village) + "(的|人)?")
+        for pattern in given:
+            said = re.sub(pattern, " ", said)
         slots.difficulty = difficulty(said) or None
     return Found(slots=slots, problems=problems, rest=rest, prepared=prepared,
                  signals_difficulty=signals)
