@@ -114,4 +114,14 @@ def read(text: str, *, expecting: str | None, vocabulary: Vocabulary) -> Reading
     (a name of SLOT_ORDER), "confirm" at the summary, "withdraw" when a withdrawal awaits its
     confirmation, or None when nothing is pending: a bare 「5」 is a household size only when the
     size was asked."""
-    raise NotImplementedError("bot.reading.read: being built")
+    from bot.reading import reader  # the parts import the types above
+
+    return reader.read(text, expecting=expecting, vocabulary=vocabulary)
+
+
+def warm_up(vocabulary: Vocabulary) -> None:
+    """Import the reader's libraries, load python-stdnum's table of birth places and index
+    the FAQ now, at start-up, rather than on the first chat message (about 0.1 s for cn2an's
+    import, 0.2 s for the first ID number checked, 30 ms for the first reading)."""
+    read("你好，我叫王秀英 510122195803121145，一年收入三万多，能申请吗？", expecting=None,
+         vocabulary=vocabulary)

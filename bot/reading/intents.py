@@ -1,0 +1,176 @@
+"""What a message asks for, from the phrases people use (我要申请帮扶, 到哪一步了, 转人工).
+
+Phrases, not a model: each intent has a handful of ways of saying it, and their order
+decides between them (a demand for 复核 before a question about 复核, a withdrawal before an
+application). The balance with the slots (an answer that happens to contain a question word)
+is `bot.reading.reader`'s.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rapidfuzz import fuzz, process
+
+from bot.reading import Intent
+
+_TAIL = " .。!！~～,，?？啊呀吧哈呢嘛哦了的"
+
+# a question in form: a question mark, a final particle, or a question word
+QUESTION_FORM = re.compile(r"[?？]|([\u4e00-\u9fff])不\1|吗|呢\s*$|么\s*$|不\s*$|没\s*$|怎么|怎样|"
+                           r"如何|什么|啥|多少|几天|几个|"
+                           r"哪|谁|是不是|能不能|可不可以|要不要|会不会|有没有|多久|多长|为什么|为啥|"
+                           r"咋|请问")
+# a question only when it opens or closes the message (「我问一下」 or 「……吗」)
+QUESTION_CLEAR = re.compile(r"[?？]\s*$|([\u4e00-\u9fff])不\1|(吗|呢|么|不)\s*[?？]?\s*$|^(请问|"
+                            r"问一下|我想问|想问)|"
+                            r"^(怎么|怎样|如何|为什么|为啥|咋|什么|啥|谁|哪|多久|多长|多少|几|"
+                            r"是不是|能不能|可不可以|有没有|要不要)")
+
+CONSENT = re.compile(r"确认授权|同意授权|我授权|^授权$")
+# 复核: a demand (申请复核, 我不服, 为什么不给我办) and the grounds after it
+_REEXAMINE = re.compile(
+    r"^复核$|申请复核|要求复核|我要复核|请求复核|复核一下|重新审核|重新审查|我不服|不服气|不服|"
+    r"(为什么|为啥|凭什么|凭啥|咋)[^,，。?？]{0,4}?(不|没)予?(给|让|帮|批|办|通过|纳入|评上|评|选上|弄)[我俺们家的]*"
+    r"(办|批|通过|纳入|评上|弄|申请上)?|凭什么|不予纳入不合理|不公平")
+# a question about how to ask for it is the FAQ's (「怎么申请复核」, 「复核怎么弄」)
+_REEXAMINE_HOW = re.compile(r"(不服|不同意|不满意|不公平)\S{0,4}"
+                            r"(怎么办|咋办|怎么弄|找谁|去哪|哪里)|"
+                            r"(怎么|如何|怎样|咋|去哪|哪里|找谁)\S{0,4}(复核|申诉|异议)|"
+                            r"(复核|申诉|异议)\S{0,4}(怎么|如何|怎样|咋|吗|什么|啥)")
+KEEP = re.compile(r"不(要|想|用)?撤")  # 「算了不撤了」: the application stays
+_WITHDRAW = re.compile(r"撤回|撤销|撤掉|撤了|撤申请")
+# giving up: the draft (CANCEL) or, with nothing being filled, the application (WITHDRAW)
+_CANCEL_SAID = re.compile(r"不想?填了|不想?填写了|取消填写|不想?弄了|不想?写了|不想?继续了|"
+                          r"停止填写")
+_GIVE_UP = re.compile(r"不想申请了|不申请了|不办了|不想办了|取消申请|申请不要了|不要申请了|不弄了|"
+                      r"不想弄了")
+_CANCEL = re.compile(r"^(取消|算了|不填了|不写了|放弃|重来|重新来|重新填|重新开始|退出|结束|不要了)"
+                     r"(吧|了|啊)?$")
+HUMAN = re.compile(r"找\S{0,3}(干部|书记|村长|主任)|转人工|人工服务|人工客服|找人工|^人工$|要人工|"
+                   r"找干部|找村干部|找书记|找村长|"
+                   r"跟人说|和人说|找真人|真人|^客服$|找客服|打电话给我|给我打(个)?电话|给我回(个)?电话|"
+                   r"回个电话|打个电话给我|联系我|让干部|叫干部|干部(来|上门)|找个人|有人工吗|"
+                   r"跟干部说|和干部说|找(我的)?帮扶(人|干部)|找负责的")
+PROGRESS = re.compile(r"进度|(审批|审核|申请)结果|(审核|审批|办|批|申请)到哪|"
+                      r"(办|批|审|弄)得?(咋样|怎样)|到哪一?步|哪一步了|到哪了|到哪儿了|办得?怎么样|办到哪|审到哪|批到哪|"
+                      r"^查一?下|帮我查|查查|^查询|查一下|有结果了?[吗没]|结果出来|结果怎么样|批了没|"
+                      r"批了吗|批下来了?[没吗]|通过了?[吗没]|怎么还没(有)?(批|办|消息|结果|动静|回复)|"
+                      r"怎么样了|有消息[吗没]|有没有消息|办好了?[吗没]|办了没|弄好了?[吗没]|"
+                      r"审核(过|通过)了?[吗没]|我家的(申请)?(怎么样|咋样)|申请(怎么样|咋样)了")
+# 修改: which slot, from the words that name it
+_EDIT = re.compile(r"修改|补充|漏了|漏写|写得不全|不全|改成|改为|改一下|改下|改个|要改|想改|写错|"
+                   r"填错|弄错|搞错|输错|打错|更正|^改|说错")
+# 「是三口人 不是四口」 corrects the summary; elsewhere 「不是我不想干，是身体不行」 is no edit
+_CORRECTION = re.compile(r"不是.{1,6}是|是.{1,8}不是")
+EDIT_TARGETS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("who", re.compile(r"名字|姓名|身份证|叫什么")),
+    ("phone", re.compile(r"电话|手机|号码")),
+    ("income", re.compile(r"收入|挣|工资|赚")),
+    ("size", re.compile(r"人口|口人|人数|几口|几个人")),
+    ("risks", re.compile(r"风险|类型|类别")),
+    ("difficulty", re.compile(r"困难|情况|原因|难处")),
+    ("village", re.compile(r"村|地址|住址|住的地方")),
+)
+HELP = re.compile(r"^(帮助|菜单|主菜单|help|功能|使用说明|说明|\?|？)$|菜单|你能(干|做)(啥|什么)|"
+                  r"能(干|做)(啥|什么)|"
+                  r"怎么用|有什么功能|你是谁|(你们|这个|你)\S{0,3}干(什么|啥)", re.IGNORECASE)
+# 「能申请吗」 asks whether, not to start: the FAQ answers it (and says how to start)
+_MAY_APPLY = re.compile(r"(能|可以|可不可以|能不能)(申请|申报)(吗|不|么|没)?|"
+                        r"(能|可以)报(得)?上?(吗|不|么)|(符合|够)(条件|资格)(吗|不|么)|够不够条件|符不符合")
+# Asking to apply outright, checked before the FAQ (「怎么申请」 is not 「怎么申请复核」). 怎么申请
+# is taken as applying: the bot's answer to "how" is to start it, one question at a time,
+# which tells how better than a paragraph would.
+APPLY_OUTRIGHT = re.compile(r"^申请$|^申报$|我要申请|我想申请|想申请|怎么申请|如何申请|咋申请|"
+                            r"在哪申请|开始申请|申请帮扶|"
+                            r"申请救助|申请帮助")
+APPLY = re.compile(r"我要申请|我想申请|想申请|要申请|申请帮扶|申请救助|申请监测|申请帮助|申请补助|"
+                   r"申请低保|怎么申请|如何申请|咋申请|在哪申请|开始申请|^申请$|^我要申请|申报|"
+                   r"我家困难|家里困难|家庭困难|生活困难|遇到(了)?(困难|难处|难事)|有(困难|难处)|"
+                   r"难处了|需要帮助|需要帮扶|求助|帮帮我|救救|帮帮忙|^帮扶$|想要帮扶|要帮扶|报名|我申请|"
+                   r"申请.{0,6}(监测|帮扶|救助|补助|低保|帮助)|(给|帮|替)\S{0,4}申请|申请表|申请一下|"
+                   r"(要|想)办(防返贫|监测|帮扶|申请)")
+GREETING = re.compile(r"^(你好|您好|你们好|在吗|在不在|有人吗|有人在吗|哈喽|hello|hi|早上好|中午好|"
+                      r"下午好|晚上好|早|谢谢|谢谢你们|谢谢你|谢谢您|谢谢了|感谢|多谢|辛苦了|辛苦|再见|拜拜|"
+                      r"好的谢谢|谢谢啦|好嘞|知道了|知道|明白了|明白|收到|好|好的|行|ok|啊|呀|了|啦|"
+                      r"[\s,，。!！~])+$",
+                      re.IGNORECASE)
+_YES = (r"(对|是|好|嗯|可以|行|确认|没错|同意|没问题|没有问题|提交|确定|ok|正确|无误|都对|就这样|"
+        r"要|需要|撤回|撤吧|对头|中|成)")
+AGREE = re.compile(rf"^(?:{_YES}|[\s,，。!！]|吧|的|了|啊|呀|哈|嘛|呢|吧)+$", re.IGNORECASE)
+REFUSE = re.compile(r"^(先不提交|先别提交|别提交|不要提交|暂时不|先不急|等一等|不|不是|不对|错了|"
+                    r"错|否|不同意|不行|不要|不用|不提交|先不|先不要|等等|等一下|"
+                    r"再想想|不撤|不撤了|不撤回|不了|没有|算了|不确认)(吧|了|啊|呢)?$")
+SKIP = re.compile(r"^(跳过|不填|无|不方便|算了|不用了|不用|略过|下一步|不要|不知道|不清楚|都不是|"
+                  r"没有了|(不留|没有|没|不想留|不方便留|不给|不用留|不想给)(电话|手机号?|号码|电话号码)?)"
+                  r"(吧|了|啊)?$")
+
+
+def bare(text: str) -> str:
+    """The message without the punctuation and particles around it."""
+    return text.strip(_TAIL)
+
+
+def reexamination(text: str) -> str | None:
+    """The grounds ("" if none) when the message demands a 复核, else None."""
+    if _REEXAMINE_HOW.search(text):
+        return None
+    m = _REEXAMINE.search(text)
+    if m is None:
+        return None
+    return (text[:m.start()] + " " + text[m.end():]).strip(_TAIL + " ：:")
+
+
+def gives_up(text: str, *, expecting: str | None) -> Intent | None:
+    """WITHDRAW, CANCEL or None."""
+    if KEEP.search(text):
+        return None  # 不撤了: a refusal, read by the caller
+    if _WITHDRAW.search(text) and not QUESTION_CLEAR.search(text):
+        return Intent.WITHDRAW
+    if _GIVE_UP.search(text):
+        return Intent.WITHDRAW if expecting in (None, "withdraw") else Intent.CANCEL
+    if _CANCEL_SAID.search(text):
+        return Intent.CANCEL if expecting not in (None, "withdraw") else Intent.WITHDRAW
+    if _CANCEL.match(bare(text)) or ("取消" in text and len(bare(text)) <= 8
+                                      and "授权" not in text):
+        if bare(text) == "算了" and expecting == "phone":
+            return None  # 算了 to the phone: skip it
+        return Intent.CANCEL
+    return None
+
+
+def edit(text: str, *, expecting: str | None) -> tuple[bool, str | None]:
+    """Whether the message changes a slot, and which (None: not said)."""
+    if not (_EDIT.search(text) or (expecting == "confirm" and _CORRECTION.search(text))):
+        return False, None
+    for slot, words in EDIT_TARGETS:
+        if words.search(text):
+            return True, slot
+    return True, None
+
+
+def may_apply(text: str) -> bool:
+    return bool(_MAY_APPLY.search(text))
+
+
+# The commands people type, for a short message with one character wrong (转人公, 查近度,
+# 我要申情): rapidfuzz's ratio, one character of three (67) at the least. Only a message
+# nothing else could read gets here.
+COMMANDS: dict[str, Intent] = {
+    "我要申请": Intent.APPLY, "申请帮扶": Intent.APPLY, "申请救助": Intent.APPLY,
+    "查进度": Intent.PROGRESS, "查询进度": Intent.PROGRESS, "到哪一步了": Intent.PROGRESS,
+    "撤回申请": Intent.WITHDRAW, "转人工": Intent.HUMAN, "找干部": Intent.HUMAN,
+    "申请复核": Intent.REEXAMINE, "确认授权": Intent.CONSENT, "取消填写": Intent.CANCEL,
+    "主菜单": Intent.HELP,
+}
+_COMMAND_TEXTS = list(COMMANDS)
+
+
+def mistyped_command(text: str) -> Intent | None:
+    """The command a short message (3 to 8 characters) was meant to be, if it is one
+    character off."""
+    said = bare(text)
+    if not 3 <= len(said) <= 8:
+        return None
+    found = process.extractOne(said, _COMMAND_TEXTS, scorer=fuzz.ratio, score_cutoff=66)
+    return COMMANDS[found[0]] if found else None
