@@ -19,6 +19,8 @@ from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from approvals import web as approvals_web
+from bot import filling, reading
+from bot.reading import Vocabulary
 from bot.webhook import bp as wechat_bp
 from fangfan import inputs
 from fangfan.services import Services
@@ -110,6 +112,8 @@ def create_app(services: Services) -> Flask:
         # Flask's documented way to wrap the WSGI app; mypy sees a method being replaced
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.register_blueprint(approvals_web.bp)
+    # the reader's libraries and tables loaded now, not on a farmer's first message
+    reading.warm_up(Vocabulary(risk_types=config.risk_types, faq=filling.faq_entries(config)))
     app.register_blueprint(wechat_bp)
     csrf.exempt(wechat_bp)  # WeChat signs its callbacks; it cannot carry our token
     if config.dev_mode:
