@@ -165,7 +165,7 @@ def combine(amounts: list[Amount]) -> Amount | None:
 
 
 # The household's size: 五口人, 5个人, 一家四口 (after prepare: 5口人, 1家4口), 老两口
-_SIZE = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:口人|口|个人|人)(?!民|员|均|头)"
+_SIZE = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:口人|口|个人|人)(?!民|员|均|头|的)"
                    r"(?!\S{0,2}(拉扯|带|养|供|照顾|伺候))")
 _FAMILY_OF = re.compile(r"家\s*(\d{1,2})\s*口")
 _BARE = re.compile(r"^\s*(?:一共|总共|共|家里|我家|家庭人口|人口|人数)?\s*:?\s*(\d{1,3})\s*"
