@@ -126,6 +126,10 @@ def test_a_drill_down_shows_its_filters_and_keeps_them_when_another_changes(
     with session_scope() as s:
         qs = s.scalar(select(Place.id).where(Place.name == "青山镇"))
     assert f'<option value="{qs}" selected>青山镇' in by_source
+    # the dashboard's scope goes with every figure's link, the holders' too
+    scoped = county.get(f"/dashboard?place={qs}").text
+    in_township = county.get(link(scoped, "t-cadre", "刘书记")).text
+    assert set(chips(in_township)) == {"青山镇", "经办人：刘书记", "只看超期"}
 
     # a week's new cases: the dates are one chip and stay in their inputs
     week = county.get(link(board, "t-week", "11/2起")).text
