@@ -72,7 +72,6 @@ def _date(key: str) -> dt.date | None:
 
 
 SORTS = {"due": "期限最早在前", "opened": "申请最早在前", "age": "在本环节最久在前"}
-MAX_PAGE = 100_000  # a bound on the offset asked of the database; past the end is clamped
 
 
 def _sources() -> dict[str, str]:
@@ -92,7 +91,7 @@ def _filters(places: list[tuple[int, str, str]]) -> dashboard.Filters:
         value = args.get(key) or None
         return value if value in allowed else None
 
-    place, age = args.get("place", type=int), args.get("age", type=int)
+    place, age = args.get("place", type=int), args.get("age", type=int)  # bounded (inputs)
     return dashboard.Filters(
         place_id=place if place in {p for p, _, _ in places} else None,
         cadre_id=args.get("cadre", type=int), stage=one_of("stage", _labels()),
@@ -101,7 +100,7 @@ def _filters(places: list[tuple[int, str, str]]) -> dashboard.Filters:
         category=one_of("category", config.categories), risk=one_of("risk", config.risk_types),
         source=one_of("source", _sources()), opened_from=_date("from"), opened_to=_date("to"),
         sort=one_of("sort", SORTS) or "due",
-        page=min(max(1, args.get("page", 1, type=int) or 1), MAX_PAGE))
+        page=max(1, args.get("page", 1, type=int)))
 
 
 def _kept(f: dashboard.Filters) -> dict[str, Any]:
@@ -122,7 +121,7 @@ def _chips(f: dashboard.Filters, kept: dict[str, Any], places: list[tuple[int, s
     said = {"place": dict((p, n) for p, n, _ in places).get(f.place_id or 0),
             "stage": f.stage and f"环节：{_labels()[f.stage]}",
             "overdue": f.overdue and "只看超期",
-            "cadre": f.cadre_id and f"经办人：{cadre or '（已离岗）'}",
+            "cadre": f.cadre_id and f"经办人：{cadre or '不在册'}",
             "age": f.age is not None and f"在本环节{dashboard.AGES[f.age][2]}",
             "category": f.category and f"类别：{config.categories[f.category]}",
             "risk": f.risk and f"风险类型：{config.risk_types[f.risk]}",
@@ -152,7 +151,7 @@ def cases(actor: Actor) -> Any:
             if filters.cadre_id else None
     pages = (min(total, dashboard.COUNT_CAP) + dashboard.PAGE - 1) // dashboard.PAGE
     kept = _kept(filters)
-    if not rows and total and filters.page > 1:  # past the end: the last page, not nothing
+    if not rows and total and filters.page > max(1, pages):  # past the end: the last page
         return redirect(url_for("approvals.dashboard.cases", **kept, page=max(1, pages)))
     return render_template(
         "dashboard_cases.html", rows=rows, total=total, filters=filters, places=places,

@@ -140,6 +140,10 @@ def test_a_drill_down_shows_its_filters_and_keeps_them_when_another_changes(
     # what the form could not show is not applied behind its back
     odd = county.get("/dashboard/cases?stage=nonsense&place=999999&risk=x&sort=y").text
     assert chips(odd) == {} and "共4件" in odd
+    huge = county.client.get(f"/dashboard/cases?cadre={'9' * 30}&age=99&page=2147483647",
+                             follow_redirects=True)
+    assert huge.status_code == 200 and chips(huge.text) == {} and "共4件" in huge.text
+    assert "没有符合条件的案件" not in huge.text
 
 
 def test_a_page_past_the_end_shows_the_last_page(app: Flask, world: World) -> None:
