@@ -39,3 +39,9 @@ def send(data: bytes, name: str, fallback: str, mimetype: str, *, inline: bool =
     no-store, as every page: a second tap on 下载 fetches it afresh)."""
     return Response(data, mimetype=mimetype, headers={
         "Content-Disposition": disposition(name, fallback, inline=inline), **(headers or {})})
+
+
+def named(response: Response, name: str, fallback: str, *, inline: bool = False) -> Response:
+    """`response` (a file Flask's send_file streams, say) saved as `name`, as `send` names."""
+    response.headers["Content-Disposition"] = disposition(name, fallback, inline=inline)
+    return response

@@ -248,6 +248,15 @@ def test_every_download_is_saved_under_a_chinese_name(app: Flask, world: World) 
         assert res.headers["Content-Disposition"] == (  # RFC 5987, and ASCII for the rest
             f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}")
         assert res.headers["Cache-Control"] == "no-store"  # a second tap fetches it anew
+    # a photo opens in the page, and is saved from it under the case's number
+    case_id = world.apply(world.household("东沟村", 0))
+    world.approve_through(case_id, Stage.PUBLIC_NOTICE)
+    world.posts_notice(case_id)
+    task, number = world.open_task(case_id).id, world.case(case_id).number
+    res = county.get(f"/c/{case_id}/photos/task/{task}/0")
+    assert res.status_code == 200 and res.headers["Content-Disposition"] == (
+        f"inline; filename=\"photo-{number}_{task}-1.jpg\"; "
+        f"filename*=UTF-8''{quote(f'照片_{number}_{task}-1.jpg')}")
     # the ASCII name can never break the header, whatever it is made of
     assert disposition("台账.xlsx", 'a"b\\c\r\n台.xlsx') == (
         "attachment; filename=\"a_b_c___.xlsx\"; "
