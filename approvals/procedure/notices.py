@@ -19,8 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from approvals.procedure.decisions import already_decided, load_ref
 from approvals.procedure.permissions import Actor, ensure_may_act
@@ -140,3 +140,29 @@ def village_notice(s: Session, village_id: int, actor: Actor, *, categories: Map
             f"{deadline.days}{'个工作日' if deadline.unit == 'working' else '天'}"))
     return Notice(village.name, village.parent.name if village.parent else "", lines,
                   audit.head(s))
+
+
+@dataclass(frozen=True)
+class OnNotice:
+    """A village with households in 公示 now: what the list of notices shows of it."""
+
+    village_id: int
+    village: str
+    township: str
+    households: int
+
+
+def on_notice(s: Session, actor: Actor) -> list[OnNotice]:
+    """The villages of the cadre's jurisdiction (and of whom they stand in for) with
+    households in 公示, by township and village: each one's notice is a tap away, by name."""
+    village, township = aliased(Place), aliased(Place)
+    rows = s.execute(
+        select(village.id, village.name, township.name, func.count())
+        .select_from(Task).join(Case, Case.id == Task.case_id)
+        .join(village, village.id == Case.village_id)
+        .join(township, township.id == village.parent_id)
+        .where(Task.stage == Stage.PUBLIC_NOTICE, Task.status == TaskStatus.OPEN,
+               or_(*(village.path.startswith(p.place_path) for p in actor.principals)))
+        .group_by(village.id, village.name, village.path, township.name)
+        .order_by(village.path)).all()
+    return [OnNotice(*r) for r in rows]

@@ -49,6 +49,7 @@ from approvals.record.models import (
 from approvals.record.wording import REJECTION
 from approvals.screening import comparison
 from approvals.screening import evidence as screening_evidence
+from approvals.web.download import file_name, named
 from approvals.web.session import (
     acting_on,
     attempt,
@@ -331,10 +332,11 @@ def transfer(actor: Actor, task_id: int) -> Any:
 @signed_in
 def photo(actor: Actor, case_id: int, kind: str, ref: int, index: int) -> Any:
     with session_scope() as s:
-        path = s.scalar(select(Place.path).join(Case, Case.village_id == Place.id)
-                        .where(Case.id == case_id))
-        if path is None:
+        found_case = s.execute(select(Place.path, Case).join(Case, Case.village_id == Place.id)
+                               .where(Case.id == case_id)).one_or_none()
+        if found_case is None:
             abort(404)
+        path, number = found_case[0], found_case[1].number
         if not actor.sees(path):
             raise NotAllowed("这户不在您的管辖范围内，您无权查看。")
         if kind == "farmer":
@@ -355,4 +357,7 @@ def photo(actor: Actor, case_id: int, kind: str, ref: int, index: int) -> Any:
         abort(404)
     res = send_file(found, mimetype=image[1], max_age=86400)
     res.headers["X-Content-Type-Options"] = "nosniff"
-    return res
+    # saved from the phone as 照片_2026000033_17-1.jpg: the case, then what the URL names
+    shot = f"{number}_{ref}-{index + 1}"
+    return named(res, file_name("照片", shot, suffix=f".{image[0]}"),
+                 f"photo-{shot}.{image[0]}", inline=True)

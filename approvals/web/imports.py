@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, render_template, request
 
 from approvals.desk import examples, imports
 from approvals.procedure.permissions import Actor
 from approvals.record.errors import NotFound
-from approvals.web.download import EXAMPLE_NAMES, disposition
+from approvals.web.download import EXAMPLE_NAMES, send
 from approvals.web.session import now, services, session_scope, signed_in
 
 bp = Blueprint("imports", __name__)
@@ -54,5 +54,4 @@ def example(_actor: Actor, name: str) -> Any:
     if name not in examples.NAMES:
         raise NotFound("没有这个样例文件。")
     named = imports.headers(services().config.levels)
-    return Response(examples.read(name, named), mimetype="text/csv", headers={
-        "Content-Disposition": disposition(EXAMPLE_NAMES[name], name)})
+    return send(examples.read(name, named), EXAMPLE_NAMES[name], name, "text/csv")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
 from approvals.desk import ledger
@@ -13,7 +13,7 @@ from approvals.procedure.permissions import Actor
 from approvals.record import audit
 from approvals.record.calendar import local_date
 from approvals.record.models import Place
-from approvals.web.download import disposition
+from approvals.web.download import XLSX, file_name, send
 from approvals.web.session import at_desk, now, services, session_scope, signed_in
 
 bp = Blueprint("ledger", __name__)
@@ -28,7 +28,9 @@ def ledger_page(actor: Actor) -> Any:
         places = s.execute(select(Place.id, Place.name, Place.level).where(
             Place.path.startswith(actor.place_path)).order_by(Place.path)).all()
         own = s.scalar(select(Place.id).where(Place.path == actor.place_path))
-    return render_template("ledger.html", places=places, own=own,
+    chosen = request.args.get("place", type=int)  # the dashboard's scope, when it has one
+    return render_template("ledger.html", places=places,
+                           own=chosen if chosen in {p.id for p in places} else own,
                            stages=config.stage_labels())
 
 
@@ -50,9 +52,7 @@ def ledger_xlsx(actor: Actor) -> Any:
             s, actor, scope, labels, now(),
             full_ids=actor.role in config.workbench.personal_data_roles), chain=audit.head(s),
             levels=config.levels)
-    day = f"{local_date(now()):%Y%m%d}"
-    name = f"{place.name if place else ''}防返贫监测台账{day}.xlsx"
-    return Response(out.getvalue(), headers={
-        "Content-Disposition": disposition(name, f"ledger-{scope.place_id}-{day}.xlsx"),
-        "X-Rows": str(count)},
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    day = local_date(now())
+    return send(out.getvalue(), file_name("台账", place.name if place else "", day=day,
+                                          suffix=".xlsx"),
+                f"ledger-{scope.place_id}-{day}.xlsx", XLSX, headers={"X-Rows": str(count)})

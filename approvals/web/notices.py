@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, render_template
 
 from approvals.procedure import notices
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import local_date
-from approvals.web.download import disposition
+from approvals.web.download import file_name, send
 from approvals.web.session import now, services, session_scope, signed_in
 
 bp = Blueprint("notices", __name__)
@@ -30,6 +30,15 @@ def _notice_page(actor: Actor, village_id: int) -> tuple[str, str]:
                            ), notice.village
 
 
+@bp.get("/notices")
+@signed_in
+def index(actor: Actor) -> Any:
+    """The villages with households in 公示 now, by name, each opening its notice."""
+    with session_scope() as s:
+        villages = notices.on_notice(s, actor)
+    return render_template("notices.html", villages=villages)
+
+
 @bp.get("/notices/<int:village_id>")
 @signed_in
 def notice(actor: Actor, village_id: int) -> Any:
@@ -46,6 +55,6 @@ def notice_pdf(actor: Actor, village_id: int) -> Any:
         return render_template("message.html", title="暂时无法生成PDF",
                                text="服务器缺少排版组件，请使用本页的“打印”功能。"), 503
     pdf = HTML(string=page).write_pdf()
-    return Response(pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": disposition(f"{village}公示.pdf", f"notice-{village_id}.pdf",
-                                           inline=True)})
+    day = local_date(now())
+    return send(pdf, file_name("公示", village, day=day, suffix=".pdf"),
+                f"notice-{village_id}-{day}.pdf", "application/pdf", inline=True)

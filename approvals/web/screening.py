@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.datastructures import FileStorage
 
 from approvals.procedure.permissions import Actor
@@ -25,13 +25,12 @@ from approvals.record.identity import mask_id
 from approvals.screening import feeds, runs
 from approvals.screening.evidence import LEVEL_CLASSES
 from approvals.screening.feeds import FEEDS
-from approvals.web.download import disposition
+from approvals.web.download import XLSX, send
 from approvals.web.session import now, services, session_scope, signed_in
 
 bp = Blueprint("screening", __name__)
 
 XLSX_MAGIC = b"PK\x03\x04"  # an .xlsx is a zip
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOAD_ENDPOINT = "approvals.screening.start"
 
 
@@ -181,11 +180,6 @@ def _xlsx(title: str, header: list[str], rows: list[list[Any]]) -> bytes:
     return out.getvalue()
 
 
-def _send(data: bytes, name: str, fallback: str) -> Response:
-    return Response(data, mimetype=XLSX,
-                    headers={"Content-Disposition": disposition(name, fallback)})
-
-
 @bp.get("/screening/<int:run_id>/bad.xlsx")
 @signed_in
 def bad_rows(actor: Actor, run_id: int) -> Any:
@@ -195,8 +189,8 @@ def bad_rows(actor: Actor, run_id: int) -> Any:
         run = runs.run(s, run_id)
     rows = [[b["file"], b["row"], b["column"], b["problem"]]
             for b in run.report.get("bad_rows", [])]
-    return _send(_xlsx("有问题的行", ["文件", "行号", "列", "问题"], rows),
-                 f"部门筛查_有问题的行_{run_id}.xlsx", f"screening-bad-rows-{run_id}.xlsx")
+    return send(_xlsx("有问题的行", ["文件", "行号", "列", "问题"], rows),
+                f"部门筛查_有问题的行_{run_id}.xlsx", f"screening-bad-rows-{run_id}.xlsx", XLSX)
 
 
 @bp.get("/screening/<int:run_id>/unmatched.xlsx")
@@ -216,5 +210,6 @@ def unmatched(actor: Actor, run_id: int) -> Any:
     rows = [[labels.get(r["feed"], r["feed"]), r["file"], r["row"],
              r["id_number"] if full else mask_id(r["id_number"])]
             for r in frame.iter_rows(named=True)]
-    return _send(_xlsx("未匹配身份证号", ["部门", "文件", "行号", "身份证号"], rows),
-                 f"部门筛查_未匹配身份证号_{run_id}.xlsx", f"screening-unmatched-{run_id}.xlsx")
+    return send(_xlsx("未匹配身份证号", ["部门", "文件", "行号", "身份证号"], rows),
+                f"部门筛查_未匹配身份证号_{run_id}.xlsx", f"screening-unmatched-{run_id}.xlsx",
+                XLSX)

@@ -16,6 +16,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from approvals.desk import examples, imports
+from approvals.record.calendar import local_date
 from approvals.record.definitions import Stage
 from approvals.record.models import Household, Member, Place
 from approvals.web.download import EXAMPLE_NAMES
@@ -44,8 +45,10 @@ def test_the_notice_pdf_says_what_it_must_and_nothing_private(
     desk = Desk(app.test_client()).signs_in(cadre_id("刘书记"))
     res = desk.get(f"/notices/{village}.pdf")
     assert res.status_code == 200 and res.data.startswith(b"%PDF")
+    day = local_date(world.clock.now())
     assert res.headers["Content-Disposition"] == (  # saved under a Chinese name, RFC 5987
-        f"inline; filename=\"notice-{village}.pdf\"; filename*=UTF-8''{quote('东沟村公示.pdf')}")
+        f"inline; filename=\"notice-{village}-{day}.pdf\"; "
+        f"filename*=UTF-8''{quote(f'公示_东沟村_{day}.pdf')}")
     text = "".join(subprocess.run(["pdftotext", "-", "-"], input=res.data, capture_output=True,
                                   check=True).stdout.decode().split())  # cells may wrap
     people = heads(world, cases)
@@ -81,7 +84,10 @@ def test_the_ledger_opens_in_excel_with_every_cell_as_expected(
         township = s.scalar(select(Place.id).where(Place.name == "青山镇"))
     res = desk.get(f"/ledger.xlsx?place={township}")
     assert res.status_code == 200 and res.headers["X-Rows"] == "2"
-    assert f"filename*=UTF-8''{quote('青山镇防返贫监测台账')}" in res.headers["Content-Disposition"]
+    day = local_date(world.clock.now())  # the export's day, in the saved name
+    assert res.headers["Content-Disposition"] == (
+        f"attachment; filename=\"ledger-{township}-{day}.xlsx\"; "
+        f"filename*=UTF-8''{quote(f'台账_青山镇_{day}.xlsx')}")
     sheet = openpyxl.load_workbook(io.BytesIO(res.data)).active
     assert sheet.freeze_panes == "A2"
     table = [list(r) for r in sheet.iter_rows(values_only=True)]
