@@ -16,12 +16,22 @@ from approvals.procedure.permissions import Actor
 from approvals.record.calendar import last_day
 from approvals.record.definitions import Level
 from approvals.record.errors import Refused
-from approvals.record.models import Case, CaseKind, CaseStatus, Household, MonitoringStatus
+from approvals.record.models import (
+    Case,
+    CaseKind,
+    CaseStatus,
+    Household,
+    Member,
+    MonitoringStatus,
+    Reexamination,
+)
 from bot import progress
 from bot.conversation import Turn
 
 
-def cannot_apply(s: Session, household: Household) -> str | None:
+def cannot_apply(s: Session, household: Household, openid: str) -> str | None:
+    """Why this household may not apply now, or None. The case number is said only to a
+    WeChat user of the household (name and ID number are no proof of being one of them)."""
     if household.monitoring == MonitoringStatus.MONITORED:
         return "您家已经是监测对象，有帮扶干部负责，不用再申请。有新情况请直接联系帮扶联系人。"
     open_case = s.scalar(select(Case).where(Case.household_id == household.id,
@@ -29,9 +39,14 @@ def cannot_apply(s: Session, household: Household) -> str | None:
     if open_case and not heard_of(open_case.source, open_case.tasks):
         # a screening case before its visit: no number, nothing of the departments' data
         return "您家的情况干部已经在了解，近期会上门，不用重复申请。有急事请直接联系村干部。"
-    if open_case:
+    ours = bool(s.scalar(select(Member.id).where(Member.household_id == household.id,
+                                                 Member.openid == openid).limit(1)))
+    if open_case and ours:
         return (f"您家已有正在办理的申请（编号 {open_case.number}），不用重复申请。"
                 "回复「进度」可以查询办到哪一步。")
+    if open_case:
+        return ("这户已有正在办理的申请，不用重复申请。办理进度请用申请时的微信回复「进度」查询，"
+                "或联系村干部。")
     return None
 
 
@@ -126,6 +141,33 @@ def on_withdraw(turn: Turn, confirmed: bool) -> str:
     except Refused as refused:
         return str(refused)
     return f"申请 {case.number} 已撤回。以后有需要可以随时重新申请。"
+
+
+def ask_grounds(turn: Turn) -> str:
+    """「为什么不给我办」, 「申请复核」 without reasons: the rejection's reason is said and the
+    grounds asked (a 复核 is filed only with them); when no 复核 may be asked, why not."""
+    s = turn.ctx.s
+    case = next((c for c in progress.cases_of(s, turn.conv.openid)
+                 if c.kind == CaseKind.IDENTIFICATION), None)
+    reviews = list(s.scalars(select(Reexamination).where(Reexamination.case_id == case.id))
+                   ) if case else []
+    if case is None or not reexaminations.may_request(s, case, reviews):
+        return reexamine(turn, "")  # says why not: none, still open, asked already
+    township = turn.ctx.config.levels[Level.TOWNSHIP]
+    reason = (case.outcome_reason or "未说明").rstrip("。.")
+    turn.save("reexamine", reexamine_case=case.id)
+    return (f"您的申请（编号 {case.number}）经审核不予纳入，原因：{reason}。\n"
+            f"如果您不同意，可以申请复核，{township}会重新审查。请说说您的理由（例如：医药费票据"
+            "没算进去），我转过去；不申请复核请回复「算了」。")
+
+
+def on_grounds(turn: Turn, text: str, declined: bool) -> str:
+    """The answer to 「请说说您的理由」."""
+    turn.save("idle", reexamine_case=None)
+    if declined or not text.strip():
+        return "好的，不申请复核。有疑问可以回复「找干部」，或拨打" \
+            f"{turn.ctx.config.notice.hotline}。"
+    return reexamine(turn, text.strip()[:500])
 
 
 def reexamine(turn: Turn, grounds: str) -> str:

@@ -15,6 +15,7 @@ pending question is asked again; what cannot be understood gets a short menu, no
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from sqlalchemy import bindparam, select
 
@@ -52,6 +53,11 @@ def respond(ctx: Context, conv: Chat, inbound: Inbound) -> str:
             return filling.change(turn, chosen, None)
     if conv.step == "callback":
         return handoff.on_callback_details(turn, text)
+    if conv.step == "reexamine":
+        said = read(text, expecting=None, vocabulary=filling.vocabulary(turn, with_villages=False))
+        declined = said.intent in (Intent.CANCEL, Intent.REFUSE, Intent.SKIP) or text.rstrip(
+            "。.！!") in ("算了", "不了", "不用了", "不申请了")
+        return application.on_grounds(turn, text, declined)
     reading = read(text, expecting=filling.expecting(conv.step),
                    vocabulary=filling.vocabulary(turn))
     return INTENTS.get(reading.intent, _answer)(turn, reading)
@@ -122,6 +128,9 @@ def _apply(turn: Turn, reading: Reading) -> str:
     """Start an application (or resume the one being filled), with whatever the message
     already says (「我要申请，我叫王秀英 5101…」)."""
     ctx, conv = turn.ctx, turn.conv
+    if reading.slots.difficulty and not reading.slots.risks:
+        # 「我家困难」 says why they write, not what happened: the difficulty is still asked
+        reading = replace(reading, slots=replace(reading.slots, difficulty=None))
     if filling.is_filling(conv.step):
         said = filling.take(turn, reading)
         intro = "" if said else "您有一份还没填完的申请，我们接着填。"
@@ -132,7 +141,7 @@ def _apply(turn: Turn, reading: Reading) -> str:
     intro = (f"{cadre.name}，您好。现在为农户代为申请。" if cadre else
              "好的，我们开始申请。随时回复「取消」可以放弃，有不懂的可以直接问我。")
     said = filling.take(turn, reading)
-    return _then_ask(turn, [intro, *said])
+    return _then_ask(turn, [intro, *said] if conv.step != "idle" else said)
 
 
 # a bound cadre who says 申请 files for a household (干部代为申请)
@@ -164,13 +173,15 @@ def _not_understood(turn: Turn, reading: Reading) -> str:
     if turn.conv.step == "withdraw":
         turn.save("idle", withdraw_case=None)
         return "好的，申请保留，继续办理。"
+    if not problems and any(word in turn.said for word in CONSENTING):
+        return _agree(turn, reading)  # 「同意」 again after submitting
     return (problems + "\n" if problems else "") + wording.MENU_TEXT
 
 
 def _greeting(turn: Turn, reading: Reading) -> str:
     if filling.is_filling(turn.conv.step):
         return f"您好！我们接着填申请：\n{filling.ask_again(turn)}"
-    return wording.MENU_TEXT
+    return "您好！" + wording.OPTIONS
 
 
 def _asked(turn: Turn, reading: Reading) -> str:
@@ -184,7 +195,7 @@ def _asked(turn: Turn, reading: Reading) -> str:
 def _cancel(turn: Turn, reading: Reading) -> str:
     ctx, conv = turn.ctx, turn.conv
     if not filling.is_filling(conv.step):
-        return "现在没有正在填写的申请。" + wording.HINT
+        return "现在没有正在填写的申请。需要时回复「申请」开始申请。"
     turn.save("idle")
     conv.draft = {}
     applications.discard_photos(ctx.conn, conv.openid)
@@ -209,15 +220,28 @@ def _edit_choice(turn: Turn, text: str) -> str | None:
     return hits[0] if len(hits) == 1 else None
 
 
+# At the summary, agreeing signs the 承诺授权: only words that say so submit (「好的」 may be
+# said to anything).
+CONSENTING = ("同意", "确认", "提交", "签")
+
+
 def _agree(turn: Turn, reading: Reading) -> str:
     step = turn.conv.step
     if step == "confirm":
-        return application.submit(turn)
+        if any(word in turn.said for word in CONSENTING):
+            return application.submit(turn)
+        return ("提交就表示您同意上面的授权。没问题请回复「同意」提交；"
+                "要改直接说，例如「收入改成两万」。")
     if step == "withdraw":
         return application.on_withdraw(turn, True)
     if filling.is_filling(step):
         return _answer(turn, reading)
-    return "好的。" + wording.HINT
+    submitted = next((c for c in progress.cases_of(turn.ctx.s, turn.conv.openid)
+                      if c.status == CaseStatus.OPEN), None)
+    if submitted is not None:
+        return (f"您的申请已经提交了（编号 {submitted.number}），正在办理。"
+                "回复「进度」可以查看办到哪一步。")
+    return "好的。需要时回复「申请」开始申请，回复「进度」查询。"
 
 
 def _refuse(turn: Turn, reading: Reading) -> str:
@@ -247,7 +271,9 @@ def _consent(turn: Turn, reading: Reading) -> str:
 
 
 def _reexamine(turn: Turn, reading: Reading) -> str:
-    return application.reexamine(turn, reading.grounds or "")
+    if reading.grounds:
+        return application.reexamine(turn, reading.grounds)
+    return application.ask_grounds(turn)
 
 
 def _photo(turn: Turn, inbound: Inbound) -> str:

@@ -156,7 +156,7 @@ def _recognise(turn: Turn) -> str | None:
             turn.conv.draft = {k: v for k, v in d.items() if k not in ("name", "id_number")}
             return (f"{refused}请核对身份证号，或请所在"
                     f"{turn.ctx.config.levels[Level.VILLAGE]}的干部代为申请。")
-    refusal = application.cannot_apply(s, household)
+    refusal = application.cannot_apply(s, household, turn.conv.openid)
     if refusal:
         turn.save("idle")
         turn.conv.draft = {}
@@ -308,6 +308,6 @@ def change(turn: Turn, slot: str, reading: Reading | None) -> str:
         if turn.conv.step == "idle":  # a refusal (a changed ID number already has a case)
             return "\n".join(said)
         if missing(turn.draft) == "confirm":
-            return "\n".join([*said, "已修改。"]) + "\n" + ask_next(turn)
+            return "\n".join([*said, "已修改。", ask_next(turn)])
         return "\n".join([*said, ask_next(turn)])
     return ask_next(turn)

@@ -56,8 +56,9 @@ def on_callback_details(turn: Turn, text: str) -> str:
 def _take(turn: Turn, reading: Reading) -> None:
     slots = reading.slots
     place = next((v for v in filling.villages(turn) if v.name == slots.village), None)
-    turn.save(turn.conv.step, callback_village_id=place.id if place else None,
-              callback_phone=slots.phone)
+    turn.save(turn.conv.step,  # what this message gives; what an earlier one gave is kept
+              **({"callback_village_id": place.id} if place else {}),
+              **({"callback_phone": slots.phone} if slots.phone else {}))
 
 
 def _ask_details(turn: Turn) -> str:

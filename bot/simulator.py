@@ -282,7 +282,7 @@ def messages() -> str:
         for m in sent:
             by_cadre.setdefault(m.recipient, []).append({
                 "at": m.created_at.astimezone(LOCAL).strftime("%m-%d %H:%M"),
-                "status": m.status, "channel": m.channel or "",
+                "status": m.status, "channel": CHANNEL_NAMES.get(m.channel or "", ""),
                 "text": render(m.event, m.params, base).text})  # to cadres: no 复核
         roles = _services().config.roles
         rows = [{"name": c.name, "role": roles[c.role].label if c.role in roles else c.role,

@@ -62,13 +62,14 @@ def policy(config: Config) -> str:
 
 HINT = "没太明白您的意思。回复「申请」开始申请，「进度」查询进度，「帮助」查看全部功能。"
 
-# What cannot be understood gets this, not a dead end.
-MENU_TEXT = ("没太明白您的意思，您可以：\n"
-             "1. 申请帮扶：回复「申请」，或直接说家里遇到的困难\n"
-             "2. 查询进度：回复「进度」\n"
-             "3. 问政策：直接问，例如「谁可以申请」「要多久」\n"
-             "4. 找干部：回复「找干部」，请干部给您回电话\n"
-             "也可以直接发语音。")
+# What the bot can do, in short: a greeting gets it, and what cannot be understood.
+OPTIONS = ("您可以：\n"
+           "1. 申请帮扶：回复「申请」，或直接说家里遇到的困难\n"
+           "2. 查询进度：回复「进度」\n"
+           "3. 问政策：直接问，例如「谁可以申请」「要多久」\n"
+           "4. 找干部：回复「找干部」，请干部给您回电话\n"
+           "也可以直接发语音。")
+MENU_TEXT = "没太明白您的意思，" + OPTIONS
 
 
 def village(config: Config) -> str:

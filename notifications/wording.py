@@ -55,7 +55,15 @@ EVENT_NAMES = {"case_enrolled": "纳入监测通知", "case_rejected": "不予�
                "task_new": "新待办通知", "task_evidence": "部门数据补充通知",
                "stage_passed": "进展通知", "case_received": "受理通知",
                "media_saved": "照片已保存", "media_refused": "照片未保存",
-               "callback_new": "回电请求通知"}
+               "callback_new": "回电请求通知", "case_fast_tracked": "先帮扶通知",
+               "case_fast_tracked_township": "先帮扶报备通知",
+               "consent_requested": "授权确认提醒", "objection_upheld": "公示异议处理通知",
+               "reexamination_received": "复核受理通知", "reexamination_decided": "复核结果通知",
+               "elimination_listed": "风险消除名单通知", "elimination_passed": "风险消除进展",
+               "elimination_returned": "风险消除回退通知",
+               "elimination_approved": "已标注风险消除通知",
+               "elimination_rejected": "暂不标注风险消除通知",
+               "elimination_reverted": "回退监测通知"}
 CHANNEL_NAMES = {"custom": "客服消息", "subscribe": "订阅通知", "template": "模板消息",
                  "wecom": "企业微信"}
 

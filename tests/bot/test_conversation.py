@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select, update
 
-from approvals.record.models import Cadre, Case, Member, Pairing
+from approvals.record.models import Cadre, Case, Member, Pairing, Reexamination, Verdict
 from bot.models import Conversation
 from tests.bot.sender import WeChatSender
 from tests.db import session_scope
@@ -114,3 +114,51 @@ def test_a_stranger_asks_for_a_person_in_the_middle_of_an_application(
     assert "哪个村" in reply and "手机号" in reply
     reply = farmer.say("东沟村 13912345678")  # the village is the application's too
     assert "回电话" in reply and "我们接着填申请" in reply and "几口人" in reply
+
+
+def test_why_not_me_after_a_rejection_says_the_reason_and_files_only_with_grounds(
+        farmer: WeChatSender, world: World) -> None:
+    name, id_number, household_id = roster_head(index=6)
+    for said in ("申请", f"{name} {id_number}", "生病住院", "一万", "同意"):
+        farmer.say(said)
+    case_id = only_case(household_id).id
+    world.advance(case_id)
+    world.decides(case_id, world.approver(case_id), Verdict.REJECTED,
+                  reason="入户核实发现风险不属实")
+    reply = farmer.say("为什么不给我办")
+    assert "入户核实发现风险不属实" in reply and "理由" in reply and "已收到" not in reply
+    with session_scope() as s:
+        assert s.scalar(select(Reexamination.id).where(Reexamination.case_id == case_id)) is None
+    reply = farmer.say("冰雹灾害是真的，村里都知道")
+    assert "复核申请" in reply
+    with session_scope() as s:
+        review = s.scalars(select(Reexamination).where(Reexamination.case_id == case_id)).one()
+        assert review.grounds == "冰雹灾害是真的，村里都知道"
+
+
+def test_a_stranger_gives_the_village_and_the_phone_in_two_messages(
+        farmer: WeChatSender) -> None:
+    assert "哪个村" in farmer.say("找干部")
+    assert "哪个村" in farmer.say("13512340001") and "手机号" not in farmer.log[-1][1]
+    reply = farmer.say("南滩村")
+    assert "回电话" in reply and "前" in reply, reply
+
+
+def test_a_weak_yes_at_the_summary_does_not_sign_the_consent(farmer: WeChatSender) -> None:
+    name, id_number, _ = roster_head(index=7)
+    for said in ("申请", f"{name} {id_number}", "房子漏雨了", "两万"):
+        farmer.say(said)
+    reply = farmer.say("好的")
+    assert "申请编号" not in reply and "同意" in reply
+    assert "申请编号" in farmer.say("同意")
+    assert "已经提交了" in farmer.say("同意")  # said again: told, not 没太明白
+
+
+def test_someone_elses_id_number_learns_no_case_number(
+        farmer: WeChatSender, world: World) -> None:
+    name, id_number, household_id = roster_head(index=4)
+    world.apply(household_id)
+    number = only_case(household_id).number
+    farmer.say("申请")
+    reply = farmer.say(f"{name} {id_number}")
+    assert "已有正在办理的申请" in reply and number not in reply and "好的，我们开始" not in reply

@@ -400,7 +400,7 @@ def test_the_faq_has_the_agreed_entries_each_short_enough_for_a_phone() -> None:
     levels = CONFIG.levels
     for entry in FAQ:
         answer = entry.answer.format(
-            hotline=CONFIG.notice.hotline, income_line=99999, total_days=15,
+            hotline=CONFIG.notice.hotline, income_line=99999, total_days="15天",
             county=levels["county"], township=levels["township"], village=levels["village"])
         assert len(answer) <= 150, entry.key
         assert match(entry.questions[0], FAQ) is not None
