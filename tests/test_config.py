@@ -78,3 +78,29 @@ def test_config_check_refuses_allowances_over_the_total_in_one_chinese_line(
     assert result.stderr.strip().splitlines() == [
         f"错误：{path}：procedures.identification：「识别纳入」各环节期限合计约20.4天，"
         "超过总期限15天（工作日按每7天5个工作日折算）"]
+
+
+def test_in_dev_mode_the_urls_back_to_this_web_app_follow_its_port() -> None:
+    demo = config_module.load(ROOT / "config.yaml")
+    assert demo.dev_mode and demo.wechat.api_base_url == "http://127.0.0.1:8000/dev/wechat/api"
+    moved = config_module.follow_port(demo, 18123)
+    assert moved.wechat.api_base_url == "http://127.0.0.1:18123/dev/wechat/api"
+    assert moved.notifications.base_url == "http://127.0.0.1:18123"
+    # set in the environment: kept as given
+    kept = config_module.follow_port(demo, 18123, ["wechat.api_base_url"])
+    assert kept.wechat.api_base_url == "http://127.0.0.1:8000/dev/wechat/api"
+    # WeChat itself, or any address not this machine's, never moves
+    real = demo.model_copy(update={"wechat": demo.wechat.model_copy(
+        update={"api_base_url": "https://api.weixin.qq.com"})})
+    assert config_module.follow_port(real, 18123).wechat.api_base_url == \
+        "https://api.weixin.qq.com"
+    production = demo.model_copy(update={"dev_mode": False})
+    assert config_module.follow_port(production, 18123) is production
+
+
+def test_a_bad_port_setting_is_refused_in_one_chinese_line(database_url: str) -> None:
+    result = fangfan("config", "check", database_url=database_url,
+                     env={"FANGFAN_PREFECT_PORT": "42OO"})
+    assert result.returncode == 1
+    assert result.stderr.strip() == \
+        "错误：环境变量 FANGFAN_PREFECT_PORT 必须是 1 到 65535 之间的端口号，现在是“42OO”"
