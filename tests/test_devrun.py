@@ -121,8 +121,8 @@ def test_a_second_dev_run_on_other_ports_works_beside_the_first(tmp_path: Path) 
                                  FANGFAN_PORT=str(runs[0][1]),
                                  FANGFAN_PREFECT_PORT=str(free_port())))
         assert taken.returncode == 1
-        assert taken.stderr.strip() == (
-            f"端口 {runs[0][1]} 已被占用（也许另一个 make run 正在运行），请用 FANGFAN_PORT 换一个端口。")
+        assert taken.stderr.strip() == (f"端口 {runs[0][1]} 已被占用（也许另一个 make run "
+                                        f"正在运行），请用 FANGFAN_PORT 换一个端口。")
         # Ctrl-C: each stops everything it started, each process saying so in Chinese
         for _var, web, prefect, out, proc in runs:
             said = _stopped_cleanly(proc, signal.SIGINT, out, 45)
