@@ -221,7 +221,7 @@ async def run_until_stopped(svc: Services, scheduler: BlockingScheduler) -> bool
     if svc.settings.prefect_api_url:
         from prefect.runner import Runner
 
-        runner = Runner(name="fangfan-worker", pause_on_shutdown=True)
+        runner = Runner(pause_on_shutdown=True)
         # Runner.start puts its own SIGTERM handler in (log, stop, sys.exit); this one only
         # asks the loop to stop, as SIGINT does
         def on_sigterm(*_: object) -> None:

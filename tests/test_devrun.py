@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from approvals.web.fonts import MISSING
 from fangfan.services import Services
 from fangfan.settings import ROOT
 from tests.support.production import free_port
@@ -82,11 +83,16 @@ def _sent(var: Path) -> dict[str, int]:
 
 
 def test_a_second_dev_run_on_other_ports_works_beside_the_first(tmp_path: Path) -> None:
+    # the second on a machine without a Chinese font (fontconfig knows none): it says what
+    # to install and runs all the same
+    nofonts = tmp_path / "fonts.conf"
+    nofonts.write_text(f'<?xml version="1.0"?><fontconfig><dir>{tmp_path / "none"}</dir>'
+                       f'<cachedir>{tmp_path / "fc-cache"}</cachedir></fontconfig>')
     runs = []
-    for name in ("first", "second"):
+    for name, fonts in (("first", {}), ("second", {"FONTCONFIG_FILE": str(nofonts)})):
         var, web, prefect = tmp_path / name, free_port(), free_port()
         env = _env(FANGFAN_VAR_DIR=str(var), FANGFAN_PORT=str(web),
-                   FANGFAN_PREFECT_PORT=str(prefect))
+                   FANGFAN_PREFECT_PORT=str(prefect), **fonts)
         out = tmp_path / f"{name}-run"
         runs.append((var, web, prefect, out,
                      _start([sys.executable, "-m", "fangfan", "run"], env, out)))
@@ -104,6 +110,8 @@ def test_a_second_dev_run_on_other_ports_works_beside_the_first(tmp_path: Path) 
             assert _get(f"http://127.0.0.1:{prefect}/api/health")[0] == 200
             assert (var / "prefect" / "prefect.db").exists()
             assert (var / "fangfan.db").exists()
+        first, second = (_said(out) for *_, out, _proc in runs)
+        assert MISSING in second and MISSING not in first
         # the demo's pushes reach each run's own simulator, on its own port (config.yaml
         # says 8000): every message sent, none waiting for a retry
         for var, *_ in runs:
