@@ -647,4 +647,8 @@ def run() -> None:
     Everything for a laptop: Prefect server, worker, web app (what `make run` starts)."""
     from fangfan.devrun import run_all
 
-    run_all(Settings.from_env())
+    try:
+        settings = Settings.from_env()
+    except SettingError as err:
+        raise Failed(str(err)) from None
+    run_all(settings)
