@@ -119,12 +119,16 @@ def serve(host: str) -> None:
     The web app (development server; production runs it under gunicorn)."""
     _stop_on_signals()
     try:
+        from werkzeug.serving import run_simple
+
         from fangfan.app import create_app
 
         services = _services()
         app = create_app(services)
-        # werkzeug's server ends its loop quietly on KeyboardInterrupt (our signals raise it)
-        app.run(host=host, port=services.settings.port, threaded=True)
+        # werkzeug's server, as Flask's app.run starts it but without Flask's English banner
+        # (`make run` prints the addresses); it ends its loop quietly on KeyboardInterrupt,
+        # which our signals raise
+        run_simple(host, services.settings.port, app, threaded=True)
         services.close()
     except KeyboardInterrupt:  # stopped while it was still starting
         _stopped("网页服务已停止。")
