@@ -26,8 +26,19 @@ $(PREFECT_STAMP): Makefile
 
 install: $(STAMP) $(PREFECT_STAMP)
 
-run: $(STAMP) $(PREFECT_STAMP)
-	$(BIN)/fangfan run
+# Ports and the var dir are settings (README, Settings): FANGFAN_PORT, FANGFAN_PREFECT_PORT or
+# PREFECT_API_URL, FANGFAN_VAR_DIR; a second `make run` with other values runs beside the first.
+run: $(STAMP) $(PREFECT_STAMP) fonts
+	$(BIN)/python -m fangfan run
+
+# The notice PDF's Chinese font and pango (WeasyPrint), installed when this is a Debian root
+# shell; otherwise `fangfan run` says in one line what to install (approvals/web/fonts.py).
+fonts:
+	@fc-list :lang=zh-cn family 2>/dev/null | grep -q . && ldconfig -p | grep -q libpangoft2 || { \
+	  command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	  echo "正在安装公示PDF所需的中文字体和排版组件（fonts-noto-cjk、pango）……" && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fontconfig \
+	  fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; } || true
 
 test: check pytest
 
@@ -78,5 +89,5 @@ bench-pages: $(STAMP)
 bench-desk: $(STAMP)
 	$(BIN)/python bench/desk.py
 
-.PHONY: install run test check pytest browser assets bench-engine bench-webhook bench-notify bench-pages \
+.PHONY: install run fonts test check pytest browser assets bench-engine bench-webhook bench-notify bench-pages \
 	bench-desk bench-screening

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -16,7 +19,7 @@ from approvals.screening import evidence
 from fangfan import config as config_module
 from fangfan import logs
 from fangfan.cli_words import Group
-from fangfan.settings import Settings
+from fangfan.settings import SettingError, Settings
 
 
 class Failed(click.ClickException):
@@ -32,7 +35,7 @@ def _services():
 
     try:
         return build()
-    except config_module.ConfigError as err:
+    except (config_module.ConfigError, SettingError) as err:
         raise Failed(str(err)) from None
 
 
@@ -48,6 +51,26 @@ def _anchor(services) -> None:
     """Publish the audit chain's head after a command that sealed (audit.anchor)."""
     with services.database.session_scope() as s:
         audit.anchor(s, services.settings.anchor_path, services.clock.now())
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_signals() -> None:
+    """SIGINT and SIGTERM both stop a long-running command the way Ctrl-C does, and before
+    anything has started too (a shell may start us with SIGINT ignored). Not Python's own
+    handler: asyncio.run would then put in one of its own, cancelling mid-start."""
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _stopped(line: str) -> NoReturn:
+    """Stopped while starting: say so and leave at once. Threads a library had begun (Prefect
+    starts some as it is imported) must not keep the process, or print, on their way out."""
+    click.echo(line, err=True)
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @click.group(cls=Group)
@@ -94,10 +117,22 @@ def serve(host: str) -> None:
     """启动网页服务（开发用）。\f
 
     The web app (development server; production runs it under gunicorn)."""
-    from fangfan.app import create_app
+    _stop_on_signals()
+    try:
+        from werkzeug.serving import run_simple
 
-    services = _services()
-    create_app(services).run(host=host, port=services.settings.port, threaded=True)
+        from fangfan.app import create_app
+
+        services = _services()
+        app = create_app(services)
+        # werkzeug's server, as Flask's app.run starts it but without Flask's English banner
+        # (`make run` prints the addresses); it ends its loop quietly on KeyboardInterrupt,
+        # which our signals raise
+        run_simple(host, services.settings.port, app, threaded=True)
+        services.close()
+    except KeyboardInterrupt:  # stopped while it was still starting
+        _stopped("网页服务已停止。")
+    click.echo("网页服务已停止。", err=True)
 
 
 @main.command()
@@ -106,24 +141,23 @@ def worker() -> None:
 
     The scheduler: advances pending cases, reconciles on a schedule. With PREFECT_API_URL
     it also serves the screening deployment, one schedule per config.yaml round."""
-    from fangfan.worker import build_scheduler
+    import asyncio
 
-    services = _services()
+    _stop_on_signals()
     try:
-        scheduler = build_scheduler(services)
-    except config_module.ConfigError as err:
-        raise Failed(str(err)) from None
-    if not services.settings.prefect_api_url:
-        scheduler.start()
-        return
-    # with a Prefect API the screening deployment is served too (its rounds are its
-    # schedules); Prefect's runner wants the main thread, the scheduler takes another
-    import threading
+        from fangfan.worker import build_scheduler, run_until_stopped
 
-    from fangfan.worker import serve_screening
-
-    threading.Thread(target=scheduler.start, name="scheduler", daemon=True).start()
-    serve_screening(services)
+        services = _services()
+        try:
+            scheduler = build_scheduler(services)
+        except config_module.ConfigError as err:
+            raise Failed(str(err)) from None
+        if not asyncio.run(run_until_stopped(services, scheduler)):
+            _stopped("后台已停止。")  # a job's thread still running would keep the process
+        services.close()
+    except KeyboardInterrupt:  # stopped while it was still starting: nothing of its own runs
+        _stopped("后台已停止。")
+    click.echo("后台已停止。", err=True)
 
 
 @main.command("screen")
@@ -577,12 +611,12 @@ def config_check() -> None:
     from fangfan import production
     from fangfan.worker import check_flows
 
-    settings = Settings.from_env()
     try:
+        settings = Settings.from_env()
         config = config_module.load(settings.config_path, settings.config_overrides)
         check_flows(config, settings.config_path)
         production.check(settings, config)
-    except config_module.ConfigError as err:
+    except (config_module.ConfigError, SettingError) as err:
         raise Failed(str(err)) from None
     mode = "开发模式" if config.dev_mode else "生产模式"
     click.echo(f"{settings.config_path}: 配置有效（{mode}）。")
@@ -629,4 +663,8 @@ def run() -> None:
     Everything for a laptop: Prefect server, worker, web app (what `make run` starts)."""
     from fangfan.devrun import run_all
 
-    run_all(Settings.from_env())
+    try:
+        settings = Settings.from_env()
+    except SettingError as err:
+        raise Failed(str(err)) from None
+    run_all(settings)

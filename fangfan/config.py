@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
+from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 import limits
 import yaml
@@ -521,3 +523,33 @@ def load(path: Path, overrides: dict[str, str] | None = None) -> Config:
     except stages.MissingStage as err:
         raise ConfigError(f"{path}：{err}") from None
     return config
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+STAND_IN = "/dev/wechat/api"  # the simulator's stand-in for api.weixin.qq.com (bot.simulator)
+
+
+def follow_port(config: Config, port: int, explicit: Iterable[str] = ()) -> Config:
+    """In dev_mode, the URLs that point back at this machine's web app follow its port
+    (FANGFAN_PORT): the stand-in WeChat API the worker pushes to, and the base of the links in
+    cadres' reminders. config.yaml's demo values say 8000; a `make run` on another port must
+    still deliver the chat's pushes to its own simulator. Keys set from the environment
+    (`explicit`, dotted) are kept as given; nothing changes outside dev_mode."""
+    if not config.dev_mode or not port:
+        return config
+
+    def moved(url: str, stand_in: bool) -> str:
+        parts = urlsplit(url)
+        if parts.hostname not in LOOPBACK or (stand_in and not parts.path.startswith(STAND_IN)):
+            return url
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        return urlunsplit(parts._replace(netloc=f"{host}:{port}"))
+
+    explicit = set(explicit)
+    wechat, notifications = config.wechat, config.notifications
+    if "wechat.api_base_url" not in explicit:
+        wechat = wechat.model_copy(update={"api_base_url": moved(wechat.api_base_url, True)})
+    if "notifications.base_url" not in explicit:
+        notifications = notifications.model_copy(
+            update={"base_url": moved(notifications.base_url, False)})
+    return config.model_copy(update={"wechat": wechat, "notifications": notifications})

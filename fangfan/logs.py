@@ -67,10 +67,20 @@ def install() -> None:
     logging.setLogRecordFactory(factory)
 
 
+def quiet_prefect(record: logging.LogRecord) -> bool:
+    """Prefect's own INFO lines ("Finished in state Completed()", "Pausing all
+    deployments...") stay off the console: the flow runs' logs are in the Prefect UI, where
+    they are sent by Prefect's own handler; the console keeps fangfan's sentences and
+    everyone's warnings."""
+    return record.levelno >= logging.WARNING or not record.name.startswith("prefect")
+
+
 def configure(level: int = logging.INFO) -> None:
     """A process's logging: one line a record on stderr, libraries' chatter at WARNING, and
     personal data masked."""
     install()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(quiet_prefect)
     for noisy in NOISY:
         logging.getLogger(noisy).setLevel(logging.WARNING)

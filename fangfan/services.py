@@ -83,7 +83,8 @@ class Services:
                 run_deployment(screening.DEPLOYMENT, parameters=params, timeout=0,
                                as_subflow=False, _sync=True)  # type: ignore[call-arg]
             except Exception as err:  # no deployment yet (the worker not started), API down
-                log.warning("screening run %s not started: %s", run_id, type(err).__name__)
+                log.warning("部门筛查第%s次运行未能开始（%s）：Prefect 或后台没有运行。",
+                            run_id, type(err).__name__)
                 runs.mark(self.database, run_id, status=RunStatus.FAILED,
                           finished_at=self.clock.now(),
                           error="部门筛查服务（fangfan worker 和 Prefect）没有运行，本次未开始；"
@@ -187,6 +188,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None,
           engine: Engine | None = None) -> Services:
     settings = settings or Settings.from_env()
     config = config_module.load(settings.config_path, settings.config_overrides)
+    config = config_module.follow_port(config, settings.port, settings.config_overrides)
     production.check(settings, config)  # before anything opens: no process runs on demo secrets
     engine = engine or make_engine(settings.database_url)
     clock = clock or SystemClock()

@@ -18,9 +18,13 @@ worker runs a job at a time (fangfan.scheduling). The schedule is kept in the da
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import functools
 import logging
+import signal
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,22 +39,53 @@ from fangfan.config import Config, ConfigError
 from fangfan.scheduling import JOBS_TABLE, lease
 from fangfan.services import Services
 from notifications import reexaminations, reminders
-from notifications.dispatch import dispatch
+from notifications.dispatch import Dispatched, dispatch
 from workflows.advance import FlowMismatch, advance_pending, check, pending_cases, reconcile
+from workflows.passes import Outcome
 
 log = logging.getLogger(__name__)
 
 
+# What the operator's log calls each outcome of a pass (workflows.passes.Outcome), in the
+# order its sentences list them; "failed" is advance's own count of cases left marked
+OUTCOMES = {Outcome.ENROLLED: "纳入监测", Outcome.ELIMINATED: "风险消除",
+            Outcome.REJECTED: "未通过", Outcome.RETURNED: "退回", Outcome.CLOSED: "办结",
+            Outcome.WAITING: "进入下一环节待办理", "failed": "出错待重试"}
+
+
+def counts(outcomes: dict[str, int]) -> str:
+    """"纳入监测1件，退回2件": the outcomes of an advancement, in words, none of them zero."""
+    named = [f"{OUTCOMES.get(key, key)}{n}件" for key, n in
+             sorted(outcomes.items(), key=lambda kv: list(OUTCOMES).index(kv[0])
+                    if kv[0] in OUTCOMES else len(OUTCOMES)) if n]
+    return "，".join(named) or "无"
+
+
+def advanced(outcomes: dict[str, int]) -> str:
+    return f"推进案件{sum(outcomes.values())}件：{counts(outcomes)}。"
+
+
+def reconciled(result: dict[str, int]) -> str:
+    outcomes = {k: n for k, n in result.items() if k != "marked"}
+    found = f"对账：发现到期或中断的案件{result.get('marked', 0)}件"
+    return f"{found}；{advanced(outcomes)}" if outcomes else f"{found}，无需推进。"
+
+
+def delivered(result: Dispatched) -> str:
+    return (f"发送消息：成功{result.sent}条，稍后重试{result.retried}条，"
+            f"多次失败不再发送{result.dead}条。")
+
+
 def advance_if_pending(svc: Services) -> None:
     if pending_cases(svc.database, 1):
-        log.info("advanced: %s", advance_pending(svc.runtime))
+        log.info(advanced(advance_pending(svc.runtime)))
     with svc.database.session_scope() as s:  # rows appended without a pass (objections, 回退)
         audit.seal(s)
     anchor(svc)
 
 
 def run_reconcile(svc: Services) -> None:
-    log.info("reconciled: %s", reconcile(svc.runtime))
+    log.info(reconciled(reconcile(svc.runtime)))
     anchor(svc)
 
 
@@ -66,7 +101,7 @@ def deliver(svc: Services) -> None:
     result = dispatch(svc.database, svc.channels(), svc.clock, quiet=svc.quiet_hours(),
                       base_url=svc.config.notifications.base_url, local=svc.local())
     if result.sent or result.retried or result.dead:
-        log.info("outbox: %s", result)
+        log.info(delivered(result))
 
 
 def remind(svc: Services) -> None:
@@ -80,7 +115,7 @@ def remind(svc: Services) -> None:
             conf.revisit_key_days, conf.revisit_all_days, tuple(conf.revisit_key_categories),
             no_measure_alert_days=svc.config.assistance.no_measure_alert_days))
     if sent:
-        log.info("reminders: %s digests", sent)
+        log.info("发送干部每日提醒%s份。", sent)
 
 
 def fetch_photos(svc: Services) -> None:
@@ -169,8 +204,51 @@ def screening_deployment(svc: Services) -> Any:
         tags=["部门筛查"], _sync=True)  # type: ignore[call-arg]  # never a coroutine
 
 
-def serve_screening(svc: Services) -> None:
-    """Serve the screening deployment until stopped (blocks; Prefect's runner)."""
-    from prefect import serve
+async def run_until_stopped(svc: Services, scheduler: BlockingScheduler) -> bool:
+    """The worker's life: the scheduler on a thread of its own and, with a Prefect API, the
+    screening deployment served on this loop, until SIGINT or SIGTERM. Then the scheduler
+    finishes the jobs it is running, the runner stops (pausing the rounds' schedules, so the
+    server keeps no runs for a worker that is gone) and this returns; no traceback, whichever
+    signal came. False if a job was still running after STOP_GRACE_SECONDS: its thread cannot
+    be stopped, so the caller leaves at once (os._exit). Prefect's own `serve` would exit
+    from its SIGTERM handler mid-loop instead (prefect.runner.Runner.handle_sigterm:
+    sys.exit), so the runner is driven here."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    runner, served = None, None
+    if svc.settings.prefect_api_url:
+        from prefect.runner import Runner
 
-    serve(screening_deployment(svc), print_starting_message=False)
+        runner = Runner(pause_on_shutdown=True)
+        # Runner.start puts its own SIGTERM handler in (log, stop, sys.exit); this one only
+        # asks the loop to stop, as SIGINT does
+        def on_sigterm(*_: object) -> None:
+            loop.call_soon_threadsafe(stop.set)
+
+        runner.handle_sigterm = on_sigterm  # type: ignore[method-assign]
+        await runner.aadd_deployment(screening_deployment(svc))
+        served = asyncio.create_task(runner.start())
+    threading.Thread(target=scheduler.start, name="scheduler", daemon=True).start()
+    waits = [asyncio.create_task(stop.wait())] + ([served] if served else [])
+    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finished = True
+    try:  # the jobs running now may finish, for a while
+        await asyncio.wait_for(asyncio.to_thread(scheduler.shutdown), STOP_GRACE_SECONDS)
+    except TimeoutError:
+        finished = False
+        log.warning("有任务在%s秒内没有结束，强制停止；下次对账会接着处理。", STOP_GRACE_SECONDS)
+    if runner is not None and served is not None and not served.done():
+        await runner.astop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await served
+    if served is not None and served.done() and not stop.is_set():
+        served.result()  # the runner ended by itself: its error is the worker's
+    return finished
+
+
+# How long a stopping worker lets its running jobs finish. Every job is safe to cut short
+# (its transaction rolls back; reconcile finds what a killed run left), and `make run`
+# gives each process 15 seconds before it kills it.
+STOP_GRACE_SECONDS = 10

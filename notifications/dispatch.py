@@ -127,9 +127,11 @@ def _send(database: Database, message_id: int, channels: Mapping[Audience, Chann
                    "attempts": attempts, "last_error": str(err)[:500],
                    "next_attempt_at": clock.now() + BACKOFF * 2 ** (attempts - 1)}
         outcome = "dead" if dead else "retried"
-        log.warning("outbox %s: %s (attempt %s)", message.key, err, attempts)
+        # the row's id, not its key: a key ends with the recipient's openid
+        log.warning("消息（编号%s）第%s次发送失败%s：%s", message_id, attempts,
+                    "，不再发送" if dead else "，稍后重试", err)
     except Exception as err:  # a bug, not the network: keep it visible, do not retry
-        log.exception("outbox %s failed", message.key)
+        log.exception("消息（编号%s）发送时程序出错，不再发送。", message_id)
         changes = {"status": OutboxStatus.DEAD, "attempts": message.attempts + 1,
                    "last_error": f"{type(err).__name__}: {err}"[:500]}
         outcome = "dead"

@@ -104,7 +104,7 @@ def advance_chunk(cases: list[tuple[int, CaseKind]], runtime: Runtime) -> dict[s
             with batch(ids, runtime) as work:
                 return _each(cases, _in(work))
     except Exception:
-        log.exception("advancing a chunk of %d cases failed; retrying one by one", len(cases))
+        log.exception("一批%d件案件推进出错，改为逐件推进。", len(cases))
         return _each(cases, partial(advance_case.fn, runtime=runtime))
 
 
@@ -119,7 +119,7 @@ def _each(cases: list[tuple[int, CaseKind]], advance: Callable[[int, CaseKind], 
         try:
             outcomes[advance(case_id, kind)] += 1
         except Exception:  # one broken case must not stop the others; it stays marked
-            log.exception("advancing case %s failed", case_id)
+            log.exception("案件（内部编号%s）推进出错，保留待推进标记，稍后重试。", case_id)
             outcomes["failed"] += 1
     return dict(outcomes)
 

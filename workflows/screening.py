@@ -327,7 +327,7 @@ def screening(folder: str, as_of: dt.date | str | None = None, scope: Scope = "a
             f"系统出错（{type(err).__name__}），本次筛查未完成，请联系系统管理员。"
         if not isinstance(err, Refused):  # a refusal is the files', said on the run's row
             # the type only: a library's message may quote a cell (an ID number, a name)
-            log.error("screening run %s failed: %s", run_id, type(err).__name__)
+            log.error("部门筛查第%s次运行出错（%s），未完成。", run_id, type(err).__name__)
         runs.mark(setup.runtime.database, run_id, status=RunStatus.FAILED, error=said,
                   finished_at=setup.runtime.clock.now())
         raise Refused(said) from None

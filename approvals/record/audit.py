@@ -135,7 +135,7 @@ def anchor(s: Session | Connection, path: Path, now: dt.datetime) -> Head | None
         f.write(line + "\n")
         f.flush()
         os.fsync(f.fileno())
-    log.info("audit chain anchored: seq=%d hash=%s", current.seq, current.hash)
+    log.info("审计链已发布到第%d条（哈希 %s）。", current.seq, current.hash)
     return Head(current.seq, current.hash, at)
 
 

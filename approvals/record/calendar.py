@@ -108,8 +108,8 @@ class WorkCalendar:
             if day.year not in self._warned:
                 self._warned.add(day.year)
                 log.warning(
-                    "chinese-calendar has no holidays for %s: counting weekends only, plus "
-                    "calendar.extra_holidays / extra_workdays from config.yaml", day.year)
+                    "chinese-calendar 没有%s年的节假日：只按周末计算，另加 config.yaml 的 "
+                    "calendar.extra_holidays / extra_workdays。", day.year)
             return day.weekday() < 5
 
     def add(self, day: dt.date, deadline: Deadline) -> dt.date:

@@ -9,6 +9,7 @@ from flask import Blueprint, render_template
 from approvals.procedure import notices
 from approvals.procedure.permissions import Actor
 from approvals.record.calendar import local_date
+from approvals.web import fonts
 from approvals.web.download import file_name, send
 from approvals.web.session import now, services, session_scope, signed_in
 
@@ -49,6 +50,8 @@ def notice(actor: Actor, village_id: int) -> Any:
 @signed_in
 def notice_pdf(actor: Actor, village_id: int) -> Any:
     page, village = _notice_page(actor, village_id)
+    if not fonts.chinese_font():  # a PDF of boxes is worse than none
+        return render_template("message.html", title="暂时无法生成PDF", text=fonts.MISSING), 503
     try:
         from weasyprint import HTML  # needs pango from the system (Debian's libpango)
     except OSError:

@@ -49,7 +49,7 @@ def test_the_worker_publishes_the_head_once_per_move(world: World, services: Ser
         head = sealed_and_anchored(world, services)
     assert lines(services)[-1] == {"at": lines(services)[-1]["at"], "seq": head.seq,
                                    "hash": head.hash}
-    assert f"audit chain anchored: seq={head.seq} hash={head.hash}" in caplog.text
+    assert f"审计链已发布到第{head.seq}条（哈希 {head.hash}）。" in caplog.text
     worker.run(services, "advance")  # nothing new sealed: no new line
     assert len(lines(services)) == 1
 

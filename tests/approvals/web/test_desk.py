@@ -163,3 +163,23 @@ def test_the_import_page_offers_each_example_file_for_download(
     assert county.get("/import/examples/config.yaml").status_code == 404
     signed_out = app.test_client().get("/import/examples/roster.csv")
     assert signed_out.status_code == 302 and "/login" in signed_out.headers["Location"]
+
+
+def test_without_a_chinese_font_the_notice_pdf_is_a_chinese_message_not_boxes(
+        app: Flask, world: World, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    case_id = world.apply(world.household("东沟村", 0))
+    world.approve_through(case_id, Stage.PUBLIC_NOTICE)
+    with session_scope() as s:
+        village = s.scalar(select(Place.id).where(Place.name == "东沟村"))
+    # a machine whose fontconfig knows no font: what pango (and so WeasyPrint) would see
+    empty = tmp_path / "fonts.conf"
+    empty.write_text('<?xml version="1.0"?><fontconfig>'
+                     f'<dir>{tmp_path / "no-fonts"}</dir><cachedir>{tmp_path / "cache"}</cachedir>'
+                     '</fontconfig>')
+    monkeypatch.setenv("FONTCONFIG_FILE", str(empty))
+    desk = Desk(app.test_client()).signs_in(cadre_id("刘书记"))
+    res = desk.get(f"/notices/{village}.pdf")
+    assert res.status_code == 503 and not res.data.startswith(b"%PDF")
+    assert "本机缺少中文字体，无法生成公示PDF" in res.text
+    assert "apt-get install fonts-noto-cjk" in res.text
+    assert desk.get(f"/notices/{village}").status_code == 200  # the page to print still works
