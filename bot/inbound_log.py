@@ -77,7 +77,7 @@ class InboundLog:
                 if _unreachable(err):
                     self._keep(rows[k:], err)
                     break
-                log.warning("dropped an inbound record the database refused (%s)",
+                log.warning("数据库拒收一条收信记录，已丢弃（%s）",
                             type(getattr(err, "orig", None) or err).__name__)
         return written
 
@@ -86,7 +86,7 @@ class InboundLog:
             conn.execute(self._insert, rows)
 
     def _keep(self, rows: list[dict[str, object]], err: Exception) -> int:
-        log.warning("could not write %d inbound records (%s); kept for the next attempt",
+        log.warning("%d条收信记录暂时写不进数据库（%s），下次再写",
                     len(rows), type(getattr(err, "orig", None) or err).__name__)
         with self._lock:
             self._rows = (rows + self._rows)[-KEEP_AT_MOST:]

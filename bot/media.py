@@ -45,7 +45,7 @@ def save_pending(services: Services, *, openid: str | None = None, limit: int = 
         try:
             content = api.download_media(row.media_id, MAX_BYTES)
         except WeChatApiError as err:
-            log.warning("photo %s not downloaded: %s", row.id, err)
+            log.warning("照片（编号%s）没能下载：%s", row.id, err)
             with services.database.session_scope() as s:
                 s.execute(update(MediaFile).where(MediaFile.id == row.id)
                           .values(error=str(err)[:500]))
@@ -78,7 +78,7 @@ def save_pending(services: Services, *, openid: str | None = None, limit: int = 
 def _refuse(services: Services, row: AnyRow, reason: str) -> None:
     """Not a picture, or larger than 10 MB: nothing is written, the row is `failed` (never
     fetched again) and the farmer is told once (the message is keyed by the photo)."""
-    log.warning("photo %s refused: %s", row.id, reason)
+    log.warning("照片（编号%s）不保存：%s", row.id, reason)
     with services.database.session_scope() as s:
         moved = rowcount(s.execute(update(MediaFile).where(
             MediaFile.id == row.id, MediaFile.status == MediaStatus.PENDING).values(

@@ -146,7 +146,7 @@ class WeChatPush:
             if held == "one_time":  # not delivered: the consent is still theirs
                 subscriptions.restore(self.database, openid, conf.id, now)
             if err.code in SUBSCRIBE_MISCONFIGURED:  # sending again would not help
-                log.warning("subscription notification refused: %s", err)
+                log.warning("订阅通知被微信拒收：%s", err)
                 return f"订阅通知：{err}"
             raise
         return None

@@ -71,7 +71,7 @@ def _signed(callback: Callback) -> None:
         callback.verify(args.get("signature", ""), args.get("timestamp", ""),
                         args.get("nonce", ""), _services().clock.now().timestamp())
     except BadSignature as err:
-        log.warning("wechat callback refused (%s) from %s", err, request.remote_addr)
+        log.warning("拒绝了来自%s的微信回调：签名无效或过期（%s）", request.remote_addr, err)
         _refuse(403, "签名无效或已过期")
 
 
@@ -111,7 +111,7 @@ def receive() -> Response:
     if encrypted and mode == "plain":
         _refuse(403, "未启用安全模式")
     if not encrypted and mode == "safe":
-        log.warning("plaintext wechat callback refused in safe mode from %s", request.remote_addr)
+        log.warning("安全模式下拒绝了来自%s的明文回调", request.remote_addr)
         _refuse(403, "只接收加密消息")
     try:
         if encrypted:
@@ -120,14 +120,14 @@ def receive() -> Response:
         else:
             xml = body
             if not _first_body(services, int(timestamp), nonce, body):
-                log.warning("plaintext wechat callback replayed with another body from %s",
+                log.warning("拒绝了来自%s的明文回调：同一签名换了消息内容",
                             request.remote_addr)
                 _refuse(403, "签名已用于另一条消息")
         inbound = callback.parse(xml)
     except BadSignature:
         _refuse(403, "签名无效")
     except Malformed as err:
-        log.info("unreadable wechat message: %s", err)
+        log.info("收到无法解析的微信消息：%s", err)
         _refuse(400, "消息格式不正确")
     text = answer(services, inbound)
     if not text:
@@ -209,7 +209,7 @@ def answer(services: Services, inbound: Inbound) -> str:
     except IntegrityError:
         with db.connection_scope() as conn:
             first = conn.execute(_REPLY, {"key": inbound.dedupe_key}).scalar()
-        log.info("a retry answered again")
+        log.info("微信重试的消息按第一次的回复作答")
         return first or ""
 
 
@@ -221,7 +221,7 @@ def _consents(services: Services, inbound: Inbound) -> None:
                  for conf in services.config.wechat.subscriptions.values()}
     changed = subscriptions.record(services.database, inbound.openid, inbound.created,
                                    inbound.consents, long_term, services.clock.now())
-    log.info("subscription event %s: %d of %d consents recorded", inbound.event, changed,
+    log.info("订阅通知事件%s：记录了%d项，共%d项", inbound.event, changed,
              len(inbound.consents))
 
 

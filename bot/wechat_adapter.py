@@ -446,7 +446,7 @@ class _Api:
             except WeChatClientException as err:
                 if err.errcode not in TOKEN_ERRORS:
                     raise
-                log.info("access token rejected (%s): refreshing once", err.errcode)
+                log.info("微信接口令牌失效（%s），刷新一次后重试", err.errcode)
                 self._ensure_token(rejected=used)
                 return fn(*args, **kwargs)
         except WeChatClientException as err:
@@ -571,9 +571,9 @@ class OAuth:
                 "appid": self.app_id, "secret": self.secret, "code": code,
                 "grant_type": "authorization_code"})
         except WeChatOAuthException as err:
-            log.warning("oauth code refused: %s %s", err.errcode, err.errmsg)
+            log.warning("网页授权码被微信拒绝：%s %s", err.errcode, err.errmsg)
             return None
         except requests.RequestException as err:
-            log.warning("oauth unreachable: %s", type(err).__name__)
+            log.warning("网页授权时连不上微信：%s", type(err).__name__)
             return None
         return str(res["openid"]) if res.get("openid") else None
