@@ -318,8 +318,10 @@ def render(event: str, p: dict[str, Any], base_url: str = "", local: Local = UNS
         return Rendered(f"您的申请（编号 {number}）{detail}", "已先行帮扶", number,
                         "先帮扶后认定", detail)
     if event == "case_fast_tracked_township":
+        done = f"已落实：{p['measure']}。" if p.get("measure") else "帮扶措施待落实。"
+        facts = f"事实：{p['facts']}。" if p.get("facts") else ""
         detail = (f"{p['place']} {p['head']}（申请{number}）因{p['cause']}按先帮扶后认定办理，"
-                  f"已落实：{p['measure']}。事实：{p['facts']}。认定程序随后办理。")
+                  f"{done}{facts}认定程序随后办理。")
         return Rendered(f"{p['name']}，您好。{detail}", "先帮扶后认定", number,
                         "已先行帮扶", detail, f"{base_url.rstrip('/')}/inbox")
     if event == "consent_requested":
