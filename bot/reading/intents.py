@@ -33,13 +33,17 @@ CONSENT = re.compile(r"确认授权|同意授权|我授权|^授权$")
 # 复核: a demand (申请复核, 我不服, 为什么不给我办) and the grounds after it
 _REEXAMINE = re.compile(
     r"^复核$|申请复核|要求复核|我要复核|请求复核|复核一下|重新审核|重新审查|我不服|不服气|不服|"
+    r"(我|我们|俺)?(要|想|得)(申诉|复核|重审)|重新(审|评|核)|再(给|帮)(我|俺)?(家)?(审|评|核|看看|查查)|"
+    r"结果(不对|有问题|不合理|不公平)|"
+    r"(为什么|为啥|凭什么|凭啥|咋)[^,，。?？]{0,6}?(不行|没有?我|没评上|没选上|没批|没通过)|"
     r"(为什么|为啥|凭什么|凭啥|咋)[^,，。?？]{0,4}?(不|没)予?(给|让|帮|批|办|通过|纳入|评上|评|选上|弄)[我俺们家的]*"
     r"(办|批|通过|纳入|评上|弄|申请上)?|凭什么|不予纳入不合理|不公平")
 # a question about how to ask for it is the FAQ's (「怎么申请复核」, 「复核怎么弄」)
 _REEXAMINE_HOW = re.compile(r"(不服|不同意|不满意|不公平)\S{0,4}"
                             r"(怎么办|咋办|怎么弄|找谁|去哪|哪里)|"
                             r"(怎么|如何|怎样|咋|去哪|哪里|找谁)\S{0,4}(复核|申诉|异议)|"
-                            r"(复核|申诉|异议)\S{0,4}(怎么|如何|怎样|咋|吗|什么|啥)")
+                            r"(复核|申诉|异议)\S{0,4}(怎么|如何|怎样|咋|吗|什么|啥)|"
+                            r"(能|可以|能不能|可不可以)\S{0,6}(复核|申诉)\S{0,2}(吗|不|么|没)?\s*$")
 KEEP = re.compile(r"不(要|想|用)?撤")  # 「算了不撤了」: the application stays
 _WITHDRAW = re.compile(r"撤回|撤销|撤掉|撤了|撤申请")
 # giving up: the draft (CANCEL) or, with nothing being filled, the application (WITHDRAW)
@@ -53,29 +57,34 @@ HUMAN = re.compile(r"找\S{0,3}(干部|书记|村长|主任)|转人工|人工服
                    r"找干部|找村干部|找书记|找村长|"
                    r"跟人说|和人说|找真人|真人|^客服$|找客服|打电话给我|给我打(个)?电话|给我回(个)?电话|"
                    r"回个电话|打个电话给我|联系我|让干部|叫干部|干部(来|上门)|找个人|有人工吗|"
-                   r"跟干部说|和干部说|找(我的)?帮扶(人|干部)|找负责的")
+                   r"跟干部说|和干部说|找(我的)?帮扶(人|干部|联系人|责任人)|找负责的|"
+                   r"(我要|我想|想|要)找(个)?人|(让|叫|派)(个)?人\S{0,3}(打电话|来|联系)|"
+                   r"机器人\S{0,4}(说不清|不懂|不行|听不懂)")
 PROGRESS = re.compile(r"进度|(审批|审核|申请)结果|(审核|审批|办|批|申请)到哪|"
                       r"(办|批|审|弄)得?(咋样|怎样)|到哪一?步|哪一步了|到哪了|到哪儿了|办得?怎么样|办到哪|审到哪|批到哪|"
                       r"^查一?下|帮我查|查查|^查询|查一下|有结果了?[吗没]|结果出来|结果怎么样|批了没|"
-                      r"批了吗|批下来了?[没吗]|通过了?[吗没]|怎么还没(有)?(批|办|消息|结果|动静|回复)|"
+                      r"批了吗|批下来了?[没吗]|通过了?[吗没]|(怎么|咋|为啥|为什么)?还没(有)?(批|办|消息|结果|动静|回复|"
+                   r"信|通知|下来)|申请的?\S{0,6}(啥|什么|怎么个)情况|(现在|目前)(是)?(啥|什么)情况|"
                       r"怎么样了|有消息[吗没]|有没有消息|办好了?[吗没]|办了没|弄好了?[吗没]|"
                       r"审核(过|通过)了?[吗没]|我家的(申请)?(怎么样|咋样)|申请(怎么样|咋样)了")
 # 修改: which slot, from the words that name it
-_EDIT = re.compile(r"修改|补充|漏了|漏写|写得不全|不全|改成|改为|改一下|改下|改个|要改|想改|写错|"
+_EDIT = re.compile(r"修改|补充|漏了|漏写|写得不全|填得不全|没写全|改成|改为|改一下|改下|改个|要改|想改|写错|"
+                   r"换成|换为|换一个|变成|再加|加上|加一个|添上|再添|重新说|重说|重新讲|重新写|"
                    r"填错|弄错|搞错|输错|打错|更正|^改|说错")
 # 「是三口人 不是四口」 corrects the summary; elsewhere 「不是我不想干，是身体不行」 is no edit
 _CORRECTION = re.compile(r"不是.{1,6}是|是.{1,8}不是")
 EDIT_TARGETS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("who", re.compile(r"名字|姓名|身份证|叫什么")),
     ("phone", re.compile(r"电话|手机|号码")),
-    ("income", re.compile(r"收入|挣|工资|赚")),
+    ("income", re.compile(r"收入|收人|挣|工资|赚")),
     ("size", re.compile(r"人口|口人|人数|几口|几个人")),
     ("risks", re.compile(r"风险|类型|类别")),
     ("difficulty", re.compile(r"困难|情况|原因|难处")),
     ("village", re.compile(r"村|地址|住址|住的地方")),
 )
 HELP = re.compile(r"^(帮助|菜单|主菜单|help|功能|使用说明|说明|\?|？)$|菜单|你能(干|做)(啥|什么)|"
-                  r"能(干|做)(啥|什么)|"
+                  r"能(干|做|办|帮我?(干|做|办)?)(点)?(啥|什么|哪些)(事)?|(咋|怎么|如何)(操作|使用)|"
+                  r"看不懂|不会用|(都|还)?可以(干|做|办)(啥|什么|哪些)|"
                   r"怎么用|有什么功能|你是谁|(你们|这个|你)\S{0,3}干(什么|啥)", re.IGNORECASE)
 # 「能申请吗」 asks whether, not to start: the FAQ answers it (and says how to start)
 _MAY_APPLY = re.compile(r"(能|可以|可不可以|能不能)(申请|申报)(吗|不|么|没)?|"
@@ -83,29 +92,62 @@ _MAY_APPLY = re.compile(r"(能|可以|可不可以|能不能)(申请|申报)(吗
 # Asking to apply outright, checked before the FAQ (「怎么申请」 is not 「怎么申请复核」). 怎么申请
 # is taken as applying: the bot's answer to "how" is to start it, one question at a time,
 # which tells how better than a paragraph would.
-APPLY_OUTRIGHT = re.compile(r"^申请$|^申报$|我要申请|我想申请|想申请|怎么申请|如何申请|咋申请|"
+APPLY_OUTRIGHT = re.compile(r"(^申请$|^申报$|我要申请|我想申请|想申请|怎么申请|如何申请|咋申请|"
                             r"在哪申请|开始申请|申请帮扶|"
-                            r"申请救助|申请帮助")
+                            r"申请救助|申请帮助)(?!\S{0,2}(复核|申诉))")
 APPLY = re.compile(r"我要申请|我想申请|想申请|要申请|申请帮扶|申请救助|申请监测|申请帮助|申请补助|"
                    r"申请低保|怎么申请|如何申请|咋申请|在哪申请|开始申请|^申请$|^我要申请|申报|"
                    r"我家困难|家里困难|家庭困难|生活困难|遇到(了)?(困难|难处|难事)|有(困难|难处)|"
                    r"难处了|需要帮助|需要帮扶|求助|帮帮我|救救|帮帮忙|^帮扶$|想要帮扶|要帮扶|报名|我申请|"
                    r"申请.{0,6}(监测|帮扶|救助|补助|低保|帮助)|(给|帮|替)\S{0,4}申请|申请表|申请一下|"
-                   r"(要|想)办(防返贫|监测|帮扶|申请)")
-GREETING = re.compile(r"^(你好|您好|你们好|在吗|在不在|有人吗|有人在吗|哈喽|hello|hi|早上好|中午好|"
-                      r"下午好|晚上好|早|谢谢|谢谢你们|谢谢你|谢谢您|谢谢了|感谢|多谢|辛苦了|辛苦|再见|拜拜|"
-                      r"好的谢谢|谢谢啦|好嘞|知道了|知道|明白了|明白|收到|好|好的|行|ok|啊|呀|了|啦|"
-                      r"[\s,，。!！~])+$",
-                      re.IGNORECASE)
+                   r"(要|想)办(防返贫|监测|帮扶|申请)|(要|想)?报(困难户|贫困户|监测户?|低保|帮扶)")
+# A greeting or thanks: its words, whom they are said to, and particles, in any run
+# (喂喂你好在吗, 您好，打扰了, 谢谢干部, 🙏🙏谢谢); emoji and punctuation are dropped by
+# `plain` first, and at least one word must be there (「。。。」 greets nobody).
+_GREETING_WORDS = (r"你好|您好|你们好|大家好|在吗|在不在|在没|在么|有人吗|有人在吗|有没有人|有人没|"
+                   r"哈喽|哈罗|嗨|hello|hi|喂|早上好|上午好|中午好|下午好|晚上好|早安|晚安|早|"
+                   r"谢谢|感谢|多谢|麻烦了|麻烦你们?了|辛苦了|辛苦|打扰了|打扰一下|再见|拜拜|"
+                   r"好嘞|知道了|明白了|知道|明白|收到|好的|好|行|ok")
+_TO_WHOM = r"你们|你|您|干部|书记|村长|主任|领导|政府|同志|老师|大家|党|国家|啦|了|呀|啊|哈|哦|嘞|吧|呢"
+_GREETING_RUN = re.compile(rf"^(?:{_GREETING_WORDS}|{_TO_WHOM})+$", re.IGNORECASE)
+_GREETING_WORD = re.compile(_GREETING_WORDS, re.IGNORECASE)
+# what is not a word: punctuation, emoji, symbols (kept: Han, letters, digits)
+_NOT_WORD = re.compile(r"[^\w\u4e00-\u9fff]|_")
+
+
+def greets(text: str) -> bool:
+    """Only greetings or thanks, said to anyone, with at least one greeting word."""
+    said = plain(text)
+    return bool(said) and len(said) <= 40 and bool(_GREETING_RUN.match(said)
+                                                   and _GREETING_WORD.search(said))
+
+
+def plain(text: str) -> str:
+    """The message's words only: no punctuation, spaces or emoji."""
+    return _NOT_WORD.sub("", text)
+
+
 _YES = (r"(对|是|好|嗯|可以|行|确认|没错|同意|没问题|没有问题|提交|确定|ok|正确|无误|都对|就这样|"
-        r"要|需要|撤回|撤吧|对头|中|成)")
+        r"要|需要|撤回|撤销|撤|撤吧|对头|中|成)")
 AGREE = re.compile(rf"^(?:{_YES}|[\s,，。!！]|吧|的|了|啊|呀|哈|嘛|呢|吧)+$", re.IGNORECASE)
-REFUSE = re.compile(r"^(先不提交|先别提交|别提交|不要提交|暂时不|先不急|等一等|不|不是|不对|错了|"
+REFUSE = re.compile(r"^((先不提交|先别提交|别提交|不要提交|暂时不|先不急|等一等|不是这样|不是这个|"
+                    r"不是的|不太对|不大对|不正确|不准确|有错的?|有问题|有误|弄错了|搞错了|"
+                    r"不|不是|不对|错了|"
                     r"错|否|不同意|不行|不要|不用|不提交|先不|先不要|等等|等一下|"
-                    r"再想想|不撤|不撤了|不撤回|不了|没有|算了|不确认)(吧|了|啊|呢)?$")
+                    r"再想想|我再想想|再看看|我再看看|不撤|不撤了|不撤回|不了|没有|算了|不确认|别撤|不撤销)(吧|了|啊|呢|的)?)+$")
 SKIP = re.compile(r"^(跳过|不填|无|不方便|算了|不用了|不用|略过|下一步|不要|不知道|不清楚|都不是|"
-                  r"没有了|(不留|没有|没|不想留|不方便留|不给|不用留|不想给)(电话|手机号?|号码|电话号码)?)"
-                  r"(吧|了|啊)?$")
+                  r"没有了|(不留|没有|没|没得|莫得|木有|冇|冇得|不想留|不方便留|不方便给|不给|不用留|"
+                  r"不想给|不愿意留|不留了)"
+                  r"(电话|手机号?|号码|电话号码|手机号码)?)"
+                  r"(吧|了|啊|哦)?$")
+
+
+_FIRST_CLAUSE = re.compile(r"[\s,，.。!！?？;；]")
+
+
+def first_clause(text: str) -> str:
+    """The message up to its first space or punctuation (「重新来 这次的不要了」)."""
+    return _FIRST_CLAUSE.split(text.strip(), maxsplit=1)[0]
 
 
 def bare(text: str) -> str:
@@ -133,7 +175,7 @@ def gives_up(text: str, *, expecting: str | None) -> Intent | None:
         return Intent.WITHDRAW if expecting in (None, "withdraw") else Intent.CANCEL
     if _CANCEL_SAID.search(text):
         return Intent.CANCEL if expecting not in (None, "withdraw") else Intent.WITHDRAW
-    if _CANCEL.match(bare(text)) or ("取消" in text and len(bare(text)) <= 8
+    if _CANCEL.match(bare(text)) or _CANCEL.match(bare(first_clause(text))) or ("取消" in text and len(bare(text)) <= 8
                                       and "授权" not in text):
         if bare(text) == "算了" and expecting == "phone":
             return None  # 算了 to the phone: skip it

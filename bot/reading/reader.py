@@ -18,7 +18,7 @@ from bot.reading.text import normalize
 SURE_UNASKED = 0.75  # a message with no question form is a question only this close to one
 SURE_FAQ = 0.6  # an FAQ score this high outweighs the words 「能申请吗」
 MAX_TEXT = 2000  # the dialogue cuts at 500; this bounds the reader's own work whatever comes
-_EDIT_LEAD = re.compile(r"^.*?(改成|改为|改一下|改下|改个|改了|写错了|填错了|弄错了|搞错了|输错了|"
+_EDIT_LEAD = re.compile(r"^.*?(改成|改为|换成|换为|变成|改一下|改下|改个|改了|写错了|填错了|弄错了|搞错了|输错了|"
                         r"打错了|"
                         r"说错了|更正|修改|应该是|不是.{1,6}是)")
 _VALUE_LEAD = re.compile(r"^[\s,，.。:：]*(了|为|成|是|应该是|应是|正确的是|我叫)?[\s,，:：]*")
@@ -96,7 +96,8 @@ def _intent(t: str, expecting: str | None, found: Found, vocabulary: Vocabulary
         # (「对 撤回」 agrees to withdraw; 「不撤了」 refuses)
         if intents.AGREE.match(t):
             return Intent.AGREE, {}
-        if intents.REFUSE.match(b) or (expecting == "withdraw" and intents.KEEP.search(t)):
+        if intents.REFUSE.match(b) or intents.REFUSE.match(intents.plain(t)) or (
+                expecting == "withdraw" and intents.KEEP.search(t)):
             return Intent.REFUSE, {}
     if intents.CONSENT.search(t):
         return Intent.CONSENT, {}
@@ -142,13 +143,16 @@ def _intent(t: str, expecting: str | None, found: Found, vocabulary: Vocabulary
         # (the difficulty is free text: only a question asked as one is not an answer to it)
         return Intent.QUESTION, {"faq": asked.key}
 
-    if expecting not in (None, "confirm", "withdraw") and not fills and intents.SKIP.match(b):
+    if expecting not in (None, "confirm", "withdraw") and not fills and (
+            intents.SKIP.match(b) or intents.SKIP.match(intents.plain(t)) or (
+                expecting == "phone" and intents.SKIP.match(
+                intents.bare(intents.first_clause(t))))):  # 「没有电话 就用微信联系」
         return Intent.SKIP, {}
     if fills:
         return Intent.ANSWER, {}
     if outright or intents.APPLY.search(t):
         return Intent.APPLY, {}
-    if intents.GREETING.match(b or t):
+    if intents.greets(t):
         return Intent.GREETING, {}
     mistyped = None if slots.filled() else intents.mistyped_command(t)
     if mistyped is not None:
