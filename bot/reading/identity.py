@@ -52,6 +52,10 @@ _NAME_RUN = re.compile(rf"[{HAN}]+(?:·[{HAN}]+)*")
 # where a name ends when nothing separates it from what follows (我叫王秀英家里五口人)
 _AFTER_NAME = set("家今住在是的村身电手男女岁我老啊呀了吧呢嘛哦想要来从现有因申需和跟他她这那"
                   "一二两三四五六七八九十,，")
+# a place said before the name: 我是南滩村的蒋春兰
+_PLACE_FIRST = re.compile(rf"[{HAN}]{{1,6}}?(村|庄|屯|寨|组|乡|镇)(的|人)")
+# what ends a run that is no name's last character (王秀英的, 李四呀)
+_NEVER_LAST = set("家住在是的村身电手男女岁我啊呀了吧呢嘛哦他她这那,，")
 # two or three characters that look like a name but are everyday words
 NOT_NAMES = frozenset({
     "你好", "您好", "谢谢", "好的", "没有", "同意", "确认", "提交", "可以", "不对", "不是", "是的",
@@ -129,10 +133,20 @@ _NOT_NAME_ENDS = (*"庄村屯镇乡寨堡营组", "书记", "村长", "主任", 
                "师傅", "同志", "领导")
 
 
+# what a figure is said with: 一万五, 三千多, 两万来块 are amounts, never names (万 and 千
+# are family names only before a given name that is no numeral: 万里, 千红)
+_NUMERAL_CHARS = frozenset("零〇幺一二两三四五六七八九十百千万亿半几多来块元左右把")
+
+
+def numeral(name: str) -> bool:
+    """Whether the characters only say a number (「一万五」, 「三千多」)."""
+    return all(c in _NUMERAL_CHARS for c in name)
+
+
 def _plausible(name: str) -> bool:
     """Looks like a person's name: a known family name first (or a minority name with ·),
     not an everyday word, a place (我是王家庄的) or a title (刘书记)."""
-    if name in NOT_NAMES or len(name) < 2 or name.endswith(_NOT_NAME_ENDS):
+    if name in NOT_NAMES or len(name) < 2 or name.endswith(_NOT_NAME_ENDS) or numeral(name):
         return False
     if "·" in name:
         return all(part for part in name.split("·")) and len(name) <= 20
@@ -146,8 +160,11 @@ def _name_from(run: str) -> str:
     if "·" in run:
         return run
     longest = 4 if run.startswith(COMPOUND_SURNAMES) else 3
+    # a run no longer than a name ends where the message goes on (a space, the ID number):
+    # its last character is the name's (吴福来, 张三来, 李有) unless it is a particle
+    cut_at = _AFTER_NAME if len(run) > longest else _NEVER_LAST
     for i, char in enumerate(run[:longest + 1]):
-        if i >= 2 and char in _AFTER_NAME:
+        if i >= 2 and char in cut_at:
             return run[:i]
     return run[:longest] if len(run) > longest + (longest == 3) else run
 
@@ -160,6 +177,12 @@ def find_name(text: str, *, expecting: str | None, id_at: tuple[int, int] | None
             continue  # 老伴叫李桂兰: someone else's name
         run = _NAME_RUN.match(text, m.end())
         if run:
+            place = _PLACE_FIRST.match(run.group())
+            if place and place.end() < len(run.group()):  # 我是南滩村的蒋春兰
+                name = _name_from(run.group()[place.end():])
+                if _plausible(name):
+                    at = run.start() + place.end()
+                    return name, (at, at + len(name))
             name = _name_from(run.group())
             if _plausible(name) or (_SURE_MARKER.match(m.group()) and
                                     2 <= len(name) <= 4 and name not in NOT_NAMES):
@@ -174,6 +197,9 @@ def find_name(text: str, *, expecting: str | None, id_at: tuple[int, int] | None
         for r in before[-1:] + after[:1]:
             bare = _LABEL.sub("", r.group())
             name = _name_from(bare) if bare else ""
+            if r in before and len(bare) <= (4 if bare.startswith(COMPOUND_SURNAMES) else 3) \
+                    and _plausible(bare):
+                name = bare  # 吴福来 522631…: right before the number, the run is all name
             if _plausible(name):
                 return name, (r.start(), r.start() + len(name))
     if expecting == "who" or id_at is not None:
@@ -184,7 +210,7 @@ def find_name(text: str, *, expecting: str | None, id_at: tuple[int, int] | None
                 return name, (r.start(), r.start() + len(name))
         whole = text.strip(" .。!！吧啊呀呢嘛哦")
         if expecting == "who" and len(runs) == 1 and runs[0].group().startswith(whole) \
-                and 2 <= len(whole) <= 4 and whole not in NOT_NAMES \
+                and 2 <= len(whole) <= 4 and whole not in NOT_NAMES and not numeral(whole) \
                 and whole[0] not in _NEVER_FIRST and not _LABEL.search(whole):
             return whole, runs[0].span()
     return None, None
