@@ -57,14 +57,27 @@ _MONTHLY = re.compile(r"每个?月|(?<![0-9])1个月|月收入|月工资|月薪|
 _MONTHLY_AFTER = re.compile(r"\s*(元|块钱|块)?\s*(1个月|一个月|每个?月|/月|一月)")
 _APPROX_BEFORE = ("大概", "大约", "约", "差不多", "估计", "将近", "接近", "不到", "快", "可能",
                   "也就", "顶多", "最多", "至少", "大致")
-_APPROX_AFTER = re.compile(r"\s*(左右|上下|出头|的样子|来块|多块|多元)")
+_APPROX_AFTER = re.compile(r"\s*(元|块钱|块)?\s*(左右|上下|出头|的样子|来块|多块|多元|不到|还不到|以下|以内|"
+                           r"打底|朝上)")
 _NO_INCOME = re.compile(r"(没有?|无|零)(啥|什么|任何|一点)?(收入|进账)|收入(为|是)?(0|零|没有|无)"
-                        r"|一分钱?(都|也)?没")
+                        r"|[一1]分钱?\S{0,4}?(都|也)?没")
 MAX_YUAN = 10_000_000
+
+
+# 零 that is no zero: 打零工, 零花钱, 零活 (cn2an would make 打0工 a figure)
+_NOT_ZERO = re.compile(r"零(?=工|活|钱|花|碎|售|头|用|件|食|散|星)")
+# 万把块, 千把块: about ten thousand, a thousand
+_ABOUT_ONE = re.compile(r"(?<![\d一二两三四五六七八九十])(万|千)把")
+# digits and numeral units mixed (3万零5百, 2千零50): said in numerals, read by cn2an
+_MIXED = re.compile(r"(?<![\d.])\d[万千](?:零?\d[千百十]?)*零\d[千百十]?(?![\d万千百十])")
+_CN_DIGIT = str.maketrans("0123456789", "零一二三四五六七八九")
 
 
 def prepare(text: str) -> str:
     """Chinese numerals as digits; a range (三四万) kept as its lower end, said as 左右."""
+    text = _NOT_ZERO.sub("散", text)
+    text = _ABOUT_ONE.sub(r"1\1左右", text)
+    text = _MIXED.sub(lambda m: m.group().translate(_CN_DIGIT), text)
     text = _A_LITTLE_MORE.sub("多", _TENS_OF.sub(r"\1\2多", text))
     if not _NUMERAL.search(text):
         return text  # most messages: cn2an's dozen patterns need not run
@@ -149,6 +162,21 @@ def _kind(window: str) -> str | None:
 def no_income(text: str) -> bool:
     """「没有收入」「一分钱都没有」: an income of nothing."""
     return bool(_NO_INCOME.search(text))
+
+
+# 干了8个月, 打了半年工 (after prepare): how many months a monthly pay came in
+_MONTHS_WORKED = re.compile(r"(干|做|打工|打散工|上班|务工|出去|在外|干活|挣|打)(了|过)?\s*"
+                            r"(?:(\d{1,2})\s*个?月|(半年))")
+
+
+def over_months(prepared: str, amount: Amount) -> Amount:
+    """A monthly income said with the months it came in (「一个月3000，干了8个月」) is the
+    year's income: 24000, not 3000 a month."""
+    m = _MONTHS_WORKED.search(prepared)
+    months = (6 if m.group(4) else int(m.group(3))) if m else 0
+    if not amount.monthly or not 1 <= months <= 12:
+        return amount
+    return Amount(amount.value * months, approximate=amount.approximate)
 
 
 def combine(amounts: list[Amount]) -> Amount | None:

@@ -70,13 +70,18 @@ def read_slots(text: str, *, expecting: str | None, vocabulary: Vocabulary) -> F
         problems.append("家庭人口请回复1到30之间的数字，例如：4")
 
     money = numbers.money(prepared)
+    if any(m.amount.value >= 10 for m in money) or expecting != "income":
+        # 一下, 一趟, 一块 (a piece), 1共: a figure under ten is no money beside another
+        # figure, nor unasked (「5块」 alone answers the income)
+        money = [m for m in money if m.amount.value >= 10]
     incomes = [m.amount for m in money
                if m.kind == "income" or (m.kind is None and expecting == "income")]
     # a figure in the answer to 「遇到了什么困难」 is what it cost (「透析一个月要一千八」)
     expenses = [m.amount for m in money
                 if m.kind == "expense" or (m.kind is None and expecting == "difficulty"
                                            and (m.said_as_money or m.amount.value >= 100))]
-    slots.income = numbers.combine(incomes)
+    slots.income = numbers.combine(
+        [numbers.over_months(prepared, a) for a in incomes])
     if slots.income is None and (numbers.no_income(prepared) or (
             expecting == "income" and re.fullmatch(r"\s*(没有|没|无|0|零)\s*", prepared))):
         slots.income = Amount(0)
