@@ -150,6 +150,11 @@ def first_clause(text: str) -> str:
     return _FIRST_CLAUSE.split(text.strip(), maxsplit=1)[0]
 
 
+# 「政策」 alone (or 政策说明, 有啥政策): the policy in general, answered by its overview
+POLICY_ALONE = re.compile(r"^(了解|看看|讲讲|介绍|说说|问问)?(一下)?(有)?(啥|什么|哪些)?(相关|帮扶|防返贫|监测|扶贫)?"
+                          r"政策(说明|解读|介绍|是什么|有哪些|有啥|咋样|怎么样)?(吗|呢|啊|呀)?$")
+
+
 def bare(text: str) -> str:
     """The message without the punctuation and particles around it."""
     return text.strip(_TAIL)

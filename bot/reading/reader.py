@@ -120,6 +120,8 @@ def _intent(t: str, expecting: str | None, found: Found, vocabulary: Vocabulary
         return gives_up, {}
     if intents.HELP.search(b or t):
         return Intent.HELP, {}
+    if intents.POLICY_ALONE.match(intents.plain(t)):
+        return Intent.QUESTION, {"faq": None}
 
     fills = answered(expecting, found)
     clear_question = bool(intents.QUESTION_CLEAR.search(t))
