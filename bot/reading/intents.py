@@ -69,9 +69,11 @@ PROGRESS = re.compile(r"进度|(审批|审核|申请)结果|(审核|审批|办|�
                       r"审核(过|通过)了?[吗没]|我家的(申请)?(怎么样|咋样)|申请(怎么样|咋样)了")
 # 修改: which slot, from the words that name it
 _EDIT = re.compile(r"修改|补充|漏了|漏写|写得不全|填得不全|没写全|改成|改为|改一下|改下|改个|要改|想改|写错|"
-                   r"换成|换为|换一个|变成|再加|加上|加一个|添上|再添|重新说|重说|重新讲|重新写|"
+                   r"换成|换为|"
                    r"填错|弄错|搞错|输错|打错|更正|^改|说错")
 # 「是三口人 不是四口」 corrects the summary; elsewhere 「不是我不想干，是身体不行」 is no edit
+# at the summary only: 「类别再加一个因学」, 「困难那个我要重新说」 (elsewhere 「加上儿子」 counts)
+_AT_SUMMARY = re.compile(r"换一个|变成|再加|加上|加一个|添上|再添|重新说|重说|重新讲|重新写")
 _CORRECTION = re.compile(r"不是.{1,6}是|是.{1,8}不是")
 EDIT_TARGETS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("who", re.compile(r"名字|姓名|身份证|叫什么")),
@@ -190,7 +192,8 @@ def gives_up(text: str, *, expecting: str | None) -> Intent | None:
 
 def edit(text: str, *, expecting: str | None) -> tuple[bool, str | None]:
     """Whether the message changes a slot, and which (None: not said)."""
-    if not (_EDIT.search(text) or (expecting == "confirm" and _CORRECTION.search(text))):
+    if not (_EDIT.search(text) or (expecting == "confirm" and (
+            _CORRECTION.search(text) or _AT_SUMMARY.search(text)))):
         return False, None
     for slot, words in EDIT_TARGETS:
         if words.search(text):

@@ -205,12 +205,20 @@ _TWO = re.compile(r"老两口|两口子|2口子|娘俩|娘儿俩|爷俩|爷儿�
 _TWO_PEOPLE = re.compile(r"[两俩](?=\s*(口人|口|个人|人))")
 # 「我一个人拉扯三个娃」 is not a household of one: what follows says who else there is
 _ONE = re.compile(r"(就我一个|我一个人|就我自己|一个人过|孤身一人|独居|一个人住|1个人过|就我1个|"
-                  r"我1个人|光棍)(?!\S{0,2}(拉扯|带|养|供|照顾|伺候))")
+                  r"我1个人|光棍)(?!\S{0,2}(拉扯|带|养|供|照顾|伺候|劳力|劳动力|干活|挣钱|能干))")
+
+
+# the count said last, alone: 「两口子加俩娃 四个」 totals what came before
+_TOTAL_LAST = re.compile(r"(?:^|[\s,，。])(?:一共|总共|共)?(\d{1,2})\s*(?:口人|口|个人|个|人)?\s*[.。!]?$")
 
 
 def household_size(prepared: str, *, expecting: str | None) -> int | None:
     """The household's size, when said (or a bare number when the size was asked)."""
     prepared = _TWO_PEOPLE.sub("2", prepared)  # cn2an leaves 两 alone before 口
+    if expecting == "size":
+        total = _TOTAL_LAST.search(prepared)
+        if total and 1 <= int(total.group(1)) <= 30:
+            return int(total.group(1))
     for pattern in (_FAMILY_OF, _SIZE):
         m = pattern.search(prepared)
         if m and 1 <= int(m.group(1)) <= 30:

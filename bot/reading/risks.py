@@ -29,24 +29,31 @@ RISK_WORDS: dict[str, tuple[str, ...]] = {
                  "车翻", "翻沟", "摔断", "压断", "砸断"),
     "industry": ("养殖", "种植", "亏", "赔本", "赔了", "绝收", "收成不好", "减产", "死了一半",
                  "瘟", "卖不出去", "卖不掉", "价格低", "跌价",
-                 "牛死", "羊死", "猪死", "鸡死", "死了好几头", "牲口"),
+                 "牛死", "羊死", "猪死", "鸡死", "死了好几头", "牲口", "合作社", "股金", "入股",
+                 "血本无归"),
     "employment": ("失业", "没活", "没工作", "找不到活", "找不到工作", "欠薪", "拖欠工资",
                    "工资没发", "下岗", "辞退", "被开除", "厂子倒闭", "工厂倒闭", "停工",
                    "打不了工", "不能打工", "出不去打工", "没地方打工", "裁员", "工地停了",
-                   "没挣到钱", "挣不到钱", "没挣着钱", "活不好找", "工钱", "没活干"),
+                   "没挣到钱", "挣不到钱", "没挣着钱", "活不好找", "工钱", "没活干", "务工不稳定",
+                   "打工不稳定", "工作不稳定", "活不稳定"),
     "labour": ("劳动力", "干不了活", "没人干活", "干不动", "孤寡", "没有劳力", "缺劳力",
-               "丧失劳动能力", "年纪大了", "岁数大了", "只有老人", "一个人带"),
+               "丧失劳动能力", "年纪大了", "岁数大了", "只有老人", "一个人带", "劳力",
+               "老的老小的小", "老的老,小的小"),
     "housing": ("房子", "危房", "漏雨", "裂", "倒塌", "塌", "住房", "房屋", "屋顶", "墙倒",
                 "没地方住", "漏水"),
     "family": ("去世", "离婚", "变故", "过世", "死了", "丧", "走了", "跑了", "离家出走", "坐牢",
                "服刑", "失踪", "改嫁"),
     "water": ("吃水", "饮水", "喝水", "水井", "自来水", "水源", "缺水", "水质", "没水",
-              "停水", "水管"),
+              "停水", "水管", "水是浑的", "水浑", "浑水", "水不干净", "水脏", "吃的水", "喝的水"),
 }
 # words that look like a risk's but are not one (打工挣了, 农药钱): checked first and removed
-_NOT_RISK = re.compile(r"病假|农药|兽药|火车|水费|电费|房租|打工挣|大学生村官|生活费用")
+_NOT_RISK = re.compile(r"病假|农药|兽药|火车|水费|电费|房租|打工挣|大学生村官|生活费用|没活路|活路")
 # 死了 names a family loss unless it is livestock or a crop (「羊死了一半」 is industry)
-_LIVESTOCK_DEATH = re.compile(r"(牛|羊|猪|鸡|鸭|鹅|牲口|庄稼|苗)(都|全|也)?死")
+_LIVESTOCK_DEATH = re.compile(r"(牛|羊|猪|鸡|鸭|鹅|牲口|庄稼|苗)[^,，。 ]{0,4}?死")
+# what a disease is called, as against being treated (住院, 医药费): the care an accident
+# needs is no illness of its own
+_DISEASE = re.compile(r"(?<!瘟)病(?!死)|癌|瘤|中风|脑梗|心梗|偏瘫|透析|化疗|尿毒症|吃药|身体")
+_HOUSE = re.compile(r"房|屋|墙|住")
 # one search per risk for all its words (each word may overlap another risk's: 病虫 and 病)
 _PATTERNS = {risk: re.compile("|".join(map(re.escape, words)))
              for risk, words in RISK_WORDS.items()}
@@ -54,6 +61,8 @@ _PATTERNS = {risk: re.compile("|".join(map(re.escape, words)))
 _LOST = re.compile(r"(儿子|女儿|闺女|老伴|丈夫|妻子|男人|媳妇|爹|娘|父亲|母亲|孩子|老公|老婆|爸|妈)"
                    r"(也|都|就|已经)?(没了|走了|不在了)")
 _CHOICE = re.compile(r"^[\d\s,，、和与及跟.。]+$")
+# 选12, 第5个, 我选3和5: the numbers said around
+_CHOICE_WORDS = re.compile(r"我选择?|选择?|第|是|个|项|种|条|号|类|吧")
 
 
 def risks_in(text: str, risk_types: Mapping[str, str]) -> tuple[str, ...]:
@@ -67,6 +76,19 @@ def risks_in(text: str, risk_types: Mapping[str, str]) -> tuple[str, ...]:
             w in said for w in ("去世", "过世", "离婚", "变故", "丧")):
         found.discard("family")
         found.add("industry")
+    # the cause, not its consequence: an accident's hospital stay and lost work, a flood's
+    # house, a dead sow's 瘟病, a burst pipe's 裂 are the accident, the disaster, the trade,
+    # the water
+    if found & {"accident", "industry"} and not _DISEASE.search(said):
+        found.discard("illness")
+    if "accident" in found:
+        found.discard("labour")
+    if "disaster" in found:
+        found.discard("housing")
+    if "water" in found and not _HOUSE.search(said):
+        found.discard("housing")
+    if "family" in found and "一个人带" in said:
+        found.discard("labour")  # 离婚了 一个人带三个娃: the family's change
     for key, label in risk_types.items():
         if label and label in said:
             found.add(key)
@@ -77,6 +99,7 @@ def risks_in(text: str, risk_types: Mapping[str, str]) -> tuple[str, ...]:
 def risks_by_number(prepared: str, risk_types: Mapping[str, str]) -> tuple[str, ...] | None:
     """「1 3」, 「1、3」, 「13」 (single digits run together): 1-based into the list shown.
     None when the text is not a list of numbers; an empty tuple when none is in range."""
+    prepared = _CHOICE_WORDS.sub("", prepared)
     if not _CHOICE.match(prepared):
         return None
     keys = list(risk_types)
