@@ -58,8 +58,9 @@ ANCHORS: dict[str, tuple[str, ...]] = {
     "who_may_apply": ("条件",),
 }
 ANCHOR_BONUS = 0.25
-# anchors that name an aspect of any topic (how long, whom to ask) weigh less than those
-# naming the topic: 「监测多久才能解除」 asks about leaving monitoring, not the application's time
+# anchors that name an aspect of any topic (how long, whom to ask) weigh less when a topic's
+# anchor is there too: 「监测多久才能解除」 asks about leaving monitoring, not the
+# application's time
 ASPECTS = frozenset({"how_long", "whom_to_call"})
 ASPECT_BONUS = 0.15
 THRESHOLD = 0.45  # measured: the best accuracy on the dev questions (docs/benchmarks.md)
@@ -80,18 +81,21 @@ class FaqIndex:
 
     def __init__(self, entries: tuple[FaqEntry, ...]) -> None:
         self.asked = [(e.key, [clean(q) for q in e.questions], ANCHORS.get(e.key, ()),
-                       ASPECT_BONUS if e.key in ASPECTS else ANCHOR_BONUS)
-                      for e in entries]
+                       e.key in ASPECTS) for e in entries]
 
     def best(self, text: str) -> Match | None:
         said = clean(text)
         best: Match | None = None
-        for key, questions, anchors, bonus in self.asked:
+        scored = []
+        for key, questions, anchors, aspect in self.asked:
             found = process.extractOne(said, questions, scorer=fuzz.ratio)
-            score = (found[1] / 100 if found else 0.0) + (
-                bonus if any(word in said for word in anchors) else 0.0)
-            if best is None or score > best.score:
-                best = Match(key, score)
+            scored.append((key, found[1] / 100 if found else 0.0,
+                           any(word in said for word in anchors), aspect))
+        topic_named = any(anchored and not aspect for _, _, anchored, aspect in scored)
+        for key, ratio, anchored, aspect in scored:
+            bonus = (ASPECT_BONUS if aspect and topic_named else ANCHOR_BONUS) if anchored else 0.0
+            if best is None or ratio + bonus > best.score:
+                best = Match(key, ratio + bonus)
         return Match(best.key, min(best.score, 1.0)) if best and said else None
 
 

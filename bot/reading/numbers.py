@@ -40,7 +40,7 @@ _NUMBER = re.compile(
 _UNIT = {"万": 10_000, "w": 10_000, "千": 1_000, "k": 1_000}
 # what a number counts when it is not money: people, age, dates, times, land, animals
 _NOT_MONEY = re.compile(r"\s*(口|个|人|位|岁|年|月|日|号|天|次|亩|头|只|间|级|斤|袋|周|"
-                        r"星期|小时|分|点|楼|组|队|%|级|层|胎|辆|台|棵)")
+                        r"星期|小时|分|点|楼|组|队|%|级|层|胎|辆|台|棵|趟|下|步|遍|回|顿|屁股|阵)")
 _EXPENSE_AFTER = re.compile(r"\s*(多|余)?\s*(元|块钱|块)?\s*(的)?(外债|债|欠款|贷款|医药费|药费|"
                             r"医疗费|"
                             r"住院费|手术费|学费|费用|账|窟窿|饥荒)")
@@ -209,7 +209,7 @@ _ONE = re.compile(r"(就我一个|我一个人|就我自己|一个人过|孤身�
 
 
 # the count said last, alone: 「两口子加俩娃 四个」 totals what came before
-_TOTAL_LAST = re.compile(r"(?:^|[\s,，。])(?:一共|总共|共)?(\d{1,2})\s*(?:口人|口|个人|个|人)?\s*[.。!]?$")
+_TOTAL_LAST = re.compile(r"(?:^|[\s,，。])(?:一共|1共|总共|共)?(\d{1,2})\s*(?:口人|口|个人|个|人)?\s*[.。!]?$")
 
 
 def household_size(prepared: str, *, expecting: str | None) -> int | None:

@@ -54,6 +54,7 @@ _LIVESTOCK_DEATH = re.compile(r"(牛|羊|猪|鸡|鸭|鹅|牲口|庄稼|苗)[^,�
 # needs is no illness of its own
 _DISEASE = re.compile(r"(?<!瘟)病(?!死)|癌|瘤|中风|脑梗|心梗|偏瘫|透析|化疗|尿毒症|吃药|身体")
 _HOUSE = re.compile(r"房|屋|墙|住")
+_HOUSE_DAMAGED = re.compile(r"塌|垮|倒了|裂|漏|危房|修房|没地方住|不能住|住不了|住不成")
 # one search per risk for all its words (each word may overlap another risk's: 病虫 and 病)
 _PATTERNS = {risk: re.compile("|".join(map(re.escape, words)))
              for risk, words in RISK_WORDS.items()}
@@ -83,8 +84,8 @@ def risks_in(text: str, risk_types: Mapping[str, str]) -> tuple[str, ...]:
         found.discard("illness")
     if "accident" in found:
         found.discard("labour")
-    if "disaster" in found:
-        found.discard("housing")
+    if "disaster" in found and not _HOUSE_DAMAGED.search(said):
+        found.discard("housing")  # 房子被大水冲了: the flood; 房子泡塌了: the house needs help too
     if "water" in found and not _HOUSE.search(said):
         found.discard("housing")
     if "family" in found and "一个人带" in said:
