@@ -157,6 +157,13 @@ POLICY_ALONE = re.compile(r"^(了解|看看|讲讲|介绍|说说|问问)?(一下
                           r"政策(说明|解读|介绍|是什么|有哪些|有啥|咋样|怎么样)?(吗|呢|啊|呀)?$")
 
 
+# What the bot's business is about: a question the FAQ does not know is still the bot's to
+# answer (「你们办公室在哪里」) when it names one of these; 「明天赶集去不去」 is small talk.
+ON_TOPIC = re.compile(r"你们|您|机器人|这个|办|申请|申报|帮扶|监测|政策|补|低保|救助|复核|审|批|干部|村委|"
+                      r"书记|乡|镇|县|政府|钱|费|收入|标准|材料|证|公示|户|结果|进度|流程|手续|条件|资格|"
+                      r"电话|热线|信息|名单|困难|贫|医保|报销|评")
+
+
 def bare(text: str) -> str:
     """The message without the punctuation and particles around it."""
     return text.strip(_TAIL)
@@ -216,12 +223,34 @@ COMMANDS: dict[str, Intent] = {
     "主菜单": Intent.HELP,
 }
 _COMMAND_TEXTS = list(COMMANDS)
+# two characters: a typo there is a folded sound (申情), never one character of two
+_SHORT_COMMANDS = {"申请": Intent.APPLY, "进度": Intent.PROGRESS, "人工": Intent.HUMAN,
+                   "复核": Intent.REEXAMINE, "授权": Intent.CONSENT, "撤回": Intent.WITHDRAW}
+
+
+# Characters a pinyin keyboard or voice input puts for the commands' own (same or near sound):
+# 申情 is 申请, 进渡 进度, 帮付 帮扶, 怎摸 怎么. Folded only in a message nothing else read.
+_SOUNDS_LIKE = str.maketrans({
+    "情": "请", "晴": "请", "清": "请", "轻": "请", "青": "请", "深": "申", "身": "申", "伸": "申",
+    "渡": "度", "肚": "度", "杜": "度", "镀": "度", "近": "进", "尽": "进", "劲": "进",
+    "付": "扶", "福": "扶", "夫": "扶", "服": "扶", "府": "扶", "邦": "帮", "梆": "帮",
+    "摸": "么", "末": "么", "莫": "么", "磨": "么", "曾": "怎",
+    "合": "核", "和": "核", "河": "核", "公": "工", "功": "工", "攻": "工", "受": "授", "售": "授",
+    "全": "权", "泉": "权", "仁": "人", "任": "人", "撒": "撤", "彻": "撤", "车": "撤",
+})
+
+
+def sounds_like(text: str) -> str:
+    """The text with characters that sound like a command's own written as the command's."""
+    return text.translate(_SOUNDS_LIKE)
 
 
 def mistyped_command(text: str) -> Intent | None:
     """The command a short message (3 to 8 characters) was meant to be, if it is one
     character off."""
     said = bare(text)
+    if said in _SHORT_COMMANDS:
+        return _SHORT_COMMANDS[said]
     if not 3 <= len(said) <= 8:
         return None
     found = process.extractOne(said, _COMMAND_TEXTS, scorer=fuzz.ratio, score_cutoff=66)

@@ -76,6 +76,12 @@ def read(text: str, *, expecting: str | None, vocabulary: Vocabulary) -> Reading
         return Reading(Intent.ANSWER if expecting else Intent.UNKNOWN)
     found = read_slots(t, expecting=expecting, vocabulary=vocabulary)
     intent, extra = _intent(t, expecting, found, vocabulary)
+    if intent in (Intent.UNKNOWN, Intent.ANSWER) and not found.slots.filled() and len(t) <= 12:
+        folded = intents.sounds_like(t)  # 申情, 怎摸申请帮付: a command mistyped by its sound
+        if folded != t:
+            again, more = _intent(folded, expecting, found, vocabulary)
+            if again not in (Intent.UNKNOWN, Intent.ANSWER, Intent.QUESTION):
+                intent, extra = again, more
     slots = found.slots
     b = intents.bare(t)
     if intent not in (Intent.ANSWER, Intent.EDIT, Intent.APPLY) and slots.name == b:
@@ -159,7 +165,7 @@ def _intent(t: str, expecting: str | None, found: Found, vocabulary: Vocabulary
     mistyped = None if slots.filled() else intents.mistyped_command(t)
     if mistyped is not None:
         return mistyped, ({"grounds": ""} if mistyped is Intent.REEXAMINE else {})
-    if clear_question and len(re.findall(r"[\u4e00-\u9fff]", b)) >= 2:
+    if clear_question and len(re.findall(r"[\u4e00-\u9fff]", b)) >= 2 and intents.ON_TOPIC.search(t):
         return Intent.QUESTION, {"faq": None}  # a question the FAQ does not know
     if slots.filled() or expecting:
         return Intent.ANSWER, {}
