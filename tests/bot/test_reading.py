@@ -464,3 +464,153 @@ def test_any_mobile_in_noise_is_found_exactly(before: str, after: str, rest: int
 ])
 def test_a_command_with_one_character_wrong(text: str, intent: Intent) -> None:
     assert said(text).intent is intent
+
+
+# ---- Classes of phrasing: each with examples of its own, none from the corpora ----
+
+@pytest.mark.parametrize("text", ["政策", "政策说明", "有什么政策", "讲讲政策", "防返贫政策有哪些"])
+def test_policy_alone_asks_for_the_overview(text: str) -> None:
+    assert (said(text).intent, said(text).faq) == (Intent.QUESTION, None)
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("吴福来 522631196510286378", "吴福来"), ("张有来 522631196510286378", "张有来"),
+    ("我叫杨天福 522631196510286378", "杨天福"),
+    ("522631196510286378 陈来 家里三口人", "陈来"),
+])
+def test_a_name_beside_the_id_number_keeps_its_last_character(text: str, name: str) -> None:
+    assert said(text, "who").slots.name == name
+
+
+@pytest.mark.parametrize("text", ["一万五", "三千多", "两万来块", "五千"])
+def test_a_numeral_is_never_a_name(text: str) -> None:
+    assert said(text, "who").slots.name is None
+
+
+def test_a_name_after_the_village_it_comes_from() -> None:
+    reading = said("我是西坡村的郑桂芳")
+    assert (reading.slots.name, reading.slots.village) == ("郑桂芳", "西坡村")
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("身份证号给你们安全吗", "privacy"), ("填的东西会贴出来吗", "privacy"),
+    ("批了能享受啥待遇", "after_enrolled"), ("镇上谁管这个", "whom_to_call"),
+    ("监测户就是贫困户吗", "monitored"),
+])
+def test_more_ways_of_asking_the_faq(text: str, key: str) -> None:
+    assert (said(text, "who").intent, said(text, "who").faq) == (Intent.QUESTION, key)
+
+
+@pytest.mark.parametrize("text", ["你好呀", "在不在", "有人吗", "谢谢你们", "喂 您好",
+                                  "谢谢书记🙏", "麻烦你们了", "打扰一下"])
+def test_greetings_and_thanks_to_anyone(text: str) -> None:
+    assert said(text).intent is Intent.GREETING
+
+
+def test_punctuation_alone_greets_nobody() -> None:
+    assert said("？？。").intent is not Intent.GREETING
+
+
+@pytest.mark.parametrize("text", ["你都能做哪些事", "这个咋使用", "看不懂", "可以办什么"])
+def test_asking_what_the_bot_does_is_help(text: str) -> None:
+    assert said(text).intent is Intent.HELP
+
+
+@pytest.mark.parametrize("text", ["不对不对", "不是这样", "错了", "有问题", "不太对", "我再想想"])
+def test_a_no_at_the_summary_without_a_slot_refuses(text: str) -> None:
+    assert said(text, "confirm").intent is Intent.REFUSE
+
+
+@pytest.mark.parametrize("text", ["没有手机", "不方便留", "没得电话", "木有", "不想给号码",
+                                  "没有手机号 有事找村里", "算了"])
+def test_no_phone_skips_it(text: str) -> None:
+    assert said(text, "phone").intent is Intent.SKIP
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("为啥没评上", Intent.REEXAMINE), ("凭啥没有我家", Intent.REEXAMINE),
+    ("我要申诉", Intent.REEXAMINE), ("结果有问题 我家确实困难", Intent.REEXAMINE),
+    ("怎么申请复核", Intent.QUESTION), ("还能申诉吗", Intent.QUESTION),
+])
+def test_a_demand_for_review_or_a_question_about_it(text: str, intent: Intent) -> None:
+    reading = said(text)
+    assert reading.intent is intent
+    if intent is Intent.QUESTION:
+        assert reading.faq == "review"
+
+
+@pytest.mark.parametrize(("text", "amount"), [
+    ("打工一个月3000，干了8个月", Amount(24000)),
+    ("在工地上班干了10个月 每个月四千", Amount(40000)),
+    ("出去打了半年工 一个月两千五", Amount(15000)),
+    ("一个月3000", Amount(3000, monthly=True)),  # no months said: monthly, as said
+])
+def test_a_monthly_pay_over_the_months_worked_is_the_years(text: str, amount: Amount) -> None:
+    assert said(text, "income").slots.income == amount
+
+
+@pytest.mark.parametrize(("text", "amount"), [
+    # a range is kept as its lower end, approximate (Amount has no range)
+    ("七八千", Amount(7000, approximate=True)), ("一年三四万", Amount(30000, approximate=True)),
+    ("千把块", Amount(1000, approximate=True)), ("一万五不到", Amount(15000, approximate=True)),
+    ("2万零8百", Amount(20800)), ("打零工一年8千", Amount(8000)),
+])
+def test_amounts_said_loosely(text: str, amount: Amount) -> None:
+    assert said(text, "income").slots.income == amount
+
+
+@pytest.mark.parametrize("text", ["我要改一下", "让干部来一趟", "帮我查一下"])
+def test_one_as_an_article_is_no_money(text: str) -> None:
+    reading = said(text, "confirm")
+    assert (reading.slots.income, reading.slots.expense) == (None, None)
+
+
+@pytest.mark.parametrize(("text", "phone"), [
+    ("幺五九零三四五六七八九", "15903456789"), ("我的手机一八六二二二三三四四五", "18622233445"),
+])
+def test_a_phone_said_in_numerals(text: str, phone: str) -> None:
+    assert said(text, "phone").slots.phone == phone
+
+
+@pytest.mark.parametrize(("text", "risks"), [
+    ("老伴骑车摔了 在医院住着", ("accident",)),
+    ("地震把房子震塌了", ("disaster", "housing")),
+    ("发洪水 庄稼全淹了", ("disaster",)),
+    ("羊得了瘟病死了十几只", ("industry",)),
+    ("家里没个劳力", ("labour",)),
+    ("井里的水是浑的", ("water",)),
+])
+def test_risks_by_the_cause_not_its_consequence(text: str, risks: tuple[str, ...]) -> None:
+    assert said(text, "difficulty").slots.risks == risks
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("申情", Intent.APPLY), ("进渡", Intent.PROGRESS), ("我要申请帮付", Intent.APPLY),
+    ("怎摸申请", Intent.APPLY), ("撒回申请", Intent.WITHDRAW),
+])
+def test_a_command_mistyped_by_its_sound(text: str, intent: Intent) -> None:
+    assert said(text).intent is intent
+
+
+@pytest.mark.parametrize("text", ["今天下雨了吗", "你吃饭了没"])
+def test_small_talk_is_no_policy_question(text: str) -> None:
+    assert said(text).intent is not Intent.QUESTION
+
+
+@pytest.mark.parametrize(("text", "slot"), [
+    ("手机换成13912345678", "phone"), ("风险再加一个因残", "risks"),
+    ("困难我要重新说", "difficulty"),
+])
+def test_edits_said_as_changing_or_adding(text: str, slot: str) -> None:
+    reading = said(text, "confirm")
+    assert (reading.intent, reading.edit) == (Intent.EDIT, slot)
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("我要找个人问问", Intent.HUMAN), ("让人给我打个电话", Intent.HUMAN),
+    ("申请的那个现在什么情况", Intent.PROGRESS), ("咋还没结果", Intent.PROGRESS),
+    ("重新来吧 刚才的不算", Intent.CANCEL),
+])
+def test_more_ways_to_ask_for_a_person_progress_or_a_fresh_start(text: str,
+                                                                  intent: Intent) -> None:
+    assert said(text, "income").intent is intent
