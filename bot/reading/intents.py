@@ -68,7 +68,8 @@ PROGRESS = re.compile(r"进度|(审批|审核|申请)结果|(审核|审批|办|�
                       r"怎么样了|有消息[吗没]|有没有消息|办好了?[吗没]|办了没|弄好了?[吗没]|"
                       r"审核(过|通过)了?[吗没]|我家的(申请)?(怎么样|咋样)|申请(怎么样|咋样)了")
 # 修改: which slot, from the words that name it
-_EDIT = re.compile(r"修改|补充|漏了|漏写|写得不全|填得不全|没写全|改成|改为|改一下|改下|改个|要改|想改|写错|"
+_EDIT = re.compile(r"修改|补充|漏了|漏写|写得不全|填得不全|没写全|改成|改为|改一下|改下|改个|要改|"
+                   r"想改|写错|"
                    r"换成|换为|"
                    r"填错|弄错|搞错|输错|打错|更正|^改|说错")
 # 「是三口人 不是四口」 corrects the summary; elsewhere 「不是我不想干，是身体不行」 is no edit
@@ -110,7 +111,8 @@ _GREETING_WORDS = (r"你好|您好|你们好|大家好|在吗|在不在|在没|�
                    r"哈喽|哈罗|嗨|hello|hi|喂|早上好|上午好|中午好|下午好|晚上好|早安|晚安|早|"
                    r"谢谢|感谢|多谢|麻烦了|麻烦你们?了|辛苦了|辛苦|打扰了|打扰一下|再见|拜拜|"
                    r"好嘞|知道了|明白了|知道|明白|收到|好的|好|行|ok")
-_TO_WHOM = r"你们|你|您|干部|书记|村长|主任|领导|政府|同志|老师|大家|党|国家|啦|了|呀|啊|哈|哦|嘞|吧|呢"
+_TO_WHOM = (r"你们|你|您|干部|书记|村长|主任|领导|政府|同志|老师|大家|党|国家|"
+            r"啦|了|呀|啊|哈|哦|嘞|吧|呢")
 _GREETING_RUN = re.compile(rf"^(?:{_GREETING_WORDS}|{_TO_WHOM})+$", re.IGNORECASE)
 _GREETING_WORD = re.compile(_GREETING_WORDS, re.IGNORECASE)
 # what is not a word: punctuation, emoji, symbols (kept: Han, letters, digits)
@@ -153,13 +155,15 @@ def first_clause(text: str) -> str:
 
 
 # 「政策」 alone (or 政策说明, 有啥政策): the policy in general, answered by its overview
-POLICY_ALONE = re.compile(r"^(了解|看看|讲讲|介绍|说说|问问)?(一下)?(有)?(啥|什么|哪些)?(相关|帮扶|防返贫|监测|扶贫)?"
+POLICY_ALONE = re.compile(r"^(了解|看看|讲讲|介绍|说说|问问)?(一下)?(有)?(啥|什么|哪些)?"
+                          r"(相关|帮扶|防返贫|监测|扶贫)?"
                           r"政策(说明|解读|介绍|是什么|有哪些|有啥|咋样|怎么样)?(吗|呢|啊|呀)?$")
 
 
 # What the bot's business is about: a question the FAQ does not know is still the bot's to
 # answer (「你们办公室在哪里」) when it names one of these; 「明天赶集去不去」 is small talk.
-ON_TOPIC = re.compile(r"你们|您|机器人|这个|办|申请|申报|帮扶|监测|政策|补|低保|救助|复核|审|批|干部|村委|"
+ON_TOPIC = re.compile(r"你们|您|机器人|这个|办|申请|申报|帮扶|监测|政策|补|低保|救助|复核|审|批|"
+                      r"干部|村委|"
                       r"书记|乡|镇|县|政府|钱|费|收入|标准|材料|证|公示|户|结果|进度|流程|手续|条件|资格|"
                       r"电话|热线|信息|名单|困难|贫|医保|报销|评")
 
@@ -189,7 +193,8 @@ def gives_up(text: str, *, expecting: str | None) -> Intent | None:
         return Intent.WITHDRAW if expecting in (None, "withdraw") else Intent.CANCEL
     if _CANCEL_SAID.search(text):
         return Intent.CANCEL if expecting not in (None, "withdraw") else Intent.WITHDRAW
-    if _CANCEL.match(bare(text)) or _CANCEL.match(bare(first_clause(text))) or ("取消" in text and len(bare(text)) <= 8
+    if _CANCEL.match(bare(text)) or _CANCEL.match(bare(first_clause(text))) or (
+            "取消" in text and len(bare(text)) <= 8
                                       and "授权" not in text):
         if bare(text) == "算了" and expecting == "phone":
             return None  # 算了 to the phone: skip it

@@ -57,7 +57,8 @@ _MONTHLY = re.compile(r"每个?月|(?<![0-9])1个月|月收入|月工资|月薪|
 _MONTHLY_AFTER = re.compile(r"\s*(元|块钱|块)?\s*(1个月|一个月|每个?月|/月|一月)")
 _APPROX_BEFORE = ("大概", "大约", "约", "差不多", "估计", "将近", "接近", "不到", "快", "可能",
                   "也就", "顶多", "最多", "至少", "大致")
-_APPROX_AFTER = re.compile(r"\s*(元|块钱|块)?\s*(左右|上下|出头|的样子|来块|多块|多元|不到|还不到|以下|以内|"
+_APPROX_AFTER = re.compile(r"\s*(元|块钱|块)?\s*(左右|上下|出头|的样子|来块|多块|多元|不到|还不到|"
+                           r"以下|以内|"
                            r"打底|朝上)")
 _NO_INCOME = re.compile(r"(没有?|无|零)(啥|什么|任何|一点)?(收入|进账)|收入(为|是)?(0|零|没有|无)"
                         r"|[一1]分钱?\S{0,4}?(都|也)?没")
@@ -209,7 +210,8 @@ _ONE = re.compile(r"(就我一个|我一个人|就我自己|一个人过|孤身�
 
 
 # the count said last, alone: 「两口子加俩娃 四个」 totals what came before
-_TOTAL_LAST = re.compile(r"(?:^|[\s,，。])(?:一共|1共|总共|共)?(\d{1,2})\s*(?:口人|口|个人|个|人)?\s*[.。!]?$")
+_TOTAL_LAST = re.compile(r"(?:^|[\s,，。])(?:一共|1共|总共|共)?(\d{1,2})\s*"
+                         r"(?:口人|口|个人|个|人)?\s*[.。!]?$")
 
 
 def household_size(prepared: str, *, expecting: str | None) -> int | None:

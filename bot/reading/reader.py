@@ -18,7 +18,8 @@ from bot.reading.text import normalize
 SURE_UNASKED = 0.75  # a message with no question form is a question only this close to one
 SURE_FAQ = 0.6  # an FAQ score this high outweighs the words 「能申请吗」
 MAX_TEXT = 2000  # the dialogue cuts at 500; this bounds the reader's own work whatever comes
-_EDIT_LEAD = re.compile(r"^.*?(改成|改为|换成|换为|变成|改一下|改下|改个|改了|写错了|填错了|弄错了|搞错了|输错了|"
+_EDIT_LEAD = re.compile(r"^.*?(改成|改为|换成|换为|变成|改一下|改下|改个|改了|写错了|填错了|弄错了|"
+                        r"搞错了|输错了|"
                         r"打错了|"
                         r"说错了|更正|修改|应该是|不是.{1,6}是)")
 _VALUE_LEAD = re.compile(r"^[\s,，.。:：]*(了|为|成|是|应该是|应是|正确的是|我叫)?[\s,，:：]*")
@@ -165,7 +166,8 @@ def _intent(t: str, expecting: str | None, found: Found, vocabulary: Vocabulary
     mistyped = None if slots.filled() else intents.mistyped_command(t)
     if mistyped is not None:
         return mistyped, ({"grounds": ""} if mistyped is Intent.REEXAMINE else {})
-    if clear_question and len(re.findall(r"[\u4e00-\u9fff]", b)) >= 2 and intents.ON_TOPIC.search(t):
+    if clear_question and len(re.findall(r"[\u4e00-\u9fff]", b)) >= 2 and (
+            intents.ON_TOPIC.search(t)):
         return Intent.QUESTION, {"faq": None}  # a question the FAQ does not know
     if slots.filled() or expecting:
         return Intent.ANSWER, {}
