@@ -47,7 +47,8 @@ RISK_WORDS: dict[str, tuple[str, ...]] = {
               "停水", "水管", "水是浑的", "水浑", "浑水", "水不干净", "水脏", "吃的水", "喝的水"),
 }
 # words that look like a risk's but are not one (打工挣了, 农药钱): checked first and removed
-_NOT_RISK = re.compile(r"病假|农药|兽药|火车|水费|电费|房租|打工挣|大学生村官|生活费用|没活路|活路")
+_NOT_RISK = re.compile(r"没毛病|病假|农药|兽药|火车|水费|电费|房租|打工挣|大学生村官|生活费用|"
+                       r"没活路|活路")
 # 死了 names a family loss unless it is livestock or a crop (「羊死了一半」 is industry)
 _LIVESTOCK_DEATH = re.compile(r"(牛|羊|猪|鸡|鸭|鹅|牲口|庄稼|苗)[^,，。 ]{0,4}?死")
 # what a disease is called, as against being treated (住院, 医药费): the care an accident

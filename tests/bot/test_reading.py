@@ -614,3 +614,19 @@ def test_edits_said_as_changing_or_adding(text: str, slot: str) -> None:
 def test_more_ways_to_ask_for_a_person_progress_or_a_fresh_start(text: str,
                                                                   intent: Intent) -> None:
     assert said(text, "income").intent is intent
+
+
+@pytest.mark.parametrize(("text", "expecting", "intent"), [
+    ("怎么个申请法", None, Intent.APPLY), ("想办个帮扶", None, Intent.APPLY),
+    ("俺家申请的怎么样了", None, Intent.PROGRESS), ("到底办没办", None, Intent.PROGRESS),
+    ("凭啥他家都能纳入", None, Intent.REEXAMINE), ("谢啦", None, Intent.GREETING),
+    ("你是机器人吧", None, Intent.HELP), ("全对 没毛病", "confirm", Intent.AGREE),
+    ("俺没有电话", "phone", Intent.SKIP),
+])
+def test_dialect_and_spoken_forms_of_the_intents(text: str, expecting: str | None,
+                                                 intent: Intent) -> None:
+    assert said(text, expecting).intent is intent
+
+
+def test_no_income_said_as_not_any() -> None:
+    assert said("什么收入都没有", "income").slots.income == Amount(0)
