@@ -52,6 +52,8 @@ _NAME_RUN = re.compile(rf"[{HAN}]+(?:·[{HAN}]+)*")
 # where a name ends when nothing separates it from what follows (我叫王秀英家里五口人)
 _AFTER_NAME = set("家今住在是的村身电手男女岁我老啊呀了吧呢嘛哦想要来从现有因申需和跟他她这那"
                   "一二两三四五六七八九十,，")
+# a name typed with a space inside it, sent alone: 王 秀英, 欧阳 秀兰
+_SPACED_NAME = re.compile(rf"[{HAN}]{{1,2}} [{HAN}]{{1,3}}")
 # a place said before the name: 我是南滩村的蒋春兰
 _PLACE_FIRST = re.compile(rf"[{HAN}]{{1,6}}?(村|庄|屯|寨|组|乡|镇)(的|人)")
 # what ends a run that is no name's last character (王秀英的, 李四呀)
@@ -125,7 +127,8 @@ def find_phone(text: str, *, expecting: str | None, problems: list[str]
 
 
 # a name sent alone with a rare family name may start with anything but these
-_NEVER_FIRST = set("不没别这那你我他她它啥谁哪嗯啊哈好对是要想请在有就还")
+_NEVER_FIRST = set("不没别这那你我他她它啥谁哪嗯啊哈好对是要想请在有就还"
+                   "零〇一二两三四五六七八九十百几半")  # 三口人 is a size
 _RELATIVES = ("老伴", "老公", "老婆", "媳妇", "儿子", "女儿", "孩子", "父亲", "母亲", "爸", "妈",
               "爷爷", "奶奶", "孙子", "孙女", "丈夫", "妻子", "干部", "书记", "村长")
 # a place (王家庄) or a title (刘书记) ends like this; a name does not
@@ -203,6 +206,11 @@ def find_name(text: str, *, expecting: str | None, id_at: tuple[int, int] | None
             if _plausible(name):
                 return name, (r.start(), r.start() + len(name))
     if expecting == "who" or id_at is not None:
+        whole = text.strip(" .。!！吧啊呀呢嘛哦")
+        if expecting == "who" and _SPACED_NAME.fullmatch(whole) and _plausible(
+                joined := whole.replace(" ", "")):
+            at = text.index(whole)
+            return joined, (at, at + len(whole))  # 王 秀英, sent alone
         for r in runs:
             bare = _LABEL.sub("", r.group())
             name = _name_from(bare) if bare else ""

@@ -16,7 +16,8 @@ HAN = r"\u4e00-\u9fff"
 
 
 # a phone or ID number said digit by digit (a voice message: 幺八七幺六六三七七九零)
-_SPOKEN_DIGITS = re.compile("[零〇幺一二三四五六七八九]{7,}")
+# (in the groups a number is read out in: 一三八 一二三四 五六七八)
+_SPOKEN_DIGITS = re.compile("[零〇幺一二三四五六七八九](?: ?[零〇幺一二三四五六七八九]){6,}")
 _DIGIT_OF = str.maketrans("零〇幺一二三四五六七八九", "001123456789")
 
 

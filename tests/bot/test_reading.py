@@ -630,3 +630,16 @@ def test_dialect_and_spoken_forms_of_the_intents(text: str, expecting: str | Non
 
 def test_no_income_said_as_not_any() -> None:
     assert said("什么收入都没有", "income").slots.income == Amount(0)
+
+
+def test_a_period_followed_by_its_own_figure_is_that_figures() -> None:
+    assert said("种地一年八千 打工一个月两千", "income").slots.income == Amount(8000 + 24000)
+
+
+def test_a_name_typed_with_a_space_and_a_size_sent_for_the_name() -> None:
+    assert said("李 桂兰", "who").slots.name == "李桂兰"
+    assert said("五口人", "who").slots.name is None
+
+
+def test_a_phone_read_out_in_groups() -> None:
+    assert said("手机是一八六 二二二三 三四四五", "phone").slots.phone == "18622233445"
