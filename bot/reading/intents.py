@@ -164,8 +164,9 @@ POLICY_ALONE = re.compile(r"^(了解|看看|讲讲|介绍|说说|问问)?(一下
                           r"政策(说明|解读|介绍|是什么|有哪些|有啥|咋样|怎么样)?(吗|呢|啊|呀)?$")
 
 
-# What the bot's business is about: a question the FAQ does not know is still the bot's to
-# answer (「你们办公室在哪里」) when it names one of these; 「明天赶集去不去」 is small talk.
+# What the bot's business is about: with nothing pending, a question the FAQ does not know
+# is still the bot's to answer (「你们办公室在哪里」) when it names one of these; 「明天赶集去不去」
+# is small talk. Mid-application any question is taken as about the application.
 ON_TOPIC = re.compile(r"你们|您|机器人|这个|办|申请|申报|帮扶|监测|政策|补|低保|救助|复核|审|批|"
                       r"干部|村委|"
                       r"书记|乡|镇|县|政府|钱|费|收入|标准|材料|证|公示|户|结果|进度|流程|手续|条件|资格|"

@@ -167,7 +167,7 @@ def _intent(t: str, expecting: str | None, found: Found, vocabulary: Vocabulary
     if mistyped is not None:
         return mistyped, ({"grounds": ""} if mistyped is Intent.REEXAMINE else {})
     if clear_question and len(re.findall(r"[\u4e00-\u9fff]", b)) >= 2 and (
-            intents.ON_TOPIC.search(t)):
+            expecting or intents.ON_TOPIC.search(t)):  # asked mid-application: about it
         return Intent.QUESTION, {"faq": None}  # a question the FAQ does not know
     if slots.filled() or expecting:
         return Intent.ANSWER, {}

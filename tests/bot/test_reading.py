@@ -643,3 +643,9 @@ def test_a_name_typed_with_a_space_and_a_size_sent_for_the_name() -> None:
 
 def test_a_phone_read_out_in_groups() -> None:
     assert said("手机是一八六 二二二三 三四四五", "phone").slots.phone == "18622233445"
+
+
+@pytest.mark.parametrize("expecting", ["size", "income", "confirm"])
+def test_a_question_mid_application_is_about_it_whatever_its_words(expecting: str) -> None:
+    reading = said("上大学的孙子算不算", expecting)
+    assert (reading.intent, reading.faq) == (Intent.QUESTION, None)
