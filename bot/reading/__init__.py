@@ -49,7 +49,10 @@ SLOT_ORDER = ("who", "village", "size", "difficulty", "risks", "income", "phone"
 @dataclass(frozen=True)
 class Amount:
     """Money as said: `value` yuan, per month when `monthly` (「一个月两千」), approximate
-    when said so (「三万多」, 「大概两万」, 「两万左右」: the figure kept is the round one)."""
+    when said so (「三万多」, 「大概两万」, 「两万左右」: the figure kept is the round one). A range
+    (「七八千」, 「三四万」) is kept as its lower end, approximate: there is no range here, and the
+    lower end is what the household surely has. A monthly pay said with the months it came
+    in (「一个月3000，干了8个月」) is the year's: 24000, not monthly."""
 
     value: int
     approximate: bool = False
