@@ -195,8 +195,9 @@ def combine(amounts: list[Amount]) -> Amount | None:
 
 
 # The household's size: 五口人, 5个人, 一家四口 (after prepare: 5口人, 1家4口), 老两口
-_SIZE = re.compile(r"(?<![\d.])(\d{1,3})\s*(?:口人|口|个人|人)(?!民|员|均|头|的)"
-                   r"(?!\S{0,2}(拉扯|带|养|供|照顾|伺候))")
+# (not per head: 「一个人一年多少钱」 asks about the line, 「每人两万」 is money)
+_SIZE = re.compile(r"(?<![\d.每])(\d{1,3})\s*(?:口人|口(?!子)|个人|人)(?!民|员|均|头|的)"
+                   r"(?!\S{0,2}(拉扯|带|养|供|照顾|伺候))(?!每|1年|多少|平均)")
 _FAMILY_OF = re.compile(r"家\s*(\d{1,2})\s*口")
 _BARE = re.compile(r"^\s*(?:一共|总共|共|家里|我家|家庭人口|人口|人数)?\s*:?\s*(\d{1,3})\s*"
                    r"(?:口人|口|个人|个|人)?\s*[.。!]?$")
@@ -204,12 +205,13 @@ _TWO = re.compile(r"老两口|两口子|2口子|娘俩|娘儿俩|爷俩|爷儿�
                   r"俩人|"
                   r"就?我(和|跟|与)老伴(两个|俩)?(?!.*(还有|和|跟))|我们老两口|"
                   r"就?我们?(老)?俩")
-_TWO_PEOPLE = re.compile(r"[两俩](?=\s*(口人|口|个人|人))")
+_TWO_PEOPLE = re.compile(r"[两俩](?=\s*(口人|口(?!子)|个人|人))")
 # 「我一个人拉扯三个娃」 is not a household of one: what follows says who else there is
 _ONE = re.compile(r"(就我一个|我一个人|就我自己|一个人过|孤身一人|独居|一个人住|1个人过|就我1个|"
                   r"我1个人|光棍)(?!\S{0,2}(拉扯|带|养|供|照顾|伺候|劳力|劳动力|干活|挣钱|能干))")
 
 
+_ONLY = re.compile(r"(就|只有?|只剩|剩下?)(我们?)?(老)?(两口|俩)")
 # the count said last, alone: 「两口子加俩娃 四个」 totals what came before
 _TOTAL_LAST = re.compile(r"(?:^|[\s,，。])(?:一共|1共|总共|共)?(\d{1,2})\s*"
                          r"(?:口人|口|个人|个|人)?\s*[.。!]?$")
@@ -228,7 +230,8 @@ def household_size(prepared: str, *, expecting: str | None) -> int | None:
             return int(m.group(1))
     if _ONE.search(prepared):
         return 1
-    if _TWO.search(prepared):
+    if _TWO.search(prepared) and (expecting != "difficulty" or _ONLY.search(prepared)):
+        # told among the difficulty, 「两口子都在家闲着」 is who is idle, not the household
         return 2
     if expecting == "size":
         m = _BARE.match(prepared)

@@ -649,3 +649,14 @@ def test_a_phone_read_out_in_groups() -> None:
 def test_a_question_mid_application_is_about_it_whatever_its_words(expecting: str) -> None:
     reading = said("上大学的孙子算不算", expecting)
     assert (reading.intent, reading.faq) == (Intent.QUESTION, None)
+
+
+def test_per_head_is_no_household_size() -> None:
+    assert said("监测线是一个人一年多少钱").slots.size is None
+    assert said("家里4个人 每人一年三千", "size").slots.size == 4
+
+
+def test_a_couple_told_among_the_difficulty_is_not_the_household() -> None:
+    assert said("厂子停工了 两口子都没活干", "difficulty").slots.size is None
+    assert said("只有我们老两口 老伴腿脚不便", "difficulty").slots.size == 2
+    assert said("两口子", "size").slots.size == 2
