@@ -46,7 +46,10 @@ CORPUS = Path(__file__).parent / "corpus"
 HELD_OUT = "holdout.yaml"  # the measure: nobody tunes on it
 TUNING = ("dev.yaml", "messages.yaml")  # read and shown, not gated: the reader was tuned on them
 ALL = (HELD_OUT, *TUNING)
-TARGET = 0.95
+TARGET = 0.95  # issue #22: not reached yet on holdout.yaml (see MEASURED)
+# What the reader reaches on holdout.yaml today (intents, slot values): a floor that a change
+# may not go below. Raise it when the reader gets better; the target stays 95%.
+MEASURED = (0.88, 0.92)
 SHOWN_FAILURES = 40
 
 EXPECTING = {None, *SLOT_ORDER, "confirm", "withdraw"}
@@ -219,8 +222,7 @@ def score(entries: Iterable[Entry], reader: Reader) -> Score:
     return result
 
 
-def test_the_reader_understands_what_farmers_send(config: Config,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def _held_out(config: Config, capsys: pytest.CaptureFixture[str]) -> tuple[Score, str]:
     words = vocabulary(config)
 
     def reader(text: str, expecting: str | None) -> Reading:
@@ -236,6 +238,23 @@ def test_the_reader_understands_what_farmers_send(config: Config,
         f"slots {s.slot_accuracy:.1%} (no gate)" for name, s in zip(TUNING, tuned, strict=True))
     with capsys.disabled():  # the figures are the point: shown on every run, not only failures
         print("\n" + report + "\n" + shown)
+    return result, report
+
+
+def test_the_reader_keeps_what_it_understands(config: Config,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """No change may make the reader understand less of the held-out set than today."""
+    result, report = _held_out(config, capsys)
+    assert result.intent_accuracy >= MEASURED[0], report
+    assert result.slot_accuracy >= MEASURED[1], report
+
+
+@pytest.mark.xfail(strict=True, reason="issue #22: 95% not reached on holdout.yaml yet "
+                   "(88.3% intents, 92.5% slot values); strict: passing fails until this "
+                   "marker goes")
+def test_the_reader_understands_what_farmers_send(config: Config,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    result, report = _held_out(config, capsys)
     assert result.intent_accuracy >= TARGET and result.slot_accuracy >= TARGET, report
 
 
