@@ -274,7 +274,7 @@ def test_the_household_hears_nothing_until_its_verification_is_decided(world: Wo
         assert progress.cases_of(s, "o_screened") == []
         assert applications.confirm_in_chat(s, "o_screened", world.clock.now()) is None
     with session_scope() as s:
-        said = cannot_apply(s, s.get_one(Household, household))
+        said = cannot_apply(s, s.get_one(Household, household), "o_screened")
         assert said is not None and "编号" not in said and "部门" not in said
         with pytest.raises(Refused, match="没有找到您家的申请记录"):  # 申请复核 in the chat
             reexaminations.request_from_chat(s, "o_screened", "不服", now=world.clock.now(),
