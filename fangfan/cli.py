@@ -236,6 +236,7 @@ def outbox_list(failed: bool, limit: int) -> None:
     from sqlalchemy import select
 
     from approvals.record.calendar import LOCAL
+    from approvals.record.models import Cadre
     from notifications.dispatch import held_until
     from notifications.models import Audience, OutboxMessage, OutboxStatus
     from notifications.wording import CHANNEL_NAMES, EVENT_NAMES
@@ -249,10 +250,14 @@ def outbox_list(failed: bool, limit: int) -> None:
         if failed:
             q = q.where(OutboxMessage.status.in_([OutboxStatus.DEAD, OutboxStatus.UNCERTAIN]))
         rows = s.scalars(q).all()
+        cadres = dict(s.execute(select(Cadre.id, Cadre.name).where(Cadre.id.in_(
+            {int(m.recipient[6:]) for m in rows if m.recipient.startswith("cadre:")}))).all())
         if rows:
-            click.echo("编号\t写入时间（北京时间）\t状态\t消息\t接收人\t渠道\t尝试次数")
+            click.echo("编号\t写入时间（北京时间）\t状态\t送达时间\t消息\t接收人\t渠道\t尝试次数")
         for m in rows:
-            who = m.recipient if m.recipient.startswith("cadre:") else f"{m.recipient[:6]}…"
+            who = (f"干部{cadres.get(int(m.recipient[6:]), m.recipient[6:])}"
+                   if m.recipient.startswith("cadre:") else f"农户{m.recipient[:6]}…")
+            sent = f"{m.sent_at.astimezone(LOCAL):%Y-%m-%d %H:%M}" if m.sent_at else "-"
             reason = f"  {m.last_error}" if m.status != OutboxStatus.SENT and m.last_error else ""
             event = EVENT_NAMES.get(m.event, m.event)
             channel = CHANNEL_NAMES.get(m.channel or "", m.channel or "-")
@@ -261,8 +266,8 @@ def outbox_list(failed: bool, limit: int) -> None:
                 m.status == OutboxStatus.PENDING and m.audience == Audience.FARMER) else None
             if until:
                 status += f"（夜间免打扰，{until.astimezone(LOCAL):%m-%d %H:%M}后发送）"
-            click.echo(f"{m.id}\t{m.created_at.astimezone(LOCAL):%m-%d %H:%M}\t{status}\t"
-                       f"{event}\t{who}\t{channel}\t尝试{m.attempts}次{reason}")
+            click.echo(f"{m.id}\t{m.created_at.astimezone(LOCAL):%Y-%m-%d %H:%M}\t{status}\t"
+                       f"{sent}\t{event}\t{who}\t{channel}\t尝试{m.attempts}次{reason}")
     if not rows:
         click.echo("没有" + ("失败的" if failed else "") + "消息。")
 

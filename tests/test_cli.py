@@ -118,11 +118,11 @@ def test_outbox_lists_what_failed_and_why(services, database_url):
     failed = fangfan("outbox", "--failed", database_url=database_url)
     assert failed.returncode == 0
     assert "发送失败" in failed.stdout and "HTTP 503" in failed.stdout
-    assert "cadre:7" in failed.stdout
+    assert "cadre:7" not in failed.stdout and "\t干部" in failed.stdout  # named, not keyed
     assert "每日待办提醒" in failed.stdout and "cadre_digest" not in failed.stdout
     assert "o_farm" not in failed.stdout
     everything = fangfan("outbox", database_url=database_url).stdout
-    assert "待发送" in everything and "o_farm…" in everything
+    assert "待发送" in everything and "农户o_farm…" in everything
 
 
 def test_outbox_shows_beijing_time_and_when_a_held_message_goes(services, database_url):
@@ -148,8 +148,9 @@ def test_outbox_shows_beijing_time_and_when_a_held_message_goes(services, databa
     header, cadre, farmer = listed.stdout.splitlines()
     assert "写入时间（北京时间）" in header
     morning = f"{tomorrow + dt.timedelta(days=1):%m-%d} 07:00"
-    assert farmer.split("\t")[1:3] == ["11-02 09:00", f"待发送（夜间免打扰，{morning}后发送）"]
-    assert cadre.split("\t")[1:3] == ["11-02 09:00", "待发送"]
+    assert farmer.split("\t")[1:4] == ["2026-11-02 09:00", f"待发送（夜间免打扰，{morning}后发送）",
+                                       "-"]
+    assert cadre.split("\t")[1:4] == ["2026-11-02 09:00", "待发送", "-"]
 
 
 def test_the_commands_own_words_are_chinese(database_url):
