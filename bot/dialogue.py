@@ -81,8 +81,9 @@ def respond_at_once(ctx: Context, inbound: Inbound) -> str | None:
         case "image":
             return None
         case "voice" if not inbound.text.strip():
-            return ("抱歉，这条语音没能识别成文字。请打字告诉我，或者再说一遍（说慢一点、"
-                    f"说普通话）；也可以回复「找干部」请干部给您回电话，或拨打{ctx.config.notice.hotline}。")
+            return _with_pending(ctx, inbound.openid, (
+                "抱歉，这条语音没能识别成文字。请打字告诉我，或者再说一遍（说慢一点、说普通话）；"
+                f"也可以回复「找干部」请干部给您回电话，或拨打{ctx.config.notice.hotline}。"))
         case "text" | "voice":
             text = inbound.text.strip()[:MAX_TEXT]
             if not text:
@@ -106,6 +107,11 @@ def _at_once(ctx: Context, openid: str, reading: Reading) -> str:
     text = _question(ctx, openid, reading)
     if reading.intent == Intent.HELP:
         return text
+    return _with_pending(ctx, openid, text)
+
+
+def _with_pending(ctx: Context, openid: str, text: str) -> str:
+    """`text`, then the pending question of an application being filled (read, not locked)."""
     row = ctx.conn.execute(_STEP, {"openid": openid}).first()
     if row is None or not filling.is_filling(row.step):
         return text

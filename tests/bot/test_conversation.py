@@ -162,3 +162,10 @@ def test_someone_elses_id_number_learns_no_case_number(
     farmer.say("申请")
     reply = farmer.say(f"{name} {id_number}")
     assert "已有正在办理的申请" in reply and number not in reply and "好的，我们开始" not in reply
+
+
+def test_a_voice_message_not_recognised_mid_application_asks_the_pending_question_again(
+        farmer: WeChatSender) -> None:
+    farmer.say("申请")
+    reply = farmer.voice(None)
+    assert "打字" in reply and "找干部" in reply and "身份证号" in reply.split("接着填申请")[-1]
