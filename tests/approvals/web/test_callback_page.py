@@ -51,6 +51,7 @@ def test_the_cadre_sees_the_card_and_closes_it(app: Flask, world: World) -> None
     request_id = asks(world, household)  # Mon 2 Nov 9:00, by Tue 3 Nov
     liu = Desk(app.test_client()).signs_in(cadre_id("刘书记"))
     page = liu.get("/inbox").text
+    before = int(re.search(r"共(\d+)件", page).group(1))  # type: ignore[union-attr]
     assert "回电请求" in page and f'id="callback-{request_id}"' in page
     assert farmer.name in page and "东沟村" in page and SAID in page
     assert f'href="tel:{farmer.phone}"' in page  # a personal-data role: in full, to dial
@@ -72,6 +73,7 @@ def test_the_cadre_sees_the_card_and_closes_it(app: Flask, world: World) -> None
     res = liu.post(f"/callbacks/{request_id}/done", note="已电话说明申请流程")
     page = liu.get(res.headers["Location"]).text
     assert "已记录回电" in page and f"callback-{request_id}" not in page
+    assert f"共{before - 1}件" in page  # the count in the title counts the call-backs too
     row = record(request_id)
     assert (row.status, row.done_by, row.done_by_name, row.done_at, row.note) == (
         CallbackStatus.DONE, cadre_id("刘书记"), "刘书记", world.clock.now(), "已电话说明申请流程")
