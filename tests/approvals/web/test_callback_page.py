@@ -51,7 +51,7 @@ def test_the_cadre_sees_the_card_and_closes_it(app: Flask, world: World) -> None
     request_id = asks(world, household)  # Mon 2 Nov 9:00, by Tue 3 Nov
     liu = Desk(app.test_client()).signs_in(cadre_id("刘书记"))
     page = liu.get("/inbox").text
-    before = int(re.search(r"共(\d+)件", page).group(1))  # type: ignore[union-attr]
+    before = int(re.search(r"共(\d+)件", page).group(1))
     assert "回电请求" in page and f'id="callback-{request_id}"' in page
     assert farmer.name in page and "东沟村" in page and SAID in page
     assert f'href="tel:{farmer.phone}"' in page  # a personal-data role: in full, to dial
