@@ -8,8 +8,9 @@ already taken is refused with one line, never silently shared with another run.
 
 Every child gets the same PREFECT_API_URL (ephemeral Prefect in several processes locks its
 SQLite). Each child runs in a process group of its own: Ctrl-C reaches this process only,
-which stops the web app, then the worker, then the Prefect server (the worker still talks to
-it while it stops), each with SIGTERM, and says so in one line.
+which stops the worker, then the web app (whose stand-in for WeChat's API the worker's
+deliveries use in dev mode), then the Prefect server (the worker still talks to it while it
+stops), each with SIGTERM, and says so in one line.
 """
 
 from __future__ import annotations
@@ -154,9 +155,11 @@ def run_all(settings: Settings) -> None:
                                    env, log))
             _wait_healthy(f"{api_url}/health", children[-1], 120, log)
             ui = f"http://127.0.0.1:{prefect_port}/"
-        children.append(_spawn([*fangfan, "worker"], env))
+        # the web app before the worker and stopped after it: the worker's deliveries go to
+        # the web app's stand-in for WeChat's API in dev mode, and must find it up
         children.append(_spawn([*fangfan, "serve"], env))
         _wait_healthy(f"http://127.0.0.1:{settings.port}/healthz", children[-1], 60)
+        children.append(_spawn([*fangfan, "worker"], env))
         print(f"\nfangfan 已启动：\n"
               f"  干部手机工作台：  http://127.0.0.1:{settings.port}/ （选择演示干部登录）\n"
               f"  公众号模拟器：    http://127.0.0.1:{settings.port}/dev/wechat\n"
