@@ -244,6 +244,8 @@ def _agree(turn: Turn, reading: Reading) -> str:
         return _answer(turn, reading)
     submitted = next((c for c in progress.cases_of(turn.ctx.s, turn.conv.openid)
                       if c.status == CaseStatus.OPEN), None)
+    if submitted is not None and submitted.consent_pending:  # a cadre filed it: 「同意」 confirms
+        return application.confirm_consent(turn)
     if submitted is not None:
         return (f"您的申请已经提交了（编号 {submitted.number}），正在办理。"
                 "回复「进度」可以查看办到哪一步。")

@@ -4,6 +4,7 @@ webhook."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from sqlalchemy import select, update
@@ -169,3 +170,19 @@ def test_a_voice_message_not_recognised_mid_application_asks_the_pending_questio
     farmer.say("申请")
     reply = farmer.voice(None)
     assert "打字" in reply and "找干部" in reply and "身份证号" in reply.split("接着填申请")[-1]
+
+
+def test_a_plain_yes_confirms_what_a_cadre_filed(farmer: WeChatSender, world: World) -> None:
+    """The household asked on its WeChat to confirm a cadre's filing answers 「同意」."""
+    cadre = world.cadre("village_cadre", "东沟村")
+    filer = replace(farmer, openid="o_cadre_filing", log=[])
+    name, id_number, household_id = roster_head(index=6)
+    with session_scope() as s:
+        s.execute(update(Cadre).where(Cadre.id == cadre.id).values(openid=filer.openid))
+        s.execute(update(Member).where(Member.id_number == id_number)
+                  .values(openid=farmer.openid))
+    for said in ("申请", f"{name} {id_number}", "房子裂了，下雨漏", "一万五", "同意"):
+        reply = filer.say(said)
+    assert "确认授权" in reply
+    assert "已确认授权" in farmer.say("同意")
+    assert not only_case(household_id).consent_pending
