@@ -101,14 +101,18 @@ def _intent(t: str, expecting: str | None, found: Found, vocabulary: Vocabulary
     if expecting in ("confirm", "withdraw"):
         # a plain yes or no to the summary or the withdrawal, before any phrase in it
         # (「对 撤回」 agrees to withdraw; 「不撤了」 refuses)
-        if intents.AGREE.match(t):
+        if intents.AGREE.match(t) or (
+                expecting == "withdraw" and intents.AGREE_WITHDRAW.match(intents.bare(t))):
             return Intent.AGREE, {}
         if intents.REFUSE.match(b) or intents.REFUSE.match(intents.plain(t)) or (
                 expecting == "withdraw" and intents.KEEP.search(t)):
             return Intent.REFUSE, {}
-    if intents.CONSENT.search(t):
+    if (intents.CONSENT.search(t) and not intents.QUESTION_CLEAR.search(t)) or (
+            expecting is None and intents.CONSENT_ALONE.match(intents.bare(t))):
         return Intent.CONSENT, {}
     grounds = intents.reexamination(t)
+    if grounds is None and "复" in t:  # 申请复合: 复核 typed by its sound
+        grounds = intents.reexamination(intents.sounds_like(t))
     if grounds is not None:
         return Intent.REEXAMINE, {"grounds": grounds}
     is_edit, target = intents.edit(t, expecting=expecting)
@@ -147,11 +151,15 @@ def _intent(t: str, expecting: str | None, found: Found, vocabulary: Vocabulary
         # 「能申请吗」: whether this household may apply, unless another entry fits clearly
         # (「收入超了还能申请吗」 asks about the line)
         return Intent.QUESTION, {"faq": _faq_key(vocabulary, "who_may_apply")}
+    if asked is not None and fills and expecting == "risks" and not questioning:
+        asked = None  # 「饮水安全」 named at the list of risks is the risk, not the FAQ's words
     if asked is not None and (clear_question or asked.score >= SURE_FAQ
                               or not (fills or expecting == "difficulty")):
         # (the difficulty is free text: only a question asked as one is not an answer to it)
         return Intent.QUESTION, {"faq": asked.key}
 
+    if expecting == "phone" and not fills and intents.SKIP_PHONE.search(t):
+        return Intent.SKIP, {}
     if expecting not in (None, "confirm", "withdraw") and not fills and (
             intents.SKIP.match(b) or intents.SKIP.match(intents.plain(t)) or (
                 expecting == "phone" and intents.SKIP.match(
