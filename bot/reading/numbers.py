@@ -162,9 +162,13 @@ def _kind(window: str) -> str | None:
     return "expense" if expense > income else "income"
 
 
+# wages withheld (「工钱一分没拿到」) are a debt owed, not what the household lives on
+_PAY_WITHHELD = re.compile(r"(工钱|工资|工费|血汗钱)\S{0,3}[一1]分钱?\S{0,3}?(都|也)?没(拿|给|发|结|要)")
+
+
 def no_income(text: str) -> bool:
     """「没有收入」「一分钱都没有」: an income of nothing."""
-    return bool(_NO_INCOME.search(text))
+    return bool(_NO_INCOME.search(_PAY_WITHHELD.sub(" ", text)))
 
 
 # 干了8个月, 打了半年工 (after prepare): how many months a monthly pay came in
@@ -200,6 +204,9 @@ def combine(amounts: list[Amount]) -> Amount | None:
 _SIZE = re.compile(r"(?<![\d.每])(\d{1,3})\s*(?:口人|口(?!子)|个人|人)(?!民|员|均|头|的)"
                    r"(?!\S{0,2}(拉扯|带|养|供|照顾|伺候))(?!每|1年|多少|平均)")
 _FAMILY_OF = re.compile(r"家\s*(\d{1,2})\s*口")
+# a form's label before the count (「人口：5」, 「家庭人口 4」, 「人数是3」)
+_LABELLED = re.compile(r"(?:家庭人口|家里人口|人口数?|人数|家庭成员)\s*[:：]?\s*(?:是|有|共)?\s*"
+                       r"(\d{1,2})(?![\d.万千百块元])")
 _BARE = re.compile(r"^\s*(?:一共|总共|共|家里|我家|家庭人口|人口|人数)?\s*:?\s*(\d{1,3})\s*"
                    r"(?:口人|口|个人|个|人)?\s*[.。!]?$")
 _TWO = re.compile(r"老两口|两口子|2口子|娘俩|娘儿俩|爷俩|爷儿俩|母子俩|父子俩|母女俩|父女俩|夫妻俩|"
@@ -225,7 +232,7 @@ def household_size(prepared: str, *, expecting: str | None) -> int | None:
         total = _TOTAL_LAST.search(prepared)
         if total and 1 <= int(total.group(1)) <= 30:
             return int(total.group(1))
-    for pattern in (_FAMILY_OF, _SIZE):
+    for pattern in (_FAMILY_OF, _SIZE, _LABELLED):
         m = pattern.search(prepared)
         if m and 1 <= int(m.group(1)) <= 30:
             return int(m.group(1))

@@ -45,6 +45,8 @@ RISK_WORDS: dict[str, tuple[str, ...]] = {
                "服刑", "失踪", "改嫁"),
     "water": ("吃水", "饮水", "喝水", "水井", "自来水", "水源", "缺水", "水质", "没水",
               "停水", "水管", "水是浑的", "水浑", "浑水", "水不干净", "水脏", "吃的水", "喝的水"),
+    # at the list of risks: none of the named ones (别的原因, 其它情况)
+    "other": ("其他", "其它", "别的原因", "别的情况", "别的困难", "以上都不是", "都不沾"),
 }
 # words that look like a risk's but are not one (打工挣了, 农药钱): checked first and removed
 _NOT_RISK = re.compile(r"没毛病|病假|农药|兽药|火车|水费|电费|房租|打工挣|大学生村官|生活费用|"
