@@ -200,8 +200,8 @@ def combine(amounts: list[Amount]) -> Amount | None:
 
 
 # The household's size: 五口人, 5个人, 一家四口 (after prepare: 5口人, 1家4口), 老两口
-# (not per head: 「一个人一年多少钱」 asks about the line, 「每人两万」 is money)
-_SIZE = re.compile(r"(?<![\d.每])(\d{1,3})\s*(?:口人|口(?!子)|个人|人)(?!民|员|均|头|的)"
+# (not per head: 「一个人一年多少钱」, 「好多钱一个人」 ask about the line, 「每人两万」 is money)
+_SIZE = re.compile(r"(?<![\d.每钱块元])(\d{1,3})\s*(?:口人|口(?!子)|个人|人)(?!民|员|均|头|的)"
                    r"(?!\S{0,2}(拉扯|带|养|供|照顾|伺候))(?!每|1年|多少|平均)")
 _FAMILY_OF = re.compile(r"家\s*(\d{1,2})\s*口")
 # a form's label before the count (「人口：5」, 「家庭人口 4」, 「人数是3」)
