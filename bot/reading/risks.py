@@ -29,7 +29,7 @@ RISK_WORDS: dict[str, tuple[str, ...]] = {
                  "车翻", "翻沟", "摔断", "压断", "砸断"),
     "industry": ("养殖", "种植", "亏", "赔本", "赔了", "绝收", "收成不好", "减产", "死了一半",
                  "瘟", "卖不出去", "卖不掉", "价格低", "跌价",
-                 "牛死", "羊死", "猪死", "鸡死", "死了好几头", "牲口", "合作社", "股金", "入股",
+                 "赔进去", "本钱", "牛死", "羊死", "猪死", "鸡死", "死了好几头", "牲口", "合作社", "股金", "入股",
                  "血本无归"),
     "employment": ("失业", "没活", "没工作", "找不到活", "找不到工作", "欠薪", "拖欠工资",
                    "工资没发", "下岗", "辞退", "被开除", "厂子倒闭", "工厂倒闭", "停工",
@@ -60,10 +60,12 @@ _NOT_FAMILY_RAN = re.compile(r"(老板|包工头|工头|老总|厂长|牛|羊|�
 # a disaster's lost crop or stock is the disaster; the trade is a risk of its own only when
 # money was sunk in it (赔本, 亏, 合作社)
 _TRADE = re.compile(r"亏|赔|本钱|养殖|种植|合作社|股金|入股|价格|跌价|卖不")
-# a house a disaster damaged is the disaster's, unless it is said to be unfit to live in or
-# its repair is what the household needs (「修房子要五万」)
+# a house a disaster damaged is the disaster's, unless it is said to be unfit to live in, its
+# repair is what the household needs (「修房子要五万」), or it fell down whole (「震塌了」; a
+# part of it, 「冲垮了一半」, is the disaster's damage)
 _UNFIT = re.compile(r"危房|不能住|住不了|住不成|没法住|不敢住|没地方住|住不下去|修房|重建|翻修|"
-                    r"修缮")
+                    r"修缮|(房|屋)[^,，。 ]{0,6}(塌|垮|倒)了?"
+                    r"(?![^,，。]{0,2}(一半|半边|一角|一点|一部分|半间|一间|一面|个角))")
 # what a disease is called, as against being treated (住院, 医药费): the care an accident
 # needs is no illness of its own
 _DISEASE = re.compile(r"(?<!瘟)病(?!死)|癌|瘤|中风|脑梗|心梗|偏瘫|透析|化疗|尿毒症|吃药|身体")

@@ -225,7 +225,7 @@ def test_a_number_is_a_village_only_when_the_village_was_asked() -> None:
 
 @pytest.mark.parametrize(("text", "risks"), [
     ("老伴脑梗住院了", ("illness",)), ("孩子上大学学费交不起", ("schooling",)),
-    ("今年旱了庄稼绝收", ("disaster", "industry")), ("羊死了一半", ("industry",)),
+    ("今年旱了庄稼绝收", ("disaster",)), ("羊死了一半", ("industry",)),
     ("老伴去世了", ("family",)), ("儿子没了 儿媳改嫁了", ("family",)),
     ("在外面打工的厂子倒闭了", ("employment",)), ("房子裂了好几道缝下雨漏", ("housing",)),
     ("吃水要走好远", ("water",)), ("我腿摔断了干不了活", ("accident",)),
@@ -660,3 +660,130 @@ def test_a_couple_told_among_the_difficulty_is_not_the_household() -> None:
     assert said("厂子停工了 两口子都没活干", "difficulty").slots.size is None
     assert said("只有我们老两口 老伴腿脚不便", "difficulty").slots.size == 2
     assert said("两口子", "size").slots.size == 2
+
+
+# ---- classes of phrasing (each with examples of its own, not the corpus's) ----
+
+@pytest.mark.parametrize("text", ["俺同意授权", "授权给村委会", "好的 授权吧", "愿意授权",
+                                  "同意核查我家的信息", "是我叫书记替我家申报的",
+                                  "我同意村里帮俺家报上去", "确认了"])
+def test_consent_said_many_ways(text: str) -> None:
+    assert said(text).intent is Intent.CONSENT
+
+
+def test_a_question_about_the_consent_is_no_consent() -> None:
+    assert said("授权是干什么用的？").intent is not Intent.CONSENT
+    assert said("确认").intent is Intent.CONSENT  # nothing pending: the cadre's request
+    assert said("确认", "confirm").intent is Intent.AGREE  # at the summary: a yes
+
+
+@pytest.mark.parametrize("text", ["手机号不愿意留", "电话先不给了", "这个就跳过吧",
+                                  "号码还是不留了 有事找村里", "不方便给电话"])
+def test_declining_the_phone_in_a_sentence_skips_it(text: str) -> None:
+    assert said(text, "phone").intent is Intent.SKIP
+
+
+def test_a_phone_given_while_declining_something_else_is_the_phone() -> None:
+    reading = said("不留座机 手机13912345678", "phone")
+    assert (reading.intent, reading.slots.phone) == (Intent.ANSWER, "13912345678")
+
+
+@pytest.mark.parametrize(("text", "expecting", "intent"), [
+    ("不整了", "village", Intent.CANCEL),
+    ("别填了 太难弄", "income", Intent.CANCEL),
+    ("甭写了", "who", Intent.CANCEL),
+    ("取消前几天报的那个申请", None, Intent.WITHDRAW),
+    ("可不可以撤回我家的申请", None, Intent.WITHDRAW),
+    ("能帮我撤掉吗", None, Intent.WITHDRAW),
+    ("撤回以后还能再申请吗", None, Intent.QUESTION),
+    ("嗯 不申请了", "withdraw", Intent.AGREE),
+    ("还是甭撤了", "withdraw", Intent.REFUSE),
+    ("俺不同意", "confirm", Intent.REFUSE),
+    ("没得问题 交吧", "confirm", Intent.AGREE),
+])
+def test_giving_up_and_answering_a_withdrawal(text: str, expecting: str | None,
+                                              intent: Intent) -> None:
+    assert said(text, expecting).intent is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("咱家太困难了 求政府帮一把", Intent.APPLY),
+    ("去哪儿申请", Intent.APPLY),
+    ("申诉咋个申请", Intent.QUESTION),
+    ("这玩意咋用", Intent.HELP),
+    ("你们这个号是做什么的", Intent.HELP),
+    ("你还能办点啥", Intent.HELP),
+    ("是什么功能", Intent.HELP),
+    ("想跟村长通个话", Intent.HUMAN),
+    ("我不认可这个决定", Intent.REEXAMINE),
+    ("要求复合", Intent.REEXAMINE),
+    ("多谢领导们", Intent.GREETING),
+])
+def test_intents_said_another_way(text: str, intent: Intent) -> None:
+    assert said(text).intent is intent
+
+
+def test_the_risk_named_at_the_list_is_the_risk_not_a_faq_question() -> None:
+    reading = said("饮水不安全", "risks")
+    assert (reading.intent, reading.slots.risks) == (Intent.ANSWER, ("water",))
+    assert said("其他原因", "risks").slots.risks == ("other",)
+
+
+@pytest.mark.parametrize(("text", "risks"), [
+    ("今年遭了冰雹 苞谷全没收成了 绝收", ("disaster",)),
+    ("冰雹把大棚打烂了 投的本钱全赔进去了", ("disaster", "industry")),
+    ("山洪把房子冲塌了一角", ("disaster",)),
+    ("山洪把房子冲塌了 现在成了危房住不了", ("disaster", "housing")),
+    ("包工头卷钱跑了 一年工钱没给", ("employment",)),
+    ("媳妇跑了 留下两个娃", ("family",)),
+    ("家里的猪 去年闹猪瘟死光了", ("industry",)),
+])
+def test_the_cause_is_the_risk_not_its_consequence(text: str, risks: tuple[str, ...]) -> None:
+    assert said(text, "difficulty").slots.risks == risks
+
+
+def test_the_dog_that_ran_off_is_no_family_loss() -> None:
+    assert said("我家狗跑了").slots.risks == ()
+
+
+@pytest.mark.parametrize(("text", "amount"), [
+    ("三万挂零", Amount(30000, approximate=True)),
+    ("也就八千", Amount(8000)),  # little, said exactly
+    ("也就八千来块", Amount(8000, approximate=True)),
+])
+def test_how_rough_an_income_is(text: str, amount: Amount) -> None:
+    assert said(text, "income").slots.income == amount
+
+
+def test_wages_withheld_are_no_income_of_nothing() -> None:
+    assert said("老板欠着工资 一分钱没给", "difficulty").slots.income is None
+
+
+def test_a_form_typed_with_labels() -> None:
+    reading = said(f"姓名：王秀英 身份证：{WANG} 家庭人口：4 收入：一万八")
+    slots = reading.slots
+    assert (slots.name, slots.id_number, slots.size, slots.income) == (
+        "王秀英", WANG, 4, Amount(18000))
+
+
+def test_a_progress_question_names_whose_application() -> None:
+    village = VILLAGES[0]
+    reading = said(f"{village}李春生家的申请批了没")
+    assert (reading.intent, reading.slots.name, reading.slots.village) == (
+        Intent.PROGRESS, "李春生", village)
+
+
+def test_the_value_after_saying_it_is_wrong_is_the_edit() -> None:
+    reading = said("电话错了 是13912345678", "confirm")
+    assert (reading.intent, reading.edit, reading.slots.phone) == (
+        Intent.EDIT, "phone", "13912345678")
+
+
+def test_a_disease_in_a_question_about_papers_is_no_risk() -> None:
+    reading = said("要不要带诊断书")
+    assert reading.intent is Intent.QUESTION and reading.slots.risks == ()
+    assert said("老伴瘫了 要交啥材料").slots.risks  # told before the question: the household's
+
+
+def test_per_head_after_the_sum_is_no_size() -> None:
+    assert said("低保多少钱一个人").slots.size is None
