@@ -163,7 +163,8 @@ def _kind(window: str) -> str | None:
 
 
 # wages withheld (「工钱一分没拿到」) are a debt owed, not what the household lives on
-_PAY_WITHHELD = re.compile(r"(工钱|工资|工费|血汗钱)[^,，。]{0,4}?[一1]分钱?[^,，。]{0,3}?(都|也)?没(拿|给|发|结|要)")
+_PAY_WITHHELD = re.compile(r"(工钱|工资|工费|血汗钱)[^,，。]{0,4}?[一1]分钱?[^,，。]{0,3}?"
+                           r"(都|也)?没(拿|给|发|结|要)")
 
 
 def no_income(text: str) -> bool:

@@ -29,7 +29,8 @@ RISK_WORDS: dict[str, tuple[str, ...]] = {
                  "车翻", "翻沟", "摔断", "压断", "砸断"),
     "industry": ("养殖", "种植", "亏", "赔本", "赔了", "绝收", "收成不好", "减产", "死了一半",
                  "瘟", "卖不出去", "卖不掉", "价格低", "跌价",
-                 "赔进去", "本钱", "牛死", "羊死", "猪死", "鸡死", "死了好几头", "牲口", "合作社", "股金", "入股",
+                 "赔进去", "本钱", "牛死", "羊死", "猪死", "鸡死", "死了好几头", "牲口",
+                 "合作社", "股金", "入股",
                  "血本无归"),
     "employment": ("失业", "没活", "没工作", "找不到活", "找不到工作", "欠薪", "拖欠工资",
                    "工资没发", "下岗", "辞退", "被开除", "厂子倒闭", "工厂倒闭", "停工",
@@ -56,7 +57,8 @@ _NOT_RISK = re.compile(r"没毛病|病假|农药|兽药|火车|水费|电费|房
 _LIVESTOCK_DEATH = re.compile(r"(牛|羊|猪|鸡|鸭|鹅|牲口|庄稼|苗)[^,，。]{0,8}?死")
 # 跑了 is a family loss only when a person of the family ran (「老板跑了」 is the wages,
 # 「鸡跑了」 nothing of the household's)
-_NOT_FAMILY_RAN = re.compile(r"(老板|包工头|工头|老总|厂长|牛|羊|猪|鸡|鸭|鹅|狗|牲口)[^,，。 ]{0,3}?跑了")
+_NOT_FAMILY_RAN = re.compile(r"(老板|包工头|工头|老总|厂长|牛|羊|猪|鸡|鸭|鹅|狗|牲口)"
+                             r"[^,，。 ]{0,3}?跑了")
 # a disaster's lost crop or stock is the disaster; the trade is a risk of its own only when
 # money was sunk in it (赔本, 亏, 合作社)
 _TRADE = re.compile(r"亏|赔|本钱|养殖|种植|合作社|股金|入股|价格|跌价|卖不")
