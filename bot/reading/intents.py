@@ -36,9 +36,8 @@ CONSENT = re.compile(r"(确认|同意|愿意|我|俺)\S{0,2}授权|授权\S{0,2}
                      r"(同意|确认|愿意)\S{0,2}(查询|核查|查|核实)(?!\S{0,2}(进度|结果))|"
                      r"((同意|确认|愿意|是我让|是我叫|我让|俺让)\S{0,6}(干部|村里|村委|书记|村长)"
                      r"\S{0,4}(代|替|帮)\S{0,4}(申请|申报|报|办))")
-# with nothing pending, a bare yes answers the one thing the bot can be waiting for without a
-# draft: the consent a cadre asked for (at the summary or a withdrawal, a yes is AGREE)
-CONSENT_ALONE = re.compile(r"^(我|俺)?(确认|同意)(了|的)?$")
+# (a bare 「同意」 or 「我确认」 is AGREE: whether a cadre's filing awaits it is the dialogue's
+# to know, not the reader's)
 # 复核: a demand (申请复核, 我不服, 为什么不给我办) and the grounds after it
 _REEXAMINE = re.compile(
     r"^复核$|申请复核|要求复核|我要复核|请求复核|复核一下|重新审核|重新审查|我不服|不服气|不服|"

@@ -117,8 +117,7 @@ def _intent(t: str, expecting: str | None, found: Found, vocabulary: Vocabulary
         if intents.REFUSE.match(b) or intents.REFUSE.match(intents.plain(t)) or (
                 expecting == "withdraw" and intents.KEEP.search(t)):
             return Intent.REFUSE, {}
-    if (intents.CONSENT.search(t) and not intents.QUESTION_CLEAR.search(t)) or (
-            expecting is None and intents.CONSENT_ALONE.match(intents.bare(t))):
+    if intents.CONSENT.search(t) and not intents.QUESTION_CLEAR.search(t):
         return Intent.CONSENT, {}
     grounds = intents.reexamination(t)
     if grounds is None and "复" in t:  # 申请复合: 复核 typed by its sound
