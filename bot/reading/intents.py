@@ -18,11 +18,11 @@ _TAIL = " .。!！~～,，?？啊呀吧哈呢嘛哦了的"
 
 # a question in form: a question mark, a final particle, or a question word
 QUESTION_FORM = re.compile(r"[?？]|([\u4e00-\u9fff])不\1|吗|呢\s*$|么\s*$|不\s*$|没\s*$|怎么|怎样|"
-                           r"如何|什么|啥|多少|几天|几个|"
+                           r"如何|什么|啥|多少|几天|几个|几年|几月|几次|几回|真的假的|是真是假|"
                            r"哪|谁|是不是|能不能|可不可以|要不要|会不会|有没有|多久|多长|为什么|为啥|"
                            r"咋|请问")
 # a question only when it opens or closes the message (「我问一下」 or 「……吗」)
-QUESTION_CLEAR = re.compile(r"[?？]\s*$|([\u4e00-\u9fff])不\1|\S还是\S|"
+QUESTION_CLEAR = re.compile(r"[?？]\s*$|(?:真的假的|是真是假)\s*$|([\u4e00-\u9fff])不\1|\S还是\S|"
                             r"(吗|呢|(?<![什怎这那])么|不|多少|谁|咋|(?<!没)(干|为|是|要|做|有|算)(啥|什么))"
                             r"\s*[?？]?\s*$|^(请问|"
                             r"问一下|我想问|想问)|"

@@ -89,6 +89,8 @@ def read(text: str, *, expecting: str | None, vocabulary: Vocabulary) -> Reading
             if again not in (Intent.UNKNOWN, Intent.ANSWER, Intent.QUESTION):
                 intent, extra = again, more
     slots = found.slots
+    if intent is Intent.QUESTION and extra.get("faq") == "cost":
+        slots.expense = None  # 「有人说要交两百块手续费」: a fee asked for, not what was spent
     if intent is Intent.QUESTION and extra.get("faq") in _ABOUT_PAPERS and (
             intents.first_clause(t) == t.strip()):
         # 「需要交病历不」, 「公示会写我家的病吗」: the illness is the paper's or the secret's

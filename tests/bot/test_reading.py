@@ -786,3 +786,22 @@ def test_a_disease_in_a_question_about_papers_is_no_risk() -> None:
 
 def test_per_head_after_the_sum_is_no_size() -> None:
     assert said("低保多少钱一个人").slots.size is None
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("审批要等好久", "how_long"),
+    ("评上之后每年给多少补助", "after_enrolled"),
+    ("当上监测户有啥好处", "after_enrolled"),
+    ("纳入之后还能退出吗", "elimination"),
+    ("要当几年监测户", "elimination"),
+    ("我的帮扶责任人是哪位", "whom_to_call"),
+    ("办这个要不要交工本费", "cost"),
+])
+def test_questions_said_another_way_find_their_answer(text: str, key: str) -> None:
+    reading = said(text)
+    assert (reading.intent, reading.faq) == (Intent.QUESTION, key)
+
+
+def test_a_fee_asked_about_is_no_expense() -> None:
+    reading = said("听说要交三百块手续费 真的假的")
+    assert (reading.faq, reading.slots.expense) == ("cost", None)
