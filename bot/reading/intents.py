@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz, process
 
 from bot.reading import Intent
@@ -264,21 +265,51 @@ _SHORT_COMMANDS = {"申请": Intent.APPLY, "进度": Intent.PROGRESS, "人工": 
                    "复核": Intent.REEXAMINE, "授权": Intent.CONSENT, "撤回": Intent.WITHDRAW}
 
 
-# Characters a pinyin keyboard or voice input puts for the commands' own (same or near sound):
-# 申情 is 申请, 进渡 进度, 帮付 帮扶, 怎摸 怎么. Folded only in a message nothing else read.
-_SOUNDS_LIKE = str.maketrans({
-    "情": "请", "晴": "请", "清": "请", "轻": "请", "青": "请", "深": "申", "身": "申", "伸": "申",
-    "渡": "度", "肚": "度", "杜": "度", "镀": "度", "近": "进", "尽": "进", "劲": "进",
-    "付": "扶", "福": "扶", "夫": "扶", "服": "扶", "府": "扶", "邦": "帮", "梆": "帮",
-    "摸": "么", "末": "么", "莫": "么", "磨": "么", "曾": "怎",
-    "合": "核", "和": "核", "河": "核", "公": "工", "功": "工", "攻": "工", "受": "授", "售": "授",
-    "全": "权", "泉": "权", "仁": "人", "任": "人", "撒": "撤", "彻": "撤", "车": "撤",
-})
+# Words a pinyin keyboard or voice input writes with other characters of the same sound
+# (申情 for 申请, 进渡 进度, 帮付 帮扶, 复合 复核, 审请 申请): pypinyin reads the message's sounds
+# and a run of them that is a command word's is written as that word. A sound table kept by
+# hand missed every homophone nobody had listed; pypinyin knows them all. The sounds are
+# compared loosely where speakers and keyboards blur them (zh/z, ch/c, sh/s, -ng/-n, me/mo).
+# Folded only in a message nothing else read.
+_COMMAND_WORDS = ("申请", "帮扶", "进度", "复核", "授权", "撤回", "撤销", "人工", "怎么", "查询",
+                  "救助", "取消", "菜单", "帮助", "干部", "申报", "审核")
+_LOOSE = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("ng", "n"))
+
+
+def _sound(syllable: str) -> str:
+    for blurred, kept in _LOOSE:
+        syllable = syllable.replace(blurred, kept)
+    return "mo" if syllable == "me" else syllable
+
+
+def _sounds(han: str) -> list[str]:
+    return [_sound(p) for p in lazy_pinyin(han)]
+
+
+_WORD_SOUNDS = {tuple(_sounds(word)): word for word in _COMMAND_WORDS}
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+def _fold(run: re.Match[str]) -> str:
+    han = run.group()
+    sounds = _sounds(han)
+    if len(sounds) != len(han):  # a syllable per character, or nothing is folded
+        return han
+    out = list(han)
+    i = 0
+    while i < len(out) - 1:
+        word = _WORD_SOUNDS.get((sounds[i], sounds[i + 1]))
+        if word is not None:
+            out[i:i + 2] = word
+            i += 2
+        else:
+            i += 1
+    return "".join(out)
 
 
 def sounds_like(text: str) -> str:
-    """The text with characters that sound like a command's own written as the command's."""
-    return text.translate(_SOUNDS_LIKE)
+    """The text with each run of characters that sounds like a command word written as it."""
+    return text if len(text) > 40 else _HAN_RUN.sub(_fold, text)
 
 
 def mistyped_command(text: str) -> Intent | None:

@@ -805,3 +805,12 @@ def test_questions_said_another_way_find_their_answer(text: str, key: str) -> No
 def test_a_fee_asked_about_is_no_expense() -> None:
     reading = said("听说要交三百块手续费 真的假的")
     assert (reading.faq, reading.slots.expense) == ("cost", None)
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("审请", Intent.APPLY), ("神请帮富", Intent.APPLY), ("查询禁度", Intent.PROGRESS),
+    ("确认瘦权", Intent.CONSENT), ("转人攻", Intent.HUMAN),
+])
+def test_a_command_written_with_any_homophone(text: str, intent: Intent) -> None:
+    """Characters nobody listed: the sound (pypinyin) says which command they are."""
+    assert said(text).intent is intent
