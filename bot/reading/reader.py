@@ -119,7 +119,8 @@ def _intent(t: str, expecting: str | None, found: Found, vocabulary: Vocabulary
         if intents.REFUSE.match(b) or intents.REFUSE.match(intents.plain(t)) or (
                 expecting == "withdraw" and intents.KEEP.search(t)):
             return Intent.REFUSE, {}
-    if intents.CONSENT.search(t) and not intents.QUESTION_CLEAR.search(t):
+    if intents.CONSENT.search(t) and not (intents.QUESTION_CLEAR.search(t)
+                                          or intents.CONSENT_DENIED.search(t)):
         return Intent.CONSENT, {}
     grounds = intents.reexamination(t)
     if grounds is None and "复" in t:  # 申请复合: 复核 typed by its sound

@@ -814,3 +814,13 @@ def test_a_fee_asked_about_is_no_expense() -> None:
 def test_a_command_written_with_any_homophone(text: str, intent: Intent) -> None:
     """Characters nobody listed: the sound (pypinyin) says which command they are."""
     assert said(text).intent is intent
+
+
+@pytest.mark.parametrize("text", ["我不授权", "不同意查询我家的信息", "俺没让干部替俺报"])
+def test_consent_words_refused_are_no_consent(text: str) -> None:
+    assert said(text).intent is not Intent.CONSENT
+
+
+def test_a_household_not_in_difficulty_does_not_apply() -> None:
+    assert said("我家不困难 就问问").intent is not Intent.APPLY
+    assert said("这个补助是干什么用的").intent is not Intent.HELP
