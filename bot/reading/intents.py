@@ -60,8 +60,10 @@ _REEXAMINE_HOW = re.compile(r"(不服|不同意|不满意|不公平|结果不对
 KEEP = re.compile(r"不(要|想|用)?撤|(别|甭|莫)撤")  # 「算了不撤了」: the application stays
 _WITHDRAW = re.compile(r"撤回|撤销|撤掉|撤了|撤申请")
 # giving up: the draft (CANCEL) or, with nothing being filled, the application (WITHDRAW)
-# stopping said with any verb of doing it (不搞了, 别弄了, 莫搞了, 不整了)
-_CANCEL_SAID = re.compile(r"(不|别|莫|甭|不想|不要)(再)?(填|填写|弄|写|搞|整|继续)了|取消填写|"
+# stopping said with any verb of doing it (不填了, 别写了; at the end: 太麻烦了 不搞了, 莫整了,
+# where 「地里的活不搞了 身体不行」 tells the difficulty)
+_CANCEL_SAID = re.compile(r"(不|别|莫|甭|不想|不要)(再)?(填|填写|写|继续)了|"
+                          r"(不|别|莫|甭|不想|不要)(再)?(弄|搞|整)了[\s,，。!！吧啊呀]*$|取消填写|"
                           r"停止填写")
 _GIVE_UP = re.compile(r"不想申请了|不申请了|不办了|不想办了|取消申请|申请不要了|不要申请了|不弄了|"
                       r"不想弄了|取消[^,，。?？]{0,10}申请(?!\S{0,2}(复核|授权))")

@@ -824,3 +824,8 @@ def test_consent_words_refused_are_no_consent(text: str) -> None:
 def test_a_household_not_in_difficulty_does_not_apply() -> None:
     assert said("我家不困难 就问问").intent is not Intent.APPLY
     assert said("这个补助是干什么用的").intent is not Intent.HELP
+
+
+def test_stopping_some_work_told_in_the_difficulty_is_no_cancel() -> None:
+    assert said("养殖不搞了 腰不行", "difficulty").intent is Intent.ANSWER
+    assert said("算了算了 不整了吧", "difficulty").intent is Intent.CANCEL
