@@ -92,9 +92,9 @@ def read(text: str, *, expecting: str | None, vocabulary: Vocabulary) -> Reading
     if intent is Intent.QUESTION and extra.get("faq") == "cost":
         slots.expense = None  # 「有人说要交两百块手续费」: a fee asked for, not what was spent
     if intent is Intent.QUESTION and extra.get("faq") in _ABOUT_PAPERS and (
-            intents.first_clause(t) == t.strip()):
-        # 「需要交病历不」, 「公示会写我家的病吗」: the illness is the paper's or the secret's
-        # (「老伴残疾 要准备啥材料」 tells the household's own before asking)
+            intents.QUESTION_FORM.search(intents.first_clause(t))):
+        # 「需要交病历不」, 「公示会写我家的病吗 不想让人知道」: asked first, the illness is the
+        # paper's or the secret's (「老伴残疾 要准备啥材料」 tells the household's own first)
         slots.risks, slots.expense = (), None
     b = intents.bare(t)
     if intent not in (Intent.ANSWER, Intent.EDIT, Intent.APPLY) and slots.name == b:

@@ -829,3 +829,17 @@ def test_a_household_not_in_difficulty_does_not_apply() -> None:
 def test_stopping_some_work_told_in_the_difficulty_is_no_cancel() -> None:
     assert said("养殖不搞了 腰不行", "difficulty").intent is Intent.ANSWER
     assert said("算了算了 不整了吧", "difficulty").intent is Intent.CANCEL
+
+
+@pytest.mark.parametrize(("text", "expecting", "key"), [
+    ("诊断书要拍了发过来不", "difficulty", "what_to_send"),
+    ("我家的病会被公示出来吗 怕人笑话", "difficulty", "privacy"),
+])
+def test_papers_and_secrets_asked_mid_application(text: str, expecting: str, key: str) -> None:
+    reading = said(text, expecting)
+    assert (reading.intent, reading.faq, reading.slots.risks) == (Intent.QUESTION, key, ())
+
+
+def test_papers_told_in_the_difficulty_are_the_difficulty() -> None:
+    reading = said("住院花了三万 发票都留着", "difficulty")
+    assert (reading.intent, reading.slots.risks) == (Intent.ANSWER, ("illness",))
