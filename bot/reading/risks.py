@@ -54,7 +54,8 @@ _NOT_RISK = re.compile(r"没毛病|病假|农药|兽药|火车|水费|电费|房
                        r"没活路|活路")
 # 死了 names a family loss unless it is livestock or a crop (「羊死了一半」, 「羊 冬天得病死了」
 # are industry)
-_LIVESTOCK_DEATH = re.compile(r"(牛|羊|猪|鸡|鸭|鹅|牲口|庄稼|苗)[^,，。]{0,8}?死")
+_LIVESTOCK_DEATH = re.compile(r"(牛|羊|猪|鸡|鸭|鹅|鱼|兔|蜂|牲口|庄稼|苗|玉米|苞谷|麦|稻|谷子|豆|"
+                              r"菜|树|果|烟叶|茶)[^,，。]{0,8}?死")
 # 跑了 is a family loss only when a person of the family ran (「老板跑了」 is the wages,
 # 「鸡跑了」 nothing of the household's)
 _NOT_FAMILY_RAN = re.compile(r"(老板|包工头|工头|老总|厂长|牛|羊|猪|鸡|鸭|鹅|狗|牲口)"

@@ -843,3 +843,13 @@ def test_papers_and_secrets_asked_mid_application(text: str, expecting: str, key
 def test_papers_told_in_the_difficulty_are_the_difficulty() -> None:
     reading = said("住院花了三万 发票都留着", "difficulty")
     assert (reading.intent, reading.slots.risks) == (Intent.ANSWER, ("illness",))
+
+
+@pytest.mark.parametrize("text", ["天旱 苞谷全旱死了", "果树冻死了一片"])
+def test_crops_that_died_are_no_family_loss(text: str) -> None:
+    assert "family" not in said(text, "difficulty").slots.risks
+
+
+@pytest.mark.parametrize("text", ["老伴病死了", "儿子在河里淹死了"])
+def test_a_person_who_died_is_a_family_loss(text: str) -> None:
+    assert "family" in said(text, "difficulty").slots.risks
