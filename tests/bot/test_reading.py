@@ -853,3 +853,13 @@ def test_crops_that_died_are_no_family_loss(text: str) -> None:
 @pytest.mark.parametrize("text", ["老伴病死了", "儿子在河里淹死了"])
 def test_a_person_who_died_is_a_family_loss(text: str) -> None:
     assert "family" in said(text, "difficulty").slots.risks
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("生活实在过不下去了 求你们帮一把", Intent.APPLY),
+    ("哪儿可以申请救助", Intent.APPLY),
+    ("撤回申请行不行", Intent.WITHDRAW),
+    ("这个决定我们不接受", Intent.REEXAMINE),
+])
+def test_more_intents_by_their_class(text: str, intent: Intent) -> None:
+    assert said(text).intent is intent
