@@ -26,15 +26,24 @@ _FILLER = re.compile(r"[\s?？!！。，,.~～、:：\"“”'‘’()（）]|�
 # Ways of saying the same thing, said one way before comparing characters: a farmer asks
 # 「要交钱吗」 where the FAQ says 「收不收费」. Longer ways first (the pattern is one alternation).
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "多久": ("多长时间", "多少天", "几天", "多长时候", "多久"),
-    "收费": ("收不收费", "好处费", "要钱", "收钱", "交钱", "花钱", "交费", "费用", "免费", "送礼"),
-    "材料": ("资料", "证明", "证件", "材料"),
+    "多久": ("多长时间", "多少天", "几天", "多长时候", "多少时间", "好久", "多久"),
+    "收费": ("收不收费", "好处费", "手续费", "工本费", "要钱", "收钱", "交钱", "花钱", "交费",
+           "费用", "免费", "送礼"),
+    # (the papers a farmer has are the materials asked about: 发票, 病历, 诊断书)
+    "材料": ("资料", "证明", "证件", "发票", "诊断书", "单据", "票据", "材料"),
     "条件": ("资格", "条件"),
-    "公开": ("泄露", "泄漏", "保密", "贴出来", "公布", "别人看到", "别人能看到",
-           "别人看见", "公开"),
+    "公开": ("泄露", "泄漏", "保密", "贴出来", "公示出来", "公布", "别人看到", "别人能看到",
+           "别人看见", "村里人知道", "别人知道", "公开"),
     "帮扶": ("帮扶措施", "哪些政策", "什么政策", "啥政策", "享受", "待遇", "帮助", "帮忙", "好处",
            "补助", "扶持", "帮扶"),
-    "退出": ("出监测", "不再监测", "不当监测户", "不再是监测户", "解除监测", "解除", "退出"),
+    "退出": ("出监测", "不再监测", "不当监测户", "不再是监测户", "解除监测", "解除", "取消监测",
+           "监测户要当几年", "监测户当几年", "要当几年", "当多久", "退出"),
+    # after being taken in: what comes with it (成了监测户能补多少钱, 评上以后有人管不)
+    # (the ways are matched after the fillers are gone: 「成了监测户」 is 成监测户 by then)
+    "纳入后": ("成监测户", "成为监测户", "当上监测户", "纳入以后", "纳入之后", "纳入后",
+            "评上以后", "评上之后", "评上后"),
+    # the cadre paired with the household is whom to call, not the help given
+    "联系人": ("帮扶联系人", "帮扶责任人", "帮扶干部", "帮扶人", "联系人"),
     "复核": ("申诉", "异议", "复核"),
     "标准": ("监测线", "收入线", "标准线", "监测标准", "标准"),
     "谁": ("哪个人", "哪位", "谁"),
@@ -55,8 +64,8 @@ ANCHORS: dict[str, tuple[str, ...]] = {
     "income_line": ("标准",),
     "how_long": ("多久",),
     "whom_to_call": ("找谁", "谁管", "联系谁", "谁负责", "管这个", "管这事", "负责的是谁",
-                     "是谁管"),
-    "after_enrolled": ("帮扶",),
+                     "是谁管", "联系人"),
+    "after_enrolled": ("帮扶", "纳入后"),
     "who_may_apply": ("条件",),
 }
 ANCHOR_BONUS = 0.25
@@ -64,6 +73,8 @@ ANCHOR_BONUS = 0.25
 # anchor is there too: 「监测多久才能解除」 asks about leaving monitoring, not the
 # application's time
 ASPECTS = frozenset({"how_long", "whom_to_call"})
+# anchor words that say when, not what: an aspect too (「纳入以后还能退出吗」 asks about leaving)
+FRAMES = frozenset({"纳入后"})
 ASPECT_BONUS = 0.15
 THRESHOLD = 0.45  # measured: the best accuracy on the dev questions (docs/benchmarks.md)
 
@@ -91,8 +102,9 @@ class FaqIndex:
         scored = []
         for key, questions, anchors, aspect in self.asked:
             found = process.extractOne(said, questions, scorer=fuzz.ratio)
-            scored.append((key, found[1] / 100 if found else 0.0,
-                           any(word in said for word in anchors), aspect))
+            named = {word for word in anchors if word in said}
+            scored.append((key, found[1] / 100 if found else 0.0, bool(named),
+                           aspect or (bool(named) and named <= FRAMES)))
         topic_named = any(anchored and not aspect for _, _, anchored, aspect in scored)
         for key, ratio, anchored, aspect in scored:
             bonus = (ASPECT_BONUS if aspect and topic_named else ANCHOR_BONUS) if anchored else 0.0

@@ -55,6 +55,8 @@ _AFTER_NAME = set("家今住在是的村身电手男女岁我老啊呀了吧呢�
 # a name typed with a space inside it, sent alone: 王 秀英, 欧阳 秀兰
 _SPACED_NAME = re.compile(rf"[{HAN}]{{1,2}} [{HAN}]{{1,3}}")
 # a place said before the name: 我是南滩村的蒋春兰
+# whose application, said with the village (「西坡村郭满仓的申请走到哪了」, 「东沟村王秀英家的」)
+_PLACE_THEN_NAME = re.compile(rf"(?:村|庄|屯|寨|组)([{HAN}]{{2,4}}?)(?:家)?的(?:申请|事|情况|材料)")
 _PLACE_FIRST = re.compile(rf"[{HAN}]{{1,6}}?(村|庄|屯|寨|组|乡|镇)(的|人)")
 # what ends a run that is no name's last character (王秀英的, 李四呀)
 _NEVER_LAST = set("家住在是的村身电手男女岁我啊呀了吧呢嘛哦他她这那,，")
@@ -190,6 +192,9 @@ def find_name(text: str, *, expecting: str | None, id_at: tuple[int, int] | None
             if _plausible(name) or (_SURE_MARKER.match(m.group()) and
                                     2 <= len(name) <= 4 and name not in NOT_NAMES):
                 return name, (m.start(), run.start() + len(name))
+    owner = _PLACE_THEN_NAME.search(text)
+    if owner and _plausible(owner.group(1)):
+        return owner.group(1), owner.span(1)
     runs = list(_NAME_RUN.finditer(text))
     if id_at is not None:
         # the characters right before the ID number (labels dropped), else right after it

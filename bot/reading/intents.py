@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz, process
 
 from bot.reading import Intent
@@ -18,23 +19,35 @@ _TAIL = " .。!！~～,，?？啊呀吧哈呢嘛哦了的"
 
 # a question in form: a question mark, a final particle, or a question word
 QUESTION_FORM = re.compile(r"[?？]|([\u4e00-\u9fff])不\1|吗|呢\s*$|么\s*$|不\s*$|没\s*$|怎么|怎样|"
-                           r"如何|什么|啥|多少|几天|几个|"
+                           r"如何|什么|啥|多少|几天|几个|几年|几月|几次|几回|真的假的|是真是假|"
                            r"哪|谁|是不是|能不能|可不可以|要不要|会不会|有没有|多久|多长|为什么|为啥|"
                            r"咋|请问")
 # a question only when it opens or closes the message (「我问一下」 or 「……吗」)
-QUESTION_CLEAR = re.compile(r"[?？]\s*$|([\u4e00-\u9fff])不\1|\S还是\S|"
+QUESTION_CLEAR = re.compile(r"[?？]\s*$|(?:真的假的|是真是假)\s*$|([\u4e00-\u9fff])不\1|\S还是\S|"
                             r"(吗|呢|(?<![什怎这那])么|不|多少|谁|咋|(?<!没)(干|为|是|要|做|有|算)(啥|什么))"
                             r"\s*[?？]?\s*$|^(请问|"
                             r"问一下|我想问|想问)|"
                             r"^(怎么|怎样|如何|为什么|为啥|咋|什么|啥|谁|哪|多久|多长|多少|几|"
                             r"是不是|能不能|可不可以|有没有|要不要)")
 
-CONSENT = re.compile(r"确认授权|同意授权|我授权|^授权$")
+# 确认授权 said many ways: the word 授权 with a yes (授权确认, 授权给干部), a yes to the
+# cadre filing for the household (同意干部帮我申报, 是我让干部代我申请的), a yes to the check
+# of the household's records (同意查询); a question about it (授权是啥意思) is not one
+CONSENT = re.compile(r"(确认|同意|愿意|我|俺)(?:(?!不|没|未|别)\S){0,2}授权|"
+                     r"授权\S{0,2}(确认|同意|给|吧|了)|^授权$|"
+                     r"(同意|确认|愿意)\S{0,2}(查询|核查|查|核实)(?!\S{0,2}(进度|结果))|"
+                     r"((同意|确认|愿意|是我让|是我叫|我让|俺让)\S{0,6}(干部|村里|村委|书记|村长)"
+                     r"\S{0,4}(代|替|帮)\S{0,4}(申请|申报|报|办))")
+# 「我不授权」, 「不同意查询」: a refusal, whatever words of consent it holds
+CONSENT_DENIED = re.compile(r"(不|没|未|别)(同意|确认|愿意|授权|让)|(不|没|未|别)\S{0,2}授权")
+# (a bare 「同意」 or 「我确认」 is AGREE: whether a cadre's filing awaits it is the dialogue's
+# to know, not the reader's)
 # 复核: a demand (申请复核, 我不服, 为什么不给我办) and the grounds after it
 _REEXAMINE = re.compile(
     r"^复核$|申请复核|要求复核|我要复核|请求复核|复核一下|重新审核|重新审查|我不服|不服气|不服|"
     r"(我|我们|俺)?(要|想|得)(申诉|复核|重审)|重新(审|评|核)|再(给|帮)(我|俺)?(家)?(审|评|核|看看|查查)|"
-    r"结果(不对|有问题|不合理|不公平)|"
+    r"结果(不对|有问题|不合理|不公平)|(不同意|不认可|不接受|不满意)\S{0,4}(结果|决定)|"
+    r"(结果|决定)\S{0,3}(不认可|不服|不接受|不同意|不满意)|"
     r"(为什么|为啥|凭什么|凭啥|咋)[^,，。?？]{0,6}?(不行|没有?我|没评上|没选上|没批|没通过)|"
     r"^凭啥|(别人|人家|他家|他们)\S{0,4}(都|能)\S{0,2}(评上|选上|批|纳入)|"
     r"(为什么|为啥|凭什么|凭啥|咋)[^,，。?？]{0,4}?(不|没)予?(给|让|帮|批|办|通过|纳入|评上|评|选上|弄)[我俺们家的]*"
@@ -45,13 +58,21 @@ _REEXAMINE_HOW = re.compile(r"(不服|不同意|不满意|不公平|结果不对
                             r"(怎么|如何|怎样|咋|去哪|哪里|找谁)\S{0,4}(复核|申诉|异议)|"
                             r"(复核|申诉|异议)\S{0,4}(怎么|如何|怎样|咋|吗|什么|啥)|"
                             r"(能|可以|能不能|可不可以)\S{0,6}(复核|申诉)\S{0,2}(吗|不|么|没)?\s*$")
-KEEP = re.compile(r"不(要|想|用)?撤")  # 「算了不撤了」: the application stays
+KEEP = re.compile(r"不(要|想|用)?撤|(别|甭|莫)撤")  # 「算了不撤了」: the application stays
 _WITHDRAW = re.compile(r"撤回|撤销|撤掉|撤了|撤申请")
 # giving up: the draft (CANCEL) or, with nothing being filled, the application (WITHDRAW)
-_CANCEL_SAID = re.compile(r"不想?填了|不想?填写了|取消填写|不想?弄了|不想?写了|不想?继续了|"
+# stopping said with any verb of doing it (不填了, 别写了; at the end: 太麻烦了 不搞了, 莫整了,
+# where 「地里的活不搞了 身体不行」 tells the difficulty)
+_CANCEL_SAID = re.compile(r"(不|别|莫|甭|不想|不要)(再)?(填|填写|写|继续)了|"
+                          r"(不|别|莫|甭|不想|不要)(再)?(弄|搞|整)了[\s,，。!！吧啊呀]*$|取消填写|"
                           r"停止填写")
 _GIVE_UP = re.compile(r"不想申请了|不申请了|不办了|不想办了|取消申请|申请不要了|不要申请了|不弄了|"
-                      r"不想弄了")
+                      r"不想弄了|取消[^,，。?？]{0,10}申请(?!\S{0,2}(复核|授权))")
+# a withdrawal asked for as a question (能不能撤销我的申请, 可以帮我撤回吗) is still one
+_WITHDRAW_ASKED = re.compile(r"(能不能|可不可以|能否|可以|能|麻烦)\S{0,3}(撤回|撤销|撤掉)"
+                             r"(我|俺)?(家)?的?(申请)?(吗|不|么|呢)?\s*[?？]?\s*$|"
+                             r"(撤回|撤销|撤掉)\S{0,6}(能不能行|行不行|可以吗|可不可以|行吗|能行吗|成吗|"
+                             r"好吗)\s*[?？]?\s*$")
 _CANCEL = re.compile(r"^(取消|算了|不填了|不写了|放弃|重来|重新来|重新填|重新开始|退出|结束|不要了)"
                      r"(吧|了|啊)?$")
 HUMAN = re.compile(r"找\S{0,3}(干部|书记|村长|主任)|转人工|人工服务|人工客服|找人工|^人工$|要人工|"
@@ -59,6 +80,7 @@ HUMAN = re.compile(r"找\S{0,3}(干部|书记|村长|主任)|转人工|人工服
                    r"跟人说|和人说|找真人|真人|^客服$|找客服|打电话给我|给我打(个)?电话|给我回(个)?电话|"
                    r"回个电话|打个电话给我|联系我|让干部|叫干部|干部(来|上门)|找个人|有人工吗|"
                    r"跟干部说|和干部说|找(我的)?帮扶(人|干部|联系人|责任人)|找负责的|"
+                   r"(和|跟|与|同)\S{0,4}(干部|书记|村长|主任|联系人|真人)\S{0,2}(通个?话|说个?话|通个?电话|聊|讲|联系)|"
                    r"(我要|我想|想|要)找(个)?人|(让|叫|派)(个)?人\S{0,3}(打电话|来|联系)|"
                    r"机器人\S{0,4}(说不清|不懂|不行|听不懂)")
 PROGRESS = re.compile(r"进度|(审批|审核|申请)结果|(审核|审批|办|批|申请)到哪|"
@@ -90,7 +112,10 @@ EDIT_TARGETS: tuple[tuple[str, re.Pattern[str]], ...] = (
 HELP = re.compile(r"^(帮助|菜单|主菜单|help|功能|使用说明|说明|\?|？)$|菜单|你能(干|做)(啥|什么)|"
                   r"能(干|做|办|帮我?(干|做|办)?)(点)?(啥|什么|哪些)(事)?|(咋|怎么|如何)(操作|使用)|"
                   r"看不懂|不会用|(都|还)?可以(干|做|办)(啥|什么|哪些)|"
-                  r"怎么用|有什么功能|你是谁|你是(机器人|真人|人)|(你们|这个|你)\S{0,3}干(什么|啥)",
+                  r"怎么用|咋用|咋个用|(有|是)(什么|哪些|啥)功能|你是谁|你是(机器人|真人|人)|"
+                  r"(你们|这个|你|这里)(号|公众号|平台|程序|小程序|机器人)?(是)?(干|做)(什么|啥)(子)?"
+                  r"(的|用的)?\s*[?？]?\s*$|"
+                  r"你(们)?(都|还)?(会|能|可以)?(干|做|办)(些|点)?(啥|什么|哪些)",
                   re.IGNORECASE)
 # 「能申请吗」 asks whether, not to start: the FAQ answers it (and says how to start)
 _MAY_APPLY = re.compile(r"(能|可以|可不可以|能不能)(申请|申报)(吗|不|么|没)?|"
@@ -99,11 +124,13 @@ _MAY_APPLY = re.compile(r"(能|可以|可不可以|能不能)(申请|申报)(吗
 # is taken as applying: the bot's answer to "how" is to start it, one question at a time,
 # which tells how better than a paragraph would.
 APPLY_OUTRIGHT = re.compile(r"(^申请$|^申报$|我要申请|我想申请|想申请|(怎么|怎样|咋)个?申请|"
-                            r"如何申请|在哪申请|开始申请|申请帮扶|"
+                            r"如何申请|(在|去|到)?哪(里|儿)?(能|可以)?申请|开始申请|申请帮扶|"
                             r"申请救助|申请帮助)(?!\S{0,2}(复核|申诉))")
 APPLY = re.compile(r"我要申请|我想申请|想申请|要申请|申请帮扶|申请救助|申请监测|申请帮助|申请补助|"
                    r"申请低保|怎么申请|如何申请|咋申请|在哪申请|开始申请|^申请$|^我要申请|申报|"
-                   r"我家困难|家里困难|家庭困难|生活困难|遇到(了)?(困难|难处|难事)|有(困难|难处)|"
+                   r"(我|俺|咱)(们)?家(?:(?!不|没)\S){0,2}困难|家里困难|家庭困难|生活困难|"
+                   r"(让|请|求|要|想)(政府|国家|干部|村里)\S{0,2}帮|求\S{0,3}帮(忙|一下|一把|帮)|"
+                   r"(日子|生活)\S{0,2}过不下去|遇到(了)?(困难|难处|难事)|有(困难|难处)|"
                    r"难处了|需要帮助|需要帮扶|求助|帮帮我|救救|帮帮忙|^帮扶$|想要帮扶|要帮扶|报名|我申请|"
                    r"申请.{0,6}(监测|帮扶|救助|补助|低保|帮助)|(给|帮|替)\S{0,4}申请|申请表|申请一下|"
                    r"(要|想)办(个|一个)?(防返贫|监测|帮扶|申请)|(要|想)?报(困难户|贫困户|监测户?|低保|帮扶)")
@@ -114,7 +141,7 @@ _GREETING_WORDS = (r"你好|您好|你们好|大家好|在吗|在不在|在没|�
                    r"哈喽|哈罗|嗨|hello|hi|喂|早上好|上午好|中午好|下午好|晚上好|早安|晚安|早|"
                    r"谢谢|谢了|谢啦|感谢|多谢|麻烦了|麻烦你们?了|辛苦了|辛苦|打扰了|打扰一下|再见|拜拜|"
                    r"好嘞|知道了|明白了|知道|明白|收到|好的|好|行|ok")
-_TO_WHOM = (r"你们|你|您|干部|书记|村长|主任|领导|政府|同志|老师|大家|党|国家|"
+_TO_WHOM = (r"你们|你|您|们|干部|书记|村长|主任|领导|政府|同志|老师|大家|党|国家|"
             r"啦|了|呀|啊|哈|哦|嘞|吧|呢")
 _GREETING_RUN = re.compile(rf"^(?:{_GREETING_WORDS}|{_TO_WHOM})+$", re.IGNORECASE)
 _GREETING_WORD = re.compile(_GREETING_WORDS, re.IGNORECASE)
@@ -135,19 +162,28 @@ def plain(text: str) -> str:
 
 
 _YES = (r"(对|是|好|嗯|可以|行|确认|没错|同意|没问题|没有问题|提交|确定|ok|正确|无误|都对|就这样|"
-        r"要|需要|撤回|撤销|撤|撤吧|对头|中|成|没毛病|全对|都对|没有?错|信息|内容|全部|都|就|"
+        r"要|需要|要得|莫得问题|没得问题|交|交了|交吧|撤回|撤销|撤|撤吧|对头|中|成|没毛病|全对|都对|没有?错|信息|内容|全部|都|就|"
         r"这样)")
 AGREE = re.compile(rf"^(?:{_YES}|[\s,，。!！]|吧|的|了|啊|呀|哈|嘛|呢|吧)+$", re.IGNORECASE)
+# at a withdrawal, giving the application up is the yes (「是 不要了」)
+AGREE_WITHDRAW = re.compile(r"^(是|对|嗯|好|确定)?[\s,，]*(不要|不申请|不办|撤)(了)?(吧)?$")
 REFUSE = re.compile(r"^((先不提交|先别提交|别提交|不要提交|暂时不|先不急|等一等|不是这样|不是这个|"
                     r"不是的|不太对|不大对|不正确|不准确|有错的?|有问题|有误|弄错了|搞错了|"
                     r"不|不是|不对|错了|"
                     r"错|否|不同意|不行|不要|不用|不提交|先不|先不要|等等|等一下|"
-                    r"再想想|我再想想|再看看|我再看看|不撤|不撤了|不撤回|不了|没有|算了|不确认|别撤|不撤销)(吧|了|啊|呢|的)?)+$")
+                    r"(我|俺)?不同意|再想想|我再想想|再看看|我再看看|不撤|不撤了|不撤回|不了|没有|算了|不确认|别撤|不撤销)(吧|了|啊|呢|的)?)+$")
 SKIP = re.compile(r"^(跳过|不填|无|不方便|算了|不用了|不用|略过|下一步|不要|不知道|不清楚|都不是|"
                   r"没有了|(我|俺|家里)?(不留|没有|没|没得|莫得|木有|冇|冇得|不想留|不方便留|不方便给|不给|不用留|"
                   r"不想给|不愿意留|不留了)"
                   r"(电话|手机号?|号码|电话号码|手机号码)?)"
                   r"(吧|了|啊|哦)?$")
+
+
+# the phone is the one optional slot: declining it is said in a sentence, not one word
+# (电话不想留, 先不留, 跳过这个, 电话就不留了吧 有事微信上说)
+SKIP_PHONE = re.compile(r"(不想|不愿意?|不方便|先|就|可以|还是|暂时|那就)?(不留|不给|不填|不写)|"
+                        r"(不想|不愿意?|不方便|不用|不必)(留|给|填|写)|跳过|略过|"
+                        r"(没有?|没得|莫得)(电话|手机)")
 
 
 _FIRST_CLAUSE = re.compile(r"[\s,，.。!！?？;；]")
@@ -192,7 +228,8 @@ def gives_up(text: str, *, expecting: str | None) -> Intent | None:
     """WITHDRAW, CANCEL or None."""
     if KEEP.search(text):
         return None  # 不撤了: a refusal, read by the caller
-    if _WITHDRAW.search(text) and not QUESTION_CLEAR.search(text):
+    if _WITHDRAW.search(text) and (not QUESTION_CLEAR.search(text)
+                                   or _WITHDRAW_ASKED.search(text)):
         return Intent.WITHDRAW
     if _GIVE_UP.search(text):
         return Intent.WITHDRAW if expecting in (None, "withdraw") else Intent.CANCEL
@@ -238,21 +275,51 @@ _SHORT_COMMANDS = {"申请": Intent.APPLY, "进度": Intent.PROGRESS, "人工": 
                    "复核": Intent.REEXAMINE, "授权": Intent.CONSENT, "撤回": Intent.WITHDRAW}
 
 
-# Characters a pinyin keyboard or voice input puts for the commands' own (same or near sound):
-# 申情 is 申请, 进渡 进度, 帮付 帮扶, 怎摸 怎么. Folded only in a message nothing else read.
-_SOUNDS_LIKE = str.maketrans({
-    "情": "请", "晴": "请", "清": "请", "轻": "请", "青": "请", "深": "申", "身": "申", "伸": "申",
-    "渡": "度", "肚": "度", "杜": "度", "镀": "度", "近": "进", "尽": "进", "劲": "进",
-    "付": "扶", "福": "扶", "夫": "扶", "服": "扶", "府": "扶", "邦": "帮", "梆": "帮",
-    "摸": "么", "末": "么", "莫": "么", "磨": "么", "曾": "怎",
-    "合": "核", "和": "核", "河": "核", "公": "工", "功": "工", "攻": "工", "受": "授", "售": "授",
-    "全": "权", "泉": "权", "仁": "人", "任": "人", "撒": "撤", "彻": "撤", "车": "撤",
-})
+# Words a pinyin keyboard or voice input writes with other characters of the same sound
+# (申情 for 申请, 进渡 进度, 帮付 帮扶, 复合 复核, 审请 申请): pypinyin reads the message's sounds
+# and a run of them that is a command word's is written as that word. A sound table kept by
+# hand missed every homophone nobody had listed; pypinyin knows them all. The sounds are
+# compared loosely where speakers and keyboards blur them (zh/z, ch/c, sh/s, -ng/-n, me/mo).
+# Folded only in a message nothing else read.
+_COMMAND_WORDS = ("申请", "帮扶", "进度", "复核", "授权", "撤回", "撤销", "人工", "怎么", "查询",
+                  "救助", "取消", "菜单", "帮助", "干部", "申报", "审核")
+_LOOSE = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("ng", "n"))
+
+
+def _sound(syllable: str) -> str:
+    for blurred, kept in _LOOSE:
+        syllable = syllable.replace(blurred, kept)
+    return "mo" if syllable == "me" else syllable
+
+
+def _sounds(han: str) -> list[str]:
+    return [_sound(p) for p in lazy_pinyin(han)]
+
+
+_WORD_SOUNDS = {tuple(_sounds(word)): word for word in _COMMAND_WORDS}
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+def _fold(run: re.Match[str]) -> str:
+    han = run.group()
+    sounds = _sounds(han)
+    if len(sounds) != len(han):  # a syllable per character, or nothing is folded
+        return han
+    out = list(han)
+    i = 0
+    while i < len(out) - 1:
+        word = _WORD_SOUNDS.get((sounds[i], sounds[i + 1]))
+        if word is not None:
+            out[i:i + 2] = word
+            i += 2
+        else:
+            i += 1
+    return "".join(out)
 
 
 def sounds_like(text: str) -> str:
-    """The text with characters that sound like a command's own written as the command's."""
-    return text.translate(_SOUNDS_LIKE)
+    """The text with each run of characters that sounds like a command word written as it."""
+    return text if len(text) > 40 else _HAN_RUN.sub(_fold, text)
 
 
 def mistyped_command(text: str) -> Intent | None:

@@ -56,10 +56,11 @@ INCOME_WORDS = ("收入", "挣", "赚", "工资", "进账", "到手", "收成", 
 _MONTHLY = re.compile(r"每个?月|(?<![0-9])1个月|月收入|月工资|月薪|按月|月入|月领|月均")
 # (a period followed by its own figure is that figure's: 「一年三万 一个月两千」)
 _MONTHLY_AFTER = re.compile(r"\s*(元|块钱|块)?\s*(1个月|一个月|每个?月|/月|一月)(?!\s*\d)")
+# (「也就两万」 says it is little, not that it is rough: the figure is as said)
 _APPROX_BEFORE = ("大概", "大约", "约", "差不多", "估计", "将近", "接近", "不到", "快", "可能",
-                  "也就", "顶多", "最多", "至少", "大致")
+                  "顶多", "最多", "至少", "大致")
 _APPROX_AFTER = re.compile(r"\s*(元|块钱|块)?\s*(左右|上下|出头|的样子|来块|多块|多元|不到|还不到|"
-                           r"以下|以内|"
+                           r"以下|以内|挂[零0]|挂个[零0]|冒头|冒尖|露头|"
                            r"打底|朝上)")
 _NO_INCOME = re.compile(r"(没有?|无|零)(啥|什么|任何|一点)?(收入|进账)|收入(为|是)?(0|零|没有|无)"
                         r"|[一1]分钱?\S{0,4}?(都|也)?没|(啥|什么|任何)(收入|进账)(也|都)没")
@@ -161,9 +162,14 @@ def _kind(window: str) -> str | None:
     return "expense" if expense > income else "income"
 
 
+# wages withheld (「工钱一分没拿到」) are a debt owed, not what the household lives on
+_PAY_WITHHELD = re.compile(r"(工钱|工资|工费|血汗钱)[^,，。]{0,4}?[一1]分钱?[^,，。]{0,3}?"
+                           r"(都|也)?没(拿|给|发|结|要)")
+
+
 def no_income(text: str) -> bool:
     """「没有收入」「一分钱都没有」: an income of nothing."""
-    return bool(_NO_INCOME.search(text))
+    return bool(_NO_INCOME.search(_PAY_WITHHELD.sub(" ", text)))
 
 
 # 干了8个月, 打了半年工 (after prepare): how many months a monthly pay came in
@@ -195,10 +201,13 @@ def combine(amounts: list[Amount]) -> Amount | None:
 
 
 # The household's size: 五口人, 5个人, 一家四口 (after prepare: 5口人, 1家4口), 老两口
-# (not per head: 「一个人一年多少钱」 asks about the line, 「每人两万」 is money)
-_SIZE = re.compile(r"(?<![\d.每])(\d{1,3})\s*(?:口人|口(?!子)|个人|人)(?!民|员|均|头|的)"
+# (not per head: 「一个人一年多少钱」, 「好多钱一个人」 ask about the line, 「每人两万」 is money)
+_SIZE = re.compile(r"(?<![\d.每钱块元])(\d{1,3})\s*(?:口人|口(?!子)|个人|人)(?!民|员|均|头|的)"
                    r"(?!\S{0,2}(拉扯|带|养|供|照顾|伺候))(?!每|1年|多少|平均)")
 _FAMILY_OF = re.compile(r"家\s*(\d{1,2})\s*口")
+# a form's label before the count (「人口：5」, 「家庭人口 4」, 「人数是3」)
+_LABELLED = re.compile(r"(?:家庭人口|家里人口|人口数?|人数|家庭成员)\s*[:：]?\s*(?:是|有|共)?\s*"
+                       r"(\d{1,2})(?![\d.万千百块元])")
 _BARE = re.compile(r"^\s*(?:一共|总共|共|家里|我家|家庭人口|人口|人数)?\s*:?\s*(\d{1,3})\s*"
                    r"(?:口人|口|个人|个|人)?\s*[.。!]?$")
 _TWO = re.compile(r"老两口|两口子|2口子|娘俩|娘儿俩|爷俩|爷儿俩|母子俩|父子俩|母女俩|父女俩|夫妻俩|"
@@ -224,7 +233,7 @@ def household_size(prepared: str, *, expecting: str | None) -> int | None:
         total = _TOTAL_LAST.search(prepared)
         if total and 1 <= int(total.group(1)) <= 30:
             return int(total.group(1))
-    for pattern in (_FAMILY_OF, _SIZE):
+    for pattern in (_FAMILY_OF, _SIZE, _LABELLED):
         m = pattern.search(prepared)
         if m and 1 <= int(m.group(1)) <= 30:
             return int(m.group(1))

@@ -22,6 +22,8 @@ _EDIT_LEAD = re.compile(r"^.*?(改成|改为|换成|换为|变成|改一下|改�
                         r"搞错了|输错了|"
                         r"打错了|"
                         r"说错了|更正|修改|应该是|不是.{1,6}是)")
+# 「名字错了 是刘桂英」: the value after the word that says it is wrong, when no other lead
+_WRONG_LEAD = re.compile(r"^.*?(错了|不对|有误)")
 _VALUE_LEAD = re.compile(r"^[\s,，.。:：]*(了|为|成|是|应该是|应是|正确的是|我叫)?[\s,，:：]*")
 _WRONG = re.compile(r"不对|错了|有错|有误|不正确")
 
@@ -54,7 +56,7 @@ def _edited(text: str, target: str | None, found: Found, vocabulary: Vocabulary)
         target = named.pop() if len(named) == 1 else None
     if target is None:
         return None
-    lead = _EDIT_LEAD.match(text)
+    lead = _EDIT_LEAD.match(text) or _WRONG_LEAD.match(text)
     value = _VALUE_LEAD.sub("", text[lead.end():] if lead else text)
     if value:
         again = read_slots(value, expecting=target, vocabulary=vocabulary).slots
@@ -65,6 +67,9 @@ def _edited(text: str, target: str | None, found: Found, vocabulary: Vocabulary)
             found.slots.difficulty = whole(value) or None
     return target
 
+
+# the FAQ entries whose questions name a risk or a sum without telling the household's own
+_ABOUT_PAPERS = frozenset({"what_to_send", "privacy", "cost"})
 
 _SLOT_FIELDS = {"who": ("name", "id_number"), "village": ("village",), "size": ("size",),
                 "difficulty": ("difficulty", "risks"), "risks": ("risks",),
@@ -84,6 +89,13 @@ def read(text: str, *, expecting: str | None, vocabulary: Vocabulary) -> Reading
             if again not in (Intent.UNKNOWN, Intent.ANSWER, Intent.QUESTION):
                 intent, extra = again, more
     slots = found.slots
+    if intent is Intent.QUESTION and extra.get("faq") == "cost":
+        slots.expense = None  # 「有人说要交两百块手续费」: a fee asked for, not what was spent
+    if intent is Intent.QUESTION and extra.get("faq") in _ABOUT_PAPERS and (
+            intents.QUESTION_FORM.search(intents.first_clause(t))):
+        # 「需要交病历不」, 「公示会写我家的病吗 不想让人知道」: asked first, the illness is the
+        # paper's or the secret's (「老伴残疾 要准备啥材料」 tells the household's own first)
+        slots.risks, slots.expense = (), None
     b = intents.bare(t)
     if intent not in (Intent.ANSWER, Intent.EDIT, Intent.APPLY) and slots.name == b:
         slots.name = None  # the whole message was a command, not a name sent alone
@@ -101,14 +113,18 @@ def _intent(t: str, expecting: str | None, found: Found, vocabulary: Vocabulary
     if expecting in ("confirm", "withdraw"):
         # a plain yes or no to the summary or the withdrawal, before any phrase in it
         # (「对 撤回」 agrees to withdraw; 「不撤了」 refuses)
-        if intents.AGREE.match(t):
+        if intents.AGREE.match(t) or (
+                expecting == "withdraw" and intents.AGREE_WITHDRAW.match(intents.bare(t))):
             return Intent.AGREE, {}
         if intents.REFUSE.match(b) or intents.REFUSE.match(intents.plain(t)) or (
                 expecting == "withdraw" and intents.KEEP.search(t)):
             return Intent.REFUSE, {}
-    if intents.CONSENT.search(t):
+    if intents.CONSENT.search(t) and not (intents.QUESTION_CLEAR.search(t)
+                                          or intents.CONSENT_DENIED.search(t)):
         return Intent.CONSENT, {}
     grounds = intents.reexamination(t)
+    if grounds is None and "复" in t:  # 申请复合: 复核 typed by its sound
+        grounds = intents.reexamination(intents.sounds_like(t))
     if grounds is not None:
         return Intent.REEXAMINE, {"grounds": grounds}
     is_edit, target = intents.edit(t, expecting=expecting)
@@ -133,6 +149,8 @@ def _intent(t: str, expecting: str | None, found: Found, vocabulary: Vocabulary
     fills = answered(expecting, found)
     clear_question = bool(intents.QUESTION_CLEAR.search(t))
     outright = intents.APPLY_OUTRIGHT.search(t)
+    if outright and re.search(r"(复核|申诉)\S{0,2}$", t[:outright.start()]):
+        outright = None  # 「复核咋个申请」 asks how to ask for a 复核
     if outright:  # 「我想申请，要准备什么材料？」 still asks; 「怎么申请」 applies
         t = (t[:outright.start()] + " " + t[outright.end():]).strip()
         if not re.search(r"[\u4e00-\u9fff]{2}", t):
@@ -147,11 +165,15 @@ def _intent(t: str, expecting: str | None, found: Found, vocabulary: Vocabulary
         # 「能申请吗」: whether this household may apply, unless another entry fits clearly
         # (「收入超了还能申请吗」 asks about the line)
         return Intent.QUESTION, {"faq": _faq_key(vocabulary, "who_may_apply")}
+    if asked is not None and fills and expecting == "risks" and not questioning:
+        asked = None  # 「饮水安全」 named at the list of risks is the risk, not the FAQ's words
     if asked is not None and (clear_question or asked.score >= SURE_FAQ
                               or not (fills or expecting == "difficulty")):
         # (the difficulty is free text: only a question asked as one is not an answer to it)
         return Intent.QUESTION, {"faq": asked.key}
 
+    if expecting == "phone" and not fills and intents.SKIP_PHONE.search(t):
+        return Intent.SKIP, {}
     if expecting not in (None, "confirm", "withdraw") and not fills and (
             intents.SKIP.match(b) or intents.SKIP.match(intents.plain(t)) or (
                 expecting == "phone" and intents.SKIP.match(

@@ -29,7 +29,8 @@ RISK_WORDS: dict[str, tuple[str, ...]] = {
                  "车翻", "翻沟", "摔断", "压断", "砸断"),
     "industry": ("养殖", "种植", "亏", "赔本", "赔了", "绝收", "收成不好", "减产", "死了一半",
                  "瘟", "卖不出去", "卖不掉", "价格低", "跌价",
-                 "牛死", "羊死", "猪死", "鸡死", "死了好几头", "牲口", "合作社", "股金", "入股",
+                 "赔进去", "本钱", "牛死", "羊死", "猪死", "鸡死", "死了好几头", "牲口",
+                 "合作社", "股金", "入股",
                  "血本无归"),
     "employment": ("失业", "没活", "没工作", "找不到活", "找不到工作", "欠薪", "拖欠工资",
                    "工资没发", "下岗", "辞退", "被开除", "厂子倒闭", "工厂倒闭", "停工",
@@ -45,17 +46,33 @@ RISK_WORDS: dict[str, tuple[str, ...]] = {
                "服刑", "失踪", "改嫁"),
     "water": ("吃水", "饮水", "喝水", "水井", "自来水", "水源", "缺水", "水质", "没水",
               "停水", "水管", "水是浑的", "水浑", "浑水", "水不干净", "水脏", "吃的水", "喝的水"),
+    # at the list of risks: none of the named ones (别的原因, 其它情况)
+    "other": ("其他", "其它", "别的原因", "别的情况", "别的困难", "以上都不是", "都不沾"),
 }
 # words that look like a risk's but are not one (打工挣了, 农药钱): checked first and removed
 _NOT_RISK = re.compile(r"没毛病|病假|农药|兽药|火车|水费|电费|房租|打工挣|大学生村官|生活费用|"
                        r"没活路|活路")
-# 死了 names a family loss unless it is livestock or a crop (「羊死了一半」 is industry)
-_LIVESTOCK_DEATH = re.compile(r"(牛|羊|猪|鸡|鸭|鹅|牲口|庄稼|苗)[^,，。 ]{0,4}?死")
+# 死了 names a family loss unless it is livestock or a crop (「羊死了一半」, 「羊 冬天得病死了」
+# are industry)
+_LIVESTOCK_DEATH = re.compile(r"(牛|羊|猪|鸡|鸭|鹅|鱼|兔|蜂|牲口|庄稼|苗|玉米|苞谷|麦|稻|谷子|豆|"
+                              r"菜|树|果|烟叶|茶)[^,，。]{0,8}?死")
+# 跑了 is a family loss only when a person of the family ran (「老板跑了」 is the wages,
+# 「鸡跑了」 nothing of the household's)
+_NOT_FAMILY_RAN = re.compile(r"(老板|包工头|工头|老总|厂长|牛|羊|猪|鸡|鸭|鹅|狗|牲口)"
+                             r"[^,，。 ]{0,3}?跑了")
+# a disaster's lost crop or stock is the disaster; the trade is a risk of its own only when
+# money was sunk in it (赔本, 亏, 合作社)
+_TRADE = re.compile(r"亏|赔|本钱|养殖|种植|合作社|股金|入股|价格|跌价|卖不")
+# a house a disaster damaged is the disaster's, unless it is said to be unfit to live in, its
+# repair is what the household needs (「修房子要五万」), or it fell down whole (「震塌了」; a
+# part of it, 「冲垮了一半」, is the disaster's damage)
+_UNFIT = re.compile(r"危房|不能住|住不了|住不成|没法住|不敢住|没地方住|住不下去|修房|重建|翻修|"
+                    r"修缮|(房|屋)[^,，。 ]{0,6}(塌|垮|倒)了?"
+                    r"(?![^,，。]{0,2}(一半|半边|一角|一点|一部分|半间|一间|一面|个角))")
 # what a disease is called, as against being treated (住院, 医药费): the care an accident
 # needs is no illness of its own
 _DISEASE = re.compile(r"(?<!瘟)病(?!死)|癌|瘤|中风|脑梗|心梗|偏瘫|透析|化疗|尿毒症|吃药|身体")
 _HOUSE = re.compile(r"房|屋|墙|住")
-_HOUSE_DAMAGED = re.compile(r"塌|垮|倒了|裂|漏|危房|修房|没地方住|不能住|住不了|住不成")
 # one search per risk for all its words (each word may overlap another risk's: 病虫 and 病)
 _PATTERNS = {risk: re.compile("|".join(map(re.escape, words)))
              for risk, words in RISK_WORDS.items()}
@@ -74,6 +91,9 @@ def risks_in(text: str, risk_types: Mapping[str, str]) -> tuple[str, ...]:
     found = {risk for risk, pattern in _PATTERNS.items() if pattern.search(said)}
     if _LOST.search(said):
         found.add("family")
+    if "family" in found and _NOT_FAMILY_RAN.search(said) and not _PATTERNS["family"].search(
+            _NOT_FAMILY_RAN.sub(" ", said)) and not _LOST.search(said):
+        found.discard("family")
     if "family" in found and _LIVESTOCK_DEATH.search(said) and not any(
             w in said for w in ("去世", "过世", "离婚", "变故", "丧")):
         found.discard("family")
@@ -85,8 +105,10 @@ def risks_in(text: str, risk_types: Mapping[str, str]) -> tuple[str, ...]:
         found.discard("illness")
     if "accident" in found:
         found.discard("labour")
-    if "disaster" in found and not _HOUSE_DAMAGED.search(said):
-        found.discard("housing")  # 房子被大水冲了: the flood; 房子泡塌了: the house needs help too
+    if "disaster" in found and not _UNFIT.search(said):
+        found.discard("housing")  # 房子被泥石流冲垮了: the disaster; 冲成了危房: the house too
+    if "disaster" in found and not _TRADE.search(said):
+        found.discard("industry")  # 干旱 麦子绝收, 雪灾羊冻死了: the disaster
     if "water" in found and not _HOUSE.search(said):
         found.discard("housing")
     if "family" in found and "一个人带" in said:

@@ -225,7 +225,7 @@ def test_a_number_is_a_village_only_when_the_village_was_asked() -> None:
 
 @pytest.mark.parametrize(("text", "risks"), [
     ("老伴脑梗住院了", ("illness",)), ("孩子上大学学费交不起", ("schooling",)),
-    ("今年旱了庄稼绝收", ("disaster", "industry")), ("羊死了一半", ("industry",)),
+    ("今年旱了庄稼绝收", ("disaster",)), ("羊死了一半", ("industry",)),
     ("老伴去世了", ("family",)), ("儿子没了 儿媳改嫁了", ("family",)),
     ("在外面打工的厂子倒闭了", ("employment",)), ("房子裂了好几道缝下雨漏", ("housing",)),
     ("吃水要走好远", ("water",)), ("我腿摔断了干不了活", ("accident",)),
@@ -660,3 +660,206 @@ def test_a_couple_told_among_the_difficulty_is_not_the_household() -> None:
     assert said("厂子停工了 两口子都没活干", "difficulty").slots.size is None
     assert said("只有我们老两口 老伴腿脚不便", "difficulty").slots.size == 2
     assert said("两口子", "size").slots.size == 2
+
+
+# ---- classes of phrasing (each with examples of its own, not the corpus's) ----
+
+@pytest.mark.parametrize("text", ["俺同意授权", "授权给村委会", "好的 授权吧", "愿意授权",
+                                  "同意核查我家的信息", "是我叫书记替我家申报的",
+                                  "我同意村里帮俺家报上去"])
+def test_consent_said_many_ways(text: str) -> None:
+    assert said(text).intent is Intent.CONSENT
+
+
+def test_a_question_about_the_consent_is_no_consent() -> None:
+    assert said("授权是干什么用的？").intent is not Intent.CONSENT
+    assert said("确认", "confirm").intent is Intent.AGREE  # at the summary: a yes
+
+
+@pytest.mark.parametrize("text", ["手机号不愿意留", "电话先不给了", "这个就跳过吧",
+                                  "号码还是不留了 有事找村里", "不方便给电话"])
+def test_declining_the_phone_in_a_sentence_skips_it(text: str) -> None:
+    assert said(text, "phone").intent is Intent.SKIP
+
+
+def test_a_phone_given_while_declining_something_else_is_the_phone() -> None:
+    reading = said("不留座机 手机13912345678", "phone")
+    assert (reading.intent, reading.slots.phone) == (Intent.ANSWER, "13912345678")
+
+
+@pytest.mark.parametrize(("text", "expecting", "intent"), [
+    ("不整了", "village", Intent.CANCEL),
+    ("别填了 太难弄", "income", Intent.CANCEL),
+    ("甭写了", "who", Intent.CANCEL),
+    ("取消前几天报的那个申请", None, Intent.WITHDRAW),
+    ("可不可以撤回我家的申请", None, Intent.WITHDRAW),
+    ("能帮我撤掉吗", None, Intent.WITHDRAW),
+    ("撤回以后还能再申请吗", None, Intent.QUESTION),
+    ("嗯 不申请了", "withdraw", Intent.AGREE),
+    ("还是甭撤了", "withdraw", Intent.REFUSE),
+    ("俺不同意", "confirm", Intent.REFUSE),
+    ("没得问题 交吧", "confirm", Intent.AGREE),
+])
+def test_giving_up_and_answering_a_withdrawal(text: str, expecting: str | None,
+                                              intent: Intent) -> None:
+    assert said(text, expecting).intent is intent
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("咱家太困难了 求政府帮一把", Intent.APPLY),
+    ("去哪儿申请", Intent.APPLY),
+    ("申诉咋个申请", Intent.QUESTION),
+    ("这玩意咋用", Intent.HELP),
+    ("你们这个号是做什么的", Intent.HELP),
+    ("你还能办点啥", Intent.HELP),
+    ("是什么功能", Intent.HELP),
+    ("想跟村长通个话", Intent.HUMAN),
+    ("我不认可这个决定", Intent.REEXAMINE),
+    ("要求复合", Intent.REEXAMINE),
+    ("多谢领导们", Intent.GREETING),
+])
+def test_intents_said_another_way(text: str, intent: Intent) -> None:
+    assert said(text).intent is intent
+
+
+def test_the_risk_named_at_the_list_is_the_risk_not_a_faq_question() -> None:
+    reading = said("饮水不安全", "risks")
+    assert (reading.intent, reading.slots.risks) == (Intent.ANSWER, ("water",))
+    assert said("其他原因", "risks").slots.risks == ("other",)
+
+
+@pytest.mark.parametrize(("text", "risks"), [
+    ("今年遭了冰雹 苞谷全没收成了 绝收", ("disaster",)),
+    ("冰雹把大棚打烂了 投的本钱全赔进去了", ("disaster", "industry")),
+    ("山洪把房子冲塌了一角", ("disaster",)),
+    ("山洪把房子冲塌了 现在成了危房住不了", ("disaster", "housing")),
+    ("包工头卷钱跑了 一年工钱没给", ("employment",)),
+    ("媳妇跑了 留下两个娃", ("family",)),
+    ("家里的猪 去年闹猪瘟死光了", ("industry",)),
+])
+def test_the_cause_is_the_risk_not_its_consequence(text: str, risks: tuple[str, ...]) -> None:
+    assert said(text, "difficulty").slots.risks == risks
+
+
+def test_the_dog_that_ran_off_is_no_family_loss() -> None:
+    assert said("我家狗跑了").slots.risks == ()
+
+
+@pytest.mark.parametrize(("text", "amount"), [
+    ("三万挂零", Amount(30000, approximate=True)),
+    ("也就八千", Amount(8000)),  # little, said exactly
+    ("也就八千来块", Amount(8000, approximate=True)),
+])
+def test_how_rough_an_income_is(text: str, amount: Amount) -> None:
+    assert said(text, "income").slots.income == amount
+
+
+def test_wages_withheld_are_no_income_of_nothing() -> None:
+    assert said("老板欠着工资 一分钱没给", "difficulty").slots.income is None
+
+
+def test_a_form_typed_with_labels() -> None:
+    reading = said(f"姓名：王秀英 身份证：{WANG} 家庭人口：4 收入：一万八")
+    slots = reading.slots
+    assert (slots.name, slots.id_number, slots.size, slots.income) == (
+        "王秀英", WANG, 4, Amount(18000))
+
+
+def test_a_progress_question_names_whose_application() -> None:
+    village = VILLAGES[0]
+    reading = said(f"{village}李春生家的申请批了没")
+    assert (reading.intent, reading.slots.name, reading.slots.village) == (
+        Intent.PROGRESS, "李春生", village)
+
+
+def test_the_value_after_saying_it_is_wrong_is_the_edit() -> None:
+    reading = said("电话错了 是13912345678", "confirm")
+    assert (reading.intent, reading.edit, reading.slots.phone) == (
+        Intent.EDIT, "phone", "13912345678")
+
+
+def test_a_disease_in_a_question_about_papers_is_no_risk() -> None:
+    reading = said("要不要带诊断书")
+    assert reading.intent is Intent.QUESTION and reading.slots.risks == ()
+    assert said("老伴瘫了 要交啥材料").slots.risks  # told before the question: the household's
+
+
+def test_per_head_after_the_sum_is_no_size() -> None:
+    assert said("低保多少钱一个人").slots.size is None
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("审批要等好久", "how_long"),
+    ("评上之后每年给多少补助", "after_enrolled"),
+    ("当上监测户有啥好处", "after_enrolled"),
+    ("纳入之后还能退出吗", "elimination"),
+    ("要当几年监测户", "elimination"),
+    ("我的帮扶责任人是哪位", "whom_to_call"),
+    ("办这个要不要交工本费", "cost"),
+])
+def test_questions_said_another_way_find_their_answer(text: str, key: str) -> None:
+    reading = said(text)
+    assert (reading.intent, reading.faq) == (Intent.QUESTION, key)
+
+
+def test_a_fee_asked_about_is_no_expense() -> None:
+    reading = said("听说要交三百块手续费 真的假的")
+    assert (reading.faq, reading.slots.expense) == ("cost", None)
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("审请", Intent.APPLY), ("神请帮富", Intent.APPLY), ("查询禁度", Intent.PROGRESS),
+    ("确认瘦权", Intent.CONSENT), ("转人攻", Intent.HUMAN),
+])
+def test_a_command_written_with_any_homophone(text: str, intent: Intent) -> None:
+    """Characters nobody listed: the sound (pypinyin) says which command they are."""
+    assert said(text).intent is intent
+
+
+@pytest.mark.parametrize("text", ["我不授权", "不同意查询我家的信息", "俺没让干部替俺报"])
+def test_consent_words_refused_are_no_consent(text: str) -> None:
+    assert said(text).intent is not Intent.CONSENT
+
+
+def test_a_household_not_in_difficulty_does_not_apply() -> None:
+    assert said("我家不困难 就问问").intent is not Intent.APPLY
+    assert said("这个补助是干什么用的").intent is not Intent.HELP
+
+
+def test_stopping_some_work_told_in_the_difficulty_is_no_cancel() -> None:
+    assert said("养殖不搞了 腰不行", "difficulty").intent is Intent.ANSWER
+    assert said("算了算了 不整了吧", "difficulty").intent is Intent.CANCEL
+
+
+@pytest.mark.parametrize(("text", "expecting", "key"), [
+    ("诊断书要拍了发过来不", "difficulty", "what_to_send"),
+    ("我家的病会被公示出来吗 怕人笑话", "difficulty", "privacy"),
+])
+def test_papers_and_secrets_asked_mid_application(text: str, expecting: str, key: str) -> None:
+    reading = said(text, expecting)
+    assert (reading.intent, reading.faq, reading.slots.risks) == (Intent.QUESTION, key, ())
+
+
+def test_papers_told_in_the_difficulty_are_the_difficulty() -> None:
+    reading = said("住院花了三万 发票都留着", "difficulty")
+    assert (reading.intent, reading.slots.risks) == (Intent.ANSWER, ("illness",))
+
+
+@pytest.mark.parametrize("text", ["天旱 苞谷全旱死了", "果树冻死了一片"])
+def test_crops_that_died_are_no_family_loss(text: str) -> None:
+    assert "family" not in said(text, "difficulty").slots.risks
+
+
+@pytest.mark.parametrize("text", ["老伴病死了", "儿子在河里淹死了"])
+def test_a_person_who_died_is_a_family_loss(text: str) -> None:
+    assert "family" in said(text, "difficulty").slots.risks
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("生活实在过不下去了 求你们帮一把", Intent.APPLY),
+    ("哪儿可以申请救助", Intent.APPLY),
+    ("撤回申请行不行", Intent.WITHDRAW),
+    ("这个决定我们不接受", Intent.REEXAMINE),
+])
+def test_more_intents_by_their_class(text: str, intent: Intent) -> None:
+    assert said(text).intent is intent
