@@ -48,10 +48,10 @@ HELD_OUT = "blind.yaml"  # the measure: nobody tunes on it
 # read and shown, not gated: the reader was tuned on them
 TUNING = ("dev.yaml", "messages.yaml", "holdout.yaml")
 ALL = (HELD_OUT, *TUNING)
-TARGET = 0.95  # issue #22: not reached yet on holdout.yaml (see MEASURED)
-# What the reader reaches on holdout.yaml today (intents, slot values): a floor that a change
+TARGET = 0.95  # issue #22: not reached yet on blind.yaml (see MEASURED)
+# What the reader reaches on blind.yaml today (intents, slot values): a floor that a change
 # may not go below. Raise it when the reader gets better; the target stays 95%.
-MEASURED = (0.88, 0.92)
+MEASURED = (0.85, 0.92)
 SHOWN_FAILURES = 40
 
 EXPECTING = {None, *SLOT_ORDER, "confirm", "withdraw"}
@@ -251,8 +251,8 @@ def test_the_reader_keeps_what_it_understands(config: Config,
     assert result.slot_accuracy >= MEASURED[1], report
 
 
-@pytest.mark.xfail(strict=True, reason="issue #22: 95% not reached on holdout.yaml yet "
-                   "(88.3% intents, 92.5% slot values); strict: passing fails until this "
+@pytest.mark.xfail(strict=True, reason="issue #22: 95% not reached on blind.yaml yet "
+                   "(85.9% intents, 92.3% slot values); strict: passing fails until this "
                    "marker goes")
 def test_the_reader_understands_what_farmers_send(config: Config,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
