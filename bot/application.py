@@ -27,6 +27,7 @@ from approvals.record.models import (
 )
 from bot import progress
 from bot.conversation import Turn
+from notifications import reexaminations as reexaminations_told
 
 
 def cannot_apply(s: Session, household: Household, openid: str) -> str | None:
@@ -180,6 +181,7 @@ def reexamine(turn: Turn, grounds: str) -> str:
             rules=ctx.config.reexamination)
     except Refused as refused:
         return str(refused)
+    reexaminations_told.to_holders(ctx.s.connection(), review.id, ctx.now)
     case = ctx.s.get_one(Case, review.case_id)
     day = last_day(review.due_at)
     township = ctx.config.levels[Level.TOWNSHIP]

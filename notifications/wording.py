@@ -281,9 +281,9 @@ def render(event: str, p: dict[str, Any], base_url: str = "", local: Local = UNS
                         result, detail, reason=why, next=after, review=review)
     if event == "cadre_digest":
         return _digest(p, base_url)
-    if event == "task_new":
+    if event == "task_new":  # a stage's task, or a 复核 (its block of the case page)
         item = p["item"]
-        link = task_link(base_url, item["task_id"])
+        link = item_link(base_url, item)
         detail = f"{_line(item)}\n办理：{link}"
         return Rendered(f"{p['name']}，您有一项新的待办：{detail}", "新的待办", item["number"],
                         item["stage"], detail, link)

@@ -11,6 +11,8 @@ from sqlalchemy import select, update
 
 from approvals.record.models import Cadre, Case, Member, Pairing, Reexamination, Verdict
 from bot.models import Conversation
+from notifications.models import OutboxMessage
+from notifications.wording import render
 from tests.bot.sender import WeChatSender
 from tests.db import session_scope
 from tests.support.world import World, roster_head
@@ -130,11 +132,20 @@ def test_why_not_me_after_a_rejection_says_the_reason_and_files_only_with_ground
     assert "入户核实发现风险不属实" in reply and "理由" in reply and "已收到" not in reply
     with session_scope() as s:
         assert s.scalar(select(Reexamination.id).where(Reexamination.case_id == case_id)) is None
+    with session_scope() as s:  # the township's auditors are on WeChat
+        for auditor in s.scalars(select(Cadre).where(Cadre.role == "township_auditor")):
+            auditor.openid = auditor.openid or f"o_auditor_{auditor.id}"
     reply = farmer.say("冰雹灾害是真的，村里都知道")
     assert "复核申请" in reply
     with session_scope() as s:
         review = s.scalars(select(Reexamination).where(Reexamination.case_id == case_id)).one()
         assert review.grounds == "冰雹灾害是真的，村里都知道"
+        told = s.scalars(select(OutboxMessage).where(
+            OutboxMessage.key.startswith(f"reexamination:{review.id}:new:"))).all()
+    assert told, "the township's auditor is told of the 复核 at once"
+    text = render(told[0].event, told[0].params, "https://fangfan.example").text
+    assert "新的待办" in text and "复核" in text and f"/c/{case_id}#reexamination" in text
+    assert "冰雹" not in text  # the grounds are on the case page, not in a message
 
 
 def test_a_stranger_gives_the_village_and_the_phone_in_two_messages(
