@@ -87,6 +87,9 @@ class Turn:
     ctx: Context
     conv: Chat
     said: str = ""  # the message as typed (kept in the record where it matters: 转人工)
+    # what this turn has read and may read again (bot.filling.villages: the reader's
+    # vocabulary, the slot taken and the list asked all need the villages)
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @property
     def draft(self) -> dict[str, Any]:

@@ -56,11 +56,15 @@ def faq_entries(config: Config) -> tuple[FaqEntry, ...]:
 def villages(turn: Turn) -> list[Place]:
     """The villages an applicant may name, in the order the list shows them; a cadre filing
     for a household (干部代为申请) files only within their jurisdiction."""
-    query = select(Place).where(Place.level == "village").order_by(Place.id)
-    cadre = application.filer(turn)
-    if cadre:
-        query = query.where(Place.path.startswith(cadre.place_path))
-    return list(turn.ctx.s.scalars(query))
+    key = ("villages", turn.draft.get("cadre_id"))  # read once a turn, per filer
+    if key not in turn.cache:
+        query = select(Place).where(Place.level == "village").order_by(Place.id)
+        cadre = application.filer(turn)
+        if cadre:
+            query = query.where(Place.path.startswith(cadre.place_path))
+        turn.cache[key] = list(turn.ctx.s.scalars(query))
+    places: list[Place] = turn.cache[key]
+    return places
 
 
 def vocabulary(turn: Turn, *, with_villages: bool = True) -> Vocabulary:
